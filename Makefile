@@ -1,0 +1,68 @@
+# Two commands: `make run` (serve the app with demo data) and `make test` (everything, browser
+# tests included). Both set up what they need on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run serve test lint format test-unit test-browser test-postgres install install-dev browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml requirements/constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml requirements/constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+install-dev: $(VENV)/.installed-dev
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser-deps: node_modules/.installed
+	scripts/install-debian-packages.sh chromium fonts-liberation
+
+## Set up, migrate, seed the demo county (idempotent) and serve on http://$(HOST):$(PORT)
+run: $(VENV)/.installed-run
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C to stop)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## Lint, then the whole suite (browser tests included) on SQLite
+test: lint browser-deps
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test-unit: $(VENV)/.installed-dev
+	$(BIN)/pytest -m "not browser"
+
+test-browser: $(VENV)/.installed-dev browser-deps
+	$(BIN)/pytest -m browser
+
+## The whole suite against a throw-away PostgreSQL server (installed from Debian if missing)
+test-postgres: $(VENV)/.installed-dev browser-deps
+	scripts/install-debian-packages.sh postgresql
+	scripts/with-postgres.sh $(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

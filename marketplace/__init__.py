@@ -1,0 +1,60 @@
+"""The care services e-marketplace: a Flask application built by `create_app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from marketplace.config import instance_path_from_env, load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, errors, Jinja, CLI.
+
+    `overrides` replaces configuration read from the environment (tests use it). Raises
+    `ConfigurationError` when production is asked for without a real SECRET_KEY.
+    """
+    instance_path = Path((overrides or {}).get("INSTANCE_PATH") or instance_path_from_env())
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_mapping(load_config(instance_path, overrides))
+
+    from marketplace import database, errors, jinja, security
+
+    database.init_app(app)
+    security.init_app(app)
+    jinja.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.views import bp as accounts
+    from marketplace.admin.views import bp as admin
+    from marketplace.brokers.views import bp as brokers
+    from marketplace.citizens.views import bp as citizens
+    from marketplace.council.views import bp as council
+    from marketplace.public.views import bp as public
+    from providers.views import bp as provider_portal
+
+    for blueprint in (public, accounts, citizens, provider_portal, brokers, council, admin):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from marketplace.accounts.cli import create_user
+    from marketplace.demo.cli import seed_demo
+
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)

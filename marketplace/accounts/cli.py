@@ -1,0 +1,33 @@
+"""`flask create-user`: make an account from the command line (the first admin, say)."""
+
+from __future__ import annotations
+
+import click
+
+from marketplace.accounts import service
+from marketplace.accounts.roles import Role
+from marketplace.extensions import db
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", "full_name", required=True, help="The person's full name.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role if r is not Role.PROVIDER_STAFF]),
+    default=Role.ADMIN.value,
+    show_default=True,
+    help="Provider staff are invited by their organisation instead.",
+)
+@click.password_option()
+def create_user(email: str, full_name: str, role: str, password: str) -> None:
+    """Create an account with EMAIL."""
+    try:
+        user = service.create_user(
+            email=email, full_name=full_name, password=password, role=Role(role)
+        )
+    except ValueError as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from refused
+    db.session.commit()
+    click.echo(f"Created {user.role.label.lower()} {user.email}")

@@ -1,0 +1,104 @@
+"""Account forms, rendered with GOV.UK Frontend widgets."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import Email, EqualTo, InputRequired, Length
+
+from marketplace.accounts.passwords import MAX_LENGTH
+
+
+class SignUpForm(FlaskForm):
+    full_name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter your full name"),
+            Length(max=200, message="Full name must be 200 characters or fewer"),
+        ],
+    )
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        description="We will send you a link to confirm it",
+        validators=[
+            InputRequired(message="Enter your email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Email(message="Enter an email address in the correct format, like name@example.com",
+                  check_deliverability=False),
+        ],
+    )
+    password = PasswordField(
+        "Create a password",
+        widget=GovPasswordInput(),
+        description="Use 10 characters or more. Three random words together work well.",
+        validators=[InputRequired(message="Enter a password")],
+    )
+    submit = SubmitField("Create account", widget=GovSubmitInput())
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter your email address"),
+                    Length(max=254, message="Email address must be 254 characters or fewer")],
+    )
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter your password"),
+                    Length(max=MAX_LENGTH, message="Enter a correct email address and password")],
+    )
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class ForgottenPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter your email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Email(message="Enter an email address in the correct format, like name@example.com",
+                  check_deliverability=False),
+        ],
+    )
+    submit = SubmitField("Send reset link", widget=GovSubmitInput())
+
+
+def _new_password_field() -> PasswordField:
+    return PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description="Use 10 characters or more. Three random words together work well.",
+        validators=[InputRequired(message="Enter a new password")],
+    )
+
+
+def _confirm_field() -> PasswordField:
+    return PasswordField(
+        "Confirm new password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Confirm your new password"),
+                    EqualTo("password", message="The passwords do not match")],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = _new_password_field()
+    confirm = _confirm_field()
+    submit = SubmitField("Save new password", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter your current password")],
+    )
+    password = _new_password_field()
+    confirm = _confirm_field()
+    submit = SubmitField("Change password", widget=GovSubmitInput())

@@ -1,0 +1,106 @@
+"""User accounts (logins) and the single-use tokens that reset their passwords."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.roles import Role
+from marketplace.extensions import db
+from marketplace.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from marketplace.people.models import Person
+    from providers.models import Organisation
+
+
+def new_login_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    """A login. Not a person who receives care: that is `Person`, linked for citizens."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'provider_staff') = (organisation_id IS NOT NULL)",
+            name="provider_staff_have_organisation",
+        ),
+        CheckConstraint(
+            "person_id IS NULL OR role = 'citizen'", name="only_citizens_link_a_person"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, create_constraint=True,
+             values_callable=lambda roles: [r.value for r in roles], name="role")
+    )
+    # Flask-Login keeps this, not the primary key, in the session cookie: changing it on a
+    # password change or reset signs every other session out.
+    login_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_id)
+    active: Mapped[bool] = mapped_column(default=True)
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
+    person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation | None] = relationship(back_populates="staff")
+    person: Mapped[Person | None] = relationship(back_populates="user")
+
+    def get_id(self) -> str:
+        return self.login_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+
+class PasswordResetToken(db.Model):
+    """A reset link's secret, kept only as a hash, good once and until it expires."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class SignUpRequest(db.Model):
+    """A sign-up waiting for its owner to follow the link we emailed.
+
+    The account is made only when the link is followed, so an address can never be claimed by
+    someone who cannot read its mail, and the sign-up page never reveals who has an account.
+    """
+
+    __tablename__ = "sign_up_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

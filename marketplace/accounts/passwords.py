@@ -1,0 +1,50 @@
+"""Password hashing (argon2) and the rules a new password must meet."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
+
+MIN_LENGTH = 10
+MAX_LENGTH = 128
+# zxcvbn scores 0 (guessable in moments) to 4; 3 resists an offline attack on a slow hash.
+MIN_STRENGTH = 3
+
+_hasher = PasswordHasher()
+# Verifying against this costs the same as a real check, so an unknown email answers as slowly
+# as a wrong password and timing tells nothing.
+_DECOY_HASH = _hasher.hash("decoy password that is never anyone's")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when `password` matches; with no hash, spends the same time and says False."""
+    try:
+        return _hasher.verify(password_hash or _DECOY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def password_problem(password: str, personal_words: list[str] | None = None) -> str | None:
+    """Why `password` cannot be used, in words for the person choosing it; None if it can."""
+    if not password:
+        return "Enter a password"
+    if len(password) < MIN_LENGTH:
+        return f"Password must be {MIN_LENGTH} characters or more"
+    if len(password) > MAX_LENGTH:
+        return f"Password must be {MAX_LENGTH} characters or fewer"
+    words = [w for w in (personal_words or []) if w]
+    if zxcvbn(password, user_inputs=words)["score"] < MIN_STRENGTH:
+        return (
+            "Password is too easy to guess. Try 3 random words together, "
+            "and avoid your name, email address and common passwords"
+        )
+    return None

@@ -1,0 +1,87 @@
+"""Who may do what: the one place access is decided.
+
+Views (through `requires`), the API and templates all ask `can(user, action, thing)`. A view
+never checks a role itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user
+from flask_login.mixins import AnonymousUserMixin
+
+from marketplace.accounts.models import User
+from marketplace.accounts.roles import Role
+from marketplace.people.models import Person
+from providers.models import Organisation
+
+Rule = Callable[[User, Any], bool]
+
+
+def _role(*roles: Role) -> Rule:
+    return lambda user, _thing: user.role in roles
+
+
+def _own_person(user: User, person: Person) -> bool:
+    return user.role is Role.COUNCIL_OFFICER or (
+        user.role is Role.CITIZEN and user.person_id == person.id
+    )
+
+
+def _own_organisation(user: User, organisation: Organisation) -> bool:
+    return user.role is Role.COUNCIL_OFFICER or (
+        user.role is Role.PROVIDER_STAFF and user.organisation_id == organisation.id
+    )
+
+
+RULES: dict[str, Rule] = {
+    "use_account": lambda _user, _thing: True,
+    "use_citizen_pages": _role(Role.CITIZEN),
+    "use_provider_portal": _role(Role.PROVIDER_STAFF),
+    "use_broker_pages": _role(Role.BROKER),
+    "use_council_pages": _role(Role.COUNCIL_OFFICER),
+    "administer": _role(Role.ADMIN),
+    "read_mail_outbox": _role(Role.ADMIN),
+    "view_person": _own_person,
+    "manage_organisation": _own_organisation,
+}
+
+
+def can(user: User | AnonymousUserMixin | None, action: str, thing: Any = None) -> bool:
+    """True if `user` may do `action` (to `thing`, where the action concerns one).
+
+    Anonymous and deactivated users may do nothing here. An unknown action is a programming
+    error and raises KeyError rather than quietly allowing or refusing.
+    """
+    rule = RULES[action]
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    return rule(user, thing)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def requires(action: str) -> Callable[[F], F]:
+    """Guard a view: anonymous users are sent to sign in, others without the right get 403."""
+    if action not in RULES:  # fail at import, not at the first request
+        raise KeyError(action)
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            from marketplace.extensions import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not can(current_user._get_current_object(), action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,37 @@
+"""Administrators' pages: accounts and the development mail outbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from marketplace import mail
+from marketplace.accounts.policy import requires
+from marketplace.admin.service import users_page
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users")
+@requires("administer")
+def users() -> str:
+    page = request.args.get("page", 1, type=int)
+    return render_template("admin/users.html", users=users_page(max(page, 1)))
+
+
+@bp.route("/outbox")
+@requires("read_mail_outbox")
+def outbox() -> str:
+    return render_template(
+        "admin/outbox.html",
+        messages=mail.outbox_messages(current_app.config["MAIL_OUTBOX_PATH"]),
+        smtp=bool(current_app.config["MAIL_SERVER"]),
+    )
+
+
+@bp.route("/outbox/<message_id>")
+@requires("read_mail_outbox")
+def outbox_message(message_id: str) -> str:
+    message = mail.outbox_message(current_app.config["MAIL_OUTBOX_PATH"], message_id)
+    if message is None:
+        abort(404)
+    return render_template("admin/outbox_message.html", message=message)

@@ -1,0 +1,110 @@
+"""Configuration from environment variables, with safe defaults.
+
+Every piece of local state (the SQLite database, the search index, the development mail
+outbox, uploads, the development secret key) lives under one instance folder, so two copies
+of the app can run side by side and tests never touch a developer's data.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigurationError(RuntimeError):
+    """The environment asks for something the app refuses to run with."""
+
+
+def instance_path_from_env() -> Path:
+    """The instance folder: `INSTANCE_PATH`, or `instance/` beside the code."""
+    configured = os.environ.get("INSTANCE_PATH")
+    if configured:
+        return Path(configured).resolve()
+    return (Path(__file__).resolve().parent.parent / "instance").resolve()
+
+
+def _development_secret_key(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so sessions survive a restart."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the app's configuration from the environment and `overrides`.
+
+    Raises ConfigurationError when production is asked for without a real SECRET_KEY.
+    """
+    overrides = dict(overrides or {})
+    environment = overrides.get("ENVIRONMENT") or os.environ.get("MARKETPLACE_ENV", "development")
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"MARKETPLACE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}"
+        )
+    production = environment == "production"
+
+    secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if production:
+        if not secret_key or len(secret_key) < 32 or secret_key.lower() in {"changeme", "secret"}:
+            raise ConfigurationError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+    elif not secret_key:
+        secret_key = _development_secret_key(instance_path)
+
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'marketplace.db'}"
+    # Heroku-style URLs name the old driver; psycopg 3 is what we install.
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    config: dict[str, Any] = {
+        "ENVIRONMENT": environment,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SERVICE_NAME": os.environ.get("SERVICE_NAME", "Care and support marketplace"),
+        "COUNCIL_NAME": os.environ.get("COUNCIL_NAME", "Hertfordshire County Council"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", True),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "marketplace@example.org"),
+        "MAIL_OUTBOX_PATH": str(instance_path / "mail-outbox"),
+        "PASSWORD_RESET_MAX_AGE_SECONDS": int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600")),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute; 50 per hour"),
+        "SIGN_UP_RATE_LIMIT": os.environ.get("SIGN_UP_RATE_LIMIT", "5 per minute; 30 per hour"),
+        "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute; 20 per hour"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "FORCE_HTTPS": production and _flag("FORCE_HTTPS", True),
+        "TESTING": environment == "testing",
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,63 @@
+"""Error pages in the service's own style, and JSON errors for the API."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+PAGES = {
+    400: "errors/400.html",
+    403: "errors/403.html",
+    404: "errors/404.html",
+    405: "errors/400.html",
+    429: "errors/429.html",
+    500: "errors/500.html",
+}
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorised",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[object, int]:
+        if _wants_json():
+            return jsonify(error="csrf_failed", message=error.description), 400
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> object:
+        status = error.code or 500
+        if _wants_json():
+            response = jsonify(
+                error=CODES.get(status, "http_error"), message=error.description
+            )
+            response.status_code = status
+            return response
+        template = PAGES.get(status)
+        if template is None:
+            return error
+        response = app.make_response((render_template(template, error=error), status))
+        for header in ("Retry-After", "Allow"):
+            original = error.get_response().headers.get(header)
+            if original:
+                response.headers[header] = original
+        return response
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError) -> tuple[object, int]:
+        if _wants_json():
+            return jsonify(error="server_error", message="Sorry, something went wrong."), 500
+        return render_template("errors/500.html"), 500

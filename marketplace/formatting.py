@@ -1,0 +1,31 @@
+"""How money and time are shown to people: pounds and pence, and the time in London."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def pounds(pence: int) -> str:
+    """£1,234.50 from 123450; whole pounds drop the pence (£12), as GOV.UK style asks."""
+    if not isinstance(pence, int) or isinstance(pence, bool):
+        raise TypeError("money is an int of pence")
+    sign = "-" if pence < 0 else ""
+    whole, part = divmod(abs(pence), 100)
+    return f"{sign}£{whole:,}" if part == 0 else f"{sign}£{whole:,}.{part:02d}"
+
+
+def london_time(moment: datetime | None, with_time: bool = True) -> str:
+    """'4 March 2026 at 2:05pm' in Europe/London, from an aware datetime."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: times are stored in UTC and must be aware")
+    local = moment.astimezone(LONDON)
+    day = f"{local.day} {local:%B %Y}"
+    if not with_time:
+        return day
+    hour = local.hour % 12 or 12
+    return f"{day} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"

@@ -1,0 +1,44 @@
+"""Templates: GOV.UK Frontend macros, our filters, and what every page needs to know."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_login import current_user
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from marketplace.accounts.policy import can
+from marketplace.formatting import london_time, pounds
+from marketplace.navigation import navigation_for
+
+GOVUK_FRONTEND_VERSION_FILE = "govuk-frontend/VERSION"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(app.template_folder),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+    app.add_template_filter(pounds)
+    app.add_template_filter(london_time)
+    app.add_template_global(can)
+
+    @app.context_processor
+    def page_context() -> dict[str, Any]:
+        return {
+            "service_name": app.config["SERVICE_NAME"],
+            "council_name": app.config["COUNCIL_NAME"],
+            "navigation": navigation_for(current_user),
+        }

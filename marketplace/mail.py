@@ -1,0 +1,105 @@
+"""The one mail sender. SMTP when MAIL_SERVER is set; otherwise an outbox folder of .eml files
+in the instance folder, which an admin can read on a page, so email flows can be tried for real.
+
+Mail is queued on the database session and sent only after the transaction commits: a request
+that fails sends nothing, and a link in an email always points at something that was saved.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from marketplace.extensions import db
+
+_PENDING = "pending_mail"
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An email kept in the development outbox."""
+
+    id: str
+    to: str
+    subject: str
+    sent_at: datetime
+    body: str
+
+
+def queue_email(to: str, subject: str, body: str) -> None:
+    """Send an email once the current transaction commits (dropped if it rolls back)."""
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    message["Message-ID"] = f"<{uuid.uuid4()}@marketplace>"
+    message.set_content(body)
+    db.session.info.setdefault(_PENDING, []).append(message)
+
+
+def _deliver(message: EmailMessage) -> None:
+    config = current_app.config
+    if config["MAIL_SERVER"]:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+        return
+    outbox = Path(config["MAIL_OUTBOX_PATH"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    (outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml").write_bytes(bytes(message))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session: Session) -> None:
+    for message in session.info.pop(_PENDING, []):
+        _deliver(message)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def outbox_messages(outbox_path: str) -> list[OutboxMessage]:
+    """The development outbox, newest first."""
+    folder = Path(outbox_path)
+    if not folder.is_dir():
+        return []
+    return [_read(path) for path in sorted(folder.glob("*.eml"), reverse=True)]
+
+
+def outbox_message(outbox_path: str, message_id: str) -> OutboxMessage | None:
+    """One message of the outbox by its file stem, or None (never a path outside it)."""
+    folder = Path(outbox_path)
+    path = folder / f"{message_id}.eml"
+    if "/" in message_id or ".." in message_id or not path.is_file():
+        return None
+    return _read(path)
+
+
+def _read(path: Path) -> OutboxMessage:
+    parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    body_part = parsed.get_body(preferencelist=("plain",))
+    return OutboxMessage(
+        id=path.stem,
+        to=str(parsed["To"]),
+        subject=str(parsed["Subject"]),
+        sent_at=parsed["Date"].datetime,
+        body=body_part.get_content() if body_part is not None else "",
+    )

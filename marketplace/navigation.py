@@ -1,0 +1,59 @@
+"""The service navigation each kind of user sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request, url_for
+from flask_login.mixins import AnonymousUserMixin
+
+from marketplace.accounts.models import User
+from marketplace.accounts.policy import can
+from marketplace.accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    text: str
+    endpoint: str
+
+    def as_params(self) -> dict[str, object]:
+        href = url_for(self.endpoint)
+        return {"text": self.text, "href": href, "active": request.path.startswith(href)
+                if href != "/" else request.path == "/"}
+
+
+_BY_ACTION = [
+    ("use_citizen_pages", NavItem("Your care and support", "citizens.dashboard")),
+    ("use_provider_portal", NavItem("Your organisation", "provider_portal.dashboard")),
+    ("use_broker_pages", NavItem("Your clients", "brokers.dashboard")),
+    ("use_council_pages", NavItem("Council", "council.dashboard")),
+    ("administer", NavItem("Users", "admin.users")),
+    ("read_mail_outbox", NavItem("Mail outbox", "admin.outbox")),
+]
+
+
+def navigation_for(user: User | AnonymousUserMixin) -> list[dict[str, object]]:
+    """Navigation links for the signed-in role, then the account links."""
+    items = [NavItem("Find care and support", "public.home")]
+    items += [item for action, item in _BY_ACTION if can(user, action)]
+    if isinstance(user, User) and user.is_authenticated:
+        items.append(NavItem("Your account", "accounts.account"))
+    else:
+        items += [NavItem("Sign in", "accounts.sign_in"), NavItem("Create an account",
+                                                                    "accounts.sign_up")]
+    return [item.as_params() for item in items]
+
+
+HOME_BY_ROLE = {
+    Role.CITIZEN: "citizens.dashboard",
+    Role.PROVIDER_STAFF: "provider_portal.dashboard",
+    Role.BROKER: "brokers.dashboard",
+    Role.COUNCIL_OFFICER: "council.dashboard",
+    Role.ADMIN: "admin.users",
+}
+
+
+def home_for(user: User) -> str:
+    """The endpoint a user lands on after signing in."""
+    return HOME_BY_ROLE[user.role]

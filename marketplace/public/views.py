@@ -1,0 +1,56 @@
+"""Pages anyone can read without signing in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, send_from_directory
+from werkzeug.wrappers import Response
+
+from providers import directory
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def home() -> str:
+    return render_template(
+        "public/home.html",
+        categories=directory.top_category_counts(),
+        service_count=directory.public_service_count(),
+        districts=directory.districts(),
+    )
+
+
+@bp.route("/accessibility")
+def accessibility() -> str:
+    return render_template("public/accessibility.html")
+
+
+@bp.route("/privacy")
+def privacy() -> str:
+    return render_template("public/privacy.html")
+
+
+@bp.route("/cookies")
+def cookies() -> str:
+    return render_template("public/cookies.html")
+
+
+@bp.route("/feedback")
+def feedback() -> str:
+    return render_template("public/feedback.html")
+
+
+@bp.route("/assets/<path:filename>")
+def govuk_assets(filename: str) -> Response:
+    """GOV.UK Frontend's CSS asks for its fonts and images at /assets/."""
+    folder = current_app.static_folder + "/govuk-frontend/assets"  # type: ignore[operator]
+    return send_from_directory(folder, filename, max_age=31_536_000)
+
+
+@bp.route("/healthz")
+def health() -> dict[str, str]:
+    """For load balancers: the app answers and its database answers."""
+    from marketplace.database import check_database
+
+    check_database()
+    return {"status": "ok"}

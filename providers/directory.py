@@ -1,0 +1,101 @@
+"""Read the directory: what the public may see, and what the council and providers manage."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from marketplace.extensions import db
+from providers.models import (
+    Locality,
+    Organisation,
+    OrganisationStatus,
+    Service,
+    ServiceStatus,
+    TaxonomyTerm,
+    service_taxonomy_terms,
+)
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    term: TaxonomyTerm
+    services: int
+
+
+def _public_services():  # noqa: ANN202 - a Select of Service ids
+    return (
+        select(Service.id)
+        .join(Organisation)
+        .where(
+            Service.status == ServiceStatus.PUBLISHED,
+            Organisation.status == OrganisationStatus.APPROVED,
+        )
+    )
+
+
+def public_service_count() -> int:
+    """Published services of approved organisations: what anyone may see."""
+    return db.session.scalar(select(func.count()).select_from(_public_services().subquery())) or 0
+
+
+def top_category_counts() -> list[CategoryCount]:
+    """Each top-level category with how many public services sit in it or its kinds."""
+    public = _public_services().subquery()
+    child = aliased(TaxonomyTerm)
+    in_category = (
+        select(
+            func.coalesce(child.parent_id, child.id).label("top_id"),
+            service_taxonomy_terms.c.service_id,
+        )
+        .join(child, child.id == service_taxonomy_terms.c.taxonomy_term_id)
+        .where(service_taxonomy_terms.c.service_id.in_(select(public.c.id)))
+        .distinct()
+        .subquery()
+    )
+    counts = dict(
+        db.session.execute(
+            select(in_category.c.top_id, func.count()).group_by(in_category.c.top_id)
+        ).all()
+    )
+    tops = db.session.scalars(
+        select(TaxonomyTerm).where(TaxonomyTerm.parent_id.is_(None)).order_by(
+            TaxonomyTerm.position
+        )
+    )
+    return [CategoryCount(term, counts.get(term.id, 0)) for term in tops]
+
+
+def districts() -> list[Locality]:
+    """The county's areas, by name."""
+    return list(
+        db.session.scalars(
+            select(Locality).where(Locality.kind == "district").order_by(Locality.name)
+        )
+    )
+
+
+def organisation_counts_by_status() -> dict[OrganisationStatus, int]:
+    rows = db.session.execute(
+        select(Organisation.status, func.count()).group_by(Organisation.status)
+    ).all()
+    counts = dict.fromkeys(OrganisationStatus, 0)
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+def organisations_with_status(status: OrganisationStatus) -> list[Organisation]:
+    return list(
+        db.session.scalars(
+            select(Organisation).where(Organisation.status == status).order_by(
+                Organisation.created_at
+            )
+        )
+    )
+
+
+def organisation(organisation_id: uuid.UUID) -> Organisation | None:
+    return db.session.get(Organisation, organisation_id)

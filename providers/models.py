@@ -1,0 +1,202 @@
+"""Provider organisations, their services (listings), categories and the places they serve.
+
+Names follow Open Referral UK so that the API maps one to one: organisation, service,
+taxonomy term, locality.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Enum,
+    Float,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.extensions import db
+from marketplace.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from marketplace.accounts.models import User
+
+
+def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=20,
+        create_constraint=True,
+        values_callable=lambda members: [m.value for m in members],
+        name=name,
+    )
+
+
+class OrganisationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+
+class ServiceStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class PriceUnit(enum.StrEnum):
+    PER_HOUR = "per_hour"
+    PER_VISIT = "per_visit"
+    PER_SESSION = "per_session"
+    PER_DAY = "per_day"
+    PER_NIGHT = "per_night"
+    PER_WEEK = "per_week"
+    PER_ITEM = "per_item"
+    FREE = "free"
+
+    @property
+    def label(self) -> str:
+        return "free" if self is PriceUnit.FREE else self.value.replace("_", " ")
+
+
+class DeliveryMode(enum.StrEnum):
+    AT_HOME = "at_home"
+    AT_VENUE = "at_venue"
+    ONLINE = "online"
+
+
+service_taxonomy_terms = Table(
+    "service_taxonomy_terms",
+    db.metadata,
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+    Column("taxonomy_term_id", ForeignKey("taxonomy_terms.id"), primary_key=True),
+)
+
+service_localities = Table(
+    "service_localities",
+    db.metadata,
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+    Column("locality_id", ForeignKey("localities.id"), primary_key=True),
+)
+
+
+class Locality(db.Model):
+    """A place a service can cover: a district (one of the county's areas) or a town in one."""
+
+    __tablename__ = "localities"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("localities.id"), index=True)
+    postcode_districts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+    parent: Mapped[Locality | None] = relationship(remote_side=[id])
+
+    __table_args__ = (CheckConstraint("kind IN ('district', 'town')", name="kind"),)
+
+
+class TaxonomyTerm(db.Model):
+    """A category of the care taxonomy (two levels: a top category and its kinds)."""
+
+    __tablename__ = "taxonomy_terms"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("taxonomy_terms.id"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+
+    parent: Mapped[TaxonomyTerm | None] = relationship(
+        remote_side=[id], back_populates="children"
+    )
+    children: Mapped[list[TaxonomyTerm]] = relationship(
+        back_populates="parent", order_by="TaxonomyTerm.position"
+    )
+
+
+class Organisation(db.Model):
+    """A provider organisation. Invisible to the public until the council approves it."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    website: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    companies_house_number: Mapped[str | None] = mapped_column(String(8))
+    charity_number: Mapped[str | None] = mapped_column(String(12))
+    cqc_provider_id: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[OrganisationStatus] = mapped_column(
+        _enum(OrganisationStatus, "organisation_status"), default=OrganisationStatus.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    services: Mapped[list[Service]] = relationship(
+        back_populates="organisation", order_by="Service.name"
+    )
+    staff: Mapped[list[User]] = relationship(back_populates="organisation")
+
+    @property
+    def is_public(self) -> bool:
+        return self.status is OrganisationStatus.APPROVED
+
+
+class Service(db.Model):
+    """A listing: something an organisation offers, at a price in pence per unit."""
+
+    __tablename__ = "services"
+    __table_args__ = (
+        CheckConstraint("price_pence >= 0", name="price_not_negative"),
+        CheckConstraint(
+            "(price_unit = 'free') = (price_pence = 0)", name="free_means_zero_price"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_pence: Mapped[int] = mapped_column(default=0)
+    price_unit: Mapped[PriceUnit] = mapped_column(_enum(PriceUnit, "price_unit"))
+    status: Mapped[ServiceStatus] = mapped_column(
+        _enum(ServiceStatus, "service_status"), default=ServiceStatus.DRAFT
+    )
+    delivery_modes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    accessibility: Mapped[list[str]] = mapped_column(JSON, default=list)
+    eligibility: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    accepts_personal_budgets: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="services")
+    taxonomy_terms: Mapped[list[TaxonomyTerm]] = relationship(
+        secondary=service_taxonomy_terms, order_by="TaxonomyTerm.position"
+    )
+    localities: Mapped[list[Locality]] = relationship(
+        secondary=service_localities, order_by="Locality.name"
+    )

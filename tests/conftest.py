@@ -1,0 +1,138 @@
+"""Fixtures: an app from the factory on a migrated database, emptied after every test.
+
+The database is SQLite in a temporary folder, or the server named by TEST_DATABASE_URL
+(`make test-postgres` starts a throw-away PostgreSQL and sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete
+
+from marketplace import create_app
+from marketplace.accounts import service as accounts
+from marketplace.accounts.models import User
+from marketplace.accounts.roles import Role
+from marketplace.extensions import db
+from marketplace.mail import outbox_messages
+from providers.models import Organisation, OrganisationStatus
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_settings(database_url: str, instance: Path, **overrides: object) -> dict[str, object]:
+    settings: dict[str, object] = {
+        "ENVIRONMENT": "testing",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-to-use",
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MAIL_SERVER": "",
+        "MAIL_OUTBOX_PATH": str(instance / "mail-outbox"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "marketplace.test",
+    }
+    settings.update(overrides)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to the newest revision, once for the whole run."""
+    url = os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('database') / 'test.db'}"
+    )
+    app = create_app(test_settings(url, tmp_path_factory.mktemp("migrate-instance")))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return url
+
+
+def empty_database() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(delete(table))
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build apps with extra settings; each is torn down and the database emptied after."""
+    apps: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        built = create_app(test_settings(database_url, tmp_path / "instance", **overrides))
+        apps.append(built)
+        return built
+
+    yield build
+    for built in apps:
+        with built.app_context():
+            db.session.rollback()
+            empty_database()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    built = make_app()
+    with built.app_context():
+        yield built
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_organisation(app: Flask) -> Callable[..., Organisation]:
+    def build(name: str = "Example Care Ltd", status: OrganisationStatus =
+              OrganisationStatus.APPROVED) -> Organisation:
+        organisation = Organisation(name=name, status=status)
+        db.session.add(organisation)
+        db.session.flush()
+        return organisation
+
+    return build
+
+
+@pytest.fixture
+def make_user(app: Flask, make_organisation: Callable[..., Organisation]) -> Callable[..., User]:
+    """Make a committed user of a role (provider staff get an organisation of their own)."""
+
+    def build(role: Role = Role.CITIZEN, email: str | None = None,
+              organisation: Organisation | None = None, password: str = PASSWORD) -> User:
+        if role is Role.PROVIDER_STAFF and organisation is None:
+            organisation = make_organisation(f"Provider {uuid.uuid4().hex[:6]}")
+        user = accounts.create_user(
+            email=email or f"{role.value}-{uuid.uuid4().hex[:8]}@example.org",
+            full_name=f"Test {role.label}",
+            password=password,
+            role=role,
+            organisation_id=organisation.id if organisation else None,
+        )
+        db.session.commit()
+        return user
+
+    return build
+
+
+def sign_in(client: FlaskClient, user: User, password: str = PASSWORD) -> None:
+    response = client.post("/sign-in", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def links_in_outbox(app: Flask, to: str) -> list[str]:
+    """Every link in the emails sent to `to`, oldest email first."""
+    messages = [m for m in outbox_messages(app.config["MAIL_OUTBOX_PATH"]) if m.to == to]
+    return [link for m in reversed(messages) for link in re.findall(r"https?://\S+", m.body)]
