@@ -41,9 +41,7 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException) -> object:
         status = error.code or 500
         if _wants_json():
-            response = jsonify(
-                error=CODES.get(status, "http_error"), message=error.description
-            )
+            response = jsonify(error=CODES.get(status, "http_error"), message=error.description)
             response.status_code = status
             return response
         template = PAGES.get(status)

@@ -45,6 +45,8 @@ def queue_email(to: str, subject: str, body: str) -> None:
     message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
     message["Message-ID"] = f"<{uuid.uuid4()}@marketplace>"
     message.set_content(body)
+    # Begin the transaction now if nothing has yet, so that its rollback drops this mail.
+    db.session.connection()
     db.session.info.setdefault(_PENDING, []).append(message)
 
 

@@ -4,4 +4,13 @@ from marketplace.accounts.models import PasswordResetToken, SignUpRequest, User
 from marketplace.people.models import Person
 from providers.models import Locality, Organisation, Service, TaxonomyTerm
 
-__all__ = ["Locality", "Organisation", "PasswordResetToken", "Person", "SignUpRequest", "Service", "TaxonomyTerm", "User"]
+__all__ = [
+    "Locality",
+    "Organisation",
+    "PasswordResetToken",
+    "Person",
+    "Service",
+    "SignUpRequest",
+    "TaxonomyTerm",
+    "User",
+]

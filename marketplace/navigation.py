@@ -19,8 +19,11 @@ class NavItem:
 
     def as_params(self) -> dict[str, object]:
         href = url_for(self.endpoint)
-        return {"text": self.text, "href": href, "active": request.path.startswith(href)
-                if href != "/" else request.path == "/"}
+        return {
+            "text": self.text,
+            "href": href,
+            "active": request.path.startswith(href) if href != "/" else request.path == "/",
+        }
 
 
 _BY_ACTION = [
@@ -40,8 +43,10 @@ def navigation_for(user: User | AnonymousUserMixin) -> list[dict[str, object]]:
     if isinstance(user, User) and user.is_authenticated:
         items.append(NavItem("Your account", "accounts.account"))
     else:
-        items += [NavItem("Sign in", "accounts.sign_in"), NavItem("Create an account",
-                                                                    "accounts.sign_up")]
+        items += [
+            NavItem("Sign in", "accounts.sign_in"),
+            NavItem("Create an account", "accounts.sign_up"),
+        ]
     return [item.as_params() for item in items]
 
 

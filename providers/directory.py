@@ -26,7 +26,7 @@ class CategoryCount:
     services: int
 
 
-def _public_services():  # noqa: ANN202 - a Select of Service ids
+def _public_services():
     return (
         select(Service.id)
         .join(Organisation)
@@ -62,9 +62,7 @@ def top_category_counts() -> list[CategoryCount]:
         ).all()
     )
     tops = db.session.scalars(
-        select(TaxonomyTerm).where(TaxonomyTerm.parent_id.is_(None)).order_by(
-            TaxonomyTerm.position
-        )
+        select(TaxonomyTerm).where(TaxonomyTerm.parent_id.is_(None)).order_by(TaxonomyTerm.position)
     )
     return [CategoryCount(term, counts.get(term.id, 0)) for term in tops]
 
@@ -90,9 +88,9 @@ def organisation_counts_by_status() -> dict[OrganisationStatus, int]:
 def organisations_with_status(status: OrganisationStatus) -> list[Organisation]:
     return list(
         db.session.scalars(
-            select(Organisation).where(Organisation.status == status).order_by(
-                Organisation.created_at
-            )
+            select(Organisation)
+            .where(Organisation.status == status)
+            .order_by(Organisation.created_at)
         )
     )
 

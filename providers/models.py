@@ -120,14 +120,10 @@ class TaxonomyTerm(db.Model):
     code: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
-    parent_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("taxonomy_terms.id"), index=True
-    )
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("taxonomy_terms.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
 
-    parent: Mapped[TaxonomyTerm | None] = relationship(
-        remote_side=[id], back_populates="children"
-    )
+    parent: Mapped[TaxonomyTerm | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[TaxonomyTerm]] = relationship(
         back_populates="parent", order_by="TaxonomyTerm.position"
     )
@@ -171,9 +167,7 @@ class Service(db.Model):
     __tablename__ = "services"
     __table_args__ = (
         CheckConstraint("price_pence >= 0", name="price_not_negative"),
-        CheckConstraint(
-            "(price_unit = 'free') = (price_pence = 0)", name="free_means_zero_price"
-        ),
+        CheckConstraint("(price_unit = 'free') = (price_pence = 0)", name="free_means_zero_price"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

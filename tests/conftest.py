@@ -11,12 +11,14 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete
+from werkzeug.test import TestResponse
 
 from marketplace import create_app
 from marketplace.accounts import service as accounts
@@ -45,6 +47,22 @@ def test_settings(database_url: str, instance: Path, **overrides: object) -> dic
     return settings
 
 
+test_settings.__test__ = False  # a helper, not a test
+
+
+class RequestClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Without this, a request reuses the test's app context, and so its `g` (where Flask-Login
+    caches the signed-in user) and its database session: one client's user would leak into
+    another's request.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database migrated to the newest revision, once for the whole run."""
@@ -71,6 +89,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
 
     def build(**overrides: object) -> Flask:
         built = create_app(test_settings(database_url, tmp_path / "instance", **overrides))
+        built.test_client_class = RequestClient
         apps.append(built)
         return built
 
@@ -96,8 +115,9 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def make_organisation(app: Flask) -> Callable[..., Organisation]:
-    def build(name: str = "Example Care Ltd", status: OrganisationStatus =
-              OrganisationStatus.APPROVED) -> Organisation:
+    def build(
+        name: str = "Example Care Ltd", status: OrganisationStatus = OrganisationStatus.APPROVED
+    ) -> Organisation:
         organisation = Organisation(name=name, status=status)
         db.session.add(organisation)
         db.session.flush()
@@ -110,8 +130,12 @@ def make_organisation(app: Flask) -> Callable[..., Organisation]:
 def make_user(app: Flask, make_organisation: Callable[..., Organisation]) -> Callable[..., User]:
     """Make a committed user of a role (provider staff get an organisation of their own)."""
 
-    def build(role: Role = Role.CITIZEN, email: str | None = None,
-              organisation: Organisation | None = None, password: str = PASSWORD) -> User:
+    def build(
+        role: Role = Role.CITIZEN,
+        email: str | None = None,
+        organisation: Organisation | None = None,
+        password: str = PASSWORD,
+    ) -> User:
         if role is Role.PROVIDER_STAFF and organisation is None:
             organisation = make_organisation(f"Provider {uuid.uuid4().hex[:6]}")
         user = accounts.create_user(

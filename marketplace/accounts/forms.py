@@ -26,8 +26,10 @@ class SignUpForm(FlaskForm):
         validators=[
             InputRequired(message="Enter your email address"),
             Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email(message="Enter an email address in the correct format, like name@example.com",
-                  check_deliverability=False),
+            Email(
+                message="Enter an email address in the correct format, like name@example.com",
+                check_deliverability=False,
+            ),
         ],
     )
     password = PasswordField(
@@ -43,14 +45,18 @@ class SignInForm(FlaskForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter your email address"),
-                    Length(max=254, message="Email address must be 254 characters or fewer")],
+        validators=[
+            InputRequired(message="Enter your email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+        ],
     )
     password = PasswordField(
         "Password",
         widget=GovPasswordInput(),
-        validators=[InputRequired(message="Enter your password"),
-                    Length(max=MAX_LENGTH, message="Enter a correct email address and password")],
+        validators=[
+            InputRequired(message="Enter your password"),
+            Length(max=MAX_LENGTH, message="Enter a correct email address and password"),
+        ],
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
@@ -62,8 +68,10 @@ class ForgottenPasswordForm(FlaskForm):
         validators=[
             InputRequired(message="Enter your email address"),
             Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email(message="Enter an email address in the correct format, like name@example.com",
-                  check_deliverability=False),
+            Email(
+                message="Enter an email address in the correct format, like name@example.com",
+                check_deliverability=False,
+            ),
         ],
     )
     submit = SubmitField("Send reset link", widget=GovSubmitInput())
@@ -82,8 +90,10 @@ def _confirm_field() -> PasswordField:
     return PasswordField(
         "Confirm new password",
         widget=GovPasswordInput(),
-        validators=[InputRequired(message="Confirm your new password"),
-                    EqualTo("password", message="The passwords do not match")],
+        validators=[
+            InputRequired(message="Confirm your new password"),
+            EqualTo("password", message="The passwords do not match"),
+        ],
     )
 
 

@@ -43,8 +43,14 @@ class User(UserMixin, db.Model):
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, create_constraint=True,
-             values_callable=lambda roles: [r.value for r in roles], name="role")
+        Enum(
+            Role,
+            native_enum=False,
+            length=20,
+            create_constraint=True,
+            values_callable=lambda roles: [r.value for r in roles],
+            name="role",
+        )
     )
     # Flask-Login keeps this, not the primary key, in the session cookie: changing it on a
     # password change or reset signs every other session out.

@@ -89,8 +89,13 @@ def create_user(
 
 
 def request_sign_up(
-    *, email: str, full_name: str, password: str, confirm_link: Callable[[str], str],
-    sign_in_link: str, reset_link: str,
+    *,
+    email: str,
+    full_name: str,
+    password: str,
+    confirm_link: Callable[[str], str],
+    sign_in_link: str,
+    reset_link: str,
 ) -> None:
     """Email a link that finishes a citizen's sign-up.
 

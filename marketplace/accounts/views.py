@@ -37,7 +37,7 @@ bp = Blueprint("accounts", __name__)
 SIGN_IN_FAILED = "Enter a correct email address and password"
 
 
-def _limit(setting: str):  # noqa: ANN202 - Flask-Limiter's decorator type is private
+def _limit(setting: str):
     return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
 
 
@@ -90,8 +90,9 @@ def sign_up() -> Response | tuple[str, int]:
 
 @bp.route("/sign-up/check-your-email")
 def check_email_sign_up() -> str:
-    return render_template("accounts/check_email.html", email=session.get("sign_up_email"),
-                           purpose="sign_up")
+    return render_template(
+        "accounts/check_email.html", email=session.get("sign_up_email"), purpose="sign_up"
+    )
 
 
 @bp.route("/sign-up/confirm/<token>", methods=["GET", "POST"])
@@ -174,8 +175,9 @@ def forgotten_password() -> Response | tuple[str, int]:
 
 @bp.route("/forgotten-password/check-your-email")
 def check_email_reset() -> str:
-    return render_template("accounts/check_email.html", email=session.get("reset_email"),
-                           purpose="reset")
+    return render_template(
+        "accounts/check_email.html", email=session.get("reset_email"), purpose="reset"
+    )
 
 
 @bp.route("/reset-password/<uuid:user_id>/<token>", methods=["GET", "POST"])

@@ -1,0 +1,140 @@
+"""Every route, requested as every kind of user: the outcome each must get.
+
+The table below must name every endpoint in the app's URL map, so a new route cannot be added
+without saying who may reach it. Where ownership matters, there are two users of the role.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from marketplace.accounts.models import User
+from marketplace.accounts.roles import Role
+from tests.conftest import sign_in
+
+PAGE, SIGN_IN, FORBIDDEN, NOT_FOUND, BAD_LINK = "page", "sign-in", "403", "404", "bad-link"
+ACTORS = (
+    "anonymous",
+    "citizen",
+    "citizen_b",
+    "provider",
+    "provider_b",
+    "broker",
+    "council",
+    "admin",
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to request one endpoint, and what each actor gets back."""
+
+    path: Callable[[dict[str, User]], str] | str
+    expect: dict[str, str]
+    method: str = "GET"
+    follow_up: dict[str, str] = field(default_factory=dict)
+
+
+def everyone(outcome: str) -> dict[str, str]:
+    return dict.fromkeys(ACTORS, outcome)
+
+
+def only(outcome_for_others: str, **allowed: str) -> dict[str, str]:
+    outcomes = dict.fromkeys(ACTORS, outcome_for_others)
+    outcomes["anonymous"] = SIGN_IN
+    outcomes.update(allowed)
+    return outcomes
+
+
+SIGNED_IN = {**everyone(PAGE), "anonymous": SIGN_IN}
+
+ROUTES: dict[str, Route] = {
+    "public.home": Route("/", everyone(PAGE)),
+    "public.accessibility": Route("/accessibility", everyone(PAGE)),
+    "public.privacy": Route("/privacy", everyone(PAGE)),
+    "public.cookies": Route("/cookies", everyone(PAGE)),
+    "public.feedback": Route("/feedback", everyone(PAGE)),
+    "public.govuk_assets": Route("/assets/images/favicon.svg", everyone(PAGE)),
+    "public.health": Route("/healthz", everyone(PAGE)),
+    "static": Route("/static/css/marketplace.css", everyone(PAGE)),
+    "accounts.sign_up": Route("/sign-up", everyone(PAGE)),
+    "accounts.check_email_sign_up": Route("/sign-up/check-your-email", everyone(PAGE)),
+    "accounts.confirm_sign_up": Route("/sign-up/confirm/not-a-real-token", everyone(PAGE)),
+    "accounts.sign_in": Route("/sign-in", everyone(PAGE)),
+    "accounts.sign_out": Route("/sign-out", everyone("redirect"), method="POST"),
+    "accounts.account": Route("/account", SIGNED_IN),
+    "accounts.change_password": Route("/account/change-password", SIGNED_IN),
+    "accounts.forgotten_password": Route("/forgotten-password", everyone(PAGE)),
+    "accounts.check_email_reset": Route("/forgotten-password/check-your-email", everyone(PAGE)),
+    "accounts.reset_password": Route(
+        lambda users: f"/reset-password/{users['citizen'].id}/not-a-real-token",
+        everyone(BAD_LINK),
+    ),
+    "citizens.dashboard": Route("/my/", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
+    "provider_portal.dashboard": Route(
+        "/provider/", only(FORBIDDEN, provider=PAGE, provider_b=PAGE)
+    ),
+    "brokers.dashboard": Route("/broker/", only(FORBIDDEN, broker=PAGE)),
+    "council.dashboard": Route("/council/", only(FORBIDDEN, council=PAGE)),
+    "admin.users": Route("/admin/users", only(FORBIDDEN, admin=PAGE)),
+    "admin.outbox": Route("/admin/outbox", only(FORBIDDEN, admin=PAGE)),
+    "admin.outbox_message": Route(
+        f"/admin/outbox/{uuid.uuid4().hex}", only(FORBIDDEN, admin=NOT_FOUND)
+    ),
+}
+
+
+def test_every_route_is_in_the_table(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - ROUTES.keys() == set(), "add these routes to the access matrix"
+    assert ROUTES.keys() - endpoints == set(), "these routes no longer exist"
+
+
+@pytest.fixture
+def users(app: Flask, make_user: Callable[..., User]) -> dict[str, User]:
+    return {
+        "citizen": make_user(Role.CITIZEN),
+        "citizen_b": make_user(Role.CITIZEN),
+        "provider": make_user(Role.PROVIDER_STAFF),
+        "provider_b": make_user(Role.PROVIDER_STAFF),
+        "broker": make_user(Role.BROKER),
+        "council": make_user(Role.COUNCIL_OFFICER),
+        "admin": make_user(Role.ADMIN),
+    }
+
+
+def outcome_of(client: FlaskClient, route: Route, users: dict[str, User]) -> str:
+    path = route.path(users) if callable(route.path) else route.path
+    response = client.open(path, method=route.method)
+    response.close()
+    status = response.status_code
+    if status == 302 and response.location.startswith("/sign-in?next="):
+        return SIGN_IN
+    if status == 302:
+        return "redirect"
+    if status == 400 and "This link cannot be used" in response.get_data(as_text=True):
+        return BAD_LINK
+    return {200: PAGE, 403: FORBIDDEN, 404: NOT_FOUND}.get(status, f"HTTP {status}")
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_each_actor_gets_the_expected_outcome_on_every_route(
+    app: Flask, users: dict[str, User], actor: str
+) -> None:
+    mismatches = []
+    client = app.test_client()
+    if actor != "anonymous":
+        sign_in(client, users[actor])
+    # Signing out ends the session the other requests use, so it goes last.
+    in_order = sorted(ROUTES.items(), key=lambda item: item[0] == "accounts.sign_out")
+    for endpoint, route in in_order:
+        got = outcome_of(client, route, users)
+        if got != route.expect[actor]:
+            mismatches.append(f"{endpoint}: expected {route.expect[actor]}, got {got}")
+    assert mismatches == []

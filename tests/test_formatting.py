@@ -1,0 +1,50 @@
+"""Money in pounds and pence from integer pence; times in London from UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from marketplace.formatting import london_time, pounds
+
+
+@pytest.mark.parametrize(
+    ("pence", "shown"),
+    [
+        (0, "£0"),
+        (5, "£0.05"),
+        (1250, "£12.50"),
+        (1200, "£12"),
+        (123456789, "£1,234,567.89"),
+        (-450, "-£4.50"),
+    ],
+)
+def test_pounds(pence: int, shown: str) -> None:
+    assert pounds(pence) == shown
+
+
+def test_pounds_refuses_floats() -> None:
+    with pytest.raises(TypeError):
+        pounds(12.5)  # type: ignore[arg-type]
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_pounds_round_trips_to_the_same_pence(pence: int) -> None:
+    shown = pounds(pence).replace("£", "").replace(",", "")
+    whole, _, part = shown.partition(".")
+    sign = -1 if whole.startswith("-") else 1
+    assert sign * (abs(int(whole)) * 100 + int(part or 0)) == pence
+
+
+def test_london_time_follows_summer_time() -> None:
+    assert london_time(datetime(2026, 1, 15, 14, 5, tzinfo=UTC)) == "15 January 2026 at 2:05pm"
+    assert london_time(datetime(2026, 7, 15, 14, 5, tzinfo=UTC)) == "15 July 2026 at 3:05pm"
+    assert london_time(datetime(2026, 7, 15, 23, 30, tzinfo=UTC), with_time=False) == "16 July 2026"
+
+
+def test_london_time_refuses_naive_datetimes() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        london_time(datetime(2026, 1, 1))  # noqa: DTZ001
