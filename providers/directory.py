@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
 from marketplace.extensions import db
@@ -26,7 +26,8 @@ class CategoryCount:
     services: int
 
 
-def _public_services():
+def _public_services() -> Select[tuple[uuid.UUID]]:
+    """The ids of services anyone may see: published, of an approved organisation."""
     return (
         select(Service.id)
         .join(Organisation)

@@ -1,1 +1,302 @@
-"""Placeholder replaced below."""
+"""The steps of `flask seed-demo`: a believable Hertfordshire to try the product with.
+
+Each step is a function of no arguments that brings one part of the demo county into the
+database and returns a `SeedReport` of what it created and what was already there. Every step
+is idempotent: it looks rows up by their natural key (taxonomy and locality code, organisation
+name, service name within its organisation, user email) and creates only what is missing, so a
+second run creates nothing. Steps flush and never commit; the command commits once.
+
+Later work adds steps (budgets, orders, brokers' clients) by appending to `STEPS`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from marketplace.accounts import service as accounts
+from marketplace.accounts.roles import Role
+from marketplace.demo.data.county import (
+    DemoUser,
+    OrganisationPlan,
+    ServicePlan,
+    demo_organisations,
+    demo_users,
+)
+from marketplace.extensions import db
+from marketplace.people.models import Person
+from providers.models import Locality, Organisation, Service, TaxonomyTerm
+from providers.reference_data import county_name, ensure_localities, ensure_taxonomy
+
+
+class SeedOrderError(LookupError):
+    """A step needs rows that an earlier step makes (say, services before their categories)."""
+
+
+@dataclass
+class Tally:
+    """Rows of one kind: those a step created, and how many it found already there."""
+
+    kind: str
+    created: list[Any] = field(default_factory=list)
+    existing: int = 0
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A demo account to print: who it is, and the password that signs them in."""
+
+    role: Role
+    email: str
+    password: str
+    who: str
+
+
+@dataclass
+class SeedReport:
+    """What seeding did, kind by kind, and the demo sign-ins to print."""
+
+    tallies: list[Tally] = field(default_factory=list)
+    sign_ins: list[SignIn] = field(default_factory=list)
+
+    def extend(self, other: SeedReport) -> SeedReport:
+        """Add another step's report to this one (a kind seen twice is summed) and return it."""
+        by_kind = {tally.kind: tally for tally in self.tallies}
+        for tally in other.tallies:
+            if tally.kind in by_kind:
+                by_kind[tally.kind].created.extend(tally.created)
+                by_kind[tally.kind].existing += tally.existing
+            else:
+                copied = Tally(tally.kind, list(tally.created), tally.existing)
+                self.tallies.append(copied)
+                by_kind[tally.kind] = copied
+        self.sign_ins.extend(other.sign_ins)
+        return self
+
+    def created(self, kind: str) -> list[Any]:
+        """The rows of `kind` that were created (empty if the kind was not seeded)."""
+        return next((t.created for t in self.tallies if t.kind == kind), [])
+
+    @property
+    def created_count(self) -> int:
+        """How many rows were created in all."""
+        return sum(len(tally.created) for tally in self.tallies)
+
+    @property
+    def existing_count(self) -> int:
+        """How many rows were found already there in all."""
+        return sum(tally.existing for tally in self.tallies)
+
+    def summary(self) -> str:
+        """One line: how many rows were created and found."""
+        return (
+            f"Demo county ready: {self.created_count} created, {self.existing_count} already there."
+        )
+
+    def lines(self) -> list[str]:
+        """The report to print: counts per kind, then a table of the demo sign-ins."""
+        lines = [f"Demo county: {county_name()}", ""]
+        lines += _table(
+            ("What", "Created", "Already there"),
+            [(t.kind, str(len(t.created)), str(t.existing)) for t in self.tallies],
+            numeric=(1, 2),
+        )
+        lines += ["", self.summary()]
+        if self.sign_ins:
+            lines += ["", "Demo sign-ins (demo passwords: never use them anywhere real):", ""]
+            lines += _table(
+                ("Role", "Email", "Password", "Who"),
+                [(s.role.label, s.email, s.password, s.who) for s in self.sign_ins],
+            )
+        return lines
+
+
+def _table(
+    header: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = ()
+) -> list[str]:
+    """Rows as aligned columns under a header, numbers right-aligned."""
+    rows = [tuple(header), *(tuple(row) for row in rows)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+
+    def cell(i: int, text: str) -> str:
+        return text.rjust(widths[i]) if i in numeric else text.ljust(widths[i])
+
+    return ["  " + "  ".join(cell(i, t) for i, t in enumerate(row)).rstrip() for row in rows]
+
+
+def seed_taxonomy() -> SeedReport:
+    """Bring the care taxonomy in from `providers/data/taxonomy.json` (adds what is missing)."""
+    result = ensure_taxonomy()
+    return SeedReport([Tally("taxonomy terms", result.created, result.existing)])
+
+
+def seed_localities() -> SeedReport:
+    """Bring the districts and towns in from the gazetteer (adds what is missing)."""
+    result = ensure_localities()
+    return SeedReport([Tally("localities", result.created, result.existing)])
+
+
+def seed_providers(plans: Iterable[OrganisationPlan] | None = None) -> SeedReport:
+    """Create the demo provider organisations and their services that are not there yet.
+
+    An organisation is found by name and a service by name within its organisation; existing
+    ones are left exactly as they are, even if someone has edited them. Needs the taxonomy and
+    the localities first: raises SeedOrderError if a code a service uses is missing.
+    """
+    terms = {term.code: term for term in db.session.scalars(select(TaxonomyTerm))}
+    places = {place.code: place for place in db.session.scalars(select(Locality))}
+    organisations: dict[str, Organisation] = {}
+    for found in db.session.scalars(select(Organisation).order_by(Organisation.created_at)):
+        organisations.setdefault(found.name, found)
+    services: set[tuple[uuid.UUID, str]] = {
+        (row.organisation_id, row.name)
+        for row in db.session.execute(select(Service.organisation_id, Service.name))
+    }
+    organisation_tally, service_tally = Tally("organisations"), Tally("services")
+    for plan in demo_organisations() if plans is None else plans:
+        organisation = organisations.get(plan.name)
+        if organisation is None:
+            organisation = _new_organisation(plan)
+            organisations[plan.name] = organisation
+            organisation_tally.created.append(organisation)
+        else:
+            organisation_tally.existing += 1
+        for service_plan in plan.services:
+            if (organisation.id, service_plan.name) in services:
+                service_tally.existing += 1
+                continue
+            service = _new_service(organisation, service_plan, terms, places)
+            services.add((organisation.id, service.name))
+            service_tally.created.append(service)
+    db.session.flush()
+    return SeedReport([organisation_tally, service_tally])
+
+
+def _new_organisation(plan: OrganisationPlan) -> Organisation:
+    organisation = Organisation(
+        # Chosen now rather than at flush, so its services can be keyed by it straight away.
+        id=uuid.uuid4(),
+        name=plan.name,
+        description=plan.description,
+        email=plan.email,
+        phone=plan.phone,
+        website=plan.website,
+        address=plan.address,
+        postcode=plan.postcode,
+        companies_house_number=plan.companies_house_number,
+        charity_number=plan.charity_number,
+        cqc_provider_id=plan.cqc_provider_id,
+        status=plan.status,
+    )
+    db.session.add(organisation)
+    return organisation
+
+
+def _new_service(
+    organisation: Organisation,
+    plan: ServicePlan,
+    terms: dict[str, TaxonomyTerm],
+    places: dict[str, Locality],
+) -> Service:
+    try:
+        chosen_terms = [terms[code] for code in plan.taxonomy_codes]
+        chosen_places = [places[code] for code in plan.locality_codes]
+    except KeyError as missing:
+        raise SeedOrderError(
+            f"{plan.name!r} of {organisation.name!r} needs {missing}: "
+            "seed the taxonomy and localities first"
+        ) from missing
+    service = Service(
+        id=uuid.uuid4(),
+        organisation=organisation,
+        name=plan.name,
+        description=plan.description,
+        price_pence=plan.price_pence,
+        price_unit=plan.price_unit,
+        status=plan.status,
+        delivery_modes=list(plan.delivery_modes),
+        languages=list(plan.languages),
+        accessibility=list(plan.accessibility),
+        eligibility=dict(plan.eligibility),
+        accepts_personal_budgets=plan.accepts_personal_budgets,
+        taxonomy_terms=chosen_terms,
+        localities=chosen_places,
+    )
+    db.session.add(service)
+    return service
+
+
+def seed_users(users: Iterable[DemoUser] | None = None) -> SeedReport:
+    """Create the demo sign-ins that do not exist yet (citizens with their person record).
+
+    Users are found by email and an existing one is left alone (its password is not reset), so
+    only new accounts pay for hashing. Every demo user is listed in the report's sign-ins.
+    Raises SeedOrderError if a provider's organisation has not been seeded.
+    """
+    user_tally, people_tally = Tally("users"), Tally("people")
+    sign_ins: list[SignIn] = []
+    for demo in demo_users() if users is None else users:
+        organisation = _organisation_of(demo)
+        if accounts.user_by_email(demo.email) is not None:
+            user_tally.existing += 1
+            if demo.role is Role.CITIZEN:
+                people_tally.existing += 1
+        else:
+            person = _new_person(demo) if demo.role is Role.CITIZEN else None
+            user = accounts.create_user(
+                email=demo.email,
+                full_name=demo.full_name,
+                password=demo.password,
+                role=demo.role,
+                organisation_id=organisation.id if organisation else None,
+                person=person,
+            )
+            user_tally.created.append(user)
+            if person is not None:
+                people_tally.created.append(person)
+        who = f"{demo.full_name}, {organisation.name}" if organisation else demo.full_name
+        sign_ins.append(SignIn(demo.role, demo.email, demo.password, who))
+    return SeedReport([people_tally, user_tally], sign_ins)
+
+
+def _organisation_of(demo: DemoUser) -> Organisation | None:
+    if demo.organisation is None:
+        return None
+    organisation = db.session.scalar(
+        select(Organisation)
+        .where(Organisation.name == demo.organisation)
+        .order_by(Organisation.created_at)
+        .limit(1)
+    )
+    if organisation is None:
+        raise SeedOrderError(f"{demo.email} works for {demo.organisation!r}: seed providers first")
+    return organisation
+
+
+def _new_person(demo: DemoUser) -> Person:
+    details = demo.person or {}
+    return Person(
+        full_name=demo.full_name,
+        preferred_name=details.get("preferred_name"),
+        date_of_birth=demo.date_of_birth,
+        postcode=details.get("postcode"),
+        phone=details.get("phone"),
+        email=demo.email,
+    )
+
+
+Step = Callable[[], SeedReport]
+
+STEPS: tuple[Step, ...] = (seed_taxonomy, seed_localities, seed_providers, seed_users)
+
+
+def run_all(steps: Sequence[Step] = STEPS) -> SeedReport:
+    """Run every step in order and return their reports combined. Flushes, never commits."""
+    report = SeedReport()
+    for step in steps:
+        report.extend(step())
+    return report
