@@ -2,15 +2,28 @@
 
 from marketplace.accounts.models import PasswordResetToken, SignUpRequest, User
 from marketplace.people.models import Person
-from providers.models import Locality, Organisation, Service, TaxonomyTerm
+from providers.models import (
+    Location,
+    Locality,
+    Organisation,
+    OrganisationStatusChange,
+    Service,
+    ServiceAtLocation,
+    StaffInvitation,
+    TaxonomyTerm,
+)
 
 __all__ = [
     "Locality",
+    "Location",
     "Organisation",
+    "OrganisationStatusChange",
     "PasswordResetToken",
     "Person",
     "Service",
+    "ServiceAtLocation",
     "SignUpRequest",
+    "StaffInvitation",
     "TaxonomyTerm",
     "User",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -76,12 +77,56 @@ class DeliveryMode(enum.StrEnum):
     AT_VENUE = "at_venue"
     ONLINE = "online"
 
+    @property
+    def label(self) -> str:
+        return {"at_home": "At home", "at_venue": "At a venue", "online": "Online"}[self.value]
+
+
+class CapacityStatus(enum.StrEnum):
+    ACCEPTING = "accepting"
+    WAITING_LIST = "waiting_list"
+    FULL = "full"
+
+    @property
+    def label(self) -> str:
+        return {
+            "accepting": "Accepting new clients",
+            "waiting_list": "Waiting list",
+            "full": "Full",
+        }[self.value]
+
+
+class CqcRating(enum.StrEnum):
+    OUTSTANDING = "outstanding"
+    GOOD = "good"
+    REQUIRES_IMPROVEMENT = "requires_improvement"
+    INADEQUATE = "inadequate"
+    NOT_YET_RATED = "not_yet_rated"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+# A listing whose capacity has not been confirmed for this long is flagged to its provider and
+# shown to citizens with the date it was last checked.
+STALE_AFTER_DAYS = 90
+
 
 service_taxonomy_terms = Table(
     "service_taxonomy_terms",
     db.metadata,
     Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
     Column("taxonomy_term_id", ForeignKey("taxonomy_terms.id"), primary_key=True),
+)
+
+organisation_localities = Table(
+    "organisation_localities",
+    db.metadata,
+    Column(
+        "organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("locality_id", ForeignKey("localities.id"), primary_key=True),
 )
 
 service_localities = Table(
@@ -148,13 +193,26 @@ class Organisation(db.Model):
     status: Mapped[OrganisationStatus] = mapped_column(
         _enum(OrganisationStatus, "organisation_status"), default=OrganisationStatus.PENDING
     )
+    # The reason given with the latest rejection or suspension, shown to the provider.
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # The id the organisation has in an imported directory, so a re-import updates it.
+    source_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     services: Mapped[list[Service]] = relationship(
         back_populates="organisation", order_by="Service.name"
     )
+    locations: Mapped[list[Location]] = relationship(
+        back_populates="organisation", order_by="Location.name"
+    )
     staff: Mapped[list[User]] = relationship(back_populates="organisation")
+    areas: Mapped[list[Locality]] = relationship(
+        secondary=organisation_localities, order_by="Locality.name"
+    )
+    status_changes: Mapped[list[OrganisationStatusChange]] = relationship(
+        back_populates="organisation", order_by="OrganisationStatusChange.changed_at.desc()"
+    )
 
     @property
     def is_public(self) -> bool:
@@ -168,6 +226,10 @@ class Service(db.Model):
     __table_args__ = (
         CheckConstraint("price_pence >= 0", name="price_not_negative"),
         CheckConstraint("(price_unit = 'free') = (price_pence = 0)", name="free_means_zero_price"),
+        CheckConstraint("minimum_order >= 1", name="minimum_order_positive"),
+        CheckConstraint(
+            "capacity_free IS NULL OR capacity_free >= 0", name="capacity_free_not_negative"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -184,13 +246,113 @@ class Service(db.Model):
     accessibility: Mapped[list[str]] = mapped_column(JSON, default=list)
     eligibility: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     accepts_personal_budgets: Mapped[bool] = mapped_column(default=True)
+    minimum_order: Mapped[int] = mapped_column(default=1)
+    opening_times: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    url: Mapped[str | None] = mapped_column(String(300))
+    cqc_location_id: Mapped[str | None] = mapped_column(String(20))
+    cqc_rating: Mapped[CqcRating | None] = mapped_column(_enum(CqcRating, "cqc_rating"))
+    capacity_status: Mapped[CapacityStatus] = mapped_column(
+        _enum(CapacityStatus, "capacity_status"), default=CapacityStatus.ACCEPTING
+    )
+    # Hours (for hourly services) or places free, when the provider says.
+    capacity_free: Mapped[int | None]
+    earliest_start: Mapped[date | None]
+    capacity_confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="services")
+    locations: Mapped[list[ServiceAtLocation]] = relationship(
+        back_populates="service", cascade="all, delete-orphan"
+    )
     taxonomy_terms: Mapped[list[TaxonomyTerm]] = relationship(
         secondary=service_taxonomy_terms, order_by="TaxonomyTerm.position"
     )
     localities: Mapped[list[Locality]] = relationship(
         secondary=service_localities, order_by="Locality.name"
     )
+
+
+    @property
+    def is_public(self) -> bool:
+        return self.status is ServiceStatus.PUBLISHED and self.organisation.is_public
+
+    def is_stale(self, now: datetime) -> bool:
+        """Not confirmed for STALE_AFTER_DAYS: flagged to the provider, dated for citizens."""
+        return now - self.capacity_confirmed_at > timedelta(days=STALE_AFTER_DAYS)
+
+
+class Location(db.Model):
+    """A venue: where a service is delivered, with an address and a postcode."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    town: Mapped[str] = mapped_column(String(100))
+    postcode: Mapped[str] = mapped_column(String(10))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    accessibility: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="locations")
+
+
+class ServiceAtLocation(db.Model):
+    """A service offered at a venue (Open Referral's service_at_location, with its own id)."""
+
+    __tablename__ = "service_at_locations"
+    __table_args__ = (UniqueConstraint("service_id", "location_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    service_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), index=True
+    )
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"), index=True)
+
+    service: Mapped[Service] = relationship(back_populates="locations")
+    location: Mapped[Location] = relationship()
+
+
+class OrganisationStatusChange(db.Model):
+    """Who changed an organisation's status, when, and why. Never edited or deleted."""
+
+    __tablename__ = "organisation_status_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    from_status: Mapped[OrganisationStatus | None] = mapped_column(
+        _enum(OrganisationStatus, "from_status")
+    )
+    to_status: Mapped[OrganisationStatus] = mapped_column(_enum(OrganisationStatus, "to_status"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="status_changes")
+    changed_by: Mapped[User | None] = relationship()
+
+
+class StaffInvitation(db.Model):
+    """An emailed, single-use invitation to join an organisation's staff."""
+
+    __tablename__ = "staff_invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()

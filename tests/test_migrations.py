@@ -10,7 +10,7 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import CheckConstraint, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from marketplace import create_app
@@ -45,6 +45,27 @@ def _user_tables(database_url: str) -> set[str]:
         engine.dispose()
 
 
+def _check_constraints_in_models() -> set[tuple[str, str]]:
+    """Named as the database names them: the naming convention applies at CREATE time."""
+    return {
+        (table.name, name if name.startswith(f"ck_{table.name}_") else f"ck_{table.name}_{name}")
+        for table in db.metadata.tables.values()
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+        for name in [str(constraint.name)]
+    }
+
+
+def _check_constraints_in_database() -> set[tuple[str, str]]:
+    inspector = inspect(db.engine)
+    return {
+        (table, check["name"])
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+        for check in inspector.get_check_constraints(table)
+    }
+
+
 def test_migrations_upgrade_match_the_models_and_downgrade(
     empty_database_url: str, tmp_path: Path
 ) -> None:
@@ -58,6 +79,8 @@ def test_migrations_upgrade_match_the_models_and_downgrade(
             differences = compare_metadata(context, db.metadata)
         assert differences == [], f"models and migrations disagree: {differences}"
         assert _user_tables(empty_database_url) == set(db.metadata.tables)
+        # Alembic's comparison ignores CHECK constraints; money and status rules live in them.
+        assert _check_constraints_in_database() == _check_constraints_in_models()
 
         flask_migrate.downgrade(revision="base")
         assert _user_tables(empty_database_url) == set()

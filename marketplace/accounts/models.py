@@ -59,6 +59,8 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organisations.id"), index=True
     )
+    # Owners of a provider organisation invite and remove its staff.
+    is_organisation_owner: Mapped[bool] = mapped_column(default=False)
     person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
