@@ -46,7 +46,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.citizens.views import bp as citizens
     from marketplace.council.views import bp as council
     from marketplace.public.views import bp as public
-    from providers.views import bp as provider_portal
+    from providers.staff_views import bp as provider_portal
 
     for blueprint in (public, accounts, citizens, provider_portal, brokers, council, admin):
         app.register_blueprint(blueprint)

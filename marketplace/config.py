@@ -88,6 +88,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS", True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "marketplace@example.org"),
         "MAIL_OUTBOX_PATH": str(instance_path / "mail-outbox"),
+        # argon2-cffi's defaults: RFC 9106's second recommended (low-memory) profile.
+        "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_KIB": int(os.environ.get("ARGON2_MEMORY_KIB", "65536")),
+        "ARGON2_PARALLELISM": int(os.environ.get("ARGON2_PARALLELISM", "4")),
         "PASSWORD_RESET_MAX_AGE_SECONDS": int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),

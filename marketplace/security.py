@@ -22,7 +22,14 @@ CONTENT_SECURITY_POLICY = {
 
 
 def init_app(app: Flask) -> None:
+    from marketplace.accounts.passwords import configure_hashing
     from marketplace.accounts.service import user_for_login_id
+
+    configure_hashing(
+        time_cost=app.config["ARGON2_TIME_COST"],
+        memory_kib=app.config["ARGON2_MEMORY_KIB"],
+        parallelism=app.config["ARGON2_PARALLELISM"],
+    )
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"

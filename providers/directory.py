@@ -98,3 +98,31 @@ def organisations_with_status(status: OrganisationStatus) -> list[Organisation]:
 
 def organisation(organisation_id: uuid.UUID) -> Organisation | None:
     return db.session.get(Organisation, organisation_id)
+
+
+def public_service(service_id: uuid.UUID) -> Service | None:
+    """A service anyone may see (published, its organisation approved), or None."""
+    return db.session.scalar(
+        select(Service)
+        .join(Organisation)
+        .where(
+            Service.id == service_id,
+            Service.status == ServiceStatus.PUBLISHED,
+            Organisation.status == OrganisationStatus.APPROVED,
+        )
+    )
+
+
+def public_organisation(organisation_id: uuid.UUID) -> Organisation | None:
+    """An approved organisation, or None."""
+    return db.session.scalar(
+        select(Organisation).where(
+            Organisation.id == organisation_id,
+            Organisation.status == OrganisationStatus.APPROVED,
+        )
+    )
+
+
+def public_services_of(organisation: Organisation) -> list[Service]:
+    """The organisation's published services, by name."""
+    return [s for s in organisation.services if s.status is ServiceStatus.PUBLISHED]

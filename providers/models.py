@@ -123,9 +123,7 @@ service_taxonomy_terms = Table(
 organisation_localities = Table(
     "organisation_localities",
     db.metadata,
-    Column(
-        "organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
     Column("locality_id", ForeignKey("localities.id"), primary_key=True),
 )
 
@@ -247,7 +245,9 @@ class Service(db.Model):
     eligibility: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     accepts_personal_budgets: Mapped[bool] = mapped_column(default=True)
     minimum_order: Mapped[int] = mapped_column(default=1)
-    opening_times: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # Each period: {"days": ["MO", "TU", ...] (iCal BYDAY codes), "opens": "09:00",
+    # "closes": "17:00"} in local (Europe/London) time; empty when it is by arrangement.
+    opening_times: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(30))
     url: Mapped[str | None] = mapped_column(String(300))
@@ -274,7 +274,6 @@ class Service(db.Model):
     localities: Mapped[list[Locality]] = relationship(
         secondary=service_localities, order_by="Locality.name"
     )
-
 
     @property
     def is_public(self) -> bool:

@@ -26,7 +26,9 @@ from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
 from marketplace.mail import outbox_messages
-from providers.models import Organisation, OrganisationStatus
+from providers import listings
+from providers.models import Organisation, OrganisationStatus, PriceUnit, Service, ServiceStatus
+from providers.reference_data import ensure_localities, ensure_taxonomy
 
 PASSWORD = "correct horse battery staple"
 
@@ -42,6 +44,10 @@ def test_settings(database_url: str, instance: Path, **overrides: object) -> dic
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "marketplace.test",
+        # Real argon2, at a cost that lets the suite make hundreds of accounts.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 8192,
+        "ARGON2_PARALLELISM": 1,
     }
     settings.update(overrides)
     return settings
@@ -149,6 +155,51 @@ def make_user(app: Flask, make_organisation: Callable[..., Organisation]) -> Cal
         return user
 
     return build
+
+
+@pytest.fixture
+def reference_data(app: Flask) -> None:
+    ensure_taxonomy()
+    ensure_localities()
+    db.session.commit()
+
+
+@pytest.fixture
+def make_listing(reference_data: None) -> Callable[..., Service]:
+    def build(
+        organisation: Organisation,
+        name: str = "Home care visits",
+        status: ServiceStatus = ServiceStatus.PUBLISHED,
+        price_pence: int = 2600,
+    ) -> Service:
+        service = listings.create_listing(
+            organisation,
+            listings.ListingDetails(
+                name=name,
+                description="Help with washing and dressing.",
+                category_codes=["personal-care"],
+                price_pence=price_pence,
+                price_unit=PriceUnit.PER_HOUR,
+                area_codes=["stevenage"],
+                delivery_modes=["at_home"],
+            ),
+        )
+        service.status = status
+        db.session.commit()
+        return service
+
+    return build
+
+
+@pytest.fixture
+def provider_owner(
+    make_user: Callable[..., User], make_organisation: Callable[..., Organisation]
+) -> User:
+    organisation = make_organisation("Chiltern Home Care", OrganisationStatus.APPROVED)
+    user = make_user(Role.PROVIDER_STAFF, organisation=organisation)
+    user.is_organisation_owner = True
+    db.session.commit()
+    return user
 
 
 def sign_in(client: FlaskClient, user: User, password: str = PASSWORD) -> None:

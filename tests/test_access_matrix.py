@@ -16,9 +16,12 @@ from flask.testing import FlaskClient
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
+from marketplace.extensions import db
+from providers.models import Service
 from tests.conftest import sign_in
 
 PAGE, SIGN_IN, FORBIDDEN, NOT_FOUND, BAD_LINK = "page", "sign-in", "403", "404", "bad-link"
+BAD_REQUEST, REDIRECT = "400", "redirect"
 ACTORS = (
     "anonymous",
     "citizen",
@@ -35,7 +38,7 @@ ACTORS = (
 class Route:
     """How to request one endpoint, and what each actor gets back."""
 
-    path: Callable[[dict[str, User]], str] | str
+    path: Callable[[World], str] | str
     expect: dict[str, str]
     method: str = "GET"
     follow_up: dict[str, str] = field(default_factory=dict)
@@ -53,6 +56,13 @@ def only(outcome_for_others: str, **allowed: str) -> dict[str, str]:
 
 
 SIGNED_IN = {**everyone(PAGE), "anonymous": SIGN_IN}
+PROVIDERS = only(FORBIDDEN, provider=PAGE, provider_b=PAGE)
+
+
+def own_only(outcome: str) -> dict[str, str]:
+    """Provider A owns the thing: A gets `outcome`, provider B a 404, everyone else a 403."""
+    return only(FORBIDDEN, provider=outcome, provider_b=NOT_FOUND)
+
 
 ROUTES: dict[str, Route] = {
     "public.home": Route("/", everyone(PAGE)),
@@ -67,14 +77,55 @@ ROUTES: dict[str, Route] = {
     "accounts.check_email_sign_up": Route("/sign-up/check-your-email", everyone(PAGE)),
     "accounts.confirm_sign_up": Route("/sign-up/confirm/not-a-real-token", everyone(PAGE)),
     "accounts.sign_in": Route("/sign-in", everyone(PAGE)),
-    "accounts.sign_out": Route("/sign-out", everyone("redirect"), method="POST"),
+    "accounts.sign_out": Route("/sign-out", everyone(REDIRECT), method="POST"),
     "accounts.account": Route("/account", SIGNED_IN),
     "accounts.change_password": Route("/account/change-password", SIGNED_IN),
     "accounts.forgotten_password": Route("/forgotten-password", everyone(PAGE)),
     "accounts.check_email_reset": Route("/forgotten-password/check-your-email", everyone(PAGE)),
     "accounts.reset_password": Route(
-        lambda users: f"/reset-password/{users['citizen'].id}/not-a-real-token",
+        lambda world: f"/reset-password/{world.users['citizen'].id}/not-a-real-token",
         everyone(BAD_LINK),
+    ),
+    "public.service": Route(lambda world: f"/services/{world.service_a.id}", everyone(PAGE)),
+    "public.provider": Route(
+        lambda world: f"/providers/{world.service_a.organisation_id}", everyone(PAGE)
+    ),
+    "provider_portal.register": Route("/provider/register", everyone(PAGE)),
+    "provider_portal.join": Route("/provider/join/not-a-real-token", everyone(BAD_LINK)),
+    "provider_portal.edit_organisation": Route("/provider/organisation", PROVIDERS),
+    "provider_portal.new_listing": Route("/provider/services/new", PROVIDERS),
+    "provider_portal.edit_listing": Route(
+        lambda world: f"/provider/services/{world.service_a.id}", own_only(PAGE)
+    ),
+    "provider_portal.move_listing": Route(
+        lambda world: f"/provider/services/{world.service_a.id}/status",
+        own_only(BAD_REQUEST),
+        method="POST",
+    ),
+    "provider_portal.capacity": Route(
+        lambda world: f"/provider/services/{world.service_a.id}/capacity", own_only(PAGE)
+    ),
+    "provider_portal.confirm_capacity": Route(
+        lambda world: f"/provider/services/{world.service_a.id}/confirm",
+        own_only(REDIRECT),
+        method="POST",
+    ),
+    "provider_portal.staff_list": Route("/provider/staff", PROVIDERS),
+    "provider_portal.remove_staff": Route(
+        lambda world: f"/provider/staff/{world.users['provider_b'].id}/remove",
+        only(FORBIDDEN, provider=NOT_FOUND),
+        method="POST",
+    ),
+    "provider_portal.revoke_invitation": Route(
+        f"/provider/invitations/{uuid.uuid4()}/revoke",
+        only(FORBIDDEN, provider=NOT_FOUND),
+        method="POST",
+    ),
+    "provider_portal.venues": Route("/provider/venues", PROVIDERS),
+    "council.providers": Route("/council/providers", only(FORBIDDEN, council=PAGE)),
+    "council.provider": Route(
+        lambda world: f"/council/providers/{world.service_a.organisation_id}",
+        only(FORBIDDEN, council=PAGE),
     ),
     "citizens.dashboard": Route("/my/", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
     "provider_portal.dashboard": Route(
@@ -96,9 +147,19 @@ def test_every_route_is_in_the_table(app: Flask) -> None:
     assert ROUTES.keys() - endpoints == set(), "these routes no longer exist"
 
 
+@dataclass(frozen=True)
+class World:
+    """Two users of each role where ownership matters, and a listing provider A owns."""
+
+    users: dict[str, User]
+    service_a: Service
+
+
 @pytest.fixture
-def users(app: Flask, make_user: Callable[..., User]) -> dict[str, User]:
-    return {
+def world(
+    app: Flask, make_user: Callable[..., User], make_listing: Callable[..., Service]
+) -> World:
+    users = {
         "citizen": make_user(Role.CITIZEN),
         "citizen_b": make_user(Role.CITIZEN),
         "provider": make_user(Role.PROVIDER_STAFF),
@@ -107,34 +168,39 @@ def users(app: Flask, make_user: Callable[..., User]) -> dict[str, User]:
         "council": make_user(Role.COUNCIL_OFFICER),
         "admin": make_user(Role.ADMIN),
     }
+    users["provider"].is_organisation_owner = True
+    db.session.commit()
+    return World(users=users, service_a=make_listing(users["provider"].organisation))
 
 
-def outcome_of(client: FlaskClient, route: Route, users: dict[str, User]) -> str:
-    path = route.path(users) if callable(route.path) else route.path
+def outcome_of(client: FlaskClient, route: Route, world: World) -> str:
+    path = route.path(world) if callable(route.path) else route.path
     response = client.open(path, method=route.method)
     response.close()
     status = response.status_code
     if status == 302 and response.location.startswith("/sign-in?next="):
         return SIGN_IN
     if status == 302:
-        return "redirect"
+        return REDIRECT
     if status == 400 and "This link cannot be used" in response.get_data(as_text=True):
         return BAD_LINK
-    return {200: PAGE, 403: FORBIDDEN, 404: NOT_FOUND}.get(status, f"HTTP {status}")
+    return {200: PAGE, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}.get(
+        status, f"HTTP {status}"
+    )
 
 
 @pytest.mark.parametrize("actor", ACTORS)
 def test_each_actor_gets_the_expected_outcome_on_every_route(
-    app: Flask, users: dict[str, User], actor: str
+    app: Flask, world: World, actor: str
 ) -> None:
     mismatches = []
     client = app.test_client()
     if actor != "anonymous":
-        sign_in(client, users[actor])
+        sign_in(client, world.users[actor])
     # Signing out ends the session the other requests use, so it goes last.
     in_order = sorted(ROUTES.items(), key=lambda item: item[0] == "accounts.sign_out")
     for endpoint, route in in_order:
-        got = outcome_of(client, route, users)
+        got = outcome_of(client, route, world)
         if got != route.expect[actor]:
             mismatches.append(f"{endpoint}: expected {route.expect[actor]}, got {got}")
     assert mismatches == []

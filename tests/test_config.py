@@ -30,6 +30,8 @@ def test_production_makes_cookies_secure(tmp_path: Path, monkeypatch: pytest.Mon
     assert config["SESSION_COOKIE_HTTPONLY"] is True
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert config["PREFERRED_URL_SCHEME"] == "https"
+    costs = (config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"], config["ARGON2_PARALLELISM"])
+    assert costs == (3, 65536, 4), "RFC 9106's low-memory profile, argon2-cffi's default"
 
 
 def test_development_keeps_a_generated_key_in_the_instance_folder(

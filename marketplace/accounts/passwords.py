@@ -17,6 +17,19 @@ _hasher = PasswordHasher()
 _DECOY_HASH = _hasher.hash("decoy password that is never anyone's")
 
 
+def configure_hashing(*, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Set argon2's cost. Production keeps argon2-cffi's defaults (RFC 9106's low-memory
+    profile); the test suite asks for less, so that it can make hundreds of accounts quickly.
+    Hashes made with other costs still verify, and are upgraded at the next sign-in.
+    """
+    global _hasher, _DECOY_HASH  # one hasher for the process, set at start-up
+    wanted = (time_cost, memory_kib, parallelism)
+    if wanted == (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    _DECOY_HASH = _hasher.hash("decoy password that is never anyone's")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -17,7 +17,7 @@ from flask_login.mixins import AnonymousUserMixin
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.people.models import Person
-from providers.models import Organisation
+from providers.models import Organisation, Service
 
 Rule = Callable[[User, Any], bool]
 
@@ -38,6 +38,18 @@ def _own_organisation(user: User, organisation: Organisation) -> bool:
     )
 
 
+def _own_listing(user: User, service: Service) -> bool:
+    return user.role is Role.PROVIDER_STAFF and user.organisation_id == service.organisation_id
+
+
+def _owner_of(user: User, organisation: Organisation) -> bool:
+    return (
+        user.role is Role.PROVIDER_STAFF
+        and user.organisation_id == organisation.id
+        and user.is_organisation_owner
+    )
+
+
 RULES: dict[str, Rule] = {
     "use_account": lambda _user, _thing: True,
     "use_citizen_pages": _role(Role.CITIZEN),
@@ -48,6 +60,9 @@ RULES: dict[str, Rule] = {
     "read_mail_outbox": _role(Role.ADMIN),
     "view_person": _own_person,
     "manage_organisation": _own_organisation,
+    "manage_listing": _own_listing,
+    "manage_staff": _owner_of,
+    "review_providers": _role(Role.COUNCIL_OFFICER),
 }
 
 

@@ -1,14 +1,26 @@
-"""Council officers' pages: the state of the market and what waits for them."""
+"""Council officers' pages: the state of the market, and approving providers."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from marketplace.accounts.policy import requires
-from providers import directory
+from marketplace.forms import choices
+from providers import directory, organisations
+from providers.forms import StatusDecisionForm
 from providers.models import OrganisationStatus
 
 bp = Blueprint("council", __name__, url_prefix="/council")
+
+DECISION_LABELS = {
+    OrganisationStatus.APPROVED: "Approve: show its published services to the public",
+    OrganisationStatus.REJECTED: "Reject",
+    OrganisationStatus.SUSPENDED: "Suspend: hide its services from the public at once",
+}
 
 
 @bp.route("/")
@@ -21,3 +33,44 @@ def dashboard() -> str:
         service_count=directory.public_service_count(),
         statuses=OrganisationStatus,
     )
+
+
+@bp.route("/providers")
+@requires("review_providers")
+def providers() -> str:
+    wanted = request.args.get("status", "")
+    status = OrganisationStatus(wanted) if wanted in set(OrganisationStatus) else None
+    return render_template(
+        "council/providers.html",
+        organisations=organisations.organisations(status),
+        status=status,
+        statuses=OrganisationStatus,
+        counts=directory.organisation_counts_by_status(),
+    )
+
+
+@bp.route("/providers/<uuid:organisation_id>", methods=["GET", "POST"])
+@requires("review_providers")
+def provider(organisation_id: uuid.UUID) -> Response | tuple[str, int]:
+    organisation = organisations.organisation(organisation_id)
+    if organisation is None:
+        abort(404)
+    form = StatusDecisionForm()
+    allowed = sorted(organisations.ALLOWED_MOVES[organisation.status])
+    form.decision.choices = choices((status.value, DECISION_LABELS[status]) for status in allowed)
+    if form.validate_on_submit():
+        try:
+            organisations.change_status(
+                organisation,
+                OrganisationStatus(form.decision.data),
+                by=current_user._get_current_object(),
+                reason=form.reason.data or "",
+            )
+        except organisations.StatusChangeRefused as refused:
+            form.reason.errors.append(str(refused))
+        else:
+            flash(f"{organisation.name} is now {organisation.status.value}", "success")
+            return redirect(url_for("council.provider", organisation_id=organisation.id))
+    return render_template(
+        "council/provider.html", organisation=organisation, form=form
+    ), 400 if form.errors else 200

@@ -1,10 +1,13 @@
-"""Pages anyone can read without signing in."""
+"""Pages anyone can read without signing in: the start page, the directory, and our policies."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, send_from_directory
+import uuid
+
+from flask import Blueprint, abort, current_app, render_template, send_from_directory
 from werkzeug.wrappers import Response
 
+from marketplace.types import utcnow
 from providers import directory
 
 bp = Blueprint("public", __name__)
@@ -17,6 +20,27 @@ def home() -> str:
         categories=directory.top_category_counts(),
         service_count=directory.public_service_count(),
         districts=directory.districts(),
+    )
+
+
+@bp.route("/services/<uuid:service_id>")
+def service(service_id: uuid.UUID) -> str:
+    listing = directory.public_service(service_id)
+    if listing is None:
+        abort(404)
+    return render_template("public/service.html", service=listing, now=utcnow())
+
+
+@bp.route("/providers/<uuid:organisation_id>")
+def provider(organisation_id: uuid.UUID) -> str:
+    organisation = directory.public_organisation(organisation_id)
+    if organisation is None:
+        abort(404)
+    return render_template(
+        "public/provider.html",
+        organisation=organisation,
+        services=directory.public_services_of(organisation),
+        now=utcnow(),
     )
 
 

@@ -1,0 +1,123 @@
+"""Form fields shared by every part of the site: money, dates and choices, GOV.UK style."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovDateInput,
+    GovRadioInput,
+    GovTextInput,
+)
+from wtforms import Field, SelectMultipleField, ValidationError
+from wtforms.fields.choices import RadioField, SelectChoice
+
+MAX_PRICE_PENCE = 1_000_000  # £10,000 for one unit: anything more is a typing slip
+
+
+def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    """WTForms 3.3 wants SelectChoice objects, not tuples."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class PenceField(Field):
+    """An amount typed in pounds ("24.50", "£1,200") and held as integer pence.
+
+    Never a float: the text is read as a Decimal and must have at most two decimal places.
+    """
+
+    widget = GovTextInput()
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Sequence[Any] | None = None,
+        max_pence: int = MAX_PRICE_PENCE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.max_pence = max_pence
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        pounds, pence = divmod(self.data, 100)
+        return f"{pounds}.{pence:02d}"
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = valuelist[0].strip().replace("£", "").replace(",", "")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation as error:
+            self.data = None
+            raise ValueError(
+                f"{self.label.text} must be an amount in pounds, like 24.50"
+            ) from error
+        if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+            self.data = None
+            raise ValueError(f"{self.label.text} must be in pounds and pence, like 24.50")
+        pence = int(amount * 100)
+        if pence < 0:
+            self.data = None
+            raise ValueError(f"{self.label.text} cannot be negative")
+        if pence > self.max_pence:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be £{self.max_pence // 100:,} or less")
+        self.data = pence
+
+
+class GovDateField(Field):
+    """A GOV.UK date input (day, month, year) that answers missing or bad parts with a message.
+
+    GOV.UK's widget sends three values under one name; a POST may send fewer, which a plain
+    DateField turns into a 500. Here every shape of input ends in data or a validation error.
+    """
+
+    widget = GovDateInput()
+
+    def _value(self) -> str:
+        return ""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        parts = [part.strip() for part in (valuelist or [])][:3]
+        parts += [""] * (3 - len(parts))
+        self.raw_data = parts
+        if not any(parts):
+            self.data = None
+            return
+        if not all(parts):
+            self.data = None
+            raise ValueError(f"{self.label.text} must include a day, month and year")
+        try:
+            self.data = date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except ValueError as error:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a real date") from error
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several checkboxes under one question."""
+
+    widget = GovCheckboxesInput()
+
+    def pre_validate(self, form: Any) -> None:
+        allowed = {
+            choice.value if isinstance(choice, SelectChoice) else choice[0]
+            for choice in (self.choices or [])
+        }
+        for value in self.data or []:
+            if value not in allowed:
+                raise ValidationError(f"{self.label.text}: choose only from the options given")
+
+
+class RadiosField(RadioField):
+    widget = GovRadioInput()

@@ -1,0 +1,190 @@
+"""Provider organisations: registration, and the council's approval, rejection and suspension.
+
+Every status change is written to `organisation_status_changes` with who, when and why, in the
+same transaction as the change. Functions flush and never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from marketplace.accounts import service as accounts
+from marketplace.accounts.models import User
+from marketplace.accounts.roles import Role
+from marketplace.extensions import db
+from marketplace.mail import queue_email
+from providers.models import (
+    Locality,
+    Organisation,
+    OrganisationStatus,
+    OrganisationStatusChange,
+)
+
+# The moves the council may make, and the ones that need a reason the provider will read.
+ALLOWED_MOVES: dict[OrganisationStatus, set[OrganisationStatus]] = {
+    OrganisationStatus.PENDING: {OrganisationStatus.APPROVED, OrganisationStatus.REJECTED},
+    OrganisationStatus.APPROVED: {OrganisationStatus.SUSPENDED},
+    OrganisationStatus.SUSPENDED: {OrganisationStatus.APPROVED},
+    OrganisationStatus.REJECTED: {OrganisationStatus.APPROVED},
+}
+NEEDS_REASON = {OrganisationStatus.REJECTED, OrganisationStatus.SUSPENDED}
+
+
+class StatusChangeRefused(ValueError):
+    """The move is not allowed from the organisation's current status, or lacks a reason."""
+
+
+@dataclass(frozen=True)
+class OrganisationDetails:
+    """What a provider tells us about their organisation."""
+
+    name: str
+    description: str
+    email: str
+    phone: str | None
+    website: str | None
+    address: str | None
+    postcode: str | None
+    companies_house_number: str | None
+    charity_number: str | None
+    cqc_provider_id: str | None
+    area_codes: list[str]
+
+
+def _areas(codes: list[str]) -> list[Locality]:
+    if not codes:
+        return []
+    found = list(db.session.scalars(select(Locality).where(Locality.code.in_(codes))))
+    missing = set(codes) - {locality.code for locality in found}
+    if missing:
+        raise ValueError(f"unknown areas: {', '.join(sorted(missing))}")
+    return found
+
+
+def _apply(organisation: Organisation, details: OrganisationDetails) -> None:
+    organisation.name = details.name.strip()
+    organisation.description = details.description.strip()
+    organisation.email = details.email.strip().lower()
+    organisation.phone = details.phone or None
+    organisation.website = details.website or None
+    organisation.address = details.address or None
+    organisation.postcode = details.postcode or None
+    organisation.companies_house_number = details.companies_house_number or None
+    organisation.charity_number = details.charity_number or None
+    organisation.cqc_provider_id = details.cqc_provider_id or None
+    organisation.areas = _areas(details.area_codes)
+
+
+def register(
+    details: OrganisationDetails, *, owner_name: str, owner_email: str, owner_password: str
+) -> User:
+    """A new, pending organisation and its first staff account (its owner), signed up together.
+
+    Raises PasswordRejected for a weak password and ValueError if the email has an account.
+    """
+    organisation = Organisation(status=OrganisationStatus.PENDING)
+    _apply(organisation, details)
+    db.session.add(organisation)
+    db.session.flush()
+    db.session.add(
+        OrganisationStatusChange(
+            organisation=organisation,
+            from_status=None,
+            to_status=OrganisationStatus.PENDING,
+            reason="Registered by the provider",
+        )
+    )
+    owner = accounts.create_user(
+        email=owner_email,
+        full_name=owner_name,
+        password=owner_password,
+        role=Role.PROVIDER_STAFF,
+        organisation_id=organisation.id,
+    )
+    owner.is_organisation_owner = True
+    db.session.flush()
+    return owner
+
+
+def update_details(organisation: Organisation, details: OrganisationDetails) -> None:
+    """Change what the organisation says about itself (its status is the council's to change)."""
+    _apply(organisation, details)
+    db.session.flush()
+
+
+def change_status(
+    organisation: Organisation,
+    to_status: OrganisationStatus,
+    *,
+    by: User,
+    reason: str = "",
+) -> OrganisationStatusChange:
+    """Move an organisation to `to_status`, recording who, when and why, and tell its staff.
+
+    Raises StatusChangeRefused for a move the table does not allow, or a rejection or
+    suspension without a reason.
+    """
+    reason = reason.strip()
+    if to_status not in ALLOWED_MOVES[organisation.status]:
+        raise StatusChangeRefused(
+            f"An organisation that is {organisation.status.value} cannot be made {to_status.value}"
+        )
+    if to_status in NEEDS_REASON and not reason:
+        raise StatusChangeRefused("Enter the reason: the provider will see it")
+    change = OrganisationStatusChange(
+        organisation=organisation,
+        from_status=organisation.status,
+        to_status=to_status,
+        reason=reason,
+        changed_by=by,
+    )
+    organisation.status = to_status
+    organisation.status_reason = reason if to_status in NEEDS_REASON else None
+    db.session.add(change)
+    db.session.flush()
+    for staff in organisation.staff:
+        queue_email(staff.email, *_status_email(organisation, to_status, reason))
+    return change
+
+
+def _status_email(
+    organisation: Organisation, status: OrganisationStatus, reason: str
+) -> tuple[str, str]:
+    if status is OrganisationStatus.APPROVED:
+        return (
+            "Your organisation has been approved",
+            f"{organisation.name} has been approved by the council. Your published services "
+            "are now visible to the public.",
+        )
+    if status is OrganisationStatus.REJECTED:
+        return (
+            "Your registration was not approved",
+            f"The council did not approve {organisation.name}.\n\nReason: {reason}\n\n"
+            "Sign in to see the details and contact the council if you have questions.",
+        )
+    return (
+        "Your organisation has been suspended",
+        f"The council has suspended {organisation.name}: its services are no longer shown to "
+        f"the public. Existing orders stay visible to you and your clients.\n\nReason: {reason}",
+    )
+
+
+def organisation(organisation_id: uuid.UUID) -> Organisation | None:
+    return db.session.get(Organisation, organisation_id)
+
+
+def organisations(status: OrganisationStatus | None = None) -> list[Organisation]:
+    """Organisations, by name, optionally of one status."""
+    query = select(Organisation).order_by(Organisation.name)
+    if status is not None:
+        query = query.where(Organisation.status == status)
+    return list(db.session.scalars(query))
+
+
+def district_choices() -> list[tuple[str, str]]:
+    """(code, name) of every area a provider can say it serves: districts, then towns."""
+    rows = db.session.scalars(select(Locality).order_by(Locality.kind, Locality.name))
+    return [(locality.code, locality.name) for locality in rows if locality.kind == "district"]
