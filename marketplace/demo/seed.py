@@ -11,9 +11,11 @@ Later work adds steps (budgets, orders, brokers' clients) by appending to `STEPS
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -29,7 +31,19 @@ from marketplace.demo.data.county import (
 )
 from marketplace.extensions import db
 from marketplace.people.models import Person
-from providers.models import Locality, Organisation, Service, TaxonomyTerm
+from marketplace.types import utcnow
+from providers.models import (
+    STALE_AFTER_DAYS,
+    CapacityStatus,
+    DeliveryMode,
+    Locality,
+    Location,
+    Organisation,
+    PriceUnit,
+    Service,
+    ServiceAtLocation,
+    TaxonomyTerm,
+)
 from providers.reference_data import county_name, ensure_localities, ensure_taxonomy
 
 
@@ -226,8 +240,62 @@ def _new_service(
         taxonomy_terms=chosen_terms,
         localities=chosen_places,
     )
+    _demo_capacity(service, random.Random(f"2026:capacity:{organisation.name}:{plan.name}"))
+    if DeliveryMode.AT_VENUE.value in plan.delivery_modes and organisation.address:
+        service.locations = [ServiceAtLocation(location=_venue_of(organisation, places))]
     db.session.add(service)
     return service
+
+
+def _demo_capacity(service: Service, rng: random.Random) -> None:
+    """Capacity as providers keep it: mostly fresh, about one listing in seven stale."""
+    now = utcnow()
+    stale = rng.random() < 0.15
+    service.capacity_confirmed_at = now - timedelta(
+        days=rng.randint(STALE_AFTER_DAYS + 5, 220) if stale else rng.randint(0, 60),
+        hours=rng.randint(0, 23),
+    )
+    roll = rng.random()
+    hourly = service.price_unit is PriceUnit.PER_HOUR
+    if roll < 0.7:
+        service.capacity_status = CapacityStatus.ACCEPTING
+        service.capacity_free = rng.randint(4, 40) if hourly else rng.randint(1, 12)
+        service.earliest_start = now.date() + timedelta(days=rng.randint(0, 14))
+    elif roll < 0.9:
+        service.capacity_status = CapacityStatus.WAITING_LIST
+        service.capacity_free = 0
+        service.earliest_start = now.date() + timedelta(days=rng.randint(21, 90))
+    else:
+        service.capacity_status = CapacityStatus.FULL
+        service.capacity_free = 0
+        service.earliest_start = None
+
+
+def _venue_of(organisation: Organisation, places: dict[str, Locality]) -> Location:
+    """The organisation's own premises as a venue, made once."""
+    for venue in organisation.locations:
+        if venue.name == organisation.name:
+            return venue
+    postcode = organisation.postcode or ""
+    district = postcode.split(" ")[0]
+    town = next(
+        (p for p in places.values() if p.kind == "town" and district in p.postcode_districts),
+        None,
+    )
+    address, _, town_name = (organisation.address or "").rpartition(", ")
+    venue = Location(
+        id=uuid.uuid4(),
+        organisation=organisation,
+        name=organisation.name,
+        address=address or organisation.address or "",
+        town=town.name if town else town_name,
+        postcode=postcode,
+        latitude=town.latitude if town else None,
+        longitude=town.longitude if town else None,
+        accessibility=["Step-free access", "Accessible toilet"],
+    )
+    db.session.add(venue)
+    return venue
 
 
 def seed_users(users: Iterable[DemoUser] | None = None) -> SeedReport:

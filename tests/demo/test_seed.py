@@ -23,8 +23,11 @@ from marketplace.demo.data import county
 from marketplace.demo.data.county import demo_organisations, demo_users
 from marketplace.extensions import db
 from marketplace.people.models import Person
+from marketplace.types import utcnow
 from providers import directory
 from providers.models import (
+    CapacityStatus,
+    DeliveryMode,
     Locality,
     Organisation,
     OrganisationStatus,
@@ -307,3 +310,23 @@ def test_the_command_refuses_to_seed_production(make_app: Callable[..., Flask]) 
         assert result.exit_code != 0
         assert "production" in result.output
         assert _counts()["organisations"] == 0
+
+
+def test_every_demo_listing_has_capacity_some_stale_and_venues_where_delivered(
+    app: Flask,
+) -> None:
+    seed.run_all()
+    db.session.commit()
+    now = utcnow()
+    services = list(db.session.scalars(select(Service)))
+    stale = [s for s in services if s.is_stale(now)]
+    assert 0.05 < len(stale) / len(services) < 0.3
+    assert {s.capacity_status for s in services} == set(CapacityStatus)
+    for service in services:
+        assert service.capacity_confirmed_at <= now
+        if service.capacity_status is CapacityStatus.ACCEPTING:
+            assert service.capacity_free > 0
+            assert service.earliest_start >= now.date()
+        if DeliveryMode.AT_VENUE.value in service.delivery_modes:
+            assert service.locations, service.name
+            assert service.locations[0].location.postcode
