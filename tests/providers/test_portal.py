@@ -349,3 +349,16 @@ def test_a_registration_with_a_taken_email_creates_nothing(
     assert response.status_code == 400
     assert _count(Organisation) == 0
     assert REGISTRATION["password"] != PASSWORD
+
+
+def test_names_in_links_are_escaped_not_broken(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_organisation: Callable[..., Organisation],
+) -> None:
+    make_organisation("<b>Bold</b> & Co", OrganisationStatus.PENDING)
+    sign_in(client, make_user(Role.COUNCIL_OFFICER))
+    page = client.get("/council/").get_data(as_text=True)
+    assert '<a class="govuk-link" href="/council/providers/' in page
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co</a>" in page
