@@ -70,7 +70,6 @@ ROUTES: dict[str, Route] = {
     "public.privacy": Route("/privacy", everyone(PAGE)),
     "public.cookies": Route("/cookies", everyone(PAGE)),
     "public.feedback": Route("/feedback", everyone(PAGE)),
-    "public.govuk_assets": Route("/assets/images/favicon.svg", everyone(PAGE)),
     "public.health": Route("/healthz", everyone(PAGE)),
     "static": Route("/static/css/marketplace.css", everyone(PAGE)),
     "accounts.sign_up": Route("/sign-up", everyone(PAGE)),

@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/sign-in", "/no-such-page", "/healthz", "/assets/manifest.json"]
+    "path", ["/", "/sign-in", "/no-such-page", "/healthz", "/static/manifest.json"]
 )
 def test_security_headers_on_every_response(client: FlaskClient, path: str) -> None:
     response = client.get(path)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, current_app, render_template, send_from_directory
-from werkzeug.wrappers import Response
+from flask import Blueprint, abort, render_template
 
 from marketplace.types import utcnow
 from providers import directory
@@ -62,13 +61,6 @@ def cookies() -> str:
 @bp.route("/feedback")
 def feedback() -> str:
     return render_template("public/feedback.html")
-
-
-@bp.route("/assets/<path:filename>")
-def govuk_assets(filename: str) -> Response:
-    """GOV.UK Frontend's CSS asks for its fonts and images at /assets/."""
-    folder = current_app.static_folder + "/govuk-frontend/assets"  # type: ignore[operator]
-    return send_from_directory(folder, filename, max_age=31_536_000)
 
 
 @bp.route("/healthz")
