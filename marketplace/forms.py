@@ -10,11 +10,13 @@ from typing import Any
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovDateInput,
+    GovPasswordInput,
     GovRadioInput,
     GovTextInput,
 )
-from wtforms import Field, SelectMultipleField, ValidationError
+from wtforms import EmailField, Field, PasswordField, SelectMultipleField, ValidationError
 from wtforms.fields.choices import RadioField, SelectChoice
+from wtforms.validators import Email, InputRequired, Length, Optional
 
 MAX_PRICE_PENCE = 1_000_000  # £10,000 for one unit: anything more is a typing slip
 
@@ -121,3 +123,33 @@ class CheckboxesField(SelectMultipleField):
 
 class RadiosField(RadioField):
     widget = GovRadioInput()
+
+
+def email_field(
+    label: str = "Email address",
+    *,
+    required: str | None = "Enter your email address",
+    description: str | None = None,
+) -> EmailField:
+    """An email address question, checked for shape (deliverability is the email's job)."""
+    validators: list[Any] = [InputRequired(message=required)] if required else [Optional()]
+    validators += [
+        Length(max=254, message="Email address must be 254 characters or fewer"),
+        Email(
+            message="Enter an email address in the correct format, like name@example.com",
+            check_deliverability=False,
+        ),
+    ]
+    return EmailField(label, widget=GovTextInput(), description=description, validators=validators)
+
+
+def new_password_field(
+    label: str = "Create a password", required: str = "Enter a password"
+) -> PasswordField:
+    """A password being chosen; its strength is checked by the accounts rules."""
+    return PasswordField(
+        label,
+        widget=GovPasswordInput(),
+        description="Use 10 characters or more. Three random words together work well.",
+        validators=[InputRequired(message=required)],
+    )

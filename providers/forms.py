@@ -8,17 +8,14 @@ from typing import Any
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
-    GovPasswordInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
 from wtforms import (
-    EmailField,
     Form,
     IntegerField,
-    PasswordField,
     SelectField,
     StringField,
     SubmitField,
@@ -26,9 +23,17 @@ from wtforms import (
     URLField,
     ValidationError,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from marketplace.forms import CheckboxesField, GovDateField, PenceField, RadiosField, choices
+from marketplace.forms import (
+    CheckboxesField,
+    GovDateField,
+    PenceField,
+    RadiosField,
+    choices,
+    email_field,
+    new_password_field,
+)
 from providers import validation
 from providers.models import CapacityStatus, CqcRating, DeliveryMode, PriceUnit
 
@@ -92,18 +97,7 @@ class OrganisationForm(FlaskForm):
             ),
         ],
     )
-    email = EmailField(
-        "Contact email address",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired(message="Enter a contact email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email(
-                message="Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
-        ],
-    )
+    email = email_field("Contact email address", required="Enter a contact email address")
     phone = _text("Phone number", 30)
     website = URLField(
         "Website",
@@ -151,25 +145,8 @@ def _check(field: Any, check: Any) -> None:
 
 class RegisterProviderForm(OrganisationForm):
     owner_name = _text("Your full name", 200, "Enter your full name")
-    owner_email = EmailField(
-        "Your email address",
-        widget=GovTextInput(),
-        description="You will use this to sign in",
-        validators=[
-            InputRequired(message="Enter your email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email(
-                message="Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
-        ],
-    )
-    password = PasswordField(
-        "Create a password",
-        widget=GovPasswordInput(),
-        description="Use 10 characters or more. Three random words together work well.",
-        validators=[InputRequired(message="Enter a password")],
-    )
+    owner_email = email_field("Your email address", description="You will use this to sign in")
+    password = new_password_field()
     submit = SubmitField("Register", widget=GovSubmitInput())
 
 
@@ -255,18 +232,7 @@ class ListingForm(FlaskForm):
         choices=choices([("", "Not regulated")] + [(r.value, r.label) for r in CqcRating]),
         validators=[Optional()],
     )
-    email = EmailField(
-        "Email address for this service",
-        widget=GovTextInput(),
-        validators=[
-            Optional(),
-            Length(max=254),
-            Email(
-                message="Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
-        ],
-    )
+    email = email_field("Email address for this service", required=None)
     phone = _text("Phone number for this service", 30)
     submit = SubmitField("Save", widget=GovSubmitInput())
     preview = SubmitField("Preview", widget=GovSubmitInput())
@@ -346,29 +312,13 @@ class VenueForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(
-        "Their email address",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired(message="Enter their email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email(
-                message="Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
-        ],
-    )
+    email = email_field("Their email address", required="Enter their email address")
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
 
 class AcceptInvitationForm(FlaskForm):
     full_name = _text("Your full name", 200, "Enter your full name")
-    password = PasswordField(
-        "Create a password",
-        widget=GovPasswordInput(),
-        description="Use 10 characters or more. Three random words together work well.",
-        validators=[InputRequired(message="Enter a password")],
-    )
+    password = new_password_field()
     submit = SubmitField("Create account", widget=GovSubmitInput())
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length
 
 from marketplace.accounts.passwords import MAX_LENGTH
+from marketplace.forms import email_field, new_password_field
 
 
 class SignUpForm(FlaskForm):
@@ -19,25 +20,8 @@ class SignUpForm(FlaskForm):
             Length(max=200, message="Full name must be 200 characters or fewer"),
         ],
     )
-    email = EmailField(
-        "Email address",
-        widget=GovTextInput(),
-        description="We will send you a link to confirm it",
-        validators=[
-            InputRequired(message="Enter your email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email(
-                message="Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
-        ],
-    )
-    password = PasswordField(
-        "Create a password",
-        widget=GovPasswordInput(),
-        description="Use 10 characters or more. Three random words together work well.",
-        validators=[InputRequired(message="Enter a password")],
-    )
+    email = email_field(description="We will send you a link to confirm it")
+    password = new_password_field()
     submit = SubmitField("Create account", widget=GovSubmitInput())
 
 
@@ -62,28 +46,8 @@ class SignInForm(FlaskForm):
 
 
 class ForgottenPasswordForm(FlaskForm):
-    email = EmailField(
-        "Email address",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired(message="Enter your email address"),
-            Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email(
-                message="Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
-        ],
-    )
+    email = email_field()
     submit = SubmitField("Send reset link", widget=GovSubmitInput())
-
-
-def _new_password_field() -> PasswordField:
-    return PasswordField(
-        "New password",
-        widget=GovPasswordInput(),
-        description="Use 10 characters or more. Three random words together work well.",
-        validators=[InputRequired(message="Enter a new password")],
-    )
 
 
 def _confirm_field() -> PasswordField:
@@ -98,7 +62,7 @@ def _confirm_field() -> PasswordField:
 
 
 class NewPasswordForm(FlaskForm):
-    password = _new_password_field()
+    password = new_password_field("New password", "Enter a new password")
     confirm = _confirm_field()
     submit = SubmitField("Save new password", widget=GovSubmitInput())
 
@@ -109,6 +73,6 @@ class ChangePasswordForm(FlaskForm):
         widget=GovPasswordInput(),
         validators=[InputRequired(message="Enter your current password")],
     )
-    password = _new_password_field()
+    password = new_password_field("New password", "Enter a new password")
     confirm = _confirm_field()
     submit = SubmitField("Change password", widget=GovSubmitInput())
