@@ -54,7 +54,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import create_user
+    from marketplace.budgets.cli import ledger
     from marketplace.demo.cli import seed_demo
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(ledger)

@@ -1,10 +1,19 @@
 """Every table the app knows, imported in one place for Alembic and the tests."""
 
 from marketplace.accounts.models import PasswordResetToken, SignUpRequest, User
+from marketplace.budgets.models import (
+    Funder,
+    FunderPot,
+    FundingStream,
+    Instalment,
+    PersonalBudget,
+    StreamRevision,
+)
+from marketplace.ledger.models import LedgerAccount, Transfer
 from marketplace.people.models import Person
 from providers.models import (
-    Location,
     Locality,
+    Location,
     Organisation,
     OrganisationStatusChange,
     Service,
@@ -14,16 +23,24 @@ from providers.models import (
 )
 
 __all__ = [
+    "Funder",
+    "FunderPot",
+    "FundingStream",
+    "Instalment",
+    "LedgerAccount",
     "Locality",
     "Location",
     "Organisation",
     "OrganisationStatusChange",
     "PasswordResetToken",
     "Person",
+    "PersonalBudget",
     "Service",
     "ServiceAtLocation",
     "SignUpRequest",
     "StaffInvitation",
+    "StreamRevision",
     "TaxonomyTerm",
+    "Transfer",
     "User",
 ]

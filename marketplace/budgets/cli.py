@@ -1,0 +1,54 @@
+"""`flask ledger verify` and `flask ledger release-instalments`: for people and schedulers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import click
+
+from marketplace.budgets.allocations import release_due_instalments
+from marketplace.budgets.verify import check_budgets
+from marketplace.extensions import db
+from marketplace.formatting import LONDON, pounds
+from marketplace.ledger import verify_ledger
+
+
+@click.group("ledger")
+def ledger() -> None:
+    """The ledger of personal budgets: check it, release instalments."""
+
+
+@ledger.command("verify")
+def verify() -> None:
+    """Recompute every balance from the transfers and check every invariant.
+
+    Prints each problem, then a one-line summary; exits 1 if anything is wrong.
+    """
+    report = verify_ledger(db.session)
+    budget_problems, budgets = check_budgets(db.session)
+    db.session.rollback()
+    problems = report.problems + budget_problems
+    for problem in problems:
+        click.echo(problem)
+    counted = f"{report.accounts} accounts, {report.transfers} transfers, {budgets} budgets"
+    if problems:
+        click.echo(f"ledger verify: {len(problems)} problems in {counted}")
+        click.get_current_context().exit(1)
+    click.echo(f"ledger verify: OK, {counted}")
+
+
+@ledger.command("release-instalments")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Release what is due on or before this day (default: today in London).",
+)
+def release_instalments(on: datetime | None) -> None:
+    """Release every instalment that has fallen due. Safe to run twice."""
+    today: date = on.date() if on else datetime.now(LONDON).date()
+    released = release_due_instalments(db.session, today)
+    db.session.commit()
+    total = sum(instalment.amount_pence for instalment in released)
+    click.echo(f"Released {len(released)} instalments ({pounds(total)}) due by {today:%Y-%m-%d}")

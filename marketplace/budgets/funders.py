@@ -1,0 +1,86 @@
+"""Funders, their pots per financial year, and the accounts of the people who pay in."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace import ledger
+from marketplace.budgets.errors import BudgetError
+from marketplace.budgets.models import Funder, FunderKind, FunderPot
+from marketplace.budgets.rules import TransferCode
+from marketplace.ledger import LedgerAccount, Transfer
+
+
+def create_funder(session: Session, *, name: str, kind: FunderKind) -> Funder:
+    """Make a funder and its (unguarded) ledger account: its own money outside the system.
+
+    Raises BudgetError if a funder has this name already.
+    """
+    name = name.strip()
+    if not name:
+        raise BudgetError("a funder needs a name")
+    if session.scalar(select(Funder.id).where(Funder.name == name)):
+        raise BudgetError(f"there is already a funder called {name}", name=name)
+    funder_id = uuid.uuid4()
+    account = ledger.open_account(session, code=f"funder:{funder_id}", name=name, guarded=False)
+    funder = Funder(id=funder_id, name=name, kind=kind, account=account)
+    session.add(funder)
+    session.flush()
+    return funder
+
+
+def open_pot(session: Session, funder: Funder, financial_year: int) -> FunderPot:
+    """The funder's pot for the financial year starting in April of `financial_year`, made if
+    it does not exist yet. Its account is guarded: nothing is allocated that it does not hold."""
+    pot = session.scalars(
+        select(FunderPot).where(
+            FunderPot.funder_id == funder.id, FunderPot.financial_year == financial_year
+        )
+    ).first()
+    if pot is not None:
+        return pot
+    account = ledger.open_account(
+        session,
+        code=f"pot:{funder.id}:{financial_year}",
+        name=f"{funder.name} pot {financial_year}/{(financial_year + 1) % 100:02d}",
+        guarded=True,
+    )
+    pot = FunderPot(funder=funder, financial_year=financial_year, account=account)
+    session.add(pot)
+    session.flush()
+    return pot
+
+
+def fund_pot(
+    session: Session, pot: FunderPot, *, amount_pence: int, key: str, description: str = ""
+) -> Transfer:
+    """Record the funder putting `amount_pence` into its pot (a ledger transfer).
+
+    Replaying `key` records nothing more. Raises the ledger's InvalidTransfer and
+    IdempotencyConflict.
+    """
+    return ledger.transfer(
+        session,
+        key=key,
+        debit=pot.funder.account_id,
+        credit=pot.account_id,
+        amount_pence=amount_pence,
+        code=TransferCode.FUNDING,
+        description=description or f"Funding from {pot.funder.name}",
+    )
+
+
+def contributions_account(session: Session, person_id: uuid.UUID) -> LedgerAccount:
+    """The person's own money outside the system, from which their assessed contribution and
+    top-ups are allocated and to which unspent amounts of them go back (unguarded)."""
+    return ledger.open_account(
+        session, code=f"person:{person_id}:contributions", name="Own money", guarded=False
+    )
+
+
+def payee_account(session: Session, *, code: str, name: str) -> LedgerAccount:
+    """An account that purchases are paid to (a provider, say), made if it does not exist."""
+    return ledger.open_account(session, code=f"payee:{code}", name=name, guarded=False)

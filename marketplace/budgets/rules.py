@@ -1,0 +1,56 @@
+"""The budgets' vocabulary and default rules, kept as data rather than scattered in code."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from marketplace.budgets.models import StreamKind
+
+
+class TransferCode(enum.StrEnum):
+    """What a ledger transfer is for, in the budgets' words (stored in `Transfer.code`)."""
+
+    FUNDING = "funding"  # a funder puts money into its pot
+    ALLOCATION = "allocation"  # pot (or the person) -> a stream's unreleased account
+    RELEASE = "release"  # an instalment: unreleased -> available
+    REVISION = "revision"  # a stream revised up or down, with a reason
+    COMMITMENT = "commitment"  # held against a purchase; posted, it is spent
+    RETURN = "return"  # unspent at period end, back to where it came from
+    CARRY_FORWARD = "carry_forward"  # unspent at period end, into the next period's stream
+
+
+# By default the person's assessed contribution is used first, then the NHS money (which its
+# rules limit to health-related care), then the council's, and the person's top-up last.
+DEFAULT_DRAW_ORDER: dict[StreamKind, int] = {
+    StreamKind.CLIENT_CONTRIBUTION: 10,
+    StreamKind.NHS: 20,
+    StreamKind.COUNCIL: 30,
+    StreamKind.OWN_FUNDS: 40,
+}
+
+# The care taxonomy's health-related codes (providers/data/taxonomy.json): what an NHS
+# personal health budget pays for unless the council sets other codes on the stream.
+HEALTH_CATEGORY_CODES: tuple[str, ...] = (
+    "health-and-wellbeing",
+    "exercise",
+    "falls-prevention",
+    "podiatry",
+    "personal-care",
+    "night-care",
+    "live-in-care",
+    "mobility-aids",
+    "bathing-aids",
+)
+
+DEFAULT_ALLOWED_CATEGORY_CODES: dict[StreamKind, tuple[str, ...] | None] = {
+    StreamKind.NHS: HEALTH_CATEGORY_CODES,
+    StreamKind.COUNCIL: None,
+    StreamKind.CLIENT_CONTRIBUTION: None,
+    StreamKind.OWN_FUNDS: None,
+}
+
+
+def financial_year_of(day: date) -> int:
+    """The financial year (1 April to 31 March) a day falls in, named by its first year."""
+    return day.year if day.month >= 4 else day.year - 1

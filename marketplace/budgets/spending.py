@@ -1,0 +1,185 @@
+"""Committing money against a budget, then spending or releasing it.
+
+A commitment holds money for a purchase: one pending ledger transfer from each funding stream
+it draws on, in draw order, skipping streams whose rules do not allow the category, to the
+payee's account. Spending posts them (in part or in full, the rest released); releasing
+voids them. The parts share the commitment's idempotency key as their `reference`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace import ledger
+from marketplace.budgets.allocations import current_status
+from marketplace.budgets.errors import BudgetClosed
+from marketplace.budgets.models import BudgetStatus, FundingStream, PersonalBudget
+from marketplace.budgets.rules import TransferCode
+from marketplace.ledger import InsufficientFunds, LedgerAccount, Transfer
+
+
+@dataclass(frozen=True)
+class CommitmentPart:
+    stream: FundingStream
+    transfer: Transfer
+
+    @property
+    def amount_pence(self) -> int:
+        return self.transfer.amount_pence
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """Money held against a budget for one purchase: its parts, in draw order."""
+
+    key: str
+    parts: list[CommitmentPart]
+
+    @property
+    def amount_pence(self) -> int:
+        return sum(part.amount_pence for part in self.parts)
+
+    @property
+    def split(self) -> dict[uuid.UUID, int]:
+        """Pence held on each stream, by stream id."""
+        return {part.stream.id: part.amount_pence for part in self.parts}
+
+
+def commit(
+    session: Session,
+    budget: PersonalBudget,
+    *,
+    amount_pence: int,
+    category_codes: Collection[str],
+    payee: LedgerAccount,
+    key: str,
+    description: str = "",
+) -> Commitment:
+    """Hold `amount_pence` against the budget for a purchase in `category_codes` (the
+    service's taxonomy term and its parent), drawing on the streams in draw order.
+
+    Returns the commitment; replaying `key` with the same amount and payee returns the first
+    one and records nothing. Raises InsufficientFunds with `shortfall_pence` when the streams
+    that allow the category cannot cover it together (nothing is recorded), BudgetClosed,
+    InvalidTransfer, IdempotencyConflict.
+    """
+    ledger.check_amount_pence(amount_pence)
+    streams = list(budget.streams)
+    # Lock every account the split may touch before reading what is available, so that the
+    # split is computed on balances nobody else can change until we commit.
+    ledger.lock_accounts(session, [s.account_id for s in streams] + [payee.id])
+    earlier = find_commitment(session, budget, key)
+    if earlier is not None:
+        if earlier.amount_pence != amount_pence or any(
+            part.transfer.credit_account_id != payee.id for part in earlier.parts
+        ):
+            raise ledger.IdempotencyConflict(
+                "this idempotency key was used for a different commitment", idempotency_key=key
+            )
+        return earlier
+    if current_status(session, budget.id) is BudgetStatus.CLOSED:
+        raise BudgetClosed("this budget's period is closed")
+    available = ledger.balances(session, [s.account_id for s in streams])
+    plan: list[tuple[FundingStream, int]] = []
+    remaining = amount_pence
+    for stream in sorted(streams, key=lambda s: s.draw_order):
+        if remaining == 0:
+            break
+        take = min(remaining, available[stream.account_id].available)
+        if take > 0 and stream.allows(category_codes):
+            plan.append((stream, take))
+            remaining -= take
+    if remaining:
+        raise InsufficientFunds(
+            f"the budget is {remaining}p short of {amount_pence}p for this purchase",
+            shortfall_pence=remaining,
+            requested_pence=amount_pence,
+            available_pence=amount_pence - remaining,
+        )
+    with ledger.savepoint(session):
+        parts = [
+            CommitmentPart(
+                stream,
+                ledger.transfer(
+                    session,
+                    key=f"{key}:{index}",
+                    debit=stream.account_id,
+                    credit=payee,
+                    amount_pence=take,
+                    code=TransferCode.COMMITMENT,
+                    description=description,
+                    reference=key,
+                    pending=True,
+                ),
+            )
+            for index, (stream, take) in enumerate(plan)
+        ]
+    return Commitment(key, parts)
+
+
+def find_commitment(session: Session, budget: PersonalBudget, key: str) -> Commitment | None:
+    """The commitment made against this budget under `key`, if there is one."""
+    streams = {stream.account_id: stream for stream in budget.streams}
+    transfers = session.scalars(
+        select(Transfer).where(
+            Transfer.reference == key,
+            Transfer.kind == ledger.TransferKind.PENDING,
+            Transfer.debit_account_id.in_(streams),
+        )
+    ).all()
+    if not transfers:
+        return None
+    parts = [CommitmentPart(streams[t.debit_account_id], t) for t in transfers]
+    return Commitment(key, sorted(parts, key=lambda part: part.stream.draw_order))
+
+
+def spend(
+    session: Session, commitment: Commitment, *, key: str, amount_pence: int | None = None
+) -> list[Transfer]:
+    """Turn `amount_pence` (all of it if None) of the commitment into spend, taking it from
+    the parts in draw order; what is left of each part is released.
+
+    Returns the resolving transfers. Replaying `key` records nothing more. Raises
+    InvalidTransfer (more than is held), AlreadyResolved (spent or released before),
+    IdempotencyConflict.
+    """
+    remaining = commitment.amount_pence if amount_pence is None else amount_pence
+    ledger.check_amount_pence(remaining)
+    if remaining > commitment.amount_pence:
+        raise ledger.InvalidTransfer(
+            f"cannot spend {remaining}p of a {commitment.amount_pence}p commitment",
+            held_pence=commitment.amount_pence,
+        )
+    resolutions = []
+    with ledger.savepoint(session):
+        for index, part in enumerate(commitment.parts):
+            spent = min(remaining, part.amount_pence)
+            remaining -= spent
+            if spent:
+                resolutions.append(
+                    ledger.post_pending(
+                        session, part.transfer, key=f"{key}:{index}", amount_pence=spent
+                    )
+                )
+            else:
+                resolutions.append(
+                    ledger.void_pending(session, part.transfer, key=f"{key}:{index}")
+                )
+    return resolutions
+
+
+def release(session: Session, commitment: Commitment, *, key: str) -> list[Transfer]:
+    """Release the whole commitment back to its streams. Returns the voiding transfers.
+
+    Raises AlreadyResolved (spent or released before) and IdempotencyConflict.
+    """
+    with ledger.savepoint(session):
+        return [
+            ledger.void_pending(session, part.transfer, key=f"{key}:{index}")
+            for index, part in enumerate(commitment.parts)
+        ]
