@@ -42,13 +42,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts
     from marketplace.admin.views import bp as admin
+    from marketplace.api.views import bp as api
     from marketplace.brokers.views import bp as brokers
     from marketplace.citizens.views import bp as citizens
     from marketplace.council.views import bp as council
     from marketplace.public.views import bp as public
     from providers.staff_views import bp as provider_portal
 
-    for blueprint in (public, accounts, citizens, provider_portal, brokers, council, admin):
+    for blueprint in (public, accounts, citizens, provider_portal, brokers, council, admin, api):
         app.register_blueprint(blueprint)
 
 
@@ -56,7 +57,9 @@ def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import create_user
     from marketplace.budgets.cli import ledger
     from marketplace.demo.cli import seed_demo
+    from providers.cli import directory
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(directory)
     app.cli.add_command(ledger)

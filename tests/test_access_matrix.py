@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
+from marketplace.api.identifiers import CARE_TAXONOMY_ID, term_id
 from marketplace.extensions import db
 from providers.models import Service
 from tests.conftest import sign_in
@@ -136,6 +137,26 @@ ROUTES: dict[str, Route] = {
     "admin.outbox": Route("/admin/outbox", only(FORBIDDEN, admin=PAGE)),
     "admin.outbox_message": Route(
         f"/admin/outbox/{uuid.uuid4().hex}", only(FORBIDDEN, admin=NOT_FOUND)
+    ),
+    # The Open Referral UK feed is public: everyone gets the same answer, signed in or not.
+    "api.api_details": Route("/api/v1/", everyone(PAGE)),
+    "api.openapi_document": Route("/api/v1/openapi.json", everyone(PAGE)),
+    "api.services": Route("/api/v1/services", everyone(PAGE)),
+    "api.service": Route(lambda world: f"/api/v1/services/{world.service_a.id}", everyone(PAGE)),
+    "api.organizations": Route("/api/v1/organizations", everyone(PAGE)),
+    "api.organization": Route(
+        lambda world: f"/api/v1/organizations/{world.users['provider'].organisation_id}",
+        everyone(PAGE),
+    ),
+    "api.service_at_locations": Route("/api/v1/service_at_locations", everyone(PAGE)),
+    "api.service_at_location": Route(
+        f"/api/v1/service_at_locations/{uuid.uuid4()}", everyone(NOT_FOUND)
+    ),
+    "api.taxonomies": Route("/api/v1/taxonomies", everyone(PAGE)),
+    "api.taxonomy": Route(f"/api/v1/taxonomies/{CARE_TAXONOMY_ID}", everyone(PAGE)),
+    "api.taxonomy_terms": Route("/api/v1/taxonomy_terms", everyone(PAGE)),
+    "api.taxonomy_term": Route(
+        f"/api/v1/taxonomy_terms/{term_id('personal-care')}", everyone(PAGE)
     ),
 }
 

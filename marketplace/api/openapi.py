@@ -1,0 +1,162 @@
+"""Our OpenAPI 3.1 document, built from Open Referral UK 3.0's own.
+
+The paths, parameters and response schemas are ORUK's (`spec/openapi.json`, unchanged on disk),
+so the document cannot drift from the standard. On top we add what is ours: the server, the
+error responses, the CORS header, the `/openapi.json` path itself, and the few repairs the
+published file needs to be valid OpenAPI (it declares 3.0.0 but uses 3.1's JSON Schema
+dialect, puts a `name` on operations, and swaps two taxonomy term operation ids).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+Json = dict[str, Any]
+
+_OPERATION_FIELDS = {
+    "tags",
+    "summary",
+    "description",
+    "operationId",
+    "parameters",
+    "responses",
+    "deprecated",
+}
+_PARAMETER_FIELDS = {"name", "in", "description", "required", "schema", "deprecated", "example"}
+# The published file has these two ids the wrong way round.
+_OPERATION_IDS = {
+    ("/taxonomy_terms", "get"): "getPaginatedListOfTaxonomyTerms",
+    ("/taxonomy_terms/{id}", "get"): "getTaxonomyTermById",
+}
+_HEADER = {"$ref": "#/components/headers/AccessControlAllowOrigin"}
+_ERROR = {
+    "type": "object",
+    "description": "An error: `error` is a stable code for programs, `message` is for people.",
+    "properties": {
+        "error": {"type": "string", "examples": ["invalid_parameter", "not_found"]},
+        "message": {"type": "string"},
+        "details": {
+            "type": "object",
+            "description": "More about the error, such as the `parameter` that was wrong.",
+        },
+    },
+    "required": ["error", "message"],
+}
+
+
+@functools.cache
+def oruk_document() -> Json:
+    """The ORUK 3.0 OpenAPI document as published (read once)."""
+    text = resources.files("marketplace.api").joinpath("spec", "openapi.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _error_response(description: str) -> Json:
+    return {
+        "description": description,
+        "headers": {"Access-Control-Allow-Origin": _HEADER},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _parameter(parameter: Json) -> Json:
+    if "$ref" in parameter:
+        return {key: value for key, value in parameter.items() if key in {"$ref", "description"}}
+    return {key: value for key, value in parameter.items() if key in _PARAMETER_FIELDS}
+
+
+def _operation(path: str, method: str, operation: Json) -> Json:
+    repaired = {key: value for key, value in operation.items() if key in _OPERATION_FIELDS}
+    repaired["operationId"] = _OPERATION_IDS.get((path, method), operation["operationId"])
+    repaired["tags"] = [tag.lower() for tag in operation.get("tags", ["optional"])]
+    if "parameters" in repaired:
+        repaired["parameters"] = [_parameter(p) for p in repaired["parameters"]]
+    responses = copy.deepcopy(repaired["responses"])
+    for response in responses.values():
+        response["headers"] = {"Access-Control-Allow-Origin": _HEADER}
+    if "{id}" in path:
+        responses["404"] = {"$ref": "#/components/responses/NotFound"}
+    if repaired.get("parameters") or "{id}" in path:
+        responses["400"] = {"$ref": "#/components/responses/BadRequest"}
+    repaired["responses"] = responses
+    return repaired
+
+
+def _path_item(path: str, item: Json) -> Json:
+    repaired: Json = {}
+    for key, value in item.items():
+        if key == "parameters":
+            repaired[key] = [_parameter(p) for p in value]
+        else:
+            repaired[key] = _operation(path, key, value)
+    return repaired
+
+
+def _own_paths() -> Json:
+    return {
+        "/openapi.json": {
+            "get": {
+                "tags": ["documentation"],
+                "summary": "This OpenAPI document",
+                "description": "Describes every endpoint of this API.",
+                "operationId": "getOpenApiDocument",
+                "responses": {
+                    "200": {
+                        "description": "An OpenAPI 3.1 document.",
+                        "headers": {"Access-Control-Allow-Origin": _HEADER},
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        }
+    }
+
+
+def document(server_url: str) -> Json:
+    """The OpenAPI 3.1 document describing every endpoint under `server_url` (/api/v1)."""
+    published = oruk_document()
+    components = copy.deepcopy(published["components"])
+    components["schemas"]["Error"] = _ERROR
+    components["responses"] = {
+        "BadRequest": _error_response("A query parameter is malformed or out of range."),
+        "NotFound": _error_response("Nothing with this id is in the public directory."),
+    }
+    components["headers"] = {
+        "AccessControlAllowOrigin": {
+            "description": "Always `*`: any web page may read this API.",
+            "schema": {"type": "string", "const": "*"},
+        }
+    }
+    paths = {path: _path_item(path, item) for path, item in published["paths"].items()}
+    paths.update(_own_paths())
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Care marketplace directory: Open Referral UK 3.0",
+            "version": published["info"]["version"],
+            "summary": "The council's care and support directory as an Open Referral UK feed.",
+            "description": (
+                "Approved providers' published care and support services, their venues and "
+                "the care categories, following the Open Referral UK 3.0 specification. "
+                "Read-only, open to anyone, no key needed. See docs/api.md for our choices "
+                "where the standard is silent."
+            ),
+            "license": {
+                "name": "Open Government Licence v3.0",
+                "url": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+            },
+        },
+        "jsonSchemaDialect": published["jsonSchemaDialect"],
+        "servers": [{"url": server_url, "description": "This directory"}],
+        "tags": [
+            {"name": "required", "description": "Endpoints every ORUK feed must offer."},
+            {"name": "optional", "description": "Endpoints ORUK lets a feed offer."},
+            {"name": "documentation", "description": "About this API."},
+        ],
+        "paths": paths,
+        "components": components,
+    }

@@ -1,0 +1,393 @@
+"""What the feed may show, read from the database: only approved organisations' published
+services, their venues and the care taxonomy.
+
+Visibility is decided in the query, every time, so a suspended organisation's services leave the
+feed the moment the suspension commits. Lists come back with their total, ordered so that
+paging is stable (by name, then id). Nothing here commits or knows about requests.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.api.identifiers import (
+    CARE_TAXONOMY_DESCRIPTION,
+    CARE_TAXONOMY_ID,
+    CARE_TAXONOMY_NAME,
+    term_id,
+)
+from marketplace.api.params import Paging, Place, ServiceFilters, TermFilters
+from marketplace.extensions import db
+from providers.models import (
+    Locality,
+    Location,
+    Organisation,
+    OrganisationStatus,
+    Service,
+    ServiceAtLocation,
+    ServiceStatus,
+    TaxonomyTerm,
+    service_localities,
+    service_taxonomy_terms,
+)
+
+Row = TypeVar("Row")
+EARTH_RADIUS_METRES = 6_371_000
+
+_SERVICE_PARTS: tuple[Any, ...] = (
+    selectinload(Service.organisation),
+    selectinload(Service.taxonomy_terms).selectinload(TaxonomyTerm.parent),
+    selectinload(Service.localities),
+    selectinload(Service.locations).selectinload(ServiceAtLocation.location),
+)
+_LINK_PARTS: tuple[Any, ...] = (
+    selectinload(ServiceAtLocation.location),
+    *(selectinload(ServiceAtLocation.service).options(part) for part in _SERVICE_PARTS),
+)
+
+
+@dataclass(frozen=True)
+class Found(Generic[Row]):
+    """One page of results (or all of them) and how many there are in all."""
+
+    items: list[Row]
+    total: int
+
+
+def _public() -> list[ColumnElement[bool]]:
+    return [
+        Service.status == ServiceStatus.PUBLISHED,
+        Organisation.status == OrganisationStatus.APPROVED,
+    ]
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _database_match(text: str) -> ColumnElement[bool]:
+    pattern = _like(text)
+    return or_(
+        Service.name.ilike(pattern, escape="\\"),
+        Service.description.ilike(pattern, escape="\\"),
+        Organisation.name.ilike(pattern, escape="\\"),
+    )
+
+
+def service_search(text: str) -> ColumnElement[bool]:
+    """The condition a service meets when it matches the `search` text.
+
+    For now a case-insensitive match on the service's name and description and its
+    organisation's name. The search engine takes over by changing the one line below to a
+    condition on the ids it finds (`Service.id.in_(...)`).
+    """
+    return _database_match(text)
+
+
+def _page(query: Select[Any], count: Select[Any], paging: Paging | None) -> Found[Any]:
+    total = db.session.scalar(count) or 0
+    if paging is not None:
+        query = query.limit(paging.per_page).offset(paging.offset)
+    return Found(list(db.session.scalars(query)), total)
+
+
+# Services --------------------------------------------------------------------------------------
+
+
+def _service_conditions(filters: ServiceFilters) -> list[ColumnElement[bool]]:
+    conditions = _public()
+    if filters.search:
+        conditions.append(service_search(filters.search))
+    if filters.taxonomy_term_id is not None:
+        term = term_by_public_id(filters.taxonomy_term_id)
+        # A top category also finds the services filed under its kinds.
+        ids = [term.id, *(child.id for child in term.children)] if term else []
+        conditions.append(
+            Service.id.in_(
+                select(service_taxonomy_terms.c.service_id).where(
+                    service_taxonomy_terms.c.taxonomy_term_id.in_(ids)
+                )
+            )
+            if ids
+            else false()
+        )
+    if filters.taxonomy_id is not None:
+        conditions.append(
+            Service.taxonomy_terms.any() if filters.taxonomy_id == CARE_TAXONOMY_ID else false()
+        )
+    if filters.organization_id is not None:
+        conditions.append(Service.organisation_id == filters.organization_id)
+    if filters.modified_after is not None:
+        since = filters.modified_after
+        # The same moments `oruk.last_modified` takes the latest of.
+        conditions.append(
+            or_(
+                Service.updated_at >= since,
+                Organisation.updated_at >= since,
+                Service.locations.any(ServiceAtLocation.location.has(Location.updated_at >= since)),
+            )
+        )
+    return conditions
+
+
+def services(filters: ServiceFilters, paging: Paging | None) -> Found[Service]:
+    """Public services matching `filters`, by name; one page of them, or all if no paging."""
+    conditions = _service_conditions(filters)
+    query = (
+        select(Service)
+        .join(Organisation)
+        .where(*conditions)
+        .order_by(Service.name, Service.id)
+        .options(*_SERVICE_PARTS)
+    )
+    count = select(func.count(Service.id)).join(Organisation).where(*conditions)
+    return _page(query, count, paging)
+
+
+def service(service_id: uuid.UUID) -> Service | None:
+    """The public service with this id, or None (also when it exists but is not public)."""
+    return db.session.scalar(
+        select(Service)
+        .join(Organisation)
+        .where(Service.id == service_id, *_public())
+        .options(*_SERVICE_PARTS)
+    )
+
+
+# Organisations ---------------------------------------------------------------------------------
+
+
+def organisations(search: str | None, paging: Paging | None) -> Found[Organisation]:
+    """Approved organisations, by name, matching `search` on their name or description."""
+    conditions: list[ColumnElement[bool]] = [Organisation.status == OrganisationStatus.APPROVED]
+    if search:
+        pattern = _like(search)
+        conditions.append(
+            or_(
+                Organisation.name.ilike(pattern, escape="\\"),
+                Organisation.description.ilike(pattern, escape="\\"),
+            )
+        )
+    query = select(Organisation).where(*conditions).order_by(Organisation.name, Organisation.id)
+    count = select(func.count(Organisation.id)).where(*conditions)
+    return _page(query, count, paging)
+
+
+def organisation(organisation_id: uuid.UUID) -> Organisation | None:
+    """The approved organisation with this id, or None."""
+    return db.session.scalar(
+        select(Organisation).where(
+            Organisation.id == organisation_id,
+            Organisation.status == OrganisationStatus.APPROVED,
+        )
+    )
+
+
+def services_of(organisation_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Service]]:
+    """The published services of each organisation, by name (for nesting in organizations)."""
+    found: dict[uuid.UUID, list[Service]] = {org_id: [] for org_id in organisation_ids}
+    rows = db.session.scalars(
+        select(Service)
+        .join(Organisation)
+        .where(Service.organisation_id.in_(list(organisation_ids)), *_public())
+        .order_by(Service.name, Service.id)
+        .options(*_SERVICE_PARTS)
+    )
+    for row in rows:
+        found[row.organisation_id].append(row)
+    return found
+
+
+# Services at locations -------------------------------------------------------------------------
+
+
+def _outward_code(postcode: str) -> str:
+    compact = postcode.replace(" ", "").upper()
+    return compact[:-3] if len(compact) > 4 else compact
+
+
+def _covering(outward_code: str, places: list[Locality]) -> list[uuid.UUID]:
+    return [place.id for place in places if outward_code in (place.postcode_districts or [])]
+
+
+def centroid(outward_code: str, places: list[Locality]) -> tuple[float, float] | None:
+    """Where a postcode district is, roughly: the middle of the towns (else districts) in it.
+
+    The gazetteer knows places, not postcodes, so this is the best point it can give.
+    """
+    for kind in ("town", "district"):
+        points = [
+            (place.latitude, place.longitude)
+            for place in places
+            if place.kind == kind
+            and outward_code in (place.postcode_districts or [])
+            and place.latitude is not None
+            and place.longitude is not None
+        ]
+        if points:
+            return (
+                sum(point[0] for point in points) / len(points),
+                sum(point[1] for point in points) / len(points),
+            )
+    return None
+
+
+def distance_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """The great-circle distance between two (latitude, longitude) points, in metres."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_METRES * math.asin(math.sqrt(h))
+
+
+def _link_conditions(
+    filters: ServiceFilters, place: Place | None, places: list[Locality]
+) -> list[ColumnElement[bool]]:
+    conditions = _service_conditions(filters)
+    if place is not None:
+        # A service with areas must cover the postcode; one without says nothing, so stays.
+        covering = _covering(place.outward_code, places)
+        conditions.append(
+            or_(
+                Service.id.in_(
+                    select(service_localities.c.service_id).where(
+                        service_localities.c.locality_id.in_(covering)
+                    )
+                ),
+                ~Service.localities.any(),
+            )
+        )
+    return conditions
+
+
+def _links_query(conditions: list[ColumnElement[bool]]) -> Select[Any]:
+    return (
+        select(ServiceAtLocation)
+        .join(Service, ServiceAtLocation.service_id == Service.id)
+        .join(Organisation, Service.organisation_id == Organisation.id)
+        .join(Location, ServiceAtLocation.location_id == Location.id)
+        .where(*conditions)
+    )
+
+
+def service_at_locations(
+    filters: ServiceFilters, place: Place | None, paging: Paging | None
+) -> Found[ServiceAtLocation]:
+    """Public services at their venues, by service then venue name; nearest first when a
+    `proximity` is given, keeping only those within it.
+    """
+    places = list(db.session.scalars(select(Locality))) if place is not None else []
+    conditions = _link_conditions(filters, place, places)
+    if place is None or place.proximity_metres is None:
+        query = _links_query(conditions).order_by(Service.name, Location.name, ServiceAtLocation.id)
+        count = select(func.count()).select_from(_links_query(conditions).subquery())
+        return _page(query.options(*_LINK_PARTS), count, paging)
+    return _nearest(conditions, place, places, paging)
+
+
+def _nearest(
+    conditions: list[ColumnElement[bool]],
+    place: Place,
+    places: list[Locality],
+    paging: Paging | None,
+) -> Found[ServiceAtLocation]:
+    centre = centroid(place.outward_code, places)
+    if centre is None:
+        return Found([], 0)
+    radius = float(place.proximity_metres or 0)
+    candidates = db.session.execute(
+        _links_query(conditions).with_only_columns(
+            ServiceAtLocation.id, Location.latitude, Location.longitude, Location.postcode
+        )
+    )
+    near: list[tuple[float, str, uuid.UUID]] = []
+    for link_id, latitude, longitude, postcode in candidates:
+        point = (
+            (latitude, longitude)
+            if latitude is not None and longitude is not None
+            else centroid(_outward_code(postcode), places)
+        )
+        if point is not None and (metres := distance_metres(centre, point)) <= radius:
+            near.append((metres, str(link_id), link_id))
+    near.sort()
+    chosen = near[paging.offset : paging.offset + paging.per_page] if paging else near
+    ids = [link_id for _, _, link_id in chosen]
+    loaded = {
+        link.id: link
+        for link in db.session.scalars(
+            select(ServiceAtLocation).where(ServiceAtLocation.id.in_(ids)).options(*_LINK_PARTS)
+        )
+    }
+    return Found([loaded[link_id] for link_id in ids], len(near))
+
+
+def service_at_location(link_id: uuid.UUID) -> ServiceAtLocation | None:
+    """The service at a venue with this id, if the service is public; else None."""
+    return db.session.scalar(
+        _links_query([ServiceAtLocation.id == link_id, *_public()]).options(*_LINK_PARTS)
+    )
+
+
+# Taxonomy --------------------------------------------------------------------------------------
+
+
+def all_terms() -> list[TaxonomyTerm]:
+    """Every care taxonomy term, each top category followed by its kinds."""
+    return list(
+        db.session.scalars(
+            select(TaxonomyTerm)
+            .order_by(TaxonomyTerm.position, TaxonomyTerm.code)
+            .options(selectinload(TaxonomyTerm.parent))
+        )
+    )
+
+
+def term_by_public_id(public_id: uuid.UUID) -> TaxonomyTerm | None:
+    """The term the feed calls `public_id` (ids derive from codes; the taxonomy is small)."""
+    return next((term for term in all_terms() if term_id(term.code) == public_id), None)
+
+
+def taxonomy_matches(search: str | None) -> bool:
+    """Whether the care taxonomy's name or description contains `search` (any case)."""
+    if not search:
+        return True
+    needle = search.casefold()
+    return needle in CARE_TAXONOMY_NAME.casefold() or needle in CARE_TAXONOMY_DESCRIPTION.casefold()
+
+
+def taxonomy_terms(filters: TermFilters, paging: Paging | None) -> Found[TaxonomyTerm]:
+    """Care taxonomy terms matching `filters`, top categories each followed by their kinds."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.taxonomy_id is not None and filters.taxonomy_id != CARE_TAXONOMY_ID:
+        conditions.append(false())
+    if filters.top_only:
+        conditions.append(TaxonomyTerm.parent_id.is_(None))
+    if filters.parent_id is not None:
+        parent = term_by_public_id(filters.parent_id)
+        conditions.append(TaxonomyTerm.parent_id == parent.id if parent else false())
+    if filters.search:
+        pattern = _like(filters.search)
+        conditions.append(
+            or_(
+                TaxonomyTerm.name.ilike(pattern, escape="\\"),
+                TaxonomyTerm.description.ilike(pattern, escape="\\"),
+            )
+        )
+    query = (
+        select(TaxonomyTerm)
+        .where(*conditions)
+        .order_by(TaxonomyTerm.position, TaxonomyTerm.code)
+        .options(selectinload(TaxonomyTerm.parent))
+    )
+    count = select(func.count(TaxonomyTerm.id)).where(*conditions)
+    return _page(query, count, paging)
