@@ -89,14 +89,13 @@ def register(
     _apply(organisation, details)
     db.session.add(organisation)
     db.session.flush()
-    db.session.add(
-        OrganisationStatusChange(
-            organisation=organisation,
-            from_status=None,
-            to_status=OrganisationStatus.PENDING,
-            reason="Registered by the provider",
-        )
+    registered = OrganisationStatusChange(
+        organisation=organisation,
+        from_status=None,
+        to_status=OrganisationStatus.PENDING,
+        reason="Registered by the provider",
     )
+    db.session.add(registered)
     owner = accounts.create_user(
         email=owner_email,
         full_name=owner_name,
@@ -105,6 +104,7 @@ def register(
         organisation_id=organisation.id,
     )
     owner.is_organisation_owner = True
+    registered.changed_by = owner
     db.session.flush()
     return owner
 

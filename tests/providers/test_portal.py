@@ -68,6 +68,8 @@ def test_a_provider_registers_is_approved_and_publishes(
     assert response.status_code == 302, response.get_data(as_text=True)
     organisation = db.session.scalar(select(Organisation))
     assert organisation.status is OrganisationStatus.PENDING
+    (registered,) = organisation.status_changes
+    assert registered.changed_by.email == REGISTRATION["owner_email"]
     assert [area.code for area in organisation.areas] == ["broxbourne"]
     assert "The council is checking" in client.get("/provider/").get_data(as_text=True)
 
