@@ -37,6 +37,7 @@ browser-deps: node_modules/.installed
 run: $(VENV)/.installed-run
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
+	$(FLASK) search sync
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

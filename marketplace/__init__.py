@@ -29,8 +29,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(instance_path, overrides))
 
     from marketplace import database, errors, jinja, security
+    from providers import search_index
 
     database.init_app(app)
+    search_index.init_app(app)
     security.init_app(app)
     jinja.init_app(app)
     errors.init_app(app)
@@ -46,7 +48,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.brokers.views import bp as brokers
     from marketplace.citizens.views import bp as citizens
     from marketplace.council.views import bp as council
-    from marketplace.public.views import bp as public
+    from marketplace.public.search_views import bp as public
     from providers.staff_views import bp as provider_portal
 
     for blueprint in (public, accounts, citizens, provider_portal, brokers, council, admin, api):
@@ -58,8 +60,10 @@ def _register_cli(app: Flask) -> None:
     from marketplace.budgets.cli import ledger
     from marketplace.demo.cli import seed_demo
     from providers.cli import directory
+    from providers.search_cli import search
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(directory)
     app.cli.add_command(ledger)
+    app.cli.add_command(search)

@@ -108,6 +108,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WTF_CSRF_TIME_LIMIT": None,
         "FORCE_HTTPS": production and _flag("FORCE_HTTPS", True),
+        "SEARCH_ENGINE": os.environ.get("SEARCH_ENGINE", "whoosh"),
+        "SEARCH_INDEX_PATH": os.environ.get("SEARCH_INDEX_PATH")
+        or str(instance_path / "search-index"),
+        "SEARCH_WRITER_TIMEOUT": float(os.environ.get("SEARCH_WRITER_TIMEOUT", "10")),
         "TESTING": environment == "testing",
     }
     config.update(overrides)

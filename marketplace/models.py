@@ -21,6 +21,7 @@ from providers.models import (
     StaffInvitation,
     TaxonomyTerm,
 )
+from providers.search_index import SearchOutboxEntry
 
 __all__ = [
     "Funder",
@@ -35,6 +36,7 @@ __all__ = [
     "PasswordResetToken",
     "Person",
     "PersonalBudget",
+    "SearchOutboxEntry",
     "Service",
     "ServiceAtLocation",
     "SignUpRequest",

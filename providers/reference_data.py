@@ -255,3 +255,13 @@ def ensure_localities() -> Upserted[Locality]:
             for entry in gazetteer_entries()
         ],
     )
+
+
+def taxonomy_data() -> dict[str, Any]:
+    """The taxonomy file as it is, for libraries that read its shape themselves (search)."""
+    return _load(TAXONOMY_FILE)
+
+
+def gazetteer_data() -> dict[str, Any]:
+    """The county gazetteer file as it is, for libraries that read its shape themselves."""
+    return _load(GAZETTEER_FILE)

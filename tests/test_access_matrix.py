@@ -86,6 +86,7 @@ ROUTES: dict[str, Route] = {
         lambda world: f"/reset-password/{world.users['citizen'].id}/not-a-real-token",
         everyone(BAD_LINK),
     ),
+    "public.search": Route("/search?q=home+care&category=help-at-home", everyone(PAGE)),
     "public.service": Route(lambda world: f"/services/{world.service_a.id}", everyone(PAGE)),
     "public.provider": Route(
         lambda world: f"/providers/{world.service_a.organisation_id}", everyone(PAGE)

@@ -37,6 +37,7 @@ from providers.models import (
     service_localities,
     service_taxonomy_terms,
 )
+from providers.search_index import matching_ids
 
 Row = TypeVar("Row")
 EARTH_RADIUS_METRES = 6_371_000
@@ -73,23 +74,13 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _database_match(text: str) -> ColumnElement[bool]:
-    pattern = _like(text)
-    return or_(
-        Service.name.ilike(pattern, escape="\\"),
-        Service.description.ilike(pattern, escape="\\"),
-        Organisation.name.ilike(pattern, escape="\\"),
-    )
-
-
 def service_search(text: str) -> ColumnElement[bool]:
     """The condition a service meets when it matches the `search` text.
 
-    For now a case-insensitive match on the service's name and description and its
-    organisation's name. The search engine takes over by changing the one line below to a
-    condition on the ids it finds (`Service.id.in_(...)`).
+    The search engine decides (stemming, care synonyms, forgiving spelling, place names), as on
+    the search page; the feed keeps its own order and paging over what it finds.
     """
-    return _database_match(text)
+    return Service.id.in_(matching_ids(text))
 
 
 def _page(query: Select[Any], count: Select[Any], paging: Paging | None) -> Found[Any]:

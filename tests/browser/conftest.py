@@ -40,6 +40,7 @@ from werkzeug.serving import make_server
 from marketplace import create_app
 from marketplace.extensions import db
 from marketplace.mail import OutboxMessage, outbox_messages
+from providers import search_index
 from tests.browser.accessibility import watch
 from tests.conftest import empty_database, test_settings
 
@@ -128,10 +129,11 @@ class LiveServer:
         return links[0]
 
     def empty(self) -> None:
-        """Empty the database and the outbox."""
+        """Empty the database, the search index and the outbox."""
         with self.app.app_context():
             db.session.rollback()
             empty_database()
+            search_index.reindex(self.app)
             db.session.remove()
         shutil.rmtree(self.app.config["MAIL_OUTBOX_PATH"], ignore_errors=True)
 

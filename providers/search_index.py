@@ -1,0 +1,271 @@
+"""Keeps each machine's search index in step with the shared database.
+
+Every change to a listing (or to what a listing shows: its organisation, its venues) writes a
+row to `search_outbox` in the same transaction, at flush. After the request commits, the local
+index applies the outbox rows it has not seen; `flask search sync` does the same from a
+scheduler, so a machine whose index was offline catches up, and `flask search reindex` rebuilds
+from scratch. A rolled-back change never reaches the index: its outbox rows roll back with it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import BigInteger, Integer, event, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, selectinload
+
+from marketplace.extensions import db
+from marketplace.formatting import LONDON
+from marketplace.types import UTCDateTime, utcnow
+from providers.models import (
+    Location,
+    Organisation,
+    OrganisationStatus,
+    Service,
+    ServiceAtLocation,
+    ServiceStatus,
+)
+from providers.reference_data import gazetteer_data, taxonomy_data
+from search import (
+    CategoryTree,
+    Gazetteer,
+    ListingDocument,
+    SearchEngine,
+    SearchQuery,
+    open_engine,
+)
+from search.query import MAX_PER_PAGE
+
+# Rows younger than this are read again at every sync: on PostgreSQL a transaction that took
+# its outbox id early may commit after a later one was applied, and must not be skipped.
+REREAD_WINDOW = timedelta(minutes=5)
+_DUE = "search_sync_due"
+
+
+class SearchOutboxEntry(db.Model):
+    """One listing whose search document must be refreshed (or removed)."""
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    service_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+def _touched_services(session: Session) -> set[uuid.UUID]:
+    touched: set[uuid.UUID] = set()
+    for thing in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(thing, Service):
+            if thing.id is None:
+                thing.id = uuid.uuid4()
+            touched.add(thing.id)
+        elif isinstance(thing, ServiceAtLocation):
+            if thing.service_id is not None:
+                touched.add(thing.service_id)
+            elif thing.service is not None and thing.service.id is not None:
+                touched.add(thing.service.id)
+        elif isinstance(thing, Organisation) and thing.id is not None:
+            touched.update(service.id for service in thing.services if service.id is not None)
+        elif isinstance(thing, Location) and thing.id is not None:
+            touched.update(
+                db.session.scalars(
+                    select(ServiceAtLocation.service_id).where(
+                        ServiceAtLocation.location_id == thing.id
+                    )
+                )
+            )
+    return touched
+
+
+@event.listens_for(Session, "before_flush")
+def _write_outbox(session: Session, _context: Any, _instances: Any) -> None:
+    with session.no_autoflush:
+        touched = _touched_services(session)
+    if touched:
+        session.add_all(SearchOutboxEntry(service_id=service_id) for service_id in touched)
+        session.info[_DUE] = True
+
+
+def document_for(service: Service) -> ListingDocument:
+    """What search knows of a public listing."""
+    venues = [link.location for link in service.locations]
+    located = next((venue for venue in venues if venue.latitude is not None), None)
+    confirmed = service.capacity_confirmed_at.astimezone(LONDON).date()
+    return ListingDocument(
+        id=str(service.id),
+        name=service.name,
+        description=service.description,
+        provider_name=service.organisation.name,
+        category_codes=tuple(term.code for term in service.taxonomy_terms),
+        category_names=tuple(term.name for term in service.taxonomy_terms),
+        locality_codes=tuple(locality.code for locality in service.localities),
+        delivery_modes=tuple(service.delivery_modes),
+        price_pence=service.price_pence,
+        price_unit=service.price_unit.value,
+        availability=service.capacity_status.value,
+        earliest_start=service.earliest_start,
+        accepts_personal_budgets=service.accepts_personal_budgets,
+        languages=tuple(service.languages),
+        accessibility=tuple(service.accessibility),
+        cqc_rating=service.cqc_rating.value if service.cqc_rating else None,
+        last_confirmed=confirmed,
+        latitude=located.latitude if located else None,
+        longitude=located.longitude if located else None,
+    )
+
+
+def _with_everything(query: Any) -> Any:
+    return query.options(
+        selectinload(Service.organisation),
+        selectinload(Service.taxonomy_terms),
+        selectinload(Service.localities),
+        selectinload(Service.locations).selectinload(ServiceAtLocation.location),
+    )
+
+
+def _public(query: Any) -> Any:
+    return query.join(Organisation).where(
+        Service.status == ServiceStatus.PUBLISHED,
+        Organisation.status == OrganisationStatus.APPROVED,
+    )
+
+
+def public_documents() -> Iterator[ListingDocument]:
+    """Every public listing as a document, for a rebuild."""
+    for service in db.session.scalars(_with_everything(_public(select(Service)))):
+        yield document_for(service)
+
+
+def search_engine(app: Flask | None = None) -> SearchEngine:
+    """This process's engine for the app's index folder (opened once, on first use)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    state = app.extensions["search"]
+    if state.get("engine") is None:
+        county = gazetteer_data()
+        taxonomy = taxonomy_data()
+        state["engine"] = open_engine(
+            app.config["SEARCH_ENGINE"],
+            Path(app.config["SEARCH_INDEX_PATH"]),
+            gazetteer=Gazetteer.from_county(county),
+            categories=CategoryTree.from_terms(taxonomy["terms"]),
+            source=lambda: list(public_documents()),
+            writer_timeout=app.config["SEARCH_WRITER_TIMEOUT"],
+        )
+    return state["engine"]
+
+
+def _cursor_file(app: Flask) -> Path:
+    return Path(app.config["SEARCH_INDEX_PATH"]) / f"applied-{app.config['SEARCH_ENGINE']}.json"
+
+
+def _read_cursor(app: Flask) -> int:
+    try:
+        return int(json.loads(_cursor_file(app).read_text())["outbox_id"])
+    except (FileNotFoundError, ValueError, KeyError):
+        return 0
+
+
+def _write_cursor(app: Flask, outbox_id: int) -> None:
+    path = _cursor_file(app)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"outbox_id": outbox_id}))
+    temporary.replace(path)
+
+
+def apply(engine: SearchEngine, service_ids: Iterable[uuid.UUID]) -> tuple[int, int]:
+    """Refresh these listings in the index: public ones indexed, the rest removed."""
+    wanted = set(service_ids)
+    if not wanted:
+        return 0, 0
+    public = list(
+        db.session.scalars(_with_everything(_public(select(Service))).where(Service.id.in_(wanted)))
+    )
+    documents = [document_for(service) for service in public]
+    gone = wanted - {service.id for service in public}
+    engine.index_documents(documents)
+    engine.delete(str(service_id) for service_id in gone)
+    return len(documents), len(gone)
+
+
+def sync(app: Flask | None = None) -> tuple[int, int]:
+    """Apply every outbox row this machine's index has not seen. Safe to run at any time."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    engine = search_engine(app)
+    cursor = _read_cursor(app)
+    since = utcnow() - REREAD_WINDOW
+    rows = db.session.execute(
+        select(SearchOutboxEntry.id, SearchOutboxEntry.service_id).where(
+            (SearchOutboxEntry.id > cursor) | (SearchOutboxEntry.created_at >= since)
+        )
+    ).all()
+    if not rows:
+        return 0, 0
+    result = apply(engine, {service_id for _, service_id in rows})
+    _write_cursor(app, max(cursor, max(row_id for row_id, _ in rows)))
+    return result
+
+
+def sync_if_stale(app: Flask, max_age_seconds: float = 2.0) -> None:
+    """Catch up with other machines' changes before a search, at most every few seconds."""
+    state = app.extensions["search"]
+    now = time.monotonic()
+    if now - state.get("synced_at", float("-inf")) >= max_age_seconds:
+        sync(app)
+        state["synced_at"] = now
+
+
+def matching_ids(words: str, app: Flask | None = None, limit: int = 5000) -> list[uuid.UUID]:
+    """Ids of every public listing the engine finds for `words`, best first (at most `limit`)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    sync_if_stale(app)
+    engine = search_engine(app)
+    query = SearchQuery(words=words, per_page=MAX_PER_PAGE, as_of=utcnow().date())
+    found: list[uuid.UUID] = []
+    while len(found) < limit:
+        results = engine.search(query)
+        if words.strip() and not results.words_used and not results.places:
+            return []  # nothing searchable in the words (punctuation, say): not "everything"
+        found += [uuid.UUID(hit.document.id) for hit in results.hits]
+        if query.page >= results.pages or not results.hits:
+            break
+        query = query.with_page(query.page + 1)
+    return found[:limit]
+
+
+def reindex(app: Flask | None = None, progress: Any = None) -> int:
+    """Rebuild the whole index from the database into a new folder, then swap it in."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    engine = search_engine(app)
+    newest = db.session.scalar(select(func.max(SearchOutboxEntry.id))) or 0
+    documents = list(public_documents())
+    engine.rebuild(documents, progress=progress) if progress else engine.rebuild(documents)
+    _write_cursor(app, newest)
+    return len(documents)
+
+
+def init_app(app: Flask) -> None:
+    """Open the index lazily, and catch up after every request that changed a listing."""
+    app.extensions["search"] = {"engine": None}
+
+    @app.teardown_request
+    def sync_after_commit(error: BaseException | None) -> None:
+        if error is None and db.session.info.pop(_DUE, False):
+            try:
+                sync(app)
+            finally:
+                db.session.rollback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_due_after_rollback(session: Session) -> None:
+    session.info.pop(_DUE, None)

@@ -1,0 +1,243 @@
+"""Per-generation data for filters, facets and sorting, held as bitsets over document ordinals.
+
+An engine numbers its documents (its "ordinals"); this module keeps, for each facet value, a
+Python int whose bit n is set when document n has that value. Filtering is then `&` and `|`,
+and a facet count is `(matches & value).bit_count()`: a few microseconds per value even at
+100,000 listings, where Whoosh's own grouping walks every matching document in Python. The
+data is built once per index generation (the engine keys it and drops it when the index
+changes) and can be built in parts (one per Whoosh segment) and joined.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from search.analysis import slug
+from search.documents import ListingDocument
+
+FACETS = ("category", "locality", "mode", "availability", "language", "access", "cqc", "budgets")
+_BYTE_BITS = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
+
+
+def bits_of(ordinals: Iterable[int], size: int) -> int:
+    """A bitset with the given ordinals set."""
+    buffer = bytearray((size + 7) // 8)
+    for ordinal in ordinals:
+        buffer[ordinal >> 3] |= 1 << (ordinal & 7)
+    return int.from_bytes(buffer, "little")
+
+
+def ordinals_of(bits: int) -> list[int]:
+    """The ordinals set in a bitset, in increasing order."""
+    found: list[int] = []
+    for index, byte in enumerate(bits.to_bytes((bits.bit_length() + 7) // 8, "little")):
+        if byte:
+            base = index << 3
+            found.extend(base + bit for bit in _BYTE_BITS[byte])
+    return found
+
+
+class Membership:
+    """Fast `ordinal in bits` for one bitset (testing an int's bit directly costs O(size))."""
+
+    def __init__(self, bits: int) -> None:
+        self._bytes = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+
+    def __contains__(self, ordinal: int) -> bool:
+        index = ordinal >> 3
+        return index < len(self._bytes) and bool(self._bytes[index] >> (ordinal & 7) & 1)
+
+
+def catalogue_row(document: ListingDocument, parents: Mapping[str, str | None]) -> dict[str, Any]:
+    """What the catalogue needs of a listing, worked out once when it is indexed.
+
+    Stored beside the listing as JSON, so building a generation's catalogue reads small rows
+    instead of whole documents. Categories include their ancestors; free-text values (language,
+    accessibility) are keyed by their slug and keep their first spelling as the label.
+    """
+    names = dict(zip(document.category_codes, document.category_names, strict=False))
+    categories: dict[str, str] = {}
+    for code in document.category_codes:
+        while code and code not in categories:
+            categories[code] = names.get(code, code)
+            code = parents.get(code) or ""
+    status = document.availability.value
+    facets: dict[str, list[tuple[str, str]]] = {
+        "category": list(categories.items()),
+        "locality": [(code, code) for code in document.locality_codes],
+        "mode": [(mode, mode) for mode in document.delivery_modes],
+        "availability": [(status, status)],
+        "language": [(slug(v), v) for v in document.languages if slug(v)],
+        "access": [(slug(v), v) for v in document.accessibility if slug(v)],
+        "cqc": [(document.cqc_rating, document.cqc_rating)] if document.cqc_rating else [],
+        "budgets": [("yes", "yes") if document.accepts_personal_budgets else ("no", "no")],
+    }
+    return {
+        "id": document.id,
+        "price": document.price_pence,
+        "confirmed": document.last_confirmed.toordinal() if document.last_confirmed else 0,
+        "start": document.earliest_start.toordinal() if document.earliest_start else None,
+        "full": status == "full",
+        "lat": document.latitude,
+        "lon": document.longitude,
+        "facets": facets,
+    }
+
+
+@dataclass
+class CataloguePart:
+    """Facet values and sort keys of one run of consecutive ordinals (a segment, or all)."""
+
+    size: int = 0
+    ids: list[str | None] = field(default_factory=list)
+    prices: list[int] = field(default_factory=list)
+    confirmed: list[int] = field(default_factory=list)
+    starts: list[int | None] = field(default_factory=list)
+    full: list[bool] = field(default_factory=list)
+    latitudes: list[float | None] = field(default_factory=list)
+    longitudes: list[float | None] = field(default_factory=list)
+    values: dict[str, dict[str, list[int]]] = field(
+        default_factory=lambda: {facet: {} for facet in FACETS}
+    )
+    labels: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {facet: {} for facet in FACETS}
+    )
+
+    def add(self, ordinal: int, row: Mapping[str, Any]) -> None:
+        """Record one document's `catalogue_row` at a part-local ordinal (gaps are deleted)."""
+        while len(self.ids) <= ordinal:
+            self.ids.append(None)
+            self.prices.append(0)
+            self.confirmed.append(0)
+            self.starts.append(None)
+            self.full.append(True)
+            self.latitudes.append(None)
+            self.longitudes.append(None)
+        self.size = len(self.ids)
+        self.ids[ordinal] = row["id"]
+        self.prices[ordinal] = row["price"]
+        self.confirmed[ordinal] = row["confirmed"]
+        self.starts[ordinal] = row["start"]
+        self.full[ordinal] = row["full"]
+        self.latitudes[ordinal] = row["lat"]
+        self.longitudes[ordinal] = row["lon"]
+        for facet, pairs in row["facets"].items():
+            values, labels = self.values[facet], self.labels[facet]
+            for value, label in pairs:
+                values.setdefault(value, []).append(ordinal)
+                labels.setdefault(value, label)
+
+
+@dataclass
+class Catalogue:
+    """Bitsets and sort keys for every document of one index generation."""
+
+    size: int
+    live: int
+    ids: list[str | None]
+    prices: list[int]
+    confirmed: list[int]
+    starts: list[int | None]
+    full: list[bool]
+    latitudes: list[float | None]
+    longitudes: list[float | None]
+    facets: dict[str, dict[str, int]]
+    labels: dict[str, dict[str, str]]
+    _by_price: list[tuple[int, int]] | None = field(default=None, repr=False)
+    _cheapest: list[int] | None = field(default=None, repr=False)
+    _by_confirmed: list[int] | None = field(default=None, repr=False)
+    _by_start: list[tuple[int, int]] | None = field(default=None, repr=False)
+    _memo: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def join(cls, parts: Sequence[tuple[int, CataloguePart]], size: int, live: int) -> Catalogue:
+        """One catalogue from parts placed at their base ordinals; `live` masks deletions."""
+        catalogue = cls(
+            size=size,
+            live=live,
+            ids=[None] * size,
+            prices=[0] * size,
+            confirmed=[0] * size,
+            starts=[None] * size,
+            full=[True] * size,
+            latitudes=[None] * size,
+            longitudes=[None] * size,
+            facets={facet: {} for facet in FACETS},
+            labels={facet: {} for facet in FACETS},
+        )
+        for base, part in parts:
+            end = base + part.size
+            catalogue.ids[base:end] = part.ids
+            catalogue.prices[base:end] = part.prices
+            catalogue.confirmed[base:end] = part.confirmed
+            catalogue.starts[base:end] = part.starts
+            catalogue.full[base:end] = part.full
+            catalogue.latitudes[base:end] = part.latitudes
+            catalogue.longitudes[base:end] = part.longitudes
+            for facet in FACETS:
+                target = catalogue.facets[facet]
+                for value, ordinals in part.values[facet].items():
+                    target[value] = target.get(value, 0) | bits_of(ordinals, part.size) << base
+                for value, label in part.labels[facet].items():
+                    catalogue.labels[facet].setdefault(value, label)
+        return catalogue
+
+    def value_bits(self, facet: str, values: Iterable[str]) -> int:
+        """Documents with any of the values of a facet (live or not: callers mask with live)."""
+        found = 0
+        for value in values:
+            found |= self.facets[facet].get(value, 0)
+        return found
+
+    def price_at_most(self, pence: int) -> int:
+        """Documents whose price is at most `pence` (free ones included)."""
+        key = ("price", pence)
+        if key not in self._memo:
+            by_price = self._price_order()
+            end = bisect.bisect_right(by_price, (pence, self.size))
+            self._memo[key] = bits_of((o for _, o in by_price[:end]), self.size)
+        return self._memo[key]
+
+    def _price_order(self) -> list[tuple[int, int]]:
+        if self._by_price is None:
+            self._by_price = sorted((price, ordinal) for ordinal, price in enumerate(self.prices))
+        return self._by_price
+
+    def can_start_by(self, day: date) -> int:
+        """Documents that can take someone new by `day`.
+
+        A service can when it is not full and either gives an earliest start on or before
+        `day`, or gives none and is accepting new clients now.
+        """
+        key = ("start", day.toordinal())
+        if key not in self._memo:
+            if self._by_start is None:
+                self._by_start = sorted(
+                    (start, ordinal)
+                    for ordinal, start in enumerate(self.starts)
+                    if start is not None and not self.full[ordinal]
+                )
+            end = bisect.bisect_right(self._by_start, (day.toordinal(), self.size))
+            dated = bits_of((o for _, o in self._by_start[:end]), self.size)
+            undated = bits_of(
+                (o for o, start in enumerate(self.starts) if start is None), self.size
+            )
+            accepting = self.facets["availability"].get("accepting", 0)
+            self._memo[key] = dated | (undated & accepting)
+        return self._memo[key]
+
+    def most_recently_confirmed(self) -> list[int]:
+        """Every ordinal, the most recently confirmed first (ties in ordinal order)."""
+        if self._by_confirmed is None:
+            self._by_confirmed = sorted(range(self.size), key=lambda o: -self.confirmed[o])
+        return self._by_confirmed
+
+    def cheapest(self) -> list[int]:
+        """Every ordinal, the cheapest first."""
+        if self._cheapest is None:
+            self._cheapest = [ordinal for _, ordinal in self._price_order()]
+        return self._cheapest

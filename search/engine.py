@@ -1,0 +1,373 @@
+"""What every engine shares: index folders and locks, recovery, and the search itself.
+
+An engine (Whoosh, tantivy) stores analysed documents and answers a few questions about one
+generation of its index (see search.snapshot). Everything else (planning the words, filters,
+facets, sorting, paging, distances, snippets) is done here once, so both engines behave the
+same and pass the same tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import ClassVar, TypeVar
+from zoneinfo import ZoneInfo
+
+from search.catalogue import CataloguePart, Membership, ordinals_of
+from search.categories import CategoryTree
+from search.documents import ListingDocument
+from search.errors import IndexCorrupted, IndexMissing
+from search.facets import count_facets, fixed_label, select
+from search.gazetteer import Gazetteer, PlaceMatch, miles_between
+from search.highlight import highlight, snippet
+from search.home import IndexHome
+from search.indexing import PreparedDocument, prepare
+from search.planning import QueryPlan, plan_words
+from search.query import SearchQuery, Sort
+from search.results import DocumentSource, Hit, Progress, SearchResults
+from search.snapshot import Snapshot, View
+from search.vocabulary import Vocabulary
+
+T = TypeVar("T")
+LONDON = ZoneInfo("Europe/London")
+
+
+class BaseEngine(ABC):
+    """Index folders, locking, recovery and searching; subclasses store and score."""
+
+    name: ClassVar[str]
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        gazetteer: Gazetteer,
+        vocabulary: Vocabulary | None = None,
+        categories: CategoryTree | None = None,
+        source: DocumentSource | None = None,
+        writer_timeout: float = 10.0,
+    ) -> None:
+        self.home = IndexHome(Path(path), self.name)
+        self.gazetteer = gazetteer
+        self.vocabulary = vocabulary or Vocabulary.load()
+        self.categories = categories or CategoryTree()
+        self.source = source
+        self.writer_timeout = writer_timeout
+        self._lock = threading.RLock()
+        self._view: View | None = None
+        self._previous: View | None = None
+        self._known_words: set[str] | None = None
+        # Catalogue parts an engine may keep across generations (Whoosh: one per segment).
+        self.segment_parts: dict[object, CataloguePart] = {}
+
+    # What each engine provides -------------------------------------------------------------
+
+    @abstractmethod
+    def _open(self, folder: Path) -> Snapshot:
+        """A snapshot of the index in `folder`. Raises IndexCorrupted if it cannot be read."""
+
+    @abstractmethod
+    def _write(self, folder: Path, upserts: list[PreparedDocument], deletes: list[str]) -> None:
+        """Apply changes to the index in `folder` (the write lock is held)."""
+
+    @abstractmethod
+    def _build(
+        self, folder: Path, documents: Iterable[PreparedDocument], progress: Progress | None
+    ) -> int:
+        """Create a complete index of `documents` in the empty `folder`; returns the count."""
+
+    # Writing --------------------------------------------------------------------------------
+
+    def index_documents(self, documents: Iterable[ListingDocument]) -> int:
+        """Add or replace listings by id; returns how many.
+
+        Raises IndexLocked if another writer holds the index past the timeout, and IndexMissing
+        or IndexCorrupted when there is no usable index and no source to rebuild it from.
+        """
+        prepared = [prepare(d, self.vocabulary, self.categories) for d in documents]
+        if prepared:
+            self._recovering(lambda: self._write_current(prepared, []))
+        return len(prepared)
+
+    def delete(self, listing_ids: Iterable[str]) -> int:
+        """Remove listings by id; ids not in the index are ignored. Raises as index_documents."""
+        ids = list(dict.fromkeys(listing_ids))
+        if ids:
+            self._recovering(lambda: self._write_current([], ids))
+        return len(ids)
+
+    def rebuild(
+        self, documents: Iterable[ListingDocument], progress: Progress | None = None
+    ) -> int:
+        """Index `documents` into a new folder and swap it in; returns how many.
+
+        Searches keep reading the old index until the swap. Changes written to the old index
+        while this runs are not carried over: note the outbox position before reading the
+        documents and apply the outbox from there afterwards. `progress` is called with the
+        running count. Raises IndexLocked if another rebuild or writer holds the locks past
+        the timeout; the new folder is removed if anything fails.
+        """
+        with self.home.rebuild_lock(self.writer_timeout):
+            return self._rebuild_locked(documents, progress)
+
+    def _rebuild_locked(
+        self, documents: Iterable[ListingDocument], progress: Progress | None
+    ) -> int:
+        folder = self.home.new_folder()
+        try:
+            count = self._build(
+                folder, (prepare(d, self.vocabulary, self.categories) for d in documents), progress
+            )
+            with self.home.write_lock(self.writer_timeout):
+                self.home.swap(folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return count
+
+    def _write_current(self, upserts: list[PreparedDocument], deletes: list[str]) -> None:
+        self.home.current()
+        with self.home.write_lock(self.writer_timeout):
+            self._write(self.home.current(), upserts, deletes)
+
+    def _recovering(self, action: Callable[[], T]) -> T:
+        # A missing or unreadable index is rebuilt from the source when the caller gave one;
+        # only one attempt, so a source that itself fails surfaces its error.
+        try:
+            return action()
+        except (IndexMissing, IndexCorrupted):
+            if self.source is None:
+                raise
+            broken = self.home.pointer()
+        with self.home.rebuild_lock(self.writer_timeout):
+            # Several processes find the same broken index; the first rebuilds it, the others
+            # find it swapped once they get the lock and simply carry on.
+            if self.home.pointer() == broken:
+                self._rebuild_locked(self.source(), None)
+        return action()
+
+    # Reading --------------------------------------------------------------------------------
+
+    def generation(self) -> str:
+        """A key that changes whenever what searches see changes (a write or a swap)."""
+        return self._recovering(self._current_view).generation
+
+    def count(self) -> int:
+        """How many listings the current index holds."""
+        return self._recovering(self._current_view).catalogue.live.bit_count()
+
+    def close(self) -> None:
+        """Close the open snapshots; the engine reopens on the next search."""
+        with self._lock:
+            for view in (self._view, self._previous):
+                if view is not None:
+                    view.snapshot.close()
+            self._view = self._previous = None
+
+    def current_view(self) -> View:
+        """The current generation's snapshot with its cached data (for tools and benchmarks).
+
+        Raises IndexMissing or IndexCorrupted as `search` does, rebuilding if it can.
+        """
+        return self._recovering(self._current_view)
+
+    def _current_view(self) -> View:
+        with self._lock:
+            view = self._view
+            name = self.home.pointer()
+            if view is not None and view.folder == name and view.snapshot.is_current():
+                return view
+            folder = self.home.current()
+            snapshot = self._open(folder)
+            try:
+                fresh = View(folder.name, snapshot, snapshot.catalogue())
+            except BaseException:
+                snapshot.close()
+                raise
+            # The view before last is closed; the last one may still serve a search in
+            # another thread, so it stays open until the next change.
+            if self._previous is not None:
+                self._previous.snapshot.close()
+            self._previous, self._view = view, fresh
+            return fresh
+
+    def _words(self) -> set[str]:
+        if self._known_words is None:
+            self._known_words = self.vocabulary.words() | self.gazetteer.words()
+        return self._known_words
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        """One page of results for `query`, with facets, suggestion and distances.
+
+        Never raises for odd words, unknown filter values or a page past the end: those give
+        fewer or no hits and a notice. Raises IndexMissing or IndexCorrupted only when the
+        index is unusable and no source was given to rebuild it.
+        """
+        return self._recovering(lambda: self._search(query))
+
+    def _search(self, query: SearchQuery) -> SearchResults:
+        view = self._current_view()
+        catalogue = view.catalogue
+        notices = list(query.problems)
+        plan = plan_words(
+            query.words, self.vocabulary, self.gazetteer, lambda: view.lexicon(self._words)
+        )
+        localities = self._localities(query, plan, notices)
+        origin = self._origin(query, plan, notices)
+        sort = query.sort
+        if sort is Sort.DISTANCE and origin is None:
+            notices.append("Give a town or postcode to sort by distance.")
+            sort = Sort.RELEVANCE
+        elif plan.near and origin is not None and sort is Sort.RELEVANCE:
+            sort = Sort.DISTANCE
+
+        relaxed = False
+        if plan.groups:
+            matches = view.match(plan.groups, require_all=True)
+            if not matches and len(plan.groups) > 1:
+                matches = view.match(plan.groups, require_all=False)
+                relaxed = bool(matches)
+        else:
+            matches = catalogue.live
+        selection = select(catalogue, query.filters, localities, query.as_of or _today())
+        candidates = matches & selection.combined()
+        total = candidates.bit_count()
+        offset = (query.page - 1) * query.per_page
+        if offset and offset >= total:
+            pages = max(1, -(-total // query.per_page))
+            notices.append(f"Page {query.page} is past the end: there are {pages} pages.")
+            ranked: list[tuple[int, float]] = []
+        else:
+            ranked = self._rank(
+                view, plan, sort, relaxed, matches, candidates, origin, offset, query.per_page
+            )
+        if relaxed:
+            notices.append("No service matched all your words; these match some of them.")
+        return SearchResults(
+            query=query,
+            hits=tuple(self._hits(view, ranked, plan, origin)),
+            total=total,
+            facets=count_facets(catalogue, matches, selection, self._label),
+            sort=sort,
+            suggestion=plan.suggestion,
+            corrections=plan.corrections,
+            places=plan.places,
+            origin=origin,
+            relaxed=relaxed,
+            notices=tuple(notices),
+            generation=view.generation,
+            words_used=tuple(group.words for group in plan.groups),
+        )
+
+    def _localities(self, query: SearchQuery, plan: QueryPlan, notices: list[str]) -> set[str]:
+        codes: set[str] = set()
+        for value in query.filters.localities:
+            match = self.gazetteer.resolve(value)
+            if match is None:
+                notices.append(f"We do not know the place {value!r}, so it was not used.")
+                continue
+            codes |= match.codes
+        for place in plan.places:
+            codes |= place.codes
+        expanded: set[str] = set()
+        for code in codes:
+            expanded |= self.gazetteer.expand(code)
+        return expanded
+
+    def _origin(self, query: SearchQuery, plan: QueryPlan, notices: list[str]) -> PlaceMatch | None:
+        if query.near:
+            found = self.gazetteer.resolve(query.near)
+            if found is not None:
+                return found
+            notices.append(f"We do not know the place {query.near!r}, so distances are not shown.")
+        return plan.places[0] if plan.places else None
+
+    def _rank(
+        self,
+        view: View,
+        plan: QueryPlan,
+        sort: Sort,
+        relaxed: bool,
+        matches: int,
+        candidates: int,
+        origin: PlaceMatch | None,
+        offset: int,
+        limit: int,
+    ) -> list[tuple[int, float]]:
+        catalogue = view.catalogue
+        if sort is Sort.RELEVANCE and plan.groups:
+            allowed = None if candidates == matches else candidates
+            top = view.snapshot.top(plan.groups, not relaxed, allowed, offset + limit)
+            return top[offset : offset + limit]
+        if sort is Sort.DISTANCE and origin is not None:
+
+            def away(ordinal: int) -> tuple[int, float, int]:
+                lat, lon = catalogue.latitudes[ordinal], catalogue.longitudes[ordinal]
+                if lat is None or lon is None:
+                    return (1, 0.0, -catalogue.confirmed[ordinal])
+                return (0, miles_between(origin.latitude, origin.longitude, lat, lon), 0)
+
+            ordered = sorted(ordinals_of(candidates), key=away)
+            return [(o, 0.0) for o in ordered[offset : offset + limit]]
+        order = catalogue.cheapest() if sort is Sort.PRICE else catalogue.most_recently_confirmed()
+        members = Membership(candidates)
+        page: list[tuple[int, float]] = []
+        seen = 0
+        for ordinal in order:
+            if ordinal in members:
+                if seen >= offset:
+                    page.append((ordinal, 0.0))
+                    if len(page) == limit:
+                        break
+                seen += 1
+        return page
+
+    def _hits(
+        self,
+        view: View,
+        ranked: list[tuple[int, float]],
+        plan: QueryPlan,
+        origin: PlaceMatch | None,
+    ) -> list[Hit]:
+        documents = view.snapshot.documents([ordinal for ordinal, _ in ranked])
+        hits = []
+        for (_, score), document in zip(ranked, documents, strict=True):
+            distance = None
+            if (
+                origin is not None
+                and document.latitude is not None
+                and document.longitude is not None
+            ):
+                distance = round(
+                    miles_between(
+                        origin.latitude, origin.longitude, document.latitude, document.longitude
+                    ),
+                    1,
+                )
+            marks = (self.vocabulary, plan.highlight_stems, plan.highlight_concepts)
+            hits.append(
+                Hit(
+                    document=document,
+                    score=score,
+                    snippet=snippet(document.description, *marks),
+                    name_html=highlight(document.name, *marks),
+                    distance_miles=distance,
+                )
+            )
+        return hits
+
+    def _label(self, facet: str, value: str, stored: str) -> str:
+        if facet == "locality":
+            place = self.gazetteer.get(value)
+            return place.name if place else stored
+        if facet == "category" and stored == value:
+            return self.categories.names.get(value, stored)
+        return fixed_label(facet, value, stored)
+
+
+def _today() -> date:
+    return datetime.now(LONDON).date()

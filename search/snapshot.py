@@ -1,0 +1,98 @@
+"""What an engine provides for one generation of its index, and the data cached beside it.
+
+An engine (Whoosh, tantivy) only answers a few questions about a generation (a `Snapshot`):
+the catalogue rows of its documents, which documents hold a token, the best-scoring documents
+for some term groups, the stored documents at some ordinals, and the words it knows. A `View`
+keeps, for as long as that generation is current, the catalogue, the bitset of each token
+asked about, and the lexicon.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+
+from search.catalogue import Catalogue, bits_of
+from search.documents import ListingDocument
+from search.planning import TermGroup
+from search.spelling import Lexicon
+
+# Token bitsets kept per generation; a query rarely has more than a dozen tokens, and most
+# searches repeat a few hundred words.
+TOKEN_CACHE_SIZE = 4096
+
+
+class Snapshot(ABC):
+    """One generation of an index as an engine reads it; ordinals run from 0 to size - 1."""
+
+    generation: str
+    size: int
+
+    @abstractmethod
+    def is_current(self) -> bool:
+        """False once the index has changed since this snapshot was taken."""
+
+    @abstractmethod
+    def catalogue(self) -> Catalogue:
+        """Facet values and sort keys of every live document (from their catalogue rows)."""
+
+    @abstractmethod
+    def token_ordinals(self, token: str) -> Iterable[int]:
+        """Ordinals of live documents holding `token` in any text field."""
+
+    @abstractmethod
+    def top(
+        self, groups: Sequence[TermGroup], require_all: bool, allowed: int | None, limit: int
+    ) -> list[tuple[int, float]]:
+        """The `limit` best (ordinal, score) for the groups, only among `allowed` if given."""
+
+    @abstractmethod
+    def documents(self, ordinals: Sequence[int]) -> list[ListingDocument]:
+        """The stored documents at these ordinals, in the same order."""
+
+    @abstractmethod
+    def words(self) -> dict[str, int]:
+        """Every word of the listings (folded, unstemmed) with how many listings use it."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the snapshot's open files."""
+
+
+class View:
+    """A snapshot with the data cached for its generation: catalogue, token bits, lexicon."""
+
+    def __init__(self, folder: str, snapshot: Snapshot, catalogue: Catalogue) -> None:
+        self.folder = folder
+        self.snapshot = snapshot
+        self.catalogue = catalogue
+        self.generation = f"{folder}:{snapshot.generation}"
+        self._tokens: dict[str, int] = {}
+        self._lexicon: Lexicon | None = None
+
+    def token_bits(self, token: str) -> int:
+        bits = self._tokens.get(token)
+        if bits is None:
+            ordinals = self.snapshot.token_ordinals(token)
+            bits = bits_of(ordinals, self.snapshot.size) & self.catalogue.live
+            if len(self._tokens) >= TOKEN_CACHE_SIZE:
+                self._tokens.clear()
+            self._tokens[token] = bits
+        return bits
+
+    def match(self, groups: Sequence[TermGroup], require_all: bool) -> int:
+        found: int | None = None
+        for group in groups:
+            group_bits = 0
+            for token in group.tokens:
+                group_bits |= self.token_bits(token)
+            if found is None:
+                found = group_bits
+            else:
+                found = found & group_bits if require_all else found | group_bits
+        return found or 0
+
+    def lexicon(self, extra_words: Callable[[], set[str]]) -> Lexicon:
+        if self._lexicon is None:
+            self._lexicon = Lexicon(self.snapshot.words(), extra_words())
+        return self._lexicon

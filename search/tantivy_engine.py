@@ -1,0 +1,263 @@
+"""The second engine: tantivy, an embedded Rust engine (no server), for large directories.
+
+Chosen by configuration (`SEARCH_ENGINE=tantivy`). It indexes the same analysed tokens as
+Whoosh, so relevance, filters and facets behave the same; tantivy only scores far faster.
+Tantivy refuses a second writer at once, so writers queue on the library's write lock first.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import tantivy
+
+from search.catalogue import Catalogue, CataloguePart, Membership, bits_of
+from search.documents import ListingDocument
+from search.engine import BaseEngine
+from search.errors import IndexCorrupted
+from search.indexing import FIELD_BOOSTS, SPELL_FIELD, TEXT_FIELDS, PreparedDocument
+from search.planning import TermGroup
+from search.results import Progress
+from search.snapshot import Snapshot
+
+WRITE_HEAP_BYTES = 32_000_000
+BUILD_HEAP_BYTES = 128_000_000
+PROGRESS_EVERY = 1000
+# Searching with a filter tantivy does not know: fetch this many times the page, then more.
+OVERFETCH = 4
+
+
+def tantivy_schema() -> tantivy.Schema:
+    """Text fields hold pre-analysed tokens: tantivy's whitespace tokenizer keeps them whole."""
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+    builder.add_text_field(SPELL_FIELD, tokenizer_name="whitespace", index_option="basic")
+    builder.add_bytes_field("payload", stored=True)
+    builder.add_bytes_field("row", stored=True)
+    return builder.build()
+
+
+@contextmanager
+def _reading(folder: Path) -> Iterator[None]:
+    try:
+        yield
+    except (ValueError, OSError, KeyError, IndexError) as error:
+        # KeyError and IndexError: a stored field missing, as in an index written by an older
+        # version of this library; rebuilding is the cure either way.
+        raise IndexCorrupted(f"cannot read the tantivy index in {folder}: {error!r}") from error
+
+
+def _stamp(folder: Path) -> tuple[int, int, int]:
+    # Tantivy rewrites meta.json (write then rename) on every commit: a new inode or time.
+    status = (folder / "meta.json").stat()
+    return (status.st_ino, status.st_mtime_ns, status.st_size)
+
+
+class TantivySnapshot(Snapshot):
+    """A tantivy searcher on one commit, with ordinals laid out segment after segment."""
+
+    def __init__(self, folder: Path, ix: tantivy.Index, schema: tantivy.Schema) -> None:
+        self.folder = folder
+        self._schema = schema
+        with _reading(folder):
+            # The stamp is taken before reloading: a commit in between makes the snapshot look
+            # stale (and reload once more) rather than look current while missing the commit.
+            self._stamp = _stamp(folder)
+            ix.reload()
+            self._searcher = ix.searcher()
+            everything = self._searcher.search(
+                tantivy.Query.all_query(), limit=max(1, self._searcher.num_docs), count=False
+            ).hits
+        self.generation = "-".join(str(n) for n in self._stamp)
+        ends: dict[int, int] = {}
+        for _, address in everything:
+            ends[address.segment_ord] = max(ends.get(address.segment_ord, 0), address.doc + 1)
+        self._bases: list[int] = []
+        self._segments: list[int] = []
+        total = 0
+        for segment in sorted(ends):
+            self._segments.append(segment)
+            self._bases.append(total)
+            total += ends[segment]
+        self._base_of = dict(zip(self._segments, self._bases, strict=True))
+        self.size = total
+        self._addresses = [address for _, address in everything]
+
+    def is_current(self) -> bool:
+        try:
+            return _stamp(self.folder) == self._stamp
+        except OSError:
+            return False
+
+    def _ordinal(self, address: tantivy.DocAddress) -> int:
+        return self._base_of[address.segment_ord] + address.doc
+
+    def _address(self, ordinal: int) -> tantivy.DocAddress:
+        index = bisect.bisect_right(self._bases, ordinal) - 1
+        return tantivy.DocAddress(self._segments[index], ordinal - self._bases[index])
+
+    def catalogue(self) -> Catalogue:
+        part = CataloguePart()
+        live: list[int] = []
+        with _reading(self.folder):
+            for address in self._addresses:
+                ordinal = self._ordinal(address)
+                part.add(ordinal, json.loads(bytes(self._searcher.doc(address)["row"][0])))
+                live.append(ordinal)
+        return Catalogue.join([(0, part)], self.size, bits_of(live, self.size))
+
+    def _term_query(self, token: str) -> tantivy.Query:
+        return tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, name, token))
+                for name in TEXT_FIELDS
+            ]
+        )
+
+    def _any_of(self, tokens: Iterable[tuple[str, float]]) -> tantivy.Query:
+        return tantivy.Query.boolean_query(
+            [
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        tantivy.Query.term_query(self._schema, name, token),
+                        weight * FIELD_BOOSTS[name],
+                    ),
+                )
+                for token, weight in tokens
+                for name in TEXT_FIELDS
+            ]
+        )
+
+    def token_ordinals(self, token: str) -> list[int]:
+        with _reading(self.folder):
+            most = sum(self._searcher.doc_freq(name, token) for name in TEXT_FIELDS)
+            if most == 0:
+                return []
+            hits = self._searcher.search(self._term_query(token), limit=most, count=False).hits
+        return [self._ordinal(address) for _, address in hits]
+
+    def top(
+        self, groups: Sequence[TermGroup], require_all: bool, allowed: int | None, limit: int
+    ) -> list[tuple[int, float]]:
+        groups_query = [(tantivy.Occur.Must, self._any_of(group.alternatives)) for group in groups]
+        if not require_all:
+            groups_query = [
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.boolean_query(
+                        [(tantivy.Occur.Should, q) for _, q in groups_query]
+                    ),
+                )
+            ]
+        # Should clauses beside Must ones only add to the score, as Whoosh's AndMaybe does.
+        boosters = [booster for group in groups for booster in group.boosters]
+        if boosters:
+            groups_query.append((tantivy.Occur.Should, self._any_of(boosters)))
+        query = tantivy.Query.boolean_query(groups_query)
+        limit = max(1, limit)
+        members = Membership(allowed) if allowed is not None else None
+        fetch = limit if members is None else limit * OVERFETCH
+        with _reading(self.folder):
+            while True:
+                hits = self._searcher.search(query, limit=fetch, count=False).hits
+                ranked = [(self._ordinal(address), score) for score, address in hits]
+                if members is not None:
+                    ranked = [(o, score) for o, score in ranked if o in members]
+                if len(ranked) >= limit or len(hits) < fetch:
+                    return ranked[:limit]
+                fetch *= OVERFETCH
+
+    def documents(self, ordinals: Sequence[int]) -> list[ListingDocument]:
+        with _reading(self.folder):
+            return [
+                ListingDocument.from_json(
+                    bytes(self._searcher.doc(self._address(o))["payload"][0]).decode("utf-8")
+                )
+                for o in ordinals
+            ]
+
+    def words(self) -> dict[str, int]:
+        with _reading(self.folder):
+            return dict(self._searcher.terms_with_prefix(SPELL_FIELD, ""))
+
+    def close(self) -> None:
+        # Tantivy frees its files when the searcher is dropped; nothing to close by hand.
+        self._addresses = []
+
+
+class TantivyEngine(BaseEngine):
+    """Search on tantivy: the same behaviour as Whoosh, for directories that outgrow it."""
+
+    name = "tantivy"
+
+    def _index(self, folder: Path) -> tantivy.Index:
+        with _reading(folder):
+            if not tantivy.Index.exists(str(folder)):
+                raise IndexCorrupted(f"no tantivy index in {folder}")
+            return tantivy.Index.open(str(folder))
+
+    def _open(self, folder: Path) -> Snapshot:
+        ix = self._index(folder)
+        return TantivySnapshot(folder, ix, ix.schema)
+
+    def _write(self, folder: Path, upserts: list[PreparedDocument], deletes: list[str]) -> None:
+        ix = self._index(folder)
+        with _reading(folder):
+            writer = ix.writer(heap_size=WRITE_HEAP_BYTES, num_threads=1)
+            try:
+                for document in upserts:
+                    writer.delete_documents_by_term("id", document.id)
+                    writer.add_document(_document_of(document))
+                for listing_id in deletes:
+                    writer.delete_documents_by_term("id", listing_id)
+                writer.commit()
+            except BaseException:
+                writer.rollback()
+                raise
+            finally:
+                writer.wait_merging_threads()
+
+    def _build(
+        self, folder: Path, documents: Iterable[PreparedDocument], progress: Progress | None
+    ) -> int:
+        ix = tantivy.Index(tantivy_schema(), path=str(folder), reuse=False)
+        writer = ix.writer(heap_size=BUILD_HEAP_BYTES)
+        count = 0
+        try:
+            for count, document in enumerate(documents, start=1):
+                writer.add_document(_document_of(document))
+                if progress is not None and count % PROGRESS_EVERY == 0:
+                    progress(count)
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+        # Make sure the folder's metadata is on disk before the swap points readers at it.
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        if progress is not None:
+            progress(count)
+        return count
+
+
+def _document_of(document: PreparedDocument) -> tantivy.Document:
+    return tantivy.Document(
+        id=document.id,
+        payload=document.payload.encode("utf-8"),
+        row=document.row.encode("utf-8"),
+        **{SPELL_FIELD: document.spell},
+        **document.fields,
+    )

@@ -1,0 +1,255 @@
+"""The default engine: Whoosh (whoosh-reloaded), pure Python, one folder per generation.
+
+Writers wait for Whoosh's lock with a timeout (never the default of failing at once), inside the
+library's own cross-process write lock. Facet data is cached per Whoosh segment, keyed on the
+segment's id: segments never change once written except for deletions, which a per-generation
+live mask takes care of, so after a small change only the new segment is read again.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import pickle
+import struct
+import warnings
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from whoosh import fields, index
+from whoosh import query as wq
+from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.index import EmptyIndexError, IndexVersionError, LockError
+from whoosh.index import IndexError as WhooshIndexError
+
+from search.catalogue import Catalogue, CataloguePart, ordinals_of
+from search.documents import ListingDocument
+from search.engine import BaseEngine
+from search.errors import IndexCorrupted, IndexLocked
+from search.indexing import FIELD_BOOSTS, SPELL_FIELD, TEXT_FIELDS, PreparedDocument
+from search.planning import TermGroup
+from search.results import Progress
+from search.snapshot import Snapshot
+
+# What a damaged Whoosh folder raises when opened or read.
+_DAMAGE = (
+    EmptyIndexError,
+    WhooshIndexError,
+    IndexVersionError,
+    OSError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    pickle.UnpicklingError,
+    KeyError,
+    IndexError,
+    ValueError,
+)
+T = TypeVar("T")
+BUILD_MEMORY_MB = 256
+PROGRESS_EVERY = 1000
+# Per-segment catalogue parts kept across generations; more than an index ever has segments.
+PART_CACHE_SIZE = 64
+
+
+def whoosh_schema() -> fields.Schema:
+    """Text fields hold pre-analysed tokens, so Whoosh only splits them on spaces."""
+    tokens = SpaceSeparatedTokenizer()
+    text = {name: fields.TEXT(analyzer=tokens, phrase=False) for name in TEXT_FIELDS}
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        payload=fields.STORED(),
+        row=fields.STORED(),
+        **{SPELL_FIELD: fields.KEYWORD(scorable=False)},
+        **text,
+    )
+
+
+@contextmanager
+def _reading(folder: Path) -> Iterator[None]:
+    try:
+        yield
+    except _DAMAGE as error:
+        raise IndexCorrupted(f"cannot read the Whoosh index in {folder}: {error!r}") from error
+
+
+def _opening(folder: Path, action: Callable[[], T]) -> T:
+    """Run a Whoosh open (the folder, or a searcher on it); raise IndexCorrupted if damaged.
+
+    On a damaged file Whoosh retries ten times and leaves each try's file open. Those
+    ResourceWarnings are noise (the IndexCorrupted is the news), so they are silenced here
+    and the files closed at once rather than wherever the garbage collector next runs.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            return action()
+        except _DAMAGE as error:
+            message = f"cannot open the Whoosh index in {folder}: {error!r}"
+            error.__traceback__ = None
+            gc.collect()
+            raise IndexCorrupted(message) from None
+
+
+class WhooshSnapshot(Snapshot):
+    """A Whoosh searcher on one generation."""
+
+    def __init__(self, folder: Path, ix: index.Index, parts: dict[object, CataloguePart]) -> None:
+        self.folder = folder
+        self._ix = ix
+        self._parts = parts
+        self._searcher = _opening(folder, ix.searcher)
+        self._reader = self._searcher.reader()
+        self.generation = str(self._reader.generation())
+        self.size = self._reader.doc_count_all()
+
+    def is_current(self) -> bool:
+        with _reading(self.folder):
+            return self._searcher.up_to_date()
+
+    def catalogue(self) -> Catalogue:
+        placed: list[tuple[int, CataloguePart]] = []
+        live = 0
+        with _reading(self.folder):
+            for leaf, base in self._reader.leaf_readers():
+                segment = leaf.segment()
+                if segment is None:
+                    # An index with no documents has a reader with no segment.
+                    continue
+                key = segment.segment_id()
+                part = self._parts.get(key)
+                if part is None:
+                    part = CataloguePart()
+                    for docnum, stored in leaf.iter_docs():
+                        part.add(docnum, json.loads(stored["row"]))
+                    if len(self._parts) >= PART_CACHE_SIZE:
+                        self._parts.clear()
+                    self._parts[key] = part
+                placed.append((base, part))
+                leaf_live = (1 << leaf.doc_count_all()) - 1
+                for docnum in leaf.deleted_docs_set or ():
+                    leaf_live &= ~(1 << docnum)
+                live |= leaf_live << base
+        return Catalogue.join(placed, self.size, live)
+
+    def token_ordinals(self, token: str) -> Iterator[int]:
+        with _reading(self.folder):
+            for name in TEXT_FIELDS:
+                if (name, token) in self._reader:
+                    yield from self._reader.postings(name, token).all_ids()
+
+    def top(
+        self, groups: Sequence[TermGroup], require_all: bool, allowed: int | None, limit: int
+    ) -> list[tuple[int, float]]:
+        query = whoosh_query(groups, require_all)
+        only = set(ordinals_of(allowed)) if allowed is not None else None
+        with _reading(self.folder):
+            results = self._searcher.search(query, limit=max(1, limit), filter=only, terms=False)
+            return [(hit.docnum, hit.score or 0.0) for hit in results]
+
+    def documents(self, ordinals: Sequence[int]) -> list[ListingDocument]:
+        with _reading(self.folder):
+            return [
+                ListingDocument.from_json(self._searcher.stored_fields(o)["payload"])
+                for o in ordinals
+            ]
+
+    def words(self) -> dict[str, int]:
+        with _reading(self.folder):
+            return {
+                text.decode("utf-8") if isinstance(text, bytes) else text: info.doc_frequency()
+                for text, info in self._reader.iter_field(SPELL_FIELD)
+            }
+
+    def close(self) -> None:
+        self._searcher.close()
+        self._ix.close()
+
+
+class WhooshEngine(BaseEngine):
+    """Search on Whoosh: the default, with nothing to install beyond the Python package."""
+
+    name = "whoosh"
+
+    def _open(self, folder: Path) -> Snapshot:
+        ix = _opening(folder, lambda: index.open_dir(str(folder)))
+        try:
+            return WhooshSnapshot(folder, ix, self.segment_parts)
+        except BaseException:
+            ix.close()
+            raise
+
+    def _write(self, folder: Path, upserts: list[PreparedDocument], deletes: list[str]) -> None:
+        ix = _opening(folder, lambda: index.open_dir(str(folder)))
+        try:
+            try:
+                writer = ix.writer(timeout=self.writer_timeout)
+            except LockError as error:
+                raise IndexLocked(f"Whoosh's lock in {folder} stayed taken") from error
+            try:
+                for document in upserts:
+                    writer.update_document(**_fields_of(document))
+                for listing_id in deletes:
+                    writer.delete_by_term("id", listing_id)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+        finally:
+            ix.close()
+
+    def _build(
+        self, folder: Path, documents: Iterable[PreparedDocument], progress: Progress | None
+    ) -> int:
+        ix = index.create_in(str(folder), whoosh_schema())
+        count = 0
+        try:
+            writer = ix.writer(limitmb=BUILD_MEMORY_MB, timeout=self.writer_timeout)
+            try:
+                for count, document in enumerate(documents, start=1):
+                    writer.add_document(**_fields_of(document))
+                    if progress is not None and count % PROGRESS_EVERY == 0:
+                        progress(count)
+            except BaseException:
+                writer.cancel()
+                raise
+            # One segment: the fastest shape to search.
+            writer.commit(optimize=True)
+        finally:
+            ix.close()
+        if progress is not None:
+            progress(count)
+        return count
+
+
+def whoosh_query(groups: Sequence[TermGroup], require_all: bool) -> wq.Query:
+    """The Whoosh query for term groups: all of them (or any), boosters only adding score."""
+    parts = [_any_of(group.alternatives) for group in groups]
+    query: wq.Query = wq.And(parts) if require_all else wq.Or(parts)
+    boosters = [booster for group in groups for booster in group.boosters]
+    if boosters:
+        query = wq.AndMaybe(query, _any_of(boosters))
+    return query
+
+
+def _any_of(tokens: Iterable[tuple[str, float]]) -> wq.Query:
+    return wq.Or(
+        [
+            wq.Term(name, token, boost=weight * FIELD_BOOSTS[name])
+            for token, weight in tokens
+            for name in TEXT_FIELDS
+        ]
+    )
+
+
+def _fields_of(document: PreparedDocument) -> dict[str, str]:
+    return {
+        "id": document.id,
+        "payload": document.payload,
+        "row": document.row,
+        SPELL_FIELD: document.spell,
+        **document.fields,
+    }

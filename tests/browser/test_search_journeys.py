@@ -1,0 +1,67 @@
+"""Searching in a real browser: plain words, a filter, a page of results, a service page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from marketplace.extensions import db
+from providers import listings, search_index
+from providers.models import Organisation, OrganisationStatus, PriceUnit, ServiceStatus
+from providers.reference_data import ensure_localities, ensure_taxonomy
+from tests.browser.accessibility import assert_accessible
+from tests.browser.conftest import LiveServer
+from tests.browser.test_account_journeys import heading
+
+
+@pytest.fixture
+def listed(live_server: LiveServer) -> None:
+    """Two approved listings in Stevenage, indexed."""
+    with live_server.app.app_context():
+        ensure_taxonomy()
+        ensure_localities()
+        organisation = Organisation(name="Stevenage Home Care", status=OrganisationStatus.APPROVED)
+        db.session.add(organisation)
+        for name, category, price in (
+            ("Morning calls", "personal-care", 2450),
+            ("Hot lunches delivered", "hot-meal-delivery", 600),
+        ):
+            service = listings.create_listing(
+                organisation,
+                listings.ListingDetails(
+                    name=name,
+                    description=f"{name}, from a friendly local team.",
+                    category_codes=[category],
+                    price_pence=price,
+                    price_unit=PriceUnit.PER_VISIT,
+                    area_codes=["stevenage"],
+                    delivery_modes=["at_home"],
+                ),
+            )
+            service.status = ServiceStatus.PUBLISHED
+        db.session.commit()
+        search_index.sync(live_server.app)
+        db.session.remove()
+
+
+def test_a_citizen_finds_help_in_their_own_words(
+    page: Page, live_server: LiveServer, listed: None
+) -> None:
+    page.goto("/")
+    assert_accessible(page)
+    page.get_by_label("What help are you looking for?").fill("someone to help my dad get dressed")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(heading(page)).to_have_text("Find care and support")
+    results = page.locator(".app-results")
+    expect(results).to_contain_text("Morning calls")
+    expect(results).not_to_contain_text("Hot lunches")
+    assert_accessible(page)
+
+    page.get_by_label("What help are you looking for?").fill("meels on wheels")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_role("main")).to_contain_text("Did you mean")
+    expect(results).to_contain_text("Hot lunches delivered")
+    assert_accessible(page)
+    page.get_by_role("link", name="Hot lunches delivered").click()
+    expect(heading(page)).to_have_text("Hot lunches delivered")
+    assert_accessible(page)

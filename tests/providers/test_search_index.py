@@ -1,0 +1,190 @@
+"""The search index follows the database: through the outbox, after commit, on every machine."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import User
+from marketplace.accounts.roles import Role
+from marketplace.extensions import db
+from providers import organisations, search_index
+from providers.models import Organisation, OrganisationStatus, Service, ServiceStatus
+from providers.search_index import SearchOutboxEntry
+from tests.conftest import sign_in
+
+
+def _outbox_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(SearchOutboxEntry)) or 0
+
+
+def _found(client: FlaskClient, words: str, **filters: str) -> list[str]:
+    page = client.get("/search", query_string={"q": words, **filters}).get_data(as_text=True)
+    return [
+        chunk.split(">", 1)[1].split("</a>", 1)[0].replace("<mark>", "").replace("</mark>", "")
+        for chunk in page.split('<h3 class="govuk-heading-s govuk-!-margin-bottom-1"><a')[1:]
+    ]
+
+
+@pytest.fixture
+def provider(make_organisation: Callable[..., Organisation]) -> Organisation:
+    return make_organisation("Chiltern Home Care", OrganisationStatus.APPROVED)
+
+
+def test_a_listing_change_writes_the_outbox_in_its_own_transaction(
+    app: Flask, provider: Organisation, make_listing: Callable[..., Service]
+) -> None:
+    before = _outbox_count()
+    service = make_listing(provider)
+    assert _outbox_count() > before
+    before = _outbox_count()
+    service.name = "Renamed"
+    db.session.rollback()
+    assert _outbox_count() == before, "a rolled-back change leaves no outbox row"
+
+
+def test_published_listings_are_found_and_vanish_when_the_provider_is_suspended(
+    app: Flask,
+    client: FlaskClient,
+    provider: Organisation,
+    make_listing: Callable[..., Service],
+    make_user: Callable[..., User],
+) -> None:
+    make_listing(provider, name="Morning calls")
+    search_index.sync(app)
+    assert "Morning calls" in _found(client, "help getting dressed")
+
+    council = app.test_client()
+    sign_in(council, make_user(Role.COUNCIL_OFFICER))
+    council.post(
+        f"/council/providers/{provider.id}",
+        data={"decision": "suspended", "reason": "Insurance lapsed"},
+    )
+    assert "Morning calls" not in _found(client, "help getting dressed"), "gone at once"
+
+
+def test_a_draft_is_not_found_until_it_is_published(
+    app: Flask,
+    client: FlaskClient,
+    provider: Organisation,
+    make_listing: Callable[..., Service],
+) -> None:
+    service = make_listing(provider, name="Evening calls", status=ServiceStatus.DRAFT)
+    search_index.sync(app)
+    assert "Evening calls" not in _found(client, "evening calls")
+    service.status = ServiceStatus.PUBLISHED
+    db.session.commit()
+    search_index.sync(app)
+    assert "Evening calls" in _found(client, "evening calls")
+
+
+def test_another_machine_catches_up_from_the_shared_database(
+    app: Flask,
+    make_app: Callable[..., Flask],
+    provider: Organisation,
+    make_listing: Callable[..., Service],
+    tmp_path: Path,
+) -> None:
+    other = make_app(SEARCH_INDEX_PATH=str(tmp_path / "other-machine"))
+    make_listing(provider, name="Night sitting")
+    search_index.sync(app)
+    with other.app_context():
+        assert not Path(other.config["SEARCH_INDEX_PATH"]).exists()
+        assert "Night sitting" in _found(other.test_client(), "night sitting")
+
+
+def test_sync_twice_changes_nothing_more(
+    app: Flask, provider: Organisation, make_listing: Callable[..., Service]
+) -> None:
+    make_listing(provider)
+    search_index.sync(app)
+    engine = search_index.search_engine(app)
+    assert engine.count() == 1
+    search_index.sync(app)
+    search_index.sync(app)
+    assert engine.count() == 1
+
+
+def test_a_missing_index_is_rebuilt_rather_than_crashing(
+    app: Flask,
+    client: FlaskClient,
+    provider: Organisation,
+    make_listing: Callable[..., Service],
+) -> None:
+    make_listing(provider, name="Morning calls")
+    search_index.reindex(app)
+    search_index.search_engine(app).close()
+    app.extensions["search"]["engine"] = None
+    shutil.rmtree(app.config["SEARCH_INDEX_PATH"])
+    response = client.get("/search", query_string={"q": "morning calls"})
+    assert response.status_code == 200
+    assert "Morning calls" in _found(client, "morning calls")
+
+
+def test_the_page_keeps_every_choice_in_the_url_and_works_without_javascript(
+    app: Flask,
+    client: FlaskClient,
+    provider: Organisation,
+    make_listing: Callable[..., Service],
+) -> None:
+    make_listing(provider, name="Morning calls", price_pence=2400)
+    make_listing(provider, name="Costly calls", price_pence=4000)
+    search_index.sync(app)
+    page = client.get(
+        "/search", query_string={"q": "calls", "max_price": "30", "sort": "price"}
+    ).get_data(as_text=True)
+    assert "1 service" in page
+    assert 'value="calls"' in page
+    assert 'name="category"' in page, "facets are plain checkboxes in a GET form"
+    assert _found(client, "calls", max_price="30") == ["Morning calls"]
+
+
+def test_misspellings_get_a_suggestion(
+    app: Flask,
+    client: FlaskClient,
+    provider: Organisation,
+    make_listing: Callable[..., Service],
+) -> None:
+    make_listing(provider, name="Dementia day care")
+    search_index.sync(app)
+    page = client.get("/search", query_string={"q": "demensia"}).get_data(as_text=True)
+    assert "Dementia day care" in page.replace("<mark>", "").replace("</mark>", "")
+    assert "Did you mean" in page
+
+
+def test_the_feed_search_uses_the_engine(
+    app: Flask,
+    client: FlaskClient,
+    provider: Organisation,
+    make_listing: Callable[..., Service],
+) -> None:
+    make_listing(provider, name="Morning calls")
+    search_index.sync(app)
+    # No word of "getting dressed" is in the listing's name: the care vocabulary finds it.
+    found = client.get("/api/v1/services", query_string={"search": "getting dressed"}).json
+    assert [item["name"] for item in found["contents"]] == ["Morning calls"]
+
+
+def test_registration_and_status_history_do_not_leak_pending_listings(
+    app: Flask,
+    client: FlaskClient,
+    make_organisation: Callable[..., Organisation],
+    make_listing: Callable[..., Service],
+    make_user: Callable[..., User],
+) -> None:
+    pending = make_organisation("Pending Care", OrganisationStatus.PENDING)
+    make_listing(pending, name="Pending calls")
+    search_index.sync(app)
+    assert "Pending calls" not in _found(client, "pending calls")
+    organisations.change_status(
+        pending, OrganisationStatus.APPROVED, by=make_user(Role.COUNCIL_OFFICER)
+    )
+    db.session.commit()
+    search_index.sync(app)
+    assert "Pending calls" in _found(client, "pending calls")
