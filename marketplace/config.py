@@ -81,6 +81,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SERVICE_NAME": os.environ.get("SERVICE_NAME", "Care and support marketplace"),
         "COUNCIL_NAME": os.environ.get("COUNCIL_NAME", "Hertfordshire County Council"),
+        # Shown where people may need a person to talk to, such as a search that found nothing.
+        "COUNCIL_PHONE": os.environ.get("COUNCIL_PHONE", "0300 123 4042"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),

@@ -22,6 +22,7 @@ from providers.models import (
     TaxonomyTerm,
 )
 from providers.search_index import SearchOutboxEntry
+from providers.search_log import SearchLogEntry
 
 __all__ = [
     "Funder",
@@ -36,6 +37,7 @@ __all__ = [
     "PasswordResetToken",
     "Person",
     "PersonalBudget",
+    "SearchLogEntry",
     "SearchOutboxEntry",
     "Service",
     "ServiceAtLocation",

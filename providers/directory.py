@@ -126,3 +126,8 @@ def public_organisation(organisation_id: uuid.UUID) -> Organisation | None:
 def public_services_of(organisation: Organisation) -> list[Service]:
     """The organisation's published services, by name."""
     return [s for s in organisation.services if s.status is ServiceStatus.PUBLISHED]
+
+
+def locality_names() -> dict[str, str]:
+    """Every locality's name by its code."""
+    return {code: name for code, name in db.session.execute(select(Locality.code, Locality.name))}

@@ -224,8 +224,15 @@ def sync_if_stale(app: Flask, max_age_seconds: float = 2.0) -> None:
         state["synced_at"] = now
 
 
-def matching_ids(words: str, app: Flask | None = None, limit: int = 5000) -> list[uuid.UUID]:
-    """Ids of every public listing the engine finds for `words`, best first (at most `limit`)."""
+def matching_ids(
+    words: str, app: Flask | None = None, limit: int = 5000, log_source: str | None = None
+) -> list[uuid.UUID]:
+    """Ids of every public listing the engine finds for `words`, best first (at most `limit`).
+
+    With `log_source`, the search goes into the council's search log.
+    """
+    from providers.search_log import record_search
+
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     sync_if_stale(app)
     engine = search_engine(app)
@@ -233,6 +240,8 @@ def matching_ids(words: str, app: Flask | None = None, limit: int = 5000) -> lis
     found: list[uuid.UUID] = []
     while len(found) < limit:
         results = engine.search(query)
+        if log_source and query.page == 1:
+            record_search(query, results, source=log_source)
         if words.strip() and not results.words_used and not results.places:
             return []  # nothing searchable in the words (punctuation, say): not "everything"
         found += [uuid.UUID(hit.document.id) for hit in results.hits]

@@ -299,6 +299,9 @@ class BaseEngine(ABC):
         limit: int,
     ) -> list[tuple[int, float]]:
         catalogue = view.catalogue
+        if not candidates:
+            # Nothing passes the filters; an empty `allowed` set would read as "no limit".
+            return []
         if sort is Sort.RELEVANCE and plan.groups:
             allowed = None if candidates == matches else candidates
             top = view.snapshot.top(plan.groups, not relaxed, allowed, offset + limit)

@@ -80,7 +80,7 @@ def service_search(text: str) -> ColumnElement[bool]:
     The search engine decides (stemming, care synonyms, forgiving spelling, place names), as on
     the search page; the feed keeps its own order and paging over what it finds.
     """
-    return Service.id.in_(matching_ids(text))
+    return Service.id.in_(matching_ids(text, log_source="api"))
 
 
 def _page(query: Select[Any], count: Select[Any], paging: Paging | None) -> Found[Any]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from flask import current_app, render_template, request
 
 from marketplace.formatting import LONDON
 from marketplace.public.views import bp
+from providers import directory
+from providers.models import STALE_AFTER_DAYS
 from providers.search_index import search_engine, sync_if_stale
+from providers.search_log import record_search
 from search import SearchQuery, parse_params, to_params
 
 FACET_TITLES = {
@@ -30,8 +33,13 @@ SORTS = {
 }
 
 
-def _page_url(query: SearchQuery, page: int) -> str:
-    return "?" + urlencode(to_params(query.with_page(page)))
+def _url(pairs: list[tuple[str, str]]) -> str:
+    return "?" + urlencode(pairs)
+
+
+def _without(query: SearchQuery, *names: str) -> str:
+    """This search's URL without the named parameters (and back on page 1)."""
+    return _url([(k, v) for k, v in to_params(query.with_page(1)) if k not in {*names, "page"}])
 
 
 @bp.route("/search")
@@ -40,20 +48,33 @@ def search() -> str:
     query = parse_params(request.args.items(multi=True), today=today)
     sync_if_stale(current_app._get_current_object())  # type: ignore[attr-defined]
     results = search_engine().search(query)
+    if query.page == 1:
+        record_search(query, results, source="page")
+    chosen = [name for name, _ in to_params(query) if name in FACET_TITLES or name == "max_price"]
     return render_template(
         "public/search.html",
         query=query,
         results=results,
         facet_titles=FACET_TITLES,
         sorts=SORTS,
-        page_url=lambda page: _page_url(query, page),
+        localities=directory.locality_names(),
+        stale_before=today - timedelta(days=STALE_AFTER_DAYS),
+        page_url=lambda page: _url(to_params(query.with_page(page))),
         suggestion_url=(
-            "?"
-            + urlencode(
-                [("q", results.suggestion)]
-                + [pair for pair in to_params(query) if pair[0] not in {"q", "page"}]
+            _url(
+                [
+                    ("q", results.suggestion),
+                    *[pair for pair in to_params(query) if pair[0] not in {"q", "page"}],
+                ]
             )
             if results.suggestion
             else None
         ),
+        drop_filter_urls=[
+            (FACET_TITLES.get(name, "Price"), _without(query, name))
+            for name in dict.fromkeys(chosen)
+        ],
+        wider_area_url=_url([("q", " ".join(query.words.split()[:1]) or "")])
+        if results.places
+        else None,
     )

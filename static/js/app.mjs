@@ -4,3 +4,11 @@ import { initAll } from "../govuk-frontend/govuk-frontend.min.js";
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
+
+// On a phone the search filters start folded away, below the search box; without JavaScript
+// (or on a wider screen) they stay open.
+if (window.matchMedia("(max-width: 40.0525em)").matches) {
+  for (const filters of document.querySelectorAll("details.app-filters")) {
+    filters.open = false;
+  }
+}

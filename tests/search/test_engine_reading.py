@@ -341,3 +341,12 @@ def test_any_text_is_a_query(corpus_engine: SearchEngine, words: str) -> None:
 def test_any_parameters_are_a_search(corpus_engine: SearchEngine, params: dict[str, str]) -> None:
     results = ask(corpus_engine, **params)
     assert results.total >= 0
+
+
+def test_words_that_match_but_a_filter_that_excludes_them_all_give_no_hits(
+    corpus_engine: SearchEngine,
+) -> None:
+    assert ask(corpus_engine, q="dementia").total > 0
+    results = ask(corpus_engine, q="dementia", max_price="0.01", mode="online")
+    assert results.total == 0
+    assert ids(results) == []

@@ -1,0 +1,52 @@
+"""What people search for, kept without personal data, so the council can see what people look
+for and cannot find. No user, session, address or time finer than the minute is recorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.extensions import db
+from marketplace.types import UTCDateTime, utcnow
+from search import SearchQuery, SearchResults
+
+MAX_WORDS = 200
+
+
+class SearchLogEntry(db.Model):
+    """One search: its words, filters, recognised places and how many services it found."""
+
+    __tablename__ = "search_log"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    searched_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    words: Mapped[str] = mapped_column(String(MAX_WORDS))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    places: Mapped[list[str]] = mapped_column(JSON, default=list)
+    results: Mapped[int]
+
+
+def record_search(query: SearchQuery, results: SearchResults, *, source: str) -> SearchLogEntry:
+    """Log one search (flushes; the request commits it). Only the first page of a search counts."""
+    filters = {
+        name: list(value) if isinstance(value, tuple) else value
+        for name, value in vars(query.filters).items()
+        if value not in ((), None, False)
+    }
+    entry = SearchLogEntry(
+        searched_at=utcnow().replace(second=0, microsecond=0),
+        source=source,
+        words=query.words[:MAX_WORDS],
+        filters=filters,
+        places=sorted({code for place in results.places for code in place.codes}),
+        results=results.total,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
