@@ -46,8 +46,8 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.admin.views import bp as admin
     from marketplace.api.views import bp as api
     from marketplace.brokers.views import bp as brokers
-    from marketplace.citizens.views import bp as citizens
-    from marketplace.council.views import bp as council
+    from marketplace.citizens.budget_views import bp as citizens
+    from marketplace.council.budget_views import bp as council
     from marketplace.public.search_views import bp as public
     from providers.staff_views import bp as provider_portal
 

@@ -45,6 +45,14 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _one_of(name: str, allowed: tuple[str, ...]) -> str:
+    """The variable's value if it is one of `allowed` (the first is the default)."""
+    value = os.environ.get(name, allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ConfigurationError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the app's configuration from the environment and `overrides`.
 
@@ -83,6 +91,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "COUNCIL_NAME": os.environ.get("COUNCIL_NAME", "Hertfordshire County Council"),
         # Shown where people may need a person to talk to, such as a search that found nothing.
         "COUNCIL_PHONE": os.environ.get("COUNCIL_PHONE", "0300 123 4042"),
+        # A purchase from a personal budget outside the person's support plan: "refuse" it, or
+        # send it to a council officer for "approval".
+        "OUT_OF_PLAN_PURCHASES": _one_of("OUT_OF_PLAN_PURCHASES", ("approval", "refuse")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),

@@ -10,7 +10,7 @@ from marketplace.budgets.models import (
     StreamRevision,
 )
 from marketplace.ledger.models import LedgerAccount, Transfer
-from marketplace.people.models import Person
+from marketplace.people.models import Person, SupportPlan, SupportPlanItem
 from providers.models import (
     Locality,
     Location,
@@ -44,6 +44,8 @@ __all__ = [
     "SignUpRequest",
     "StaffInvitation",
     "StreamRevision",
+    "SupportPlan",
+    "SupportPlanItem",
     "TaxonomyTerm",
     "Transfer",
     "User",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -37,3 +38,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def string_enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    """An enum column stored as its values' strings, guarded by a named CHECK constraint.
+
+    Strings rather than a native PostgreSQL ENUM so that adding a value is an ordinary
+    migration on both databases.
+    """
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=20,
+        create_constraint=True,
+        values_callable=lambda members: [member.value for member in members],
+        name=name,
+    )

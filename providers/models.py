@@ -15,7 +15,6 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
-    Enum,
     Float,
     ForeignKey,
     String,
@@ -27,21 +26,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
-from marketplace.types import UTCDateTime, utcnow
+from marketplace.types import UTCDateTime, string_enum, utcnow
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
-
-
-def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        enum_class,
-        native_enum=False,
-        length=20,
-        create_constraint=True,
-        values_callable=lambda members: [m.value for m in members],
-        name=name,
-    )
 
 
 class OrganisationStatus(enum.StrEnum):
@@ -189,7 +177,7 @@ class Organisation(db.Model):
     charity_number: Mapped[str | None] = mapped_column(String(12))
     cqc_provider_id: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[OrganisationStatus] = mapped_column(
-        _enum(OrganisationStatus, "organisation_status"), default=OrganisationStatus.PENDING
+        string_enum(OrganisationStatus, "organisation_status"), default=OrganisationStatus.PENDING
     )
     # The reason given with the latest rejection or suspension, shown to the provider.
     status_reason: Mapped[str | None] = mapped_column(Text)
@@ -235,9 +223,9 @@ class Service(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     price_pence: Mapped[int] = mapped_column(default=0)
-    price_unit: Mapped[PriceUnit] = mapped_column(_enum(PriceUnit, "price_unit"))
+    price_unit: Mapped[PriceUnit] = mapped_column(string_enum(PriceUnit, "price_unit"))
     status: Mapped[ServiceStatus] = mapped_column(
-        _enum(ServiceStatus, "service_status"), default=ServiceStatus.DRAFT
+        string_enum(ServiceStatus, "service_status"), default=ServiceStatus.DRAFT
     )
     delivery_modes: Mapped[list[str]] = mapped_column(JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -252,9 +240,9 @@ class Service(db.Model):
     phone: Mapped[str | None] = mapped_column(String(30))
     url: Mapped[str | None] = mapped_column(String(300))
     cqc_location_id: Mapped[str | None] = mapped_column(String(20))
-    cqc_rating: Mapped[CqcRating | None] = mapped_column(_enum(CqcRating, "cqc_rating"))
+    cqc_rating: Mapped[CqcRating | None] = mapped_column(string_enum(CqcRating, "cqc_rating"))
     capacity_status: Mapped[CapacityStatus] = mapped_column(
-        _enum(CapacityStatus, "capacity_status"), default=CapacityStatus.ACCEPTING
+        string_enum(CapacityStatus, "capacity_status"), default=CapacityStatus.ACCEPTING
     )
     # Hours (for hourly services) or places free, when the provider says.
     capacity_free: Mapped[int | None]
@@ -328,9 +316,11 @@ class OrganisationStatusChange(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     from_status: Mapped[OrganisationStatus | None] = mapped_column(
-        _enum(OrganisationStatus, "from_status")
+        string_enum(OrganisationStatus, "from_status")
     )
-    to_status: Mapped[OrganisationStatus] = mapped_column(_enum(OrganisationStatus, "to_status"))
+    to_status: Mapped[OrganisationStatus] = mapped_column(
+        string_enum(OrganisationStatus, "to_status")
+    )
     reason: Mapped[str] = mapped_column(Text, default="")
     changed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -42,7 +42,8 @@ def record_search(query: SearchQuery, results: SearchResults, *, source: str) ->
     entry = SearchLogEntry(
         searched_at=utcnow().replace(second=0, microsecond=0),
         source=source,
-        words=query.words[:MAX_WORDS],
+        # PostgreSQL's text cannot hold NUL, and control characters are never meaningful here.
+        words="".join(c for c in query.words if c.isprintable())[:MAX_WORDS],
         filters=filters,
         places=sorted({code for place in results.places for code in place.codes}),
         results=results.total,

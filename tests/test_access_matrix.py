@@ -19,6 +19,7 @@ from marketplace.accounts.roles import Role
 from marketplace.api.identifiers import CARE_TAXONOMY_ID, term_id
 from marketplace.extensions import db
 from providers.models import Service
+from tests.citizens.helpers import budget_of, officers_budget_path
 from tests.conftest import sign_in
 
 PAGE, SIGN_IN, FORBIDDEN, NOT_FOUND, BAD_LINK = "page", "sign-in", "403", "404", "bad-link"
@@ -129,6 +130,72 @@ ROUTES: dict[str, Route] = {
         only(FORBIDDEN, council=PAGE),
     ),
     "citizens.dashboard": Route("/my/", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
+    # Budgets and support plans: citizen A owns the budget; B gets a 404 for it.
+    "citizens.budget": Route("/my/budget", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
+    "citizens.budget_period": Route(
+        lambda world: f"/my/budgets/{budget_of(world.users['citizen'].person).id}",
+        only(FORBIDDEN, citizen=PAGE, citizen_b=NOT_FOUND),
+    ),
+    "citizens.statement": Route(
+        lambda world: f"/my/budgets/{budget_of(world.users['citizen'].person).id}/statement",
+        only(FORBIDDEN, citizen=PAGE, citizen_b=NOT_FOUND),
+    ),
+    "citizens.statement_csv": Route(
+        lambda world: f"/my/budgets/{budget_of(world.users['citizen'].person).id}/statement.csv",
+        only(FORBIDDEN, citizen=PAGE, citizen_b=NOT_FOUND),
+    ),
+    "citizens.support_plan": Route("/my/plan", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
+    "citizens.draft_plan": Route("/my/plan/draft", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
+    "council.people": Route("/council/people", only(FORBIDDEN, council=PAGE)),
+    "council.person": Route(
+        lambda world: f"/council/people/{world.users['citizen'].person_id}",
+        only(FORBIDDEN, council=PAGE),
+    ),
+    "council.new_budget": Route(
+        lambda world: f"/council/people/{world.users['citizen'].person_id}/budgets/new",
+        only(FORBIDDEN, council=PAGE),
+    ),
+    "council.revise_stream": Route(
+        lambda world: (
+            f"{officers_budget_path(world.users['citizen'].person)}/streams/{budget_of(world.users['citizen'].person).streams[0].id}/revise"
+        ),
+        only(FORBIDDEN, council=PAGE),
+    ),
+    "council.close_budget": Route(
+        lambda world: f"{officers_budget_path(world.users['citizen'].person)}/close",
+        only(FORBIDDEN, council=PAGE),
+    ),
+    "council.close_preview": Route(
+        lambda world: f"{officers_budget_path(world.users['citizen'].person)}/close/preview",
+        only(FORBIDDEN, council=PAGE),
+    ),
+    "council.confirm_close": Route(
+        lambda world: f"{officers_budget_path(world.users['citizen'].person)}/close",
+        only(FORBIDDEN, council=BAD_REQUEST),
+        method="POST",
+    ),
+    "council.statement": Route(
+        lambda world: f"{officers_budget_path(world.users['citizen'].person)}/statement",
+        only(FORBIDDEN, council=PAGE),
+    ),
+    "council.statement_csv": Route(
+        lambda world: f"{officers_budget_path(world.users['citizen'].person)}/statement.csv",
+        only(FORBIDDEN, council=PAGE),
+    ),
+    "council.funders": Route("/council/funders", only(FORBIDDEN, council=PAGE)),
+    "council.support_plan": Route(
+        lambda world: f"/council/people/{world.users['citizen'].person_id}/plan",
+        only(FORBIDDEN, council=PAGE),
+    ),
+    "council.draft_plan": Route(
+        lambda world: f"/council/people/{world.users['citizen'].person_id}/plan/draft",
+        only(FORBIDDEN, council=PAGE),
+    ),
+    "council.approve_plan": Route(
+        lambda world: f"/council/people/{world.users['citizen'].person_id}/plan/approve",
+        only(FORBIDDEN, council=NOT_FOUND),
+        method="POST",
+    ),
     "provider_portal.dashboard": Route(
         "/provider/", only(FORBIDDEN, provider=PAGE, provider_b=PAGE)
     ),

@@ -63,6 +63,14 @@ RULES: dict[str, Rule] = {
     "manage_listing": _own_listing,
     "manage_staff": _owner_of,
     "review_providers": _role(Role.COUNCIL_OFFICER),
+    # People, their budgets and their support plans.
+    "find_people": _role(Role.COUNCIL_OFFICER),
+    "view_budget": _own_person,
+    "manage_budgets": _role(Role.COUNCIL_OFFICER),
+    "view_support_plan": _own_person,
+    # The person drafts their own plan, or an officer drafts it with them (brokers later).
+    "draft_support_plan": _own_person,
+    "approve_support_plan": _role(Role.COUNCIL_OFFICER),
 }
 
 

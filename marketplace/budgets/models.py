@@ -15,7 +15,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
-    Enum,
     ForeignKey,
     String,
     UniqueConstraint,
@@ -25,21 +24,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
 from marketplace.ledger.models import LedgerAccount, Transfer
-from marketplace.types import UTCDateTime, utcnow
+from marketplace.types import UTCDateTime, string_enum, utcnow
 
 if TYPE_CHECKING:
     from marketplace.people.models import Person
-
-
-def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        enum_class,
-        native_enum=False,
-        length=20,
-        create_constraint=True,
-        values_callable=lambda members: [m.value for m in members],
-        name=name,
-    )
 
 
 class FunderKind(enum.StrEnum):
@@ -88,7 +76,7 @@ class Funder(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[FunderKind] = mapped_column(_enum(FunderKind, "funder_kind"))
+    kind: Mapped[FunderKind] = mapped_column(string_enum(FunderKind, "funder_kind"))
     # The funder's own money outside the system; it goes negative by what the funder gave.
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_accounts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -131,9 +119,9 @@ class PersonalBudget(db.Model):
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
     starts_on: Mapped[date]
     ends_on: Mapped[date]
-    frequency: Mapped[PaymentFrequency] = mapped_column(_enum(PaymentFrequency, "frequency"))
+    frequency: Mapped[PaymentFrequency] = mapped_column(string_enum(PaymentFrequency, "frequency"))
     status: Mapped[BudgetStatus] = mapped_column(
-        _enum(BudgetStatus, "budget_status"), default=BudgetStatus.OPEN
+        string_enum(BudgetStatus, "budget_status"), default=BudgetStatus.OPEN
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -165,7 +153,7 @@ class FundingStream(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     budget_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("personal_budgets.id"), index=True)
-    kind: Mapped[StreamKind] = mapped_column(_enum(StreamKind, "stream_kind"))
+    kind: Mapped[StreamKind] = mapped_column(string_enum(StreamKind, "stream_kind"))
     pot_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("funder_pots.id"), index=True)
     amount_pence: Mapped[int] = mapped_column(BigInteger)
     draw_order: Mapped[int]

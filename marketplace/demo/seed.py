@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from marketplace.accounts import service as accounts
 from marketplace.accounts.roles import Role
+from marketplace.demo.budgets_seed import seed_budgets
 from marketplace.demo.data.county import (
     DemoUser,
     OrganisationPlan,
@@ -359,7 +360,7 @@ def _new_person(demo: DemoUser) -> Person:
 
 Step = Callable[[], SeedReport]
 
-STEPS: tuple[Step, ...] = (seed_taxonomy, seed_localities, seed_providers, seed_users)
+STEPS: tuple[Step, ...] = (seed_taxonomy, seed_localities, seed_providers, seed_users, seed_budgets)
 
 
 def run_all(steps: Sequence[Step] = STEPS) -> SeedReport:

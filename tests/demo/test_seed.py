@@ -18,11 +18,12 @@ from marketplace.accounts import service as accounts
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import password_problem
 from marketplace.accounts.roles import Role
+from marketplace.budgets.models import Funder, FunderPot, PersonalBudget
 from marketplace.demo import seed
 from marketplace.demo.data import county
 from marketplace.demo.data.county import demo_organisations, demo_users
 from marketplace.extensions import db
-from marketplace.people.models import Person
+from marketplace.people.models import Person, SupportPlan
 from marketplace.types import utcnow
 from providers import directory
 from providers.models import (
@@ -39,7 +40,18 @@ from providers.models import (
 from providers.reference_data import gazetteer_entries, taxonomy_entries
 
 APPROVED = OrganisationStatus.APPROVED
-TABLES = (TaxonomyTerm, Locality, Organisation, Service, Person, User)
+TABLES = (
+    TaxonomyTerm,
+    Locality,
+    Organisation,
+    Service,
+    Person,
+    User,
+    Funder,
+    FunderPot,
+    SupportPlan,
+    PersonalBudget,
+)
 
 
 def _public_plans() -> list[county.ServicePlan]:

@@ -1,0 +1,242 @@
+"""Where a budget is heading: a forecast of its balance at the end of the period, and the
+alerts a person should see (nearly spent, much underspent, going to run out).
+
+The forecast is plain arithmetic over dated movements (`forecast`): the money available now,
+plus the instalments still to come, less the spending expected. Today the expected spending
+is projected from the commitments recorded in the ledger (`spending_from_commitments`); when
+orders have schedules, their future deliveries are passed in as `Movement`s the same way and
+the projection can step aside.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+
+from sqlalchemy.orm import Session
+
+from marketplace.budgets.figures import Figures, budget_figures
+from marketplace.budgets.models import BudgetStatus, PersonalBudget
+
+# The rate of spending is measured over at least this many days, so that the first purchase of
+# a new period is not taken for a whole period's pace.
+MIN_DAYS_MEASURED = 28
+# Alerts: under a tenth of the period's money left; or more than a quarter of the period
+# behind in spending once a quarter of it has passed.
+NEARLY_SPENT_BELOW = Fraction(1, 10)
+UNDERSPENT_BEHIND_BY = Fraction(1, 4)
+UNDERSPENT_AFTER = Fraction(1, 4)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Money expected to come into (an instalment) or leave (spending) the budget on a day."""
+
+    on: date
+    amount_pence: int
+    description: str
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The projected balance at the end of the period, and the first day it would be below
+    zero (None if it never would)."""
+
+    today: date
+    ends_on: date
+    available_pence: int
+    income: tuple[Movement, ...]
+    spending: tuple[Movement, ...]
+    end_balance_pence: int
+    lowest_balance_pence: int
+    runs_out_on: date | None
+
+    @property
+    def income_pence(self) -> int:
+        return sum(m.amount_pence for m in self.income)
+
+    @property
+    def income_days(self) -> int:
+        """On how many days money is still to come (each stream's instalments share a date)."""
+        return len({m.on for m in self.income})
+
+    @property
+    def spending_pence(self) -> int:
+        return sum(m.amount_pence for m in self.spending)
+
+
+def forecast(
+    *,
+    today: date,
+    ends_on: date,
+    available_pence: int,
+    income: Iterable[Movement],
+    spending: Iterable[Movement],
+) -> Forecast:
+    """Walk the movements after today up to the end of the period, day by day: money coming in
+    on a day counts before money going out. Movements outside (today, ends_on] are ignored."""
+    income = tuple(sorted((m for m in income if today < m.on <= ends_on), key=_day))
+    spending = tuple(sorted((m for m in spending if today < m.on <= ends_on), key=_day))
+    balance = lowest = available_pence
+    runs_out_on = today if available_pence < 0 else None
+    for day in sorted({m.on for m in income + spending}):
+        balance += sum(m.amount_pence for m in income if m.on == day)
+        balance -= sum(m.amount_pence for m in spending if m.on == day)
+        lowest = min(lowest, balance)
+        if balance < 0 and runs_out_on is None:
+            runs_out_on = day
+    return Forecast(
+        today=today,
+        ends_on=ends_on,
+        available_pence=available_pence,
+        income=income,
+        spending=spending,
+        end_balance_pence=balance,
+        lowest_balance_pence=lowest,
+        runs_out_on=runs_out_on,
+    )
+
+
+def _day(movement: Movement) -> date:
+    return movement.on
+
+
+def instalments_to_come(budget: PersonalBudget, today: date) -> list[Movement]:
+    """Each stream's instalments not yet released, as money coming in on their dates (one not
+    released though due, because the scheduled job has not run yet, counts as tomorrow's)."""
+    tomorrow = today + timedelta(days=1)
+    return [
+        Movement(
+            max(instalment.due_on, tomorrow),
+            instalment.amount_pence,
+            f"{stream.kind.label}: instalment {instalment.number}",
+        )
+        for stream in budget.streams
+        for instalment in stream.instalments
+        if not instalment.released and instalment.amount_pence > 0
+    ]
+
+
+def spending_from_commitments(
+    budget: PersonalBudget, figures: Figures, today: date
+) -> list[Movement]:
+    """Spending projected at the pace of the commitments recorded so far this period (what is
+    spent plus what is held), a week at a time from tomorrow to the end of the period.
+
+    The pace is measured over the days of the period gone by, and at least MIN_DAYS_MEASURED,
+    so an early purchase is not mistaken for the whole period's pace. What is held now is
+    already out of the available balance and pays for the first of the days to come, so it
+    is taken off the projection's first weeks. The pence are whole and add up exactly.
+    """
+    used = figures.spent_pence + figures.committed_pence
+    period_days = (budget.ends_on - budget.starts_on).days + 1
+    start = max(today, budget.starts_on - timedelta(days=1))
+    to_come = (budget.ends_on - start).days
+    if used <= 0 or to_come <= 0:
+        return []
+    gone = min(max((today - budget.starts_on).days + 1, 0), period_days)
+    per_day = Fraction(used, max(gone, min(MIN_DAYS_MEASURED, period_days)))
+    movements = []
+    counted = 0
+    for offset in range(7, to_come + 7, 7):
+        days = min(offset, to_come)
+        # Rounded on the running total, so the weeks add up to the whole exactly.
+        total = max(round(per_day * days) - figures.committed_pence, 0)
+        if total > counted:
+            movements.append(
+                Movement(start + timedelta(days=days), total - counted, "Expected spending")
+            )
+            counted = total
+    return movements
+
+
+def budget_forecast(
+    session: Session,
+    budget: PersonalBudget,
+    today: date,
+    *,
+    spending: Sequence[Movement] | None = None,
+) -> Forecast:
+    """The budget's forecast from today: what is available, the instalments to come, and
+    `spending` (projected from the ledger's commitments when None). A closed budget stays as
+    it is."""
+    figures = budget_figures(session, budget).total
+    if budget.status is BudgetStatus.CLOSED:
+        return forecast(
+            today=today,
+            ends_on=budget.ends_on,
+            available_pence=figures.available_pence,
+            income=(),
+            spending=(),
+        )
+    if spending is None:
+        spending = spending_from_commitments(budget, figures, today)
+    return forecast(
+        today=today,
+        ends_on=budget.ends_on,
+        available_pence=figures.available_pence,
+        income=instalments_to_come(budget, today),
+        spending=spending,
+    )
+
+
+class AlertKind(enum.StrEnum):
+    RUNS_OUT = "runs_out"
+    NEARLY_SPENT = "nearly_spent"
+    UNDERSPENT = "underspent"
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: AlertKind
+    message: str
+
+
+def budget_alerts(
+    budget: PersonalBudget, figures: Figures, projected: Forecast, today: date
+) -> list[Alert]:
+    """What the person should be told about where their budget stands today, most urgent
+    first: it would run out before the period ends; under a tenth of the period's money is
+    left; or, a quarter or more into the period, spending is far behind the time gone by."""
+    if budget.status is BudgetStatus.CLOSED or not budget.starts_on <= today <= budget.ends_on:
+        return []
+    alerts = []
+    whole = figures.allocated_pence + figures.scheduled_pence - figures.returned_pence
+    if projected.runs_out_on is not None:
+        alerts.append(
+            Alert(
+                AlertKind.RUNS_OUT,
+                f"At the rate it is being used, the budget would run out around "
+                f"{projected.runs_out_on:%-d %B %Y}, before the period ends on "
+                f"{budget.ends_on:%-d %B %Y}.",
+            )
+        )
+    if whole <= 0:
+        return alerts
+    left = figures.available_pence + figures.scheduled_pence
+    if Fraction(left, whole) < NEARLY_SPENT_BELOW:
+        alerts.append(
+            Alert(
+                AlertKind.NEARLY_SPENT, "Less than a tenth of the budget for this period is left."
+            )
+        )
+    period_days = (budget.ends_on - budget.starts_on).days + 1
+    gone = Fraction((today - budget.starts_on).days + 1, period_days)
+    used = Fraction(figures.spent_pence + figures.committed_pence, whole)
+    if gone >= UNDERSPENT_AFTER and used < gone - UNDERSPENT_BEHIND_BY:
+        alerts.append(
+            Alert(
+                AlertKind.UNDERSPENT,
+                f"{_percent(used)} of the budget has been used, and {_percent(gone)} of the "
+                "period has gone by. If the care and support you need has changed, talk to "
+                "your social worker.",
+            )
+        )
+    return alerts
+
+
+def _percent(fraction: Fraction) -> str:
+    return f"{round(fraction * 100)}%"

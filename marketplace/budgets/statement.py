@@ -1,0 +1,284 @@
+"""A budget's statement: every movement of money on its streams, in time order, with a running
+balance. The citizen's page, its CSV, the officer's page (and the API) all read these rows, so
+the person and the council's auditor always see the same statement.
+
+A line is one ledger transfer touching a stream's available account (docs/ledger.md, "How to
+read a statement"). `balance` runs over the money in the streams (posted movements only);
+`held` runs over what commitments hold; `available` is balance less held. Filters choose which
+lines are shown; the running figures are always those of the whole statement, so a line shows
+the same balance however it was found.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.budgets.models import FundingStream, PersonalBudget
+from marketplace.budgets.rules import TransferCode
+from marketplace.formatting import LONDON
+from marketplace.ledger import Transfer, TransferKind
+
+
+@dataclass(frozen=True)
+class StatementFilter:
+    """Which lines to show: London dates from and to (inclusive), and one stream or all."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    stream_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One movement on one stream, and the running figures after it (pence)."""
+
+    transfer_id: uuid.UUID
+    at: datetime
+    stream: FundingStream
+    kind: TransferKind
+    code: str
+    what: str
+    description: str
+    reason: str | None
+    in_pence: int
+    out_pence: int
+    held_change_pence: int  # + money set aside for a purchase, - a hold paid or released
+    balance_pence: int
+    held_pence: int
+
+    @property
+    def available_pence(self) -> int:
+        return self.balance_pence - self.held_pence
+
+    @property
+    def on(self) -> date:
+        """The day in London it happened."""
+        return self.at.astimezone(LONDON).date()
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The lines chosen, with the figures just before the first and after the last."""
+
+    budget: PersonalBudget
+    streams: list[FundingStream]
+    chosen: StatementFilter
+    lines: list[StatementLine]
+    opening_balance_pence: int
+    opening_held_pence: int
+    closing_balance_pence: int
+    closing_held_pence: int
+
+    @property
+    def in_pence(self) -> int:
+        return sum(line.in_pence for line in self.lines)
+
+    @property
+    def out_pence(self) -> int:
+        return sum(line.out_pence for line in self.lines)
+
+    @property
+    def opening_available_pence(self) -> int:
+        return self.opening_balance_pence - self.opening_held_pence
+
+    @property
+    def closing_available_pence(self) -> int:
+        return self.closing_balance_pence - self.closing_held_pence
+
+
+def budget_statement(
+    session: Session, budget: PersonalBudget, chosen: StatementFilter | None = None
+) -> Statement:
+    """The statement of the budget (or of one of its streams) for the chosen dates.
+
+    A `stream_id` that is not one of the budget's streams chooses no stream: the statement is
+    empty rather than another budget's.
+    """
+    chosen = chosen or StatementFilter()
+    streams = [s for s in budget.streams if chosen.stream_id in (None, s.id)]
+    transfers = _transfers(session, [s.account_id for s in streams])
+    all_lines = list(statement_lines(streams, transfers))
+    shown = [line for line in all_lines if _within(line.on, chosen)]
+    before = [line for line in all_lines if chosen.date_from and line.on < chosen.date_from]
+    after = [line for line in all_lines if not chosen.date_to or line.on <= chosen.date_to]
+    opening = before[-1] if before else None
+    closing = after[-1] if after else None
+    return Statement(
+        budget=budget,
+        streams=streams,
+        chosen=chosen,
+        lines=shown,
+        opening_balance_pence=opening.balance_pence if opening else 0,
+        opening_held_pence=opening.held_pence if opening else 0,
+        closing_balance_pence=closing.balance_pence if closing else 0,
+        closing_held_pence=closing.held_pence if closing else 0,
+    )
+
+
+def _within(day: date, chosen: StatementFilter) -> bool:
+    return (chosen.date_from is None or day >= chosen.date_from) and (
+        chosen.date_to is None or day <= chosen.date_to
+    )
+
+
+def _transfers(session: Session, account_ids: Sequence[uuid.UUID]) -> list[Transfer]:
+    if not account_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Transfer)
+            .where(
+                or_(
+                    Transfer.debit_account_id.in_(account_ids),
+                    Transfer.credit_account_id.in_(account_ids),
+                )
+            )
+            # Time order; the key breaks ties the same way every time.
+            .order_by(Transfer.created_at, Transfer.idempotency_key)
+            .options(selectinload(Transfer.pending), selectinload(Transfer.reverses))
+        )
+    )
+
+
+def statement_lines(
+    streams: Sequence[FundingStream], transfers: Iterable[Transfer]
+) -> Iterable[StatementLine]:
+    """A line for each transfer (in the order given) on each stream's available account, with
+    the running balance and held amounts over all of them."""
+    by_account = {stream.account_id: stream for stream in streams}
+    balance = held = 0
+    for transfer in transfers:
+        for account_id, sign in (
+            (transfer.credit_account_id, 1),
+            (transfer.debit_account_id, -1),
+        ):
+            stream = by_account.get(account_id)
+            if stream is None:
+                continue
+            in_pence, out_pence, held_change = _movement(transfer, sign)
+            balance += in_pence - out_pence
+            held += held_change
+            yield StatementLine(
+                transfer_id=transfer.id,
+                at=transfer.created_at,
+                stream=stream,
+                kind=transfer.kind,
+                code=transfer.code,
+                what=_what(transfer, sign),
+                description=transfer.description,
+                reason=transfer.reason,
+                in_pence=in_pence,
+                out_pence=out_pence,
+                held_change_pence=held_change,
+                balance_pence=balance,
+                held_pence=held,
+            )
+
+
+def _movement(transfer: Transfer, sign: int) -> tuple[int, int, int]:
+    """(in, out, change in held) for the stream on the `sign` side (+1 credited, -1 debited).
+
+    Holds sit on the debit side only: a stream holds money for a purchase it pays for.
+    """
+    amount = transfer.amount_pence
+    if transfer.kind is TransferKind.PENDING:
+        return 0, 0, amount if sign < 0 else 0
+    if transfer.kind is TransferKind.VOID:
+        return 0, 0, -amount if sign < 0 else 0
+    held_change = 0
+    if transfer.kind is TransferKind.POST and transfer.pending is not None and sign < 0:
+        held_change = -transfer.pending.amount_pence
+    return (amount, 0, held_change) if sign > 0 else (0, amount, held_change)
+
+
+_WORDS: dict[str, str] = {
+    TransferCode.RELEASE: "Instalment",
+    TransferCode.REVISION: "Budget revised",
+    TransferCode.RETURN: "Returned at the end of the period",
+    TransferCode.ALLOCATION: "Allocated",
+    TransferCode.FUNDING: "Funding",
+}
+
+
+def _what(transfer: Transfer, sign: int) -> str:
+    """The line in plain words, from the transfer's code and kind."""
+    if transfer.reverses is not None:
+        return "Refund" if transfer.code == TransferCode.COMMITMENT else "Correction"
+    if transfer.code == TransferCode.COMMITMENT:
+        if transfer.kind is TransferKind.PENDING:
+            return "Money set aside for a purchase"
+        if transfer.kind is TransferKind.VOID:
+            return "Money set aside, released"
+        held = transfer.pending.amount_pence if transfer.pending is not None else None
+        if held is not None and held > transfer.amount_pence:
+            return "Paid in part; the rest released"
+        return "Paid"
+    if transfer.code == TransferCode.CARRY_FORWARD:
+        return "Carried forward from the last period" if sign > 0 else "Carried forward"
+    return _WORDS.get(transfer.code, transfer.code)
+
+
+CSV_HEADER = (
+    "date",
+    "time",
+    "stream",
+    "what",
+    "description",
+    "reason",
+    "money_in",
+    "money_out",
+    "held_change",
+    "balance",
+    "held",
+    "available",
+    "transfer_id",
+)
+
+
+def pounds_text(pence: int) -> str:
+    """Pence as pounds with two decimals for a spreadsheet ("1234.50", "-0.05"): whole-number
+    arithmetic on the pence, never a float."""
+    whole, part = divmod(abs(pence), 100)
+    return f"{'-' if pence < 0 else ''}{whole}.{part:02d}"
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (a reason typed by an officer could start
+    with "=")."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def statement_csv(statement: Statement) -> str:
+    """The statement's lines as CSV (a header row, then a row a line, London dates and times,
+    money in pounds with two decimals)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for line in statement.lines:
+        local = line.at.astimezone(LONDON)
+        writer.writerow(
+            (
+                local.strftime("%Y-%m-%d"),
+                local.strftime("%H:%M:%S"),
+                line.stream.kind.value,
+                _cell(line.what),
+                _cell(line.description),
+                _cell(line.reason or ""),
+                pounds_text(line.in_pence),
+                pounds_text(line.out_pence),
+                pounds_text(line.held_change_pence),
+                pounds_text(line.balance_pence),
+                pounds_text(line.held_pence),
+                pounds_text(line.available_pence),
+                str(line.transfer_id),
+            )
+        )
+    return out.getvalue()

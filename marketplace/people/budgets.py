@@ -1,0 +1,111 @@
+"""A person's personal budgets as the pages find them, and the pots an officer allocates from.
+
+Reads only: the rules that change budgets are in `marketplace.budgets`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.budgets.models import (
+    BudgetStatus,
+    Funder,
+    FunderKind,
+    FunderPot,
+    FundingStream,
+    PersonalBudget,
+)
+from marketplace.people.models import Person
+
+
+def budgets_of(session: Session, person: Person) -> list[PersonalBudget]:
+    """Every budget of the person, the latest period first."""
+    return list(
+        session.scalars(
+            select(PersonalBudget)
+            .where(PersonalBudget.person_id == person.id)
+            .order_by(PersonalBudget.starts_on.desc(), PersonalBudget.created_at.desc())
+            .options(selectinload(PersonalBudget.streams))
+        )
+    )
+
+
+def current_budget(session: Session, person: Person, today: date) -> PersonalBudget | None:
+    """The budget to show first: the open one whose period includes today, else the open one
+    that starts soonest after today, else the latest one."""
+    budgets = budgets_of(session, person)
+    open_ones = [b for b in budgets if b.status is BudgetStatus.OPEN]
+    for budget in open_ones:
+        if budget.starts_on <= today <= budget.ends_on:
+            return budget
+    coming = sorted((b for b in open_ones if b.starts_on > today), key=lambda b: b.starts_on)
+    if coming:
+        return coming[0]
+    return budgets[0] if budgets else None
+
+
+def budget_of(session: Session, person: Person, budget_id: uuid.UUID) -> PersonalBudget | None:
+    """The person's budget with this id; None if there is none, or it is someone else's."""
+    budget = session.get(PersonalBudget, budget_id)
+    if budget is None or budget.person_id != person.id:
+        return None
+    return budget
+
+
+def stream_of(budget: PersonalBudget, stream_id: uuid.UUID) -> FundingStream | None:
+    """The budget's funding stream with this id; None if it belongs to another budget."""
+    return next((stream for stream in budget.streams if stream.id == stream_id), None)
+
+
+def overlapping_budget(
+    session: Session, person: Person, starts_on: date, ends_on: date
+) -> PersonalBudget | None:
+    """An open budget of the person whose period overlaps these dates, if there is one."""
+    return session.scalars(
+        select(PersonalBudget).where(
+            PersonalBudget.person_id == person.id,
+            PersonalBudget.status == BudgetStatus.OPEN,
+            PersonalBudget.starts_on <= ends_on,
+            PersonalBudget.ends_on >= starts_on,
+        )
+    ).first()
+
+
+def next_budget(session: Session, budget: PersonalBudget) -> PersonalBudget | None:
+    """The person's open budget that starts soonest after this one: where money is carried."""
+    return session.scalars(
+        select(PersonalBudget)
+        .where(
+            PersonalBudget.person_id == budget.person_id,
+            PersonalBudget.status == BudgetStatus.OPEN,
+            PersonalBudget.starts_on > budget.starts_on,
+            PersonalBudget.id != budget.id,
+        )
+        .order_by(PersonalBudget.starts_on)
+    ).first()
+
+
+def pots_for_year(session: Session, financial_year: int) -> list[FunderPot]:
+    """Every funder's pot for the financial year, the council's first, then by funder name."""
+    pots = session.scalars(
+        select(FunderPot)
+        .join(Funder)
+        .where(FunderPot.financial_year == financial_year)
+        .order_by(Funder.name)
+        .options(selectinload(FunderPot.funder))
+    )
+    return sorted(pots, key=lambda pot: pot.funder.kind is not FunderKind.COUNCIL)
+
+
+def pots_to_allocate_from(session: Session, years: list[int]) -> list[FunderPot]:
+    """The pots of these financial years, for an officer choosing where a stream comes from."""
+    return [pot for year in years for pot in pots_for_year(session, year)]
+
+
+def pot_by_id(session: Session, pot_id: uuid.UUID) -> FunderPot | None:
+    """The pot with this id, if there is one."""
+    return session.get(FunderPot, pot_id)
