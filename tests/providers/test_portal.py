@@ -18,11 +18,13 @@ from marketplace.mail import outbox_messages
 from marketplace.types import utcnow
 from providers.models import (
     CapacityStatus,
+    Location,
     Organisation,
     OrganisationStatus,
     OrganisationStatusChange,
     Service,
     ServiceStatus,
+    StaffInvitation,
 )
 from tests.conftest import PASSWORD, sign_in
 
@@ -364,3 +366,65 @@ def test_names_in_links_are_escaped_not_broken(
     page = client.get("/council/").get_data(as_text=True)
     assert '<a class="govuk-link" href="/council/providers/' in page
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co</a>" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"name": "", "address": "1 High St", "town": "Hitchin", "postcode": "SG5 1AA"},
+            "Enter the venue&#39;s name",
+        ),
+        (
+            {"name": "Hall", "address": "1 High St", "town": "Hitchin", "postcode": "ZZ9 9ZZ"},
+            "Enter a real postcode",
+        ),
+        (
+            {"name": "Hall", "address": "x" * 301, "town": "Hitchin", "postcode": "SG5 1AA"},
+            "300 characters or fewer",
+        ),
+        (
+            {
+                "name": "Hall",
+                "address": "1 High St",
+                "town": "Hitchin",
+                "postcode": "SG5 1AA",
+                "accessibility": ["Teleporter"],
+            },
+            "choose only from the options given",
+        ),
+    ],
+)
+def test_bad_venues_are_explained_and_change_nothing(
+    client: FlaskClient, provider_owner: User, data: dict[str, object], message: str
+) -> None:
+    sign_in(client, provider_owner)
+    response = client.post("/provider/venues", data=data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert _count(Location) == 0
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("", "Enter their email address"),
+        ("not-an-email", "correct format"),
+        ("taken@example.org", "already has an account"),
+    ],
+)
+def test_bad_invitations_are_explained_and_send_nothing(
+    app: Flask,
+    client: FlaskClient,
+    provider_owner: User,
+    make_user: Callable[..., User],
+    email: str,
+    message: str,
+) -> None:
+    make_user(Role.CITIZEN, email="taken@example.org")
+    sign_in(client, provider_owner)
+    response = client.post("/provider/staff", data={"email": email})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert _count(StaffInvitation) == 0
+    assert [m for m in outbox_messages(app.config["MAIL_OUTBOX_PATH"]) if m.to == email] == []

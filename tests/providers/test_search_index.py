@@ -188,3 +188,22 @@ def test_registration_and_status_history_do_not_leak_pending_listings(
     db.session.commit()
     search_index.sync(app)
     assert "Pending calls" in _found(client, "pending calls")
+
+
+def test_the_page_and_the_feed_answer_the_same_on_tantivy(
+    make_app: Callable[..., Flask],
+    make_organisation: Callable[..., Organisation],
+    make_listing: Callable[..., Service],
+    tmp_path: Path,
+) -> None:
+    tantivy_app = make_app(SEARCH_ENGINE="tantivy", SEARCH_INDEX_PATH=str(tmp_path / "tantivy"))
+    with tantivy_app.app_context():
+        organisation = make_organisation("Chiltern Home Care", OrganisationStatus.APPROVED)
+        make_listing(organisation, name="Morning calls")
+        make_listing(organisation, name="Evening calls", status=ServiceStatus.DRAFT)
+        search_index.sync(tantivy_app)
+        assert search_index.search_engine(tantivy_app).name == "tantivy"
+        client = tantivy_app.test_client()
+        assert _found(client, "help getting dressed") == ["Morning calls"]
+        feed = client.get("/api/v1/services", query_string={"search": "getting dressed"}).json
+        assert [item["name"] for item in feed["contents"]] == ["Morning calls"]
