@@ -44,7 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts
     from marketplace.admin.views import bp as admin
-    from marketplace.api.views import bp as api
+    from marketplace.api.integration_views import bp as api
     from marketplace.brokers.views import bp as brokers
     from marketplace.citizens.budget_views import bp as citizens
     from marketplace.council.budget_views import bp as council

@@ -1,6 +1,8 @@
 """Every table the app knows, imported in one place for Alembic and the tests."""
 
 from marketplace.accounts.models import PasswordResetToken, SignUpRequest, User
+from marketplace.api.idempotency import IdempotencyRecord
+from marketplace.api.tokens import ApiToken
 from marketplace.budgets.models import (
     Funder,
     FunderPot,
@@ -25,9 +27,11 @@ from providers.search_index import SearchOutboxEntry
 from providers.search_log import SearchLogEntry
 
 __all__ = [
+    "ApiToken",
     "Funder",
     "FunderPot",
     "FundingStream",
+    "IdempotencyRecord",
     "Instalment",
     "LedgerAccount",
     "Locality",

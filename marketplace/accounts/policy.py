@@ -15,6 +15,7 @@ from flask_login import current_user
 from flask_login.mixins import AnonymousUserMixin
 
 from marketplace.accounts.models import User
+from marketplace.accounts.principals import TokenPrincipal
 from marketplace.accounts.roles import Role
 from marketplace.people.models import Person
 from providers.models import Organisation, Service
@@ -65,6 +66,8 @@ RULES: dict[str, Rule] = {
     "review_providers": _role(Role.COUNCIL_OFFICER),
     # People, their budgets and their support plans.
     "find_people": _role(Role.COUNCIL_OFFICER),
+    # Creating and changing a person's record (the integration API).
+    "manage_people": _role(Role.COUNCIL_OFFICER),
     "view_budget": _own_person,
     "manage_budgets": _role(Role.COUNCIL_OFFICER),
     "view_support_plan": _own_person,
@@ -74,14 +77,17 @@ RULES: dict[str, Rule] = {
 }
 
 
-def can(user: User | AnonymousUserMixin | None, action: str, thing: Any = None) -> bool:
+def can(
+    user: User | TokenPrincipal | AnonymousUserMixin | None, action: str, thing: Any = None
+) -> bool:
     """True if `user` may do `action` (to `thing`, where the action concerns one).
 
-    Anonymous and deactivated users may do nothing here. An unknown action is a programming
-    error and raises KeyError rather than quietly allowing or refusing.
+    Anonymous and deactivated users may do nothing here. An API token's principal is judged
+    as a user of its role who owns nothing. An unknown action is a programming error and
+    raises KeyError rather than quietly allowing or refusing.
     """
     rule = RULES[action]
-    if not isinstance(user, User) or not user.is_active:
+    if not isinstance(user, User | TokenPrincipal) or not user.is_active:
         return False
     return rule(user, thing)
 

@@ -41,6 +41,9 @@ class Person(db.Model):
     postcode: Mapped[str | None] = mapped_column(String(10))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(30))
+    # The council's own reference for the person in its case-management system (unique when
+    # set), so that system can find the person it sent through the API.
+    case_reference: Mapped[str | None] = mapped_column(String(50), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User | None] = relationship(back_populates="person", uselist=False)

@@ -1,0 +1,92 @@
+"""Who is calling the integration API, and whether they may.
+
+A machine sends `Authorization: Bearer mkt_…`; the token resolves to a `TokenPrincipal`
+with the token's role, which `can()` judges like a user of that role. Without that header a
+person signed in with the browser is the principal (their session cookie); a state-changing
+request from a session must then carry the CSRF token as the site's forms do, because the
+API blueprint is otherwise exempt from CSRF checks. Anyone else gets 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+from flask_login import current_user
+
+from marketplace.accounts.models import User
+from marketplace.accounts.policy import RULES, can
+from marketplace.accounts.principals import TokenPrincipal
+from marketplace.api import tokens
+from marketplace.api.problems import ApiProblem
+from marketplace.extensions import csrf, db
+
+Principal = User | TokenPrincipal
+F = TypeVar("F", bound=Callable[..., Any])
+REALM = 'Bearer realm="marketplace-api"'
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _unauthorized(message: str, error: str | None = None) -> ApiProblem:
+    challenge = REALM + (f', error="{error}"' if error else "")
+    return ApiProblem("unauthorized", message, headers={"WWW-Authenticate": challenge})
+
+
+def _authenticate() -> Principal:
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized(
+                "Send the token as 'Authorization: Bearer <token>'", "invalid_request"
+            )
+        principal = tokens.principal_for(db.session, token.strip())
+        if principal is None:
+            raise _unauthorized("This token is unknown or has been revoked", "invalid_token")
+        return principal
+    if current_user.is_authenticated and current_user.is_active:
+        if request.method not in SAFE_METHODS:
+            csrf.protect()
+        return current_user._get_current_object()
+    raise _unauthorized("Send an API token: 'Authorization: Bearer <token>'")
+
+
+def current_principal() -> Principal:
+    """The principal of this request (authenticating it the first time); raises the 401."""
+    if "api_principal" not in g:
+        g.api_principal = _authenticate()
+    return g.api_principal
+
+
+def principal_identity() -> str:
+    """A stable name for the current principal: `token:<id>` or `user:<id>`."""
+    principal = current_principal()
+    if isinstance(principal, TokenPrincipal):
+        return principal.identity
+    return f"user:{principal.id}"
+
+
+def check(action: str, thing: Any = None) -> None:
+    """Raise 403 `forbidden` unless the current principal may do `action` (to `thing`)."""
+    if not can(current_principal(), action, thing):
+        raise ApiProblem("forbidden", "You may not do this", action=action)
+
+
+def required(action: str) -> Callable[[F], F]:
+    """Guard an API view: 401 unless authenticated, 403 unless the principal may do `action`,
+    an action granted to a whole role. (Actions about one thing, such as `view_person`, are
+    checked in the view with `check(action, thing)` once it has found the thing.)"""
+    if action not in RULES:  # fail at import, not at the first request
+        raise KeyError(action)
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            check(action)
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorator
