@@ -15,6 +15,8 @@ import json
 from importlib import resources
 from typing import Any
 
+from marketplace.api import integration_openapi
+
 Json = dict[str, Any]
 
 _OPERATION_FIELDS = {
@@ -124,7 +126,10 @@ def document(server_url: str) -> Json:
     components["responses"] = {
         "BadRequest": _error_response("A query parameter is malformed or out of range."),
         "NotFound": _error_response("Nothing with this id is in the public directory."),
+        **integration_openapi.responses({"$ref": "#/components/schemas/Error"}),
     }
+    components["schemas"].update(integration_openapi.SCHEMAS)
+    components["securitySchemes"] = integration_openapi.SECURITY_SCHEMES
     components["headers"] = {
         "AccessControlAllowOrigin": {
             "description": "Always `*`: any web page may read this API.",
@@ -133,6 +138,7 @@ def document(server_url: str) -> Json:
     }
     paths = {path: _path_item(path, item) for path, item in published["paths"].items()}
     paths.update(_own_paths())
+    paths.update(integration_openapi.paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -143,7 +149,9 @@ def document(server_url: str) -> Json:
                 "Approved providers' published care and support services, their venues and "
                 "the care categories, following the Open Referral UK 3.0 specification. "
                 "Read-only, open to anyone, no key needed. See docs/api.md for our choices "
-                "where the standard is silent."
+                "where the standard is silent. Beside it, the integration API (tag "
+                "`integration`) lets the council's case-management system keep people and "
+                "their personal budgets: it needs a bearer token."
             ),
             "license": {
                 "name": "Open Government Licence v3.0",
@@ -156,6 +164,10 @@ def document(server_url: str) -> Json:
             {"name": "required", "description": "Endpoints every ORUK feed must offer."},
             {"name": "optional", "description": "Endpoints ORUK lets a feed offer."},
             {"name": "documentation", "description": "About this API."},
+            {
+                "name": integration_openapi.TAG,
+                "description": "People and personal budgets, for the council's systems.",
+            },
         ],
         "paths": paths,
         "components": components,
