@@ -43,7 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts
-    from marketplace.admin.views import bp as admin
+    from marketplace.admin.token_views import bp as admin
     from marketplace.api.integration_views import bp as api
     from marketplace.brokers.views import bp as brokers
     from marketplace.citizens.budget_views import bp as citizens
@@ -57,13 +57,17 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import create_user
+    from marketplace.api.cli import api_token
     from marketplace.budgets.cli import ledger
     from marketplace.demo.cli import seed_demo
+    from marketplace.orders.cli import orders
     from providers.cli import directory
     from providers.search_cli import search
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(api_token)
     app.cli.add_command(directory)
     app.cli.add_command(ledger)
     app.cli.add_command(search)
+    app.cli.add_command(orders)

@@ -100,6 +100,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS", True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "marketplace@example.org"),
+        # The site's address, for links in emails sent outside a request (scheduled jobs).
+        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
         "MAIL_OUTBOX_PATH": str(instance_path / "mail-outbox"),
         # argon2-cffi's defaults: RFC 9106's second recommended (low-memory) profile.
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),

@@ -84,6 +84,21 @@ class CapacityStatus(enum.StrEnum):
         }[self.value]
 
 
+class InvoiceCycle(enum.StrEnum):
+    """How often a provider invoices: each cycle of an order holds its own commitment."""
+
+    WEEKLY = "weekly"
+    FOUR_WEEKLY = "four_weekly"
+
+    @property
+    def days(self) -> int:
+        return 7 if self is InvoiceCycle.WEEKLY else 28
+
+    @property
+    def label(self) -> str:
+        return {"weekly": "Weekly", "four_weekly": "Every 4 weeks"}[self.value]
+
+
 class CqcRating(enum.StrEnum):
     OUTSTANDING = "outstanding"
     GOOD = "good"
@@ -181,6 +196,12 @@ class Organisation(db.Model):
     )
     # The reason given with the latest rejection or suspension, shown to the provider.
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # How often it bills orders, and how many days' notice a citizen must give to cancel the
+    # rest of an order once it has been accepted.
+    invoice_cycle: Mapped[InvoiceCycle] = mapped_column(
+        string_enum(InvoiceCycle, "invoice_cycle"), default=InvoiceCycle.FOUR_WEEKLY
+    )
+    notice_days: Mapped[int] = mapped_column(default=7)
     # The id the organisation has in an imported directory, so a re-import updates it.
     source_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -51,6 +51,13 @@ def _owner_of(user: User, organisation: Organisation) -> bool:
     )
 
 
+def _party_to_order(user: User, order: Any) -> bool:
+    """The person it is for, its provider's staff, and council officers."""
+    return _own_person(user, order.person) or (
+        user.role is Role.PROVIDER_STAFF and user.organisation_id == order.organisation_id
+    )
+
+
 RULES: dict[str, Rule] = {
     "use_account": lambda _user, _thing: True,
     "use_citizen_pages": _role(Role.CITIZEN),
@@ -74,6 +81,18 @@ RULES: dict[str, Rule] = {
     # The person drafts their own plan, or an officer drafts it with them (brokers later).
     "draft_support_plan": _own_person,
     "approve_support_plan": _role(Role.COUNCIL_OFFICER),
+    # Orders: the person (or an officer for them) buys, cancels and confirms deliveries; the
+    # order's provider accepts, delivers and invoices; officers approve and settle.
+    "place_order_for": _own_person,
+    "view_order": _party_to_order,
+    "cancel_order": lambda user, order: _own_person(user, order.person),
+    "confirm_delivery": lambda user, order: _own_person(user, order.person),
+    "fulfil_order": lambda user, order: (
+        user.role is Role.PROVIDER_STAFF and user.organisation_id == order.organisation_id
+    ),
+    "approve_order": _role(Role.COUNCIL_OFFICER),
+    "settle_invoice": _role(Role.COUNCIL_OFFICER),
+    "view_all_orders": _role(Role.COUNCIL_OFFICER),
 }
 
 

@@ -11,6 +11,7 @@ from marketplace.budgets.verify import check_budgets
 from marketplace.extensions import db
 from marketplace.formatting import LONDON, pounds
 from marketplace.ledger import verify_ledger
+from marketplace.orders.verify import check_orders
 
 
 @click.group("ledger")
@@ -26,11 +27,15 @@ def verify() -> None:
     """
     report = verify_ledger(db.session)
     budget_problems, budgets = check_budgets(db.session)
+    order_problems, orders = check_orders(db.session)
     db.session.rollback()
-    problems = report.problems + budget_problems
+    problems = report.problems + budget_problems + order_problems
     for problem in problems:
         click.echo(problem)
-    counted = f"{report.accounts} accounts, {report.transfers} transfers, {budgets} budgets"
+    counted = (
+        f"{report.accounts} accounts, {report.transfers} transfers, {budgets} budgets, "
+        f"{orders} orders"
+    )
     if problems:
         click.echo(f"ledger verify: {len(problems)} problems in {counted}")
         click.get_current_context().exit(1)

@@ -9,7 +9,7 @@ voids them. The parts share the commitment's idempotency key as their `reference
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -59,9 +59,12 @@ def commit(
     payee: LedgerAccount,
     key: str,
     description: str = "",
+    split: Mapping[uuid.UUID, int] | None = None,
 ) -> Commitment:
     """Hold `amount_pence` against the budget for a purchase in `category_codes` (the
-    service's taxonomy term and its parent), drawing on the streams in draw order.
+    service's taxonomy term and its parent), drawing on the streams in draw order, or as
+    `split` says (pence by stream id, adding up to the amount, each stream allowing the
+    category: see `check_split`).
 
     Returns the commitment; replaying `key` with the same amount and payee returns the first
     one and records nothing. Raises InsufficientFunds with `shortfall_pence` when the streams
@@ -84,23 +87,17 @@ def commit(
         return earlier
     if current_status(session, budget.id) is BudgetStatus.CLOSED:
         raise BudgetClosed("this budget's period is closed")
-    available = ledger.balances(session, [s.account_id for s in streams])
-    plan: list[tuple[FundingStream, int]] = []
-    remaining = amount_pence
-    for stream in sorted(streams, key=lambda s: s.draw_order):
-        if remaining == 0:
-            break
-        take = min(remaining, available[stream.account_id].available)
-        if take > 0 and stream.allows(category_codes):
-            plan.append((stream, take))
-            remaining -= take
-    if remaining:
-        raise InsufficientFunds(
-            f"the budget is {remaining}p short of {amount_pence}p for this purchase",
-            shortfall_pence=remaining,
-            requested_pence=amount_pence,
-            available_pence=amount_pence - remaining,
-        )
+    available = _available(session, streams)
+    if split is None:
+        plan = draw(streams, available, amount_pence, category_codes)
+    else:
+        check_split(streams, available, amount_pence, category_codes, split)
+        by_id = {stream.id: stream for stream in streams}
+        plan = [
+            (by_id[stream_id], pence)
+            for stream_id, pence in sorted(split.items(), key=lambda i: by_id[i[0]].draw_order)
+            if pence
+        ]
     with ledger.savepoint(session):
         parts = [
             CommitmentPart(
@@ -120,6 +117,79 @@ def commit(
             for index, (stream, take) in enumerate(plan)
         ]
     return Commitment(key, parts)
+
+
+def _available(session: Session, streams: Sequence[FundingStream]) -> dict[uuid.UUID, int]:
+    """Pence each stream can commit now, by stream id."""
+    balances = ledger.balances(session, [s.account_id for s in streams])
+    return {stream.id: balances[stream.account_id].available for stream in streams}
+
+
+def available_by_stream(session: Session, budget: PersonalBudget) -> dict[uuid.UUID, int]:
+    """Pence each of the budget's streams can commit now, by stream id."""
+    return _available(session, list(budget.streams))
+
+
+def draw(
+    streams: Sequence[FundingStream],
+    available: Mapping[uuid.UUID, int],
+    amount_pence: int,
+    category_codes: Collection[str],
+) -> list[tuple[FundingStream, int]]:
+    """How a purchase is paid by default: from each stream that allows its category, in draw
+    order, as much as it has. Raises InsufficientFunds when they cannot cover it together."""
+    plan: list[tuple[FundingStream, int]] = []
+    remaining = amount_pence
+    for stream in sorted(streams, key=lambda s: s.draw_order):
+        if remaining == 0:
+            break
+        take = min(remaining, available[stream.id])
+        if take > 0 and stream.allows(category_codes):
+            plan.append((stream, take))
+            remaining -= take
+    if remaining:
+        raise InsufficientFunds(
+            f"the budget is {remaining}p short of {amount_pence}p for this purchase",
+            shortfall_pence=remaining,
+            requested_pence=amount_pence,
+            available_pence=amount_pence - remaining,
+        )
+    return plan
+
+
+def check_split(
+    streams: Sequence[FundingStream],
+    available: Mapping[uuid.UUID, int],
+    amount_pence: int,
+    category_codes: Collection[str],
+    split: Mapping[uuid.UUID, int],
+) -> None:
+    """Refuse a chosen split that the budget's rules or balances do not allow: a stream not in
+    the budget, one whose rules exclude the category, a share that is not whole pence or is
+    more than the stream has, or shares that do not add up to the amount."""
+    by_id = {stream.id: stream for stream in streams}
+    for stream_id, pence in split.items():
+        stream = by_id.get(stream_id)
+        if stream is None:
+            raise ledger.InvalidTransfer("the split names a stream not in this budget")
+        if isinstance(pence, bool) or not isinstance(pence, int) or pence < 0:
+            raise ledger.InvalidTransfer("each share of the split must be whole pence, 0 or more")
+        if pence and not stream.allows(category_codes):
+            raise ledger.InvalidTransfer(
+                f"the {stream.kind.label} stream cannot pay for this kind of service",
+                stream_id=str(stream_id),
+            )
+        if pence > available[stream_id]:
+            raise InsufficientFunds(
+                f"the {stream.kind.label} stream has {available[stream_id]}p, not {pence}p",
+                shortfall_pence=pence - available[stream_id],
+                stream_id=str(stream_id),
+            )
+    if sum(split.values()) != amount_pence:
+        raise ledger.InvalidTransfer(
+            f"the split adds up to {sum(split.values())}p, not {amount_pence}p",
+            requested_pence=amount_pence,
+        )
 
 
 def find_commitment(session: Session, budget: PersonalBudget, key: str) -> Commitment | None:

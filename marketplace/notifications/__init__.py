@@ -1,0 +1,1 @@
+"""The in-app inbox and the emails that go with it."""

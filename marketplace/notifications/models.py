@@ -1,0 +1,43 @@
+"""A message to one user in their in-app inbox."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.extensions import db
+from marketplace.types import UTCDateTime, string_enum, utcnow
+
+
+class NotificationKind(enum.StrEnum):
+    ORDER_PLACED = "order_placed"
+    ORDER_NEEDS_APPROVAL = "order_needs_approval"
+    ORDER_APPROVED = "order_approved"
+    ORDER_ACCEPTED = "order_accepted"
+    ORDER_DECLINED = "order_declined"
+    ORDER_CANCELLED = "order_cancelled"
+    DELIVERY_TO_CONFIRM = "delivery_to_confirm"
+    DELIVERY_QUERIED = "delivery_queried"
+    INVOICE_RAISED = "invoice_raised"
+    INVOICE_SETTLED = "invoice_settled"
+    BUDGET_NEARLY_SPENT = "budget_nearly_spent"
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[NotificationKind] = mapped_column(
+        string_enum(NotificationKind, "notification_kind")
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    # A path inside the site (never an absolute address) to what it is about.
+    link: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,105 @@
+"""Telling people what concerns them: a row in each one's inbox and an email.
+
+Emails say what happened and where to look, and nothing more: no names of the person cared
+for, no amounts, no health details. The page behind the link checks who is asking.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.mail import queue_email
+from marketplace.notifications.models import Notification, NotificationKind
+from marketplace.types import utcnow
+
+
+def notify(
+    session: Session,
+    users: Iterable[User],
+    kind: NotificationKind,
+    *,
+    title: str,
+    body: str = "",
+    link: str | None = None,
+    email: bool = True,
+) -> list[Notification]:
+    """Put a notification in each active user's inbox and email them (after commit)."""
+    notifications = []
+    seen: set[uuid.UUID] = set()
+    for user in users:
+        if not user.active or user.id in seen:
+            continue
+        seen.add(user.id)
+        notification = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link)
+        session.add(notification)
+        notifications.append(notification)
+        if email:
+            queue_email(user.email, title, _email_body(title, link))
+    session.flush()
+    return notifications
+
+
+def _email_body(title: str, link: str | None) -> str:
+    # In a request the link uses the address the user came by; a scheduled job uses SITE_URL.
+    base = (request.host_url if has_request_context() else current_app.config["SITE_URL"]).rstrip(
+        "/"
+    )
+    where = f"{base}{link}" if link else base or "the marketplace"
+    return (
+        f"{title}.\n\n"
+        f"Sign in to see the details: {where}\n\n"
+        "You are getting this email because you use the care services marketplace.\n"
+    )
+
+
+def inbox(session: Session, user: User, *, limit: int = 50) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def unread_count(session: Session, user: User) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_all_read(session: Session, user: User, now: datetime | None = None) -> int:
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=now or utcnow())
+    )
+    return result.rowcount or 0
+
+
+def recipients_for_person(session: Session, person_id: uuid.UUID) -> list[User]:
+    """Who hears about a person's orders: their own login, if they have one."""
+    return list(session.scalars(select(User).where(User.person_id == person_id)))
+
+
+def recipients_for_organisation(session: Session, organisation_id: uuid.UUID) -> list[User]:
+    return list(session.scalars(select(User).where(User.organisation_id == organisation_id)))
+
+
+def council_officers(session: Session) -> list[User]:
+    from marketplace.accounts.roles import Role
+
+    return list(session.scalars(select(User).where(User.role == Role.COUNCIL_OFFICER)))

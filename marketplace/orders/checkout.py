@@ -1,0 +1,470 @@
+"""From a basket to orders: what an order would cost and how it would be paid (a quote), and
+placing it, which commits the money in the same transaction as the order.
+
+An order's money is held per invoicing cycle (one budget commitment each), so that each
+invoice settles its own cycle: posting the delivered amount and releasing the rest. The whole
+order is committed when it is placed, out of what the budget has released so far.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from marketplace import ledger
+from marketplace.accounts.models import User
+from marketplace.accounts.policy import can
+from marketplace.budgets import spending
+from marketplace.budgets.allocations import current_status
+from marketplace.budgets.funders import payee_account
+from marketplace.budgets.models import BudgetStatus, FundingStream, PersonalBudget
+from marketplace.ledger import LedgerAccount
+from marketplace.notifications.models import NotificationKind
+from marketplace.orders import events
+from marketplace.orders.errors import (
+    InsufficientFunds,
+    InvalidOrder,
+    NotYours,
+    OutsideSupportPlan,
+    ServiceUnavailable,
+)
+from marketplace.orders.models import (
+    BasketItem,
+    Order,
+    OrderCycle,
+    OrderStatus,
+    ScheduleKind,
+)
+from marketplace.orders.schedule import (
+    CyclePlan,
+    Schedule,
+    cycles,
+    schedule_of,
+    validation_problems,
+)
+from marketplace.people.budgets import current_budget
+from marketplace.people.models import Person
+from marketplace.people.plans import PurchaseCheck, purchase_check, with_parents
+from providers.models import CapacityStatus, Organisation, PriceUnit, Service
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
+
+
+@dataclass(frozen=True)
+class StreamShare:
+    stream: FundingStream
+    pence: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What an order would be: its cost, its cycles, and which streams would pay what."""
+
+    person: Person
+    service: Service
+    schedule: Schedule
+    budget: PersonalBudget
+    unit_price_pence: int
+    cycles: list[CyclePlan]
+    shares: list[StreamShare]
+    plan_check: PurchaseCheck
+    available: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    @property
+    def total_units(self) -> int:
+        return sum(cycle.units for cycle in self.cycles)
+
+    @property
+    def total_pence(self) -> int:
+        return self.total_units * self.unit_price_pence
+
+    @property
+    def weekly_pence(self) -> int:
+        return self.schedule.units_per_week * self.unit_price_pence
+
+    @property
+    def category_codes(self) -> list[str]:
+        return [term.code for term in self.service.taxonomy_terms]
+
+
+def category_codes_of(session: Session, service: Service) -> set[str]:
+    """The service's categories and their parents: what stream rules and plans are written in."""
+    return with_parents(session, [term.code for term in service.taxonomy_terms])
+
+
+def check_orderable(service: Service, schedule: Schedule) -> None:
+    """Refuse a service that cannot be bought from a budget now, or not on this schedule."""
+    if not service.is_public:
+        raise ServiceUnavailable(
+            "This service is not available to order", service_id=str(service.id)
+        )
+    if service.capacity_status is not CapacityStatus.ACCEPTING:
+        raise ServiceUnavailable(
+            f"{service.name} is not taking new clients ({service.capacity_status.label.lower()})",
+            service_id=str(service.id),
+            capacity_status=service.capacity_status.value,
+        )
+    if not service.accepts_personal_budgets:
+        raise ServiceUnavailable(
+            f"{service.name} does not take payment from personal budgets",
+            service_id=str(service.id),
+        )
+    if service.price_unit is PriceUnit.FREE:
+        raise ServiceUnavailable(
+            f"{service.name} is free: contact the provider to arrange it",
+            service_id=str(service.id),
+        )
+    problems: dict[str, str] = {}
+    if schedule.units_per_occasion < service.minimum_order:
+        problems["units_per_occasion"] = (
+            f"{service.name} takes orders of at least {service.minimum_order} at a time"
+        )
+    if service.earliest_start and schedule.starts_on < service.earliest_start:
+        problems["starts_on"] = (
+            f"{service.name} can start from {service.earliest_start:%-d %B %Y} at the earliest"
+        )
+    if service.capacity_free is not None and schedule.units_per_week > service.capacity_free:
+        problems["units_per_occasion"] = (
+            f"{service.name} has room for {service.capacity_free} a week at the moment"
+        )
+    if problems:
+        raise InvalidOrder("Check the details of the order", fields=problems)
+
+
+def quote(
+    session: Session,
+    person: Person,
+    service: Service,
+    schedule: Schedule,
+    *,
+    today: date,
+    split: Mapping[uuid.UUID, int] | None = None,
+    plan_rule: str | None = None,
+) -> Quote:
+    """Price an order and work out how the budget would pay for it, checking every rule that
+    placing it would. Raises InvalidOrder, ServiceUnavailable, OutsideSupportPlan or
+    InsufficientFunds (with `shortfall_pence`). Records nothing."""
+    problems = validation_problems(schedule, today=today)
+    if problems:
+        raise InvalidOrder("Check the details of the order", fields=problems)
+    check_orderable(service, schedule)
+    budget = current_budget(session, person, today)
+    if budget is None or budget.status is not BudgetStatus.OPEN:
+        raise InvalidOrder(
+            "There is no open personal budget to pay from",
+            fields={"budget": "There is no open personal budget to pay from"},
+        )
+    if schedule.starts_on < budget.starts_on or schedule.ends_on > budget.ends_on:
+        field_name = "starts_on" if schedule.starts_on < budget.starts_on else "weeks"
+        raise InvalidOrder(
+            "The order must fall within the budget period",
+            fields={
+                field_name: (
+                    "The care must fall within your budget period, "
+                    f"{budget.starts_on:%-d %B %Y} to {budget.ends_on:%-d %B %Y}"
+                )
+            },
+        )
+    codes = category_codes_of(session, service)
+    check = purchase_check(session, person, codes, rule=plan_rule)
+    if check is PurchaseCheck.REFUSED:
+        raise OutsideSupportPlan(
+            f"{service.name} is not in your support plan, so it cannot be bought from your "
+            "budget. Ask the council to add it to your plan.",
+            service_id=str(service.id),
+        )
+    plans = cycles(schedule, service.organisation.invoice_cycle.days)
+    streams = list(budget.streams)
+    available = spending.available_by_stream(session, budget)
+    total = sum(plan.units for plan in plans) * service.price_pence
+    try:
+        if split is None:
+            chosen = spending.draw(streams, available, total, codes)
+        else:
+            spending.check_split(streams, available, total, codes, split)
+            by_id = {stream.id: stream for stream in streams}
+            chosen = [(by_id[sid], pence) for sid, pence in split.items() if pence]
+    except ledger.InvalidTransfer as refusal:
+        raise InvalidOrder(refusal.message, fields={"split": refusal.message}) from refusal
+    except InsufficientFunds as short:
+        allowed = sum(available[s.id] for s in streams if s.allows(codes))
+        raise InsufficientFunds(
+            short.message,
+            shortfall_pence=total - allowed if split is None else short.shortfall_pence,
+            requested_pence=total,
+            available_pence=allowed,
+        ) from short
+    shares = sorted((StreamShare(s, p) for s, p in chosen), key=lambda sh: sh.stream.draw_order)
+    return Quote(
+        person=person,
+        service=service,
+        schedule=schedule,
+        budget=budget,
+        unit_price_pence=service.price_pence,
+        cycles=plans,
+        shares=shares,
+        plan_check=check,
+        available=available,
+    )
+
+
+def cycle_splits(quote: Quote) -> list[dict[uuid.UUID, int]]:
+    """Spread the order's shares over its cycles: each cycle takes its cost from the streams in
+    draw order, as much as each stream's share has left."""
+    left = {share.stream.id: share.pence for share in quote.shares}
+    order = [share.stream.id for share in quote.shares]
+    splits = []
+    for plan in quote.cycles:
+        need = plan.units * quote.unit_price_pence
+        split: dict[uuid.UUID, int] = {}
+        for stream_id in order:
+            take = min(need, left[stream_id])
+            if take:
+                split[stream_id] = take
+                left[stream_id] -= take
+                need -= take
+        splits.append(split)
+    return splits
+
+
+def organisation_payee(session: Session, organisation: Organisation) -> LedgerAccount:
+    return payee_account(session, code=f"organisation:{organisation.id}", name=organisation.name)
+
+
+def place_order(
+    session: Session,
+    person: Person,
+    service: Service,
+    schedule: Schedule,
+    *,
+    by: User,
+    today: date,
+    placement_key: str,
+    split: Mapping[uuid.UUID, int] | None = None,
+    plan_rule: str | None = None,
+) -> Order:
+    """Place an order and commit its money, in the caller's transaction.
+
+    `placement_key` makes it safe to repeat: the same key for the same order returns the order
+    placed first and records nothing; for a different order it is refused (IdempotencyConflict).
+    Raises what `quote` raises, and NotYours when `by` may not buy for this person.
+    """
+    if not can(by, "place_order_for", person):
+        raise NotYours("You cannot place orders for this person")
+    budget = current_budget(session, person, today)
+    # Lock the budget's accounts first: a second request for the same person (a double click,
+    # another tab) waits here, then finds the order the first one placed.
+    if budget is not None:
+        ledger.lock_accounts(session, [stream.account_id for stream in budget.streams])
+    else:
+        ledger.begin_immediate(session)
+    earlier = session.scalar(select(Order).where(Order.placement_key == placement_key))
+    if earlier is not None:
+        if (
+            earlier.person_id != person.id
+            or earlier.service_id != service.id
+            or earlier.starts_on != schedule.starts_on
+            or earlier.units_per_occasion != schedule.units_per_occasion
+            or earlier.schedule_kind is not schedule.kind
+        ):
+            raise ledger.IdempotencyConflict(
+                "this key was used for a different order", idempotency_key=placement_key
+            )
+        return earlier
+    priced = quote(
+        session, person, service, schedule, today=today, split=split, plan_rule=plan_rule
+    )
+    status = (
+        OrderStatus.AWAITING_APPROVAL
+        if priced.plan_check is PurchaseCheck.NEEDS_APPROVAL
+        else OrderStatus.PLACED
+    )
+    organisation = service.organisation
+    order = Order(
+        id=uuid.uuid4(),
+        reference=new_reference("ORD"),
+        placement_key=placement_key,
+        person_id=person.id,
+        budget_id=priced.budget.id,
+        service_id=service.id,
+        organisation_id=organisation.id,
+        placed_by_id=by.id,
+        status=status,
+        service_name=service.name,
+        unit_price_pence=service.price_pence,
+        price_unit=service.price_unit,
+        category_codes=sorted(category_codes_of(session, service)),
+        schedule_kind=schedule.kind,
+        units_per_occasion=schedule.units_per_occasion,
+        starts_on=schedule.starts_on,
+        ends_on=schedule.ends_on,
+        weeks=schedule.weeks if schedule.kind is ScheduleKind.RECURRING else None,
+        days=list(schedule.days),
+        total_pence=priced.total_pence,
+        invoice_cycle=organisation.invoice_cycle,
+        notice_days=organisation.notice_days,
+    )
+    session.add(order)
+    session.flush()
+    payee = organisation_payee(session, organisation)
+    with ledger.savepoint(session):
+        for plan, split_of_cycle in zip(priced.cycles, cycle_splits(priced), strict=True):
+            cycle = OrderCycle(
+                order_id=order.id,
+                number=plan.number,
+                starts_on=plan.starts_on,
+                ends_on=plan.ends_on,
+                units=plan.units,
+                amount_pence=plan.units * priced.unit_price_pence,
+                commitment_key=f"order:{order.id}:cycle:{plan.number}",
+                split={str(k): v for k, v in split_of_cycle.items()},
+            )
+            session.add(cycle)
+            if cycle.amount_pence:
+                spending.commit(
+                    session,
+                    priced.budget,
+                    amount_pence=cycle.amount_pence,
+                    category_codes=order.category_codes,
+                    payee=payee,
+                    key=cycle.commitment_key,
+                    description=f"Order {order.reference}: {service.name}",
+                    split=split_of_cycle,
+                )
+        session.flush()
+    events.record(session, order, "placed", by=by, to_status=status)
+    if status is OrderStatus.AWAITING_APPROVAL:
+        events.tell_council(
+            session,
+            order,
+            NotificationKind.ORDER_NEEDS_APPROVAL,
+            f"Order {order.reference} is outside a support plan and needs approval",
+        )
+    else:
+        events.tell_provider(
+            session, order, NotificationKind.ORDER_PLACED, f"New order {order.reference}"
+        )
+    return order
+
+
+def new_reference(prefix: str) -> str:
+    return f"{prefix}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+# The basket ------------------------------------------------------------------------------
+
+
+def basket_of(session: Session, person: Person) -> list[BasketItem]:
+    return list(
+        session.scalars(
+            select(BasketItem)
+            .where(BasketItem.person_id == person.id)
+            .order_by(BasketItem.created_at, BasketItem.id)
+        )
+    )
+
+
+def add_to_basket(
+    session: Session,
+    person: Person,
+    service: Service,
+    schedule: Schedule,
+    *,
+    by: User,
+    today: date,
+) -> BasketItem:
+    """Put a service in the person's basket, after the checks that do not depend on money:
+    a bad schedule or an unorderable service is refused here, not at checkout."""
+    if not can(by, "place_order_for", person):
+        raise NotYours("You cannot order for this person")
+    problems = validation_problems(schedule, today=today)
+    if problems:
+        raise InvalidOrder("Check the details of the order", fields=problems)
+    check_orderable(service, schedule)
+    item = BasketItem(
+        person_id=person.id,
+        service_id=service.id,
+        schedule_kind=schedule.kind,
+        units_per_occasion=schedule.units_per_occasion,
+        starts_on=schedule.starts_on,
+        weeks=schedule.weeks if schedule.kind is ScheduleKind.RECURRING else None,
+        days=list(schedule.days),
+        added_by_id=by.id,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def remove_from_basket(session: Session, person: Person, item_id: uuid.UUID) -> bool:
+    result = session.execute(
+        delete(BasketItem).where(BasketItem.id == item_id, BasketItem.person_id == person.id)
+    )
+    return bool(result.rowcount)
+
+
+def basket_item_key(item_id: uuid.UUID) -> str:
+    return f"basket-item:{item_id}"
+
+
+def check_out(
+    session: Session,
+    person: Person,
+    item_ids: Sequence[uuid.UUID],
+    *,
+    by: User,
+    today: date,
+    splits: Mapping[uuid.UUID, Mapping[uuid.UUID, int]] | None = None,
+) -> list[Order]:
+    """Order every item the checkout page showed, all or none, and empty them from the basket.
+
+    Each item's order is keyed by the item, so a second submission (a double click, another
+    tab) returns the orders the first placed. An item gone from the basket without an order
+    means the basket changed since the page was shown: nothing is placed and InvalidOrder says
+    so. Raises what `place_order` raises; the caller's transaction then holds nothing.
+    """
+    if not item_ids:
+        raise InvalidOrder("Your basket is empty", fields={"basket": "Your basket is empty"})
+    budget = current_budget(session, person, today)
+    if budget is not None:
+        ledger.lock_accounts(session, [stream.account_id for stream in budget.streams])
+    items = {item.id: item for item in basket_of(session, person)}
+    orders: list[Order] = []
+    with ledger.savepoint(session):
+        for item_id in item_ids:
+            key = basket_item_key(item_id)
+            earlier = session.scalar(select(Order).where(Order.placement_key == key))
+            if earlier is not None:
+                orders.append(earlier)
+                continue
+            item = items.get(item_id)
+            if item is None:
+                raise InvalidOrder(
+                    "Your basket has changed since you looked at it. Check it and try again.",
+                    fields={"basket": "Your basket has changed: check it and try again"},
+                )
+            orders.append(
+                place_order(
+                    session,
+                    person,
+                    item.service,
+                    schedule_of(item),
+                    by=by,
+                    today=today,
+                    placement_key=key,
+                    split=(splits or {}).get(item_id),
+                )
+            )
+            session.delete(item)
+        session.flush()
+    return orders
+
+
+def budget_is_open(session: Session, budget: PersonalBudget) -> bool:
+    return current_status(session, budget.id) is BudgetStatus.OPEN

@@ -1,0 +1,74 @@
+"""The order's timeline, and telling the parties what concerns them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.notifications.models import NotificationKind
+from marketplace.notifications.service import (
+    council_officers,
+    notify,
+    recipients_for_organisation,
+    recipients_for_person,
+)
+from marketplace.orders.models import Order, OrderEvent, OrderStatus
+
+
+def record(
+    session: Session,
+    order: Order,
+    kind: str,
+    *,
+    by: User | None,
+    from_status: OrderStatus | None = None,
+    to_status: OrderStatus | None = None,
+    reason: str = "",
+    **details: Any,
+) -> OrderEvent:
+    event = OrderEvent(
+        order_id=order.id,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor_id=by.id if by else None,
+        reason=reason,
+        details=details,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _link(order: Order, side: str) -> str:
+    return {
+        "person": f"/my/orders/{order.id}",
+        "provider": f"/provider/orders/{order.id}",
+        "council": f"/council/orders/{order.id}",
+    }[side]
+
+
+def tell_person(session: Session, order: Order, kind: NotificationKind, title: str) -> None:
+    notify(
+        session,
+        recipients_for_person(session, order.person_id),
+        kind,
+        title=title,
+        link=_link(order, "person"),
+    )
+
+
+def tell_provider(session: Session, order: Order, kind: NotificationKind, title: str) -> None:
+    notify(
+        session,
+        recipients_for_organisation(session, order.organisation_id),
+        kind,
+        title=title,
+        link=_link(order, "provider"),
+    )
+
+
+def tell_council(session: Session, order: Order, kind: NotificationKind, title: str) -> None:
+    notify(session, council_officers(session), kind, title=title, link=_link(order, "council"))

@@ -1,0 +1,187 @@
+"""Invoices and settlement.
+
+A provider invoices one cycle of an order from its delivery records, once the cycle is over
+(or everything in it has been recorded). Settling the invoice posts exactly the delivered
+amount from the cycle's commitment and releases the rest, in one step. An invoice whose every
+line the person confirmed is settled at once; one with a queried line is held until the query
+is resolved; the rest are settled by a council officer, or by the scheduled job
+(`flask orders settle-due`) once the person has had `SETTLE_AFTER_DAYS` to query them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace import ledger
+from marketplace.accounts.models import User
+from marketplace.accounts.policy import can
+from marketplace.budgets import spending
+from marketplace.notifications.models import NotificationKind
+from marketplace.orders import events, life
+from marketplace.orders.checkout import new_reference
+from marketplace.orders.deliveries import deliverable_units, recorded_units
+from marketplace.orders.errors import InvalidTransition, NotYours
+from marketplace.orders.models import (
+    CycleState,
+    DeliveryStatus,
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderCycle,
+    OrderStatus,
+)
+from marketplace.types import utcnow
+
+SETTLE_AFTER_DAYS = 14
+
+
+def can_invoice(order: Order, cycle: OrderCycle, today: date) -> bool:
+    """Whether the cycle is ready to bill: held, and over or fully recorded."""
+    return (
+        order.status in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
+        and cycle.state is CycleState.HELD
+        and (
+            cycle.ends_on <= today
+            or (order.cancelled_from is not None and order.cancelled_from <= today)
+            or recorded_units(order, cycle) >= deliverable_units(order, cycle)
+        )
+    )
+
+
+def raise_invoice(
+    session: Session, order: Order, cycle: OrderCycle, *, by: User, today: date
+) -> Invoice:
+    """Bill a cycle for what its delivery records say. Raises NotYours, InvalidTransition."""
+    if not can(by, "fulfil_order", order):
+        raise NotYours("Only the provider of this order can invoice it")
+    if cycle.order_id != order.id:
+        raise InvalidTransition("That period belongs to another order")
+    if order.status not in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS):
+        raise InvalidTransition(
+            f"An order that is {order.status.label.lower()} cannot be invoiced",
+            status=order.status.value,
+        )
+    if cycle.state is not CycleState.HELD:
+        raise InvalidTransition(
+            "That period has already been invoiced or released", cycle_state=cycle.state.value
+        )
+    if not can_invoice(order, cycle, today):
+        raise InvalidTransition(
+            f"That period ends on {cycle.ends_on:%-d %B %Y}: invoice it then, or once every "
+            "delivery in it is recorded",
+            cycle_ends_on=cycle.ends_on.isoformat(),
+        )
+    lines = [d for d in order.deliveries if d.cycle_id == cycle.id]
+    amount = sum(d.units for d in lines) * order.unit_price_pence
+    if amount > cycle.amount_pence:  # the delivery caps make this impossible; never bill more
+        raise InvalidTransition("An invoice cannot be for more than was committed")
+    invoice = Invoice(
+        reference=new_reference("INV"),
+        order_id=order.id,
+        organisation_id=order.organisation_id,
+        cycle_id=cycle.id,
+        amount_pence=amount,
+        raised_by_id=by.id,
+    )
+    session.add(invoice)
+    session.flush()
+    for line in lines:
+        line.invoice_id = invoice.id
+    cycle.state = CycleState.INVOICED
+    events.record(
+        session,
+        order,
+        "invoice_raised",
+        by=by,
+        invoice=invoice.reference,
+        amount_pence=amount,
+        cycle=cycle.number,
+    )
+    events.tell_person(
+        session,
+        order,
+        NotificationKind.INVOICE_RAISED,
+        f"Order {order.reference}: invoice {invoice.reference} raised",
+    )
+    session.refresh(invoice, ["deliveries"])
+    if all(d.status is DeliveryStatus.CONFIRMED for d in lines):
+        settle_invoice(session, invoice, by=None)
+    return invoice
+
+
+def held_by_query(invoice: Invoice) -> bool:
+    return any(d.status is DeliveryStatus.QUERIED for d in invoice.deliveries)
+
+
+def settle_invoice(session: Session, invoice: Invoice, *, by: User | None) -> None:
+    """Pay an invoice from the cycle's commitment: post what it bills, release the rest.
+
+    `by` None is the system (everything confirmed, or the query window passed). Raises
+    NotYours, InvalidTransition (already settled, or held by a query).
+    """
+    if by is not None and not can(by, "settle_invoice", invoice):
+        raise NotYours("You cannot settle invoices")
+    if invoice.status is not InvoiceStatus.RAISED:
+        raise InvalidTransition("This invoice is already paid")
+    if held_by_query(invoice):
+        raise InvalidTransition(
+            "This invoice is held: a delivery on it is queried", invoice=invoice.reference
+        )
+    order = invoice.order
+    cycle = invoice.cycle
+    commitment = spending.find_commitment(session, order.budget, cycle.commitment_key)
+    if commitment is None and cycle.amount_pence:
+        raise ledger.InvalidTransfer("the cycle's commitment is missing", cycle=cycle.number)
+    if commitment is not None:
+        if invoice.amount_pence:
+            spending.spend(
+                session,
+                commitment,
+                key=f"invoice:{invoice.id}",
+                amount_pence=invoice.amount_pence,
+            )
+        else:
+            spending.release(session, commitment, key=f"invoice:{invoice.id}")
+    invoice.status = InvoiceStatus.SETTLED
+    invoice.settled_at = utcnow()
+    invoice.settled_by_id = by.id if by else None
+    cycle.state = CycleState.SETTLED
+    events.record(
+        session,
+        order,
+        "invoice_settled",
+        by=by,
+        invoice=invoice.reference,
+        amount_pence=invoice.amount_pence,
+        released_pence=cycle.amount_pence - invoice.amount_pence,
+    )
+    events.tell_provider(
+        session,
+        order,
+        NotificationKind.INVOICE_SETTLED,
+        f"Invoice {invoice.reference} has been paid",
+    )
+    life.complete_if_done(session, order, by=by)
+
+
+def settle_due(
+    session: Session, *, now: datetime | None = None, after_days: int = SETTLE_AFTER_DAYS
+) -> list[Invoice]:
+    """Settle every raised invoice the person has had `after_days` to query and has not."""
+    cutoff = (now or utcnow()) - timedelta(days=after_days)
+    due = session.scalars(
+        select(Invoice)
+        .where(Invoice.status == InvoiceStatus.RAISED, Invoice.raised_at <= cutoff)
+        .order_by(Invoice.raised_at)
+    ).all()
+    settled = []
+    for invoice in due:
+        if held_by_query(invoice):
+            continue
+        with ledger.savepoint(session):
+            settle_invoice(session, invoice, by=None)
+        settled.append(invoice)
+    return settled

@@ -1,0 +1,264 @@
+"""An order's life: the one table of allowed moves, and the moves themselves.
+
+placed → accepted or declined by the provider → in progress (at its first delivery) →
+completed (when every cycle is settled or released). An order outside the support plan waits
+for a council officer first. The person (or an officer) may cancel before it starts, or cancel
+the remaining weeks of a recurring order under the provider's notice period. Whatever will not
+be delivered is released back to the budget at once.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.accounts.policy import can
+from marketplace.budgets import spending
+from marketplace.notifications.models import NotificationKind
+from marketplace.orders import events
+from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
+from marketplace.orders.models import CycleState, Order, OrderCycle, OrderStatus, ScheduleKind
+
+REASON_MAX_LENGTH = 1000
+
+
+class Move(enum.StrEnum):
+    APPROVE = "approve"  # a council officer approves an order outside the plan
+    REFUSE = "refuse"  # ... or refuses it
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    START = "start"  # the first delivery is recorded
+    COMPLETE = "complete"  # every cycle is settled or released
+    CANCEL = "cancel"  # the whole order, before it starts
+    CANCEL_REST = "cancel_rest"  # the remaining weeks of a recurring order (status stays)
+
+
+S = OrderStatus
+TRANSITIONS: dict[tuple[OrderStatus, Move], OrderStatus] = {
+    (S.AWAITING_APPROVAL, Move.APPROVE): S.PLACED,
+    (S.AWAITING_APPROVAL, Move.REFUSE): S.CANCELLED,
+    (S.AWAITING_APPROVAL, Move.CANCEL): S.CANCELLED,
+    (S.PLACED, Move.ACCEPT): S.ACCEPTED,
+    (S.PLACED, Move.DECLINE): S.DECLINED,
+    (S.PLACED, Move.CANCEL): S.CANCELLED,
+    (S.ACCEPTED, Move.START): S.IN_PROGRESS,
+    (S.ACCEPTED, Move.CANCEL): S.CANCELLED,
+    (S.ACCEPTED, Move.CANCEL_REST): S.ACCEPTED,
+    (S.ACCEPTED, Move.COMPLETE): S.COMPLETED,
+    (S.IN_PROGRESS, Move.CANCEL_REST): S.IN_PROGRESS,
+    (S.IN_PROGRESS, Move.COMPLETE): S.COMPLETED,
+}
+
+# Who may make each move, as a policy action on the order.
+MOVE_POLICY: dict[Move, str] = {
+    Move.APPROVE: "approve_order",
+    Move.REFUSE: "approve_order",
+    Move.ACCEPT: "fulfil_order",
+    Move.DECLINE: "fulfil_order",
+    Move.START: "fulfil_order",
+    Move.CANCEL: "cancel_order",
+    Move.CANCEL_REST: "cancel_order",
+}
+
+
+def allowed(order: Order, move: Move) -> bool:
+    return (order.status, move) in TRANSITIONS
+
+
+def _move(
+    session: Session, order: Order, move: Move, *, by: User | None, reason: str = "", **details
+) -> OrderStatus:
+    """Check the move is allowed from the order's state and by this user, and record it."""
+    if by is not None and move in MOVE_POLICY and not can(by, MOVE_POLICY[move], order):
+        raise NotYours("You cannot do this to this order")
+    target = TRANSITIONS.get((order.status, move))
+    if target is None:
+        raise InvalidTransition(
+            f"An order that is {order.status.label.lower()} cannot be {_past(move)}",
+            status=order.status.value,
+            move=move.value,
+        )
+    previous = order.status
+    order.status = target
+    events.record(
+        session,
+        order,
+        move.value,
+        by=by,
+        from_status=previous,
+        to_status=target if target is not previous else None,
+        reason=reason,
+        **details,
+    )
+    return target
+
+
+def _past(move: Move) -> str:
+    return {
+        Move.APPROVE: "approved",
+        Move.REFUSE: "refused",
+        Move.ACCEPT: "accepted",
+        Move.DECLINE: "declined",
+        Move.START: "started",
+        Move.COMPLETE: "completed",
+        Move.CANCEL: "cancelled",
+        Move.CANCEL_REST: "cut short",
+    }[move]
+
+
+def _reason(reason: str, *, required: bool) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise InvalidOrder("Give a reason", fields={"reason": "Enter a reason"})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise InvalidOrder(
+            "The reason is too long",
+            fields={"reason": f"Reason must be {REASON_MAX_LENGTH} characters or fewer"},
+        )
+    return reason
+
+
+def release_cycle(session: Session, order: Order, cycle: OrderCycle, *, why: str) -> None:
+    """Give a cycle's held money back to the budget: nothing in it will be billed."""
+    if cycle.state is not CycleState.HELD:
+        return
+    if cycle.amount_pence:
+        commitment = spending.find_commitment(session, order.budget, cycle.commitment_key)
+        if commitment is not None:
+            spending.release(session, commitment, key=f"{cycle.commitment_key}:{why}")
+    cycle.state = CycleState.RELEASED
+
+
+def _release_all(session: Session, order: Order, *, why: str) -> int:
+    released = 0
+    for cycle in order.cycles:
+        if cycle.state is CycleState.HELD:
+            released += cycle.amount_pence
+            release_cycle(session, order, cycle, why=why)
+    return released
+
+
+def approve(session: Session, order: Order, *, by: User, reason: str = "") -> None:
+    _move(session, order, Move.APPROVE, by=by, reason=_reason(reason, required=False))
+    events.tell_person(
+        session, order, NotificationKind.ORDER_APPROVED, f"Order {order.reference} was approved"
+    )
+    events.tell_provider(
+        session, order, NotificationKind.ORDER_PLACED, f"New order {order.reference}"
+    )
+
+
+def refuse(session: Session, order: Order, *, by: User, reason: str) -> None:
+    reason = _reason(reason, required=True)
+    _move(session, order, Move.REFUSE, by=by, reason=reason)
+    _release_all(session, order, why="refused")
+    events.tell_person(
+        session,
+        order,
+        NotificationKind.ORDER_CANCELLED,
+        f"Order {order.reference} was not approved",
+    )
+
+
+def accept(session: Session, order: Order, *, by: User) -> None:
+    _move(session, order, Move.ACCEPT, by=by)
+    events.tell_person(
+        session, order, NotificationKind.ORDER_ACCEPTED, f"Order {order.reference} was accepted"
+    )
+
+
+def decline(session: Session, order: Order, *, by: User, reason: str) -> None:
+    reason = _reason(reason, required=True)
+    _move(session, order, Move.DECLINE, by=by, reason=reason)
+    _release_all(session, order, why="declined")
+    events.tell_person(
+        session, order, NotificationKind.ORDER_DECLINED, f"Order {order.reference} was declined"
+    )
+
+
+def start(session: Session, order: Order, *, by: User | None) -> None:
+    _move(session, order, Move.START, by=by)
+
+
+def complete_if_done(session: Session, order: Order, *, by: User | None) -> bool:
+    """Complete an accepted or started order once every cycle is settled or released."""
+    if order.status not in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS):
+        return False
+    if any(cycle.state in (CycleState.HELD, CycleState.INVOICED) for cycle in order.cycles):
+        return False
+    _move(session, order, Move.COMPLETE, by=by)
+    return True
+
+
+def earliest_cancellation(order: Order, today: date) -> date:
+    """The first day a cancellation asked for today can take effect: at once until the
+    provider accepts, then after the provider's notice."""
+    if order.status in (OrderStatus.AWAITING_APPROVAL, OrderStatus.PLACED):
+        return today
+    return today + timedelta(days=order.notice_days)
+
+
+def cancel(
+    session: Session, order: Order, *, by: User, today: date, reason: str = ""
+) -> date | None:
+    """Cancel as much of the order as the notice period allows.
+
+    Before the first occasion (counting the notice), the whole order is cancelled and all its
+    money released: returns None. Otherwise, for a recurring order, every occasion from the
+    first day the notice allows is cancelled: whole cycles after it are released now, and the
+    cycle it falls in is billed only for what is delivered before it. Returns that day.
+    Raises InvalidTransition when nothing can be cancelled any more.
+    """
+    reason = _reason(reason, required=False)
+    effective = earliest_cancellation(order, today)
+    first = order.starts_on
+    if effective <= first or order.status in (
+        OrderStatus.AWAITING_APPROVAL,
+        OrderStatus.PLACED,
+    ):
+        if order.status is OrderStatus.IN_PROGRESS:
+            raise InvalidTransition(
+                "This order has started: only its remaining weeks can be cancelled",
+                status=order.status.value,
+                move=Move.CANCEL.value,
+            )
+        _move(session, order, Move.CANCEL, by=by, reason=reason)
+        released = _release_all(session, order, why="cancelled")
+        _tell_cancelled(session, order, by, released_pence=released)
+        return None
+    last_day = order.cancelled_from - timedelta(days=1) if order.cancelled_from else order.ends_on
+    if order.schedule_kind is ScheduleKind.ONE_OFF or effective > last_day:
+        raise InvalidTransition(
+            f"It is too late to cancel: {order.organisation.name} needs "
+            f"{order.notice_days} days' notice",
+            status=order.status.value,
+            move=Move.CANCEL_REST.value,
+        )
+    _move(
+        session,
+        order,
+        Move.CANCEL_REST,
+        by=by,
+        reason=reason,
+        cancelled_from=effective.isoformat(),
+    )
+    order.cancelled_from = effective
+    released = 0
+    for cycle in order.cycles:
+        if cycle.starts_on >= effective and cycle.state is CycleState.HELD:
+            released += cycle.amount_pence
+            release_cycle(session, order, cycle, why="cancelled")
+    _tell_cancelled(session, order, by, released_pence=released)
+    return effective
+
+
+def _tell_cancelled(session: Session, order: Order, by: User, *, released_pence: int) -> None:
+    title = f"Order {order.reference} was cancelled"
+    if order.cancelled_from:
+        title = f"Order {order.reference}: visits from {order.cancelled_from:%-d %B} cancelled"
+    events.tell_provider(session, order, NotificationKind.ORDER_CANCELLED, title)
+    if by.person_id != order.person_id:
+        events.tell_person(session, order, NotificationKind.ORDER_CANCELLED, title)
