@@ -33,6 +33,7 @@ _BY_ACTION = [
     ("use_council_pages", NavItem("Council", "council.dashboard")),
     ("administer", NavItem("Users", "admin.users")),
     ("read_mail_outbox", NavItem("Mail outbox", "admin.outbox")),
+    ("administer", NavItem("API tokens", "admin.api_tokens")),
 ]
 
 

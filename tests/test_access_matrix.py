@@ -24,6 +24,7 @@ from tests.conftest import sign_in
 
 PAGE, SIGN_IN, FORBIDDEN, NOT_FOUND, BAD_LINK = "page", "sign-in", "403", "404", "bad-link"
 BAD_REQUEST, REDIRECT = "400", "redirect"
+UNAUTHORIZED, INVALID = "401", "422"
 ACTORS = (
     "anonymous",
     "citizen",
@@ -55,6 +56,11 @@ def only(outcome_for_others: str, **allowed: str) -> dict[str, str]:
     outcomes["anonymous"] = SIGN_IN
     outcomes.update(allowed)
     return outcomes
+
+
+def api_only(outcome_for_others: str, **allowed: str) -> dict[str, str]:
+    """Like `only`, for the integration API: anonymous callers get 401, not a sign-in page."""
+    return {**only(outcome_for_others, **allowed), "anonymous": UNAUTHORIZED}
 
 
 SIGNED_IN = {**everyone(PAGE), "anonymous": SIGN_IN}
@@ -203,6 +209,13 @@ ROUTES: dict[str, Route] = {
     "council.dashboard": Route("/council/", only(FORBIDDEN, council=PAGE)),
     "admin.users": Route("/admin/users", only(FORBIDDEN, admin=PAGE)),
     "admin.outbox": Route("/admin/outbox", only(FORBIDDEN, admin=PAGE)),
+    "admin.api_tokens": Route("/admin/api-tokens", only(FORBIDDEN, admin=PAGE)),
+    "admin.new_api_token": Route("/admin/api-tokens/new", only(FORBIDDEN, admin=PAGE)),
+    "admin.revoke_api_token": Route(
+        f"/admin/api-tokens/{uuid.uuid4()}/revoke",
+        only(FORBIDDEN, admin=NOT_FOUND),
+        method="POST",
+    ),
     "admin.outbox_message": Route(
         f"/admin/outbox/{uuid.uuid4().hex}", only(FORBIDDEN, admin=NOT_FOUND)
     ),
@@ -225,6 +238,35 @@ ROUTES: dict[str, Route] = {
     "api.taxonomy_terms": Route("/api/v1/taxonomy_terms", everyone(PAGE)),
     "api.taxonomy_term": Route(
         f"/api/v1/taxonomy_terms/{term_id('personal-care')}", everyone(PAGE)
+    ),
+    # The integration API: a browser session works as a token of the user's role would
+    # (no body: the officer's writes answer 422); no session and no token answers 401.
+    "api.create_person": Route(
+        "/api/v1/people", api_only(FORBIDDEN, council=INVALID), method="POST"
+    ),
+    "api.get_person": Route(
+        lambda world: f"/api/v1/people/{world.users['citizen'].person_id}",
+        api_only(FORBIDDEN, citizen=PAGE, council=PAGE),
+    ),
+    "api.update_person": Route(
+        lambda world: f"/api/v1/people/{world.users['citizen'].person_id}",
+        api_only(FORBIDDEN, council=INVALID),
+        method="PATCH",
+    ),
+    "api.create_budget": Route(
+        lambda world: f"/api/v1/people/{world.users['citizen'].person_id}/budgets",
+        api_only(FORBIDDEN, council=INVALID),
+        method="POST",
+    ),
+    "api.get_budget": Route(
+        lambda world: f"/api/v1/people/{budget_of(world.users['citizen'].person).person_id}/budget",
+        api_only(FORBIDDEN, citizen=PAGE, council=PAGE),
+    ),
+    "api.get_statement": Route(
+        lambda world: (
+            f"/api/v1/people/{budget_of(world.users['citizen'].person).person_id}/statement"
+        ),
+        api_only(FORBIDDEN, citizen=PAGE, council=PAGE),
     ),
 }
 
@@ -272,9 +314,14 @@ def outcome_of(client: FlaskClient, route: Route, world: World) -> str:
         return REDIRECT
     if status == 400 and "This link cannot be used" in response.get_data(as_text=True):
         return BAD_LINK
-    return {200: PAGE, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}.get(
-        status, f"HTTP {status}"
-    )
+    return {
+        200: PAGE,
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+        422: INVALID,
+    }.get(status, f"HTTP {status}")
 
 
 @pytest.mark.parametrize("actor", ACTORS)

@@ -1,0 +1,66 @@
+"""Administrators' pages for API tokens (routes on the `admin` blueprint): list them, create
+one (shown once, never again), revoke one."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.accounts.policy import requires
+from marketplace.accounts.roles import Role
+from marketplace.admin.forms import NewTokenForm, RevokeTokenForm
+from marketplace.admin.views import bp
+from marketplace.api import tokens
+from marketplace.extensions import db
+
+__all__ = ["bp"]
+
+
+@bp.route("/api-tokens")
+@requires("administer")
+def api_tokens() -> str:
+    return render_template(
+        "admin/api_tokens.html", tokens=tokens.tokens(db.session), form=RevokeTokenForm()
+    )
+
+
+@bp.route("/api-tokens/new", methods=["GET", "POST"])
+@requires("administer")
+def new_api_token() -> Response | tuple[str, int]:
+    form = NewTokenForm()
+    if form.validate_on_submit():
+        try:
+            row, secret = tokens.create_token(
+                db.session,
+                name=form.name.data,
+                role=Role(form.role.data),
+                created_by=current_user._get_current_object(),
+            )
+        except tokens.TokenError as refused:
+            form.name.errors.append(str(refused))
+        else:
+            # Shown on this response only: never put in a redirect, a flash or a cache.
+            response = Response(
+                render_template("admin/api_token_created.html", token=row, secret=secret)
+            )
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return render_template("admin/api_token_form.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/api-tokens/<uuid:token_id>/revoke", methods=["POST"])
+@requires("administer")
+def revoke_api_token(token_id: uuid.UUID) -> Response:
+    found = tokens.token_by_id(db.session, token_id)
+    if found is None:
+        abort(404)
+    if not RevokeTokenForm().validate_on_submit():
+        abort(400)
+    if tokens.revoke(db.session, found):
+        flash(f"The token {found.name!r} is revoked: it no longer works", "success")
+    else:
+        flash(f"The token {found.name!r} was already revoked", "success")
+    return redirect(url_for("admin.api_tokens"))

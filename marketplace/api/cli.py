@@ -1,0 +1,59 @@
+"""`flask api-token create|revoke|list`: API tokens from the command line.
+
+`create` prints the token on its last line, alone, so a script can take it with `tail -n 1`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from marketplace.accounts.roles import Role
+from marketplace.api import tokens
+from marketplace.extensions import db
+
+
+@click.group("api-token")
+def api_token() -> None:
+    """Make, list and revoke tokens for the integration API."""
+
+
+@api_token.command("create")
+@click.option("--name", required=True, help="Which system uses it.")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    required=True,
+    help="It may do what a user of this role may do (council_officer for case management).",
+)
+def create(name: str, role: str) -> None:
+    """Create a token; it is printed once, on the last line."""
+    try:
+        row, secret = tokens.create_token(db.session, name=name, role=Role(role))
+    except tokens.TokenError as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from refused
+    db.session.commit()
+    click.echo(f"Created the token {row.name!r} for the role {row.role.value}.")
+    click.echo("It is shown only this once; keep it secret:")
+    click.echo(secret)
+
+
+@api_token.command("revoke")
+@click.argument("name")
+def revoke(name: str) -> None:
+    """Revoke the token called NAME."""
+    row = tokens.token_by_name(db.session, name)
+    if row is None:
+        raise click.ClickException(f"There is no token named {name!r}")
+    changed = tokens.revoke(db.session, row)
+    db.session.commit()
+    click.echo(f"Revoked {name!r}." if changed else f"{name!r} was already revoked.")
+
+
+@api_token.command("list")
+def list_tokens() -> None:
+    """Every token: name, role, status, last used."""
+    for row in tokens.tokens(db.session):
+        status = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "live"
+        used = f"{row.last_used_at:%Y-%m-%d %H:%M} UTC" if row.last_used_at else "never"
+        click.echo(f"{row.name}\t{row.role.value}\t{status}\tlast used {used}")
