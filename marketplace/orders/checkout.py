@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -21,7 +22,8 @@ from marketplace import ledger
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.budgets import spending
-from marketplace.budgets.allocations import current_status
+from marketplace.budgets.figures import budget_figures
+from marketplace.budgets.forecast import NEARLY_SPENT_BELOW
 from marketplace.budgets.funders import payee_account
 from marketplace.budgets.models import BudgetStatus, FundingStream, PersonalBudget
 from marketplace.ledger import LedgerAccount
@@ -286,6 +288,7 @@ def place_order(
         else OrderStatus.PLACED
     )
     organisation = service.organisation
+    was_nearly_spent = nearly_spent(session, priced.budget)
     order = Order(
         id=uuid.uuid4(),
         reference=new_reference("ORD"),
@@ -350,7 +353,23 @@ def place_order(
         events.tell_provider(
             session, order, NotificationKind.ORDER_PLACED, f"New order {order.reference}"
         )
+    if not was_nearly_spent and nearly_spent(session, priced.budget):
+        events.tell_person(
+            session,
+            order,
+            NotificationKind.BUDGET_NEARLY_SPENT,
+            "Less than a tenth of your budget for this period is left",
+        )
     return order
+
+
+def nearly_spent(session: Session, budget: PersonalBudget) -> bool:
+    """Whether less than NEARLY_SPENT_BELOW of the period's money is left to commit (the same
+    threshold as the budget page's alert)."""
+    figures = budget_figures(session, budget).total
+    whole = figures.allocated_pence + figures.scheduled_pence - figures.returned_pence
+    left = figures.available_pence + figures.scheduled_pence
+    return whole > 0 and Fraction(left, whole) < NEARLY_SPENT_BELOW
 
 
 def new_reference(prefix: str) -> str:
@@ -464,7 +483,3 @@ def check_out(
             session.delete(item)
         session.flush()
     return orders
-
-
-def budget_is_open(session: Session, budget: PersonalBudget) -> bool:
-    return current_status(session, budget.id) is BudgetStatus.OPEN

@@ -392,3 +392,22 @@ def test_a_quote_shows_the_cost_and_split_and_records_nothing(
     ]
     assert _orders(session) == 0
     assert budget_figures(session, world.budget).total.committed_pence == 0
+
+
+def test_the_person_is_told_when_an_order_leaves_the_budget_nearly_spent(
+    session: Session, world: World
+) -> None:
+    from marketplace.notifications.models import Notification, NotificationKind
+
+    _place(session, world, world.schedule(units=2, weeks=1), placement_key="small")
+    told = select(Notification.kind).where(Notification.user_id == world.citizen.id)
+    assert NotificationKind.BUDGET_NEARLY_SPENT not in session.scalars(told).all()
+
+    # 120 hours: £3,120 of the £3,300 left, under a tenth remains.
+    _place(
+        session,
+        world,
+        world.schedule(units=12, weeks=2, days=("MO", "TU", "WE", "TH", "FR")),
+        placement_key="big",
+    )
+    assert session.scalars(told).all().count(NotificationKind.BUDGET_NEARLY_SPENT) == 1
