@@ -11,9 +11,12 @@ changes) and can be built in parts (one per Whoosh segment) and joined.
 from __future__ import annotations
 
 import bisect
+import math
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress
 from typing import Any
 
 from search.analysis import slug
@@ -21,6 +24,11 @@ from search.documents import ListingDocument
 
 FACETS = ("category", "locality", "mode", "availability", "language", "access", "cqc", "budgets")
 _BYTE_BITS = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
+_FLAG_BYTES = bytes.maketrans(b"01", b"\x00\x01")
+# Origins whose distance order a generation keeps (each is one int per listing).
+NEAREST_ORIGINS = 32
+# Below one set bit in this many, walking the bytes beats flagging every bit.
+_SPARSE = 16
 
 
 def bits_of(ordinals: Iterable[int], size: int) -> int:
@@ -33,6 +41,14 @@ def bits_of(ordinals: Iterable[int], size: int) -> int:
 
 def ordinals_of(bits: int) -> list[int]:
     """The ordinals set in a bitset, in increasing order."""
+    if bits.bit_count() * _SPARSE < bits.bit_length():
+        return _sparse_ordinals(bits)
+    # Dense: one flag byte per bit, picked by itertools.compress, all at C speed.
+    flags = format(bits, "b").encode("ascii")[::-1].translate(_FLAG_BYTES)
+    return list(compress(range(len(flags)), flags))
+
+
+def _sparse_ordinals(bits: int) -> list[int]:
     found: list[int] = []
     for index, byte in enumerate(bits.to_bytes((bits.bit_length() + 7) // 8, "little")):
         if byte:
@@ -152,6 +168,8 @@ class Catalogue:
     _by_confirmed: list[int] | None = field(default=None, repr=False)
     _by_start: list[tuple[int, int]] | None = field(default=None, repr=False)
     _memo: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
+    _units: list[tuple[float, float, float] | None] | None = field(default=None, repr=False)
+    _nearest: dict[tuple[float, float], array[int]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def join(cls, parts: Sequence[tuple[int, CataloguePart]], size: int, live: int) -> Catalogue:
@@ -236,8 +254,44 @@ class Catalogue:
             self._by_confirmed = sorted(range(self.size), key=lambda o: -self.confirmed[o])
         return self._by_confirmed
 
+    def nearest_first(self, latitude: float, longitude: float) -> Sequence[int]:
+        """Every ordinal: those with coordinates nearest the point first (ties in ordinal
+        order), then those without, the most recently confirmed first.
+
+        Kept for the generation, for the last few points asked about.
+        """
+        key = (latitude, longitude)
+        order = self._nearest.get(key)
+        if order is None:
+            if self._units is None:
+                self._units = [
+                    None if lat is None or lon is None else unit_vector(lat, lon)
+                    for lat, lon in zip(self.latitudes, self.longitudes, strict=True)
+                ]
+            ox, oy, oz = unit_vector(latitude, longitude)
+            # On a sphere the great circle is shorter as the dot product of the two points'
+            # unit vectors is larger: the same order as the haversine distance, far cheaper.
+            closeness = [
+                -2.0 if unit is None else unit[0] * ox + unit[1] * oy + unit[2] * oz
+                for unit in self._units
+            ]
+            placed = [o for o, unit in enumerate(self._units) if unit is not None]
+            placed.sort(key=closeness.__getitem__, reverse=True)
+            rest = [o for o in self.most_recently_confirmed() if self._units[o] is None]
+            order = array("i", placed + rest)
+            if len(self._nearest) >= NEAREST_ORIGINS:
+                self._nearest.clear()
+            self._nearest[key] = order
+        return order
+
     def cheapest(self) -> list[int]:
         """Every ordinal, the cheapest first."""
         if self._cheapest is None:
             self._cheapest = [ordinal for _, ordinal in self._price_order()]
         return self._cheapest
+
+
+def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
+    """The point on the unit sphere at a latitude and longitude (degrees)."""
+    phi, lam = math.radians(latitude), math.radians(longitude)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))

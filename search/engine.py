@@ -11,13 +11,13 @@ from __future__ import annotations
 import shutil
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
-from search.catalogue import CataloguePart, Membership, ordinals_of
+from search.catalogue import CataloguePart, Membership
 from search.categories import CategoryTree
 from search.documents import ListingDocument
 from search.errors import IndexCorrupted, IndexMissing
@@ -300,23 +300,18 @@ class BaseEngine(ABC):
     ) -> list[tuple[int, float]]:
         catalogue = view.catalogue
         if not candidates:
-            # Nothing passes the filters; an empty `allowed` set would read as "no limit".
             return []
         if sort is Sort.RELEVANCE and plan.groups:
-            allowed = None if candidates == matches else candidates
-            top = view.snapshot.top(plan.groups, not relaxed, allowed, offset + limit)
+            filtered = candidates != matches
+            top = view.snapshot.top(plan.groups, not relaxed, candidates, filtered, offset + limit)
             return top[offset : offset + limit]
+        order: Sequence[int]
         if sort is Sort.DISTANCE and origin is not None:
-
-            def away(ordinal: int) -> tuple[int, float, int]:
-                lat, lon = catalogue.latitudes[ordinal], catalogue.longitudes[ordinal]
-                if lat is None or lon is None:
-                    return (1, 0.0, -catalogue.confirmed[ordinal])
-                return (0, miles_between(origin.latitude, origin.longitude, lat, lon), 0)
-
-            ordered = sorted(ordinals_of(candidates), key=away)
-            return [(o, 0.0) for o in ordered[offset : offset + limit]]
-        order = catalogue.cheapest() if sort is Sort.PRICE else catalogue.most_recently_confirmed()
+            order = catalogue.nearest_first(origin.latitude, origin.longitude)
+        elif sort is Sort.PRICE:
+            order = catalogue.cheapest()
+        else:
+            order = catalogue.most_recently_confirmed()
         members = Membership(candidates)
         page: list[tuple[int, float]] = []
         seen = 0

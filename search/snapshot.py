@@ -42,9 +42,19 @@ class Snapshot(ABC):
 
     @abstractmethod
     def top(
-        self, groups: Sequence[TermGroup], require_all: bool, allowed: int | None, limit: int
+        self,
+        groups: Sequence[TermGroup],
+        require_all: bool,
+        candidates: int,
+        filtered: bool,
+        limit: int,
     ) -> list[tuple[int, float]]:
-        """The `limit` best (ordinal, score) for the groups, only among `allowed` if given."""
+        """The `limit` best (ordinal, score) for the groups among `candidates`.
+
+        `candidates` are the live documents that match the groups (every group, or any when
+        not `require_all`) and pass the filters; `filtered` is False when no filter took any
+        match away. A score adds up each group's alternatives and boosters.
+        """
 
     @abstractmethod
     def documents(self, ordinals: Sequence[int]) -> list[ListingDocument]:

@@ -145,7 +145,12 @@ class TantivySnapshot(Snapshot):
         return [self._ordinal(address) for _, address in hits]
 
     def top(
-        self, groups: Sequence[TermGroup], require_all: bool, allowed: int | None, limit: int
+        self,
+        groups: Sequence[TermGroup],
+        require_all: bool,
+        candidates: int,
+        filtered: bool,
+        limit: int,
     ) -> list[tuple[int, float]]:
         groups_query = [(tantivy.Occur.Must, self._any_of(group.alternatives)) for group in groups]
         if not require_all:
@@ -163,7 +168,7 @@ class TantivySnapshot(Snapshot):
             groups_query.append((tantivy.Occur.Should, self._any_of(boosters)))
         query = tantivy.Query.boolean_query(groups_query)
         limit = max(1, limit)
-        members = Membership(allowed) if allowed is not None else None
+        members = Membership(candidates) if filtered else None
         fetch = limit if members is None else limit * OVERFETCH
         with _reading(self.folder):
             while True:

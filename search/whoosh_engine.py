@@ -14,6 +14,7 @@ import pickle
 import struct
 import warnings
 import zlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,7 @@ from search.errors import IndexCorrupted, IndexLocked
 from search.indexing import FIELD_BOOSTS, SPELL_FIELD, TEXT_FIELDS, PreparedDocument
 from search.planning import TermGroup
 from search.results import Progress
+from search.scoring import ScoreCache, TokenScores, rank, weighted_tokens
 from search.snapshot import Snapshot
 
 # What a damaged Whoosh folder raises when opened or read.
@@ -105,6 +107,7 @@ class WhooshSnapshot(Snapshot):
         self._reader = self._searcher.reader()
         self.generation = str(self._reader.generation())
         self.size = self._reader.doc_count_all()
+        self._scores = ScoreCache(self._token_scores)
 
     def is_current(self) -> bool:
         with _reading(self.folder):
@@ -142,13 +145,36 @@ class WhooshSnapshot(Snapshot):
                     yield from self._reader.postings(name, token).all_ids()
 
     def top(
-        self, groups: Sequence[TermGroup], require_all: bool, allowed: int | None, limit: int
+        self,
+        groups: Sequence[TermGroup],
+        require_all: bool,
+        candidates: int,
+        filtered: bool,
+        limit: int,
     ) -> list[tuple[int, float]]:
-        query = whoosh_query(groups, require_all)
-        only = set(ordinals_of(allowed)) if allowed is not None else None
+        # Scored from cached per-token scores rather than by Whoosh's matchers: the same
+        # numbers (Whoosh's own scorer computes them), several times faster on broad queries.
+        return rank(weighted_tokens(groups), ordinals_of(candidates), self._scores, limit)
+
+    def _token_scores(self, token: str) -> TokenScores:
+        """A token's BM25F score in every listing holding it, field boosts applied, summed."""
+        summed: dict[int, float] = {}
         with _reading(self.folder):
-            results = self._searcher.search(query, limit=max(1, limit), filter=only, terms=False)
-            return [(hit.docnum, hit.score or 0.0) for hit in results]
+            for searcher, base in self._searcher.leaf_searchers():
+                reader = searcher.reader()
+                for name in TEXT_FIELDS:
+                    if (name, token) not in reader:
+                        continue
+                    boost = FIELD_BOOSTS[name]
+                    # A leaf searcher's scorer takes idf and average lengths from the whole
+                    # index, as a search does; deleted documents are skipped.
+                    postings = searcher.postings(name, token)
+                    while postings.is_active():
+                        ordinal = base + postings.id()
+                        summed[ordinal] = summed.get(ordinal, 0.0) + postings.score() * boost
+                        postings.next()
+        ordered = sorted(summed)
+        return TokenScores(array("i", ordered), array("d", [summed[o] for o in ordered]))
 
     def documents(self, ordinals: Sequence[int]) -> list[ListingDocument]:
         with _reading(self.folder):
