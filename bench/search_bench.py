@@ -858,7 +858,7 @@ def report(
                 "  Not measured over HTTP at " + ", ".join(f"{s:,}" for s in skipped) + "."
             )
     lines += ["", "Targets (issue 5, Speed):", ""]
-    lines += _table(["target", "measured", "met"], targets(results))
+    lines += _table(["target", "measured", "met"], targets(results, http))
     return lines
 
 
@@ -868,7 +868,7 @@ def _find(results: list[Measured], subject: str, size: int) -> Measured | None:
     )
 
 
-def targets(results: list[Measured]) -> list[list[str]]:
+def targets(results: list[Measured], http: list[HttpMeasured]) -> list[list[str]]:
     sizes = sorted({m.size for m in results})
     rows: list[list[str]] = []
 
@@ -921,12 +921,23 @@ def targets(results: list[Measured]) -> list[list[str]]:
         )
     else:
         rows.append(["our tantivy p95 ahead of SQLite FTS5's at 100,000", "not run", "n/a"])
+    # The index alone (engine.rebuild) and, when measured over HTTP, `flask search reindex`'s
+    # whole work: reading every listing from the database, then the rebuild.
+    reindexes: list[tuple[str, float]] = []
     whoosh = _find(results, "whoosh", large)
+    if whoosh:
+        reindexes.append(("engine.rebuild", whoosh.build_s))
+    reindexes += [
+        ("from the database", h.reindex_s)
+        for h in http
+        if h.subject == "whoosh" and h.size == large and not h.error
+    ]
     rows.append(
         [
             f"whoosh full reindex of 100,000 < {WHOOSH_REINDEX_TARGET_S:.0f} s",
-            f"engine.rebuild {whoosh.build_s:.0f} s" if whoosh else "100,000 not run",
-            verdict(whoosh.build_s < WHOOSH_REINDEX_TARGET_S if whoosh else None),
+            "; ".join(f"{what} {seconds:.0f} s" for what, seconds in reindexes)
+            or "100,000 not run",
+            verdict(max(s for _, s in reindexes) < WHOOSH_REINDEX_TARGET_S if reindexes else None),
         ]
     )
     return rows
