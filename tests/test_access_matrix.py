@@ -189,6 +189,8 @@ ROUTES: dict[str, Route] = {
         only(FORBIDDEN, council=PAGE),
     ),
     "council.funders": Route("/council/funders", only(FORBIDDEN, council=PAGE)),
+    "council.new_funder": Route("/council/funders/new", only(FORBIDDEN, council=PAGE)),
+    "council.fund_pot": Route("/council/funders/fund", only(FORBIDDEN, council=PAGE)),
     "council.support_plan": Route(
         lambda world: f"/council/people/{world.users['citizen'].person_id}/plan",
         only(FORBIDDEN, council=PAGE),

@@ -10,6 +10,17 @@ from sqlalchemy.orm import Session
 from marketplace import ledger
 from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.models import Funder, FunderKind, FunderPot
+
+__all__ = [
+    "Funder",
+    "all_funders",
+    "contributions_account",
+    "create_funder",
+    "fund_pot",
+    "funder_by_id",
+    "open_pot",
+    "payee_account",
+]
 from marketplace.budgets.rules import TransferCode
 from marketplace.ledger import LedgerAccount, Transfer
 
@@ -84,3 +95,13 @@ def contributions_account(session: Session, person_id: uuid.UUID) -> LedgerAccou
 def payee_account(session: Session, *, code: str, name: str) -> LedgerAccount:
     """An account that purchases are paid to (a provider, say), made if it does not exist."""
     return ledger.open_account(session, code=f"payee:{code}", name=name, guarded=False)
+
+
+def all_funders(session: Session) -> list[Funder]:
+    """Every funder, the council's first, then by name."""
+    funders = session.scalars(select(Funder).order_by(Funder.name))
+    return sorted(funders, key=lambda funder: funder.kind is not FunderKind.COUNCIL)
+
+
+def funder_by_id(session: Session, funder_id: uuid.UUID) -> Funder | None:
+    return session.get(Funder, funder_id)

@@ -353,20 +353,6 @@ def confirm_close(person_id: uuid.UUID, budget_id: uuid.UUID) -> Response | tupl
     return redirect(url_for("council.person", person_id=found.id))
 
 
-@bp.route("/funders")
-@requires("manage_budgets")
-def funders() -> str:
-    asked = request.args.get("year", "")
-    year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= 2100 else None
-    year = year or financial_year_of(london_today())
-    pots = person_budgets.pots_for_year(db.session, year)
-    return render_template(
-        "council/funders.html",
-        year=year,
-        pots=[(pot, pot_figures(db.session, pot)) for pot in pots],
-    )
-
-
 @bp.route("/people/<uuid:person_id>/budgets/<uuid:budget_id>/statement")
 @requires("manage_budgets")
 def statement(person_id: uuid.UUID, budget_id: uuid.UUID) -> tuple[str, int]:

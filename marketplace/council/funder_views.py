@@ -1,0 +1,102 @@
+"""Council officers' pages for funders and their yearly pots (routes on the `council`
+blueprint): see every pot's figures, add a funder, put money into a pot.
+
+Money goes into a pot only as a ledger transfer from the funder's own account, under a key
+made when the form is shown, so pressing the button twice funds the pot once.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from marketplace import ledger
+from marketplace.accounts.policy import requires
+from marketplace.budgets import funders as funding
+from marketplace.budgets.errors import BudgetError
+from marketplace.budgets.figures import pot_figures
+from marketplace.budgets.models import FunderKind
+from marketplace.budgets.rules import financial_year_of
+from marketplace.citizens.budget_views import london_today
+from marketplace.council.funder_forms import FunderForm, FundPotForm
+from marketplace.council.views import bp
+from marketplace.extensions import db
+from marketplace.formatting import pounds
+from marketplace.forms import choices
+from marketplace.people import budgets as person_budgets
+
+
+@bp.route("/funders")
+@requires("manage_budgets")
+def funders() -> str:
+    asked = request.args.get("year", "")
+    year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= 2100 else None
+    year = year or financial_year_of(london_today())
+    pots = person_budgets.pots_for_year(db.session, year)
+    return render_template(
+        "council/funders.html",
+        year=year,
+        pots=[(pot, pot_figures(db.session, pot)) for pot in pots],
+        funders=funding.all_funders(db.session),
+    )
+
+
+@bp.route("/funders/new", methods=["GET", "POST"])
+@requires("manage_budgets")
+def new_funder() -> Response | tuple[str, int]:
+    form = FunderForm()
+    if form.validate_on_submit():
+        try:
+            funder = funding.create_funder(
+                db.session, name=form.name.data, kind=FunderKind(form.kind.data)
+            )
+        except BudgetError as refused:
+            form.name.errors.append(refused.message[:1].upper() + refused.message[1:])
+        else:
+            flash(f"{funder.name} added. Put money into its pot for the year.", "success")
+            return redirect(url_for("council.fund_pot", funder=funder.id))
+    return render_template("council/funder_form.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/funders/fund", methods=["GET", "POST"])
+@requires("manage_budgets")
+def fund_pot() -> Response | tuple[str, int]:
+    form = FundPotForm()
+    everyone = funding.all_funders(db.session)
+    form.funder.choices = choices(
+        [("", "Select a funder")] + [(str(f.id), f.name) for f in everyone]
+    )
+    if not form.is_submitted():
+        form.funder.data = request.args.get("funder", "")
+        form.financial_year.data = financial_year_of(london_today())
+    if form.validate_on_submit():
+        funder = _funder(form.funder.data)
+        if funder is None:
+            form.funder.errors.append("Select a funder from the list")
+        else:
+            pot = funding.open_pot(db.session, funder, form.financial_year.data)
+            try:
+                funding.fund_pot(
+                    db.session,
+                    pot,
+                    amount_pence=form.amount.data,
+                    key=f"funding:{form.key.data}",
+                    description=(form.description.data or "").strip(),
+                )
+            except ledger.LedgerError as refused:
+                form.amount.errors.append(refused.message[:1].upper() + refused.message[1:])
+            else:
+                flash(f"{pounds(form.amount.data)} put into {pot.label}", "success")
+                return redirect(url_for("council.funders", year=pot.financial_year))
+    return render_template("council/fund_pot.html", form=form, funders=everyone), (
+        400 if form.errors else 200
+    )
+
+
+def _funder(value: str | None) -> funding.Funder | None:
+    try:
+        return funding.funder_by_id(db.session, uuid.UUID(value or ""))
+    except ValueError:
+        return None
