@@ -43,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     # Modules that only add routes to a blueprint made in another module.
+    import marketplace.api.order_views
     import marketplace.council.funder_views  # noqa: F401
     from marketplace.accounts.views import bp as accounts
     from marketplace.admin.token_views import bp as admin

@@ -15,7 +15,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from marketplace.api import integration_openapi
+from marketplace.api import integration_openapi, openapi_orders
 
 Json = dict[str, Any]
 
@@ -139,6 +139,7 @@ def document(server_url: str) -> Json:
     paths = {path: _path_item(path, item) for path, item in published["paths"].items()}
     paths.update(_own_paths())
     paths.update(integration_openapi.paths())
+    openapi_orders.add_to(paths, components)
     return {
         "openapi": "3.1.0",
         "info": {

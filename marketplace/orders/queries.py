@@ -21,6 +21,7 @@ from marketplace.orders.models import (
     OrderCycle,
     OrderStatus,
 )
+from providers.models import Service
 
 PAGE_SIZE = 25
 
@@ -198,3 +199,8 @@ def ids(values: Sequence[str]) -> list[uuid.UUID]:
         except (TypeError, ValueError):
             continue
     return parsed
+
+
+def service_by_id(session: Session, service_id: uuid.UUID) -> Service | None:
+    """A listing by id, whatever its state: whether it can be ordered is `checkout`'s say."""
+    return session.get(Service, service_id)

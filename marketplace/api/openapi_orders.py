@@ -1,0 +1,376 @@
+"""The orders API's part of the OpenAPI document: its paths, schemas and error responses.
+`openapi.document` adds them beside the integration API's (`add_to`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marketplace.api.integration_openapi import TAG
+
+Json = dict[str, Any]
+
+_PENCE = {"type": "integer", "description": "Pence."}
+_ID = {"type": "string", "format": "uuid"}
+_DATE = {"type": "string", "format": "date"}
+_TIME = {"type": "string", "format": "date-time"}
+_TEXT = {"type": "string"}
+_WEEKDAY = {"type": "string", "enum": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]}
+_ORDER_STATUS = {
+    "type": "string",
+    "enum": [
+        "awaiting_approval",
+        "placed",
+        "accepted",
+        "declined",
+        "in_progress",
+        "completed",
+        "cancelled",
+    ],
+}
+_STREAM_KIND = {"type": "string", "enum": ["council", "nhs", "client_contribution", "own_funds"]}
+_SECURITY = [{"bearerAuth": []}, {"browserSession": []}]
+
+
+def _ref(name: str) -> Json:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: Json) -> Json:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _object(properties: Json, *, required: list[str] | None = None, **more: Any) -> Json:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+        **more,
+    }
+
+
+def _list(schema: Json) -> Json:
+    return {"type": "array", "items": schema}
+
+
+SCHEMAS: Json = {
+    "StreamShare": _object(
+        {"stream_id": _ID, "kind": _STREAM_KIND, "pence": {"type": "integer", "minimum": 1}},
+        description="Pence held (or paid) on one funding stream of the person's budget.",
+    ),
+    "OrderCycle": _object(
+        {
+            "id": _ID,
+            "number": {"type": "integer", "minimum": 1},
+            "starts_on": _DATE,
+            "ends_on": _DATE,
+            "units": {"type": "integer"},
+            "amount_pence": _PENCE,
+            "state": {"type": "string", "enum": ["held", "invoiced", "settled", "released"]},
+            "split": _list(_ref("StreamShare")),
+        },
+        description="One invoicing period of the order and the money held for it.",
+    ),
+    "OrderEvent": _object(
+        {
+            "kind": {"type": "string", "examples": ["placed", "accept", "delivery_recorded"]},
+            "from_status": _nullable(_ORDER_STATUS),
+            "to_status": _nullable(_ORDER_STATUS),
+            "actor_role": {
+                "type": ["string", "null"],
+                "description": "The role of who did it; null when the system did.",
+            },
+            "reason": _TEXT,
+            "details": {"type": "object"},
+            "happened_at": _TIME,
+        },
+        description="One step of the order's timeline.",
+    ),
+    "OrderDelivery": _object(
+        {
+            "id": _ID,
+            "order_id": _ID,
+            "cycle_id": _ID,
+            "delivered_on": _DATE,
+            "units": {"type": "integer", "minimum": 0},
+            "note": _TEXT,
+            "status": {"type": "string", "enum": ["recorded", "confirmed", "queried"]},
+            "query_reason": {"type": ["string", "null"]},
+            "invoice_id": _nullable(_ID),
+            "recorded_at": _TIME,
+        },
+        description="What the provider delivered on a day.",
+    ),
+    "OrderInvoice": _object(
+        {
+            "id": _ID,
+            "reference": {"type": "string", "examples": ["INV-7K3M9Q2P"]},
+            "cycle_id": _ID,
+            "amount_pence": _PENCE,
+            "status": {"type": "string", "enum": ["raised", "settled"]},
+            "raised_at": _TIME,
+            "settled_at": _nullable(_TIME),
+        }
+    ),
+    "Order": _object(
+        {
+            "id": _ID,
+            "reference": {"type": "string", "examples": ["ORD-7K3M9Q2P"]},
+            "status": _ORDER_STATUS,
+            "person_id": _ID,
+            "budget_id": _ID,
+            "placed_at": _TIME,
+            "service": _object(
+                {
+                    "id": _ID,
+                    "name": _TEXT,
+                    "organisation_id": _ID,
+                    "organisation_name": _TEXT,
+                    "unit_price_pence": _PENCE,
+                    "price_unit": _TEXT,
+                    "category_codes": _list(_TEXT),
+                },
+                description="What was bought, as described and priced when it was ordered.",
+            ),
+            "schedule": _object(
+                {
+                    "kind": {"type": "string", "enum": ["one_off", "recurring"]},
+                    "starts_on": _DATE,
+                    "ends_on": _DATE,
+                    "units_per_occasion": {"type": "integer", "minimum": 1},
+                    "weeks": {"type": ["integer", "null"]},
+                    "days": _list(_WEEKDAY),
+                    "units_per_week": {"type": "integer"},
+                    "description": _TEXT,
+                }
+            ),
+            "total_units": {"type": "integer"},
+            "total_pence": _PENCE,
+            "invoice_cycle": {"type": "string", "enum": ["weekly", "four_weekly"]},
+            "notice_days": {"type": "integer", "minimum": 0},
+            "cancelled_from": _nullable(_DATE),
+            "paid_by_stream": _list(_ref("StreamShare")),
+            "cycles": _list(_ref("OrderCycle")),
+            "events": _list(_ref("OrderEvent")),
+            "deliveries": _list(_ref("OrderDelivery")),
+            "invoices": _list(_ref("OrderInvoice")),
+            "links": _object(
+                {
+                    "self": _TEXT,
+                    "cancel": _TEXT,
+                    "accept": _TEXT,
+                    "decline": _TEXT,
+                    "deliveries": _TEXT,
+                },
+                required=["self"],
+                description="The order, and the moves its state allows now.",
+            ),
+        }
+    ),
+    "NewOrder": _object(
+        {
+            "service_id": _ID,
+            "person_id": _ID,
+            "schedule": _object(
+                {
+                    "kind": {"type": "string", "enum": ["one_off", "recurring"]},
+                    "starts_on": {**_DATE, "description": "Today or later, in the budget."},
+                    "units_per_occasion": {"type": "integer", "minimum": 1, "maximum": 16},
+                    "weeks": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 52,
+                        "description": "Recurring only.",
+                    },
+                    "days": {
+                        **_list(_WEEKDAY),
+                        "minItems": 1,
+                        "uniqueItems": True,
+                        "description": "Recurring only.",
+                    },
+                },
+                required=["kind", "starts_on", "units_per_occasion"],
+            ),
+            "split": {
+                "type": "object",
+                "description": "Optional: pence per funding stream id, adding up to the total. "
+                "By default the streams pay in the budget's draw order, by their rules.",
+                "additionalProperties": {"type": "integer", "minimum": 0},
+            },
+        },
+        required=["service_id", "person_id", "schedule"],
+    ),
+    "OrderReason": _object(
+        {"reason": {"type": "string", "maxLength": 1000}},
+        required=[],
+        description="Why: optional to cancel, required to decline.",
+    ),
+    "NewDelivery": _object(
+        {
+            "delivered_on": {**_DATE, "description": "A day of the order, not in the future."},
+            "units": {"type": "integer", "minimum": 0, "maximum": 16},
+            "note": {"type": "string", "maxLength": 2000},
+        },
+        required=["delivered_on", "units"],
+    ),
+}
+
+_ERRORS = {
+    "OrderNotFound": "No order with this id (`not_found`).",
+    "OrderConflict": "`insufficient_funds` (`details.shortfall_pence`, `requested_pence`, "
+    "`available_pence`), `service_unavailable`, `invalid_transition` (the order's state does "
+    "not allow it; `details.status`) or `conflict` (an Idempotency-Key reused for another "
+    "request).",
+    "OrderRefused": "`validation_error` (`details.fields` names each field at fault, such as "
+    "`schedule.days`) or `outside_support_plan` (the person's support plan does not cover "
+    "the service and the council refuses such purchases).",
+}
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "description": "Any unique string of up to 255 visible characters (a UUID): a retry with "
+    "the same key and request answers the first response again, with "
+    "`Idempotent-Replayed: true`, and changes nothing. Without it, each request is new.",
+    "schema": {"type": "string", "maxLength": 255},
+}
+_ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _ID}
+
+
+def _error(name: str) -> Json:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    description: str,
+    status: str,
+    schema: str,
+    *,
+    body: str | None = None,
+    body_required: bool = True,
+    path_id: bool = True,
+    changes: bool = True,
+    errors: tuple[str, ...] = (),
+) -> Json:
+    operation: Json = {
+        "tags": [TAG],
+        "summary": summary,
+        "description": description,
+        "operationId": operation_id,
+        "security": _SECURITY,
+        "parameters": [_ORDER_ID] if path_id else [],
+        "responses": {
+            status: {
+                "description": summary,
+                "content": {"application/json": {"schema": _ref(schema)}},
+            },
+            "401": _error("Unauthorized"),
+            "403": _error("Forbidden"),
+            **({"404": _error("OrderNotFound")} if path_id else {}),
+            **{code: _error(name) for code, name in errors},
+        },
+    }
+    if changes:
+        operation["parameters"].append(_IDEMPOTENCY_KEY)
+    if body is not None:
+        operation["requestBody"] = {
+            "required": body_required,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
+    return operation
+
+
+_CONFLICT = ("409", "OrderConflict")
+_REFUSED = ("422", "OrderRefused")
+
+
+def paths() -> Json:
+    """The orders API's paths, relative to /api/v1."""
+    return {
+        "/orders": {
+            "post": _operation(
+                "createOrder",
+                "Place an order",
+                "Commits the order's cost from the person's budget, per invoicing cycle, in "
+                "one transaction with the order; nothing is created when it is refused. The "
+                "person (a citizen's session) or a council officer's session.",
+                "201",
+                "Order",
+                body="NewOrder",
+                path_id=False,
+                errors=(_CONFLICT, _REFUSED),
+            )
+        },
+        "/orders/{order_id}": {
+            "get": _operation(
+                "getOrder",
+                "An order",
+                "With its timeline, deliveries and invoices: for the person, council "
+                "officers and the provider's staff.",
+                "200",
+                "Order",
+                changes=False,
+            )
+        },
+        "/orders/{order_id}/cancel": {
+            "post": _operation(
+                "cancelOrder",
+                "Cancel an order",
+                "The whole order before it starts, or the remaining weeks of a recurring one "
+                "after the provider's notice (`cancelled_from`); what will not be delivered is "
+                "released to the budget.",
+                "200",
+                "Order",
+                body="OrderReason",
+                body_required=False,
+                errors=(_CONFLICT, _REFUSED),
+            )
+        },
+        "/orders/{order_id}/accept": {
+            "post": _operation(
+                "acceptOrder",
+                "Accept an order",
+                "The order's provider accepts it.",
+                "200",
+                "Order",
+                errors=(_CONFLICT,),
+            )
+        },
+        "/orders/{order_id}/decline": {
+            "post": _operation(
+                "declineOrder",
+                "Decline an order",
+                "The order's provider declines it with a reason; its money is released.",
+                "200",
+                "Order",
+                body="OrderReason",
+                errors=(_CONFLICT, _REFUSED),
+            )
+        },
+        "/orders/{order_id}/deliveries": {
+            "post": _operation(
+                "recordOrderDelivery",
+                "Record a delivery",
+                "The order's provider records what was delivered on a day (0 units for a "
+                "missed visit), never more in a cycle than was ordered.",
+                "201",
+                "OrderDelivery",
+                body="NewDelivery",
+                errors=(_CONFLICT, _REFUSED),
+            )
+        },
+    }
+
+
+def add_to(paths_so_far: Json, components: Json) -> None:
+    """Add the orders API's paths, schemas and error responses to the document's."""
+    paths_so_far.update(paths())
+    components["schemas"].update(SCHEMAS)
+    error = {"$ref": "#/components/schemas/Error"}
+    components["responses"].update(
+        {
+            name: {"description": text, "content": {"application/json": {"schema": error}}}
+            for name, text in _ERRORS.items()
+        }
+    )

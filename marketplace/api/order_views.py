@@ -1,0 +1,237 @@
+"""The orders API, on the integration API's blueprint: place an order from a person's budget,
+read it with its timeline, deliveries and invoices, cancel it, and for its provider accept,
+decline and record deliveries.
+
+Thin views, as `integration_views`: the same authentication (bearer token or browser session
+with its CSRF token, `auth`), the same JSON errors (`problems`), the same `@idempotent`, and
+the same rules functions as the citizens' and providers' pages (`orders.checkout`,
+`orders.life`, `orders.deliveries`), so the pages and the API cannot disagree.
+
+Every order, delivery and timeline step records the user who did it, so changing an order
+needs a principal that is a user: a signed-in session. An API token stands for no user (and
+no organisation), so a token may read orders its role may see but not change them; see
+docs/api.md, "Orders".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, jsonify, request, url_for
+
+from marketplace.accounts.models import User
+from marketplace.api import auth, order_json, order_requests
+from marketplace.api.idempotency import HEADER, idempotent
+from marketplace.api.identifiers import parse_uuid
+from marketplace.api.integration_views import bp
+from marketplace.api.problems import ApiProblem, invalid
+from marketplace.citizens.budget_views import london_today
+from marketplace.extensions import db
+from marketplace.ledger import LedgerError
+from marketplace.orders import checkout, deliveries, life, queries
+from marketplace.orders.models import Order
+from marketplace.people.service import person_by_id
+
+__all__ = ["bp"]
+Json = dict[str, Any]
+
+# The rules' refusal codes and the status each answers with.
+STATUS = {
+    "validation_error": 422,
+    "outside_support_plan": 422,
+    "forbidden": 403,
+    "conflict": 409,
+    "insufficient_funds": 409,
+    "service_unavailable": 409,
+    "invalid_transition": 409,
+}
+# The checkout's field names that are inside the request's `schedule` object.
+_SCHEDULE_FIELDS = {"kind", "starts_on", "units_per_occasion", "weeks", "days"}
+
+
+def _refused(refusal: LedgerError, *, schedule_fields: bool = False) -> ApiProblem:
+    """A rules refusal as the API's JSON error, its fields named as in the request."""
+    details = dict(refusal.details)
+    if schedule_fields and isinstance(details.get("fields"), dict):
+        details["fields"] = {
+            (f"schedule.{name}" if name in _SCHEDULE_FIELDS else name): message
+            for name, message in details["fields"].items()
+        }
+    return ApiProblem(refusal.code, refusal.message, status=STATUS[refusal.code], **details)
+
+
+def _carry_out(step: Callable[[], Any], *, schedule_fields: bool = False) -> Any:
+    """Call a rules function, answering its refusal (one with a known code) as JSON."""
+    try:
+        return step()
+    except LedgerError as refusal:
+        if refusal.code not in STATUS:
+            raise
+        raise _refused(refusal, schedule_fields=schedule_fields) from refusal
+
+
+def _answer(body: Json, status: int = 200) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _order_answer(found: Order, status: int = 200) -> Response:
+    # Relationships loaded before the rules added to them are read again, fresh.
+    db.session.expire(found, ["cycles", "events", "deliveries", "invoices"])
+    return _answer(order_json.order(found), status)
+
+
+def _body() -> Any:
+    """The request's JSON, or None when it has no body (a malformed body is a 422)."""
+    if not request.get_data(cache=True):
+        return None
+    body = request.get_json(silent=True)
+    if body is None:
+        raise invalid({"body": "Send a JSON object with Content-Type: application/json"})
+    return body
+
+
+def _order(order_id: str) -> Order:
+    found_id = parse_uuid(order_id)
+    found = queries.order_by_id(db.session, found_id) if found_id else None
+    if found is None:
+        raise ApiProblem("not_found", f"There is no order with id {order_id!r}")
+    return found
+
+
+def _acting_user() -> User:
+    """The signed-in user making this change (the order records who did each step)."""
+    principal = auth.current_principal()
+    if isinstance(principal, User):
+        return principal
+    raise ApiProblem(
+        "forbidden",
+        "An API token stands for no user, and every step of an order records who took it: "
+        "place and change orders as a signed-in user",
+        reason="token_cannot_change_orders",
+    )
+
+
+def _placement_key() -> str:
+    """The order's placement key: from the principal's Idempotency-Key when one is sent (a
+    retry then finds the same order), else a fresh one (each request is a new order)."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return f"api:{uuid.uuid4()}"
+    scoped = f"{auth.principal_identity()}\n{key}".encode()
+    return "api:" + hashlib.sha256(scoped).hexdigest()
+
+
+@bp.post("/orders")
+@idempotent
+def create_order() -> Response:
+    """Place an order for a person from their budget, as the checkout page does."""
+    auth.current_principal()
+    asked = order_requests.order_request(_body())
+    person = person_by_id(db.session, asked.person_id)
+    service = queries.service_by_id(db.session, asked.service_id)
+    missing = {}
+    if person is None:
+        missing["person_id"] = "There is no person with this id"
+    if service is None:
+        missing["service_id"] = "There is no service with this id"
+    if person is None or service is None:
+        raise invalid(missing)
+    auth.check("place_order_for", person)
+    by = _acting_user()
+    placed = _carry_out(
+        lambda: checkout.place_order(
+            db.session,
+            person,
+            service,
+            asked.schedule,
+            by=by,
+            today=london_today(),
+            placement_key=_placement_key(),
+            split=asked.split,
+        ),
+        schedule_fields=True,
+    )
+    response = _order_answer(placed, 201)
+    response.headers["Location"] = url_for("api.get_order", order_id=placed.id)
+    return response
+
+
+@bp.get("/orders/<order_id>")
+def get_order(order_id: str) -> Response:
+    """An order with its timeline, deliveries and invoices: its person (or an officer) and its
+    provider's staff."""
+    auth.current_principal()
+    found = _order(order_id)
+    auth.check("view_order", found)
+    return _order_answer(found)
+
+
+@bp.post("/orders/<order_id>/cancel")
+@idempotent
+def cancel_order(order_id: str) -> Response:
+    """Cancel the order, or its remaining weeks after the provider's notice (`reason`
+    optional)."""
+    auth.current_principal()
+    found = _order(order_id)
+    auth.check("cancel_order", found)
+    reason = order_requests.reason_of(_body())
+    by = _acting_user()
+    _carry_out(lambda: life.cancel(db.session, found, by=by, today=london_today(), reason=reason))
+    return _order_answer(found)
+
+
+@bp.post("/orders/<order_id>/accept")
+@idempotent
+def accept_order(order_id: str) -> Response:
+    """The order's provider accepts it."""
+    auth.current_principal()
+    found = _order(order_id)
+    auth.check("fulfil_order", found)
+    by = _acting_user()
+    _carry_out(lambda: life.accept(db.session, found, by=by))
+    return _order_answer(found)
+
+
+@bp.post("/orders/<order_id>/decline")
+@idempotent
+def decline_order(order_id: str) -> Response:
+    """The order's provider declines it, saying why (`reason` required); its money is
+    released."""
+    auth.current_principal()
+    found = _order(order_id)
+    auth.check("fulfil_order", found)
+    reason = order_requests.reason_of(_body())
+    by = _acting_user()
+    _carry_out(lambda: life.decline(db.session, found, by=by, reason=reason))
+    return _order_answer(found)
+
+
+@bp.post("/orders/<order_id>/deliveries")
+@idempotent
+def record_order_delivery(order_id: str) -> Response:
+    """The order's provider records what was delivered on a day (0 units for a missed visit)."""
+    auth.current_principal()
+    found = _order(order_id)
+    auth.check("fulfil_order", found)
+    asked = order_requests.delivery_request(_body())
+    by = _acting_user()
+    recorded = _carry_out(
+        lambda: deliveries.record_delivery(
+            db.session,
+            found,
+            by=by,
+            delivered_on=asked.delivered_on,
+            units=asked.units,
+            note=asked.note,
+            today=london_today(),
+        )
+    )
+    response = _answer(order_json.delivery(recorded), 201)
+    response.headers["Location"] = url_for("api.get_order", order_id=found.id)
+    return response
