@@ -44,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     # Modules that only add routes to a blueprint made in another module.
     import marketplace.api.order_views
+    import marketplace.citizens.order_views
     import marketplace.council.funder_views  # noqa: F401
     from marketplace.accounts.views import bp as accounts
     from marketplace.admin.token_views import bp as admin
@@ -51,10 +52,21 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.brokers.views import bp as brokers
     from marketplace.citizens.budget_views import bp as citizens
     from marketplace.council.budget_views import bp as council
+    from marketplace.notifications.views import bp as notifications
     from marketplace.public.search_views import bp as public
     from providers.staff_views import bp as provider_portal
 
-    for blueprint in (public, accounts, citizens, provider_portal, brokers, council, admin, api):
+    for blueprint in (
+        public,
+        accounts,
+        citizens,
+        provider_portal,
+        brokers,
+        council,
+        admin,
+        api,
+        notifications,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -10,6 +10,8 @@ from flask_login.mixins import AnonymousUserMixin
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.accounts.roles import Role
+from marketplace.extensions import db
+from marketplace.notifications.service import unread_count
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class NavItem:
 
 _BY_ACTION = [
     ("use_citizen_pages", NavItem("Your care and support", "citizens.dashboard")),
+    ("use_citizen_pages", NavItem("Basket", "citizens.basket")),
+    ("use_citizen_pages", NavItem("My orders", "citizens.orders")),
     ("use_provider_portal", NavItem("Your organisation", "provider_portal.dashboard")),
     ("use_broker_pages", NavItem("Your clients", "brokers.dashboard")),
     ("use_council_pages", NavItem("Council", "council.dashboard")),
@@ -42,6 +46,8 @@ def navigation_for(user: User | AnonymousUserMixin) -> list[dict[str, object]]:
     items = [NavItem("Find care and support", "public.home")]
     items += [item for action, item in _BY_ACTION if can(user, action)]
     if isinstance(user, User) and user.is_authenticated:
+        unread = unread_count(db.session, user)
+        items.append(NavItem(f"Notifications ({unread})", "notifications.inbox"))
         items.append(NavItem("Your account", "accounts.account"))
     else:
         items += [

@@ -1,0 +1,408 @@
+"""The citizen buys care: a service's schedule and cost ("what if I add this"), the basket,
+checkout with the split over their funding streams, their orders, each order's page (its
+timeline, deliveries to confirm or query, invoices) and cancelling (routes on `citizens`).
+
+Every write is one call to the orders' rules; a refusal re-shows the form with the reason
+and answers 400, so the request's transaction rolls back and nothing changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from marketplace.accounts.models import User
+from marketplace.accounts.policy import can, requires
+from marketplace.budgets import forecast as forecasting
+from marketplace.budgets.models import FundingStream, PersonalBudget
+from marketplace.citizens.budget_views import london_today, own_person
+from marketplace.citizens.order_forms import (
+    UNIT_WORDS,
+    ButtonForm,
+    CancelOrderForm,
+    CheckoutForm,
+    QueryDeliveryForm,
+    ScheduleForm,
+    checkout_form,
+)
+from marketplace.citizens.views import bp
+from marketplace.extensions import db
+from marketplace.formatting import pounds
+from marketplace.ledger import LedgerError
+from marketplace.orders import checkout, deliveries, life, queries
+from marketplace.orders.errors import InsufficientFunds, InvalidOrder
+from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order
+from marketplace.orders.schedule import schedule_of
+from marketplace.people.budgets import current_budget
+from marketplace.people.models import Person
+from providers import directory
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+# Adding a service to the basket --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The budget before and after an order: available now, and the forecast end balance."""
+
+    available_before_pence: int
+    available_after_pence: int
+    end_before_pence: int
+    end_after_pence: int
+    runs_out_after: date | None
+
+
+def what_if(budget: PersonalBudget, total_pence: int, today: date) -> WhatIf:
+    """The budget's forecast as it is, and the same with the order's total held now."""
+    before = forecasting.budget_forecast(db.session, budget, today)
+    after = forecasting.forecast(
+        today=today,
+        ends_on=before.ends_on,
+        available_pence=before.available_pence - total_pence,
+        income=before.income,
+        spending=before.spending,
+    )
+    return WhatIf(
+        available_before_pence=before.available_pence,
+        available_after_pence=after.available_pence,
+        end_before_pence=before.end_balance_pence,
+        end_after_pence=after.end_balance_pence,
+        runs_out_after=after.runs_out_on,
+    )
+
+
+def _shortfall_message(refusal: InsufficientFunds) -> str:
+    short = refusal.details.get("shortfall_pence", 0)
+    available = refusal.details.get("available_pence", 0)
+    return (
+        f"Your budget is {pounds(short)} short for this: {pounds(available)} is available "
+        "to pay for it. Choose fewer hours or fewer weeks, or a different split at checkout. "
+        "Paying the rest by card is not possible yet."
+    )
+
+
+@bp.route("/services/<uuid:service_id>/order", methods=["GET", "POST"])
+@requires("use_citizen_pages")
+def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+    person = own_person("place_order_for")
+    service = directory.public_service(service_id)
+    if service is None:
+        abort(404)
+    today = london_today()
+    form = ScheduleForm()
+    form.label_units(service.price_unit)
+    quoted = None
+    shortfall = None
+    if form.validate_on_submit():
+        schedule = form.schedule()
+        try:
+            quoted = checkout.quote(db.session, person, service, schedule, today=today)
+        except InsufficientFunds as refusal:
+            shortfall = refusal.details
+            form.form_errors.append(_shortfall_message(refusal))
+        except InvalidOrder as refusal:
+            form.show_problems(refusal.details.get("fields") or {"": refusal.message})
+        except LedgerError as refusal:
+            form.form_errors.append(refusal.message)
+        if quoted is not None and form.add.data:
+            checkout.add_to_basket(db.session, person, service, schedule, by=_user(), today=today)
+            flash(f"{service.name} is in your basket", "success")
+            return redirect(url_for("citizens.basket"))
+    return render_template(
+        "citizens/orders/add.html",
+        form=form,
+        service=service,
+        person=person,
+        quote=quoted,
+        what_if=what_if(quoted.budget, quoted.total_pence, today) if quoted else None,
+        shortfall=shortfall,
+        unit_word=UNIT_WORDS.get(service.price_unit, "units"),
+    ), 400 if form.errors else 200
+
+
+# The basket ---------------------------------------------------------------------------
+
+
+@bp.route("/basket")
+@requires("use_citizen_pages")
+def basket() -> str:
+    person = own_person("place_order_for")
+    items = checkout.basket_of(db.session, person)
+    return render_template(
+        "citizens/orders/basket.html",
+        person=person,
+        items=[(item, schedule_of(item)) for item in items],
+        form=None,
+        button=ButtonForm(),
+    )
+
+
+@bp.route("/basket/<uuid:item_id>/remove", methods=["POST"])
+@requires("use_citizen_pages")
+def remove_from_basket(item_id: uuid.UUID) -> BaseResponse:
+    person = own_person("place_order_for")
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if checkout.remove_from_basket(db.session, person, item_id):
+        flash("The item was removed from your basket", "success")
+    return redirect(url_for("citizens.basket"))
+
+
+# Checkout -----------------------------------------------------------------------------
+
+
+@dataclass
+class CheckoutLine:
+    """One basket item at checkout: its quote (how it would be paid), or why it cannot be."""
+
+    item: BasketItem
+    schedule_text: str
+    quote: checkout.Quote | None
+    problem: str | None
+
+
+def _streams(person: Person, today: date) -> list[FundingStream]:
+    budget = current_budget(db.session, person, today)
+    return list(budget.streams) if budget is not None else []
+
+
+def _checkout_lines(
+    person: Person, items: list[BasketItem], form: CheckoutForm, today: date
+) -> list[CheckoutLine]:
+    streams = [stream.id for stream in _streams(person, today)]
+    lines = []
+    for item in items:
+        split = form.chosen_split(item.id, streams) if form.is_submitted() else None
+        try:
+            quoted: checkout.Quote | None = checkout.quote(
+                db.session, person, item.service, schedule_of(item), today=today, split=split
+            )
+            problem = None
+        except InsufficientFunds as refusal:
+            quoted, problem = None, _shortfall_message(refusal)
+        except LedgerError as refusal:
+            quoted, problem = None, refusal.message
+        lines.append(CheckoutLine(item, schedule_of(item).describe(), quoted, problem))
+    return lines
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+@requires("use_citizen_pages")
+def checkout_page() -> BaseResponse | tuple[str, int]:
+    person = own_person("place_order_for")
+    today = london_today()
+    streams = _streams(person, today)
+    items = checkout.basket_of(db.session, person)
+    # The form is made for the items the page showed (posted back), so that a second
+    # submission still reads its own fields after the first emptied the basket.
+    shown = queries.ids(request.form.getlist("item")) if request.method == "POST" else []
+    item_ids = shown or [item.id for item in items]
+    form = checkout_form(
+        (item_id, [(stream.id, stream.kind.label) for stream in streams]) for item_id in item_ids
+    )
+    if form.validate_on_submit():
+        placed = _place(person, form, shown, [s.id for s in streams], items, today)
+        if placed is not None:
+            references = ", ".join(order.reference for order in placed)
+            flash(
+                f"Your order is placed: {references}. The money is held in your budget until "
+                "the provider is paid.",
+                "success",
+            )
+            return redirect(url_for("citizens.orders"))
+    return render_template(
+        "citizens/orders/checkout.html",
+        person=person,
+        form=form,
+        streams=streams,
+        lines=_checkout_lines(person, items, form, today),
+    ), 400 if form.errors else 200
+
+
+def _place(
+    person: Person,
+    form: CheckoutForm,
+    shown: list[uuid.UUID],
+    stream_ids: list[uuid.UUID],
+    items: list[BasketItem],
+    today: date,
+) -> list[Order] | None:
+    """Check each chosen split beside its item, then place the orders (None if refused: the
+    reasons are on the form)."""
+    splits = {}
+    for item in items:
+        if item.id not in shown:
+            continue
+        split = form.chosen_split(item.id, stream_ids)
+        if split is None:
+            continue
+        splits[item.id] = split
+        try:
+            checkout.quote(
+                db.session, person, item.service, schedule_of(item), today=today, split=split
+            )
+        except LedgerError as refusal:
+            message = (
+                _shortfall_message(refusal)
+                if isinstance(refusal, InsufficientFunds)
+                else refusal.message
+            )
+            first = form.split_fields(item.id, stream_ids)[0]
+            first.errors = [*first.errors, f"{item.service.name}: {message}"]
+    if form.errors:
+        return None
+    try:
+        return checkout.check_out(db.session, person, shown, by=_user(), today=today, splits=splits)
+    except InsufficientFunds as refusal:
+        form.form_errors.append(_shortfall_message(refusal))
+    except LedgerError as refusal:
+        form.form_errors.append(refusal.message)
+    return None
+
+
+# Orders -------------------------------------------------------------------------------
+
+
+def own_order(order_id: uuid.UUID) -> Order:
+    """The signed-in citizen's order: anyone else's answers 404, so ids reveal nothing."""
+    order = queries.order_by_id(db.session, order_id)
+    if order is None or not can(current_user, "view_order", order):
+        abort(404)
+    return order
+
+
+def own_delivery(order: Order, delivery_id: uuid.UUID) -> Delivery:
+    delivery = queries.delivery_by_id(db.session, delivery_id)
+    if delivery is None or delivery.order_id != order.id:
+        abort(404)
+    return delivery
+
+
+@bp.route("/orders")
+@requires("use_citizen_pages")
+def orders() -> str:
+    person = own_person()
+    everything = queries.orders_of_person(db.session, person.id)
+    return render_template(
+        "citizens/orders/list.html",
+        person=person,
+        open_orders=[(o, schedule_of(o).describe()) for o in everything if o.status.is_open],
+        past_orders=[(o, schedule_of(o).describe()) for o in everything if not o.status.is_open],
+    )
+
+
+def order_context(order: Order, today: date) -> dict[str, Any]:
+    """What an order's page shows: its schedule, who pays what, and what may be done."""
+    names = {str(stream.id): stream.kind.label for stream in order.budget.streams}
+    paid = queries.paid_by_stream(order)
+    return {
+        "order": order,
+        "schedule_text": schedule_of(order).describe(),
+        "paid_by_stream": [(names.get(sid, "Other"), pence) for sid, pence in paid.items()],
+        "can_cancel": can(current_user, "cancel_order", order)
+        and (life.allowed(order, life.Move.CANCEL) or life.allowed(order, life.Move.CANCEL_REST)),
+        "can_confirm": can(current_user, "confirm_delivery", order),
+        "earliest_cancellation": life.earliest_cancellation(order, today),
+        "button": ButtonForm(),
+        "DeliveryStatus": DeliveryStatus,
+        "today": today,
+    }
+
+
+@bp.route("/orders/<uuid:order_id>")
+@requires("use_citizen_pages")
+def order_page(order_id: uuid.UUID) -> str:
+    order = own_order(order_id)
+    return render_template("citizens/orders/order.html", **order_context(order, london_today()))
+
+
+@bp.route("/orders/<uuid:order_id>/deliveries/<uuid:delivery_id>/confirm", methods=["POST"])
+@requires("use_citizen_pages")
+def confirm_delivery(order_id: uuid.UUID, delivery_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+    order = own_order(order_id)
+    delivery = own_delivery(order, delivery_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        deliveries.confirm_delivery(db.session, delivery, by=_user())
+    except LedgerError as refusal:
+        return render_template(
+            "citizens/orders/order.html",
+            problem=refusal.message,
+            **order_context(order, london_today()),
+        ), 400
+    flash(f"You confirmed the delivery on {delivery.delivered_on:%-d %B %Y}", "success")
+    return redirect(url_for("citizens.order_page", order_id=order.id))
+
+
+@bp.route("/orders/<uuid:order_id>/deliveries/<uuid:delivery_id>/query", methods=["GET", "POST"])
+@requires("use_citizen_pages")
+def query_delivery(order_id: uuid.UUID, delivery_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+    order = own_order(order_id)
+    delivery = own_delivery(order, delivery_id)
+    form = QueryDeliveryForm()
+    if form.validate_on_submit():
+        try:
+            deliveries.query_delivery(db.session, delivery, by=_user(), reason=form.reason.data)
+        except InvalidOrder as refusal:
+            fields = refusal.details.get("fields") or {}
+            form.reason.errors = [*form.reason.errors, fields.get("reason", refusal.message)]
+        except LedgerError as refusal:
+            form.reason.errors = [*form.reason.errors, refusal.message]
+        else:
+            flash(
+                "Your query is sent to the provider. The delivery will not be paid until it "
+                "is resolved.",
+                "success",
+            )
+            return redirect(url_for("citizens.order_page", order_id=order.id))
+    return render_template(
+        "citizens/orders/query.html", order=order, delivery=delivery, form=form
+    ), 400 if form.errors else 200
+
+
+@bp.route("/orders/<uuid:order_id>/cancel", methods=["GET", "POST"])
+@requires("use_citizen_pages")
+def cancel_order(order_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
+    order = own_order(order_id)
+    if not can(current_user, "cancel_order", order):
+        abort(404)
+    today = london_today()
+    form = CancelOrderForm()
+    if form.validate_on_submit():
+        try:
+            cancelled_from = life.cancel(
+                db.session, order, by=_user(), today=today, reason=form.reason.data or ""
+            )
+        except InvalidOrder as refusal:
+            fields = refusal.details.get("fields") or {}
+            form.reason.errors = [*form.reason.errors, fields.get("reason", refusal.message)]
+        except LedgerError as refusal:
+            form.form_errors.append(refusal.message)
+        else:
+            flash(
+                f"Order {order.reference} is cancelled"
+                if cancelled_from is None
+                else f"Order {order.reference} is cancelled from "
+                f"{cancelled_from:%-d %B %Y}. Visits before then go ahead.",
+                "success",
+            )
+            return redirect(url_for("citizens.order_page", order_id=order.id))
+    return render_template(
+        "citizens/orders/cancel.html",
+        order=order,
+        form=form,
+        schedule_text=schedule_of(order).describe(),
+        earliest=life.earliest_cancellation(order, today),
+        today=today,
+    ), 400 if form.errors else 200
