@@ -60,7 +60,9 @@ def _refused(refusal: LedgerError, *, schedule_fields: bool = False) -> ApiProbl
             (f"schedule.{name}" if name in _SCHEDULE_FIELDS else name): message
             for name, message in details["fields"].items()
         }
-    return ApiProblem(refusal.code, refusal.message, status=STATUS[refusal.code], **details)
+    problem = ApiProblem(refusal.code, refusal.message, status=STATUS[refusal.code])
+    problem.details = details  # set, not passed: a refusal's details may name a `status`
+    return problem
 
 
 def _carry_out(step: Callable[[], Any], *, schedule_fields: bool = False) -> Any:
