@@ -392,8 +392,10 @@ def test_my_orders_and_the_order_page(citizen_client: FlaskClient, shop: Shop) -
     for stream in shop.budget.streams:
         held = queries.paid_by_stream(order).get(str(stream.id))
         if held:
-            assert f"{stream.kind.label}</th>" in page and pounds(held) in page
-    assert "Order placed" in page and "by you" in page
+            assert f"{stream.kind.label}</th>" in page
+            assert pounds(held) in page
+    assert "Order placed" in page
+    assert "by you" in page
     assert "Cancel this order" in page
 
 
@@ -430,7 +432,8 @@ def test_confirming_a_delivery(citizen_client: FlaskClient, shop: Shop) -> None:
     order = place_order(citizen_client, shop)
     delivery_id = _delivered(shop, order)
     page = _text(citizen_client.get(f"/my/orders/{order.id}"))
-    assert "To confirm" in page and "Morning visit" in page
+    assert "To confirm" in page
+    assert "Morning visit" in page
 
     response = citizen_client.post(f"/my/orders/{order.id}/deliveries/{delivery_id}/confirm")
 
@@ -481,7 +484,8 @@ def test_cancelling_before_it_starts_returns_the_money(
     assert all(cycle.state is CycleState.RELEASED for cycle in order.cycles)
     assert budget_figures(db.session, shop.budget).total.available_pence == before
     page = _text(citizen_client.get(f"/my/orders/{order.id}"))
-    assert "Cancelled" in page and "Family will help" in page
+    assert "Cancelled" in page
+    assert "Family will help" in page
 
 
 def test_a_too_long_reason_is_shown_with_400_and_nothing_changes(
@@ -542,9 +546,38 @@ def test_a_delivery_of_another_order_is_not_found(citizen_client: FlaskClient, s
     order = place_order(citizen_client, shop)
     delivery_id = _delivered(shop, order)
 
-    response = citizen_client.post(
-        f"/my/orders/{uuid.uuid4()}/deliveries/{delivery_id}/confirm"
-    )
+    response = citizen_client.post(f"/my/orders/{uuid.uuid4()}/deliveries/{delivery_id}/confirm")
 
     assert response.status_code == 404
     assert re.search(r"Page not found|not found", _text(response), re.IGNORECASE)
+
+
+def test_ordering_tells_the_provider_and_not_the_citizen(
+    citizen_client: FlaskClient, shop: Shop, client: FlaskClient
+) -> None:
+    order = place_order(citizen_client, shop)
+
+    citizen_inbox = _text(citizen_client.get("/notifications"))
+    assert f"New order {order.reference}" not in citizen_inbox
+    assert "Notifications (0)" in citizen_inbox
+
+    citizen_client.post("/sign-out")
+    sign_in(citizen_client, shop.staff)
+    staff_inbox = _text(citizen_client.get("/notifications"))
+    assert f"New order {order.reference}" in staff_inbox
+    assert f'href="/provider/orders/{order.id}"' in staff_inbox
+    assert "Notifications (1)" in staff_inbox
+
+
+def test_the_citizen_hears_when_the_provider_accepts(
+    citizen_client: FlaskClient, shop: Shop
+) -> None:
+    order = place_order(citizen_client, shop)
+    life.accept(db.session, order, by=shop.staff)
+    db.session.commit()
+
+    page = _text(citizen_client.get("/notifications"))
+
+    assert f"Order {order.reference} was accepted" in page
+    assert f'href="/my/orders/{order.id}"' in page
+    assert "Notifications (1)" in page
