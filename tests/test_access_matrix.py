@@ -270,7 +270,116 @@ ROUTES: dict[str, Route] = {
         ),
         api_only(FORBIDDEN, citizen=PAGE, council=PAGE),
     ),
+    # Orders: the body names the person, so without one every signed-in user gets 422; an
+    # unknown order is 404 for all. Who may see and change a real order (the person, an
+    # officer, the order's own provider; 403 for the rest) is in tests/api/test_orders_api.py.
+    "api.create_order": Route("/api/v1/orders", api_only(INVALID), method="POST"),
+    "api.get_order": Route(f"/api/v1/orders/{uuid.uuid4()}", api_only(NOT_FOUND)),
+    **{
+        f"api.{endpoint}": Route(
+            f"/api/v1/orders/{uuid.uuid4()}/{action}", api_only(NOT_FOUND), method="POST"
+        )
+        for endpoint, action in (
+            ("cancel_order", "cancel"),
+            ("accept_order", "accept"),
+            ("decline_order", "decline"),
+            ("record_order_delivery", "deliveries"),
+        )
+    },
 }
+
+
+# The provider's and the council's order pages. An unknown order, delivery, period or invoice
+# is 404 to those who may use the pages and 403 to everyone else; who may see a real order
+# (its own provider only, 404 for another) is in tests/providers/test_orders_pages.py.
+ROUTES.update(
+    {
+        "provider_portal.orders": Route("/provider/orders?tab=to_invoice", PROVIDERS),
+        "provider_portal.invoices": Route("/provider/invoices", PROVIDERS),
+        "provider_portal.order": Route(
+            f"/provider/orders/{uuid.uuid4()}",
+            only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND),
+        ),
+        **{
+            f"provider_portal.{endpoint}": Route(
+                f"/provider/orders/{uuid.uuid4()}/{action}",
+                only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND),
+                method="POST",
+            )
+            for endpoint, action in (
+                ("accept", "accept"),
+                ("decline", "decline"),
+                ("record_delivery", "deliveries"),
+                ("correct_delivery", f"deliveries/{uuid.uuid4()}/correct"),
+                ("raise_invoice", f"cycles/{uuid.uuid4()}/invoice"),
+            )
+        },
+        "council.orders": Route(
+            "/council/orders?status=placed&placed_from=1&placed_from=6&placed_from=2026",
+            only(FORBIDDEN, council=PAGE),
+        ),
+        "council.order": Route(
+            f"/council/orders/{uuid.uuid4()}", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "council.approve_order": Route(
+            f"/council/orders/{uuid.uuid4()}/approve",
+            only(FORBIDDEN, council=NOT_FOUND),
+            method="POST",
+        ),
+        "council.refuse_order": Route(
+            f"/council/orders/{uuid.uuid4()}/refuse",
+            only(FORBIDDEN, council=NOT_FOUND),
+            method="POST",
+        ),
+        "council.invoices": Route("/council/invoices", only(FORBIDDEN, council=PAGE)),
+        "council.settle_invoice": Route(
+            f"/council/invoices/{uuid.uuid4()}/settle",
+            only(FORBIDDEN, council=NOT_FOUND),
+            method="POST",
+        ),
+    }
+)
+
+
+# The citizen's ordering pages and everyone's notifications. An unknown order or delivery is
+# 404 to citizens and 403 to everyone else; another citizen's real order is 404 too (in
+# tests/citizens/test_orders_pages.py).
+CITIZENS = only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)
+ROUTES.update(
+    {
+        "citizens.order_service": Route(
+            lambda world: f"/my/services/{world.service_a.id}/order", CITIZENS
+        ),
+        "citizens.basket": Route("/my/basket", CITIZENS),
+        "citizens.remove_from_basket": Route(
+            f"/my/basket/{uuid.uuid4()}/remove",
+            only(FORBIDDEN, citizen=REDIRECT, citizen_b=REDIRECT),
+            method="POST",
+        ),
+        "citizens.checkout_page": Route("/my/checkout", CITIZENS),
+        "citizens.orders": Route("/my/orders", CITIZENS),
+        "citizens.order_page": Route(
+            f"/my/orders/{uuid.uuid4()}", only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND)
+        ),
+        "citizens.cancel_order": Route(
+            f"/my/orders/{uuid.uuid4()}/cancel",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
+        "citizens.confirm_delivery": Route(
+            f"/my/orders/{uuid.uuid4()}/deliveries/{uuid.uuid4()}/confirm",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+            method="POST",
+        ),
+        "citizens.query_delivery": Route(
+            f"/my/orders/{uuid.uuid4()}/deliveries/{uuid.uuid4()}/query",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
+        "notifications.inbox": Route("/notifications", SIGNED_IN),
+        "notifications.mark_all_read": Route(
+            "/notifications/read", {**everyone(REDIRECT), "anonymous": SIGN_IN}, method="POST"
+        ),
+    }
+)
 
 
 def test_every_route_is_in_the_table(app: Flask) -> None:
