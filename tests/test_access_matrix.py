@@ -270,7 +270,75 @@ ROUTES: dict[str, Route] = {
         ),
         api_only(FORBIDDEN, citizen=PAGE, council=PAGE),
     ),
+    # Orders: the body names the person, so without one every signed-in user gets 422; an
+    # unknown order is 404 for all. Who may see and change a real order (the person, an
+    # officer, the order's own provider; 403 for the rest) is in tests/api/test_orders_api.py.
+    "api.create_order": Route("/api/v1/orders", api_only(INVALID), method="POST"),
+    "api.get_order": Route(f"/api/v1/orders/{uuid.uuid4()}", api_only(NOT_FOUND)),
+    **{
+        f"api.{endpoint}": Route(
+            f"/api/v1/orders/{uuid.uuid4()}/{action}", api_only(NOT_FOUND), method="POST"
+        )
+        for endpoint, action in (
+            ("cancel_order", "cancel"),
+            ("accept_order", "accept"),
+            ("decline_order", "decline"),
+            ("record_order_delivery", "deliveries"),
+        )
+    },
 }
+
+
+# The provider's and the council's order pages. An unknown order, delivery, period or invoice
+# is 404 to those who may use the pages and 403 to everyone else; who may see a real order
+# (its own provider only, 404 for another) is in tests/providers/test_orders_pages.py.
+ROUTES.update(
+    {
+        "provider_portal.orders": Route("/provider/orders?tab=to_invoice", PROVIDERS),
+        "provider_portal.invoices": Route("/provider/invoices", PROVIDERS),
+        "provider_portal.order": Route(
+            f"/provider/orders/{uuid.uuid4()}",
+            only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND),
+        ),
+        **{
+            f"provider_portal.{endpoint}": Route(
+                f"/provider/orders/{uuid.uuid4()}/{action}",
+                only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND),
+                method="POST",
+            )
+            for endpoint, action in (
+                ("accept", "accept"),
+                ("decline", "decline"),
+                ("record_delivery", "deliveries"),
+                ("correct_delivery", f"deliveries/{uuid.uuid4()}/correct"),
+                ("raise_invoice", f"cycles/{uuid.uuid4()}/invoice"),
+            )
+        },
+        "council.orders": Route(
+            "/council/orders?status=placed&placed_from=1&placed_from=6&placed_from=2026",
+            only(FORBIDDEN, council=PAGE),
+        ),
+        "council.order": Route(
+            f"/council/orders/{uuid.uuid4()}", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "council.approve_order": Route(
+            f"/council/orders/{uuid.uuid4()}/approve",
+            only(FORBIDDEN, council=NOT_FOUND),
+            method="POST",
+        ),
+        "council.refuse_order": Route(
+            f"/council/orders/{uuid.uuid4()}/refuse",
+            only(FORBIDDEN, council=NOT_FOUND),
+            method="POST",
+        ),
+        "council.invoices": Route("/council/invoices", only(FORBIDDEN, council=PAGE)),
+        "council.settle_invoice": Route(
+            f"/council/invoices/{uuid.uuid4()}/settle",
+            only(FORBIDDEN, council=NOT_FOUND),
+            method="POST",
+        ),
+    }
+)
 
 
 # The citizen's ordering pages and everyone's notifications. An unknown order or delivery is
