@@ -45,7 +45,9 @@ def _register_blueprints(app: Flask) -> None:
     # Modules that only add routes to a blueprint made in another module.
     import marketplace.api.order_views
     import marketplace.citizens.order_views
-    import marketplace.council.funder_views  # noqa: F401
+    import marketplace.council.funder_views
+    import marketplace.council.order_views  # noqa: F401
+    import providers.order_views  # noqa: F401
     from marketplace.accounts.views import bp as accounts
     from marketplace.admin.token_views import bp as admin
     from marketplace.api.integration_views import bp as api

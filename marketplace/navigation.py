@@ -33,8 +33,12 @@ _BY_ACTION = [
     ("use_citizen_pages", NavItem("Basket", "citizens.basket")),
     ("use_citizen_pages", NavItem("My orders", "citizens.orders")),
     ("use_provider_portal", NavItem("Your organisation", "provider_portal.dashboard")),
+    ("use_provider_portal", NavItem("Orders", "provider_portal.orders")),
+    ("use_provider_portal", NavItem("Invoices", "provider_portal.invoices")),
     ("use_broker_pages", NavItem("Your clients", "brokers.dashboard")),
     ("use_council_pages", NavItem("Council", "council.dashboard")),
+    ("view_all_orders", NavItem("Orders", "council.orders")),
+    ("settle_invoice", NavItem("Invoices to pay", "council.invoices")),
     ("administer", NavItem("Users", "admin.users")),
     ("read_mail_outbox", NavItem("Mail outbox", "admin.outbox")),
     ("administer", NavItem("API tokens", "admin.api_tokens")),
@@ -54,7 +58,14 @@ def navigation_for(user: User | AnonymousUserMixin) -> list[dict[str, object]]:
             NavItem("Sign in", "accounts.sign_in"),
             NavItem("Create an account", "accounts.sign_up"),
         ]
-    return [item.as_params() for item in items]
+    params = [item.as_params() for item in items]
+    # Only the most specific link is the current one ("Orders", not also "Your organisation").
+    active = [each for each in params if each["active"]]
+    if len(active) > 1:
+        chosen = max(active, key=lambda each: len(str(each["href"])))
+        for each in active:
+            each["active"] = each is chosen
+    return params
 
 
 HOME_BY_ROLE = {

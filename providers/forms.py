@@ -35,7 +35,7 @@ from marketplace.forms import (
     new_password_field,
 )
 from providers import validation
-from providers.models import CapacityStatus, CqcRating, DeliveryMode, PriceUnit
+from providers.models import CapacityStatus, CqcRating, DeliveryMode, InvoiceCycle, PriceUnit
 
 DESCRIPTION_MAX = 3000
 DAYS = [
@@ -150,7 +150,30 @@ class RegisterProviderForm(OrganisationForm):
     submit = SubmitField("Register", widget=GovSubmitInput())
 
 
+MAX_NOTICE_DAYS = 90
+
+
 class EditOrganisationForm(OrganisationForm):
+    # The terms new orders are placed on; orders already placed keep the terms they had.
+    invoice_cycle = RadiosField(
+        "How often do you invoice?",
+        choices=choices((cycle.value, cycle.label) for cycle in InvoiceCycle),
+        description="Money is held in the person's budget for each period, and you invoice "
+        "each period once it ends. This applies to new orders.",
+        validators=[InputRequired(message="Select how often you invoice")],
+    )
+    notice_days = IntegerField(
+        "Notice period for cancelling, in days",
+        widget=GovTextInput(),
+        description="How much notice you need before the remaining visits of an order can be "
+        "cancelled. This applies to new orders.",
+        validators=[
+            InputRequired(message="Enter a notice period from 0 to 90 days"),
+            NumberRange(
+                min=0, max=MAX_NOTICE_DAYS, message="Enter a notice period from 0 to 90 days"
+            ),
+        ],
+    )
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
 

@@ -17,6 +17,7 @@ from marketplace.accounts.roles import Role
 from marketplace.extensions import db
 from marketplace.mail import queue_email
 from providers.models import (
+    InvoiceCycle,
     Locality,
     Organisation,
     OrganisationStatus,
@@ -112,6 +113,20 @@ def register(
 def update_details(organisation: Organisation, details: OrganisationDetails) -> None:
     """Change what the organisation says about itself (its status is the council's to change)."""
     _apply(organisation, details)
+    db.session.flush()
+
+
+def set_order_terms(
+    organisation: Organisation, *, invoice_cycle: InvoiceCycle, notice_days: int
+) -> None:
+    """How often the organisation invoices, and the notice it needs to cancel the rest of an
+    order: the terms new orders are placed on (orders keep the terms they were placed on).
+
+    Raises ValueError for a negative notice period."""
+    if notice_days < 0:
+        raise ValueError("a notice period cannot be negative")
+    organisation.invoice_cycle = invoice_cycle
+    organisation.notice_days = notice_days
     db.session.flush()
 
 

@@ -20,6 +20,7 @@ from providers.forms import CapacityForm, EditOrganisationForm, ListingForm
 from providers.models import (
     CapacityStatus,
     CqcRating,
+    InvoiceCycle,
     Organisation,
     PriceUnit,
     Service,
@@ -78,8 +79,14 @@ def edit_organisation() -> Response | tuple[str, int]:
     form.areas.choices = organisations.district_choices()
     if request.method == "GET":
         form.areas.data = [area.code for area in organisation.areas]
+        form.invoice_cycle.data = organisation.invoice_cycle.value
     if form.validate_on_submit():
         organisations.update_details(organisation, organisation_details(form))
+        organisations.set_order_terms(
+            organisation,
+            invoice_cycle=InvoiceCycle(form.invoice_cycle.data),
+            notice_days=form.notice_days.data,
+        )
         flash("Your organisation's details have been saved", "success")
         return redirect(url_for("provider_portal.dashboard"))
     return render_template(

@@ -1,0 +1,268 @@
+"""The provider's orders: the inbox, each order (accept, decline, record and correct what was
+delivered, invoice a period), and the organisation's invoices. Routes on `provider_portal`.
+
+Orders are found only inside the signed-in user's organisation: another organisation's order
+answers 404. Every change goes through the orders' rules; a refusal is shown on the order's
+page, which then answers 400 so that the request's transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.accounts.policy import can, requires
+from marketplace.citizens.budget_views import london_today
+from marketplace.extensions import db
+from marketplace.formatting import pounds
+from marketplace.ledger import LedgerError
+from marketplace.orders import deliveries, invoicing, life, queries
+from marketplace.orders.errors import InvalidOrder
+from marketplace.orders.models import Delivery, DeliveryStatus, InvoiceStatus, Order, OrderCycle
+from marketplace.orders.schedule import schedule_of
+from providers.order_forms import (
+    UNIT_NAMES,
+    CorrectDeliveryForm,
+    DeclineOrderForm,
+    DeliveryForm,
+)
+from providers.views import bp, own_organisation
+
+# The inbox's tabs, in the order a provider works through them.
+TABS = {
+    "new": "New",
+    "accepted": "Accepted",
+    "in_progress": "In progress",
+    "to_invoice": "To invoice",
+    "closed": "Closed",
+}
+
+
+def _own_order(order_id: uuid.UUID) -> Order:
+    organisation = own_organisation()
+    order = queries.order_by_id(db.session, order_id)
+    if (
+        order is None
+        or order.organisation_id != organisation.id
+        or not can(current_user, "fulfil_order", order)
+    ):
+        abort(404)
+    return order
+
+
+def _delivery_form(order: Order) -> DeliveryForm:
+    form = DeliveryForm(prefix="delivery")
+    form.name_units(UNIT_NAMES[order.price_unit])
+    return form
+
+
+def _correct_form(order: Order, delivery: Delivery) -> CorrectDeliveryForm:
+    form = CorrectDeliveryForm(prefix=f"correct-{delivery.id.hex[:8]}")
+    form.units.label.text = f"Corrected {UNIT_NAMES[order.price_unit]}"
+    return form
+
+
+def _order_page(
+    order: Order,
+    *,
+    status: int = 200,
+    form: Any = None,
+    refusal: dict[str, str] | None = None,
+    **forms: Any,
+) -> tuple[str, int]:
+    """The order's page; `form` is the one with errors (for the error summary), `refusal` a
+    message from the rules with where on the page it belongs."""
+    today = london_today()
+    decline_form = forms.get("decline_form") or DeclineOrderForm(prefix="decline")
+    delivery_form = forms.get("delivery_form") or _delivery_form(order)
+    correcting = forms.get("correct_forms", {})
+    correct_forms = {
+        delivery.id: correcting.get(delivery.id) or _correct_form(order, delivery)
+        for delivery in order.deliveries
+        if delivery.status is DeliveryStatus.QUERIED
+    }
+    return render_template(
+        "providers/orders/order.html",
+        order=order,
+        schedule_text=schedule_of(order).describe(),
+        unit_name=UNIT_NAMES[order.price_unit],
+        cycles=[
+            (cycle, invoicing.can_invoice(order, cycle, today), _invoice_of(order, cycle))
+            for cycle in order.cycles
+        ],
+        accepting=life.allowed(order, life.Move.ACCEPT),
+        recording=order.status.value in ("accepted", "in_progress"),
+        decline_form=decline_form,
+        delivery_form=delivery_form,
+        correct_forms=correct_forms,
+        form=form,
+        refusal=refusal,
+        today=today,
+    ), status
+
+
+def _invoice_of(order: Order, cycle: OrderCycle) -> Any:
+    return next((invoice for invoice in order.invoices if invoice.cycle_id == cycle.id), None)
+
+
+def _refused(order: Order, refused: LedgerError, href: str, **forms: Any) -> tuple[str, int]:
+    return _order_page(order, status=400, refusal={"text": refused.message, "href": href}, **forms)
+
+
+def _fields_onto(form: Any, refused: LedgerError, fallback: str) -> None:
+    """Put a refusal on the form: each field the rules name, or the fallback field."""
+    fields = refused.details.get("fields") if isinstance(refused, InvalidOrder) else None
+    for name, message in (fields or {fallback: refused.message}).items():
+        form[name if name in form else fallback].errors.append(message)
+
+
+@bp.route("/orders")
+@requires("use_provider_portal")
+def orders() -> str:
+    organisation = own_organisation()
+    today = london_today()
+    tab = request.args.get("tab", "new")
+    if tab not in TABS:
+        tab = "new"
+    if tab == "to_invoice":
+        found = queries.orders_to_invoice(db.session, organisation.id, today)
+    else:
+        found = queries.orders_of_organisation(db.session, organisation.id, tab=tab)
+    return render_template(
+        "providers/orders/inbox.html",
+        organisation=organisation,
+        tabs=TABS,
+        tab=tab,
+        orders=found,
+        counts=queries.inbox_counts(db.session, organisation.id, today),
+    )
+
+
+@bp.route("/orders/<uuid:order_id>")
+@requires("use_provider_portal")
+def order(order_id: uuid.UUID) -> tuple[str, int]:
+    return _order_page(_own_order(order_id))
+
+
+@bp.route("/orders/<uuid:order_id>/accept", methods=["POST"])
+@requires("use_provider_portal")
+def accept(order_id: uuid.UUID) -> Response | tuple[str, int]:
+    found = _own_order(order_id)
+    try:
+        life.accept(db.session, found, by=current_user)
+    except LedgerError as refused:
+        return _refused(found, refused, "#accept")
+    flash(f"You have accepted order {found.reference}", "success")
+    return redirect(url_for("provider_portal.order", order_id=found.id))
+
+
+@bp.route("/orders/<uuid:order_id>/decline", methods=["POST"])
+@requires("use_provider_portal")
+def decline(order_id: uuid.UUID) -> Response | tuple[str, int]:
+    found = _own_order(order_id)
+    form = DeclineOrderForm(prefix="decline")
+    if form.validate_on_submit():
+        try:
+            life.decline(db.session, found, by=current_user, reason=form.reason.data)
+        except LedgerError as refused:
+            _fields_onto(form, refused, "reason")
+        else:
+            flash(f"You have declined order {found.reference}", "success")
+            return redirect(url_for("provider_portal.order", order_id=found.id))
+    return _order_page(found, status=400, form=form, decline_form=form)
+
+
+@bp.route("/orders/<uuid:order_id>/deliveries", methods=["POST"])
+@requires("use_provider_portal")
+def record_delivery(order_id: uuid.UUID) -> Response | tuple[str, int]:
+    found = _own_order(order_id)
+    form = _delivery_form(found)
+    if form.validate_on_submit():
+        try:
+            deliveries.record_delivery(
+                db.session,
+                found,
+                by=current_user,
+                delivered_on=form.delivered_on.data,
+                units=form.units.data,
+                note=form.note.data or "",
+                today=london_today(),
+            )
+        except LedgerError as refused:
+            _fields_onto(form, refused, "delivered_on")
+        else:
+            flash(f"The delivery on {form.delivered_on.data:%-d %B %Y} is recorded", "success")
+            return redirect(url_for("provider_portal.order", order_id=found.id))
+    return _order_page(found, status=400, form=form, delivery_form=form)
+
+
+@bp.route("/orders/<uuid:order_id>/deliveries/<uuid:delivery_id>/correct", methods=["POST"])
+@requires("use_provider_portal")
+def correct_delivery(order_id: uuid.UUID, delivery_id: uuid.UUID) -> Response | tuple[str, int]:
+    found = _own_order(order_id)
+    delivery = queries.delivery_by_id(db.session, delivery_id)
+    if delivery is None or delivery.order_id != found.id:
+        abort(404)
+    form = _correct_form(found, delivery)
+    if form.validate_on_submit():
+        try:
+            deliveries.correct_delivery(
+                db.session,
+                delivery,
+                by=current_user,
+                units=form.units.data,
+                note=form.note.data or "",
+            )
+        except LedgerError as refused:
+            _fields_onto(form, refused, "units")
+        else:
+            flash(
+                f"The delivery on {delivery.delivered_on:%-d %B %Y} is corrected: the person "
+                "will be asked to confirm it",
+                "success",
+            )
+            return redirect(url_for("provider_portal.order", order_id=found.id))
+    return _order_page(found, status=400, form=form, correct_forms={delivery.id: form})
+
+
+@bp.route("/orders/<uuid:order_id>/cycles/<uuid:cycle_id>/invoice", methods=["POST"])
+@requires("use_provider_portal")
+def raise_invoice(order_id: uuid.UUID, cycle_id: uuid.UUID) -> Response | tuple[str, int]:
+    found = _own_order(order_id)
+    cycle = queries.cycle_by_id(db.session, cycle_id)
+    if cycle is None or cycle.order_id != found.id:
+        abort(404)
+    try:
+        invoice = invoicing.raise_invoice(
+            db.session, found, cycle, by=current_user, today=london_today()
+        )
+    except LedgerError as refused:
+        return _refused(found, refused, f"#cycle-{cycle.number}")
+    flash(
+        f"Invoice {invoice.reference} for {pounds(invoice.amount_pence)} is raised"
+        + (" and paid" if invoice.status is InvoiceStatus.SETTLED else ""),
+        "success",
+    )
+    return redirect(url_for("provider_portal.order", order_id=found.id))
+
+
+@bp.route("/invoices")
+@requires("use_provider_portal")
+def invoices() -> str:
+    organisation = own_organisation()
+    found = queries.invoices_of_organisation(db.session, organisation.id)
+    raised = [invoice for invoice in found if invoice.status is InvoiceStatus.RAISED]
+    paid = [invoice for invoice in found if invoice.status is InvoiceStatus.SETTLED]
+    return render_template(
+        "providers/orders/invoices.html",
+        organisation=organisation,
+        raised=raised,
+        paid=paid,
+        raised_pence=sum(invoice.amount_pence for invoice in raised),
+        paid_pence=sum(invoice.amount_pence for invoice in paid),
+        held=[invoice for invoice in raised if invoicing.held_by_query(invoice)],
+    )
