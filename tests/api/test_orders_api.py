@@ -4,8 +4,10 @@ the budget page (`budget_figures`), and responses that match the OpenAPI documen
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -28,6 +30,7 @@ from marketplace.orders.models import Delivery, Order, OrderStatus
 from providers.models import CapacityStatus, TaxonomyTerm
 from tests.api.integration_helpers import bearer, error_of, new_token
 from tests.conftest import PASSWORD, sign_in
+from tests.ledger.threads import engine_options
 from tests.orders.conftest import (  # noqa: F401  (fixtures)
     CONTRIBUTION_PENCE,
     HOURLY_PENCE,
@@ -264,6 +267,45 @@ def test_a_retried_order_returns_the_first_and_creates_nothing(
     # Without a key, each request is a new order.
     citizen.post(ORDERS, json=new_order(world))
     assert count(session, Order) == 2
+    assert_ledger_verifies(session)
+
+
+THREADS = 6
+
+
+def test_identical_orders_at_once_place_one_order(
+    make_app: Callable[..., Flask],
+    session: Session,  # noqa: F811
+    world: World,  # noqa: F811
+    clock: Clock,
+) -> None:
+    """A client that retries before the first answer came: one order, one set of holds (each
+    request on its own connection, on SQLite and PostgreSQL alike)."""
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS=engine_options(THREADS))
+    signed_in = client_for(app, world.citizen)
+    cookie = signed_in.get_cookie("session", domain=app.config["SERVER_NAME"])
+    assert cookie is not None
+    barrier = threading.Barrier(THREADS)
+    key = {"Idempotency-Key": f"race-{uuid.uuid4()}"}
+    asked = new_order(world)
+
+    def post(_number: int) -> tuple[int, str]:
+        client = app.test_client()
+        client.set_cookie("session", cookie.value, domain=cookie.domain)
+        barrier.wait(timeout=30)
+        response = client.post(ORDERS, json=asked, headers=key)
+        body = response.get_json()
+        return response.status_code, body.get("id", body.get("error"))
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        outcomes = list(pool.map(post, range(THREADS)))
+
+    assert {status for status, _ in outcomes} == {201}, outcomes
+    assert len({order_id for _, order_id in outcomes}) == 1
+    assert count(session, Order) == 1
+    assert sum(each.committed_pence for each in by_kind(session, world).values()) == (
+        RECURRING_PENCE
+    )
     assert_ledger_verifies(session)
 
 
