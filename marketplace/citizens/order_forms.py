@@ -95,6 +95,9 @@ class ScheduleForm(FlaskForm):
                 f"Enter {self.units_per_occasion.label.text.lower()}",
             ]
             valid = False
+        if self.is_recurring and not self.days.data and not self.days.errors:
+            self.days.errors = [*self.days.errors, "Select at least one day of the week"]
+            valid = False
         if self.is_recurring and self.weeks.data is None and not self.weeks.errors:
             self.weeks.errors = [*self.weeks.errors, "Enter how many weeks"]
             valid = False
