@@ -1,0 +1,198 @@
+"""The provider's and the council's order pages in a real browser, at desktop and phone widths,
+with axe on each: the provider's inbox, a new order (declining it without a reason is
+refused), an order in progress with a queried delivery to correct, the invoices page; the
+council's orders with a filter, an order, and the invoices to settle (one held, one settled).
+
+The orders are made directly, dated a few weeks back from today (London), so their weekly
+periods are over and invoiced."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from marketplace.accounts import service as accounts
+from marketplace.accounts.roles import Role
+from marketplace.extensions import db
+from marketplace.orders import checkout, deliveries, invoicing, life
+from marketplace.orders.models import ScheduleKind
+from marketplace.orders.schedule import Schedule
+from marketplace.people.plans import PlanItemSpec, approve_plan, draft_plan
+from providers import listings
+from providers.models import (
+    InvoiceCycle,
+    Organisation,
+    OrganisationStatus,
+    PriceUnit,
+    ServiceStatus,
+)
+from providers.reference_data import ensure_localities, ensure_taxonomy
+from tests.browser.accessibility import assert_accessible
+from tests.browser.conftest import LiveServer
+from tests.browser.test_account_journeys import banner, heading, navigation, sign_in, sign_out
+from tests.citizens.helpers import TODAY, YEAR_START, funded_pots, give_budget
+from tests.conftest import PASSWORD
+
+CITIZEN_EMAIL = "dorothy@example.org"
+STAFF_EMAIL = "staff@chiltern.example.org"
+OFFICER_EMAIL = "officer@council.example.org"
+# A Monday three to four weeks ago: two weeks of visits, each week invoiced since.
+START = TODAY - timedelta(days=21 + TODAY.weekday())
+
+
+@pytest.fixture
+def orders(live_server: LiveServer) -> dict[str, str]:
+    """A new order, and one in progress with both weeks invoiced (the second held by a
+    queried delivery). Returns their references."""
+    if START - timedelta(days=3) < YEAR_START:
+        pytest.skip("too early in the financial year for orders a few weeks old")
+    with live_server.app.app_context():
+        ensure_taxonomy()
+        ensure_localities()
+        citizen = accounts.create_user(
+            email=CITIZEN_EMAIL, full_name="Dorothy Pearce", password=PASSWORD, role=Role.CITIZEN
+        )
+        citizen.person.postcode = "SG1 1AA"
+        officer = accounts.create_user(
+            email=OFFICER_EMAIL,
+            full_name="Helen Brooks",
+            password=PASSWORD,
+            role=Role.COUNCIL_OFFICER,
+        )
+        provider = Organisation(
+            name="Chiltern Home Care",
+            status=OrganisationStatus.APPROVED,
+            invoice_cycle=InvoiceCycle.WEEKLY,
+        )
+        db.session.add(provider)
+        db.session.flush()
+        staff = accounts.create_user(
+            email=STAFF_EMAIL,
+            full_name="Sam Carer",
+            password=PASSWORD,
+            role=Role.PROVIDER_STAFF,
+            organisation_id=provider.id,
+        )
+        service = listings.create_listing(
+            provider,
+            listings.ListingDetails(
+                name="Home care visits",
+                description="Help with washing and dressing.",
+                category_codes=["personal-care"],
+                price_pence=26_00,
+                price_unit=PriceUnit.PER_HOUR,
+                area_codes=["stevenage"],
+                delivery_modes=["at_home"],
+            ),
+        )
+        service.status = ServiceStatus.PUBLISHED
+        db.session.commit()
+        give_budget(citizen.person, funded_pots(), council=2_000_00, client_contribution=300_00)
+        plan = draft_plan(
+            db.session,
+            citizen.person,
+            by=citizen,
+            outcomes="To stay at home.",
+            items=[PlanItemSpec("help-at-home", 300_00)],
+        )
+        approve_plan(db.session, plan, by=officer)
+        schedule = Schedule(ScheduleKind.RECURRING, START, 2, 2, ("MO", "TH"))
+        placed = {
+            key: checkout.place_order(
+                db.session,
+                citizen.person,
+                service,
+                schedule,
+                by=citizen,
+                today=START - timedelta(days=3),
+                placement_key=key,
+            )
+            for key in ("new", "in_progress")
+        }
+        order = placed["in_progress"]
+        life.accept(db.session, order, by=staff)
+        recorded = [
+            deliveries.record_delivery(
+                db.session,
+                order,
+                by=staff,
+                delivered_on=day,
+                units=units,
+                note=note,
+                today=TODAY,
+            )
+            for day, units, note in (
+                (START, 2, "Washed and dressed"),
+                (START + timedelta(days=3), 2, ""),
+                (START + timedelta(days=7), 2, ""),
+                (START + timedelta(days=10), 0, "Missed: in hospital"),
+            )
+        ]
+        deliveries.query_delivery(
+            db.session, recorded[2], by=citizen, reason="The carer stayed one hour"
+        )
+        for cycle in order.cycles:
+            invoicing.raise_invoice(db.session, order, cycle, by=staff, today=TODAY)
+        db.session.commit()
+        references = {key: each.reference for key, each in placed.items()}
+        db.session.remove()
+    return references
+
+
+def test_the_provider_and_the_council_work_through_orders(
+    page: Page, orders: dict[str, str]
+) -> None:
+    page.goto("/sign-in")
+    assert_accessible(page)
+    sign_in(page, STAFF_EMAIL, PASSWORD)
+    expect(heading(page)).to_have_text("Chiltern Home Care")
+    assert_accessible(page)
+    navigation(page).get_by_role("link", name="Orders").click()
+    expect(heading(page)).to_have_text("Orders")
+    expect(page.get_by_role("link", name="New (1)")).to_have_attribute("aria-current", "page")
+    assert_accessible(page)
+
+    page.get_by_role("link", name=orders["new"]).click()
+    expect(heading(page)).to_have_text(f"Order {orders['new']}")
+    expect(page.get_by_role("main")).to_contain_text("SG1 1AA")
+    assert_accessible(page)
+    page.get_by_role("button", name="Decline this order").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter why you are declining this order")
+    assert_accessible(page)
+
+    page.goto("/provider/orders?tab=in_progress")
+    assert_accessible(page)
+    page.get_by_role("link", name=orders["in_progress"]).click()
+    expect(heading(page)).to_have_text(f"Order {orders['in_progress']}")
+    expect(page.get_by_role("main")).to_contain_text("What is wrong: The carer stayed one hour")
+    assert_accessible(page)
+
+    page.goto("/provider/invoices")
+    expect(page.get_by_role("main")).to_contain_text("Held: a delivery is queried")
+    assert_accessible(page)
+    sign_out(page)
+
+    sign_in(page, OFFICER_EMAIL, PASSWORD)
+    expect(heading(page)).to_have_text("Council overview")
+    assert_accessible(page)
+    page.goto("/council/orders")
+    expect(page.get_by_role("table")).to_contain_text("All orders: 2")
+    assert_accessible(page)
+    page.get_by_label("Status").select_option(label="In progress")
+    page.get_by_role("button", name="Show orders").click()
+    expect(page.get_by_role("table")).to_contain_text("Orders matching the filters: 1")
+    assert_accessible(page)
+    page.get_by_role("link", name=orders["in_progress"]).click()
+    expect(heading(page)).to_have_text(f"Order {orders['in_progress']}")
+    assert_accessible(page)
+
+    page.goto("/council/invoices")
+    expect(page.get_by_role("main")).to_contain_text("A delivery on it is queried")
+    assert_accessible(page)
+    page.get_by_role("button", name="Settle").click()
+    expect(banner(page)).to_contain_text("£104 to Chiltern Home Care")
+    expect(page.get_by_role("button", name="Settle")).to_have_count(0)
+    assert_accessible(page)
