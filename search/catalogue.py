@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from search.documents import ListingDocument
 FACETS = ("category", "locality", "mode", "availability", "language", "access", "cqc", "budgets")
 _BYTE_BITS = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
 _FLAG_BYTES = bytes.maketrans(b"01", b"\x00\x01")
+_NONZERO = re.compile(rb"[^\x00]")
 # Origins whose distance order a generation keeps (each is one int per listing).
 NEAREST_ORIGINS = 32
 # Below one set bit in this many, walking the bytes beats flagging every bit.
@@ -50,10 +52,10 @@ def ordinals_of(bits: int) -> list[int]:
 
 def _sparse_ordinals(bits: int) -> list[int]:
     found: list[int] = []
-    for index, byte in enumerate(bits.to_bytes((bits.bit_length() + 7) // 8, "little")):
-        if byte:
-            base = index << 3
-            found.extend(base + bit for bit in _BYTE_BITS[byte])
+    # The regular expression skips the zero bytes at C speed; only set bytes reach Python.
+    for byte in _NONZERO.finditer(bits.to_bytes((bits.bit_length() + 7) // 8, "little")):
+        base = byte.start() << 3
+        found.extend(base + bit for bit in _BYTE_BITS[byte[0][0]])
     return found
 
 

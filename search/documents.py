@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -75,7 +75,11 @@ class ListingDocument:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings), the inverse of `from_dict`."""
-        data = asdict(self)
+        # Not dataclasses.asdict: its deep copy of every value cost more than the JSON itself.
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        for name, value in data.items():
+            if isinstance(value, tuple):
+                data[name] = list(value)
         for key in ("earliest_start", "last_confirmed"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()

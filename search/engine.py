@@ -21,7 +21,7 @@ from search.catalogue import CataloguePart, Membership
 from search.categories import CategoryTree
 from search.documents import ListingDocument
 from search.errors import IndexCorrupted, IndexMissing
-from search.facets import count_facets, fixed_label, select
+from search.facets import Selection, count_facets, fixed_label, select
 from search.gazetteer import Gazetteer, PlaceMatch, miles_between
 from search.highlight import highlight, snippet
 from search.home import IndexHome
@@ -243,7 +243,16 @@ class BaseEngine(ABC):
             ranked: list[tuple[int, float]] = []
         else:
             ranked = self._rank(
-                view, plan, sort, relaxed, matches, candidates, origin, offset, query.per_page
+                view,
+                plan,
+                sort,
+                relaxed,
+                matches,
+                candidates,
+                selection,
+                origin,
+                offset,
+                query.per_page,
             )
         if relaxed:
             notices.append("No service matched all your words; these match some of them.")
@@ -294,6 +303,7 @@ class BaseEngine(ABC):
         relaxed: bool,
         matches: int,
         candidates: int,
+        selection: Selection,
         origin: PlaceMatch | None,
         offset: int,
         limit: int,
@@ -302,8 +312,9 @@ class BaseEngine(ABC):
         if not candidates:
             return []
         if sort is Sort.RELEVANCE and plan.groups:
-            filtered = candidates != matches
-            top = view.snapshot.top(plan.groups, not relaxed, candidates, filtered, offset + limit)
+            top = view.snapshot.top(
+                plan.groups, not relaxed, candidates, matches, selection, offset + limit
+            )
             return top[offset : offset + limit]
         order: Sequence[int]
         if sort is Sort.DISTANCE and origin is not None:

@@ -42,6 +42,9 @@ class Selection:
     by_facet: Mapping[str, int]
     chosen: Mapping[str, frozenset[str]]
     always: int
+    # The filters that are not facets, as asked (an engine may apply them itself).
+    max_price_pence: int | None = None
+    start_by: date | None = None
 
     def combined(self) -> int:
         """Documents that pass every filter."""
@@ -79,9 +82,17 @@ def select(
     always = catalogue.live
     if filters.max_price_pence is not None:
         always &= catalogue.price_at_most(filters.max_price_pence)
+    start_by = None
     if filters.start_within_days is not None:
-        always &= catalogue.can_start_by(as_of + timedelta(days=filters.start_within_days))
-    return Selection(by_facet=by_facet, chosen=chosen, always=always)
+        start_by = as_of + timedelta(days=filters.start_within_days)
+        always &= catalogue.can_start_by(start_by)
+    return Selection(
+        by_facet=by_facet,
+        chosen=chosen,
+        always=always,
+        max_price_pence=filters.max_price_pence,
+        start_by=start_by,
+    )
 
 
 def count_facets(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from search.catalogue import Catalogue, bits_of
 from search.documents import ListingDocument
+from search.facets import Selection
 from search.planning import TermGroup
 from search.spelling import Lexicon
 
@@ -46,14 +47,16 @@ class Snapshot(ABC):
         groups: Sequence[TermGroup],
         require_all: bool,
         candidates: int,
-        filtered: bool,
+        matches: int,
+        selection: Selection,
         limit: int,
     ) -> list[tuple[int, float]]:
         """The `limit` best (ordinal, score) for the groups among `candidates`.
 
-        `candidates` are the live documents that match the groups (every group, or any when
-        not `require_all`) and pass the filters; `filtered` is False when no filter took any
-        match away. A score adds up each group's alternatives and boosters.
+        `matches` are the live documents that match the groups (every group, or any when not
+        `require_all`), `candidates` those of them that pass the filters of `selection` (the
+        same bits when no filter took any away). A score adds up each group's alternatives
+        and boosters.
         """
 
     @abstractmethod

@@ -20,6 +20,7 @@ from search.catalogue import Catalogue, CataloguePart, Membership, bits_of
 from search.documents import ListingDocument
 from search.engine import BaseEngine
 from search.errors import IndexCorrupted
+from search.facets import Selection
 from search.indexing import FIELD_BOOSTS, SPELL_FIELD, TEXT_FIELDS, PreparedDocument
 from search.planning import TermGroup
 from search.results import Progress
@@ -28,8 +29,11 @@ from search.snapshot import Snapshot
 WRITE_HEAP_BYTES = 32_000_000
 BUILD_HEAP_BYTES = 128_000_000
 PROGRESS_EVERY = 1000
-# Searching with a filter tantivy does not know: fetch this many times the page, then more.
+# When a filter tantivy cannot apply itself (can start within N days) is asked for: fetch
+# enough hits to hold a page of them if it takes matches alike, then this many times more.
 OVERFETCH = 4
+FACET_FIELD = "facet"
+PRICE_FIELD = "price"
 
 
 def tantivy_schema() -> tantivy.Schema:
@@ -39,6 +43,9 @@ def tantivy_schema() -> tantivy.Schema:
     for name in TEXT_FIELDS:
         builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
     builder.add_text_field(SPELL_FIELD, tokenizer_name="whitespace", index_option="basic")
+    # Filters tantivy applies itself while scoring: "facet:value" tokens and the price.
+    builder.add_text_field(FACET_FIELD, tokenizer_name="whitespace", index_option="basic")
+    builder.add_unsigned_field(PRICE_FIELD, indexed=True, fast=True)
     builder.add_bytes_field("payload", stored=True)
     builder.add_bytes_field("row", stored=True)
     return builder.build()
@@ -149,7 +156,8 @@ class TantivySnapshot(Snapshot):
         groups: Sequence[TermGroup],
         require_all: bool,
         candidates: int,
-        filtered: bool,
+        matches: int,
+        selection: Selection,
         limit: int,
     ) -> list[tuple[int, float]]:
         groups_query = [(tantivy.Occur.Must, self._any_of(group.alternatives)) for group in groups]
@@ -166,10 +174,13 @@ class TantivySnapshot(Snapshot):
         boosters = [booster for group in groups for booster in group.boosters]
         if boosters:
             groups_query.append((tantivy.Occur.Should, self._any_of(boosters)))
-        query = tantivy.Query.boolean_query(groups_query)
         limit = max(1, limit)
-        members = Membership(candidates) if filtered else None
-        fetch = limit if members is None else limit * OVERFETCH
+        groups_query += self._filter_clauses(selection)
+        query = tantivy.Query.boolean_query(groups_query)
+        # Every filter but the start date is in the query; that one is checked on the hits.
+        members = Membership(candidates) if selection.start_by is not None else None
+        wanted = max(1, candidates.bit_count())
+        fetch = limit if members is None else -(-limit * matches.bit_count() // wanted) * 2
         with _reading(self.folder):
             while True:
                 hits = self._searcher.search(query, limit=fetch, count=False).hits
@@ -179,6 +190,27 @@ class TantivySnapshot(Snapshot):
                 if len(ranked) >= limit or len(hits) < fetch:
                     return ranked[:limit]
                 fetch *= OVERFETCH
+
+    def _filter_clauses(self, selection: Selection) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        # Each clause scores nothing, so the scores are the words' alone.
+        filters = [
+            tantivy.Query.term_set_query(
+                self._schema, FACET_FIELD, [facet_token(facet, value) for value in values]
+            )
+            for facet, values in selection.chosen.items()
+            if values
+        ]
+        if selection.max_price_pence is not None:
+            filters.append(
+                tantivy.Query.range_query(
+                    self._schema,
+                    PRICE_FIELD,
+                    tantivy.FieldType.Unsigned,
+                    0,
+                    selection.max_price_pence,
+                )
+            )
+        return [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters]
 
     def documents(self, ordinals: Sequence[int]) -> list[ListingDocument]:
         with _reading(self.folder):
@@ -211,6 +243,8 @@ class TantivyEngine(BaseEngine):
 
     def _open(self, folder: Path) -> Snapshot:
         ix = self._index(folder)
+        if ix.schema != tantivy_schema():
+            raise IndexCorrupted(f"the tantivy index in {folder} has another schema (older?)")
         return TantivySnapshot(folder, ix, ix.schema)
 
     def _write(self, folder: Path, upserts: list[PreparedDocument], deletes: list[str]) -> None:
@@ -258,11 +292,22 @@ class TantivyEngine(BaseEngine):
         return count
 
 
+def facet_token(facet: str, value: str) -> str:
+    """The token a listing carries for one value of a facet (values never hold spaces)."""
+    return f"{facet}:{value}".replace(" ", "_")
+
+
 def _document_of(document: PreparedDocument) -> tantivy.Document:
-    return tantivy.Document(
+    row = json.loads(document.row)
+    facets = " ".join(
+        facet_token(facet, value) for facet, pairs in row["facets"].items() for value, _ in pairs
+    )
+    indexed = tantivy.Document(
         id=document.id,
         payload=document.payload.encode("utf-8"),
         row=document.row.encode("utf-8"),
-        **{SPELL_FIELD: document.spell},
+        **{SPELL_FIELD: document.spell, FACET_FIELD: facets},
         **document.fields,
     )
+    indexed.add_unsigned(PRICE_FIELD, row["price"])
+    return indexed

@@ -30,6 +30,7 @@ from search.catalogue import Catalogue, CataloguePart, ordinals_of
 from search.documents import ListingDocument
 from search.engine import BaseEngine
 from search.errors import IndexCorrupted, IndexLocked
+from search.facets import Selection
 from search.indexing import FIELD_BOOSTS, SPELL_FIELD, TEXT_FIELDS, PreparedDocument
 from search.planning import TermGroup
 from search.results import Progress
@@ -65,7 +66,9 @@ def whoosh_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         payload=fields.STORED(),
         row=fields.STORED(),
-        **{SPELL_FIELD: fields.KEYWORD(scorable=False)},
+        # Scorable only so that it has a lengths column: without one, Whoosh looks for the
+        # column's file on disk for every posting while committing (a tenth of a rebuild).
+        **{SPELL_FIELD: fields.KEYWORD(scorable=True)},
         **text,
     )
 
@@ -149,7 +152,8 @@ class WhooshSnapshot(Snapshot):
         groups: Sequence[TermGroup],
         require_all: bool,
         candidates: int,
-        filtered: bool,
+        matches: int,
+        selection: Selection,
         limit: int,
     ) -> list[tuple[int, float]]:
         # Scored from cached per-token scores rather than by Whoosh's matchers: the same

@@ -5,20 +5,29 @@ from __future__ import annotations
 
 import json
 from array import array
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from whoosh import index
 
-from search import CategoryTree, Gazetteer, ListingDocument, open_engine
+from search import (
+    CategoryTree,
+    Gazetteer,
+    ListingDocument,
+    SearchEngine,
+    open_engine,
+    parse_params,
+)
 from search.catalogue import Catalogue, CataloguePart, bits_of, catalogue_row, ordinals_of
 from search.engine import BaseEngine
+from search.facets import select
 from search.gazetteer import miles_between
 from search.planning import plan_words
 from search.scoring import ScoreCache, TokenScores, rank
 from search.whoosh_engine import whoosh_query
 
-from .helpers import TODAY, listing
+from .helpers import TODAY, all_ids, ask, listing
 
 HERE = Path(__file__).parent
 
@@ -105,6 +114,7 @@ def test_whoosh_ranking_matches_whooshs_own_scoring(whoosh_with_segments: BaseEn
     """
     engine = whoosh_with_segments
     view = engine.current_view()
+    no_filters = select(view.catalogue, parse_params({}, today=TODAY).filters, (), TODAY)
     cases = json.loads((HERE / "relevance_cases.json").read_text(encoding="utf-8"))["cases"]
     ix = index.open_dir(str(engine.home.current()))
     compared = 0
@@ -119,7 +129,9 @@ def test_whoosh_ranking_matches_whooshs_own_scoring(whoosh_with_segments: BaseEn
                     matches = view.match(plan.groups, require_all) if plan.groups else 0
                     if not matches:
                         continue
-                    ours = view.snapshot.top(plan.groups, require_all, matches, False, 20)
+                    ours = view.snapshot.top(
+                        plan.groups, require_all, matches, matches, no_filters, 20
+                    )
                     theirs = searcher.search(
                         whoosh_query(plan.groups, require_all), limit=None, terms=False
                     )
@@ -179,3 +191,66 @@ def test_dense_and_sparse_bitsets_give_their_ordinals() -> None:
     for ordinals in (set(range(0, 1000)), set(range(3, 997, 2)), {0, 999}, set()):
         bits = bits_of(ordinals, 1000)
         assert ordinals_of(bits) == sorted(ordinals)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "home care", "language": "Polish"},
+        {"q": "day centre", "mode": "at_venue", "locality": "Hitchin"},
+        {"q": "dementia", "max_price": "20"},
+        {"q": "help at home", "budgets": "yes", "category": "help-at-home"},
+        {"q": "home care", "start_within": "14"},
+        {"q": "personal care", "start_within": "7", "availability": "accepting", "max_price": "30"},
+    ],
+)
+def test_filtered_relevance_is_the_unfiltered_ranking_of_those_that_pass(
+    corpus_engine: SearchEngine, params: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Filters change which listings rank, never their scores or order (tantivy applies
+    most of them itself while scoring, and checks the start date on the hits)."""
+    from search import tantivy_engine
+
+    monkeypatch.setattr(tantivy_engine, "OVERFETCH", 2)
+    words = {"q": params["q"]}
+    passing = set(all_ids(corpus_engine, **{k: v for k, v in params.items() if k != "q"}))
+    everything = ask(corpus_engine, per_page="50", **words)
+    assert everything.total == len(everything.hits)
+    expected = [(h.document.id, h.score) for h in everything.hits if h.document.id in passing]
+    filtered = ask(corpus_engine, per_page="50", **params)
+    assert expected
+    assert [(h.document.id, h.score) for h in filtered.hits] == expected
+    assert filtered.total == len(expected)
+
+
+def test_a_tantivy_index_of_another_schema_is_rebuilt_from_the_source(
+    tmp_path: Path, gazetteer: Gazetteer, categories: CategoryTree, corpus: list[ListingDocument]
+) -> None:
+    import shutil
+
+    import tantivy
+
+    from search import IndexCorrupted
+
+    def engine_on(source: Callable[[], list[ListingDocument]] | None) -> BaseEngine:
+        built = open_engine(
+            "tantivy", tmp_path, gazetteer=gazetteer, categories=categories, source=source
+        )
+        assert isinstance(built, BaseEngine)
+        return built
+
+    first = engine_on(None)
+    first.rebuild(corpus[:3])
+    folder = first.home.current()
+    first.close()
+    # What an older version of the library wrote: no facet or price fields.
+    shutil.rmtree(folder)
+    folder.mkdir()
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    writer = tantivy.Index(builder.build(), path=str(folder)).writer()
+    writer.commit()
+    writer.wait_merging_threads()
+    with pytest.raises(IndexCorrupted):
+        engine_on(None).count()
+    assert engine_on(lambda: corpus[:5]).count() == 5
