@@ -111,6 +111,8 @@ class WhooshSnapshot(Snapshot):
         self.generation = str(self._reader.generation())
         self.size = self._reader.doc_count_all()
         self._scores = ScoreCache(self._token_scores)
+        # Field lengths of the listings scored so far, by field and ordinal (0: not yet read).
+        self._lengths: dict[str, list[int]] = {}
 
     def is_current(self) -> bool:
         with _reading(self.folder):
@@ -161,7 +163,12 @@ class WhooshSnapshot(Snapshot):
         return rank(weighted_tokens(groups), ordinals_of(candidates), self._scores, limit)
 
     def _token_scores(self, token: str) -> TokenScores:
-        """A token's BM25F score in every listing holding it, field boosts applied, summed."""
+        """A token's BM25F score in every listing holding it, field boosts applied, summed.
+
+        Whoosh's own scorer gives idf, average length, B and K1 (for the whole index, as in a
+        search); the BM25 formula is Whoosh's, worked here with each listing's field length
+        read once per generation, where Whoosh's scorer reads it again for every posting.
+        """
         summed: dict[int, float] = {}
         with _reading(self.folder):
             for searcher, base in self._searcher.leaf_searchers():
@@ -169,13 +176,23 @@ class WhooshSnapshot(Snapshot):
                 for name in TEXT_FIELDS:
                     if (name, token) not in reader:
                         continue
+                    scorer = searcher.weighting.scorer(searcher, name, token)
+                    idf, b, k1, avgfl = scorer.idf, scorer.B, scorer.K1, scorer.avgfl
                     boost = FIELD_BOOSTS[name]
-                    # A leaf searcher's scorer takes idf and average lengths from the whole
-                    # index, as a search does; deleted documents are skipped.
-                    postings = searcher.postings(name, token)
+                    lengths = self._lengths.get(name)
+                    if lengths is None:
+                        lengths = self._lengths[name] = [0] * self.size
+                    postings = reader.postings(name, token)  # without deleted documents
                     while postings.is_active():
-                        ordinal = base + postings.id()
-                        summed[ordinal] = summed.get(ordinal, 0.0) + postings.score() * boost
+                        docnum = postings.id()
+                        ordinal = base + docnum
+                        length = lengths[ordinal]
+                        if not length:
+                            length = lengths[ordinal] = searcher.doc_field_length(docnum, name, 1)
+                        tf = postings.weight()
+                        # whoosh.scoring.bm25, the same expression.
+                        score = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avgfl)))
+                        summed[ordinal] = summed.get(ordinal, 0.0) + score * boost
                         postings.next()
         ordered = sorted(summed)
         return TokenScores(array("i", ordered), array("d", [summed[o] for o in ordered]))
