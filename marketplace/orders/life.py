@@ -252,6 +252,8 @@ def cancel(
             released += cycle.amount_pence
             release_cycle(session, order, cycle, why="cancelled")
     _tell_cancelled(session, order, by, released_pence=released)
+    # Cut short after its last bill, nothing is left to deliver or invoice: it is done.
+    complete_if_done(session, order, by=by)
     return effective
 
 
