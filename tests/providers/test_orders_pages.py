@@ -123,6 +123,9 @@ def test_the_inbox_shows_each_tab_with_its_count(
     assert new.reference in text
     assert accepted.reference not in text
     assert world.person.full_name in text
+    # In the navigation, "Orders" is the current page, not also "Your organisation".
+    assert text.count("govuk-service-navigation__item--active") == 1
+    assert 'href="/provider/orders" aria-current="true"' in text
 
     text = staff_client.get("/provider/orders?tab=accepted").get_data(as_text=True)
     assert accepted.reference in text
