@@ -68,6 +68,9 @@ def _deliver(message: EmailMessage) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    # Also called when a savepoint is released; the transaction may still roll back then.
+    if session.in_nested_transaction():
+        return
     for message in session.info.pop(_PENDING, []):
         _deliver(message)
 

@@ -24,7 +24,8 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session
 
 from marketplace.budgets.figures import budget_figures
-from marketplace.ledger import LedgerError, Transfer
+from marketplace.ledger import InsufficientFunds, LedgerError, Transfer
+from marketplace.mail import outbox_messages
 from marketplace.notifications.models import Notification
 from marketplace.orders import checkout, deliveries, invoicing, life
 from marketplace.orders.models import (
@@ -320,3 +321,42 @@ def test_cancelling_the_rest_of_a_completed_recurring_order_is_refused(
         "invalid_transition",
         lambda: life.cancel(session, order, by=world.citizen, today=date(2026, 6, 8)),
     )
+
+
+def test_a_checkout_refused_part_way_emails_nobody(
+    app: Flask, session: Session, world: World
+) -> None:
+    """Two items' orders are placed (and their provider's emails queued) before the third is
+    found unaffordable: the request rolls back, and no email about an order that does not
+    exist may have gone out."""
+    affordable = [
+        checkout.add_to_basket(
+            session, world.person, world.service, schedule, by=world.citizen, today=TODAY
+        )
+        for schedule in (world.schedule(), world.schedule(weeks=None))
+    ]
+    too_much = checkout.add_to_basket(
+        session,
+        world.person,
+        world.service,
+        world.schedule(units=16, weeks=20, days=("MO", "TU", "WE", "TH", "FR")),
+        by=world.citizen,
+        today=TODAY,
+    )
+    session.commit()
+    outbox = app.config["MAIL_OUTBOX_PATH"]
+    sent = len(outbox_messages(outbox))
+
+    with pytest.raises(InsufficientFunds):
+        checkout.check_out(
+            session,
+            world.person,
+            [*(item.id for item in affordable), too_much.id],
+            by=world.citizen,
+            today=TODAY,
+        )
+    session.rollback()
+
+    assert _count(session, Order) == 0
+    assert len(outbox_messages(outbox)) == sent
+    assert_ledger_verifies(session)
