@@ -3,6 +3,9 @@
 The policy (`can`) judges a `TokenPrincipal` exactly as it judges a `User` of the token's
 role. A token belongs to no person and no organisation, so rules about one's own person or
 organisation never let a token through: only rules granted to the whole role do.
+
+A token may act for a user account (`user_id`); the API then makes its requests as that user
+(`marketplace.api.auth`), so the policy judges the user, not this principal.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ class TokenPrincipal:
     token_id: uuid.UUID
     name: str
     role: Role
+    # The user account this token acts for, if any.
+    user_id: uuid.UUID | None = None
     person_id: uuid.UUID | None = None
     organisation_id: uuid.UUID | None = None
     is_organisation_owner: bool = False

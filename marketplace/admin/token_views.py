@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts.policy import requires
 from marketplace.accounts.roles import Role
-from marketplace.admin.forms import NewTokenForm, RevokeTokenForm
+from marketplace.admin.forms import TOKEN_ROLES, NewTokenForm, RevokeTokenForm
 from marketplace.admin.views import bp
 from marketplace.api import tokens
 from marketplace.extensions import db
@@ -31,14 +31,19 @@ def api_tokens() -> str:
 @requires("administer")
 def new_api_token() -> Response | tuple[str, int]:
     form = NewTokenForm()
+    form.offer(tokens.users_for_tokens(db.session, TOKEN_ROLES))
     if form.validate_on_submit():
+        user = tokens.user_by_id(db.session, uuid.UUID(form.user.data)) if form.user.data else None
         try:
             row, secret = tokens.create_token(
                 db.session,
                 name=form.name.data,
                 role=Role(form.role.data),
                 created_by=current_user._get_current_object(),
+                user=user,
             )
+        except tokens.TokenUserError as refused:
+            form.user.errors = [*form.user.errors, str(refused)]
         except tokens.TokenError as refused:
             form.name.errors.append(str(refused))
         else:

@@ -1,7 +1,10 @@
 """Who is calling the integration API, and whether they may.
 
 A machine sends `Authorization: Bearer mkt_…`; the token resolves to a `TokenPrincipal`
-with the token's role, which `can()` judges like a user of that role. Without that header a
+with the token's role, which `can()` judges like a user of that role. A token that acts for a
+user account makes its requests as that user: the principal is the `User` (so the policy and
+the rules see them, and record them as who acted), while idempotency keys stay the token's;
+deactivating the user stops the token at once (401). Without that header a
 person signed in with the browser is the principal (their session cookie); a state-changing
 request from a session must then carry the CSRF token as the site's forms do, because the
 API blueprint is otherwise exempt from CSRF checks. Anyone else gets 401.
@@ -45,7 +48,15 @@ def _authenticate() -> Principal:
         principal = tokens.principal_for(db.session, token.strip())
         if principal is None:
             raise _unauthorized("This token is unknown or has been revoked", "invalid_token")
-        return principal
+        g.api_token = principal
+        if principal.user_id is None:
+            return principal
+        user = tokens.acting_user(db.session, principal)
+        if user is None:
+            raise _unauthorized(
+                "The user account this token acts for is deactivated", "invalid_token"
+            )
+        return user
     if current_user.is_authenticated and current_user.is_active:
         if request.method not in SAFE_METHODS and current_app.config["WTF_CSRF_ENABLED"]:
             csrf.protect()
@@ -61,8 +72,12 @@ def current_principal() -> Principal:
 
 
 def principal_identity() -> str:
-    """A stable name for the current principal: `token:<id>` or `user:<id>`."""
+    """A stable name for who sent this request: `token:<id>` for any token (one acting for a
+    user too, so each token's idempotency keys are its own), else `user:<id>`."""
     principal = current_principal()
+    token = g.get("api_token")
+    if token is not None:
+        return token.identity
     if isinstance(principal, TokenPrincipal):
         return principal.identity
     return f"user:{principal.id}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from marketplace.accounts.roles import Role
+from marketplace.accounts.service import user_by_email
 from marketplace.api import tokens
 from marketplace.extensions import db
 
@@ -25,15 +26,28 @@ def api_token() -> None:
     required=True,
     help="It may do what a user of this role may do (council_officer for case management).",
 )
-def create(name: str, role: str) -> None:
+@click.option(
+    "--user",
+    "email",
+    default=None,
+    help="Act for this user (their email): an active user of the role. Without it the token "
+    "stands for its role alone and may not change orders.",
+)
+def create(name: str, role: str, email: str | None) -> None:
     """Create a token; it is printed once, on the last line."""
+    user = None
+    if email is not None:
+        user = user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"There is no user with the email {email!r}")
     try:
-        row, secret = tokens.create_token(db.session, name=name, role=Role(role))
+        row, secret = tokens.create_token(db.session, name=name, role=Role(role), user=user)
     except tokens.TokenError as refused:
         db.session.rollback()
         raise click.ClickException(str(refused)) from refused
     db.session.commit()
-    click.echo(f"Created the token {row.name!r} for the role {row.role.value}.")
+    acting = f", acting for {user.email}" if user is not None else ""
+    click.echo(f"Created the token {row.name!r} for the role {row.role.value}{acting}.")
     click.echo("It is shown only this once; keep it secret:")
     click.echo(secret)
 
@@ -52,8 +66,9 @@ def revoke(name: str) -> None:
 
 @api_token.command("list")
 def list_tokens() -> None:
-    """Every token: name, role, status, last used."""
+    """Every token: name, role, status, last used, and the user it acts for, if any."""
     for row in tokens.tokens(db.session):
         status = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "live"
         used = f"{row.last_used_at:%Y-%m-%d %H:%M} UTC" if row.last_used_at else "never"
-        click.echo(f"{row.name}\t{row.role.value}\t{status}\tlast used {used}")
+        acting = f"\tacts for {row.user.email}" if row.user else ""
+        click.echo(f"{row.name}\t{row.role.value}\t{status}\tlast used {used}{acting}")

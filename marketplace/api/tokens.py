@@ -3,6 +3,11 @@ to one role, revocable, and kept only as a SHA-256 hash.
 
 A token reads `mkt_` followed by 43 URL-safe characters (32 random bytes). The prefix makes a
 leaked token easy to recognise in logs and by secret scanners; the hash is of the whole token.
+
+A token may act for a named user account of its role (`user`): its requests are then made as
+that user (an officer who places orders, a provider's staff member who records deliveries), so
+whatever the user did is recorded as theirs, and deactivating the user stops the token at once.
+A token without a user stands for its role alone and owns nothing.
 Rules only: they flush and never commit.
 """
 
@@ -41,8 +46,12 @@ class ApiToken(db.Model):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The user account the token acts for (its requests are made as that user), or None for a
+    # token that stands for its role alone.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
 
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
     @property
     def revoked(self) -> bool:
@@ -61,22 +70,54 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class TokenUserError(TokenError):
+    """The user a token would act for cannot hold it (deactivated, or of another role)."""
+
+
 def create_token(
-    session: Session, *, name: str, role: Role, created_by: User | None = None
+    session: Session,
+    *,
+    name: str,
+    role: Role,
+    created_by: User | None = None,
+    user: User | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new token named `name` for `role`; returns the row and the token itself, which is
-    never stored and cannot be shown again. Raises TokenError if the name is empty, too long
-    or already used."""
+    """A new token named `name` for `role`, acting for `user` if one is given; returns the row
+    and the token itself, which is never stored and cannot be shown again. Raises TokenError
+    if the name is empty, too long or already used, and TokenUserError if the user is
+    deactivated or not of the token's role."""
     name = name.strip()
     if not name or len(name) > NAME_LENGTH:
         raise TokenError(f"A token's name must be 1 to {NAME_LENGTH} characters")
+    if user is not None:
+        if not user.is_active:
+            raise TokenUserError(f"{user.email} is deactivated: a token cannot act for them")
+        if user.role is not role:
+            raise TokenUserError(
+                f"{user.email} is a {user.role.label.lower()}, not a {role.label.lower()}: "
+                "choose a user of the token's role"
+            )
     if session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
         raise TokenError(f"There is already a token named {name!r}")
     token = PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(name=name, role=role, token_hash=hash_token(token), created_by=created_by)
+    row = ApiToken(
+        name=name, role=role, token_hash=hash_token(token), created_by=created_by, user=user
+    )
     session.add(row)
     session.flush()
     return row, token
+
+
+def users_for_tokens(session: Session, roles: tuple[Role, ...]) -> list[User]:
+    """The active users of these roles, whom a token may act for: by role, then name."""
+    found = session.scalars(
+        select(User).where(User.active, User.role.in_(roles)).order_by(User.full_name, User.email)
+    )
+    return sorted(found, key=lambda user: roles.index(user.role))
+
+
+def user_by_id(session: Session, user_id: uuid.UUID) -> User | None:
+    return session.get(User, user_id)
 
 
 def tokens(session: Session) -> list[ApiToken]:
@@ -104,7 +145,8 @@ def revoke(session: Session, token: ApiToken) -> bool:
 
 def principal_for(session: Session, token: str) -> TokenPrincipal | None:
     """Who holds this bearer token: None if it is unknown or revoked. Records when it was last
-    used (to the minute)."""
+    used (to the minute). A token that acts for a user carries the user's id: see
+    `acting_user`."""
     if not token.startswith(PREFIX):
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
@@ -113,4 +155,15 @@ def principal_for(session: Session, token: str) -> TokenPrincipal | None:
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
         row.last_used_at = now
-    return TokenPrincipal(token_id=row.id, name=row.name, role=row.role)
+    return TokenPrincipal(token_id=row.id, name=row.name, role=row.role, user_id=row.user_id)
+
+
+def acting_user(session: Session, principal: TokenPrincipal) -> User | None:
+    """The user a token acts for, as long as they may still use it: None if the token acts
+    for no one, or its user has been deactivated (or no longer has the token's role)."""
+    if principal.user_id is None:
+        return None
+    user = session.get(User, principal.user_id)
+    if user is None or not user.is_active or user.role is not principal.role:
+        return None
+    return user
