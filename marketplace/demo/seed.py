@@ -30,6 +30,7 @@ from marketplace.demo.data.county import (
     demo_organisations,
     demo_users,
 )
+from marketplace.demo.orders_seed import seed_orders
 from marketplace.extensions import db
 from marketplace.people.models import Person
 from marketplace.types import utcnow
@@ -360,7 +361,14 @@ def _new_person(demo: DemoUser) -> Person:
 
 Step = Callable[[], SeedReport]
 
-STEPS: tuple[Step, ...] = (seed_taxonomy, seed_localities, seed_providers, seed_users, seed_budgets)
+STEPS: tuple[Step, ...] = (
+    seed_taxonomy,
+    seed_localities,
+    seed_providers,
+    seed_users,
+    seed_budgets,
+    seed_orders,
+)
 
 
 def run_all(steps: Sequence[Step] = STEPS) -> SeedReport:

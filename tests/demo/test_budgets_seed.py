@@ -22,11 +22,12 @@ from marketplace.people.budgets import budgets_of
 from marketplace.people.models import Person
 
 TODAY = date(2026, 11, 24)
-PROVIDERS = {"Chiltern Home Care", "Lea Valley Day Centre"}
+# The providers the demo users work for.
+PROVIDERS = {"Chiltern Home Care", "Lea Valley Day Centre", "Bluebell Homecare Stevenage"}
 
 
 def _prerequisites() -> None:
-    """The steps before budgets, with only the two providers the demo users work for."""
+    """The steps before budgets, with only the providers the demo users work for."""
     seed.seed_taxonomy()
     seed.seed_localities()
     seed.seed_providers([org for org in demo_organisations() if org.name in PROVIDERS])

@@ -23,6 +23,7 @@ from marketplace.demo import seed
 from marketplace.demo.data import county
 from marketplace.demo.data.county import demo_organisations, demo_users
 from marketplace.extensions import db
+from marketplace.orders.models import Order
 from marketplace.people.models import Person, SupportPlan
 from marketplace.types import utcnow
 from providers import directory
@@ -51,6 +52,7 @@ TABLES = (
     FunderPot,
     SupportPlan,
     PersonalBudget,
+    Order,
 )
 
 

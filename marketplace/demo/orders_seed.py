@@ -1,0 +1,359 @@
+"""The `flask seed-demo` step for orders: Dorothy Pearce's orders from Bluebell Homecare
+Stevenage (the demo home care provider in her town, signed in as provider3@demo.example.org),
+one or more in every state an order can be in, with the history each would have by today.
+
+Every order is made by the real rules (checkout.place_order, life.*, deliveries.*,
+invoicing.*), as the pages would make it, so the ledger, the budget page, the statement and
+`flask ledger verify` agree with it. Each step of a story happens "at" a moment in the past:
+
+- its ledger transfers are stamped then, with the budgets seed's `_ledger_clock`;
+- the rows the rules stamp with the real clock (the order's `placed_at`, its events'
+  `happened_at`, deliveries' `recorded_at`, invoices' `raised_at`/`settled_at`, and the
+  notifications' `created_at`) are set to that moment once the step is done; notifications
+  older than two days are marked read, as their reader would have;
+- the listing is taken as it was then, open to new clients at once (its capacity and earliest
+  start today are for orders placed today), without changing the stored listing;
+- the emails the rules queue are dropped: history is not news.
+
+Idempotent: each order is found by its placement key (the budget and the story's name), and
+one already there is left as it is. A story that does not fit the budget period (early in a
+financial year there is no past to tell; late in it no future) or that the budget cannot pay
+for is left out, and the next run after it fits makes it. The story "waiting for council
+approval" needs the council to send purchases outside the plan for approval
+(OUT_OF_PLAN_PURCHASES=approval, the default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from marketplace import mail
+from marketplace.accounts.models import User
+from marketplace.budgets.models import PersonalBudget
+from marketplace.demo.budgets_seed import CITIZEN_EMAIL, _at, _ledger_clock, _user
+from marketplace.extensions import db
+from marketplace.formatting import LONDON
+from marketplace.ledger import InsufficientFunds
+from marketplace.notifications.models import Notification
+from marketplace.orders import checkout, deliveries, invoicing, life
+from marketplace.orders.models import Delivery, Invoice, Order, OrderEvent, ScheduleKind
+from marketplace.orders.schedule import WEEKDAYS, Schedule
+from marketplace.people.budgets import current_budget
+from marketplace.people.models import Person
+from marketplace.types import utcnow
+from providers.models import CapacityStatus, Organisation, Service
+
+if TYPE_CHECKING:
+    from marketplace.demo.seed import SeedReport
+
+PROVIDER = "Bluebell Homecare Stevenage"
+PROVIDER_EMAIL = "provider3@demo.example.org"
+WASHING = "Help with washing and dressing"  # personal care, by the hour: in Dorothy's plan
+CALLS = "Morning and bedtime calls"  # personal care, by the visit: in her plan
+HOUSEWORK = "Help around the house"  # domestic help: outside her plan
+READ_AFTER = timedelta(days=2)
+
+
+@dataclass
+class Story:
+    """One demo order's life, told by the rules at moments counted from `today`."""
+
+    today: date
+    person: Person
+    citizen: User
+    staff: User
+    budget: PersonalBudget
+    services: dict[str, Service]
+
+    def day(self, offset: int) -> date:
+        return self.today + timedelta(days=offset)
+
+    def schedule(
+        self, starts_in: int, units: int, weeks: int | None = None, days: tuple[int, ...] = (0,)
+    ) -> Schedule:
+        """A schedule from `starts_in` days from today: once, or for `weeks` on the weekdays
+        `days` after the first day's."""
+        starts_on = self.day(starts_in)
+        if weeks is None:
+            return Schedule(ScheduleKind.ONE_OFF, starts_on, units)
+        codes = tuple(WEEKDAYS[(starts_on.weekday() + n) % 7] for n in days)
+        return Schedule(ScheduleKind.RECURRING, starts_on, units, weeks, codes)
+
+    @contextmanager
+    def at(self, offset: int, hour: int) -> Iterator[date]:
+        """Do what the block does as if at `hour` o'clock (London) `offset` days from today;
+        yields that day."""
+        now = utcnow()
+        moment = min(_at(self.day(offset), hour), now)
+        with _ledger_clock(moment):
+            yield self.day(offset)
+        db.session.flush()
+        for column in (
+            OrderEvent.happened_at,
+            Delivery.recorded_at,
+            Invoice.raised_at,
+            Invoice.settled_at,
+            Notification.created_at,
+        ):
+            db.session.execute(
+                update(column.class_).where(column >= now).values({column.key: moment})
+            )
+        if moment < now - READ_AFTER:
+            db.session.execute(
+                update(Notification)
+                .where(Notification.created_at == moment, Notification.read_at.is_(None))
+                .values(read_at=moment + timedelta(hours=3))
+            )
+
+    def place(self, key: str, service: str, schedule: Schedule, *, offset: int, hour: int) -> Order:
+        listing = self.services[service]
+        with self.at(offset, hour) as today, _listing_open_then(listing):
+            order = checkout.place_order(
+                db.session,
+                self.person,
+                listing,
+                schedule,
+                by=self.citizen,
+                today=today,
+                placement_key=key,
+            )
+        order.placed_at = min(_at(today, hour), utcnow())
+        return order
+
+    def deliver(
+        self, order: Order, offset: int, units: int, note: str = "", *, confirm: bool = True
+    ) -> Delivery:
+        """The carer's record of a visit, made that evening; confirmed by Dorothy the next
+        morning if `confirm` (and that morning has come)."""
+        with self.at(offset, 18) as today:
+            delivery = deliveries.record_delivery(
+                db.session,
+                order,
+                by=self.staff,
+                delivered_on=today,
+                units=units,
+                note=note,
+                today=today,
+            )
+        if confirm and offset + 1 < 0:
+            with self.at(offset + 1, 10):
+                deliveries.confirm_delivery(db.session, delivery, by=self.citizen)
+        return delivery
+
+
+@contextmanager
+def _listing_open_then(listing: Service) -> Iterator[None]:
+    """The listing as it was when a demo order was placed: taking clients, from at once.
+
+    Set as the loaded values, never marked changed, so nothing is written to the listing."""
+    kept = {
+        name: getattr(listing, name)
+        for name in ("capacity_status", "capacity_free", "earliest_start")
+    }
+    set_committed_value(listing, "capacity_status", CapacityStatus.ACCEPTING)
+    set_committed_value(listing, "capacity_free", None)
+    set_committed_value(listing, "earliest_start", None)
+    try:
+        yield
+    finally:
+        for name, value in kept.items():
+            set_committed_value(listing, name, value)
+
+
+def _occasions_before_today(order: Order, story: Story) -> list[int]:
+    """The order's occasions up to yesterday, as offsets from today."""
+    return [
+        (day - story.today).days
+        for day in Schedule(
+            order.schedule_kind,
+            order.starts_on,
+            order.units_per_occasion,
+            order.weeks,
+            tuple(order.days),
+        ).occasions()
+        if day < story.today
+    ]
+
+
+# The stories, oldest first: each places its order and tells its life up to today, with
+# Dorothy placing, confirming, querying and cancelling, and Nadia (Bluebell) the rest.
+
+
+def completed(story: Story, key: str) -> Order:
+    """Two weeks of morning help, one visit missed, confirmed, billed and paid."""
+    order = story.place(
+        key, WASHING, story.schedule(-56, 1, weeks=2, days=(0, 3)), offset=-63, hour=10
+    )
+    with story.at(-62, 9):
+        life.accept(db.session, order, by=story.staff)
+    for number, offset in enumerate(_occasions_before_today(order, story)):
+        if number == 2:
+            story.deliver(
+                order, offset, 0, "Visit missed: Mrs Pearce was at a hospital appointment"
+            )
+        else:
+            story.deliver(order, offset, 1, "Wash, dressed, breakfast and tablets.")
+    with story.at((order.ends_on - story.today).days + 2, 9) as today:
+        # Every line confirmed: the invoice is paid at once and the order completed.
+        invoicing.raise_invoice(db.session, order, order.cycles[0], by=story.staff, today=today)
+    return order
+
+
+def cut_short(story: Story, key: str) -> Order:
+    """Ten weekly visits; after six, Dorothy cancels the rest under a week's notice."""
+    order = story.place(key, WASHING, story.schedule(-42, 1, weeks=10), offset=-49, hour=11)
+    with story.at(-48, 14):
+        life.accept(db.session, order, by=story.staff)
+    for offset in _occasions_before_today(order, story):
+        story.deliver(order, offset, 1, "Help with a bath and getting dressed.")
+        if offset == -21:
+            with story.at(-14, 9) as today:
+                invoicing.raise_invoice(
+                    db.session, order, order.cycles[0], by=story.staff, today=today
+                )
+    with story.at(-5, 16) as today:
+        life.cancel(
+            db.session,
+            order,
+            by=story.citizen,
+            today=today,
+            reason="My daughter has moved in with me and helps me in the mornings now.",
+        )
+    return order
+
+
+def cancelled(story: Story, key: str) -> Order:
+    """Accepted, then cancelled before it started."""
+    order = story.place(
+        key, WASHING, story.schedule(-16, 1, weeks=3, days=(0, 2)), offset=-30, hour=14
+    )
+    with story.at(-29, 9):
+        life.accept(db.session, order, by=story.staff)
+    with story.at(-25, 16) as today:
+        life.cancel(
+            db.session,
+            order,
+            by=story.citizen,
+            today=today,
+            reason="My daughter is staying for a fortnight and will help me instead.",
+        )
+    return order
+
+
+def in_progress(story: Story, key: str) -> Order:
+    """Six weeks of morning and bedtime calls, under way: visits confirmed, one queried, the
+    latest still to confirm."""
+    order = story.place(
+        key, CALLS, story.schedule(-21, 2, weeks=6, days=(0, 3)), offset=-28, hour=12
+    )
+    with story.at(-27, 10):
+        life.accept(db.session, order, by=story.staff)
+    past = _occasions_before_today(order, story)
+    for offset in past:
+        if offset == past[2]:
+            delivery = story.deliver(order, offset, 1, "Morning call.", confirm=False)
+            with story.at(offset + 1, 11):
+                deliveries.query_delivery(
+                    db.session,
+                    delivery,
+                    by=story.citizen,
+                    reason="Only the morning call came. Nobody came at bedtime.",
+                )
+        else:
+            story.deliver(order, offset, 2, "Both calls.", confirm=offset != past[-1])
+    return order
+
+
+def declined(story: Story, key: str) -> Order:
+    """Weekend visits the provider could not staff."""
+    order = story.place(key, WASHING, story.schedule(-13, 2, weeks=4), offset=-20, hour=19)
+    with story.at(-19, 11):
+        life.decline(
+            db.session,
+            order,
+            by=story.staff,
+            reason="We have no carers free at weekends in Stevenage until the new year. Sorry.",
+        )
+    return order
+
+
+def accepted(story: Story, key: str) -> Order:
+    """A longer visit before a family party, accepted, not yet due."""
+    order = story.place(key, WASHING, story.schedule(10, 2), offset=-3, hour=11)
+    with story.at(-2, 15):
+        life.accept(db.session, order, by=story.staff)
+    return order
+
+
+def placed(story: Story, key: str) -> Order:
+    """Weekend calls, placed last night: waiting for the provider."""
+    return story.place(key, CALLS, story.schedule(14, 1, weeks=4, days=(0, 1)), offset=-1, hour=20)
+
+
+def awaiting_approval(story: Story, key: str) -> Order:
+    """Housework, which her plan does not cover: waiting for a council officer."""
+    return story.place(key, HOUSEWORK, story.schedule(9, 2, weeks=6), offset=0, hour=9)
+
+
+# name: (first day of the story, last day of its schedule, as offsets from today), the story.
+STORIES: tuple[tuple[str, tuple[int, int], Callable[[Story, str], Order]], ...] = (
+    ("completed", (-63, -44), completed),
+    ("cut-short", (-49, 21), cut_short),
+    ("cancelled", (-30, 0), cancelled),
+    ("in-progress", (-28, 17), in_progress),
+    ("declined", (-20, 8), declined),
+    ("accepted", (-3, 10), accepted),
+    ("placed", (-1, 36), placed),
+    ("awaiting-approval", (0, 44), awaiting_approval),
+)
+
+
+def seed_orders(today: date | None = None) -> SeedReport:
+    """Dorothy's orders with their history up to `today` (in London; default the real today).
+    Raises SeedOrderError if the users, providers or budgets are not seeded."""
+    from marketplace.demo.seed import SeedOrderError, SeedReport, Tally
+
+    today = today or datetime.now(LONDON).date()
+    citizen, staff = _user(CITIZEN_EMAIL), _user(PROVIDER_EMAIL)
+    person = citizen.person
+    budget = current_budget(db.session, person, today) if person else None
+    if budget is None or not budget.starts_on <= today <= budget.ends_on:
+        raise SeedOrderError(f"{CITIZEN_EMAIL} has no budget for today: seed budgets first")
+    organisation = db.session.get(Organisation, staff.organisation_id)
+    services = {
+        s.name: s
+        for s in (organisation.services if organisation else [])
+        if s.name in (WASHING, CALLS, HOUSEWORK)
+    }
+    if organisation is None or organisation.name != PROVIDER or len(services) != 3:
+        raise SeedOrderError(
+            f"{PROVIDER!r} and its home care listings are missing: seed providers first"
+        )
+    story = Story(today, person, citizen, staff, budget, services)
+    queued = len(db.session.info.get(mail._PENDING, []))
+    tally = Tally("orders")
+    for name, (first, last), tell in STORIES:
+        key = f"demo:{budget.id}:{name}"
+        if db.session.scalar(select(Order.id).where(Order.placement_key == key)):
+            tally.existing += 1
+            continue
+        fits = budget.starts_on <= story.day(first) and story.day(last) <= budget.ends_on
+        if not fits or (
+            name == "awaiting-approval"
+            and current_app.config["OUT_OF_PLAN_PURCHASES"] != "approval"
+        ):
+            continue
+        try:
+            tally.created.append(tell(story, key))
+        except InsufficientFunds:
+            continue
+    del db.session.info.get(mail._PENDING, [])[queued:]
+    return SeedReport([tally])
