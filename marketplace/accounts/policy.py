@@ -52,9 +52,12 @@ def _owner_of(user: User, organisation: Organisation) -> bool:
 
 
 def _party_to_order(user: User, order: Any) -> bool:
-    """The person it is for, its provider's staff, and council officers."""
+    """The person it is for, council officers, and its provider's staff once it has been sent
+    to them (not while the council decides on it, nor if the council refused it)."""
     return _own_person(user, order.person) or (
-        user.role is Role.PROVIDER_STAFF and user.organisation_id == order.organisation_id
+        user.role is Role.PROVIDER_STAFF
+        and user.organisation_id == order.organisation_id
+        and order.reached_provider
     )
 
 

@@ -184,6 +184,14 @@ class Order(db.Model):
     )
 
     @property
+    def reached_provider(self) -> bool:
+        """Whether the provider was ever sent it: not while it waits for the council, nor if
+        the council refused it."""
+        return self.status is not OrderStatus.AWAITING_APPROVAL and not any(
+            event.kind == "refuse" for event in self.events
+        )
+
+    @property
     def total_units(self) -> int:
         return sum(cycle.units for cycle in self.cycles)
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.orders.models import (
@@ -19,6 +19,7 @@ from marketplace.orders.models import (
     InvoiceStatus,
     Order,
     OrderCycle,
+    OrderEvent,
     OrderStatus,
 )
 from providers.models import Service
@@ -68,6 +69,11 @@ PROVIDER_TABS: dict[str, tuple[OrderStatus, ...]] = {
 }
 
 
+def _reached_provider() -> ColumnElement[bool]:
+    """Orders the council refused before they reached the provider are not the provider's."""
+    return ~Order.id.in_(select(OrderEvent.order_id).where(OrderEvent.kind == "refuse"))
+
+
 def orders_of_organisation(
     session: Session, organisation_id: uuid.UUID, *, tab: str = "new"
 ) -> list[Order]:
@@ -75,7 +81,7 @@ def orders_of_organisation(
     orders with a held cycle that has ended by today's date (see `orders_to_invoice`)."""
     statuses = PROVIDER_TABS[tab]
     query = select(Order).where(
-        Order.organisation_id == organisation_id, Order.status.in_(statuses)
+        Order.organisation_id == organisation_id, Order.status.in_(statuses), _reached_provider()
     )
     return list(session.scalars(_newest_first(query)))
 
@@ -97,7 +103,7 @@ def inbox_counts(session: Session, organisation_id: uuid.UUID, today: date) -> d
     counts = dict.fromkeys(PROVIDER_TABS, 0)
     rows = session.execute(
         select(Order.status, func.count())
-        .where(Order.organisation_id == organisation_id)
+        .where(Order.organisation_id == organisation_id, _reached_provider())
         .group_by(Order.status)
     ).all()
     for status, count in rows:

@@ -263,3 +263,53 @@ def test_an_order_outside_the_plan_waits_for_the_council(session: Session, world
     session.commit()
     assert [e.kind for e in order.events] == ["placed", "approve", "accept"]
     assert session.scalar(select(func.count()).select_from(OrderEvent)) == 3
+
+
+def test_the_provider_sees_an_order_only_once_it_is_sent_to_them(
+    session: Session, world: World
+) -> None:
+    from marketplace.accounts.policy import can
+    from marketplace.orders import queries
+    from providers.models import TaxonomyTerm
+
+    world.service.taxonomy_terms = [
+        session.scalar(select(TaxonomyTerm).where(TaxonomyTerm.code == "day-centres"))
+    ]
+    session.commit()
+
+    def place(key: str) -> Order:
+        order = checkout.place_order(
+            session,
+            world.person,
+            world.service,
+            world.schedule(),
+            by=world.citizen,
+            today=TODAY,
+            placement_key=key,
+            plan_rule="approval",
+        )
+        session.commit()
+        return order
+
+    def inbox() -> list[Order]:
+        return [
+            order
+            for tab in queries.PROVIDER_TABS
+            for order in queries.orders_of_organisation(session, world.provider.id, tab=tab)
+        ]
+
+    waiting, refused = place("waiting"), place("refused")
+    life.refuse(session, refused, by=world.officer, reason="Not agreed at review")
+    session.commit()
+
+    for order in (waiting, refused):
+        assert not can(world.staff, "view_order", order)
+        assert can(world.citizen, "view_order", order)
+        assert can(world.officer, "view_order", order)
+    assert inbox() == []
+    assert sum(queries.inbox_counts(session, world.provider.id, TODAY).values()) == 0
+
+    life.approve(session, waiting, by=world.officer)
+    session.commit()
+    assert can(world.staff, "view_order", waiting)
+    assert inbox() == [waiting]
