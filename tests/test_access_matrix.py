@@ -284,8 +284,20 @@ ROUTES: dict[str, Route] = {
             ("accept_order", "accept"),
             ("decline_order", "decline"),
             ("record_order_delivery", "deliveries"),
+            ("approve_order", "approve"),
+            ("refuse_order", "refuse"),
+            ("confirm_order_delivery", f"deliveries/{uuid.uuid4()}/confirm"),
+            ("query_order_delivery", f"deliveries/{uuid.uuid4()}/query"),
+            ("correct_order_delivery", f"deliveries/{uuid.uuid4()}/correct"),
+            ("raise_order_invoice", "cycles/1/invoice"),
         )
     },
+    # Settling is the council's: others get 403 before the invoice is looked for.
+    "api.settle_order_invoice": Route(
+        f"/api/v1/invoices/{uuid.uuid4()}/settle",
+        api_only(FORBIDDEN, council=NOT_FOUND),
+        method="POST",
+    ),
 }
 
 

@@ -152,7 +152,10 @@ def document(server_url: str) -> Json:
                 "Read-only, open to anyone, no key needed. See docs/api.md for our choices "
                 "where the standard is silent. Beside it, the integration API (tag "
                 "`integration`) lets the council's case-management system keep people and "
-                "their personal budgets: it needs a bearer token."
+                "their personal budgets, and lets the council, providers and people place, "
+                "follow and fulfil orders, confirm deliveries, and raise and settle invoices: "
+                "it needs a bearer token (one acting for a user account to change orders) or "
+                "a signed-in session."
             ),
             "license": {
                 "name": "Open Government Licence v3.0",
@@ -167,7 +170,8 @@ def document(server_url: str) -> Json:
             {"name": "documentation", "description": "About this API."},
             {
                 "name": integration_openapi.TAG,
-                "description": "People and personal budgets, for the council's systems.",
+                "description": "People, personal budgets, orders, deliveries and invoices, "
+                "for the council's and providers' systems.",
             },
         ],
         "paths": paths,

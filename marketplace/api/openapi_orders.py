@@ -105,6 +105,7 @@ SCHEMAS: Json = {
         {
             "id": _ID,
             "reference": {"type": "string", "examples": ["INV-7K3M9Q2P"]},
+            "order_id": _ID,
             "cycle_id": _ID,
             "amount_pence": _PENCE,
             "status": {"type": "string", "enum": ["raised", "settled"]},
@@ -158,6 +159,8 @@ SCHEMAS: Json = {
                 {
                     "self": _TEXT,
                     "cancel": _TEXT,
+                    "approve": _TEXT,
+                    "refuse": _TEXT,
                     "accept": _TEXT,
                     "decline": _TEXT,
                     "deliveries": _TEXT,
@@ -203,7 +206,20 @@ SCHEMAS: Json = {
     "OrderReason": _object(
         {"reason": {"type": "string", "maxLength": 1000}},
         required=[],
-        description="Why: optional to cancel, required to decline.",
+        description="Why: optional to cancel or approve; required to decline, refuse or "
+        "query a delivery.",
+    ),
+    "DeliveryCorrection": _object(
+        {
+            "units": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 16,
+                "description": "What was really delivered (0 for a missed visit).",
+            },
+            "note": {"type": "string", "maxLength": 2000},
+        },
+        required=["units"],
     ),
     "NewDelivery": _object(
         {
@@ -216,7 +232,9 @@ SCHEMAS: Json = {
 }
 
 _ERRORS = {
-    "OrderNotFound": "No order with this id (`not_found`).",
+    "OrderNotFound": "No order with this id, or the order has no such delivery or cycle "
+    "(`not_found`).",
+    "InvoiceNotFound": "No invoice with this id (`not_found`).",
     "OrderConflict": "`insufficient_funds` (`details.shortfall_pence`, `requested_pence`, "
     "`available_pence`), `service_unavailable`, `invalid_transition` (the order's state does "
     "not allow it; `details.status`) or `conflict` (an Idempotency-Key reused for another "
@@ -234,6 +252,15 @@ _IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "maxLength": 255},
 }
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _ID}
+_DELIVERY_ID = {"name": "delivery_id", "in": "path", "required": True, "schema": _ID}
+_CYCLE_NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "description": "The cycle's `number` (1 for the first invoicing period).",
+    "schema": {"type": "integer", "minimum": 1},
+}
+_INVOICE_ID = {"name": "invoice_id", "in": "path", "required": True, "schema": _ID}
 
 
 def _error(name: str) -> Json:
@@ -250,6 +277,8 @@ def _operation(
     body: str | None = None,
     body_required: bool = True,
     path_id: bool = True,
+    more_path: tuple[Json, ...] = (),
+    not_found: str = "OrderNotFound",
     changes: bool = True,
     errors: tuple[str, ...] = (),
 ) -> Json:
@@ -259,7 +288,7 @@ def _operation(
         "description": description,
         "operationId": operation_id,
         "security": _SECURITY,
-        "parameters": [_ORDER_ID] if path_id else [],
+        "parameters": [*([_ORDER_ID] if path_id else []), *more_path],
         "responses": {
             status: {
                 "description": summary,
@@ -267,7 +296,7 @@ def _operation(
             },
             "401": _error("Unauthorized"),
             "403": _error("Forbidden"),
-            **({"404": _error("OrderNotFound")} if path_id else {}),
+            **({"404": _error(not_found)} if path_id or more_path else {}),
             **{code: _error(name) for code, name in errors},
         },
     }
@@ -358,6 +387,97 @@ def paths() -> Json:
                 "OrderDelivery",
                 body="NewDelivery",
                 errors=(_CONFLICT, _REFUSED),
+            )
+        },
+        "/orders/{order_id}/approve": {
+            "post": _operation(
+                "approveOrder",
+                "Approve an order",
+                "A council officer approves an order outside the person's support plan "
+                "(`awaiting_approval`); it goes to the provider as `placed`. `reason` optional.",
+                "200",
+                "Order",
+                body="OrderReason",
+                body_required=False,
+                errors=(_CONFLICT, _REFUSED),
+            )
+        },
+        "/orders/{order_id}/refuse": {
+            "post": _operation(
+                "refuseOrder",
+                "Refuse an order",
+                "A council officer refuses an order awaiting approval, with a `reason`; it "
+                "is cancelled and its money released.",
+                "200",
+                "Order",
+                body="OrderReason",
+                errors=(_CONFLICT, _REFUSED),
+            )
+        },
+        "/orders/{order_id}/deliveries/{delivery_id}/confirm": {
+            "post": _operation(
+                "confirmOrderDelivery",
+                "Confirm a delivery",
+                "The person (or an officer for them) confirms a delivery happened as recorded.",
+                "200",
+                "OrderDelivery",
+                more_path=(_DELIVERY_ID,),
+                errors=(_CONFLICT,),
+            )
+        },
+        "/orders/{order_id}/deliveries/{delivery_id}/query": {
+            "post": _operation(
+                "queryOrderDelivery",
+                "Query a delivery",
+                "The person (or an officer for them) says what is wrong with a delivery "
+                "(`reason` required); its invoice is held until the provider corrects it.",
+                "200",
+                "OrderDelivery",
+                body="OrderReason",
+                more_path=(_DELIVERY_ID,),
+                errors=(_CONFLICT, _REFUSED),
+            )
+        },
+        "/orders/{order_id}/deliveries/{delivery_id}/correct": {
+            "post": _operation(
+                "correctOrderDelivery",
+                "Correct a delivery",
+                "The order's provider corrects the units delivered (never more than the "
+                "cycle ordered); the person confirms it again, and an invoice it is on is "
+                "recalculated.",
+                "200",
+                "OrderDelivery",
+                body="DeliveryCorrection",
+                more_path=(_DELIVERY_ID,),
+                errors=(_CONFLICT, _REFUSED),
+            )
+        },
+        "/orders/{order_id}/cycles/{number}/invoice": {
+            "post": _operation(
+                "raiseOrderInvoice",
+                "Invoice a cycle",
+                "The order's provider invoices one invoicing period for what its deliveries "
+                "say, once the period is over or fully recorded. It is settled at once when "
+                "every line is confirmed or nothing was delivered.",
+                "201",
+                "OrderInvoice",
+                more_path=(_CYCLE_NUMBER,),
+                errors=(_CONFLICT,),
+            )
+        },
+        "/invoices/{invoice_id}/settle": {
+            "post": _operation(
+                "settleInvoice",
+                "Settle an invoice",
+                "A council officer pays an invoice from the cycle's commitment: what it bills "
+                "is spent, the rest released. Refused (`invalid_transition`) while a delivery "
+                "on it is queried, or once it is settled.",
+                "200",
+                "OrderInvoice",
+                path_id=False,
+                more_path=(_INVOICE_ID,),
+                not_found="InvoiceNotFound",
+                errors=(_CONFLICT,),
             )
         },
     }

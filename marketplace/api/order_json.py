@@ -82,6 +82,7 @@ def invoice(found: Invoice) -> Json:
     return {
         "id": str(found.id),
         "reference": found.reference,
+        "order_id": str(found.order_id),
         "cycle_id": str(found.cycle_id),
         "amount_pence": found.amount_pence,
         "status": found.status.value,
@@ -95,6 +96,10 @@ def _links(order: Order) -> Json:
     links = {"self": url_for("api.get_order", order_id=order.id)}
     if life.allowed(order, life.Move.CANCEL) or life.allowed(order, life.Move.CANCEL_REST):
         links["cancel"] = url_for("api.cancel_order", order_id=order.id)
+    if life.allowed(order, life.Move.APPROVE):
+        links["approve"] = url_for("api.approve_order", order_id=order.id)
+    if life.allowed(order, life.Move.REFUSE):
+        links["refuse"] = url_for("api.refuse_order", order_id=order.id)
     if life.allowed(order, life.Move.ACCEPT):
         links["accept"] = url_for("api.accept_order", order_id=order.id)
     if life.allowed(order, life.Move.DECLINE):

@@ -89,6 +89,24 @@ def delivery_request(body: Any) -> DeliveryRequest:
     return DeliveryRequest(delivered_on, units, note)
 
 
+def correction_request(body: Any) -> tuple[int, str]:
+    """A provider's correction of a delivery: how many units were really delivered (0 for a
+    missed visit) and, optionally, a note."""
+    body = json_object(body)
+    errors = {name: "This field is unknown" for name in sorted(set(body) - {"units", "note"})}
+    units = body.get("units")
+    if not _is_int(units):
+        errors["units"] = "Give a whole number (0 for a missed visit)"
+    note = body.get("note", "")
+    if note is None:
+        note = ""
+    if not isinstance(note, str):
+        errors["note"] = "Give the note as a string"
+    if errors:
+        raise invalid(errors)
+    return units, note
+
+
 def _schedule(value: Any, errors: dict[str, str]) -> Schedule | None:
     if not isinstance(value, dict):
         errors["schedule"] = (

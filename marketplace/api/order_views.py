@@ -1,16 +1,18 @@
 """The orders API, on the integration API's blueprint: place an order from a person's budget,
-read it with its timeline, deliveries and invoices, cancel it, and for its provider accept,
-decline and record deliveries.
+read it with its timeline, deliveries and invoices, cancel it; the council approves or refuses
+it and settles its invoices; its provider accepts, declines, records and corrects deliveries
+and raises an invoice per cycle; the person confirms or queries each delivery.
 
 Thin views, as `integration_views`: the same authentication (bearer token or browser session
 with its CSRF token, `auth`), the same JSON errors (`problems`), the same `@idempotent`, and
-the same rules functions as the citizens' and providers' pages (`orders.checkout`,
-`orders.life`, `orders.deliveries`), so the pages and the API cannot disagree.
+the same rules functions as the citizens', providers' and council's pages (`orders.checkout`,
+`orders.life`, `orders.deliveries`, `orders.invoicing`), so the pages and the API cannot
+disagree.
 
 Every order, delivery and timeline step records the user who did it, so changing an order
-needs a principal that is a user: a signed-in session. An API token stands for no user (and
-no organisation), so a token may read orders its role may see but not change them; see
-docs/api.md, "Orders".
+needs a principal that is a user: a signed-in session, or a token that acts for a user account
+(`auth`). A token that acts for no one (and owns no organisation) may read orders its role may
+see but not change them; see docs/api.md, "Orders".
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from marketplace.api.problems import ApiProblem, invalid
 from marketplace.citizens.budget_views import london_today
 from marketplace.extensions import db
 from marketplace.ledger import LedgerError
-from marketplace.orders import checkout, deliveries, life, queries
-from marketplace.orders.models import Order
+from marketplace.orders import checkout, deliveries, invoicing, life, queries
+from marketplace.orders.models import Delivery, Invoice, Order
 from marketplace.people.service import person_by_id
 
 __all__ = ["bp"]
@@ -106,15 +108,25 @@ def _order(order_id: str) -> Order:
     return found
 
 
+def _delivery(found: Order, delivery_id: str) -> Delivery:
+    """One of the order's deliveries (404 for an unknown one or another order's)."""
+    wanted = parse_uuid(delivery_id)
+    delivery = queries.delivery_by_id(db.session, wanted) if wanted else None
+    if delivery is None or delivery.order_id != found.id:
+        raise ApiProblem("not_found", f"This order has no delivery with id {delivery_id!r}")
+    return delivery
+
+
 def _acting_user() -> User:
-    """The signed-in user making this change (the order records who did each step)."""
+    """The user making this change (the order records who did each step): a signed-in user,
+    or the user an API token acts for."""
     principal = auth.current_principal()
     if isinstance(principal, User):
         return principal
     raise ApiProblem(
         "forbidden",
-        "An API token stands for no user, and every step of an order records who took it: "
-        "place and change orders as a signed-in user",
+        "This API token acts for no user, and every step of an order records who took it: "
+        "use a token made for a user account (flask api-token create --user) or sign in",
         reason="token_cannot_change_orders",
     )
 
@@ -237,3 +249,120 @@ def record_order_delivery(order_id: str) -> Response:
     response = _answer(order_json.delivery(recorded), 201)
     response.headers["Location"] = url_for("api.get_order", order_id=found.id)
     return response
+
+
+@bp.post("/orders/<order_id>/approve")
+@idempotent
+def approve_order(order_id: str) -> Response:
+    """A council officer approves an order outside the person's support plan (`reason`
+    optional); it then goes to the provider."""
+    auth.current_principal()
+    found = _order(order_id)
+    auth.check("approve_order", found)
+    reason = order_requests.reason_of(_body())
+    by = _acting_user()
+    _carry_out(lambda: life.approve(db.session, found, by=by, reason=reason))
+    return _order_answer(found)
+
+
+@bp.post("/orders/<order_id>/refuse")
+@idempotent
+def refuse_order(order_id: str) -> Response:
+    """A council officer refuses an order awaiting approval, saying why (`reason` required);
+    its money is released."""
+    auth.current_principal()
+    found = _order(order_id)
+    auth.check("approve_order", found)
+    reason = order_requests.reason_of(_body())
+    by = _acting_user()
+    _carry_out(lambda: life.refuse(db.session, found, by=by, reason=reason))
+    return _order_answer(found)
+
+
+def _delivery_answer(delivery: Delivery) -> Response:
+    return _answer(order_json.delivery(delivery))
+
+
+@bp.post("/orders/<order_id>/deliveries/<delivery_id>/confirm")
+@idempotent
+def confirm_order_delivery(order_id: str, delivery_id: str) -> Response:
+    """The person (or an officer for them) confirms a delivery happened as recorded."""
+    auth.current_principal()
+    found = _order(order_id)
+    delivery = _delivery(found, delivery_id)
+    auth.check("confirm_delivery", found)
+    by = _acting_user()
+    _carry_out(lambda: deliveries.confirm_delivery(db.session, delivery, by=by))
+    return _delivery_answer(delivery)
+
+
+@bp.post("/orders/<order_id>/deliveries/<delivery_id>/query")
+@idempotent
+def query_order_delivery(order_id: str, delivery_id: str) -> Response:
+    """The person (or an officer for them) says what is wrong with a delivery (`reason`
+    required); its invoice is held until the provider corrects it."""
+    auth.current_principal()
+    found = _order(order_id)
+    delivery = _delivery(found, delivery_id)
+    auth.check("confirm_delivery", found)
+    reason = order_requests.reason_of(_body())
+    by = _acting_user()
+    _carry_out(lambda: deliveries.query_delivery(db.session, delivery, by=by, reason=reason))
+    return _delivery_answer(delivery)
+
+
+@bp.post("/orders/<order_id>/deliveries/<delivery_id>/correct")
+@idempotent
+def correct_order_delivery(order_id: str, delivery_id: str) -> Response:
+    """The order's provider corrects what was delivered (`units`, optional `note`); the person
+    confirms it again."""
+    auth.current_principal()
+    found = _order(order_id)
+    delivery = _delivery(found, delivery_id)
+    auth.check("fulfil_order", found)
+    units, note = order_requests.correction_request(_body())
+    by = _acting_user()
+    _carry_out(
+        lambda: deliveries.correct_delivery(db.session, delivery, by=by, units=units, note=note)
+    )
+    return _delivery_answer(delivery)
+
+
+@bp.post("/orders/<order_id>/cycles/<int:number>/invoice")
+@idempotent
+def raise_order_invoice(order_id: str, number: int) -> Response:
+    """The order's provider invoices one cycle for what its deliveries say (settled at once if
+    every line is confirmed or nothing was delivered)."""
+    auth.current_principal()
+    found = _order(order_id)
+    cycle = next((each for each in found.cycles if each.number == number), None)
+    if cycle is None:
+        raise ApiProblem("not_found", f"This order has no cycle number {number}")
+    auth.check("fulfil_order", found)
+    by = _acting_user()
+    raised = _carry_out(
+        lambda: invoicing.raise_invoice(db.session, found, cycle, by=by, today=london_today())
+    )
+    response = _answer(order_json.invoice(raised), 201)
+    response.headers["Location"] = url_for("api.get_order", order_id=found.id)
+    return response
+
+
+@bp.post("/invoices/<invoice_id>/settle")
+@auth.required("settle_invoice")
+@idempotent
+def settle_order_invoice(invoice_id: str) -> Response:
+    """A council officer pays an invoice from the cycle's commitment (refused while a delivery
+    on it is queried)."""
+    found = _invoice(invoice_id)
+    by = _acting_user()
+    _carry_out(lambda: invoicing.settle_invoice(db.session, found, by=by))
+    return _answer(order_json.invoice(found))
+
+
+def _invoice(invoice_id: str) -> Invoice:
+    wanted = parse_uuid(invoice_id)
+    found = queries.invoice_by_id(db.session, wanted) if wanted else None
+    if found is None:
+        raise ApiProblem("not_found", f"There is no invoice with id {invoice_id!r}")
+    return found
