@@ -14,10 +14,12 @@ import bisect
 import math
 import re
 from array import array
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import compress
+from itertools import compress, repeat
+from operator import add, mul
 from typing import Any
 
 from search.analysis import slug
@@ -26,6 +28,7 @@ from search.documents import ListingDocument
 FACETS = ("category", "locality", "mode", "availability", "language", "access", "cqc", "budgets")
 _BYTE_BITS = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
 _FLAG_BYTES = bytes.maketrans(b"01", b"\x00\x01")
+_DIGIT_BYTES = bytes.maketrans(b"\x00\x01", b"01")
 _NONZERO = re.compile(rb"[^\x00]")
 # Origins whose distance order a generation keeps (each is one int per listing).
 NEAREST_ORIGINS = 32
@@ -34,11 +37,13 @@ _SPARSE = 16
 
 
 def bits_of(ordinals: Iterable[int], size: int) -> int:
-    """A bitset with the given ordinals set."""
-    buffer = bytearray((size + 7) // 8)
-    for ordinal in ordinals:
-        buffer[ordinal >> 3] |= 1 << (ordinal & 7)
-    return int.from_bytes(buffer, "little")
+    """A bitset with the given ordinals set (each below `size`)."""
+    if size <= 0:
+        return 0
+    # One flag byte per ordinal, set by a loop that runs in C, then read as a binary number.
+    flags = bytearray(size)
+    deque(map(flags.__setitem__, ordinals, repeat(1)), maxlen=0)
+    return int(flags[::-1].translate(_DIGIT_BYTES), 2)
 
 
 def ordinals_of(bits: int) -> list[int]:
@@ -165,12 +170,17 @@ class Catalogue:
     longitudes: list[float | None]
     facets: dict[str, dict[str, int]]
     labels: dict[str, dict[str, str]]
-    _by_price: list[tuple[int, int]] | None = field(default=None, repr=False)
     _cheapest: list[int] | None = field(default=None, repr=False)
+    _sorted_prices: list[int] | None = field(default=None, repr=False)
     _by_confirmed: list[int] | None = field(default=None, repr=False)
-    _by_start: list[tuple[int, int]] | None = field(default=None, repr=False)
+    _by_start: list[int] | None = field(default=None, repr=False)
+    _sorted_starts: list[int] = field(default_factory=list, repr=False)
+    _undated_accepting: int = field(default=0, repr=False)
+    _unlocated: list[int] | None = field(default=None, repr=False)
     _memo: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
-    _units: list[tuple[float, float, float] | None] | None = field(default=None, repr=False)
+    _units: tuple[list[int], list[float], list[float], list[float]] | None = field(
+        default=None, repr=False
+    )
     _nearest: dict[tuple[float, float], array[int]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -217,15 +227,12 @@ class Catalogue:
         """Documents whose price is at most `pence` (free ones included)."""
         key = ("price", pence)
         if key not in self._memo:
-            by_price = self._price_order()
-            end = bisect.bisect_right(by_price, (pence, self.size))
-            self._memo[key] = bits_of((o for _, o in by_price[:end]), self.size)
+            cheapest = self.cheapest()
+            if self._sorted_prices is None:
+                self._sorted_prices = [self.prices[o] for o in cheapest]
+            end = bisect.bisect_right(self._sorted_prices, pence)
+            self._memo[key] = bits_of(cheapest[:end], self.size)
         return self._memo[key]
-
-    def _price_order(self) -> list[tuple[int, int]]:
-        if self._by_price is None:
-            self._by_price = sorted((price, ordinal) for ordinal, price in enumerate(self.prices))
-        return self._by_price
 
     def can_start_by(self, day: date) -> int:
         """Documents that can take someone new by `day`.
@@ -236,24 +243,29 @@ class Catalogue:
         key = ("start", day.toordinal())
         if key not in self._memo:
             if self._by_start is None:
-                self._by_start = sorted(
-                    (start, ordinal)
-                    for ordinal, start in enumerate(self.starts)
-                    if start is not None and not self.full[ordinal]
-                )
-            end = bisect.bisect_right(self._by_start, (day.toordinal(), self.size))
-            dated = bits_of((o for _, o in self._by_start[:end]), self.size)
-            undated = bits_of(
-                (o for o, start in enumerate(self.starts) if start is None), self.size
-            )
-            accepting = self.facets["availability"].get("accepting", 0)
-            self._memo[key] = dated | (undated & accepting)
+                dated = [
+                    o
+                    for o, start in enumerate(self.starts)
+                    if start is not None and not self.full[o]
+                ]
+                dated.sort(key=self.starts.__getitem__)
+                self._by_start = dated
+                self._sorted_starts = [self.starts[o] or 0 for o in dated]
+                undated = (o for o, start in enumerate(self.starts) if start is None)
+                accepting = self.facets["availability"].get("accepting", 0)
+                self._undated_accepting = bits_of(undated, self.size) & accepting
+            end = bisect.bisect_right(self._sorted_starts, day.toordinal())
+            dated_bits = bits_of(self._by_start[:end], self.size)
+            self._memo[key] = dated_bits | self._undated_accepting
         return self._memo[key]
 
     def most_recently_confirmed(self) -> list[int]:
         """Every ordinal, the most recently confirmed first (ties in ordinal order)."""
         if self._by_confirmed is None:
-            self._by_confirmed = sorted(range(self.size), key=lambda o: -self.confirmed[o])
+            # A stable sort, reversed: equal dates keep their ordinal order.
+            self._by_confirmed = sorted(
+                range(self.size), key=self.confirmed.__getitem__, reverse=True
+            )
         return self._by_confirmed
 
     def nearest_first(self, latitude: float, longitude: float) -> Sequence[int]:
@@ -266,30 +278,32 @@ class Catalogue:
         order = self._nearest.get(key)
         if order is None:
             if self._units is None:
-                self._units = [
-                    None if lat is None or lon is None else unit_vector(lat, lon)
-                    for lat, lon in zip(self.latitudes, self.longitudes, strict=True)
-                ]
+                self._units = _unit_vectors(self.latitudes, self.longitudes)
+            placed, xs, ys, zs = self._units
             ox, oy, oz = unit_vector(latitude, longitude)
             # On a sphere the great circle is shorter as the dot product of the two points'
             # unit vectors is larger: the same order as the haversine distance, far cheaper.
-            closeness = [
-                -2.0 if unit is None else unit[0] * ox + unit[1] * oy + unit[2] * oz
-                for unit in self._units
-            ]
-            placed = [o for o, unit in enumerate(self._units) if unit is not None]
-            placed.sort(key=closeness.__getitem__, reverse=True)
-            rest = [o for o in self.most_recently_confirmed() if self._units[o] is None]
-            order = array("i", placed + rest)
+            closeness = list(
+                map(
+                    add,
+                    map(add, map(mul, xs, repeat(ox)), map(mul, ys, repeat(oy))),
+                    map(mul, zs, repeat(oz)),
+                )
+            )
+            nearest = sorted(range(len(placed)), key=closeness.__getitem__, reverse=True)
+            if self._unlocated is None:
+                located = set(placed)
+                self._unlocated = [o for o in self.most_recently_confirmed() if o not in located]
+            order = array("i", [placed[i] for i in nearest] + self._unlocated)
             if len(self._nearest) >= NEAREST_ORIGINS:
                 self._nearest.clear()
             self._nearest[key] = order
         return order
 
     def cheapest(self) -> list[int]:
-        """Every ordinal, the cheapest first."""
+        """Every ordinal, the cheapest first (ties in ordinal order)."""
         if self._cheapest is None:
-            self._cheapest = [ordinal for _, ordinal in self._price_order()]
+            self._cheapest = sorted(range(self.size), key=self.prices.__getitem__)
         return self._cheapest
 
 
@@ -297,3 +311,21 @@ def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]
     """The point on the unit sphere at a latitude and longitude (degrees)."""
     phi, lam = math.radians(latitude), math.radians(longitude)
     return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+
+
+def _unit_vectors(
+    latitudes: Sequence[float | None], longitudes: Sequence[float | None]
+) -> tuple[list[int], list[float], list[float], list[float]]:
+    """The ordinals with coordinates, and their points on the unit sphere (x, y, z lists)."""
+    placed = [
+        o
+        for o, (lat, lon) in enumerate(zip(latitudes, longitudes, strict=True))
+        if lat is not None and lon is not None
+    ]
+    phis = list(map(math.radians, (latitudes[o] for o in placed)))
+    lams = list(map(math.radians, (longitudes[o] for o in placed)))
+    cos_phis = list(map(math.cos, phis))
+    xs = list(map(mul, cos_phis, map(math.cos, lams)))
+    ys = list(map(mul, cos_phis, map(math.sin, lams)))
+    zs = list(map(math.sin, phis))
+    return placed, xs, ys, zs

@@ -149,7 +149,8 @@ class TantivySnapshot(Snapshot):
             if most == 0:
                 return []
             hits = self._searcher.search(self._term_query(token), limit=most, count=False).hits
-        return [self._ordinal(address) for _, address in hits]
+        base_of = self._base_of
+        return [base_of[address.segment_ord] + address.doc for _, address in hits]
 
     def top(
         self,
