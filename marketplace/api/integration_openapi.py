@@ -164,7 +164,9 @@ SECURITY_SCHEMES: Json = {
     "bearerAuth": {
         "type": "http",
         "scheme": "bearer",
-        "description": "An API token made by an admin (`mkt_…`), scoped to one role.",
+        "description": "An API token made by an admin (`mkt_…`), scoped to one role, and "
+        "optionally acting for one user account of that role (its requests are then that "
+        "user's).",
     },
     "browserSession": {
         "type": "apiKey",
@@ -176,7 +178,8 @@ SECURITY_SCHEMES: Json = {
 }
 
 _ERRORS = {
-    "Unauthorized": "No token, an unknown or revoked one (`unauthorized`).",
+    "Unauthorized": "No token, an unknown or revoked one, or one whose user is deactivated "
+    "(`unauthorized`).",
     "Forbidden": "The principal may not do this (`forbidden`).",
     "PersonNotFound": "No person (or budget) with this id (`not_found`).",
     "Conflict": "`conflict` (an overlapping budget, a taken case reference, an "
