@@ -1,7 +1,7 @@
 """Search speed: our Whoosh and tantivy engines beside plain Whoosh, plain tantivy and SQLite FTS5.
 
-    .venv/bin/python bench/search_bench.py            # 10,000 and 100,000 listings, ~20 min
-    .venv/bin/python bench/search_bench.py --quick    # 2,000 and 10,000 (HTTP at 2,000), ~2 min
+    .venv/bin/python bench/search_bench.py            # 10,000 and 100,000 listings, ~13 min
+    .venv/bin/python bench/search_bench.py --quick    # 2,000 and 10,000 (HTTP at 2,000), ~1 min
     .venv/bin/python bench/search_bench.py --sizes 50000 --http-sizes 0 --facets
 
 One run, figures beside baselines measured in the same run: on a shared machine absolute times
