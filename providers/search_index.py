@@ -237,18 +237,15 @@ def matching_ids(
     sync_if_stale(app)
     engine = search_engine(app)
     query = SearchQuery(words=words, per_page=MAX_PER_PAGE, as_of=utcnow().date())
-    found: list[uuid.UUID] = []
-    while len(found) < limit:
-        results = engine.search(query)
-        if log_source and query.page == 1:
-            record_search(query, results, source=log_source)
-        if words.strip() and not results.words_used and not results.places:
-            return []  # nothing searchable in the words (punctuation, say): not "everything"
-        found += [uuid.UUID(hit.document.id) for hit in results.hits]
-        if query.page >= results.pages or not results.hits:
-            break
-        query = query.with_page(query.page + 1)
-    return found[:limit]
+    results = engine.search(query)
+    if log_source:
+        record_search(query, results, source=log_source)
+    if words.strip() and not results.words_used and not results.places:
+        return []  # nothing searchable in the words (punctuation, say): not "everything"
+    if results.total <= len(results.hits):
+        return [uuid.UUID(hit.document.id) for hit in results.hits][:limit]
+    # More than a page: one ranking of every match, without a page's facets and snippets.
+    return [uuid.UUID(found) for found in engine.ranked_ids(query, limit)]
 
 
 def reindex(app: Flask | None = None, progress: Any = None) -> int:

@@ -12,6 +12,7 @@ import shutil
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import ClassVar, TypeVar
@@ -34,6 +35,18 @@ from search.vocabulary import Vocabulary
 
 T = TypeVar("T")
 LONDON = ZoneInfo("Europe/London")
+
+
+@dataclass
+class _Prepared:
+    plan: QueryPlan
+    origin: PlaceMatch | None
+    sort: Sort
+    relaxed: bool
+    matches: int
+    selection: Selection
+    candidates: int
+    notices: list[str]
 
 
 class BaseEngine(ABC):
@@ -209,8 +222,32 @@ class BaseEngine(ABC):
         """
         return self._recovering(lambda: self._search(query))
 
-    def _search(self, query: SearchQuery) -> SearchResults:
+    def ranked_ids(self, query: SearchQuery, limit: int) -> list[str]:
+        """The ids of the first `limit` results for `query`, in the order `search` gives them,
+        without facets, snippets or documents: for a caller that needs every match at once
+        (the feed's own paging) rather than one page."""
+        return self._recovering(lambda: self._ranked_ids(query, limit))
+
+    def _ranked_ids(self, query: SearchQuery, limit: int) -> list[str]:
         view = self._current_view()
+        found = self._prepare(view, query)
+        ranked = self._rank(
+            view,
+            found.plan,
+            found.sort,
+            found.relaxed,
+            found.matches,
+            found.candidates,
+            found.selection,
+            found.origin,
+            0,
+            limit,
+        )
+        ids = view.catalogue.ids
+        return [ids[ordinal] for ordinal, _ in ranked if ids[ordinal] is not None]  # type: ignore[misc]
+
+    def _prepare(self, view: View, query: SearchQuery) -> _Prepared:
+        """What a query asks of this generation: its plan, place, order and candidates."""
         catalogue = view.catalogue
         notices = list(query.problems)
         plan = plan_words(
@@ -234,8 +271,23 @@ class BaseEngine(ABC):
         else:
             matches = catalogue.live
         selection = select(catalogue, query.filters, localities, query.as_of or _today())
-        candidates = matches & selection.combined()
-        total = candidates.bit_count()
+        return _Prepared(
+            plan=plan,
+            origin=origin,
+            sort=sort,
+            relaxed=relaxed,
+            matches=matches,
+            selection=selection,
+            candidates=matches & selection.combined(),
+            notices=notices,
+        )
+
+    def _search(self, query: SearchQuery) -> SearchResults:
+        view = self._current_view()
+        found = self._prepare(view, query)
+        plan, origin, sort, relaxed = found.plan, found.origin, found.sort, found.relaxed
+        notices = found.notices
+        total = found.candidates.bit_count()
         offset = (query.page - 1) * query.per_page
         if offset and offset >= total:
             pages = max(1, -(-total // query.per_page))
@@ -247,9 +299,9 @@ class BaseEngine(ABC):
                 plan,
                 sort,
                 relaxed,
-                matches,
-                candidates,
-                selection,
+                found.matches,
+                found.candidates,
+                found.selection,
                 origin,
                 offset,
                 query.per_page,
@@ -260,7 +312,7 @@ class BaseEngine(ABC):
             query=query,
             hits=tuple(self._hits(view, ranked, plan, origin)),
             total=total,
-            facets=count_facets(catalogue, matches, selection, self._label),
+            facets=count_facets(view.catalogue, found.matches, found.selection, self._label),
             sort=sort,
             suggestion=plan.suggestion,
             corrections=plan.corrections,

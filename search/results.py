@@ -92,6 +92,10 @@ class SearchEngine(Protocol):
         """One page of results for `query`. Raises IndexMissing or IndexCorrupted."""
         ...
 
+    def ranked_ids(self, query: SearchQuery, limit: int) -> list[str]:
+        """The ids of the first `limit` results in `search`'s order, with no page to build."""
+        ...
+
     def generation(self) -> str:
         """A key that changes whenever what searches see changes."""
         ...

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import ListingDocument, SearchEngine, Sort
+from search import ListingDocument, SearchEngine, Sort, parse_params
 
 from .helpers import TODAY, all_ids, ask, ids
 
@@ -276,6 +276,26 @@ def test_paging_covers_every_hit_exactly_once(corpus_engine: SearchEngine, per_p
         everything = all_ids(corpus_engine, q=words, sort=sort)
         assert seen == everything
         assert len(seen) == first.total
+
+
+@pytest.mark.parametrize(
+    ("words", "sort", "extra"),
+    [
+        ("care", "relevance", {}),
+        ("day centre", "relevance", {}),
+        ("", "price", {}),
+        ("home care near Hitchin", "relevance", {}),
+        ("", "recent", {"category": "personal-care"}),
+    ],
+)
+def test_ranked_ids_are_every_page_in_order(
+    corpus_engine: SearchEngine, words: str, sort: str, extra: dict[str, str]
+) -> None:
+    everything = all_ids(corpus_engine, q=words, sort=sort, **extra)
+    query = parse_params({"q": words, "sort": sort, **extra}, today=TODAY)
+
+    assert corpus_engine.ranked_ids(query, limit=10_000) == everything
+    assert corpus_engine.ranked_ids(query, limit=3) == everything[:3]
 
 
 def test_a_page_past_the_end_is_empty_with_a_notice(corpus_engine: SearchEngine) -> None:
