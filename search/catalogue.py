@@ -11,6 +11,7 @@ changes) and can be built in parts (one per Whoosh segment) and joined.
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import re
 from array import array
@@ -182,6 +183,9 @@ class Catalogue:
         default=None, repr=False
     )
     _nearest: dict[tuple[float, float], array[int]] = field(default_factory=dict, repr=False)
+    _points: tuple[int, list[float], list[float], list[float]] | None = field(
+        default=None, repr=False
+    )
 
     @classmethod
     def join(cls, parts: Sequence[tuple[int, CataloguePart]], size: int, live: int) -> Catalogue:
@@ -277,9 +281,7 @@ class Catalogue:
         key = (latitude, longitude)
         order = self._nearest.get(key)
         if order is None:
-            if self._units is None:
-                self._units = _unit_vectors(self.latitudes, self.longitudes)
-            placed, xs, ys, zs = self._units
+            placed, xs, ys, zs = self._unit_vectors()
             ox, oy, oz = unit_vector(latitude, longitude)
             # On a sphere the great circle is shorter as the dot product of the two points'
             # unit vectors is larger: the same order as the haversine distance, far cheaper.
@@ -299,6 +301,54 @@ class Catalogue:
                 self._nearest.clear()
             self._nearest[key] = order
         return order
+
+    def nearest_among(
+        self, latitude: float, longitude: float, candidates: int, wanted: int
+    ) -> list[int]:
+        """The first `wanted` of `candidates` in `nearest_first`'s order, without working out
+        (or keeping) the order of every listing: for a few candidates, far cheaper."""
+        if self._points is None:
+            xs, ys, zs = [0.0] * self.size, [0.0] * self.size, [0.0] * self.size
+            placed, pxs, pys, pzs = self._unit_vectors()
+            for ordinal, x, y, z in zip(placed, pxs, pys, pzs, strict=True):
+                xs[ordinal], ys[ordinal], zs[ordinal] = x, y, z
+            self._points = (bits_of(placed, self.size), xs, ys, zs)
+        located_bits, xs, ys, zs = self._points
+        located = ordinals_of(candidates & located_bits)
+        ox, oy, oz = unit_vector(latitude, longitude)
+        # The same arithmetic as nearest_first, so the same floats and the same order;
+        # nlargest is stable, so ties stay in ordinal order.
+        closeness = list(
+            map(
+                add,
+                map(
+                    add,
+                    map(mul, map(xs.__getitem__, located), repeat(ox)),
+                    map(mul, map(ys.__getitem__, located), repeat(oy)),
+                ),
+                map(mul, map(zs.__getitem__, located), repeat(oz)),
+            )
+        )
+        nearest = heapq.nlargest(wanted, range(len(located)), key=closeness.__getitem__)
+        order = [located[i] for i in nearest]
+        unlocated = candidates & ~located_bits
+        if len(order) < wanted and unlocated:
+            members = Membership(unlocated)
+            for ordinal in self.most_recently_confirmed():
+                if ordinal in members:
+                    order.append(ordinal)
+                    if len(order) == wanted:
+                        break
+        return order
+
+    def nearest_known(self, latitude: float, longitude: float) -> bool:
+        """Whether the generation keeps the whole distance order from this point."""
+        return (latitude, longitude) in self._nearest
+
+    def _unit_vectors(self) -> tuple[list[int], list[float], list[float], list[float]]:
+        if self._units is None:
+            self._units = _unit_vectors(self.latitudes, self.longitudes)
+        return self._units
 
     def cheapest(self) -> list[int]:
         """Every ordinal, the cheapest first (ties in ordinal order)."""

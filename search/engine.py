@@ -35,6 +35,8 @@ from search.vocabulary import Vocabulary
 
 T = TypeVar("T")
 LONDON = ZoneInfo("Europe/London")
+# Below one candidate in this many listings, a distance sort orders only the candidates.
+FEW_CANDIDATES = 8
 
 
 @dataclass
@@ -370,7 +372,16 @@ class BaseEngine(ABC):
             return top[offset : offset + limit]
         order: Sequence[int]
         if sort is Sort.DISTANCE and origin is not None:
-            order = catalogue.nearest_first(origin.latitude, origin.longitude)
+            point = (origin.latitude, origin.longitude)
+            if (
+                not catalogue.nearest_known(*point)
+                and candidates.bit_count() * FEW_CANDIDATES < catalogue.size
+            ):
+                # A few candidates (a place's own listings, say): order only them, rather
+                # than every listing from a point the generation keeps no order from.
+                wanted = catalogue.nearest_among(*point, candidates, offset + limit)
+                return [(ordinal, 0.0) for ordinal in wanted[offset : offset + limit]]
+            order = catalogue.nearest_first(*point)
         elif sort is Sort.PRICE:
             order = catalogue.cheapest()
         else:

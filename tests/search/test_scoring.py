@@ -187,6 +187,27 @@ def test_nearest_first_is_the_haversine_order_then_the_freshest(
     assert catalogue.nearest_first(*origin) is catalogue.nearest_first(*origin)
 
 
+@pytest.mark.parametrize("origin", [(51.95, -0.28), (51.75, -0.34)])
+@pytest.mark.parametrize("step", [1, 3, 7])
+def test_nearest_among_a_few_is_the_whole_order_kept_to_them(
+    origin: tuple[float, float], step: int
+) -> None:
+    places: list[tuple[float, float] | None] = [
+        None if n % 5 == 0 else (51.6 + (n * 37 % 50) / 100, -0.6 + (n * 53 % 70) / 100)
+        for n in range(60)
+    ]
+    places[9] = places[8]  # a tie: the lower ordinal first either way
+    catalogue = catalogue_at(places)
+    chosen = list(range(2, 60, step))
+    candidates = bits_of(chosen, 60)
+    expected = [o for o in catalogue.nearest_first(*origin) if o in set(chosen)]
+    fresh = catalogue_at(places)  # keeps no order from this point yet
+    for wanted in (1, 5, len(chosen), len(chosen) + 4):
+        assert fresh.nearest_among(*origin, candidates, wanted) == expected[:wanted]
+    assert not fresh.nearest_known(*origin)  # it ordered only the candidates
+    assert catalogue.nearest_known(*origin)
+
+
 def test_dense_and_sparse_bitsets_give_their_ordinals() -> None:
     for ordinals in (set(range(0, 1000)), set(range(3, 997, 2)), {0, 999}, set()):
         bits = bits_of(ordinals, 1000)
