@@ -183,6 +183,37 @@ def budget_forecast(
     )
 
 
+@dataclass(frozen=True)
+class WhatIf:
+    """The budget before and after a purchase: available now, and the forecast end balance."""
+
+    available_before_pence: int
+    available_after_pence: int
+    end_before_pence: int
+    end_after_pence: int
+    runs_out_after: date | None
+
+
+def what_if(session: Session, budget: PersonalBudget, total_pence: int, today: date) -> WhatIf:
+    """The budget's forecast as it is, and the same with `total_pence` more held now (what an
+    order placed today would do to it)."""
+    before = budget_forecast(session, budget, today)
+    after = forecast(
+        today=today,
+        ends_on=before.ends_on,
+        available_pence=before.available_pence - total_pence,
+        income=before.income,
+        spending=before.spending,
+    )
+    return WhatIf(
+        available_before_pence=before.available_pence,
+        available_after_pence=after.available_pence,
+        end_before_pence=before.end_balance_pence,
+        end_after_pence=after.end_balance_pence,
+        runs_out_after=after.runs_out_on,
+    )
+
+
 class AlertKind(enum.StrEnum):
     RUNS_OUT = "runs_out"
     NEARLY_SPENT = "nearly_spent"

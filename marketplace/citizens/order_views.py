@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can, requires
 from marketplace.budgets import forecast as forecasting
-from marketplace.budgets.models import FundingStream, PersonalBudget
+from marketplace.budgets.models import FundingStream
 from marketplace.citizens.budget_views import london_today, own_person
 from marketplace.citizens.order_forms import (
     UNIT_WORDS,
@@ -49,36 +49,6 @@ def _user() -> User:
 
 
 # Adding a service to the basket --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WhatIf:
-    """The budget before and after an order: available now, and the forecast end balance."""
-
-    available_before_pence: int
-    available_after_pence: int
-    end_before_pence: int
-    end_after_pence: int
-    runs_out_after: date | None
-
-
-def what_if(budget: PersonalBudget, total_pence: int, today: date) -> WhatIf:
-    """The budget's forecast as it is, and the same with the order's total held now."""
-    before = forecasting.budget_forecast(db.session, budget, today)
-    after = forecasting.forecast(
-        today=today,
-        ends_on=before.ends_on,
-        available_pence=before.available_pence - total_pence,
-        income=before.income,
-        spending=before.spending,
-    )
-    return WhatIf(
-        available_before_pence=before.available_pence,
-        available_after_pence=after.available_pence,
-        end_before_pence=before.end_balance_pence,
-        end_after_pence=after.end_balance_pence,
-        runs_out_after=after.runs_out_on,
-    )
 
 
 def _shortfall_message(refusal: InsufficientFunds) -> str:
@@ -124,7 +94,11 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         service=service,
         person=person,
         quote=quoted,
-        what_if=what_if(quoted.budget, quoted.total_pence, today) if quoted else None,
+        what_if=(
+            forecasting.what_if(db.session, quoted.budget, quoted.total_pence, today)
+            if quoted
+            else None
+        ),
         shortfall=shortfall,
         unit_word=UNIT_WORDS.get(service.price_unit, "units"),
     ), 400 if form.errors else 200

@@ -20,6 +20,7 @@ from marketplace.budgets.forecast import (
     forecast,
     instalments_to_come,
     spending_from_commitments,
+    what_if,
 )
 from marketplace.budgets.models import (
     BudgetStatus,
@@ -215,3 +216,23 @@ def test_the_forecast_of_a_stored_budget_reads_the_ledger(
         session, budget, today, spending=[Movement(today + timedelta(days=1), 30_00, "order")]
     )
     assert given.runs_out_on == today + timedelta(days=1)
+
+
+def test_what_if_holds_the_purchase_now_and_moves_the_end_balance_by_as_much(
+    session: Session, make_budget: MakeBudget, payee: LedgerAccount
+) -> None:
+    budget = make_budget(council=2_000_00)
+    today = YEAR_START + timedelta(days=30)
+
+    change = what_if(session, budget, 150_00, today)
+    too_much = what_if(session, budget, 2_500_00, today)
+
+    before = budget_forecast(session, budget, today)
+    assert change.available_before_pence == before.available_pence == 2_000_00
+    assert change.available_after_pence == 1_850_00
+    assert change.end_before_pence == before.end_balance_pence
+    assert change.end_after_pence == before.end_balance_pence - 150_00
+    assert change.runs_out_after is None
+    assert too_much.runs_out_after == today
+    # Asking records nothing.
+    assert budget_figures(session, budget).total.committed_pence == 0
