@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from marketplace.api import order_views
 from marketplace.extensions import db
 from providers.models import (
     Locality,
@@ -22,6 +26,7 @@ from providers.models import (
     TaxonomyTerm,
 )
 from providers.reference_data import ensure_localities, ensure_taxonomy
+from tests.orders.conftest import TODAY
 
 
 @pytest.fixture
@@ -88,3 +93,22 @@ STEVENAGE_VENUE = {
     "latitude": 51.9017,
     "longitude": -0.2019,
 }
+
+
+@pytest.fixture
+def document(client: FlaskClient) -> dict[str, Any]:
+    """The OpenAPI document the app serves."""
+    return client.get("/api/v1/openapi.json").get_json()
+
+
+@dataclass
+class Clock:
+    today: date
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The orders API's "today" (London), fixed at the orders tests' TODAY, moved by a test."""
+    fixed = Clock(TODAY)
+    monkeypatch.setattr(order_views, "london_today", lambda: fixed.today)
+    return fixed

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema
+
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.api import tokens
@@ -38,3 +40,12 @@ def error_of(response: Any) -> str:
     body = response.get_json()
     assert set(body) >= {"error", "message"}, body
     return body["error"]
+
+
+def matches(document: dict[str, Any], schema: str, body: Any) -> None:
+    """The body validates against the named schema of the OpenAPI document."""
+    jsonschema.validate(
+        body,
+        {**document, "$ref": f"#/components/schemas/{schema}"},
+        format_checker=jsonschema.FormatChecker(),
+    )

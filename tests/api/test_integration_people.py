@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import jsonschema
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -21,7 +20,13 @@ from marketplace.budgets.models import PersonalBudget, StreamKind
 from marketplace.budgets.statement import StatementFilter, budget_statement
 from marketplace.extensions import db
 from marketplace.people.models import Person
-from tests.api.integration_helpers import bearer, citizen_with_person, error_of, new_token
+from tests.api.integration_helpers import (
+    bearer,
+    citizen_with_person,
+    error_of,
+    matches,
+    new_token,
+)
 from tests.citizens.helpers import TODAY, YEAR, YEAR_END, YEAR_START, funded_pots, give_budget
 from tests.conftest import PASSWORD, sign_in
 
@@ -31,21 +36,6 @@ PEOPLE = "/api/v1/people"
 @pytest.fixture
 def officer(app: Flask) -> dict[str, str]:
     return bearer(new_token(Role.COUNCIL_OFFICER))
-
-
-@pytest.fixture
-def document(client: FlaskClient) -> dict[str, Any]:
-    return client.get("/api/v1/openapi.json").get_json()
-
-
-def matches(document: dict[str, Any], schema: str, body: Any) -> None:
-    """The body validates against the named schema of the OpenAPI document."""
-    resolver_document = {**document, **{"$ref": f"#/components/schemas/{schema}"}}
-    jsonschema.validate(
-        body,
-        resolver_document,
-        format_checker=jsonschema.FormatChecker(),
-    )
 
 
 def _new_person(client: FlaskClient, headers: dict[str, str], **fields: Any) -> dict[str, Any]:

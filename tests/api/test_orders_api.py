@@ -8,11 +8,9 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import jsonschema
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -21,14 +19,14 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from marketplace.api import order_views
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import StreamKind
 from marketplace.ledger.models import Transfer
 from marketplace.orders import invoicing
 from marketplace.orders.models import Delivery, Order, OrderStatus
 from providers.models import CapacityStatus, TaxonomyTerm
-from tests.api.integration_helpers import bearer, error_of, new_token
+from tests.api.conftest import Clock
+from tests.api.integration_helpers import bearer, error_of, matches, new_token
 from tests.conftest import PASSWORD, sign_in
 from tests.ledger.threads import engine_options
 from tests.orders.conftest import (  # noqa: F401  (fixtures)
@@ -55,33 +53,6 @@ RECURRING = {
     "days": ["MO", "TH"],
 }
 RECURRING_PENCE = 16 * HOURLY_PENCE
-
-
-@dataclass
-class Clock:
-    today: date
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The API's "today" (London), fixed at the orders tests' TODAY and moved by the test."""
-    fixed = Clock(TODAY)
-    monkeypatch.setattr(order_views, "london_today", lambda: fixed.today)
-    return fixed
-
-
-@pytest.fixture
-def document(client: FlaskClient) -> dict[str, Any]:
-    return client.get("/api/v1/openapi.json").get_json()
-
-
-def matches(document: dict[str, Any], schema: str, body: Any) -> None:
-    """The body validates against the named schema of the OpenAPI document."""
-    jsonschema.validate(
-        body,
-        {**document, "$ref": f"#/components/schemas/{schema}"},
-        format_checker=jsonschema.FormatChecker(),
-    )
 
 
 def client_for(app: Flask, user: User) -> FlaskClient:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import jsonschema
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -19,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.api import order_views, tokens
+from marketplace.api import tokens
 from marketplace.budgets.figures import budget_figures
 from marketplace.extensions import db
 from marketplace.ledger.models import Transfer
@@ -33,7 +32,8 @@ from marketplace.orders.models import (
     OrderStatus,
 )
 from providers.models import TaxonomyTerm
-from tests.api.integration_helpers import bearer, error_of
+from tests.api.conftest import Clock
+from tests.api.integration_helpers import bearer, error_of, matches
 from tests.conftest import sign_in
 from tests.orders.conftest import (  # noqa: F401  (fixtures)
     HOURLY_PENCE,
@@ -57,32 +57,6 @@ ONE_WEEK = {
     "weeks": 1,
     "days": ["MO", "TH"],
 }
-
-
-@dataclass
-class Clock:
-    today: date
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The API's "today" (London), from the orders tests' TODAY, moved by the test."""
-    fixed = Clock(TODAY)
-    monkeypatch.setattr(order_views, "london_today", lambda: fixed.today)
-    return fixed
-
-
-@pytest.fixture
-def document(client: FlaskClient) -> dict[str, Any]:
-    return client.get("/api/v1/openapi.json").get_json()
-
-
-def matches(document: dict[str, Any], schema: str, body: Any) -> None:
-    jsonschema.validate(
-        body,
-        {**document, "$ref": f"#/components/schemas/{schema}"},
-        format_checker=jsonschema.FormatChecker(),
-    )
 
 
 def token_for(user: User) -> dict[str, str]:
