@@ -45,9 +45,12 @@ def queue_email(to: str, subject: str, body: str) -> None:
     message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
     message["Message-ID"] = f"<{uuid.uuid4()}@marketplace>"
     message.set_content(body)
-    # Begin the transaction now if nothing has yet, so that its rollback drops this mail.
-    db.session.connection()
-    db.session.info.setdefault(_PENDING, []).append(message)
+    # Begin the transaction now if nothing has yet, so that its rollback drops this mail; and
+    # remember the savepoint it was queued in, so that rolling back that savepoint drops it too.
+    session = db.session()
+    session.connection()
+    within = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append((within, message))
 
 
 def _deliver(message: EmailMessage) -> None:
@@ -71,7 +74,7 @@ def _send_after_commit(session: Session) -> None:
     # Also called when a savepoint is released; the transaction may still roll back then.
     if session.in_nested_transaction():
         return
-    for message in session.info.pop(_PENDING, []):
+    for _within, message in session.info.pop(_PENDING, []):
         _deliver(message)
 
 
@@ -79,6 +82,21 @@ def _send_after_commit(session: Session) -> None:
 def _drop_after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
+        return
+    # A savepoint rolled back: drop the mail queued inside it (or inside savepoints within it).
+    session.info[_PENDING] = [
+        (within, message)
+        for within, message in session.info.get(_PENDING, [])
+        if not _inside(within, previous_transaction)
+    ]
+
+
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def outbox_messages(outbox_path: str) -> list[OutboxMessage]:

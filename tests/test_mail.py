@@ -71,3 +71,22 @@ def test_smtp_is_used_when_a_mail_server_is_configured(
     (received,) = collector.received
     assert received["To"] == "b@example.org"
     assert received["Subject"] == "Over SMTP"
+
+
+def test_mail_queued_in_a_savepoint_that_rolls_back_is_dropped(app: Flask) -> None:
+    from marketplace import ledger
+
+    def refused_step() -> None:
+        with ledger.savepoint(db.session):
+            queue_email("dropped@example.org", "Dropped", "Queued inside a refused step.")
+            raise RuntimeError("the step is refused")
+
+    queue_email("kept@example.org", "Kept", "Queued outside the savepoint.")
+    with pytest.raises(RuntimeError):
+        refused_step()
+    with ledger.savepoint(db.session):
+        queue_email("released@example.org", "Released", "Queued inside a step that worked.")
+    db.session.commit()
+
+    sent = sorted(m.to for m in outbox_messages(app.config["MAIL_OUTBOX_PATH"]))
+    assert sent == ["kept@example.org", "released@example.org"]
