@@ -19,6 +19,7 @@ document (the nearest thing to browsing these engines have).
 from __future__ import annotations
 
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,18 +30,20 @@ TEXT = ("name", "description", "provider")
 PAGE = 20
 
 
-class Baseline:
+class Baseline(ABC):
     """A plain engine on one folder: `build` once, then `search` the words typed."""
 
     name = ""
 
+    @abstractmethod
     def build(self, documents: Iterable[ListingDocument], folder: Path) -> int:
-        raise NotImplementedError
+        """Index `documents` from scratch in `folder`; returns how many."""
 
+    @abstractmethod
     def search(self, words: str) -> list[str]:
         """Ids of the first page for `words` (every document when there are none)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def close(self) -> None:
         """Let go of the index."""
 
