@@ -91,7 +91,9 @@ RULES: dict[str, Rule] = {
     "cancel_order": lambda user, order: _own_person(user, order.person),
     "confirm_delivery": lambda user, order: _own_person(user, order.person),
     "fulfil_order": lambda user, order: (
-        user.role is Role.PROVIDER_STAFF and user.organisation_id == order.organisation_id
+        user.role is Role.PROVIDER_STAFF
+        and user.organisation_id == order.organisation_id
+        and order.reached_provider
     ),
     "approve_order": _role(Role.COUNCIL_OFFICER),
     "settle_invoice": _role(Role.COUNCIL_OFFICER),

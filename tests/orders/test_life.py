@@ -73,7 +73,9 @@ def test_forbidden_moves_are_refused_and_change_nothing(
         Move.DECLINE: lambda: life.decline(session, order, by=actor, reason="No staff"),
     }[move]
 
-    with pytest.raises(InvalidTransition):
+    # While the council decides, the order is not the provider's at all.
+    not_yet_theirs = status is OrderStatus.AWAITING_APPROVAL and move is not Move.APPROVE
+    with pytest.raises(NotYours if not_yet_theirs else InvalidTransition):
         do()
     session.rollback()
 
@@ -248,7 +250,7 @@ def test_an_order_outside_the_plan_waits_for_the_council(session: Session, world
     session.commit()
     assert order.status is OrderStatus.AWAITING_APPROVAL
 
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(NotYours):  # not sent to the provider yet
         life.accept(session, order, by=world.staff)
     with pytest.raises(NotYours):
         life.approve(session, order, by=world.citizen)
@@ -304,6 +306,7 @@ def test_the_provider_sees_an_order_only_once_it_is_sent_to_them(
 
     for order in (waiting, refused):
         assert not can(world.staff, "view_order", order)
+        assert not can(world.staff, "fulfil_order", order)
         assert can(world.citizen, "view_order", order)
         assert can(world.officer, "view_order", order)
     assert inbox() == []
@@ -312,4 +315,5 @@ def test_the_provider_sees_an_order_only_once_it_is_sent_to_them(
     life.approve(session, waiting, by=world.officer)
     session.commit()
     assert can(world.staff, "view_order", waiting)
+    assert can(world.staff, "fulfil_order", waiting)
     assert inbox() == [waiting]

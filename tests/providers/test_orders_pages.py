@@ -30,7 +30,7 @@ from marketplace.orders.models import (
     OrderEvent,
     OrderStatus,
 )
-from providers.models import InvoiceCycle
+from providers.models import InvoiceCycle, TaxonomyTerm
 from tests.conftest import sign_in
 from tests.orders.conftest import (  # noqa: F401  (fixtures)
     HOURLY_PENCE,
@@ -493,3 +493,31 @@ def test_the_organisation_sets_its_invoice_cycle_and_notice(
     order = place(session, world, "weekly")
     assert order.invoice_cycle is InvoiceCycle.WEEKLY
     assert order.notice_days == 14
+
+
+def test_an_order_the_council_is_deciding_on_is_not_the_providers_yet(
+    app: Flask,
+    session: Session,  # noqa: F811
+    world: World,  # noqa: F811
+) -> None:
+    world.service.taxonomy_terms = [
+        session.scalar(select(TaxonomyTerm).where(TaxonomyTerm.code == "day-centres"))
+    ]
+    session.commit()
+    order = checkout.place_order(
+        session,
+        world.person,
+        world.service,
+        world.schedule(),
+        by=world.citizen,
+        today=TODAY,
+        placement_key="outside-the-plan",
+        plan_rule="approval",
+    )
+    session.commit()
+    client = app.test_client()
+    sign_in(client, world.staff)
+
+    assert client.get(f"/provider/orders/{order.id}").status_code == 404
+    assert client.post(f"/provider/orders/{order.id}/accept").status_code == 404
+    assert order.reference not in client.get("/provider/orders?tab=new").get_data(as_text=True)
