@@ -30,6 +30,10 @@ from providers import listings
 from providers.models import Organisation, OrganisationStatus, PriceUnit, Service, ServiceStatus
 from providers.reference_data import ensure_localities, ensure_taxonomy
 
+# Fixtures shared across folders: budgets (funded pots, a person, make_budget) and orders (a
+# whole world of citizen, budget, plan, provider and listing).
+pytest_plugins = ["tests.budgets.fixtures", "tests.orders.fixtures"]
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -26,7 +26,7 @@ from providers.models import (
     TaxonomyTerm,
 )
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.orders.conftest import TODAY
+from tests.orders.fixtures import TODAY
 
 
 @pytest.fixture

@@ -29,18 +29,12 @@ from tests.api.conftest import Clock
 from tests.api.integration_helpers import bearer, error_of, matches, new_token
 from tests.conftest import PASSWORD, sign_in
 from tests.ledger.threads import engine_options
-from tests.orders.conftest import (  # noqa: F401  (fixtures)
+from tests.orders.fixtures import (
     CONTRIBUTION_PENCE,
     HOURLY_PENCE,
     TODAY,
     World,
     assert_ledger_verifies,
-    council_pot,
-    make_budget,
-    nhs_pot,
-    person,
-    session,
-    world,
 )
 
 ORDERS = "/api/v1/orders"
@@ -62,12 +56,12 @@ def client_for(app: Flask, user: User) -> FlaskClient:
 
 
 @pytest.fixture
-def citizen(app: Flask, world: World, clock: Clock) -> FlaskClient:  # noqa: F811
+def citizen(app: Flask, world: World, clock: Clock) -> FlaskClient:
     return client_for(app, world.citizen)
 
 
 @pytest.fixture
-def staff(app: Flask, world: World, clock: Clock) -> FlaskClient:  # noqa: F811
+def staff(app: Flask, world: World, clock: Clock) -> FlaskClient:
     return client_for(app, world.staff)
 
 
@@ -90,12 +84,12 @@ def place(client: FlaskClient, ordering: World, **options: Any) -> dict[str, Any
     return response.get_json()
 
 
-def count(session: Session, model: type[Any]) -> int:  # noqa: F811
+def count(session: Session, model: type[Any]) -> int:
     session.expire_all()
     return session.scalar(select(func.count()).select_from(model))
 
 
-def by_kind(session: Session, world: World) -> dict[StreamKind, Any]:  # noqa: F811
+def by_kind(session: Session, world: World) -> dict[StreamKind, Any]:
     session.expire_all()
     return {
         stream.kind: figures for stream, figures in budget_figures(session, world.budget).streams
@@ -106,8 +100,8 @@ def by_kind(session: Session, world: World) -> dict[StreamKind, Any]:  # noqa: F
 
 
 def test_a_citizen_places_an_order_from_their_budget_and_reads_it(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     document: dict[str, Any],
 ) -> None:
@@ -151,8 +145,8 @@ def test_a_citizen_places_an_order_from_their_budget_and_reads_it(
 
 def test_an_officer_session_places_an_order_for_the_person(
     app: Flask,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     clock: Clock,
 ) -> None:
     officer = client_for(app, world.officer)
@@ -167,8 +161,8 @@ def test_an_officer_session_places_an_order_for_the_person(
 
 
 def test_a_chosen_split_is_used(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
 ) -> None:
     council = next(s for s in world.budget.streams if s.kind is StreamKind.COUNCIL)
@@ -180,8 +174,8 @@ def test_a_chosen_split_is_used(
 
 
 def test_a_token_reads_orders_its_role_may_see_but_cannot_change_them(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
 ) -> None:
     body = place(citizen, world)
@@ -204,7 +198,7 @@ def test_a_token_reads_orders_its_role_may_see_but_cannot_change_them(
 
 def test_without_a_session_or_token_the_answer_is_401(
     app: Flask,
-    world: World,  # noqa: F811
+    world: World,
     clock: Clock,
 ) -> None:
     anonymous = app.test_client()
@@ -217,8 +211,8 @@ def test_without_a_session_or_token_the_answer_is_401(
 
 
 def test_a_retried_order_returns_the_first_and_creates_nothing(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
 ) -> None:
     key = {"Idempotency-Key": str(uuid.uuid4())}
@@ -246,8 +240,8 @@ THREADS = 6
 
 def test_identical_orders_at_once_place_one_order(
     make_app: Callable[..., Flask],
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     clock: Clock,
 ) -> None:
     """A client that retries before the first answer came: one order, one set of holds (each
@@ -281,8 +275,8 @@ def test_identical_orders_at_once_place_one_order(
 
 
 def test_the_same_key_for_a_different_order_is_a_conflict(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     document: dict[str, Any],
 ) -> None:
@@ -300,8 +294,8 @@ def test_the_same_key_for_a_different_order_is_a_conflict(
 
 
 def test_a_retried_delivery_is_recorded_once(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     staff: FlaskClient,
     clock: Clock,
@@ -326,8 +320,8 @@ def test_a_retried_delivery_is_recorded_once(
 
 
 def test_the_provider_accepts_records_deliveries_and_the_order_shows_its_invoice(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     staff: FlaskClient,
     clock: Clock,
@@ -371,8 +365,8 @@ def test_the_provider_accepts_records_deliveries_and_the_order_shows_its_invoice
 
 
 def test_declining_releases_the_money(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     staff: FlaskClient,
 ) -> None:
@@ -391,7 +385,7 @@ def test_declining_releases_the_money(
 
 
 def test_accepting_twice_is_an_invalid_transition(
-    world: World,  # noqa: F811
+    world: World,
     citizen: FlaskClient,
     staff: FlaskClient,
     document: dict[str, Any],
@@ -407,8 +401,8 @@ def test_accepting_twice_is_an_invalid_transition(
 
 def test_another_providers_staff_cannot_touch_the_order(
     app: Flask,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     staff: FlaskClient,
     clock: Clock,
@@ -445,8 +439,8 @@ def test_another_providers_staff_cannot_touch_the_order(
     ],
 )
 def test_a_bad_delivery_is_refused_by_field(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     staff: FlaskClient,
     delivery: dict[str, Any],
@@ -463,8 +457,8 @@ def test_a_bad_delivery_is_refused_by_field(
 
 
 def test_a_delivery_on_an_order_not_yet_accepted_is_an_invalid_transition(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     staff: FlaskClient,
 ) -> None:
@@ -481,8 +475,8 @@ def test_a_delivery_on_an_order_not_yet_accepted_is_an_invalid_transition(
 
 
 def test_the_person_cancels_before_it_starts_and_the_money_comes_back(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     document: dict[str, Any],
 ) -> None:
@@ -501,8 +495,8 @@ def test_the_person_cancels_before_it_starts_and_the_money_comes_back(
 
 
 def test_the_remaining_weeks_are_cancelled_after_the_providers_notice(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     staff: FlaskClient,
     clock: Clock,
@@ -526,8 +520,8 @@ def test_the_remaining_weeks_are_cancelled_after_the_providers_notice(
 
 
 def test_not_enough_money_creates_nothing_and_says_what_is_short(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     document: dict[str, Any],
 ) -> None:
@@ -550,8 +544,8 @@ def test_not_enough_money_creates_nothing_and_says_what_is_short(
 
 def test_outside_the_support_plan_is_refused_when_the_council_says_so(
     app: Flask,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
 ) -> None:
     app.config["OUT_OF_PLAN_PURCHASES"] = "refuse"
@@ -566,8 +560,8 @@ def test_outside_the_support_plan_is_refused_when_the_council_says_so(
 
 
 def test_a_full_service_is_unavailable(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
 ) -> None:
     world.service.capacity_status = CapacityStatus.FULL
@@ -601,8 +595,8 @@ def test_a_full_service_is_unavailable(
     ],
 )
 def test_a_bad_order_is_refused_by_field(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     citizen: FlaskClient,
     change: dict[str, Any],
     field: str,
@@ -614,7 +608,7 @@ def test_a_bad_order_is_refused_by_field(
     assert count(session, Order) == 0
 
 
-def test_a_body_that_is_not_json_is_refused(world: World, citizen: FlaskClient) -> None:  # noqa: F811
+def test_a_body_that_is_not_json_is_refused(world: World, citizen: FlaskClient) -> None:
     refused = citizen.post(ORDERS, data="service=1", content_type="text/plain")
     assert refused.status_code == 422
     assert "body" in refused.get_json()["details"]["fields"]
@@ -622,8 +616,8 @@ def test_a_body_that_is_not_json_is_refused(world: World, citizen: FlaskClient) 
 
 def test_ordering_for_someone_else_is_forbidden(
     app: Flask,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     make_user: Callable[..., User],
     clock: Clock,
 ) -> None:
@@ -639,7 +633,7 @@ def test_ordering_for_someone_else_is_forbidden(
 
 @pytest.mark.parametrize("order_id", ["0b5f3c1e-6a7d-4e2f-9c81-3d2a4b6e8f01", "ORD-1234"])
 def test_an_unknown_order_is_not_found(
-    world: World,  # noqa: F811
+    world: World,
     citizen: FlaskClient,
     document: dict[str, Any],
     order_id: str,
@@ -655,7 +649,7 @@ def test_an_unknown_order_is_not_found(
 
 def test_a_session_write_needs_the_csrf_token(
     make_app: Callable[..., Flask],
-    world: World,  # noqa: F811
+    world: World,
     clock: Clock,
 ) -> None:
     app = make_app(WTF_CSRF_ENABLED=True)

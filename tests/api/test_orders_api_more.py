@@ -35,17 +35,11 @@ from providers.models import TaxonomyTerm
 from tests.api.conftest import Clock
 from tests.api.integration_helpers import bearer, error_of, matches
 from tests.conftest import sign_in
-from tests.orders.conftest import (  # noqa: F401  (fixtures)
+from tests.orders.fixtures import (
     HOURLY_PENCE,
     TODAY,
     World,
     assert_ledger_verifies,
-    council_pot,
-    make_budget,
-    nhs_pot,
-    person,
-    session,
-    world,
 )
 
 ORDERS = "/api/v1/orders"
@@ -77,7 +71,7 @@ class Parties:
 
 
 @pytest.fixture
-def parties(app: Flask, world: World, clock: Clock) -> Parties:  # noqa: F811
+def parties(app: Flask, world: World, clock: Clock) -> Parties:
     citizen = app.test_client()
     sign_in(citizen, world.citizen)
     return Parties(citizen, token_for(world.officer), token_for(world.staff))
@@ -114,7 +108,7 @@ def deliver(
     return response.get_json()["id"]
 
 
-def accepted_with_a_delivery(world: World, parties: Parties) -> tuple[str, str]:  # noqa: F811
+def accepted_with_a_delivery(world: World, parties: Parties) -> tuple[str, str]:
     """An order placed by the officer, accepted, with Monday's two hours recorded."""
     client = parties.citizen
     order_id = place(client, world, parties.officer)
@@ -122,7 +116,7 @@ def accepted_with_a_delivery(world: World, parties: Parties) -> tuple[str, str]:
     return order_id, deliver(client, order_id, parties.provider, "2026-06-01")
 
 
-def figures(session: Session, world: World) -> tuple[int, int]:  # noqa: F811
+def figures(session: Session, world: World) -> tuple[int, int]:
     """The budget page's committed and spent, in total."""
     session.expire_all()
     shown = budget_figures(session, world.budget)
@@ -134,7 +128,7 @@ def figures(session: Session, world: World) -> tuple[int, int]:  # noqa: F811
 
 
 @pytest.fixture
-def outside_plan(session: Session, world: World) -> None:  # noqa: F811
+def outside_plan(session: Session, world: World) -> None:
     """The listing is a day centre, which the person's plan does not cover, and the council
     asks for approval of such orders."""
     world.service.taxonomy_terms = list(
@@ -145,8 +139,8 @@ def outside_plan(session: Session, world: World) -> None:  # noqa: F811
 
 def test_an_officer_approves_an_order_outside_the_plan(
     app: Flask,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     parties: Parties,
     outside_plan: None,
     document: dict[str, Any],
@@ -195,8 +189,8 @@ def test_an_officer_approves_an_order_outside_the_plan(
 
 def test_an_officer_refuses_with_a_reason_and_the_money_comes_back(
     app: Flask,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     parties: Parties,
     outside_plan: None,
 ) -> None:
@@ -223,8 +217,8 @@ def test_an_officer_refuses_with_a_reason_and_the_money_comes_back(
 
 
 def test_approving_an_order_that_needs_no_approval_is_an_invalid_transition(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     parties: Parties,
 ) -> None:
     order_id = place(parties.citizen, world)
@@ -240,8 +234,8 @@ def test_approving_an_order_that_needs_no_approval_is_an_invalid_transition(
 
 
 def test_the_person_queries_the_provider_corrects_and_the_person_confirms(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     parties: Parties,
     document: dict[str, Any],
 ) -> None:
@@ -295,7 +289,7 @@ def test_the_person_queries_the_provider_corrects_and_the_person_confirms(
 
 
 def test_an_unknown_delivery_or_another_orders_is_not_found(
-    world: World,  # noqa: F811
+    world: World,
     parties: Parties,
 ) -> None:
     client = parties.citizen
@@ -315,8 +309,8 @@ def test_an_unknown_delivery_or_another_orders_is_not_found(
 
 
 def test_a_cycle_is_invoiced_once_over_and_a_queried_line_holds_the_invoice(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     parties: Parties,
     clock: Clock,
     document: dict[str, Any],
@@ -375,8 +369,8 @@ def test_a_cycle_is_invoiced_once_over_and_a_queried_line_holds_the_invoice(
 
 def test_the_whole_flow_through_the_api(
     app: Flask,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     parties: Parties,
     clock: Clock,
     document: dict[str, Any],

@@ -24,16 +24,10 @@ from marketplace.extensions import db
 from marketplace.orders.models import Delivery, Order, OrderStatus
 from tests.api.integration_helpers import bearer, error_of
 from tests.conftest import sign_in
-from tests.orders.conftest import (  # noqa: F401  (fixtures)
+from tests.orders.fixtures import (
     TODAY,
     World,
     assert_ledger_verifies,
-    council_pot,
-    make_budget,
-    nhs_pot,
-    person,
-    session,
-    world,
 )
 
 ORDERS = "/api/v1/orders"
@@ -73,7 +67,7 @@ def count(model: type[Any]) -> int:
 def test_the_cli_makes_a_token_for_an_active_user_of_its_role_only(
     app: Flask,
     client: FlaskClient,
-    world: World,  # noqa: F811
+    world: World,
 ) -> None:
     runner = app.test_cli_runner()
     officer_email = world.officer.email
@@ -116,7 +110,7 @@ def test_an_admin_chooses_the_user_a_token_acts_for(
     app: Flask,
     client: FlaskClient,
     make_user: Callable[..., User],
-    world: World,  # noqa: F811
+    world: World,
 ) -> None:
     admin = make_user(Role.ADMIN)
     sign_in(client, admin)
@@ -166,8 +160,8 @@ def test_an_admin_chooses_the_user_a_token_acts_for(
 
 def test_an_officers_token_places_and_cancels_an_order_as_the_officer(
     client: FlaskClient,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
 ) -> None:
     officer = token_for(world.officer)
     placed = client.post(ORDERS, json=new_order(world), headers=officer)
@@ -190,8 +184,8 @@ def test_an_officers_token_places_and_cancels_an_order_as_the_officer(
 
 def test_a_providers_token_fulfils_its_own_organisations_orders_only(
     client: FlaskClient,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
 ) -> None:
     order_id = client.post(
         ORDERS, json=new_order(world), headers=token_for(world.officer)
@@ -221,8 +215,8 @@ def test_a_providers_token_fulfils_its_own_organisations_orders_only(
 
 def test_deactivating_the_user_or_revoking_the_token_stops_it_at_once(
     client: FlaskClient,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
 ) -> None:
     officer = token_for(world.officer, name="Ann's")
     body = client.post(ORDERS, json=new_order(world), headers=officer).get_json()
@@ -248,8 +242,8 @@ def test_deactivating_the_user_or_revoking_the_token_stops_it_at_once(
 def test_idempotency_keys_stay_the_tokens_own(
     app: Flask,
     client: FlaskClient,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
 ) -> None:
     """Two tokens of one officer, and the officer's own session, each have their own keys: the
     same key from another of them is a new request, not a replay of the first's."""
@@ -277,8 +271,8 @@ def test_idempotency_keys_stay_the_tokens_own(
 
 def test_a_token_for_no_one_still_only_reads_orders(
     client: FlaskClient,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
 ) -> None:
     body = client.post(ORDERS, json=new_order(world), headers=token_for(world.officer)).get_json()
     _row, secret = tokens.create_token(session, name="Reader", role=Role.COUNCIL_OFFICER)
@@ -293,8 +287,8 @@ def test_a_token_for_no_one_still_only_reads_orders(
 
 def test_a_token_whose_user_changed_role_is_refused(
     client: FlaskClient,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
 ) -> None:
     """The token was made for a council officer: if the account stops being one, the token
     does not carry on with the account's new role."""

@@ -31,7 +31,7 @@ from marketplace.budgets.spending import commit
 from marketplace.budgets.verify import check_budgets
 from marketplace.ledger import InsufficientFunds, LedgerAccount, Transfer
 from marketplace.people.models import Person
-from tests.budgets.conftest import YEAR_END, YEAR_START, MakeBudget
+from tests.budgets.fixtures import YEAR_END, YEAR_START, MakeBudget
 
 
 def _stream(budget: PersonalBudget, kind: StreamKind):

@@ -21,7 +21,7 @@ from marketplace.budgets.models import (
 from marketplace.budgets.spending import commit, spend
 from marketplace.budgets.verify import check_budgets
 from marketplace.ledger import InsufficientFunds, LedgerAccount
-from tests.budgets.conftest import MakeBudget
+from tests.budgets.fixtures import MakeBudget
 
 MEALS = {"meals"}
 

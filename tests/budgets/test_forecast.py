@@ -32,7 +32,7 @@ from marketplace.budgets.models import (
 )
 from marketplace.budgets.spending import commit
 from marketplace.ledger import LedgerAccount
-from tests.budgets.conftest import YEAR_END, YEAR_START, MakeBudget
+from tests.budgets.fixtures import YEAR_END, YEAR_START, MakeBudget
 
 
 def _budget(status: BudgetStatus = BudgetStatus.OPEN) -> PersonalBudget:

@@ -25,7 +25,7 @@ from marketplace.budgets.models import PaymentFrequency, PersonalBudget, StreamK
 from marketplace.budgets.spending import commit, release, spend
 from marketplace.ledger import LedgerAccount, Transfer
 from marketplace.people.models import Person
-from tests.budgets.conftest import MakeBudget
+from tests.budgets.fixtures import MakeBudget
 
 Operation = Callable[[Session, PersonalBudget, LedgerAccount], object]
 

@@ -19,7 +19,7 @@ from marketplace.ledger import (
     LedgerAccount,
     Transfer,
 )
-from tests.budgets.conftest import MakeBudget
+from tests.budgets.fixtures import MakeBudget
 
 HEALTH = {"podiatry", "health-and-wellbeing"}
 MEALS = {"hot-meal-delivery", "meals"}

@@ -24,7 +24,7 @@ from marketplace.budgets.statement import (
     statement_csv,
 )
 from marketplace.ledger import LedgerAccount, reverse
-from tests.budgets.conftest import YEAR_START, MakeBudget
+from tests.budgets.fixtures import YEAR_START, MakeBudget
 
 CARE = {"personal-care", "help-at-home"}
 

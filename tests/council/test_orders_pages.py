@@ -8,8 +8,7 @@ had their first four weeks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -24,37 +23,27 @@ from marketplace.orders.models import InvoiceStatus, Order, OrderStatus
 from marketplace.orders.queries import PAGE_SIZE
 from providers.models import TaxonomyTerm
 from tests.conftest import sign_in
-from tests.orders.conftest import (  # noqa: F401  (fixtures)
+from tests.orders.fixtures import (
+    AFTER_THE_SCHEDULE,
     HOURLY_PENCE,
+    OCCASIONS,
     TODAY,
     World,
     assert_ledger_verifies,
-    council_pot,
-    make_budget,
-    nhs_pot,
-    person,
-    session,
-    world,
 )
 
-NOW = datetime(2026, 7, 6, 11, 0, tzinfo=UTC)
-OCCASIONS = [date(2026, 6, d) for d in (8, 11, 15, 18, 22, 25, 29)] + [date(2026, 7, 2)]
-
-
-@pytest.fixture(autouse=True)
-def _in_july() -> Iterator[None]:
-    with time_machine.travel(NOW):
-        yield
+NOW = AFTER_THE_SCHEDULE
+pytestmark = pytest.mark.usefixtures("after_the_schedule")
 
 
 @pytest.fixture
-def council(app: Flask, world: World) -> FlaskClient:  # noqa: F811
+def council(app: Flask, world: World) -> FlaskClient:
     client = app.test_client()
     sign_in(client, world.officer)
     return client
 
 
-def place(session: Session, world: World, key: str, **options: object) -> Order:  # noqa: F811
+def place(session: Session, world: World, key: str, **options: object) -> Order:
     order = checkout.place_order(
         session,
         world.person,
@@ -74,8 +63,8 @@ def _references(response_text: str, orders: list[Order]) -> list[str]:
 
 
 def test_all_orders_with_filters(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     council: FlaskClient,
     make_organisation,
     make_listing,
@@ -140,8 +129,8 @@ def test_bad_filters_answer_400_with_a_message(
 
 
 def test_orders_come_in_pages(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     council: FlaskClient,
 ) -> None:
     one_hour = world.schedule(units=1, weeks=None)
@@ -157,7 +146,7 @@ def test_orders_come_in_pages(
 
 
 @pytest.fixture
-def outside_plan(session: Session, world: World) -> Order:  # noqa: F811
+def outside_plan(session: Session, world: World) -> Order:
     day_centres = session.scalar(select(TaxonomyTerm).where(TaxonomyTerm.code == "day-centres"))
     world.service.taxonomy_terms = [day_centres]
     session.commit()
@@ -167,8 +156,8 @@ def outside_plan(session: Session, world: World) -> Order:  # noqa: F811
 
 
 def test_an_order_outside_the_plan_is_approved(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     council: FlaskClient,
     outside_plan: Order,
 ) -> None:
@@ -191,8 +180,8 @@ def test_an_order_outside_the_plan_is_approved(
 
 
 def test_an_order_outside_the_plan_is_refused_with_a_reason(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     council: FlaskClient,
     outside_plan: Order,
 ) -> None:
@@ -218,7 +207,7 @@ def test_an_order_outside_the_plan_is_refused_with_a_reason(
     assert_ledger_verifies(session)
 
 
-def _invoiced(session: Session, world: World, *, query: bool) -> Order:  # noqa: F811
+def _invoiced(session: Session, world: World, *, query: bool) -> Order:
     order = place(session, world, "invoiced")
     life.accept(session, order, by=world.staff)
     recorded = [
@@ -237,8 +226,8 @@ def _invoiced(session: Session, world: World, *, query: bool) -> Order:  # noqa:
 
 
 def test_a_held_invoice_cannot_be_settled(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     council: FlaskClient,
 ) -> None:
     order = _invoiced(session, world, query=True)
@@ -263,8 +252,8 @@ def test_a_held_invoice_cannot_be_settled(
 
 
 def test_settling_from_the_invoices_page(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     council: FlaskClient,
 ) -> None:
     order = _invoiced(session, world, query=False)
@@ -293,8 +282,8 @@ def test_settling_from_the_invoices_page(
 
 def test_citizens_and_providers_cannot_reach_the_council_pages(
     app: Flask,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
 ) -> None:
     order = _invoiced(session, world, query=False)
     for user in (world.citizen, world.staff):

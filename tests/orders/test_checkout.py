@@ -24,7 +24,7 @@ from marketplace.orders.models import BasketItem, Order, OrderCycle, OrderEvent,
 from marketplace.orders.schedule import Schedule
 from marketplace.people.models import Person
 from providers.models import CapacityStatus, InvoiceCycle, OrganisationStatus, ServiceStatus
-from tests.orders.conftest import (
+from tests.orders.fixtures import (
     CONTRIBUTION_PENCE,
     HOURLY_PENCE,
     TODAY,

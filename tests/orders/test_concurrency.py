@@ -22,7 +22,7 @@ from marketplace.orders.schedule import Schedule
 from marketplace.people.models import Person
 from providers.models import InvoiceCycle, Service
 from tests.ledger.threads import engine_options, run_together
-from tests.orders.conftest import HOURLY_PENCE, TODAY, World, assert_ledger_verifies
+from tests.orders.fixtures import HOURLY_PENCE, TODAY, World, assert_ledger_verifies
 
 TABS = 6
 BUYERS = 12

@@ -39,7 +39,7 @@ from marketplace.orders.models import (
 )
 from marketplace.orders.schedule import Schedule
 from providers.models import InvoiceCycle
-from tests.orders.conftest import HOURLY_PENCE, TODAY, World, assert_ledger_verifies
+from tests.orders.fixtures import HOURLY_PENCE, TODAY, World, assert_ledger_verifies
 
 ROOT = Path(__file__).resolve().parents[2]
 

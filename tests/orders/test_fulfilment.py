@@ -21,10 +21,13 @@ from marketplace.orders.models import (
     Order,
     OrderStatus,
 )
-from tests.orders.conftest import HOURLY_PENCE, TODAY, World, assert_ledger_verifies
-
-# The default schedule: 2 hours on Mondays and Thursdays for 4 weeks from Monday 8 June.
-OCCASIONS = [date(2026, 6, d) for d in (8, 11, 15, 18, 22, 25, 29)] + [date(2026, 7, 2)]
+from tests.orders.fixtures import (
+    HOURLY_PENCE,
+    OCCASIONS,
+    TODAY,
+    World,
+    assert_ledger_verifies,
+)
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ from marketplace.orders.verify import check_orders
 from marketplace.people.models import Person
 from marketplace.people.plans import PlanItemSpec, approve_plan, draft_plan
 from providers.models import InvoiceCycle
-from tests.orders.conftest import HOURLY_PENCE, TODAY, World
+from tests.orders.fixtures import HOURLY_PENCE, TODAY, World
 
 BUDGET_PENCE = {
     StreamKind.COUNCIL: 600_00,

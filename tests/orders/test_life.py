@@ -16,7 +16,7 @@ from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.life import TRANSITIONS, Move
 from marketplace.orders.models import CycleState, Order, OrderEvent, OrderStatus
 from providers.models import InvoiceCycle
-from tests.orders.conftest import TODAY, World, assert_ledger_verifies
+from tests.orders.fixtures import TODAY, World, assert_ledger_verifies
 
 
 def _place(session: Session, world: World, **schedule) -> Order:

@@ -15,7 +15,7 @@ from marketplace.people.budgets import (
 )
 from marketplace.people.models import Person
 from marketplace.people.service import find_people
-from tests.budgets.conftest import YEAR_END, YEAR_START, MakeBudget
+from tests.budgets.fixtures import YEAR_END, YEAR_START, MakeBudget
 
 
 def _people(*names: tuple[str, str | None]) -> None:

@@ -8,7 +8,6 @@ placed here (2 hours on Mondays and Thursdays from 8 June, invoiced every 4 week
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -32,30 +31,20 @@ from marketplace.orders.models import (
 )
 from providers.models import InvoiceCycle, TaxonomyTerm
 from tests.conftest import sign_in
-from tests.orders.conftest import (  # noqa: F401  (fixtures)
+from tests.orders.fixtures import (
+    AFTER_THE_SCHEDULE,
     HOURLY_PENCE,
+    OCCASIONS,
     TODAY,
     World,
     assert_ledger_verifies,
-    council_pot,
-    make_budget,
-    nhs_pot,
-    person,
-    session,
-    world,
 )
 
-NOW = datetime(2026, 7, 6, 11, 0, tzinfo=UTC)
-OCCASIONS = [date(2026, 6, d) for d in (8, 11, 15, 18, 22, 25, 29)] + [date(2026, 7, 2)]
+NOW = AFTER_THE_SCHEDULE
+pytestmark = pytest.mark.usefixtures("after_the_schedule")
 
 
-@pytest.fixture(autouse=True)
-def _in_july() -> Iterator[None]:
-    with time_machine.travel(NOW):
-        yield
-
-
-def place(session: Session, world: World, key: str = "order-1", **options: object) -> Order:  # noqa: F811
+def place(session: Session, world: World, key: str = "order-1", **options: object) -> Order:
     order = checkout.place_order(
         session,
         world.person,
@@ -71,20 +60,20 @@ def place(session: Session, world: World, key: str = "order-1", **options: objec
 
 
 @pytest.fixture
-def staff_client(app: Flask, world: World) -> FlaskClient:  # noqa: F811
+def staff_client(app: Flask, world: World) -> FlaskClient:
     client = app.test_client()
     sign_in(client, world.staff)
     return client
 
 
 @pytest.fixture
-def officer_client(app: Flask, world: World) -> FlaskClient:  # noqa: F811
+def officer_client(app: Flask, world: World) -> FlaskClient:
     client = app.test_client()
     sign_in(client, world.officer)
     return client
 
 
-def _count(session: Session, model: type) -> int:  # noqa: F811
+def _count(session: Session, model: type) -> int:
     session.expire_all()
     return session.scalar(select(func.count()).select_from(model)) or 0
 
@@ -97,7 +86,7 @@ def _delivery(day: date, units: int | str, note: str = "") -> dict[str, object]:
     }
 
 
-def _accepted(session: Session, world: World) -> Order:  # noqa: F811
+def _accepted(session: Session, world: World) -> Order:
     order = place(session, world)
     life.accept(session, order, by=world.staff)
     session.commit()
@@ -105,8 +94,8 @@ def _accepted(session: Session, world: World) -> Order:  # noqa: F811
 
 
 def test_the_inbox_shows_each_tab_with_its_count(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     staff_client: FlaskClient,
 ) -> None:
     new = place(session, world, "new")
@@ -141,8 +130,8 @@ def test_the_inbox_shows_each_tab_with_its_count(
 
 
 def test_the_order_page_shows_what_is_needed_to_deliver_it(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     staff_client: FlaskClient,
 ) -> None:
     world.person.postcode = "SG1 1AA"
@@ -164,8 +153,8 @@ def test_the_order_page_shows_what_is_needed_to_deliver_it(
 
 
 def test_accepting_twice_is_refused_and_changes_nothing(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     staff_client: FlaskClient,
 ) -> None:
     order = place(session, world)
@@ -185,8 +174,8 @@ def test_accepting_twice_is_refused_and_changes_nothing(
 
 
 def test_declining_needs_a_reason_and_releases_the_money(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     staff_client: FlaskClient,
 ) -> None:
     order = place(session, world)
@@ -215,8 +204,8 @@ def test_declining_needs_a_reason_and_releases_the_money(
 
 def test_another_organisations_order_is_not_found_and_nothing_is_recorded(
     app: Flask,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
 ) -> None:
     order = _accepted(session, world)
     other = app.test_client()
@@ -238,8 +227,8 @@ def test_another_organisations_order_is_not_found_and_nothing_is_recorded(
 
 
 def test_recording_deliveries_including_a_missed_visit(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     staff_client: FlaskClient,
 ) -> None:
     order = _accepted(session, world)
@@ -278,8 +267,8 @@ def test_recording_deliveries_including_a_missed_visit(
     ],
 )
 def test_bad_deliveries_are_refused_with_a_message(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     staff_client: FlaskClient,
     data: dict[str, object],
     message: str,
@@ -295,8 +284,8 @@ def test_bad_deliveries_are_refused_with_a_message(
 
 
 def test_more_than_was_ordered_is_refused(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     staff_client: FlaskClient,
 ) -> None:
     order = _accepted(session, world)
@@ -316,7 +305,7 @@ def test_more_than_was_ordered_is_refused(
     assert _count(session, Delivery) == 1
 
 
-def _deliver_all_but_one(session: Session, world: World, order: Order) -> list[Delivery]:  # noqa: F811
+def _deliver_all_but_one(session: Session, world: World, order: Order) -> list[Delivery]:
     recorded = [
         deliveries.record_delivery(
             session, order, by=world.staff, delivered_on=day, units=2, today=NOW.date()
@@ -339,8 +328,8 @@ def _deliver_all_but_one(session: Session, world: World, order: Order) -> list[D
 
 
 def test_raising_an_invoice_then_settling_it_spends_exactly_what_was_delivered(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     staff_client: FlaskClient,
     officer_client: FlaskClient,
 ) -> None:
@@ -385,8 +374,8 @@ def test_raising_an_invoice_then_settling_it_spends_exactly_what_was_delivered(
 
 def test_a_period_not_yet_over_cannot_be_invoiced(
     app: Flask,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
 ) -> None:
     order = _accepted(session, world)
     # On 20 June, within the first period (its last visit is on Thursday 2 July).
@@ -403,8 +392,8 @@ def test_a_period_not_yet_over_cannot_be_invoiced(
 
 
 def test_a_queried_delivery_is_shown_and_corrected_from_the_page(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     staff_client: FlaskClient,
 ) -> None:
     order = _accepted(session, world)
@@ -446,8 +435,8 @@ def test_a_queried_delivery_is_shown_and_corrected_from_the_page(
 
 
 def test_the_invoices_page_shows_held_invoices(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     staff_client: FlaskClient,
 ) -> None:
     order = _accepted(session, world)
@@ -465,8 +454,8 @@ def test_the_invoices_page_shows_held_invoices(
 
 
 def test_the_organisation_sets_its_invoice_cycle_and_notice(
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
     staff_client: FlaskClient,
     reference_data: None,
 ) -> None:
@@ -497,8 +486,8 @@ def test_the_organisation_sets_its_invoice_cycle_and_notice(
 
 def test_an_order_the_council_is_deciding_on_is_not_the_providers_yet(
     app: Flask,
-    session: Session,  # noqa: F811
-    world: World,  # noqa: F811
+    session: Session,
+    world: World,
 ) -> None:
     world.service.taxonomy_terms = [
         session.scalar(select(TaxonomyTerm).where(TaxonomyTerm.code == "day-centres"))

@@ -4,11 +4,12 @@ officer. Dates are fixed: the budget is for 2026/27 and `TODAY` is early in it."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy.orm import Session
 
@@ -22,14 +23,6 @@ from marketplace.orders.verify import check_orders
 from marketplace.people.models import Person
 from marketplace.people.plans import PlanItemSpec, approve_plan, draft_plan
 from providers.models import Organisation, Service
-from tests.budgets.conftest import (  # noqa: F401  (fixtures)
-    council_pot,
-    make_budget,
-    nhs_pot,
-    payee,
-    person,
-    session,
-)
 
 TODAY = date(2026, 6, 1)  # a Monday
 # Council £2,000, NHS £1,000 (health categories only), client contribution £300 (drawn first).
@@ -37,6 +30,10 @@ COUNCIL_PENCE = 2_000_00
 NHS_PENCE = 1_000_00
 CONTRIBUTION_PENCE = 300_00
 HOURLY_PENCE = 26_00
+# A Monday after the default schedule (2 hours on Mondays and Thursdays for 4 weeks from Monday
+# 8 June) has ended, and that schedule's eight visits.
+AFTER_THE_SCHEDULE = datetime(2026, 7, 6, 11, 0, tzinfo=UTC)
+OCCASIONS = [date(2026, 6, d) for d in (8, 11, 15, 18, 22, 25, 29)] + [date(2026, 7, 2)]
 
 
 @dataclass
@@ -66,13 +63,13 @@ class World:
 @pytest.fixture
 def world(
     app: Flask,
-    session: Session,  # noqa: F811
-    person: Person,  # noqa: F811
-    make_budget: Callable[..., PersonalBudget],  # noqa: F811
+    session: Session,
+    person: Person,
+    make_budget: Callable[..., PersonalBudget],
     make_user: Callable[..., User],
     make_organisation: Callable[..., Organisation],
     make_listing: Callable[..., Service],
-    council_pot: FunderPot,  # noqa: F811
+    council_pot: FunderPot,
 ) -> World:
     budget = make_budget(
         council=COUNCIL_PENCE, nhs=NHS_PENCE, client_contribution=CONTRIBUTION_PENCE
@@ -96,8 +93,15 @@ def world(
     return World(person, citizen, officer, budget, provider, staff, other_staff, service)
 
 
-def assert_ledger_verifies(session: Session) -> None:  # noqa: F811
+def assert_ledger_verifies(session: Session) -> None:
     report = verify_ledger(session)
     assert report.ok, report.problems
     problems, _ = check_orders(session)
     assert problems == []
+
+
+@pytest.fixture
+def after_the_schedule() -> Iterator[None]:
+    """The clock (and so the pages' "today") at AFTER_THE_SCHEDULE."""
+    with time_machine.travel(AFTER_THE_SCHEDULE):
+        yield
