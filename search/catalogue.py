@@ -10,59 +10,63 @@ changes) and can be built in parts (one per Whoosh segment) and joined.
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import math
-import re
-from array import array
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import compress, repeat
-from operator import add, mul
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from search.analysis import slug
 from search.documents import ListingDocument
 
 FACETS = ("category", "locality", "mode", "availability", "language", "access", "cqc", "budgets")
-_BYTE_BITS = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
-_FLAG_BYTES = bytes.maketrans(b"01", b"\x00\x01")
-_DIGIT_BYTES = bytes.maketrans(b"\x00\x01", b"01")
-_NONZERO = re.compile(rb"[^\x00]")
-# Origins whose distance order a generation keeps (each is one int per listing).
-NEAREST_ORIGINS = 32
-# Below one set bit in this many, walking the bytes beats flagging every bit.
-_SPARSE = 16
+# A listing without an earliest start date, in the catalogue's column of start days.
+NO_START = -1
+
+Ordinals = npt.NDArray[np.intp]
+Flags = npt.NDArray[np.bool_]
+Floats = npt.NDArray[np.float64]
 
 
 def bits_of(ordinals: Iterable[int], size: int) -> int:
     """A bitset with the given ordinals set (each below `size`)."""
     if size <= 0:
         return 0
-    # One flag byte per ordinal, set by a loop that runs in C, then read as a binary number.
-    flags = bytearray(size)
-    deque(map(flags.__setitem__, ordinals, repeat(1)), maxlen=0)
-    return int(flags[::-1].translate(_DIGIT_BYTES), 2)
+    if isinstance(ordinals, np.ndarray):
+        index = ordinals
+    elif isinstance(ordinals, list | tuple | range):
+        index = np.asarray(ordinals, dtype=np.intp)
+    else:
+        index = np.fromiter(ordinals, dtype=np.intp)
+    flags = np.zeros(size, dtype=np.bool_)
+    flags[index] = True
+    return _bits(flags)
 
 
 def ordinals_of(bits: int) -> list[int]:
     """The ordinals set in a bitset, in increasing order."""
-    if bits.bit_count() * _SPARSE < bits.bit_length():
-        return _sparse_ordinals(bits)
-    # Dense: one flag byte per bit, picked by itertools.compress, all at C speed.
-    flags = format(bits, "b").encode("ascii")[::-1].translate(_FLAG_BYTES)
-    return list(compress(range(len(flags)), flags))
+    return _ordinals(bits).tolist()
 
 
-def _sparse_ordinals(bits: int) -> list[int]:
-    found: list[int] = []
-    # The regular expression skips the zero bytes at C speed; only set bytes reach Python.
-    for byte in _NONZERO.finditer(bits.to_bytes((bits.bit_length() + 7) // 8, "little")):
-        base = byte.start() << 3
-        found.extend(base + bit for bit in _BYTE_BITS[byte[0][0]])
-    return found
+def _bits(flags: Flags) -> int:
+    # One flag per ordinal, packed eight to a byte in C, read as a little-endian number.
+    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
+
+
+def _flags(bits: int, size: int) -> Flags:
+    """One flag per ordinal below `size` (bits at or above it are ignored)."""
+    raw = bits.to_bytes(max((size + 7) // 8, (bits.bit_length() + 7) // 8), "little")
+    flags = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), bitorder="little")
+    return flags[:size].view(np.bool_)
+
+
+def _ordinals(bits: int) -> Ordinals:
+    if bits <= 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(_flags(bits, bits.bit_length())).astype(np.intp, copy=False)
 
 
 class Membership:
@@ -158,34 +162,35 @@ class CataloguePart:
 
 @dataclass
 class Catalogue:
-    """Bitsets and sort keys for every document of one index generation."""
+    """Bitsets and sort keys for every document of one index generation.
+
+    The sort keys are numpy columns (gaps, the deleted ordinals, hold 0, NO_START, True or
+    NaN), so orders and ranges are worked out in C, and the garbage collector, which walks
+    every element of a list on each full collection, has nothing to walk in them.
+    """
 
     size: int
     live: int
     ids: list[str | None]
-    prices: list[int]
-    confirmed: list[int]
-    starts: list[int | None]
-    full: list[bool]
-    latitudes: list[float | None]
-    longitudes: list[float | None]
+    prices: npt.NDArray[np.int64]
+    confirmed: npt.NDArray[np.int64]
+    starts: npt.NDArray[np.int64]
+    full: Flags
+    latitudes: Floats
+    longitudes: Floats
     facets: dict[str, dict[str, int]]
     labels: dict[str, dict[str, str]]
-    _cheapest: list[int] | None = field(default=None, repr=False)
-    _sorted_prices: list[int] | None = field(default=None, repr=False)
-    _by_confirmed: list[int] | None = field(default=None, repr=False)
-    _by_start: list[int] | None = field(default=None, repr=False)
-    _sorted_starts: list[int] = field(default_factory=list, repr=False)
+    _by_price: Ordinals | None = field(default=None, repr=False)
+    _sorted_prices: npt.NDArray[np.int64] | None = field(default=None, repr=False)
+    _by_confirmed: Ordinals | None = field(default=None, repr=False)
+    _by_start: Ordinals | None = field(default=None, repr=False)
+    _sorted_starts: npt.NDArray[np.int64] | None = field(default=None, repr=False)
     _undated_accepting: int = field(default=0, repr=False)
-    _unlocated: list[int] | None = field(default=None, repr=False)
     _memo: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
-    _units: tuple[list[int], list[float], list[float], list[float]] | None = field(
-        default=None, repr=False
+    _matrices: dict[str, tuple[list[str], npt.NDArray[np.uint64]]] = field(
+        default_factory=dict, repr=False
     )
-    _nearest: dict[tuple[float, float], array[int]] = field(default_factory=dict, repr=False)
-    _points: tuple[int, list[float], list[float], list[float]] | None = field(
-        default=None, repr=False
-    )
+    _points: tuple[Flags, Floats, Floats, Floats] | None = field(default=None, repr=False)
 
     @classmethod
     def join(cls, parts: Sequence[tuple[int, CataloguePart]], size: int, live: int) -> Catalogue:
@@ -194,24 +199,27 @@ class Catalogue:
             size=size,
             live=live,
             ids=[None] * size,
-            prices=[0] * size,
-            confirmed=[0] * size,
-            starts=[None] * size,
-            full=[True] * size,
-            latitudes=[None] * size,
-            longitudes=[None] * size,
+            prices=np.zeros(size, dtype=np.int64),
+            confirmed=np.zeros(size, dtype=np.int64),
+            starts=np.full(size, NO_START, dtype=np.int64),
+            full=np.ones(size, dtype=np.bool_),
+            latitudes=np.full(size, np.nan),
+            longitudes=np.full(size, np.nan),
             facets={facet: {} for facet in FACETS},
             labels={facet: {} for facet in FACETS},
         )
         for base, part in parts:
             end = base + part.size
             catalogue.ids[base:end] = part.ids
+            if not part.size:
+                continue
             catalogue.prices[base:end] = part.prices
             catalogue.confirmed[base:end] = part.confirmed
-            catalogue.starts[base:end] = part.starts
+            catalogue.starts[base:end] = [NO_START if s is None else s for s in part.starts]
             catalogue.full[base:end] = part.full
-            catalogue.latitudes[base:end] = part.latitudes
-            catalogue.longitudes[base:end] = part.longitudes
+            # None becomes NaN in a float column.
+            catalogue.latitudes[base:end] = np.array(part.latitudes, dtype=np.float64)
+            catalogue.longitudes[base:end] = np.array(part.longitudes, dtype=np.float64)
             for facet in FACETS:
                 target = catalogue.facets[facet]
                 for value, ordinals in part.values[facet].items():
@@ -220,6 +228,15 @@ class Catalogue:
                     catalogue.labels[facet].setdefault(value, label)
         return catalogue
 
+    def prepare_orders(self) -> None:
+        """Work out the orders that price, start-date, recency and distance use on first need."""
+        self._price_order()
+        self._start_order()
+        self._confirmed_order()
+        self._located_points()
+        for facet in FACETS:
+            self._value_matrix(facet)
+
     def value_bits(self, facet: str, values: Iterable[str]) -> int:
         """Documents with any of the values of a facet (live or not: callers mask with live)."""
         found = 0
@@ -227,15 +244,38 @@ class Catalogue:
             found |= self.facets[facet].get(value, 0)
         return found
 
+    def value_counts(self, facet: str, among: int) -> dict[str, int]:
+        """How many of the documents in `among` have each value of a facet."""
+        values, matrix = self._value_matrix(facet)
+        if not values:
+            return {}
+        words = np.frombuffer(among.to_bytes(matrix.shape[1] * 8, "little"), dtype="<u8")
+        counts = np.bitwise_count(matrix & words).sum(axis=1, dtype=np.int64)
+        return dict(zip(values, counts.tolist(), strict=True))
+
+    def _value_matrix(self, facet: str) -> tuple[list[str], npt.NDArray[np.uint64]]:
+        # One row of 64-bit words per value: a facet's counts are then one AND and one
+        # popcount over the matrix, in C, instead of one big-int AND per value.
+        found = self._matrices.get(facet)
+        if found is None:
+            words = max(1, (self.size + 63) // 64)
+            values = list(self.facets[facet])
+            matrix = np.zeros((len(values), words), dtype="<u8")
+            for row, value in enumerate(values):
+                matrix[row] = np.frombuffer(
+                    self.facets[facet][value].to_bytes(words * 8, "little"), dtype="<u8"
+                )
+            found = self._matrices[facet] = (values, matrix)
+        return found
+
     def price_at_most(self, pence: int) -> int:
         """Documents whose price is at most `pence` (free ones included)."""
         key = ("price", pence)
         if key not in self._memo:
-            cheapest = self.cheapest()
-            if self._sorted_prices is None:
-                self._sorted_prices = [self.prices[o] for o in cheapest]
-            end = bisect.bisect_right(self._sorted_prices, pence)
-            self._memo[key] = bits_of(cheapest[:end], self.size)
+            by_price = self._price_order()
+            assert self._sorted_prices is not None
+            end = int(np.searchsorted(self._sorted_prices, pence, side="right"))
+            self._memo[key] = bits_of(by_price[:end], self.size)
         return self._memo[key]
 
     def can_start_by(self, day: date) -> int:
@@ -246,136 +286,112 @@ class Catalogue:
         """
         key = ("start", day.toordinal())
         if key not in self._memo:
-            if self._by_start is None:
-                dated = [
-                    o
-                    for o, start in enumerate(self.starts)
-                    if start is not None and not self.full[o]
-                ]
-                dated.sort(key=self.starts.__getitem__)
-                self._by_start = dated
-                self._sorted_starts = [self.starts[o] or 0 for o in dated]
-                undated = (o for o, start in enumerate(self.starts) if start is None)
-                accepting = self.facets["availability"].get("accepting", 0)
-                self._undated_accepting = bits_of(undated, self.size) & accepting
-            end = bisect.bisect_right(self._sorted_starts, day.toordinal())
-            dated_bits = bits_of(self._by_start[:end], self.size)
-            self._memo[key] = dated_bits | self._undated_accepting
+            by_start = self._start_order()
+            assert self._sorted_starts is not None
+            end = int(np.searchsorted(self._sorted_starts, day.toordinal(), side="right"))
+            self._memo[key] = bits_of(by_start[:end], self.size) | self._undated_accepting
         return self._memo[key]
+
+    def cheapest(self) -> list[int]:
+        """Every ordinal, the cheapest first (ties in ordinal order)."""
+        return self._price_order().tolist()
 
     def most_recently_confirmed(self) -> list[int]:
         """Every ordinal, the most recently confirmed first (ties in ordinal order)."""
-        if self._by_confirmed is None:
-            # A stable sort, reversed: equal dates keep their ordinal order.
-            self._by_confirmed = sorted(
-                range(self.size), key=self.confirmed.__getitem__, reverse=True
-            )
-        return self._by_confirmed
+        return self._confirmed_order().tolist()
 
-    def nearest_first(self, latitude: float, longitude: float) -> Sequence[int]:
+    def cheapest_among(self, candidates: int, wanted: int) -> list[int]:
+        """The first `wanted` of `candidates` in `cheapest`'s order."""
+        return self._first_among(self._price_order(), candidates, wanted)
+
+    def freshest_among(self, candidates: int, wanted: int) -> list[int]:
+        """The first `wanted` of `candidates` in `most_recently_confirmed`'s order."""
+        return self._first_among(self._confirmed_order(), candidates, wanted)
+
+    def nearest_first(self, latitude: float, longitude: float) -> list[int]:
         """Every ordinal: those with coordinates nearest the point first (ties in ordinal
-        order), then those without, the most recently confirmed first.
-
-        Kept for the generation, for the last few points asked about.
-        """
-        key = (latitude, longitude)
-        order = self._nearest.get(key)
-        if order is None:
-            placed, xs, ys, zs = self._unit_vectors()
-            ox, oy, oz = unit_vector(latitude, longitude)
-            # On a sphere the great circle is shorter as the dot product of the two points'
-            # unit vectors is larger: the same order as the haversine distance, far cheaper.
-            closeness = list(
-                map(
-                    add,
-                    map(add, map(mul, xs, repeat(ox)), map(mul, ys, repeat(oy))),
-                    map(mul, zs, repeat(oz)),
-                )
-            )
-            nearest = sorted(range(len(placed)), key=closeness.__getitem__, reverse=True)
-            if self._unlocated is None:
-                located = set(placed)
-                self._unlocated = [o for o in self.most_recently_confirmed() if o not in located]
-            order = array("i", [placed[i] for i in nearest] + self._unlocated)
-            if len(self._nearest) >= NEAREST_ORIGINS:
-                self._nearest.clear()
-            self._nearest[key] = order
-        return order
+        order), then those without, the most recently confirmed first."""
+        return self.nearest_among(latitude, longitude, (1 << self.size) - 1, self.size)
 
     def nearest_among(
         self, latitude: float, longitude: float, candidates: int, wanted: int
     ) -> list[int]:
-        """The first `wanted` of `candidates` in `nearest_first`'s order, without working out
-        (or keeping) the order of every listing: for a few candidates, far cheaper."""
-        if self._points is None:
-            xs, ys, zs = [0.0] * self.size, [0.0] * self.size, [0.0] * self.size
-            placed, pxs, pys, pzs = self._unit_vectors()
-            for ordinal, x, y, z in zip(placed, pxs, pys, pzs, strict=True):
-                xs[ordinal], ys[ordinal], zs[ordinal] = x, y, z
-            self._points = (bits_of(placed, self.size), xs, ys, zs)
-        located_bits, xs, ys, zs = self._points
-        located = ordinals_of(candidates & located_bits)
+        """The first `wanted` of `candidates` in `nearest_first`'s order.
+
+        Only the candidates' closeness is worked out, and only the nearest `wanted` of them
+        sorted, so no order is kept per point.
+        """
+        located, xs, ys, zs = self._located_points()
+        chosen = _ordinals(candidates)
+        chosen = chosen[chosen < self.size]
+        placed = chosen[located[chosen]]
         ox, oy, oz = unit_vector(latitude, longitude)
-        # The same arithmetic as nearest_first, so the same floats and the same order;
-        # nlargest is stable, so ties stay in ordinal order.
-        closeness = list(
-            map(
-                add,
-                map(
-                    add,
-                    map(mul, map(xs.__getitem__, located), repeat(ox)),
-                    map(mul, map(ys.__getitem__, located), repeat(oy)),
-                ),
-                map(mul, map(zs.__getitem__, located), repeat(oz)),
-            )
-        )
-        nearest = heapq.nlargest(wanted, range(len(located)), key=closeness.__getitem__)
-        order = [located[i] for i in nearest]
-        unlocated = candidates & ~located_bits
-        if len(order) < wanted and unlocated:
-            members = Membership(unlocated)
-            for ordinal in self.most_recently_confirmed():
-                if ordinal in members:
-                    order.append(ordinal)
-                    if len(order) == wanted:
-                        break
+        # On a sphere the great circle is shorter as the dot product of the two points' unit
+        # vectors is larger: the haversine's order, far cheaper. Each product and sum is one
+        # IEEE operation in this order, so equal places give equal floats.
+        closeness = xs[placed] * ox + ys[placed] * oy + zs[placed] * oz
+        if wanted < len(placed):
+            # Keep everything at least as close as the wanted-th: ties at the edge stay in.
+            edge = np.partition(closeness, len(placed) - wanted)[len(placed) - wanted]
+            near = closeness >= edge
+            placed, closeness = placed[near], closeness[near]
+        # A stable sort on the negated closeness: nearest first, ties in ordinal order.
+        order = placed[np.argsort(-closeness, kind="stable")][:wanted].tolist()
+        if len(order) < wanted:
+            unplaced = chosen[~located[chosen]]
+            if len(unplaced):
+                rest = _bits_at(unplaced, self.size)
+                order += self._first_among(self._confirmed_order(), rest, wanted - len(order))
         return order
 
-    def nearest_known(self, latitude: float, longitude: float) -> bool:
-        """Whether the generation keeps the whole distance order from this point."""
-        return (latitude, longitude) in self._nearest
+    def _first_among(self, order: Ordinals, candidates: int, wanted: int) -> list[int]:
+        picked = order[_flags(candidates, self.size)[order]]
+        return picked[:wanted].tolist()
 
-    def _unit_vectors(self) -> tuple[list[int], list[float], list[float], list[float]]:
-        if self._units is None:
-            self._units = _unit_vectors(self.latitudes, self.longitudes)
-        return self._units
+    def _price_order(self) -> Ordinals:
+        if self._by_price is None:
+            self._by_price = np.argsort(self.prices, kind="stable")
+            self._sorted_prices = self.prices[self._by_price]
+        return self._by_price
 
-    def cheapest(self) -> list[int]:
-        """Every ordinal, the cheapest first (ties in ordinal order)."""
-        if self._cheapest is None:
-            self._cheapest = sorted(range(self.size), key=self.prices.__getitem__)
-        return self._cheapest
+    def _confirmed_order(self) -> Ordinals:
+        if self._by_confirmed is None:
+            self._by_confirmed = np.argsort(-self.confirmed, kind="stable")
+        return self._by_confirmed
+
+    def _start_order(self) -> Ordinals:
+        if self._by_start is None:
+            dated = np.flatnonzero((self.starts != NO_START) & ~self.full)
+            dated = dated[np.argsort(self.starts[dated], kind="stable")]
+            self._sorted_starts = self.starts[dated]
+            accepting = self.facets["availability"].get("accepting", 0)
+            self._undated_accepting = _bits(self.starts == NO_START) & accepting
+            self._by_start = dated
+        return self._by_start
+
+    def _located_points(self) -> tuple[Flags, Floats, Floats, Floats]:
+        if self._points is None:
+            located = ~(np.isnan(self.latitudes) | np.isnan(self.longitudes))
+            placed = np.flatnonzero(located)
+            # Python's math rather than numpy's vectorised cos and sin, which may differ in
+            # the last place: the same floats as unit_vector gives for the origin.
+            points = list(
+                map(unit_vector, self.latitudes[placed].tolist(), self.longitudes[placed].tolist())
+            )
+            unit = np.zeros((self.size, 3))
+            if points:
+                unit[placed] = points
+            self._points = (located, unit[:, 0].copy(), unit[:, 1].copy(), unit[:, 2].copy())
+        return self._points
+
+
+def _bits_at(ordinals: Ordinals, size: int) -> int:
+    flags = np.zeros(size, dtype=np.bool_)
+    flags[ordinals] = True
+    return _bits(flags)
 
 
 def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
     """The point on the unit sphere at a latitude and longitude (degrees)."""
     phi, lam = math.radians(latitude), math.radians(longitude)
     return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
-
-
-def _unit_vectors(
-    latitudes: Sequence[float | None], longitudes: Sequence[float | None]
-) -> tuple[list[int], list[float], list[float], list[float]]:
-    """The ordinals with coordinates, and their points on the unit sphere (x, y, z lists)."""
-    placed = [
-        o
-        for o, (lat, lon) in enumerate(zip(latitudes, longitudes, strict=True))
-        if lat is not None and lon is not None
-    ]
-    phis = list(map(math.radians, (latitudes[o] for o in placed)))
-    lams = list(map(math.radians, (longitudes[o] for o in placed)))
-    cos_phis = list(map(math.cos, phis))
-    xs = list(map(mul, cos_phis, map(math.cos, lams)))
-    ys = list(map(mul, cos_phis, map(math.sin, lams)))
-    zs = list(map(math.sin, phis))
-    return placed, xs, ys, zs

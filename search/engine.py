@@ -11,14 +11,14 @@ from __future__ import annotations
 import shutil
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
-from search.catalogue import CataloguePart, Membership
+from search.catalogue import CataloguePart
 from search.categories import CategoryTree
 from search.documents import ListingDocument
 from search.errors import IndexCorrupted, IndexMissing
@@ -35,8 +35,6 @@ from search.vocabulary import Vocabulary
 
 T = TypeVar("T")
 LONDON = ZoneInfo("Europe/London")
-# Below one candidate in this many listings, a distance sort orders only the candidates.
-FEW_CANDIDATES = 8
 
 
 @dataclass
@@ -55,6 +53,8 @@ class BaseEngine(ABC):
     """Index folders, locking, recovery and searching; subclasses store and score."""
 
     name: ClassVar[str]
+    # Whether a new generation is warmed (View.warm) before its first search is answered.
+    warms: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -200,6 +200,8 @@ class BaseEngine(ABC):
             snapshot = self._open(folder)
             try:
                 fresh = View(folder.name, snapshot, snapshot.catalogue())
+                if self.warms:
+                    fresh.warm()
             except BaseException:
                 snapshot.close()
                 raise
@@ -370,33 +372,14 @@ class BaseEngine(ABC):
                 plan.groups, not relaxed, candidates, matches, selection, offset + limit
             )
             return top[offset : offset + limit]
-        order: Sequence[int]
+        wanted = offset + limit
         if sort is Sort.DISTANCE and origin is not None:
-            point = (origin.latitude, origin.longitude)
-            if (
-                not catalogue.nearest_known(*point)
-                and candidates.bit_count() * FEW_CANDIDATES < catalogue.size
-            ):
-                # A few candidates (a place's own listings, say): order only them, rather
-                # than every listing from a point the generation keeps no order from.
-                wanted = catalogue.nearest_among(*point, candidates, offset + limit)
-                return [(ordinal, 0.0) for ordinal in wanted[offset : offset + limit]]
-            order = catalogue.nearest_first(*point)
+            first = catalogue.nearest_among(origin.latitude, origin.longitude, candidates, wanted)
         elif sort is Sort.PRICE:
-            order = catalogue.cheapest()
+            first = catalogue.cheapest_among(candidates, wanted)
         else:
-            order = catalogue.most_recently_confirmed()
-        members = Membership(candidates)
-        page: list[tuple[int, float]] = []
-        seen = 0
-        for ordinal in order:
-            if ordinal in members:
-                if seen >= offset:
-                    page.append((ordinal, 0.0))
-                    if len(page) == limit:
-                        break
-                seen += 1
-        return page
+            first = catalogue.freshest_among(candidates, wanted)
+        return [(ordinal, 0.0) for ordinal in first[offset:]]
 
     def _hits(
         self,

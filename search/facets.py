@@ -108,8 +108,7 @@ def count_facets(
         base = matches & selection.without(facet)
         chosen = selection.chosen[facet]
         counts: list[FacetCount] = []
-        for value, bits in catalogue.facets[facet].items():
-            count = (base & bits).bit_count()
+        for value, count in catalogue.value_counts(facet, base).items():
             if count or value in chosen:
                 label = label_of(facet, value, catalogue.labels[facet].get(value, value))
                 counts.append(FacetCount(value, label, count, value in chosen))

@@ -71,6 +71,14 @@ class Snapshot(ABC):
     def close(self) -> None:
         """Release the snapshot's open files."""
 
+    def common_tokens(self) -> list[str]:
+        """Tokens whose bitsets are worth working out as the generation opens, most used first.
+
+        None by default: an engine that reads a token's documents cheaply leaves them to first
+        use. One whose cost grows with the documents that hold a token names its commonest.
+        """
+        return []
+
 
 class View:
     """A snapshot with the data cached for its generation: catalogue, token bits, lexicon."""
@@ -82,6 +90,13 @@ class View:
         self.generation = f"{folder}:{snapshot.generation}"
         self._tokens: dict[str, int] = {}
         self._lexicon: Lexicon | None = None
+
+    def warm(self) -> None:
+        """Work out now what the first searches of this generation would otherwise pay for:
+        the catalogue's orders and the bitsets of the commonest tokens."""
+        self.catalogue.prepare_orders()
+        for token in self.snapshot.common_tokens():
+            self.token_bits(token)
 
     def token_bits(self, token: str) -> int:
         bits = self._tokens.get(token)

@@ -84,3 +84,59 @@ def test_orders_put_fresh_and_cheap_first() -> None:
     catalogue = catalogue_of(documents)
     assert catalogue.most_recently_confirmed() == [1, 0, 2]
     assert catalogue.cheapest() == [2, 0, 1]
+
+
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", None]), min_size=0, max_size=200),
+    st.sets(st.integers(min_value=0, max_value=199)),
+)
+def test_value_counts_are_the_values_bits_within_the_set(
+    values: list[str | None], among: set[int]
+) -> None:
+    part = CataloguePart()
+    for ordinal, value in enumerate(values):
+        row = catalogue_row(listing(f"l{ordinal}", languages=(value,) if value else ()), PARENTS)
+        part.add(ordinal, row)
+    size = len(values)
+    catalogue = Catalogue.join([(0, part)], size, bits_of(range(size), size))
+    within = bits_of((o for o in among if o < size), size)
+    expected = {
+        value: (bits & within).bit_count() for value, bits in catalogue.facets["language"].items()
+    }
+    assert catalogue.value_counts("language", within) == expected
+    assert sum(catalogue.value_counts("budgets", within).values()) == within.bit_count()
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3)), min_size=1, max_size=80),
+    st.sets(st.integers(min_value=0, max_value=79)),
+    st.integers(min_value=0, max_value=90),
+)
+def test_the_first_few_candidates_in_an_order_are_the_whole_order_kept_to_them(
+    keys: list[tuple[int, int]], chosen: set[int], wanted: int
+) -> None:
+    documents = [
+        listing(f"l{n}", price_pence=price * 100, last_confirmed=TODAY - timedelta(age))
+        for n, (price, age) in enumerate(keys)
+    ]
+    catalogue = catalogue_of(documents)
+    candidates = bits_of((o for o in chosen if o < len(keys)), len(keys))
+    members = set(ordinals_of(candidates))
+    cheapest = [o for o in catalogue.cheapest() if o in members]
+    freshest = [o for o in catalogue.most_recently_confirmed() if o in members]
+    assert catalogue.cheapest_among(candidates, wanted) == cheapest[:wanted]
+    assert catalogue.freshest_among(candidates, wanted) == freshest[:wanted]
+    # Stable orders: equal keys keep their ordinal order.
+    assert cheapest == sorted(members, key=lambda o: (keys[o][0], o))
+    assert freshest == sorted(members, key=lambda o: (keys[o][1], o))
+
+
+def test_bitsets_come_from_any_iterable_of_ordinals() -> None:
+    expected = 0b100101
+    assert bits_of([0, 2, 5], 6) == expected
+    assert bits_of(iter([5, 0, 2]), 6) == expected
+    assert bits_of(range(0, 6, 5), 6) | 0b100 == expected
+    assert bits_of([], 6) == 0
+    assert bits_of([1], 0) == 0
+    assert ordinals_of(0) == []
+    assert ordinals_of(1 << 70) == [70]
