@@ -10,7 +10,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Collection
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from whoosh.lang.porter2 import stem as _porter2
 
@@ -21,9 +21,12 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 MAX_WORD_LENGTH = 40
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One word of a text: as folded (`word`), its stem, and where it sits in the original."""
+class Token(NamedTuple):
+    """One word of a text: as folded (`word`), its stem, and where it sits in the original.
+
+    A named tuple rather than a frozen dataclass: snippets analyse a page of descriptions per
+    search, and a tuple is made in half the time.
+    """
 
     word: str
     stem: str
@@ -61,10 +64,10 @@ def tokenize(text: str, stop_words: Collection[str] = ()) -> list[Token]:
     """Every word of `text` that is not a stop word, with its stem and its place in `text`."""
     found: list[Token] = []
     for match in _WORD.finditer(text):
-        word = normalise_word(match.group())
+        word = normalise_word(match[0])
         if not word or word in stop_words or len(word) > MAX_WORD_LENGTH:
             continue
-        found.append(Token(word, stem(word), match.start(), match.end()))
+        found.append(Token(word, stem(word), *match.span()))
     return found
 
 
