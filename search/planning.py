@@ -9,7 +9,7 @@ only be dropped after the vocabulary has claimed the phrases they belong to ("he
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from search.analysis import Token, stem, tokenize
 from search.gazetteer import Gazetteer, PlaceMatch
@@ -120,7 +120,7 @@ def _correct(
             corrected.append(token)
             continue
         corrections.append((token.word, better))
-        corrected.append(replace(token, word=better, stem=stem(better)))
+        corrected.append(token._replace(word=better, stem=stem(better)))
     return corrected, corrections
 
 
