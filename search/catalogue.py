@@ -187,8 +187,8 @@ class Catalogue:
     _sorted_starts: npt.NDArray[np.int64] | None = field(default=None, repr=False)
     _undated_accepting: int = field(default=0, repr=False)
     _memo: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
-    _matrices: dict[str, tuple[list[str], npt.NDArray[np.uint64]]] = field(
-        default_factory=dict, repr=False
+    _matrix: tuple[list[str], npt.NDArray[np.uint64], dict[str, tuple[int, int]]] | None = field(
+        default=None, repr=False
     )
     _points: tuple[Flags, Floats, Floats, Floats] | None = field(default=None, repr=False)
 
@@ -234,8 +234,7 @@ class Catalogue:
         self._start_order()
         self._confirmed_order()
         self._located_points()
-        for facet in FACETS:
-            self._value_matrix(facet)
+        self._value_matrix()
 
     def value_bits(self, facet: str, values: Iterable[str]) -> int:
         """Documents with any of the values of a facet (live or not: callers mask with live)."""
@@ -246,27 +245,50 @@ class Catalogue:
 
     def value_counts(self, facet: str, among: int) -> dict[str, int]:
         """How many of the documents in `among` have each value of a facet."""
-        values, matrix = self._value_matrix(facet)
-        if not values:
-            return {}
-        words = np.frombuffer(among.to_bytes(matrix.shape[1] * 8, "little"), dtype="<u8")
-        counts = np.bitwise_count(matrix & words).sum(axis=1, dtype=np.int64)
-        return dict(zip(values, counts.tolist(), strict=True))
+        return self.facet_counts({facet: among})[facet]
 
-    def _value_matrix(self, facet: str) -> tuple[list[str], npt.NDArray[np.uint64]]:
-        # One row of 64-bit words per value: a facet's counts are then one AND and one
+    def facet_counts(self, among: Mapping[str, int]) -> dict[str, dict[str, int]]:
+        """For each facet named, how many of its documents in `among` have each value.
+
+        Facets are usually counted within one set (those whose own filter is not chosen), so
+        every row of the matrix is counted against it at once; facets with other sets are
+        counted row range by row range.
+        """
+        values, matrix, spans = self._value_matrix()
+        by_set: dict[int, list[str]] = {}
+        for facet, bits in among.items():
+            by_set.setdefault(bits, []).append(facet)
+        counted: dict[str, dict[str, int]] = {}
+        for bits, facets in by_set.items():
+            words = np.frombuffer(bits.to_bytes(matrix.shape[1] * 8, "little"), dtype="<u8")
+            every_row = _popcounts(matrix, words) if len(facets) > 1 else None
+            for facet in facets:
+                start, end = spans[facet]
+                if every_row is not None:
+                    counts = every_row[start:end]
+                else:
+                    counts = _popcounts(matrix[start:end], words)
+                counted[facet] = dict(zip(values[start:end], counts, strict=True))
+        return counted
+
+    def _value_matrix(self) -> tuple[list[str], npt.NDArray[np.uint64], dict[str, tuple[int, int]]]:
+        # One row of 64-bit words per value of every facet: counts are then one AND and one
         # popcount over the matrix, in C, instead of one big-int AND per value.
-        found = self._matrices.get(facet)
-        if found is None:
+        if self._matrix is None:
             words = max(1, (self.size + 63) // 64)
-            values = list(self.facets[facet])
+            values: list[str] = []
+            spans: dict[str, tuple[int, int]] = {}
+            for facet in FACETS:
+                spans[facet] = (len(values), len(values) + len(self.facets[facet]))
+                values += self.facets[facet]
             matrix = np.zeros((len(values), words), dtype="<u8")
-            for row, value in enumerate(values):
-                matrix[row] = np.frombuffer(
-                    self.facets[facet][value].to_bytes(words * 8, "little"), dtype="<u8"
-                )
-            found = self._matrices[facet] = (values, matrix)
-        return found
+            row = 0
+            for facet in FACETS:
+                for bits in self.facets[facet].values():
+                    matrix[row] = np.frombuffer(bits.to_bytes(words * 8, "little"), dtype="<u8")
+                    row += 1
+            self._matrix = (values, matrix, spans)
+        return self._matrix
 
     def price_at_most(self, pence: int) -> int:
         """Documents whose price is at most `pence` (free ones included)."""
@@ -383,6 +405,11 @@ class Catalogue:
                 unit[placed] = points
             self._points = (located, unit[:, 0].copy(), unit[:, 1].copy(), unit[:, 2].copy())
         return self._points
+
+
+def _popcounts(matrix: npt.NDArray[np.uint64], words: npt.NDArray[np.uint64]) -> list[int]:
+    """Per row of the matrix, how many of its bits are also set in `words`."""
+    return np.bitwise_count(matrix & words).sum(axis=1, dtype=np.int64).tolist()
 
 
 def _bits_at(ordinals: Ordinals, size: int) -> int:

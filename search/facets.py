@@ -104,11 +104,12 @@ def count_facets(
     always be seen and removed).
     """
     counted: dict[str, tuple[FacetCount, ...]] = {}
+    among = {facet: matches & selection.without(facet) for facet in FACETS}
+    every_count = catalogue.facet_counts(among)
     for facet in FACETS:
-        base = matches & selection.without(facet)
         chosen = selection.chosen[facet]
         counts: list[FacetCount] = []
-        for value, count in catalogue.value_counts(facet, base).items():
+        for value, count in every_count[facet].items():
             if count or value in chosen:
                 label = label_of(facet, value, catalogue.labels[facet].get(value, value))
                 counts.append(FacetCount(value, label, count, value in chosen))

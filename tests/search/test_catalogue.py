@@ -105,6 +105,14 @@ def test_value_counts_are_the_values_bits_within_the_set(
     }
     assert catalogue.value_counts("language", within) == expected
     assert sum(catalogue.value_counts("budgets", within).values()) == within.bit_count()
+    # Several facets at once, two within one set and one within another, as a search asks.
+    everyone = catalogue.live
+    counted = catalogue.facet_counts({"language": within, "budgets": within, "mode": everyone})
+    assert counted["language"] == expected
+    assert counted["budgets"] == catalogue.value_counts("budgets", within)
+    assert counted["mode"] == {
+        value: (bits & everyone).bit_count() for value, bits in catalogue.facets["mode"].items()
+    }
 
 
 @given(
