@@ -14,10 +14,16 @@ document (the nearest thing to browsing these engines have).
   text such as "Alzheimer's" is a syntax error to the strict parser), BM25.
 - SQLite FTS5: the standard library's sqlite3, `CREATE VIRTUAL TABLE ... USING fts5` with the
   default tokenizer (unicode61), each word quoted (all required), `ORDER BY rank` (bm25).
+- PostgreSQL full-text search (only when `BENCH_DATABASE_URL` or `DATABASE_URL` names a
+  PostgreSQL database, as `scripts/with-postgres.sh` sets it): a table with a stored generated
+  `tsvector` of the three fields (the `english` configuration), a GIN index on it,
+  `plainto_tsquery` (all words required) and `ORDER BY ts_rank`, through psycopg. The server
+  is another process: its memory and CPU are not in the worker's figures.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -46,6 +52,10 @@ class Baseline(ABC):
     @abstractmethod
     def close(self) -> None:
         """Let go of the index."""
+
+    def index_bytes(self, folder: Path) -> int:
+        """The size of the index: by default, of the files in its folder."""
+        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
 class PlainWhoosh(Baseline):
@@ -169,6 +179,63 @@ class SqliteFts5(Baseline):
         self._db.close()
 
 
+def postgres_url() -> str | None:
+    """The PostgreSQL database to measure, as psycopg takes it, or None when there is none."""
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+    if not url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        return None
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+class PostgresFts(Baseline):
+    name = "postgresql fts"
+
+    def build(self, documents: Iterable[ListingDocument], folder: Path) -> int:
+        import psycopg
+
+        url = postgres_url()
+        if url is None:
+            raise RuntimeError("set BENCH_DATABASE_URL (or run under scripts/with-postgres.sh)")
+        self._db = psycopg.connect(url, autocommit=True)
+        self._db.execute("DROP TABLE IF EXISTS bench_listings")
+        self._db.execute(
+            """CREATE TABLE bench_listings (
+                id text PRIMARY KEY, name text, description text, provider text,
+                document tsvector GENERATED ALWAYS AS (to_tsvector('english',
+                    name || ' ' || description || ' ' || provider)) STORED)"""
+        )
+        with self._db.cursor().copy(
+            "COPY bench_listings (id, name, description, provider) FROM STDIN"
+        ) as copy:
+            for d in documents:
+                copy.write_row((d.id, d.name, d.description, d.provider_name))
+        self._db.execute(
+            "CREATE INDEX bench_listings_document ON bench_listings USING gin (document)"
+        )
+        self._db.execute("ANALYZE bench_listings")
+        row = self._db.execute("SELECT count(*) FROM bench_listings").fetchone()
+        return int(row[0]) if row else 0
+
+    def search(self, words: str) -> list[str]:
+        if not words:
+            rows = self._db.execute("SELECT id FROM bench_listings LIMIT %s", (PAGE,))
+        else:
+            rows = self._db.execute(
+                """SELECT id FROM bench_listings, plainto_tsquery('english', %s) AS query
+                    WHERE document @@ query ORDER BY ts_rank(document, query) DESC LIMIT %s""",
+                (words, PAGE),
+            )
+        return [row[0] for row in rows]
+
+    def index_bytes(self, folder: Path) -> int:
+        row = self._db.execute("SELECT pg_total_relation_size('bench_listings')").fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self._db.execute("DROP TABLE IF EXISTS bench_listings")
+        self._db.close()
+
+
 BASELINES: dict[str, type[Baseline]] = {
-    cls.name: cls for cls in (PlainWhoosh, PlainTantivy, SqliteFts5)
+    cls.name: cls for cls in (PlainWhoosh, PlainTantivy, SqliteFts5, PostgresFts)
 }
