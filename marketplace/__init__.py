@@ -74,7 +74,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import create_user
-    from marketplace.api.cli import api_token
+    from marketplace.api.cli import api, api_token
     from marketplace.budgets.cli import ledger
     from marketplace.demo.cli import seed_demo
     from marketplace.orders.cli import orders
@@ -84,6 +84,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(api_token)
+    app.cli.add_command(api)
     app.cli.add_command(directory)
     app.cli.add_command(ledger)
     app.cli.add_command(search)

@@ -1,4 +1,5 @@
-"""`flask api-token create|revoke|list`: API tokens from the command line.
+"""`flask api-token create|revoke|list`: API tokens from the command line; `flask api
+prune-idempotency-keys`: the daily job that forgets Idempotency-Keys older than 24 hours.
 
 `create` prints the token on its last line, alone, so a script can take it with `tail -n 1`.
 """
@@ -9,7 +10,7 @@ import click
 
 from marketplace.accounts.roles import Role
 from marketplace.accounts.service import user_by_email
-from marketplace.api import tokens
+from marketplace.api import idempotency, tokens
 from marketplace.extensions import db
 
 
@@ -72,3 +73,16 @@ def list_tokens() -> None:
         used = f"{row.last_used_at:%Y-%m-%d %H:%M} UTC" if row.last_used_at else "never"
         acting = f"\tacts for {row.user.email}" if row.user else ""
         click.echo(f"{row.name}\t{row.role.value}\t{status}\tlast used {used}{acting}")
+
+
+@click.group("api")
+def api() -> None:
+    """Jobs for the API."""
+
+
+@api.command("prune-idempotency-keys")
+def prune_idempotency_keys() -> None:
+    """Forget Idempotency-Keys used more than 24 hours ago (run daily; safe to run twice)."""
+    pruned = idempotency.prune(db.session)
+    db.session.commit()
+    click.echo(f"Forgot {pruned} Idempotency-Key{'' if pruned == 1 else 's'} older than 24 hours.")

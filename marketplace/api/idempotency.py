@@ -10,7 +10,9 @@ transaction as the change it made, so a crash leaves either both or neither. The
 - two identical requests at once: the record is inserted before the work, and the unique
   constraint on (principal, key) makes the second wait for the first (or fail to insert),
   roll back to its savepoint and replay what the first answered;
-- a request that fails (4xx or 5xx) is rolled back with its record, so it can be retried.
+- a request that fails (4xx or 5xx) is rolled back with its record, so it can be retried;
+- a key is kept for 24 hours (`KEPT_FOR`): used again after that, it is a new request.
+  `flask api prune-idempotency-keys` deletes the records older than that, daily.
 
 Keys belong to the principal (a token, or a signed-in user) that sent them: two clients can
 never see each other's responses. Use it on a view after authentication:
@@ -27,12 +29,12 @@ import hashlib
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, jsonify, make_response, request
-from sqlalchemy import SmallInteger, String, Text, UniqueConstraint, Uuid, select
+from sqlalchemy import SmallInteger, String, Text, UniqueConstraint, Uuid, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -46,6 +48,10 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_LENGTH = 255
 # Visible ASCII only: a key is an opaque token, often a UUID.
 _KEY = re.compile(rf"^[\x21-\x7e]{{1,{KEY_LENGTH}}}$")
+
+# As Stripe does: long enough for any client's retries, short enough not to keep every
+# request ever made. Chosen where the issues were silent (docs/decisions.md).
+KEPT_FOR = timedelta(hours=24)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,8 +107,13 @@ def claim(
     """
     ledger.begin_immediate(session)
     existing = find_record(session, principal, key)
-    if existing is not None:
+    if existing is not None and existing.created_at >= utcnow() - KEPT_FOR:
         return existing, False
+    if existing is not None:
+        # Kept past its time: forgotten now, so this is a new request.
+        with ledger.savepoint(session):
+            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == existing.id))
+        session.expunge(existing)
     record = IdempotencyRecord(
         principal=principal, key=key, method=method, path=path, body_sha256=body_sha256
     )
@@ -116,6 +127,13 @@ def claim(
             raise
         return existing, False
     return record, True
+
+
+def prune(session: Session, now: datetime | None = None) -> int:
+    """Delete the records kept for longer than `KEPT_FOR`; how many went."""
+    cutoff = (now or utcnow()) - KEPT_FOR
+    result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _problem(status: int, code: str, message: str, **details: Any) -> Response:

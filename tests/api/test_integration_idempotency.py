@@ -8,8 +8,10 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -161,3 +163,53 @@ def test_identical_requests_at_once_create_one_person(make_app: Callable[..., Fl
     with app.app_context():
         assert _people() == 1
         assert db.session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
+
+
+def test_a_key_is_kept_for_a_day_and_then_starts_a_new_request(
+    client: FlaskClient, officer: str
+) -> None:
+    headers = bearer(officer, **{"Idempotency-Key": "kept-a-day"})
+    used = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    with time_machine.travel(used, tick=False):
+        assert (
+            client.post(PEOPLE, json={"full_name": "Ann Lee"}, headers=headers).status_code == 201
+        )
+    with time_machine.travel(used + timedelta(hours=23, minutes=59), tick=False):
+        again = client.post(PEOPLE, json={"full_name": "Ann Lee"}, headers=headers)
+        assert again.headers["Idempotent-Replayed"] == "true"
+        other = client.post(PEOPLE, json={"full_name": "Bob Hart"}, headers=headers)
+        assert other.status_code == 409
+    assert _people() == 1
+    with time_machine.travel(used + timedelta(hours=24, minutes=1), tick=False):
+        later = client.post(PEOPLE, json={"full_name": "Bob Hart"}, headers=headers)
+        assert later.status_code == 201
+        assert "Idempotent-Replayed" not in later.headers
+        retried = client.post(PEOPLE, json={"full_name": "Bob Hart"}, headers=headers)
+        assert retried.headers["Idempotent-Replayed"] == "true"
+        assert retried.get_json() == later.get_json()
+    assert _people() == 2
+    db.session.expire_all()
+    kept = db.session.scalars(select(IdempotencyRecord)).all()
+    assert [(r.key, r.response_status) for r in kept] == [("kept-a-day", 201)]
+
+
+def test_the_daily_job_forgets_keys_older_than_a_day(app: Flask, officer: str) -> None:
+    client = app.test_client()
+    used = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    for hours, key in ((0, "old-1"), (1, "old-2"), (30, "fresh")):
+        with time_machine.travel(used + timedelta(hours=hours), tick=False):
+            response = client.post(
+                PEOPLE,
+                json={"full_name": f"Person {key}"},
+                headers=bearer(officer, **{"Idempotency-Key": key}),
+            )
+            assert response.status_code == 201
+    runner = app.test_cli_runner()
+    with time_machine.travel(used + timedelta(hours=25, minutes=30), tick=False):
+        result = runner.invoke(args=["api", "prune-idempotency-keys"])
+        assert result.exit_code == 0, result.output
+        assert "Forgot 2 Idempotency-Keys older than 24 hours." in result.output
+        assert "Forgot 0 " in runner.invoke(args=["api", "prune-idempotency-keys"]).output
+    db.session.expire_all()
+    assert [r.key for r in db.session.scalars(select(IdempotencyRecord))] == ["fresh"]
+    assert _people() == 3  # forgetting a key undoes nothing it did
