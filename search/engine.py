@@ -26,7 +26,7 @@ from search.facets import Selection, count_facets, fixed_label, select
 from search.gazetteer import Gazetteer, PlaceMatch, miles_between
 from search.highlight import highlight, snippet
 from search.home import IndexHome
-from search.indexing import PreparedDocument, prepare
+from search.indexing import TEXT_FIELDS, PreparedDocument, prepare
 from search.planning import QueryPlan, plan_words
 from search.query import SearchQuery, Sort
 from search.results import DocumentSource, Hit, Progress, SearchResults
@@ -201,6 +201,9 @@ class BaseEngine(ABC):
             try:
                 fresh = View(folder.name, snapshot, snapshot.catalogue())
                 if self.warms:
+                    # After a small change, most of the last generation's bitsets still hold.
+                    if view is not None and view.folder == fresh.folder:
+                        fresh.inherit(view, self._tokens_of)
                     fresh.warm()
             except BaseException:
                 snapshot.close()
@@ -211,6 +214,11 @@ class BaseEngine(ABC):
                 self._previous.snapshot.close()
             self._previous, self._view = view, fresh
             return fresh
+
+    def _tokens_of(self, document: ListingDocument) -> set[str]:
+        """Every token a listing is indexed under, in any text field."""
+        fields = prepare(document, self.vocabulary, self.categories).fields
+        return {token for name in TEXT_FIELDS for token in fields[name].split()}
 
     def _words(self) -> set[str]:
         if self._known_words is None:

@@ -115,7 +115,9 @@ def count_facets(
                 counts.append(FacetCount(value, label, count, value in chosen))
         for value in chosen - catalogue.facets[facet].keys():
             counts.append(FacetCount(value, label_of(facet, value, value), 0, True))
-        counts.sort(key=lambda c: (-c.count, c.label))
+        # The value breaks ties of label (a town and its district may share a name), so the
+        # order never depends on the order values were first seen in.
+        counts.sort(key=lambda c: (-c.count, c.label, c.value))
         counted[facet] = tuple(counts)
     return counted
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
-from search.catalogue import Catalogue, bits_of
+from search.catalogue import Catalogue, bits_of, ordinals_of
 from search.documents import ListingDocument
 from search.facets import Selection
 from search.planning import TermGroup
@@ -21,6 +22,23 @@ from search.spelling import Lexicon
 # Token bitsets kept per generation; a query rarely has more than a dozen tokens, and most
 # searches repeat a few hundred words.
 TOKEN_CACHE_SIZE = 4096
+
+
+# A generation carries the previous one's token bitsets over only when few listings are new:
+# analysing each new listing's words again costs about a third of a millisecond.
+CARRY_AT_MOST = 2000
+
+
+@dataclass(frozen=True)
+class Carried:
+    """How a generation's documents relate to the previous generation's, when they do.
+
+    `runs` are (previous base, base, size): documents that are the same, at new ordinals.
+    `fresh` are (base, size): documents the previous generation did not have.
+    """
+
+    runs: list[tuple[int, int, int]]
+    fresh: list[tuple[int, int]]
 
 
 class Snapshot(ABC):
@@ -71,6 +89,10 @@ class Snapshot(ABC):
     def close(self) -> None:
         """Release the snapshot's open files."""
 
+    def carried_from(self, previous: Snapshot) -> Carried | None:
+        """How this generation's documents sit relative to `previous`'s, or None if unknown."""
+        return None
+
     def common_tokens(self) -> list[str]:
         """Tokens whose bitsets are worth working out as the generation opens, most used first.
 
@@ -97,6 +119,33 @@ class View:
         self.catalogue.prepare_orders()
         for token in self.snapshot.common_tokens():
             self.token_bits(token)
+
+    def inherit(self, previous: View, tokens_of: Callable[[ListingDocument], set[str]]) -> bool:
+        """Take over the previous generation's token bitsets, moved to this one's ordinals, with
+        the new listings' tokens (`tokens_of` gives what a listing is indexed under) added.
+
+        Returns False, taking nothing, when the engine cannot relate the two generations or
+        too many listings are new.
+        """
+        carried = self.snapshot.carried_from(previous.snapshot)
+        if carried is None or sum(size for _, size in carried.fresh) > CARRY_AT_MOST:
+            return False
+        live = self.catalogue.live
+        fresh: list[tuple[int, set[str]]] = []
+        for base, size in carried.fresh:
+            ordinals = [base + o for o in ordinals_of(live >> base & ((1 << size) - 1))]
+            documents = self.snapshot.documents(ordinals)
+            fresh += [(o, tokens_of(d)) for o, d in zip(ordinals, documents, strict=True)]
+        # A copy: the previous generation may still be answering (and caching) in a thread.
+        for token, before in dict(previous._tokens).items():
+            bits = 0
+            for old_base, base, size in carried.runs:
+                bits |= (before >> old_base & ((1 << size) - 1)) << base
+            for ordinal, tokens in fresh:
+                if token in tokens:
+                    bits |= 1 << ordinal
+            self._tokens[token] = bits & live
+        return True
 
     def token_bits(self, token: str) -> int:
         bits = self._tokens.get(token)

@@ -24,7 +24,7 @@ from search.facets import Selection
 from search.indexing import FIELD_BOOSTS, SPELL_FIELD, TEXT_FIELDS, PreparedDocument
 from search.planning import TermGroup
 from search.results import Progress
-from search.snapshot import Snapshot
+from search.snapshot import Carried, Snapshot
 
 WRITE_HEAP_BYTES = 32_000_000
 BUILD_HEAP_BYTES = 128_000_000
@@ -66,6 +66,15 @@ def _reading(folder: Path) -> Iterator[None]:
         raise IndexCorrupted(f"cannot read the tantivy index in {folder}: {error!r}") from error
 
 
+def _segments(folder: Path) -> list[tuple[str, int]] | None:
+    """Each segment's id and document count (deleted ones included), in tantivy's order."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        return [(str(s["segment_id"]), int(s["max_doc"])) for s in meta["segments"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _stamp(folder: Path) -> tuple[int, int, int]:
     # Tantivy rewrites meta.json (write then rename) on every commit: a new inode or time.
     status = (folder / "meta.json").stat()
@@ -73,34 +82,60 @@ def _stamp(folder: Path) -> tuple[int, int, int]:
 
 
 class TantivySnapshot(Snapshot):
-    """A tantivy searcher on one commit, with ordinals laid out segment after segment."""
+    """A tantivy searcher on one commit, with ordinals laid out segment after segment.
 
-    def __init__(self, folder: Path, ix: tantivy.Index, schema: tantivy.Schema) -> None:
+    Segments are named by tantivy's segment ids (from meta.json, read while the commit stays
+    the same), so a later generation can reuse the catalogue part of every segment it still
+    has and carry token bitsets over (see `carried_from`); segments never change once written,
+    only their deletions grow.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        ix: tantivy.Index,
+        schema: tantivy.Schema,
+        parts: dict[object, CataloguePart] | None = None,
+    ) -> None:
         self.folder = folder
         self._schema = schema
+        self._parts = parts if parts is not None else {}
         with _reading(folder):
             # The stamp is taken before reloading: a commit in between makes the snapshot look
             # stale (and reload once more) rather than look current while missing the commit.
             self._stamp = _stamp(folder)
             ix.reload()
             self._searcher = ix.searcher()
+            segments = _segments(folder)
+            if _stamp(folder) != self._stamp:
+                segments = None  # committed to meanwhile: the names may not be this searcher's
             everything = self._searcher.search(
                 tantivy.Query.all_query(), limit=max(1, self._searcher.num_docs), count=False
             ).hits
         self.generation = "-".join(str(n) for n in self._stamp)
-        ends: dict[int, int] = {}
+        live: dict[int, list[int]] = {}
         for _, address in everything:
-            ends[address.segment_ord] = max(ends.get(address.segment_ord, 0), address.doc + 1)
-        self._bases: list[int] = []
-        self._segments: list[int] = []
+            live.setdefault(address.segment_ord, []).append(address.doc)
+        for docs in live.values():
+            docs.sort()
+        count = self._searcher.num_segments
+        if segments is not None and (
+            len(segments) != count
+            or any(docs[-1] >= segments[ordinal][1] for ordinal, docs in live.items())
+        ):
+            segments = None  # not the layout this searcher has: no reuse, nothing carried over
+        self.layout: list[tuple[str | None, int, int]] = []
         total = 0
-        for segment in sorted(ends):
-            self._segments.append(segment)
-            self._bases.append(total)
-            total += ends[segment]
-        self._base_of = dict(zip(self._segments, self._bases, strict=True))
+        for ordinal in range(count):
+            if segments is not None:
+                key, size = segments[ordinal]
+            else:
+                key, size = None, (live[ordinal][-1] + 1 if ordinal in live else 0)
+            self.layout.append((key, total, size))
+            total += size
+        self._bases = [base for _, base, _ in self.layout]
         self.size = total
-        self._addresses = [address for _, address in everything]
+        self._live = live
 
     def is_current(self) -> bool:
         try:
@@ -109,23 +144,62 @@ class TantivySnapshot(Snapshot):
             return False
 
     def _ordinal(self, address: tantivy.DocAddress) -> int:
-        return self._base_of[address.segment_ord] + address.doc
+        return self._bases[address.segment_ord] + address.doc
 
     def _address(self, ordinal: int) -> tantivy.DocAddress:
+        # The last segment starting at or before it (an empty segment shares the next's base).
         index = bisect.bisect_right(self._bases, ordinal) - 1
-        return tantivy.DocAddress(self._segments[index], ordinal - self._bases[index])
+        return tantivy.DocAddress(index, ordinal - self._bases[index])
 
     def catalogue(self) -> Catalogue:
-        part = CataloguePart()
+        placed: list[tuple[int, CataloguePart]] = []
         live: list[int] = []
-        # Needed only here: let the hundred thousand addresses go once the rows are read.
-        addresses, self._addresses = self._addresses, []
+        # Needed only here: let the per-segment document lists go once the rows are read.
+        documents, self._live = self._live, {}
+        kept: dict[object, CataloguePart] = {}
         with _reading(self.folder):
-            for address in addresses:
-                ordinal = self._ordinal(address)
-                part.add(ordinal, json.loads(bytes(self._searcher.doc(address)["row"][0])))
-                live.append(ordinal)
-        return Catalogue.join([(0, part)], self.size, bits_of(live, self.size))
+            for segment, (key, base, _) in enumerate(self.layout):
+                docs = documents.get(segment, [])
+                part = self._parts.get(key) if key is not None else None
+                if part is None or not self._same_documents(part, segment, docs):
+                    part = CataloguePart()
+                    for doc in docs:
+                        row = self._searcher.doc(tantivy.DocAddress(segment, doc))["row"][0]
+                        part.add(doc, json.loads(bytes(row)))
+                if key is not None:
+                    kept[key] = part
+                placed.append((base, part))
+                live.extend(base + doc for doc in docs)
+        # Parts of segments merged away are dropped; views already built keep what they joined.
+        self._parts.clear()
+        self._parts.update(kept)
+        return Catalogue.join(placed, self.size, bits_of(live, self.size))
+
+    def _same_documents(self, part: CataloguePart, segment: int, docs: list[int]) -> bool:
+        # A part is reused by its segment's id; reading back the first and last live listing
+        # guards against a layout read wrongly, at the cost of two stored documents.
+        for doc in {docs[0], docs[-1]} if docs else ():
+            if doc >= part.size:
+                return False
+            stored = self._searcher.doc(tantivy.DocAddress(segment, doc))["id"][0]
+            if part.ids[doc] != stored:
+                return False
+        return True
+
+    def carried_from(self, previous: Snapshot) -> Carried | None:
+        if not isinstance(previous, TantivySnapshot) or previous.folder != self.folder:
+            return None
+        before = {key: (base, size) for key, base, size in previous.layout if key is not None}
+        runs: list[tuple[int, int, int]] = []
+        fresh: list[tuple[int, int]] = []
+        for key, base, size in self.layout:
+            if key is None:
+                return None
+            if key in before and before[key][1] == size:
+                runs.append((before[key][0], base, size))
+            elif size:
+                fresh.append((base, size))
+        return Carried(runs=runs, fresh=fresh)
 
     def _term_query(self, token: str) -> tantivy.Query:
         return tantivy.Query.boolean_query(
@@ -156,8 +230,8 @@ class TantivySnapshot(Snapshot):
             if most == 0:
                 return []
             hits = self._searcher.search(self._term_query(token), limit=most, count=False).hits
-        base_of = self._base_of
-        return [base_of[address.segment_ord] + address.doc for _, address in hits]
+        bases = self._bases
+        return [bases[address.segment_ord] + address.doc for _, address in hits]
 
     def top(
         self,
@@ -246,7 +320,7 @@ class TantivySnapshot(Snapshot):
 
     def close(self) -> None:
         # Tantivy frees its files when the searcher is dropped; nothing to close by hand.
-        self._addresses = []
+        self._live = {}
 
 
 class TantivyEngine(BaseEngine):
@@ -267,7 +341,7 @@ class TantivyEngine(BaseEngine):
         ix = self._index(folder)
         if ix.schema != tantivy_schema():
             raise IndexCorrupted(f"the tantivy index in {folder} has another schema (older?)")
-        return TantivySnapshot(folder, ix, ix.schema)
+        return TantivySnapshot(folder, ix, ix.schema, self.segment_parts)
 
     def _write(self, folder: Path, upserts: list[PreparedDocument], deletes: list[str]) -> None:
         ix = self._index(folder)
