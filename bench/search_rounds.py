@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/search_rounds.py --size 100000 --engine tantivy
     .venv/bin/python bench/search_rounds.py --size 100000 --engine tantivy --profile 0
+    .venv/bin/python bench/search_rounds.py --size 100000 --engine tantivy --changes 5
 
 What `search_bench.py` folds into one p95, taken apart to find where the time goes: the p50
 and p95 of each round of the 200 (the first round fills what an index generation keeps; the
@@ -10,12 +11,18 @@ slowest of them, optionally a cProfile of one round, and a SHA-256 of every answ
 scores, snippets, distances, facet counts, notices) of the first round. An optimisation that
 leaves the digest as it was has changed no result. The index is built once in `--folder` and
 reused by later runs of the same size and engine, so runs can be compared back to back.
+
+With `--changes N`, afterwards: N times, one listing is changed (`engine.index_documents`, as
+the outbox does after a provider saves) and the next search is timed, which opens the new
+generation: what a search costs right after a change, in a process that had been searching.
+The changes stay in the index (later runs see a few renamed listings).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import hashlib
 import json
 import pstats
@@ -60,6 +67,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, metavar="ROUND", help="cProfile this round")
     parser.add_argument("--folder", type=Path, default=Path("instance/bench-rounds"))
     parser.add_argument("--answers", type=Path, help="also write the first round's answers here")
+    parser.add_argument("--changes", type=int, default=0, help="then time searches after changes")
     options = parser.parse_args()
 
     folder = options.folder / f"{options.engine}-{options.size}"
@@ -116,6 +124,23 @@ def main() -> None:
         options.answers.write_text(json.dumps(answers, sort_keys=True, indent=1), encoding="utf-8")
     if profile:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+    listings = directory(options.changes)
+    for number, listing in enumerate(listings, start=1):
+        changed = dataclasses.replace(listing, name=f"{listing.name} (changed {time.time():.0f})")
+        began = time.perf_counter()
+        engine.index_documents([changed])
+        written = time.perf_counter() - began
+        _, _, search = searches[0]
+        began = time.perf_counter()
+        engine.search(search)
+        after = time.perf_counter() - began
+        began = time.perf_counter()
+        engine.search(search)
+        again = time.perf_counter() - began
+        print(
+            f"change {number}: written in {written * 1000:.0f} ms; the next search"
+            f" {after * 1000:.0f} ms, the one after {again * 1000:.1f} ms"
+        )
     engine.close()
 
 
