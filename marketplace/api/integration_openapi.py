@@ -210,12 +210,13 @@ _BUDGET_ID = {
     "(the open one whose period includes today).",
     "schema": _ID,
 }
-_IDEMPOTENCY_KEY = {
+IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
     "description": "Any unique string of up to 255 visible characters (a UUID): a retry with "
     "the same key and request answers the first response again, with "
-    "`Idempotent-Replayed: true`, and changes nothing.",
+    "`Idempotent-Replayed: true`, and changes nothing. Without it, each request is new. A key "
+    "is kept for 24 hours: used again after that, it starts a new request.",
     "schema": {"type": "string", "maxLength": 255},
 }
 
@@ -255,7 +256,7 @@ def _operation(
             "required": True,
             "content": {"application/json": {"schema": _ref(body)}},
         }
-        operation["parameters"].append(_IDEMPOTENCY_KEY)
+        operation["parameters"].append(IDEMPOTENCY_KEY)
     return operation
 
 

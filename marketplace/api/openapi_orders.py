@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace.api.integration_openapi import TAG
+from marketplace.api.integration_openapi import IDEMPOTENCY_KEY, TAG
 
 Json = dict[str, Any]
 
@@ -243,14 +243,6 @@ _ERRORS = {
     "`schedule.days`) or `outside_support_plan` (the person's support plan does not cover "
     "the service and the council refuses such purchases).",
 }
-_IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "description": "Any unique string of up to 255 visible characters (a UUID): a retry with "
-    "the same key and request answers the first response again, with "
-    "`Idempotent-Replayed: true`, and changes nothing. Without it, each request is new.",
-    "schema": {"type": "string", "maxLength": 255},
-}
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _ID}
 _DELIVERY_ID = {"name": "delivery_id", "in": "path", "required": True, "schema": _ID}
 _CYCLE_NUMBER = {
@@ -301,7 +293,7 @@ def _operation(
         },
     }
     if changes:
-        operation["parameters"].append(_IDEMPOTENCY_KEY)
+        operation["parameters"].append(IDEMPOTENCY_KEY)
     if body is not None:
         operation["requestBody"] = {
             "required": body_required,
