@@ -30,9 +30,14 @@ from providers import listings
 from providers.models import Organisation, OrganisationStatus, PriceUnit, Service, ServiceStatus
 from providers.reference_data import ensure_localities, ensure_taxonomy
 
-# Fixtures shared across folders: budgets (funded pots, a person, make_budget) and orders (a
-# whole world of citizen, budget, plan, provider and listing).
-pytest_plugins = ["tests.budgets.fixtures", "tests.orders.fixtures"]
+# Fixtures shared across folders: budgets (funded pots, a person, make_budget), orders (a
+# whole world of citizen, budget, plan, provider and listing) and citizens (a citizen with a
+# budget, signed in or not).
+pytest_plugins = [
+    "tests.budgets.fixtures",
+    "tests.orders.fixtures",
+    "tests.citizens.fixtures",
+]
 
 PASSWORD = "correct horse battery staple"
 

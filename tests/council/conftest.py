@@ -1,4 +1,5 @@
-"""An officer signed in, and the citizens' fixtures (pots, a citizen and their budget)."""
+"""An officer signed in (the citizens' fixtures, pots, a citizen and their budget, are a
+plugin: tests/citizens/fixtures.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,6 @@ from flask.testing import FlaskClient
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from tests.citizens.conftest import (  # noqa: F401  (fixtures)
-    budget,
-    citizen,
-    pots,
-    provider_payee,
-)
 from tests.conftest import sign_in
 
 

@@ -1,4 +1,5 @@
-"""A citizen with a budget from two funders' pots, and their neighbour with none."""
+"""Fixtures (a pytest plugin, see tests/conftest.py): a citizen with a budget from two funders'
+pots, the pots, a provider's payee account, and the citizen signed in."""
 
 from __future__ import annotations
 
