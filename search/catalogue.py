@@ -135,6 +135,29 @@ class CataloguePart:
         default_factory=lambda: {facet: {} for facet in FACETS}
     )
 
+    def seal(self) -> SealedPart:
+        """The part as a generation keeps it: numpy columns and one bitset per facet value.
+
+        Engines keep a part per segment across generations; lists of a hundred thousand
+        numbers would be walked by the garbage collector on every full collection.
+        """
+        return SealedPart(
+            size=self.size,
+            ids=self.ids,
+            prices=np.array(self.prices, dtype=np.int64),
+            confirmed=np.array(self.confirmed, dtype=np.int64),
+            starts=np.array([NO_START if s is None else s for s in self.starts], dtype=np.int64),
+            full=np.array(self.full, dtype=np.bool_),
+            # None becomes NaN in a float column.
+            latitudes=np.array(self.latitudes, dtype=np.float64),
+            longitudes=np.array(self.longitudes, dtype=np.float64),
+            values={
+                facet: {value: bits_of(ordinals, self.size) for value, ordinals in values.items()}
+                for facet, values in self.values.items()
+            },
+            labels=self.labels,
+        )
+
     def add(self, ordinal: int, row: Mapping[str, Any]) -> None:
         """Record one document's `catalogue_row` at a part-local ordinal (gaps are deleted)."""
         while len(self.ids) <= ordinal:
@@ -158,6 +181,22 @@ class CataloguePart:
             for value, label in pairs:
                 values.setdefault(value, []).append(ordinal)
                 labels.setdefault(value, label)
+
+
+@dataclass(frozen=True)
+class SealedPart:
+    """A finished `CataloguePart`: what `Catalogue.join` places at a base ordinal."""
+
+    size: int
+    ids: list[str | None]
+    prices: npt.NDArray[np.int64]
+    confirmed: npt.NDArray[np.int64]
+    starts: npt.NDArray[np.int64]
+    full: Flags
+    latitudes: Floats
+    longitudes: Floats
+    values: dict[str, dict[str, int]]
+    labels: dict[str, dict[str, str]]
 
 
 @dataclass
@@ -193,7 +232,9 @@ class Catalogue:
     _points: tuple[Flags, Floats, Floats, Floats] | None = field(default=None, repr=False)
 
     @classmethod
-    def join(cls, parts: Sequence[tuple[int, CataloguePart]], size: int, live: int) -> Catalogue:
+    def join(
+        cls, parts: Sequence[tuple[int, CataloguePart | SealedPart]], size: int, live: int
+    ) -> Catalogue:
         """One catalogue from parts placed at their base ordinals; `live` masks deletions."""
         catalogue = cls(
             size=size,
@@ -208,22 +249,22 @@ class Catalogue:
             facets={facet: {} for facet in FACETS},
             labels={facet: {} for facet in FACETS},
         )
-        for base, part in parts:
+        for base, unsealed in parts:
+            part = unsealed.seal() if isinstance(unsealed, CataloguePart) else unsealed
             end = base + part.size
             catalogue.ids[base:end] = part.ids
             if not part.size:
                 continue
             catalogue.prices[base:end] = part.prices
             catalogue.confirmed[base:end] = part.confirmed
-            catalogue.starts[base:end] = [NO_START if s is None else s for s in part.starts]
+            catalogue.starts[base:end] = part.starts
             catalogue.full[base:end] = part.full
-            # None becomes NaN in a float column.
-            catalogue.latitudes[base:end] = np.array(part.latitudes, dtype=np.float64)
-            catalogue.longitudes[base:end] = np.array(part.longitudes, dtype=np.float64)
+            catalogue.latitudes[base:end] = part.latitudes
+            catalogue.longitudes[base:end] = part.longitudes
             for facet in FACETS:
                 target = catalogue.facets[facet]
-                for value, ordinals in part.values[facet].items():
-                    target[value] = target.get(value, 0) | bits_of(ordinals, part.size) << base
+                for value, bits in part.values[facet].items():
+                    target[value] = target.get(value, 0) | bits << base
                 for value, label in part.labels[facet].items():
                     catalogue.labels[facet].setdefault(value, label)
         return catalogue

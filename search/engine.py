@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
-from search.catalogue import CataloguePart
+from search.catalogue import SealedPart
 from search.categories import CategoryTree
 from search.documents import ListingDocument
 from search.errors import IndexCorrupted, IndexMissing
@@ -77,7 +77,7 @@ class BaseEngine(ABC):
         self._previous: View | None = None
         self._known_words: set[str] | None = None
         # Catalogue parts an engine may keep across generations (Whoosh: one per segment).
-        self.segment_parts: dict[object, CataloguePart] = {}
+        self.segment_parts: dict[object, SealedPart] = {}
 
     # What each engine provides -------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import tantivy
 
-from search.catalogue import Catalogue, CataloguePart, Membership, bits_of
+from search.catalogue import Catalogue, CataloguePart, Membership, SealedPart, bits_of
 from search.documents import ListingDocument
 from search.engine import BaseEngine
 from search.errors import IndexCorrupted
@@ -95,7 +95,7 @@ class TantivySnapshot(Snapshot):
         folder: Path,
         ix: tantivy.Index,
         schema: tantivy.Schema,
-        parts: dict[object, CataloguePart] | None = None,
+        parts: dict[object, SealedPart] | None = None,
     ) -> None:
         self.folder = folder
         self._schema = schema
@@ -152,20 +152,21 @@ class TantivySnapshot(Snapshot):
         return tantivy.DocAddress(index, ordinal - self._bases[index])
 
     def catalogue(self) -> Catalogue:
-        placed: list[tuple[int, CataloguePart]] = []
+        placed: list[tuple[int, SealedPart]] = []
         live: list[int] = []
         # Needed only here: let the per-segment document lists go once the rows are read.
         documents, self._live = self._live, {}
-        kept: dict[object, CataloguePart] = {}
+        kept: dict[object, SealedPart] = {}
         with _reading(self.folder):
             for segment, (key, base, _) in enumerate(self.layout):
                 docs = documents.get(segment, [])
                 part = self._parts.get(key) if key is not None else None
                 if part is None or not self._same_documents(part, segment, docs):
-                    part = CataloguePart()
+                    rows = CataloguePart()
                     for doc in docs:
                         row = self._searcher.doc(tantivy.DocAddress(segment, doc))["row"][0]
-                        part.add(doc, json.loads(bytes(row)))
+                        rows.add(doc, json.loads(bytes(row)))
+                    part = rows.seal()
                 if key is not None:
                     kept[key] = part
                 placed.append((base, part))
@@ -175,7 +176,7 @@ class TantivySnapshot(Snapshot):
         self._parts.update(kept)
         return Catalogue.join(placed, self.size, bits_of(live, self.size))
 
-    def _same_documents(self, part: CataloguePart, segment: int, docs: list[int]) -> bool:
+    def _same_documents(self, part: SealedPart, segment: int, docs: list[int]) -> bool:
         # A part is reused by its segment's id; reading back the first and last live listing
         # guards against a layout read wrongly, at the cost of two stored documents.
         for doc in {docs[0], docs[-1]} if docs else ():

@@ -26,7 +26,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.index import EmptyIndexError, IndexVersionError, LockError
 from whoosh.index import IndexError as WhooshIndexError
 
-from search.catalogue import Catalogue, CataloguePart, ordinals_of
+from search.catalogue import Catalogue, CataloguePart, SealedPart, ordinals_of
 from search.documents import ListingDocument
 from search.engine import BaseEngine
 from search.errors import IndexCorrupted, IndexLocked
@@ -102,7 +102,7 @@ def _opening(folder: Path, action: Callable[[], T]) -> T:
 class WhooshSnapshot(Snapshot):
     """A Whoosh searcher on one generation."""
 
-    def __init__(self, folder: Path, ix: index.Index, parts: dict[object, CataloguePart]) -> None:
+    def __init__(self, folder: Path, ix: index.Index, parts: dict[object, SealedPart]) -> None:
         self.folder = folder
         self._ix = ix
         self._parts = parts
@@ -119,7 +119,7 @@ class WhooshSnapshot(Snapshot):
             return self._searcher.up_to_date()
 
     def catalogue(self) -> Catalogue:
-        placed: list[tuple[int, CataloguePart]] = []
+        placed: list[tuple[int, SealedPart]] = []
         live = 0
         with _reading(self.folder):
             for leaf, base in self._reader.leaf_readers():
@@ -130,9 +130,10 @@ class WhooshSnapshot(Snapshot):
                 key = segment.segment_id()
                 part = self._parts.get(key)
                 if part is None:
-                    part = CataloguePart()
+                    rows = CataloguePart()
                     for docnum, stored in leaf.iter_docs():
-                        part.add(docnum, json.loads(stored["row"]))
+                        rows.add(docnum, json.loads(stored["row"]))
+                    part = rows.seal()
                     if len(self._parts) >= PART_CACHE_SIZE:
                         self._parts.clear()
                     self._parts[key] = part
