@@ -284,10 +284,6 @@ class Catalogue:
             found |= self.facets[facet].get(value, 0)
         return found
 
-    def value_counts(self, facet: str, among: int) -> dict[str, int]:
-        """How many of the documents in `among` have each value of a facet."""
-        return self.facet_counts({facet: among})[facet]
-
     def facet_counts(self, among: Mapping[str, int]) -> dict[str, dict[str, int]]:
         """For each facet named, how many of its documents in `among` have each value.
 

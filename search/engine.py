@@ -76,7 +76,7 @@ class BaseEngine(ABC):
         self._view: View | None = None
         self._previous: View | None = None
         self._known_words: set[str] | None = None
-        # Catalogue parts an engine may keep across generations (Whoosh: one per segment).
+        # Catalogue parts kept across generations, one per index segment (both engines).
         self.segment_parts: dict[object, SealedPart] = {}
 
     # What each engine provides -------------------------------------------------------------
