@@ -17,7 +17,8 @@ import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import make_url
 from werkzeug.test import TestResponse
 
 from marketplace import create_app
@@ -78,12 +79,30 @@ class RequestClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """A PostgreSQL database of this xdist worker's own beside TEST_DATABASE_URL's, made anew:
+    workers empty their database after every test, so they cannot share one."""
+    server_url = make_url(url)
+    name = f"{server_url.database}_{worker}"
+    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        server.dispose()
+    return server_url.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database migrated to the newest revision, once for the whole run."""
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """A database migrated to the newest revision, once for the whole run (once per worker
+    under pytest-xdist)."""
     url = os.environ.get("TEST_DATABASE_URL") or (
         f"sqlite:///{tmp_path_factory.mktemp('database') / 'test.db'}"
     )
+    if worker_id != "master" and not url.startswith("sqlite"):
+        url = _worker_database(url, worker_id)
     app = create_app(test_settings(url, tmp_path_factory.mktemp("migrate-instance")))
     with app.app_context():
         flask_migrate.upgrade()
