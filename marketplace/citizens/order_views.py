@@ -154,20 +154,26 @@ def _checkout_lines(
     person: Person, items: list[BasketItem], form: CheckoutForm, today: date
 ) -> list[CheckoutLine]:
     streams = [stream.id for stream in _streams(person, today)]
-    lines = []
-    for item in items:
-        split = form.chosen_split(item.id, streams) if form.is_submitted() else None
-        try:
-            quoted: checkout.Quote | None = checkout.quote(
-                db.session, person, item.service, schedule_of(item), today=today, split=split
-            )
-            problem = None
-        except InsufficientFunds as refusal:
-            quoted, problem = None, _shortfall_message(refusal)
-        except LedgerError as refusal:
-            quoted, problem = None, refusal.message
-        lines.append(CheckoutLine(item, schedule_of(item).describe(), quoted, problem))
-    return lines
+    splits = (
+        {item.id: form.chosen_split(item.id, streams) for item in items}
+        if form.is_submitted()
+        else None
+    )
+    return [
+        CheckoutLine(
+            line.item,
+            schedule_of(line.item).describe(),
+            line.quote,
+            None if line.refusal is None else _refusal_message(line.refusal),
+        )
+        for line in checkout.quote_basket(db.session, person, items, today=today, splits=splits)
+    ]
+
+
+def _refusal_message(refusal: LedgerError) -> str:
+    if isinstance(refusal, InsufficientFunds):
+        return _shortfall_message(refusal)
+    return refusal.message
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -213,26 +219,22 @@ def _place(
 ) -> list[Order] | None:
     """Check each chosen split beside its item, then place the orders (None if refused: the
     reasons are on the form)."""
-    splits = {}
-    for item in items:
-        if item.id not in shown:
+    by_id = {item.id: item for item in items}
+    in_order = [by_id[item_id] for item_id in shown if item_id in by_id]
+    splits = {
+        item.id: split
+        for item in in_order
+        if (split := form.chosen_split(item.id, stream_ids)) is not None
+    }
+    lines = checkout.quote_basket(db.session, person, in_order, today=today, splits=splits)
+    for line in lines:
+        if line.refusal is None or line.item.id not in splits:
             continue
-        split = form.chosen_split(item.id, stream_ids)
-        if split is None:
-            continue
-        splits[item.id] = split
-        try:
-            checkout.quote(
-                db.session, person, item.service, schedule_of(item), today=today, split=split
-            )
-        except LedgerError as refusal:
-            message = (
-                _shortfall_message(refusal)
-                if isinstance(refusal, InsufficientFunds)
-                else refusal.message
-            )
-            first = form.split_fields(item.id, stream_ids)[0]
-            first.errors = [*first.errors, f"{item.service.name}: {message}"]
+        first = form.split_fields(line.item.id, stream_ids)[0]
+        first.errors = [
+            *first.errors,
+            f"{line.item.service.name}: {_refusal_message(line.refusal)}",
+        ]
     if form.errors:
         return None
     try:

@@ -148,10 +148,13 @@ def quote(
     today: date,
     split: Mapping[uuid.UUID, int] | None = None,
     plan_rule: str | None = None,
+    drawn_before: Mapping[uuid.UUID, int] | None = None,
 ) -> Quote:
     """Price an order and work out how the budget would pay for it, checking every rule that
-    placing it would. Raises InvalidOrder, ServiceUnavailable, OutsideSupportPlan or
-    InsufficientFunds (with `shortfall_pence`). Records nothing."""
+    placing it would. `drawn_before` is what orders to be placed first (earlier basket items)
+    will take from each stream, so the quote is what placing it after them would do.
+    Raises InvalidOrder, ServiceUnavailable, OutsideSupportPlan or InsufficientFunds (with
+    `shortfall_pence`). Records nothing."""
     problems = validation_problems(schedule, today=today)
     if problems:
         raise InvalidOrder("Check the details of the order", fields=problems)
@@ -184,6 +187,8 @@ def quote(
     plans = cycles(schedule, service.organisation.invoice_cycle.days)
     streams = list(budget.streams)
     available = spending.available_by_stream(session, budget)
+    for stream_id, pence in (drawn_before or {}).items():
+        available[stream_id] = available.get(stream_id, 0) - pence
     total = sum(plan.units for plan in plans) * service.price_pence
     try:
         if split is None:
@@ -214,6 +219,49 @@ def quote(
         plan_check=check,
         available=available,
     )
+
+
+@dataclass(frozen=True)
+class BasketLine:
+    """One basket item as checkout would place it: its quote, or why it cannot be bought."""
+
+    item: BasketItem
+    quote: Quote | None
+    refusal: ledger.LedgerError | None
+
+
+def quote_basket(
+    session: Session,
+    person: Person,
+    items: Sequence[BasketItem],
+    *,
+    today: date,
+    splits: Mapping[uuid.UUID, Mapping[uuid.UUID, int] | None] | None = None,
+) -> list[BasketLine]:
+    """Quote every item in the order checkout places them, each after the items before it
+    have drawn on the budget, so the split shown for each is the split it will get. An item
+    that cannot be bought draws nothing (checkout would then place nothing at all). Records
+    nothing."""
+    drawn: dict[uuid.UUID, int] = {}
+    lines = []
+    for item in items:
+        try:
+            priced = quote(
+                session,
+                person,
+                item.service,
+                schedule_of(item),
+                today=today,
+                split=(splits or {}).get(item.id),
+                drawn_before=drawn,
+            )
+        except ledger.LedgerError as refusal:
+            lines.append(BasketLine(item, None, refusal))
+            continue
+        for share in priced.shares:
+            drawn[share.stream.id] = drawn.get(share.stream.id, 0) + share.pence
+        lines.append(BasketLine(item, priced, None))
+    return lines
 
 
 def cycle_splits(quote: Quote) -> list[dict[uuid.UUID, int]]:

@@ -278,6 +278,43 @@ def test_checkout_shows_which_stream_pays_what(citizen_client: FlaskClient, shop
     assert "Choose a different split" in page
 
 
+def test_checkout_shows_each_items_split_as_it_will_be_placed(
+    citizen_client: FlaskClient, shop: Shop
+) -> None:
+    add_to_basket(citizen_client, shop)
+    add_to_basket(citizen_client, shop)
+    page = _text(citizen_client.get("/my/checkout"))
+    shown = [
+        [
+            (label, pence)
+            for label, pence in re.findall(
+                r'<th scope="row" class="govuk-table__header">([^<]+)</th>\s*'
+                r'<td class="govuk-table__cell govuk-table__cell--numeric">([^<]+)</td>',
+                table,
+            )
+        ]
+        for table in page.split("will be paid</caption>")[1:]
+    ]
+
+    assert check_out(citizen_client, shop).status_code == 302
+
+    labels = {str(s.id): s.kind.label for s in shop.budget.streams}
+    ranks = {str(s.id): s.draw_order for s in shop.budget.streams}
+    placed = []
+    for order in orders_of(shop):
+        by_stream: dict[str, int] = {}
+        for cycle in order.cycles:
+            for stream_id, pence in cycle.split.items():
+                by_stream[stream_id] = by_stream.get(stream_id, 0) + pence
+        in_draw_order = sorted(by_stream.items(), key=lambda share: ranks[share[0]])
+        placed.append([(labels[sid], pounds(pence)) for sid, pence in in_draw_order])
+    # The two identical items are placed in basket order; the orders do not say which was
+    # first, so the shown and placed splits are compared as collections.
+    assert len(shown) == 2
+    assert shown[0] != shown[1]
+    assert sorted(shown) == sorted(placed)
+
+
 def test_placing_the_order_commits_the_money(citizen_client: FlaskClient, shop: Shop) -> None:
     before = budget_figures(db.session, shop.budget).total
     add_to_basket(citizen_client, shop)

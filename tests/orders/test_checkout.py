@@ -3,6 +3,7 @@ order in one transaction, and every refusal leaving nothing behind."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -376,6 +377,48 @@ def test_a_basket_changed_since_the_page_was_shown_orders_nothing(
         checkout.check_out(session, world.person, [item.id], by=world.citizen, today=TODAY)
     session.rollback()
     assert _orders(session) == 0
+
+
+def test_a_basket_is_quoted_as_checkout_places_it_each_item_after_the_ones_before(
+    session: Session, world: World
+) -> None:
+    # The first item takes all of the contribution (drawn first); the second must be shown
+    # paid from what is left, as checking out will in fact pay it.
+    first = checkout.add_to_basket(
+        session, world.person, world.service, world.schedule(), by=world.citizen, today=TODAY
+    )
+    second = checkout.add_to_basket(
+        session, world.person, world.service, world.schedule(), by=world.citizen, today=TODAY
+    )
+    session.commit()
+
+    lines = checkout.quote_basket(session, world.person, [first, second], today=TODAY)
+    shown = [[(s.stream.id, s.pence) for s in line.quote.shares] for line in lines if line.quote]
+    orders = checkout.check_out(
+        session, world.person, [first.id, second.id], by=world.citizen, today=TODAY
+    )
+    session.commit()
+
+    placed = [
+        sorted(
+            (uuid.UUID(stream_id), pence)
+            for cycle in order.cycles
+            for stream_id, pence in cycle.split.items()
+        )
+        for order in orders
+    ]
+    assert len(shown) == 2
+    assert [_summed(split) for split in shown] == [_summed(split) for split in placed]
+    contribution = next(s for s in world.budget.streams if s.kind is StreamKind.CLIENT_CONTRIBUTION)
+    assert contribution.id not in dict(shown[1])
+    assert_ledger_verifies(session)
+
+
+def _summed(shares: list[tuple[uuid.UUID, int]]) -> dict[uuid.UUID, int]:
+    total: dict[uuid.UUID, int] = {}
+    for stream_id, pence in shares:
+        total[stream_id] = total.get(stream_id, 0) + pence
+    return total
 
 
 def test_a_quote_shows_the_cost_and_split_and_records_nothing(
