@@ -109,6 +109,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "ARGON2_PARALLELISM": int(os.environ.get("ARGON2_PARALLELISM", "4")),
         "PASSWORD_RESET_MAX_AGE_SECONDS": int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # The largest request body accepted, in bytes; a larger one is answered 413 before it is
+        # read. Forms and API JSON are a few kilobytes; directory imports are read from disk by
+        # `flask directory import`, never uploaded.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute; 50 per hour"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 PAGES = {
     400: "errors/400.html",
@@ -53,6 +53,19 @@ def init_app(app: Flask) -> None:
             if original:
                 response.headers[header] = original
         return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[object, int]:
+        # Raised before the body is read (MAX_CONTENT_LENGTH), or while a form is parsed
+        # (MAX_FORM_MEMORY_SIZE, MAX_FORM_PARTS).
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if _wants_json():
+            return jsonify(
+                error="payload_too_large",
+                message=f"The request is larger than this service accepts ({limit} bytes)",
+                details={"max_bytes": limit},
+            ), 413
+        return render_template("errors/413.html"), 413
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> tuple[object, int]:

@@ -175,6 +175,9 @@ def idempotent_with(principal_of: Callable[[], str]) -> Callable[[F], F]:
             key = request.headers.get(HEADER)
             if key is None:
                 return view(*args, **kwargs)
+            # Authenticate before the body is read: an anonymous client must not make us read,
+            # hold and hash whatever it sends (the body is also capped by MAX_CONTENT_LENGTH).
+            principal = principal_of()
             problem = key_problem(key)
             if problem is not None:
                 return _problem(422, "validation_error", problem, fields={HEADER: problem})
@@ -183,7 +186,7 @@ def idempotent_with(principal_of: Callable[[], str]) -> Callable[[F], F]:
             method, path = request.method, request.path
             record, mine = claim(
                 session,
-                principal=principal_of(),
+                principal=principal,
                 key=key,
                 method=method,
                 path=path,
