@@ -28,12 +28,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.from_mapping(load_config(instance_path, overrides))
 
-    from marketplace import database, errors, jinja, security
+    from marketplace import database, errors, jinja, request_text, security
     from providers import search_index
 
     database.init_app(app)
     search_index.init_app(app)
     security.init_app(app)
+    request_text.init_app(app)
     jinja.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
@@ -43,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     # Modules that only add routes to a blueprint made in another module.
+    import marketplace.accounts.token_views
     import marketplace.api.order_views
     import marketplace.citizens.order_views
     import marketplace.council.funder_views

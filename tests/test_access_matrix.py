@@ -87,6 +87,14 @@ ROUTES: dict[str, Route] = {
     "accounts.sign_out": Route("/sign-out", everyone(REDIRECT), method="POST"),
     "accounts.account": Route("/account", SIGNED_IN),
     "accounts.change_password": Route("/account/change-password", SIGNED_IN),
+    # Only the user a token acts for finds it: anyone else's token, like an unknown one, is 404.
+    "accounts.api_tokens": Route("/account/api-tokens", SIGNED_IN),
+    "accounts.confirm_api_token": Route(
+        f"/account/api-tokens/{uuid.uuid4()}/confirm", only(NOT_FOUND), method="POST"
+    ),
+    "accounts.revoke_api_token": Route(
+        f"/account/api-tokens/{uuid.uuid4()}/revoke", only(NOT_FOUND), method="POST"
+    ),
     "accounts.forgotten_password": Route("/forgotten-password", everyone(PAGE)),
     "accounts.check_email_reset": Route("/forgotten-password/check-your-email", everyone(PAGE)),
     "accounts.reset_password": Route(

@@ -76,3 +76,10 @@ class ChangePasswordForm(FlaskForm):
     password = new_password_field("New password", "Enter a new password")
     confirm = _confirm_field()
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class TokenDecisionForm(FlaskForm):
+    """Confirm, refuse or revoke an API token that acts for the signed-in user (the CSRF token
+    is the point: the decision is a POST from their own session)."""
+
+    submit = SubmitField("Confirm", widget=GovSubmitInput())

@@ -5,7 +5,9 @@ role. A token belongs to no person and no organisation, so rules about one's own
 organisation never let a token through: only rules granted to the whole role do.
 
 A token may act for a user account (`user_id`); the API then makes its requests as that user
-(`marketplace.api.auth`), so the policy judges the user, not this principal.
+(`marketplace.api.auth`), so the policy judges the user, not this principal; the request's
+database session then carries the token's id (`act_through_token`), so that the order's
+timeline records the token beside the user.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from marketplace.accounts.roles import Role
+
+# Where the API puts the token a request came with, for the rules that record who acted.
+_SESSION_INFO_KEY = "marketplace.acting_token_id"
 
 
 @dataclass(frozen=True)
@@ -23,8 +30,9 @@ class TokenPrincipal:
     token_id: uuid.UUID
     name: str
     role: Role
-    # The user account this token acts for, if any.
+    # The user account this token acts for, if any, and whether that user has confirmed it.
     user_id: uuid.UUID | None = None
+    confirmed: bool = True
     person_id: uuid.UUID | None = None
     organisation_id: uuid.UUID | None = None
     is_organisation_owner: bool = False
@@ -35,3 +43,14 @@ class TokenPrincipal:
     def identity(self) -> str:
         """A stable name for this principal (idempotency keys are scoped by it)."""
         return f"token:{self.token_id}"
+
+
+def act_through_token(session: Session, token_id: uuid.UUID) -> None:
+    """Say that what is done in this session (one request's) is done through the API token
+    `token_id`, so that records of who acted name the token as well as the user."""
+    session.info[_SESSION_INFO_KEY] = token_id
+
+
+def acting_token_id(session: Session) -> uuid.UUID | None:
+    """The API token this session's changes are made through (`act_through_token`), if any."""
+    return session.info.get(_SESSION_INFO_KEY)

@@ -41,10 +41,11 @@ class NewTokenForm(FlaskForm):
         "Acts for (optional)",
         widget=GovSelect(),
         description=(
-            "Choose a user of the role and the token makes its requests as them: a council "
-            "officer's token can then place, cancel and approve orders, and a provider's token "
-            "can accept and deliver its organisation's orders. Without a user the token may "
-            "read, but not change, orders. Deactivating the user stops the token at once."
+            "Choose a user of the role and, once they confirm it on their account page, the "
+            "token makes its requests as them: a council officer's token can then place, "
+            "cancel and approve orders, and a provider's token can accept and deliver its "
+            "organisation's orders. Without a user the token may read, but not change, orders. "
+            "Deactivating the user stops the token at once."
         ),
         default="",
         validate_choice=False,  # validate_user says what is wrong in our words

@@ -4,7 +4,8 @@ A machine sends `Authorization: Bearer mkt_…`; the token resolves to a `TokenP
 with the token's role, which `can()` judges like a user of that role. A token that acts for a
 user account makes its requests as that user: the principal is the `User` (so the policy and
 the rules see them, and record them as who acted), while idempotency keys stay the token's;
-deactivating the user stops the token at once (401). Without that header a
+deactivating the user stops the token at once (401), and so does a token its user has not
+yet confirmed. Without that header a
 person signed in with the browser is the principal (their session cookie); a state-changing
 request from a session must then carry the CSRF token as the site's forms do, because the
 API blueprint is otherwise exempt from CSRF checks. Anyone else gets 401.
@@ -21,7 +22,7 @@ from flask_login import current_user
 
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import RULES, can
-from marketplace.accounts.principals import TokenPrincipal
+from marketplace.accounts.principals import TokenPrincipal, act_through_token
 from marketplace.api import tokens
 from marketplace.api.problems import ApiProblem
 from marketplace.extensions import csrf, db
@@ -49,8 +50,15 @@ def _authenticate() -> Principal:
         if principal is None:
             raise _unauthorized("This token is unknown or has been revoked", "invalid_token")
         g.api_token = principal
+        act_through_token(db.session, principal.token_id)
         if principal.user_id is None:
             return principal
+        if not principal.confirmed:
+            raise _unauthorized(
+                "This token acts for a user who has not confirmed it yet: they confirm it on "
+                "their account's API tokens page",
+                "invalid_token",
+            )
         user = tokens.acting_user(db.session, principal)
         if user is None:
             raise _unauthorized(

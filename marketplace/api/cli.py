@@ -31,8 +31,9 @@ def api_token() -> None:
     "--user",
     "email",
     default=None,
-    help="Act for this user (their email): an active user of the role. Without it the token "
-    "stands for its role alone and may not change orders.",
+    help="Act for this user (their email): an active user of the role, who must then confirm "
+    "it on their account page before it works. Without it the token stands for its role alone "
+    "and may not change orders.",
 )
 def create(name: str, role: str, email: str | None) -> None:
     """Create a token; it is printed once, on the last line."""
@@ -49,6 +50,11 @@ def create(name: str, role: str, email: str | None) -> None:
     db.session.commit()
     acting = f", acting for {user.email}" if user is not None else ""
     click.echo(f"Created the token {row.name!r} for the role {row.role.value}{acting}.")
+    if row.awaiting_confirmation:
+        click.echo(
+            f"It does nothing until {user.email} confirms it: they sign in and confirm it "
+            "under Your account, API tokens."
+        )
     click.echo("It is shown only this once; keep it secret:")
     click.echo(secret)
 
@@ -70,6 +76,8 @@ def list_tokens() -> None:
     """Every token: name, role, status, last used, and the user it acts for, if any."""
     for row in tokens.tokens(db.session):
         status = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "live"
+        if row.awaiting_confirmation:
+            status = "waiting for its user to confirm it"
         used = f"{row.last_used_at:%Y-%m-%d %H:%M} UTC" if row.last_used_at else "never"
         acting = f"\tacts for {row.user.email}" if row.user else ""
         click.echo(f"{row.name}\t{row.role.value}\t{status}\tlast used {used}{acting}")

@@ -80,6 +80,10 @@ SCHEMAS: Json = {
                 "type": ["string", "null"],
                 "description": "The role of who did it; null when the system did.",
             },
+            "through_api_token": {
+                "type": "boolean",
+                "description": "Whether they did it through an API token acting for them.",
+            },
             "reason": _TEXT,
             "details": {"type": "object"},
             "happened_at": _TIME,

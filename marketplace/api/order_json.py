@@ -57,6 +57,7 @@ def event(found: OrderEvent) -> Json:
         "from_status": found.from_status.value if found.from_status else None,
         "to_status": found.to_status.value if found.to_status else None,
         "actor_role": found.actor.role.value if found.actor else None,
+        "through_api_token": found.token_id is not None,
         "reason": found.reason,
         "details": found.details or {},
         "happened_at": found.happened_at.isoformat(),

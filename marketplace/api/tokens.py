@@ -8,6 +8,11 @@ A token may act for a named user account of its role (`user`): its requests are 
 that user (an officer who places orders, a provider's staff member who records deliveries), so
 whatever the user did is recorded as theirs, and deactivating the user stops the token at once.
 A token without a user stands for its role alone and owns nothing.
+
+Nobody may act as someone else without their say: a token that acts for a user and was made by
+anyone else (an admin's page, the command line) waits until that user confirms it from their
+own signed-in account page, and does nothing before. What the token then does is recorded as
+the user's and as the token's (`OrderEvent.token`), and the token records who made it.
 Rules only: they flush and never commit.
 """
 
@@ -49,6 +54,9 @@ class ApiToken(db.Model):
     # The user account the token acts for (its requests are made as that user), or None for a
     # token that stands for its role alone.
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # When the user it acts for agreed to it (at once if they made it themselves); until then
+    # a token that acts for a user does nothing.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
@@ -56,6 +64,11 @@ class ApiToken(db.Model):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """It acts for a user who has not yet confirmed it (and it is not revoked)."""
+        return self.user_id is not None and self.confirmed_at is None and not self.revoked
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.name} {self.role.value}>"
@@ -83,9 +96,11 @@ def create_token(
     user: User | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token named `name` for `role`, acting for `user` if one is given; returns the row
-    and the token itself, which is never stored and cannot be shown again. Raises TokenError
-    if the name is empty, too long or already used, and TokenUserError if the user is
-    deactivated or not of the token's role."""
+    and the token itself, which is never stored and cannot be shown again. A token acting for
+    a user that anyone but that user makes (`created_by`, None for the command line) awaits
+    the user's confirmation (`confirm`) and does nothing until then. Raises TokenError if the
+    name is empty, too long or already used, and TokenUserError if the user is deactivated or
+    not of the token's role."""
     name = name.strip()
     if not name or len(name) > NAME_LENGTH:
         raise TokenError(f"A token's name must be 1 to {NAME_LENGTH} characters")
@@ -100,8 +115,14 @@ def create_token(
     if session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
         raise TokenError(f"There is already a token named {name!r}")
     token = PREFIX + secrets.token_urlsafe(32)
+    made_by_its_user = user is not None and created_by is not None and created_by.id == user.id
     row = ApiToken(
-        name=name, role=role, token_hash=hash_token(token), created_by=created_by, user=user
+        name=name,
+        role=role,
+        token_hash=hash_token(token),
+        created_by=created_by,
+        user=user,
+        confirmed_at=utcnow() if made_by_its_user else None,
     )
     session.add(row)
     session.flush()
@@ -134,6 +155,33 @@ def token_by_name(session: Session, name: str) -> ApiToken | None:
     return session.scalar(select(ApiToken).where(ApiToken.name == name))
 
 
+def acting_for(session: Session, user: User) -> list[ApiToken]:
+    """The tokens that act, or wait to act, for `user`: those awaiting their confirmation
+    first, then live ones, then revoked ones, newest first within each."""
+    rows = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+    )
+    return sorted(rows, key=lambda row: (not row.awaiting_confirmation, row.revoked))
+
+
+def token_acting_for(session: Session, token_id: uuid.UUID, user: User) -> ApiToken | None:
+    """The token `token_id` if it acts (or waits to act) for `user`; None for anyone else's."""
+    found = session.get(ApiToken, token_id)
+    return found if found is not None and found.user_id == user.id else None
+
+
+def confirm(session: Session, token: ApiToken, *, by: User) -> None:
+    """`by` agrees that `token` acts for them: it works from now on. Raises TokenUserError
+    unless `by` is the user it acts for, is active, and the token awaits their confirmation
+    (it is not revoked or already confirmed)."""
+    if token.user_id != by.id or not by.is_active:
+        raise TokenUserError("Only the user a token acts for may confirm it")
+    if not token.awaiting_confirmation:
+        raise TokenUserError(f"The token {token.name!r} is not waiting for your confirmation")
+    token.confirmed_at = utcnow()
+    session.flush()
+
+
 def revoke(session: Session, token: ApiToken) -> bool:
     """Revoke the token from now on; False if it already was (nothing changes then)."""
     if token.revoked:
@@ -145,8 +193,8 @@ def revoke(session: Session, token: ApiToken) -> bool:
 
 def principal_for(session: Session, token: str) -> TokenPrincipal | None:
     """Who holds this bearer token: None if it is unknown or revoked. Records when it was last
-    used (to the minute). A token that acts for a user carries the user's id: see
-    `acting_user`."""
+    used (to the minute). A token that acts for a user carries the user's id (see
+    `acting_user`) and whether they have confirmed it."""
     if not token.startswith(PREFIX):
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
@@ -155,13 +203,20 @@ def principal_for(session: Session, token: str) -> TokenPrincipal | None:
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
         row.last_used_at = now
-    return TokenPrincipal(token_id=row.id, name=row.name, role=row.role, user_id=row.user_id)
+    return TokenPrincipal(
+        token_id=row.id,
+        name=row.name,
+        role=row.role,
+        user_id=row.user_id,
+        confirmed=not row.awaiting_confirmation,
+    )
 
 
 def acting_user(session: Session, principal: TokenPrincipal) -> User | None:
     """The user a token acts for, as long as they may still use it: None if the token acts
-    for no one, or its user has been deactivated (or no longer has the token's role)."""
-    if principal.user_id is None:
+    for no one, awaits its user's confirmation, or its user has been deactivated (or no longer
+    has the token's role)."""
+    if principal.user_id is None or not principal.confirmed:
         return None
     user = session.get(User, principal.user_id)
     if user is None or not user.is_active or user.role is not principal.role:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.accounts.principals import acting_token_id
 from marketplace.notifications.models import NotificationKind
 from marketplace.notifications.service import (
     council_officers,
@@ -34,6 +35,8 @@ def record(
         from_status=from_status,
         to_status=to_status,
         actor_id=by.id if by else None,
+        # A step taken through an API token names the token too (and so who made it).
+        token_id=acting_token_id(session),
         reason=reason,
         details=details,
     )

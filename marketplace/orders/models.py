@@ -31,6 +31,7 @@ from providers.models import InvoiceCycle, PriceUnit
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
+    from marketplace.api.tokens import ApiToken
     from marketplace.budgets.models import PersonalBudget
     from marketplace.people.models import Person
     from providers.models import Organisation, Service
@@ -290,9 +291,12 @@ class OrderEvent(db.Model):
     to_status: Mapped[OrderStatus | None] = mapped_column(string_enum(OrderStatus, "to_status"))
     # None when the system did it (a scheduled job); otherwise the user who did.
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # The API token the actor acted through, if any: who made it is on the token.
+    token_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_tokens.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     happened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+    token: Mapped[ApiToken | None] = relationship()

@@ -54,8 +54,9 @@ ONE_WEEK = {
 
 
 def token_for(user: User) -> dict[str, str]:
+    """A token the user made to act for themselves."""
     _row, secret = tokens.create_token(
-        db.session, name=f"For {user.email}", role=user.role, user=user
+        db.session, name=f"For {user.email}", role=user.role, user=user, created_by=user
     )
     db.session.commit()
     return bearer(secret)

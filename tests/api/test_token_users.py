@@ -40,9 +40,9 @@ def today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def token_for(user: User, name: str | None = None) -> dict[str, str]:
-    """The bearer header of a new committed token acting for `user`."""
+    """The bearer header of a new committed token that `user` made to act for themselves."""
     _row, secret = tokens.create_token(
-        db.session, name=name or f"For {user.email}", role=user.role, user=user
+        db.session, name=name or f"For {user.email}", role=user.role, user=user, created_by=user
     )
     db.session.commit()
     return bearer(secret)
@@ -98,10 +98,18 @@ def test_the_cli_makes_a_token_for_an_active_user_of_its_role_only(
     assert secret.startswith("mkt_")
     row = tokens.token_by_name(db.session, "Case management (Ann)")
     assert (row.user_id, row.role) == (world.officer.id, Role.COUNCIL_OFFICER)
+    assert "does nothing until" in made.output
     listed = runner.invoke(args=["api-token", "list"]).output
     assert f"acts for {officer_email}" in listed
+    assert "waiting for its user to confirm it" in listed
 
-    # The token places an order as the officer.
+    # Nothing until the officer confirms it; then it places an order as the officer.
+    refused = client.post(ORDERS, json=new_order(world), headers=bearer(secret))
+    assert refused.status_code == 401
+    assert "not confirmed" in refused.get_json()["message"]
+    assert count(Order) == 0
+    tokens.confirm(db.session, row, by=world.officer)
+    db.session.commit()
     placed = client.post(ORDERS, json=new_order(world), headers=bearer(secret))
     assert placed.status_code == 201, placed.get_json()
 
@@ -144,9 +152,12 @@ def test_an_admin_chooses_the_user_a_token_acts_for(
     assert world.staff.email in client.get("/admin/api-tokens").get_data(as_text=True)
 
     order = app.test_client().post(ORDERS, json=new_order(world), headers=token_for(world.officer))
-    accepted = app.test_client().post(
-        f"{ORDERS}/{order.get_json()['id']}/accept", headers=bearer(secret)
-    )
+    accept = f"{ORDERS}/{order.get_json()['id']}/accept"
+    assert app.test_client().post(accept, headers=bearer(secret)).status_code == 401
+    staff = app.test_client()
+    sign_in(staff, world.staff)
+    assert staff.post(f"/account/api-tokens/{row.id}/confirm").status_code == 302
+    accepted = app.test_client().post(accept, headers=bearer(secret))
     assert accepted.status_code == 200, accepted.get_json()
 
     # Without a user, as before.
@@ -297,3 +308,98 @@ def test_a_token_whose_user_changed_role_is_refused(
     session.commit()
     assert client.post(ORDERS, json=new_order(world), headers=officer).status_code == 401
     assert count(Order) == 0
+
+
+# Acting as someone else needs their say ------------------------------------------------------
+
+
+def test_an_admin_cannot_act_as_an_officer_until_the_officer_confirms_the_token(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    make_user: Callable[..., User],
+    world: World,
+) -> None:
+    """Issue 12, item 9: an admin, refused every council page, made a council officer's token
+    acting for a named officer and placed, approved and settled as them. Now the token does
+    nothing until that officer confirms it, nobody else can confirm it, and what it does is
+    recorded as the officer's through that token (which names the admin who made it)."""
+    admin = make_user(Role.ADMIN)
+    sign_in(client, admin)
+    assert client.get("/council/").status_code == 403
+    created = client.post(
+        "/admin/api-tokens/new",
+        data={"name": "Case management", "role": "council_officer", "user": str(world.officer.id)},
+    )
+    assert created.status_code == 200
+    assert "does nothing until" in created.get_data(as_text=True)
+    secret = re.search(r"mkt_[A-Za-z0-9_-]{43}", created.get_data(as_text=True)).group(0)
+    row = tokens.token_by_name(session, "Case management")
+    assert row.awaiting_confirmation
+    assert "Waiting for" in client.get("/admin/api-tokens").get_data(as_text=True)
+
+    refused = app.test_client().post(ORDERS, json=new_order(world), headers=bearer(secret))
+    assert refused.status_code == 401
+    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    assert count(Order) == 0
+
+    # Neither the admin who made it nor another officer can confirm it for the officer.
+    assert client.post(f"/account/api-tokens/{row.id}/confirm").status_code == 404
+    other_officer = app.test_client()
+    sign_in(other_officer, make_user(Role.COUNCIL_OFFICER))
+    assert other_officer.post(f"/account/api-tokens/{row.id}/confirm").status_code == 404
+    with pytest.raises(tokens.TokenUserError):
+        tokens.confirm(session, row, by=admin)
+    session.expire_all()
+    assert row.awaiting_confirmation
+
+    officer = app.test_client()
+    sign_in(officer, world.officer)
+    page = officer.get("/account/api-tokens").get_data(as_text=True)
+    assert "Case management" in page
+    assert admin.email in page
+    assert "Waiting for you to confirm it" in page
+    assert officer.post(f"/account/api-tokens/{row.id}/confirm").status_code == 302
+    assert "Acts for you since" in officer.get("/account/api-tokens").get_data(as_text=True)
+
+    placed = app.test_client().post(ORDERS, json=new_order(world), headers=bearer(secret))
+    assert placed.status_code == 201, placed.get_json()
+    assert placed.get_json()["events"][0]["through_api_token"] is True
+    stored = session.get(Order, uuid.UUID(placed.get_json()["id"]))
+    assert (stored.events[0].actor_id, stored.events[0].token_id) == (world.officer.id, row.id)
+    assert stored.events[0].token.created_by_id == admin.id
+    timeline = officer.get(f"/council/orders/{stored.id}").get_data(as_text=True)
+    assert f"through the API token “Case management” made by {admin.full_name}" in timeline
+
+    # The officer's own session records no token.
+    own = officer.post(ORDERS, json=new_order(world))
+    assert own.status_code == 201, own.get_json()
+    assert own.get_json()["events"][0]["through_api_token"] is False
+
+
+def test_a_user_refuses_a_token_made_for_them_or_revokes_one_they_confirmed(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    world: World,
+) -> None:
+    pending, pending_secret = tokens.create_token(
+        session, name="Unasked for", role=Role.PROVIDER_STAFF, user=world.staff
+    )
+    confirmed, confirmed_secret = tokens.create_token(
+        session, name="Rota system", role=Role.PROVIDER_STAFF, user=world.staff
+    )
+    tokens.confirm(session, confirmed, by=world.staff)
+    session.commit()
+    sign_in(client, world.staff)
+    assert client.post(f"/account/api-tokens/{pending.id}/revoke").status_code == 302
+    assert client.post(f"/account/api-tokens/{confirmed.id}/revoke").status_code == 302
+    # A refused token cannot be confirmed afterwards.
+    client.post(f"/account/api-tokens/{pending.id}/confirm")
+    session.expire_all()
+    assert pending.revoked
+    assert pending.confirmed_at is None
+    assert confirmed.revoked
+    for secret in (pending_secret, confirmed_secret):
+        response = app.test_client().get(ORDERS + f"/{uuid.uuid4()}", headers=bearer(secret))
+        assert response.status_code == 401
