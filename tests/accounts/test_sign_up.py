@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from marketplace.accounts import service
 from marketplace.accounts.models import SignUpRequest, User
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
@@ -78,6 +79,31 @@ def test_duplicate_email_answers_the_same_and_tells_the_owner(
         m for m in outbox_messages(app.config["MAIL_OUTBOX_PATH"]) if m.to == existing.email
     ]
     assert message.subject == "You already have an account"
+
+
+def test_sign_up_hashes_the_password_whether_or_not_the_address_has_an_account(
+    app: Flask, client: FlaskClient, make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12, item 10: an existing address answered in 17 ms and a new one in 220 ms (the
+    argon2 hash), which told who has an account. Both now pay for one hash (and send one
+    email, and land on the same page)."""
+    hashed: list[str] = []
+    real_hash = service.hash_password
+
+    def counting_hash(password: str) -> str:
+        hashed.append(password)
+        return real_hash(password)
+
+    make_user(Role.CITIZEN, email="margaret.okafor@example.org")
+    monkeypatch.setattr(service, "hash_password", counting_hash)
+    existing = client.post("/sign-up", data=GOOD)
+    assert len(hashed) == 1
+    new = client.post("/sign-up", data={**GOOD, "email": "dorothy.pearce@example.org"})
+    assert len(hashed) == 2
+    assert existing.status_code == new.status_code == 302
+    assert existing.location == new.location == "/sign-up/check-your-email"
+    recipients = [m.to for m in outbox_messages(app.config["MAIL_OUTBOX_PATH"])]
+    assert sorted(recipients) == ["dorothy.pearce@example.org", "margaret.okafor@example.org"]
 
 
 @pytest.mark.parametrize(
