@@ -38,6 +38,22 @@ def _development_secret_key(instance_path: Path) -> str:
     return key
 
 
+# A production key must be long and varied: "k" * 40 or "abab..." is long but guessable.
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT_CHARACTERS = 10
+
+
+def _weak_secret_key(key: str | None) -> bool:
+    """True for a missing, short, placeholder or repetitive key (too few distinct characters;
+    `secrets.token_hex(32)` has 16, `token_urlsafe` dozens)."""
+    return (
+        not key
+        or len(key) < MIN_SECRET_KEY_LENGTH
+        or len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS
+        or key.lower() in {"changeme", "secret"}
+    )
+
+
 def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -56,7 +72,9 @@ def _one_of(name: str, allowed: tuple[str, ...]) -> str:
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the app's configuration from the environment and `overrides`.
 
-    Raises ConfigurationError when production is asked for without a real SECRET_KEY.
+    Raises ConfigurationError when production is asked for with a weak SECRET_KEY (missing,
+    short or repetitive) or without a mail server (the development outbox would keep
+    password-reset links where an admin can read them).
     """
     overrides = dict(overrides or {})
     environment = overrides.get("ENVIRONMENT") or os.environ.get("MARKETPLACE_ENV", "development")
@@ -68,9 +86,17 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
 
     secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
     if production:
-        if not secret_key or len(secret_key) < 32 or secret_key.lower() in {"changeme", "secret"}:
+        if _weak_secret_key(secret_key):
             raise ConfigurationError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+                f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
+                f"characters, with at least {MIN_SECRET_KEY_DISTINCT_CHARACTERS} different ones, "
+                "in production (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        mail_server = overrides.get("MAIL_SERVER", os.environ.get("MAIL_SERVER", ""))
+        if not str(mail_server).strip():
+            raise ConfigurationError(
+                "MAIL_SERVER must be set in production: without it emails, password-reset "
+                "links among them, are written to the development outbox that admins can read"
             )
     elif not secret_key:
         secret_key = _development_secret_key(instance_path)

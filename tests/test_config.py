@@ -22,9 +22,56 @@ def test_production_refuses_to_start_without_a_real_secret_key(
         load_config(tmp_path)
 
 
+# A key as `secrets.token_urlsafe(32)` makes them.
+GOOD_KEY = "Q3v9xK2mP7wR4tY8zB1nC6dF0gH5jL2sA9eU3iO7"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "k" * 40,  # issue 12, item 10: production started with one repeated character
+        "ab" * 20,
+        "0123456780123456780123456780123456",  # 9 different characters
+        "Q3v9xK2mP7wR4tY8",  # varied but short
+    ],
+)
+def test_production_refuses_a_short_or_repetitive_secret_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    monkeypatch.setenv("MARKETPLACE_ENV", "production")
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setenv("SECRET_KEY", key)
+    with pytest.raises(ConfigurationError, match="different ones"):
+        load_config(tmp_path)
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    assert load_config(tmp_path)["SECRET_KEY"] == GOOD_KEY
+
+
+def test_production_refuses_to_start_without_a_mail_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12, item 10: without one, password-reset links went to the outbox admins read."""
+    monkeypatch.setenv("MARKETPLACE_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    monkeypatch.delenv("MAIL_SERVER", raising=False)
+    with pytest.raises(ConfigurationError, match="MAIL_SERVER"):
+        load_config(tmp_path)
+    monkeypatch.setenv("MAIL_SERVER", "  ")
+    with pytest.raises(ConfigurationError, match="MAIL_SERVER"):
+        load_config(tmp_path)
+    with pytest.raises(ConfigurationError, match="MAIL_SERVER"):
+        load_config(tmp_path, {"MAIL_SERVER": ""})
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")
+    assert load_config(tmp_path)["MAIL_SERVER"] == "smtp.example.org"
+    # Development and tests keep the outbox.
+    monkeypatch.setenv("MARKETPLACE_ENV", "development")
+    assert load_config(tmp_path, {"MAIL_SERVER": ""})["MAIL_SERVER"] == ""
+
+
 def test_production_makes_cookies_secure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MARKETPLACE_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    monkeypatch.setenv("MAIL_SERVER", "smtp.example.org")
     config = load_config(tmp_path)
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_HTTPONLY"] is True

@@ -318,7 +318,7 @@ def test_reports_combine_and_print_aligned_counts(app: Flask) -> None:
 
 
 def test_the_command_refuses_to_seed_production(make_app: Callable[..., Flask]) -> None:
-    production = make_app(ENVIRONMENT="production")
+    production = make_app(ENVIRONMENT="production", MAIL_SERVER="smtp.example.org")
     with production.app_context():
         result = production.test_cli_runner().invoke(args=["seed-demo"])
         assert result.exit_code != 0
