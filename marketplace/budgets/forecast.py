@@ -2,10 +2,9 @@
 alerts a person should see (nearly spent, much underspent, going to run out).
 
 The forecast is plain arithmetic over dated movements (`forecast`): the money available now,
-plus the instalments still to come, less the spending expected. Today the expected spending
-is projected from the commitments recorded in the ledger (`spending_from_commitments`); when
-orders have schedules, their future deliveries are passed in as `Movement`s the same way and
-the projection can step aside.
+plus the instalments still to come, less the spending expected. What spending to expect is
+one rule, the orders' (`marketplace.orders.forecast`): this module only does the sums, so the
+budget page and the "what if I buy this" answer cannot disagree.
 """
 
 from __future__ import annotations
@@ -21,9 +20,6 @@ from sqlalchemy.orm import Session
 from marketplace.budgets.figures import Figures, budget_figures
 from marketplace.budgets.models import BudgetStatus, PersonalBudget
 
-# The rate of spending is measured over at least this many days, so that the first purchase of
-# a new period is not taken for a whole period's pace.
-MIN_DAYS_MEASURED = 28
 # Alerts: under a tenth of the period's money left; or more than a quarter of the period
 # behind in spending once a quarter of it has passed.
 NEARLY_SPENT_BELOW = Fraction(1, 10)
@@ -120,49 +116,15 @@ def instalments_to_come(budget: PersonalBudget, today: date) -> list[Movement]:
     ]
 
 
-def spending_from_commitments(
-    budget: PersonalBudget, figures: Figures, today: date
-) -> list[Movement]:
-    """Spending projected at the pace of the commitments recorded so far this period (what is
-    spent plus what is held), a week at a time from tomorrow to the end of the period.
-
-    The pace is measured over the days of the period gone by, and at least MIN_DAYS_MEASURED,
-    so an early purchase is not mistaken for the whole period's pace. What is held now is
-    already out of the available balance and pays for the first of the days to come, so it
-    is taken off the projection's first weeks. The pence are whole and add up exactly.
-    """
-    used = figures.spent_pence + figures.committed_pence
-    period_days = (budget.ends_on - budget.starts_on).days + 1
-    start = max(today, budget.starts_on - timedelta(days=1))
-    to_come = (budget.ends_on - start).days
-    if used <= 0 or to_come <= 0:
-        return []
-    gone = min(max((today - budget.starts_on).days + 1, 0), period_days)
-    per_day = Fraction(used, max(gone, min(MIN_DAYS_MEASURED, period_days)))
-    movements = []
-    counted = 0
-    for offset in range(7, to_come + 7, 7):
-        days = min(offset, to_come)
-        # Rounded on the running total, so the weeks add up to the whole exactly.
-        total = max(round(per_day * days) - figures.committed_pence, 0)
-        if total > counted:
-            movements.append(
-                Movement(start + timedelta(days=days), total - counted, "Expected spending")
-            )
-            counted = total
-    return movements
-
-
 def budget_forecast(
     session: Session,
     budget: PersonalBudget,
     today: date,
     *,
-    spending: Sequence[Movement] | None = None,
+    spending: Sequence[Movement],
 ) -> Forecast:
-    """The budget's forecast from today: what is available, the instalments to come, and
-    `spending` (projected from the ledger's commitments when None). A closed budget stays as
-    it is."""
+    """The budget's forecast from today: what is available, the instalments to come, and the
+    `spending` expected. A closed budget stays as it is."""
     figures = budget_figures(session, budget).total
     if budget.status is BudgetStatus.CLOSED:
         return forecast(
@@ -172,8 +134,6 @@ def budget_forecast(
             income=(),
             spending=(),
         )
-    if spending is None:
-        spending = spending_from_commitments(budget, figures, today)
     return forecast(
         today=today,
         ends_on=budget.ends_on,
@@ -194,16 +154,15 @@ class WhatIf:
     runs_out_after: date | None
 
 
-def what_if(session: Session, budget: PersonalBudget, total_pence: int, today: date) -> WhatIf:
-    """The budget's forecast as it is, and the same with `total_pence` more held now (what an
-    order placed today would do to it)."""
-    before = budget_forecast(session, budget, today)
+def what_if(before: Forecast, *, held_pence: int, spending: Sequence[Movement]) -> WhatIf:
+    """The forecast `before` a purchase, and after it: `held_pence` more held now, and
+    `spending` (all of it, the purchase's included) expected instead of before's."""
     after = forecast(
-        today=today,
+        today=before.today,
         ends_on=before.ends_on,
-        available_pence=before.available_pence - total_pence,
+        available_pence=before.available_pence - held_pence,
         income=before.income,
-        spending=before.spending,
+        spending=spending,
     )
     return WhatIf(
         available_before_pence=before.available_pence,
@@ -240,7 +199,7 @@ def budget_alerts(
         alerts.append(
             Alert(
                 AlertKind.RUNS_OUT,
-                f"At the rate it is being used, the budget would run out around "
+                f"If the care ordered every week carries on, the budget would run out around "
                 f"{projected.runs_out_on:%-d %B %Y}, before the period ends on "
                 f"{budget.ends_on:%-d %B %Y}.",
             )

@@ -24,6 +24,7 @@ from marketplace.citizens.forms import StatementFilterForm
 from marketplace.citizens.views import bp
 from marketplace.extensions import db
 from marketplace.formatting import LONDON
+from marketplace.orders import forecast as outlook
 from marketplace.people import budgets as person_budgets
 from marketplace.people import plans
 from marketplace.people.errors import PlanError
@@ -57,11 +58,12 @@ def own_budget(budget_id: uuid.UUID) -> tuple[Person, PersonalBudget]:
 def budget_context(budget: PersonalBudget, today: date) -> dict[str, Any]:
     """What a budget page shows: the figures, the forecast and the alerts."""
     figures = budget_figures(db.session, budget)
-    projected = forecasting.budget_forecast(db.session, budget, today)
+    projected = outlook.budget_outlook(db.session, budget, today)
     return {
         "budget": budget,
         "figures": figures,
         "forecast": projected,
+        "assumption": outlook.ASSUMPTION,
         "alerts": forecasting.budget_alerts(budget, figures.total, projected, today),
         "today": today,
     }

@@ -19,7 +19,6 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can, requires
-from marketplace.budgets import forecast as forecasting
 from marketplace.budgets.models import FundingStream
 from marketplace.citizens.budget_views import london_today, own_person
 from marketplace.citizens.order_forms import (
@@ -36,6 +35,7 @@ from marketplace.extensions import db
 from marketplace.formatting import pounds
 from marketplace.ledger import LedgerError
 from marketplace.orders import checkout, deliveries, life, queries
+from marketplace.orders import forecast as forecasting
 from marketplace.orders.errors import InsufficientFunds, InvalidOrder
 from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order
 from marketplace.orders.schedule import schedule_of
@@ -95,10 +95,17 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         person=person,
         quote=quoted,
         what_if=(
-            forecasting.what_if(db.session, quoted.budget, quoted.total_pence, today)
+            forecasting.what_if_ordered(
+                db.session,
+                quoted.budget,
+                total_pence=quoted.total_pence,
+                adding=forecasting.weekly_care_of(quoted.schedule, quoted.unit_price_pence),
+                today=today,
+            )
             if quoted
             else None
         ),
+        assumption=forecasting.ASSUMPTION,
         shortfall=shortfall,
         unit_word=UNIT_WORDS.get(service.price_unit, "units"),
     ), 400 if form.errors else 200

@@ -1,17 +1,16 @@
-"""The forecast of a budget's end balance, the spending projected from its commitments, and
-the alerts: arithmetic tested without a database, then once against the ledger."""
+"""The forecast of a budget's end balance and the alerts: arithmetic tested without a
+database, then once against the ledger. What spending to expect is the orders' rule
+(tests/orders/test_forecast.py)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from itertools import pairwise
 
 import pytest
 from sqlalchemy.orm import Session
 
 from marketplace.budgets.figures import Figures, budget_figures
 from marketplace.budgets.forecast import (
-    MIN_DAYS_MEASURED,
     AlertKind,
     Forecast,
     Movement,
@@ -19,7 +18,6 @@ from marketplace.budgets.forecast import (
     budget_forecast,
     forecast,
     instalments_to_come,
-    spending_from_commitments,
     what_if,
 )
 from marketplace.budgets.models import (
@@ -104,37 +102,6 @@ def test_instalments_to_come_are_the_unreleased_ones_none_before_tomorrow() -> N
     assert sum(m.amount_pence for m in income) == 600_00
 
 
-def test_spending_is_projected_at_the_pace_so_far_less_what_is_held() -> None:
-    budget = _budget()
-    today = date(2026, 7, 9)  # the 100th day of the period
-    figures = Figures(spent_pence=900_00, committed_pence=100_00)
-
-    spending = spending_from_commitments(budget, figures, today)
-
-    to_come = (YEAR_END - today).days
-    assert sum(m.amount_pence for m in spending) == round(1_000_00 * to_come / 100) - 100_00
-    assert all(m.on - today <= timedelta(days=to_come) for m in spending)
-    assert spending[-1].on == YEAR_END
-    assert all(b.on - a.on <= timedelta(days=7) for a, b in pairwise(spending))
-
-
-def test_an_early_purchase_is_not_taken_for_the_whole_periods_pace() -> None:
-    budget = _budget()
-    today = YEAR_START + timedelta(days=2)
-    figures = Figures(spent_pence=28_00)
-
-    spending = spending_from_commitments(budget, figures, today)
-
-    to_come = (YEAR_END - today).days
-    assert sum(m.amount_pence for m in spending) == round(28_00 * to_come / MIN_DAYS_MEASURED)
-
-
-def test_nothing_is_projected_without_spending_or_after_the_period() -> None:
-    budget = _budget()
-    assert spending_from_commitments(budget, Figures(), date(2026, 7, 1)) == []
-    assert spending_from_commitments(budget, Figures(spent_pence=1), YEAR_END) == []
-
-
 def _projected() -> Forecast:
     """A forecast that never runs out."""
     return forecast(
@@ -201,37 +168,34 @@ def test_the_forecast_of_a_stored_budget_reads_the_ledger(
     budget = make_budget(frequency=PaymentFrequency.FOUR_WEEKLY, council=1_300_00)
     commit(session, budget, amount_pence=80_00, category_codes={"meals"}, payee=payee, key="meals")
     today = YEAR_START + timedelta(days=13)
+    spending = [Movement(today + timedelta(days=1), 30_00, "care")]
 
-    projected = budget_forecast(session, budget, today)
+    projected = budget_forecast(session, budget, today, spending=spending)
 
     figures = budget_figures(session, budget).total
     assert projected.available_pence == figures.available_pence == 20_00
     assert projected.income_pence == figures.scheduled_pence == 1_200_00
     assert projected.income_days == 12
-    expected = round(80_00 * (YEAR_END - today).days / MIN_DAYS_MEASURED) - 80_00
-    assert projected.spending_pence == expected
-    assert projected.end_balance_pence == 20_00 + 1_200_00 - expected
-    # Given the spending (as orders' schedules will give it), the projection steps aside.
-    given = budget_forecast(
-        session, budget, today, spending=[Movement(today + timedelta(days=1), 30_00, "order")]
-    )
-    assert given.runs_out_on == today + timedelta(days=1)
+    assert projected.spending_pence == 30_00
+    assert projected.end_balance_pence == 20_00 + 1_200_00 - 30_00
+    assert projected.runs_out_on == today + timedelta(days=1)
 
 
-def test_what_if_holds_the_purchase_now_and_moves_the_end_balance_by_as_much(
-    session: Session, make_budget: MakeBudget, payee: LedgerAccount
+def test_what_if_holds_the_purchase_now_and_expects_the_spending_given(
+    session: Session, make_budget: MakeBudget
 ) -> None:
     budget = make_budget(council=2_000_00)
     today = YEAR_START + timedelta(days=30)
+    before = budget_forecast(session, budget, today, spending=[])
+    later = [Movement(today + timedelta(days=7), 100_00, "care")]
 
-    change = what_if(session, budget, 150_00, today)
-    too_much = what_if(session, budget, 2_500_00, today)
+    change = what_if(before, held_pence=150_00, spending=later)
+    too_much = what_if(before, held_pence=2_500_00, spending=[])
 
-    before = budget_forecast(session, budget, today)
     assert change.available_before_pence == before.available_pence == 2_000_00
     assert change.available_after_pence == 1_850_00
     assert change.end_before_pence == before.end_balance_pence
-    assert change.end_after_pence == before.end_balance_pence - 150_00
+    assert change.end_after_pence == before.end_balance_pence - 150_00 - 100_00
     assert change.runs_out_after is None
     assert too_much.runs_out_after == today
     # Asking records nothing.
