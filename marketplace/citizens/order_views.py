@@ -178,6 +178,13 @@ def _checkout_lines(
 
 
 def _refusal_message(refusal: LedgerError) -> str:
+    if isinstance(refusal, InsufficientFunds) and "stream_name" in refusal.details:
+        details = refusal.details
+        return (
+            f"{details['stream_name']} has {pounds(details['available_pence'])}, so it cannot "
+            f"pay {pounds(details['requested_pence'])}. Put less on it, or leave every box "
+            "empty to use the usual order."
+        )
     if isinstance(refusal, InsufficientFunds):
         return _shortfall_message(refusal)
     return refusal.message
@@ -237,9 +244,15 @@ def _place(
     for line in lines:
         if line.refusal is None or line.item.id not in splits:
             continue
-        first = form.split_fields(line.item.id, stream_ids)[0]
-        first.errors = [
-            *first.errors,
+        # The error goes on the box of the stream it is about, or the first box.
+        about = line.refusal.details.get("stream_id")
+        fields = form.split_fields(line.item.id, stream_ids)
+        field = next(
+            (f for f, sid in zip(fields, stream_ids, strict=True) if str(sid) == about),
+            fields[0],
+        )
+        field.errors = [
+            *field.errors,
             f"{line.item.service.name}: {_refusal_message(line.refusal)}",
         ]
     if form.errors:

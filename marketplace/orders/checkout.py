@@ -200,6 +200,18 @@ def quote(
     except ledger.InvalidTransfer as refusal:
         raise InvalidOrder(refusal.message, fields={"split": refusal.message}) from refusal
     except InsufficientFunds as short:
+        stream = next((s for s in streams if str(s.id) == short.details.get("stream_id")), None)
+        if split is not None and stream is not None:
+            # One stream of a chosen split has too little: name it and what it has, not the
+            # budget's whole balance.
+            raise InsufficientFunds(
+                short.message,
+                shortfall_pence=short.shortfall_pence,
+                requested_pence=split[stream.id],
+                available_pence=available[stream.id],
+                stream_id=str(stream.id),
+                stream_name=stream.kind.label,
+            ) from short
         allowed = sum(available[s.id] for s in streams if s.allows(codes))
         raise InsufficientFunds(
             short.message,

@@ -15,6 +15,7 @@ from werkzeug.test import TestResponse
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
+from marketplace.budgets import spending
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import FunderPot, PersonalBudget, StreamKind
 from marketplace.extensions import db
@@ -407,6 +408,33 @@ def test_a_bad_split_is_shown_with_400_and_nothing_is_ordered(
     assert orders_of(shop) == []
     assert len(basket_items(shop)) == 1
     assert budget_figures(db.session, shop.budget).total == before
+
+
+def test_a_split_asking_too_much_of_one_stream_names_it_on_its_own_box(
+    citizen_client: FlaskClient, shop: Shop
+) -> None:
+    add_to_basket(citizen_client, shop)
+    (item,) = basket_items(shop)
+    contribution = next(s for s in shop.budget.streams if s.kind is StreamKind.CLIENT_CONTRIBUTION)
+    has = spending.available_by_stream(db.session, shop.budget)[contribution.id]
+    assert 0 < has < 416_00
+
+    response = check_out(
+        citizen_client,
+        shop,
+        **{
+            _split_field(item, StreamKind.COUNCIL, shop.budget): "",
+            _split_field(item, StreamKind.CLIENT_CONTRIBUTION, shop.budget): "416.00",
+        },
+    )
+
+    page = _text(response)
+    assert response.status_code == 400
+    summary = page.split("govuk-error-summary__list")[1].split("</ul>")[0]
+    assert f'href="#{_split_field(item, StreamKind.CLIENT_CONTRIBUTION, shop.budget)}"' in summary
+    assert f"Your assessed contribution has {pounds(has)}, so it cannot pay £416" in summary
+    assert "Your budget is" not in summary
+    assert orders_of(shop) == []
 
 
 # Orders ----------------------------------------------------------------------------------
