@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -18,7 +18,11 @@ from wtforms import EmailField, Field, PasswordField, SelectMultipleField, Valid
 from wtforms.fields.choices import RadioField, SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional
 
+from marketplace import money
+
 MAX_PRICE_PENCE = 1_000_000  # £10,000 for one unit: anything more is a typing slip
+# A day, month or year as typed: up to 4 ASCII digits (a year has 4; str.isdigit takes "²").
+_DATE_PART = re.compile(r"[0-9]{1,4}", re.ASCII)
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -29,7 +33,8 @@ def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
 class PenceField(Field):
     """An amount typed in pounds ("24.50", "£1,200") and held as integer pence.
 
-    Never a float: the text is read as a Decimal and must have at most two decimal places.
+    Read by `marketplace.money`'s strict pattern (never a float, never Decimal arithmetic on
+    whatever was typed), from 0 to `max_pence`.
     """
 
     widget = GovTextInput()
@@ -49,32 +54,17 @@ class PenceField(Field):
             return self.raw_data[0]
         if self.data is None:
             return ""
-        pounds, pence = divmod(self.data, 100)
-        return f"{pounds}.{pence:02d}"
+        return money.text_from_pence(self.data)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
-        text = valuelist[0].strip().replace("£", "").replace(",", "")
         try:
-            amount = Decimal(text)
-        except InvalidOperation as error:
+            self.data = money.pence_from_text(valuelist[0], max_pence=self.max_pence)
+        except money.MoneyError as error:
             self.data = None
-            raise ValueError(
-                f"{self.label.text} must be an amount in pounds, like 24.50"
-            ) from error
-        if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-            self.data = None
-            raise ValueError(f"{self.label.text} must be in pounds and pence, like 24.50")
-        pence = int(amount * 100)
-        if pence < 0:
-            self.data = None
-            raise ValueError(f"{self.label.text} cannot be negative")
-        if pence > self.max_pence:
-            self.data = None
-            raise ValueError(f"{self.label.text} must be £{self.max_pence // 100:,} or less")
-        self.data = pence
+            raise ValueError(error.message_for(self.label.text)) from None
 
 
 class GovDateField(Field):
@@ -99,6 +89,11 @@ class GovDateField(Field):
         if not all(parts):
             self.data = None
             raise ValueError(f"{self.label.text} must include a day, month and year")
+        # Each part is checked for shape before int(): "2147483648" overflows date() with an
+        # OverflowError, and a very long run of digits costs time to convert.
+        if not all(_DATE_PART.fullmatch(part) for part in parts):
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a real date")
         try:
             self.data = date(int(parts[2]), int(parts[1]), int(parts[0]))
         except ValueError as error:

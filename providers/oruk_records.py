@@ -83,7 +83,11 @@ class _Reader:
         value = holder.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | Decimal) or value % 1:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | Decimal)
+            or not _small_whole_number(value)
+        ):
             self.problems.append(f"{where}'s {key} must be a whole number, not {value!r}")
             return None
         return int(value)
@@ -258,6 +262,14 @@ def _venues(reader: _Reader, data: dict[str, Any]) -> list[VenueRecord]:
             )
         )
     return venues
+
+
+def _small_whole_number(value: int | Decimal) -> bool:
+    """A whole number of at most 9 digits. Measured before any arithmetic: `%` or int() on a
+    Decimal like 1e999999999 raises or takes seconds."""
+    if isinstance(value, int):
+        return abs(value) < 10**9
+    return value.is_finite() and (not value or value.adjusted() < 9) and value % 1 == 0
 
 
 def _coordinate(reader: _Reader, holder: dict[str, Any], key: str, where: str) -> float | None:

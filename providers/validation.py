@@ -13,10 +13,12 @@ are refused, as they only ever come from a file that is not really text.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+
+from marketplace.money import MoneyError, pence_from_number, pence_from_text
 
 # A full UK postcode, with or without its space (BS 7666 shapes, plus GIR 0AA).
 _POSTCODE = re.compile(
@@ -130,13 +132,16 @@ def price_problem(pence: int, *, free: bool) -> str | None:
 
 
 def pounds_problem(value: str | Decimal) -> str | None:
-    """An amount of money in pounds, like 24.50: a number, at most two decimal places."""
+    """An amount of money in pounds, like 24.50: a number, at most two decimal places.
+
+    Text is read by `marketplace.money`'s strict pattern; a Decimal (a JSON number) by its
+    size before any arithmetic.
+    """
     try:
-        amount = Decimal(str(value).strip().replace("£", "").replace(",", ""))
-    except InvalidOperation:
-        return f"The price must be an amount in pounds, like 24.50, not {value!r}"
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        return f"The price must be in pounds and pence, like 24.50, not {value!r}"
+        _pence(value)
+    except MoneyError as error:
+        shown = value if len(str(value)) <= 40 else f"{str(value)[:40]}…"
+        return f"{error.message_for('The price')}, not {shown!r}"
     return None
 
 
@@ -148,7 +153,13 @@ def pence_from_pounds(value: str | Decimal) -> int:
     problem = pounds_problem(value)
     if problem:
         raise ValueError(problem)
-    return int(Decimal(str(value).strip().replace("£", "").replace(",", "")).scaleb(2))
+    return _pence(value)
+
+
+def _pence(value: str | Decimal) -> int:
+    if isinstance(value, Decimal):
+        return pence_from_number(value)
+    return pence_from_text(value)
 
 
 def minimum_order_problem(value: int) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from marketplace.api.integration_requests import json_object
 from marketplace.api.problems import invalid
+from marketplace.money import LARGEST_PENCE
 from marketplace.orders.models import ScheduleKind
 from marketplace.orders.schedule import Schedule
 
@@ -151,8 +152,8 @@ def _split(value: Any, errors: dict[str, str]) -> dict[uuid.UUID, int] | None:
     split: dict[uuid.UUID, int] = {}
     for key, pence in value.items():
         stream_id = _uuid(key, f"split.{key}", errors)
-        if not _is_int(pence) or pence < 0:
-            errors[f"split.{key}"] = "Give whole pence, 0 or more"
+        if not _is_int(pence) or not 0 <= pence <= LARGEST_PENCE:
+            errors[f"split.{key}"] = f"Give whole pence, from 0 to {LARGEST_PENCE}"
         elif stream_id is not None:
             split[stream_id] = pence
     return split

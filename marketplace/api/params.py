@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
 from marketplace.api.identifiers import parse_uuid
@@ -28,6 +28,7 @@ MAX_SEARCH_LENGTH = 200
 MAX_PROXIMITY_METRES = 1_000_000
 
 _WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
+_METRES = re.compile(r"[1-9][0-9]{0,6}(?:\.[0-9]{1,6})?", re.ASCII)
 _OUTWARD_CODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
@@ -210,10 +211,9 @@ def place(args: Args) -> Place | None:
 def _metres(text: str) -> Decimal | None:
     if not text:
         return None
-    try:
-        metres = Decimal(text)
-    except InvalidOperation:
-        metres = Decimal("NaN")
+    # Matched before Decimal reads it, as money is (marketplace.money): "1e999999999" is no
+    # distance anyone means, and Decimal arithmetic on such numbers can overflow or stall.
+    metres = Decimal(text) if _METRES.fullmatch(text) else Decimal("NaN")
     if not metres.is_finite() or not 1 <= metres <= MAX_PROXIMITY_METRES:
         raise BadParameter(
             "proximity",

@@ -3,6 +3,7 @@ approve a support plan."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
@@ -35,6 +36,7 @@ from marketplace.ledger.transfers import REASON_LENGTH
 
 # £1,000,000 for one stream for a period: far above any care package, so more is a slip.
 STREAM_MAX_PENCE = 100_000_000
+_WHOLE_PENCE = re.compile(r"[0-9]{1,15}", re.ASCII)
 PERIOD_MAX = timedelta(days=366)
 
 FREQUENCY_LABELS = {
@@ -259,8 +261,12 @@ class ConfirmCloseForm(FlaskForm):
         return chosen
 
     def expected(self) -> int | None:
+        """The unspent total the preview showed, in pence, or None if it is not one.
+
+        ASCII digits only, and not too many: str.isdigit takes "²", which int() refuses.
+        """
         text = self.expected_unspent_pence.data or ""
-        return int(text) if text.isdigit() else None
+        return int(text) if _WHOLE_PENCE.fullmatch(text) else None
 
 
 def encode_choices(chosen: Mapping[uuid.UUID, CloseChoice]) -> str:

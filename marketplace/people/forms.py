@@ -22,7 +22,7 @@ from marketplace.people.plans import (
     PlanItemSpec,
 )
 
-_ROW_FIELD = re.compile(r"^(?:category|amount)_(\d+)$")
+_ROW_FIELD = re.compile(r"^(?:category|amount)_([0-9]{1,4})$")
 SPARE_ROWS = 3
 MIN_ROWS = 5
 

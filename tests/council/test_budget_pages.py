@@ -125,7 +125,8 @@ def test_an_officer_gives_a_budget_out_of_two_funders_pots(
         ({"frequency": "fortnightly"}, "Not a valid choice"),
         ({"council_amount": "-100"}, "cannot be negative"),
         ({"council_amount": "2,000,000"}, "must be £1,000,000 or less"),
-        ({"council_amount": "1e9"}, "must be £1,000,000 or less"),
+        # Exponents are not pounds (marketplace.money): "1e999990" stalled the server.
+        ({"council_amount": "1e9"}, "must be an amount in pounds"),
         ({"council_amount": "twelve"}, "must be an amount in pounds"),
         ({"council_amount": "0"}, "must be more than £0"),
         ({"council_amount": "", "client_contribution_amount": ""}, "at least one funding stream"),
