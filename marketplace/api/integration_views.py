@@ -15,6 +15,7 @@ from flask import Response, jsonify, request, url_for
 
 from marketplace import ledger
 from marketplace.api import auth, integration_json, integration_requests
+from marketplace.api.bodies import json_body
 from marketplace.api.idempotency import idempotent
 from marketplace.api.identifiers import parse_uuid
 from marketplace.api.problems import ApiProblem, from_refusal, invalid, response_for
@@ -79,7 +80,7 @@ def _chosen_budget(found: Person) -> PersonalBudget:
 @idempotent
 def create_person() -> Response:
     """Add a person the council supports (with its case reference, unique when given)."""
-    fields = integration_requests.person_fields(request.get_json(silent=True), partial=False)
+    fields = integration_requests.person_fields(json_body(), partial=False)
     try:
         created = records.create_person(db.session, **fields)
     except records.PersonConflict as refused:
@@ -104,7 +105,7 @@ def get_person(person_id: str) -> Response:
 def update_person(person_id: str) -> Response:
     """Change some of a person's fields (null clears an optional one)."""
     found = _person(person_id)
-    changes = integration_requests.person_fields(request.get_json(silent=True), partial=True)
+    changes = integration_requests.person_fields(json_body(), partial=True)
     try:
         records.update_person(db.session, found, changes)
     except records.PersonConflict as refused:
@@ -118,7 +119,7 @@ def update_person(person_id: str) -> Response:
 def create_budget(person_id: str) -> Response:
     """Give the person a personal budget, as an officer's page does (same rules)."""
     found = _person(person_id)
-    asked = integration_requests.budget_request(request.get_json(silent=True))
+    asked = integration_requests.budget_request(json_body())
     overlapping = person_budgets.overlapping_budget(
         db.session, found, asked.starts_on, asked.ends_on
     )

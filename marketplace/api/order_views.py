@@ -26,6 +26,7 @@ from flask import Response, jsonify, request, url_for
 
 from marketplace.accounts.models import User
 from marketplace.api import auth, order_json, order_requests
+from marketplace.api.bodies import json_body
 from marketplace.api.idempotency import HEADER, idempotent
 from marketplace.api.identifiers import parse_uuid
 from marketplace.api.integration_views import bp
@@ -94,7 +95,7 @@ def _body() -> Any:
     """The request's JSON, or None when it has no body (a malformed body is a 422)."""
     if not request.get_data(cache=True):
         return None
-    body = request.get_json(silent=True)
+    body = json_body()
     if body is None:
         raise invalid({"body": "Send a JSON object with Content-Type: application/json"})
     return body
