@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+
+from marketplace.extensions import db
+
+# The 500 page when even the template cannot be rendered.
+PLAIN_500 = (
+    '<!DOCTYPE html><html lang="en"><head><title>Sorry, there is a problem with the '
+    "service</title></head><body><h1>Sorry, there is a problem with the service</h1>"
+    "<p>Try again later. Nothing you were doing has been saved half way.</p></body></html>"
+)
 
 PAGES = {
     400: "errors/400.html",
@@ -69,6 +79,23 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> tuple[object, int]:
+        # The request's transaction may have failed (PostgreSQL refused a statement): the
+        # page's navigation reads the signed-in user and their unread count, which would then
+        # raise PendingRollbackError. So the session is rolled back before anything renders.
+        _roll_back_quietly(app)
         if _wants_json():
             return jsonify(error="server_error", message="Sorry, something went wrong."), 500
-        return render_template("errors/500.html"), 500
+        try:
+            return render_template("errors/500.html"), 500
+        except Exception:
+            # The error page must never fail in turn (the database may be gone altogether):
+            # a page that needs nothing but this text.
+            app.logger.exception("The error page could not be rendered")
+            return PLAIN_500, 500
+
+
+def _roll_back_quietly(app: Flask) -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        app.logger.exception("Rolling back after an error failed")
