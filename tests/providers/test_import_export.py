@@ -269,6 +269,9 @@ def test_categories_and_areas_are_found_by_code_name_or_alias(app: Flask, tmp_pa
         ({"price": "25000"}, "The price must be £10,000 or less for one unit"),
         ({"price": "12.345"}, "The price must be in pounds and pence"),
         ({"price": "lots"}, "The price must be an amount in pounds"),
+        # Exponents never reach Decimal: quantize() of 1e999999999 raised InvalidOperation.
+        ({"price": "1e999999999"}, "The price must be an amount in pounds"),
+        ({"price": "1e3"}, "The price must be an amount in pounds"),
         ({"price": "0"}, "Enter a price more than £0, or say the service is free"),
         ({"price_unit": "per_fortnight"}, "price_unit must be one of"),
         ({"categories": "plumbing"}, "Unknown category 'plumbing'"),
@@ -370,6 +373,31 @@ def test_json_records_that_are_not_services_are_rejected_one_by_one(
     assert [outcome.action for outcome in report.outcomes] == ["created", "rejected", "rejected"]
     assert report.outcomes[1].messages[0] == "Each service must be a JSON object"
     assert "The service's name must be text, not int" in report.outcomes[2].messages
+
+
+@pytest.mark.parametrize(
+    ("field", "number", "message"),
+    [
+        ("amount", "1e999999999", "The price is too large an amount"),
+        ("amount", "-1e999999999", "The price cannot be negative"),
+        ("amount", "1e-999999999", "The price must be in pounds and pence"),
+        ("minimum_age", "1e999999999", "minimum_age must be a whole number"),
+        ("minimum_age", "1" + "0" * 4000, "minimum_age must be a whole number"),
+    ],
+)
+def test_json_numbers_too_large_to_be_money_or_ages_are_refused(
+    app: Flask, tmp_path: Path, field: str, number: str, message: str
+) -> None:
+    """Numbers JSON allows but no service has: refused by size before any arithmetic (the
+    price's quantize and the age's `% 1` raised decimal errors on them)."""
+    good = json.loads((DOCS / "sample-directory.json").read_text(encoding="utf-8"))[0]
+    good["cost_options"] = [{"id": "c", "amount": 0, "amount_description": "per hour"}]
+    good["minimum_age"] = 0
+    holder = '"amount": 0' if field == "amount" else '"minimum_age": 0'
+    text = json.dumps([good]).replace(holder, f'"{field}": {number}', 1)
+    report = import_text(tmp_path, "huge.json", text)
+    assert [outcome.action for outcome in report.outcomes] == ["rejected"]
+    assert any(message in line for line in report.outcomes[0].messages), report.lines()
 
 
 def test_html_and_script_are_stored_as_text_and_shown_escaped(app: Flask, tmp_path: Path) -> None:
