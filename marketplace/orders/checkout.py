@@ -26,6 +26,7 @@ from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.forecast import NEARLY_SPENT_BELOW
 from marketplace.budgets.funders import payee_account
 from marketplace.budgets.models import BudgetStatus, FundingStream, PersonalBudget
+from marketplace.formatting import pounds
 from marketplace.ledger import LedgerAccount
 from marketplace.notifications.models import NotificationKind
 from marketplace.orders import events
@@ -43,6 +44,7 @@ from marketplace.orders.models import (
     OrderStatus,
     ScheduleKind,
 )
+from marketplace.orders.plan_amounts import PlanExcess, plan_excess
 from marketplace.orders.schedule import (
     CyclePlan,
     Schedule,
@@ -52,7 +54,13 @@ from marketplace.orders.schedule import (
 )
 from marketplace.people.budgets import current_budget
 from marketplace.people.models import Person
-from marketplace.people.plans import PurchaseCheck, purchase_check, with_parents
+from marketplace.people.plans import (
+    PurchaseCheck,
+    outside_plan,
+    plan_item_covering,
+    purchase_check,
+    with_parents,
+)
 from providers.models import CapacityStatus, Organisation, PriceUnit, Service
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
@@ -77,6 +85,8 @@ class Quote:
     shares: list[StreamShare]
     plan_check: PurchaseCheck
     available: dict[uuid.UUID, int] = field(default_factory=dict)
+    # Set when the plan covers the category but not the amount (the first week over it).
+    plan_excess: PlanExcess | None = None
 
     @property
     def total_units(self) -> int:
@@ -148,11 +158,12 @@ def quote(
     today: date,
     split: Mapping[uuid.UUID, int] | None = None,
     plan_rule: str | None = None,
-    drawn_before: Mapping[uuid.UUID, int] | None = None,
+    before: Sequence[Quote] = (),
 ) -> Quote:
     """Price an order and work out how the budget would pay for it, checking every rule that
-    placing it would. `drawn_before` is what orders to be placed first (earlier basket items)
-    will take from each stream, so the quote is what placing it after them would do.
+    placing it would. `before` are the quotes of orders to be placed first (earlier basket
+    items): what they take from each stream and count against the plan is taken as done, so
+    the quote is what placing it after them would do.
     Raises InvalidOrder, ServiceUnavailable, OutsideSupportPlan or InsufficientFunds (with
     `shortfall_pence`). Records nothing."""
     problems = validation_problems(schedule, today=today)
@@ -178,6 +189,35 @@ def quote(
         )
     codes = category_codes_of(session, service)
     check = purchase_check(session, person, codes, rule=plan_rule)
+    excess = None
+    if check is PurchaseCheck.ALLOWED:
+        covering = plan_item_covering(session, person, codes)
+        if covering is not None:
+            excess = plan_excess(
+                session,
+                person,
+                covering,
+                schedule,
+                service.price_pence,
+                alongside=[
+                    (earlier.schedule, earlier.unit_price_pence)
+                    for earlier in before
+                    if covering.category_code in category_codes_of(session, earlier.service)
+                ],
+            )
+            if excess is not None:
+                check = outside_plan(plan_rule)
+    if check is PurchaseCheck.REFUSED and excess is not None:
+        raise OutsideSupportPlan(
+            f"{service.name} would bring {excess.category_name.lower()} to "
+            f"{pounds(excess.weekly_pence)} in the week of {excess.week_of:%-d %B %Y}, more than "
+            f"the {pounds(excess.agreed_pence)} a week your support plan agrees, so it cannot be "
+            "bought from your budget. Choose fewer hours, or ask the council to review your plan.",
+            service_id=str(service.id),
+            week_of=excess.week_of.isoformat(),
+            weekly_pence=excess.weekly_pence,
+            agreed_pence=excess.agreed_pence,
+        )
     if check is PurchaseCheck.REFUSED:
         raise OutsideSupportPlan(
             f"{service.name} is not in your support plan, so it cannot be bought from your "
@@ -187,8 +227,9 @@ def quote(
     plans = cycles(schedule, service.organisation.invoice_cycle.days)
     streams = list(budget.streams)
     available = spending.available_by_stream(session, budget)
-    for stream_id, pence in (drawn_before or {}).items():
-        available[stream_id] = available.get(stream_id, 0) - pence
+    for earlier in before:
+        for share in earlier.shares:
+            available[share.stream.id] = available.get(share.stream.id, 0) - share.pence
     total = sum(plan.units for plan in plans) * service.price_pence
     try:
         if split is None:
@@ -230,6 +271,7 @@ def quote(
         shares=shares,
         plan_check=check,
         available=available,
+        plan_excess=excess,
     )
 
 
@@ -254,7 +296,7 @@ def quote_basket(
     have drawn on the budget, so the split shown for each is the split it will get. An item
     that cannot be bought draws nothing (checkout would then place nothing at all). Records
     nothing."""
-    drawn: dict[uuid.UUID, int] = {}
+    placed_first: list[Quote] = []
     lines = []
     for item in items:
         try:
@@ -265,13 +307,12 @@ def quote_basket(
                 schedule_of(item),
                 today=today,
                 split=(splits or {}).get(item.id),
-                drawn_before=drawn,
+                before=placed_first,
             )
         except ledger.LedgerError as refusal:
             lines.append(BasketLine(item, None, refusal))
             continue
-        for share in priced.shares:
-            drawn[share.stream.id] = drawn.get(share.stream.id, 0) + share.pence
+        placed_first.append(priced)
         lines.append(BasketLine(item, priced, None))
     return lines
 
@@ -401,13 +442,25 @@ def place_order(
                     split=split_of_cycle,
                 )
         session.flush()
-    events.record(session, order, "placed", by=by, to_status=status)
+    excess = priced.plan_excess
+    over_plan = (
+        {}
+        if excess is None
+        else {
+            "over_plan_week_of": excess.week_of.isoformat(),
+            "over_plan_weekly_pence": excess.weekly_pence,
+            "plan_weekly_pence": excess.agreed_pence,
+        }
+    )
+    events.record(session, order, "placed", by=by, to_status=status, **over_plan)
     if status is OrderStatus.AWAITING_APPROVAL:
         events.tell_council(
             session,
             order,
             NotificationKind.ORDER_NEEDS_APPROVAL,
-            f"Order {order.reference} is outside a support plan and needs approval",
+            f"Order {order.reference} is over a support plan's weekly amount and needs approval"
+            if excess is not None
+            else f"Order {order.reference} is outside a support plan and needs approval",
         )
     else:
         events.tell_provider(

@@ -213,13 +213,34 @@ def purchase_check(
     the app's OUT_OF_PLAN_PURCHASES when None: `needs_approval` ("approval") or `refused`
     ("refuse"). A self-funder paying with their own money needs no check.
     """
-    rule = OutOfPlanRule(rule or current_app.config["OUT_OF_PLAN_PURCHASES"])
     plan = approved_plan(session, person)
     if plan is not None and not plan.category_codes.isdisjoint(
         with_parents(session, category_codes)
     ):
         return PurchaseCheck.ALLOWED
+    return outside_plan(rule)
+
+
+def outside_plan(rule: OutOfPlanRule | str | None = None) -> PurchaseCheck:
+    """What the council's rule (`rule`, or OUT_OF_PLAN_PURCHASES when None) does to a purchase
+    the plan does not cover, in its category or in its amount: `needs_approval` or `refused`."""
+    rule = OutOfPlanRule(rule or current_app.config["OUT_OF_PLAN_PURCHASES"])
     return PurchaseCheck.NEEDS_APPROVAL if rule is OutOfPlanRule.APPROVAL else PurchaseCheck.REFUSED
+
+
+def plan_item_covering(
+    session: Session, person: Person, category_codes: Collection[str]
+) -> SupportPlanItem | None:
+    """The approved plan's item a purchase in these categories counts against: one for a
+    category of its own, else one for a parent category (the most generous, if several)."""
+    plan = approved_plan(session, person)
+    if plan is None:
+        return None
+    own = set(category_codes)
+    covering = [item for item in plan.items if item.category_code in own] or [
+        item for item in plan.items if item.category_code in with_parents(session, own)
+    ]
+    return max(covering, key=lambda item: item.weekly_amount_pence, default=None)
 
 
 def with_parents(session: Session, category_codes: Collection[str]) -> set[str]:

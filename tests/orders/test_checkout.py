@@ -263,6 +263,73 @@ def test_a_purchase_outside_the_plan_is_refused_or_waits_for_approval(
     assert budget_figures(session, world.budget).total.committed_pence == order.total_pence
 
 
+# The world's plan agrees £300 a week of help at home; the listing is £26 an hour.
+THREE_DAYS = ("MO", "TU", "WE")
+
+
+def test_an_order_over_the_plans_weekly_amount_is_refused_or_waits_for_approval(
+    session: Session, world: World
+) -> None:
+    too_much = world.schedule(units=4, days=THREE_DAYS)  # 12 hours a week: £312
+
+    with pytest.raises(OutsideSupportPlan) as refused:
+        _place(session, world, too_much, plan_rule="refuse")
+    session.rollback()
+    assert refused.value.details["weekly_pence"] == 312_00
+    assert refused.value.details["agreed_pence"] == 300_00
+    assert "£312 in the week of 8 June 2026" in refused.value.message
+    assert _orders(session) == 0
+
+    order = _place(session, world, too_much, plan_rule="approval")
+    assert order.status is OrderStatus.AWAITING_APPROVAL
+    (placed,) = [event for event in order.events if event.kind == "placed"]
+    assert placed.details["over_plan_weekly_pence"] == 312_00
+
+
+def test_other_open_orders_in_the_category_count_against_the_weekly_amount(
+    session: Session, world: World
+) -> None:
+    half = world.schedule(units=2, days=THREE_DAYS)  # £156 a week
+    _place(session, world, half, placement_key="first", plan_rule="refuse")
+
+    quoted = checkout.quote(session, world.person, world.service, half, today=TODAY)
+    assert quoted.plan_excess is not None  # £312 a week with the first
+    assert quoted.plan_excess.weekly_pence == 312_00
+    # The same again in weeks the first order does not reach is within the plan.
+    later = world.schedule(units=2, days=THREE_DAYS, starts_on=date(2026, 7, 6))
+    assert (
+        checkout.quote(session, world.person, world.service, later, today=TODAY).plan_excess is None
+    )
+    # Within the amount, one order is allowed as before.
+    assert (
+        checkout.quote(
+            session, world.person, world.service, world.schedule(), today=TODAY
+        ).plan_excess
+        is None
+    )
+
+
+def test_a_basket_counts_its_earlier_items_against_the_weekly_amount(
+    session: Session, world: World
+) -> None:
+    half = world.schedule(units=2, days=THREE_DAYS)  # £156 a week each
+    items = [
+        checkout.add_to_basket(
+            session, world.person, world.service, half, by=world.citizen, today=TODAY
+        )
+        for _ in range(2)
+    ]
+    session.commit()
+
+    first, second = checkout.quote_basket(session, world.person, items, today=TODAY)
+
+    assert first.quote is not None
+    assert first.quote.plan_excess is None
+    assert second.quote is not None
+    assert second.quote.plan_excess is not None
+    assert second.quote.plan_excess.weekly_pence == 312_00
+
+
 def test_prices_are_fixed_when_the_order_is_placed(session: Session, world: World) -> None:
     order = _place(session, world)
     world.service.price_pence = 40_00
