@@ -128,6 +128,15 @@ def public_services_of(organisation: Organisation) -> list[Service]:
     return [s for s in organisation.services if s.status is ServiceStatus.PUBLISHED]
 
 
+def areas_served(organisation: Organisation, services: list[Service]) -> list[Locality]:
+    """Where a provider works: the areas it gave for itself, else every area its public
+    listings name, by name."""
+    if organisation.areas:
+        return list(organisation.areas)
+    named = {area.id: area for service in services for area in service.localities}
+    return sorted(named.values(), key=lambda area: area.name)
+
+
 def locality_names() -> dict[str, str]:
     """Every locality's name by its code."""
     return {code: name for code, name in db.session.execute(select(Locality.code, Locality.name))}

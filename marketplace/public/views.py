@@ -35,10 +35,12 @@ def provider(organisation_id: uuid.UUID) -> str:
     organisation = directory.public_organisation(organisation_id)
     if organisation is None:
         abort(404)
+    services = directory.public_services_of(organisation)
     return render_template(
         "public/provider.html",
         organisation=organisation,
-        services=directory.public_services_of(organisation),
+        services=services,
+        areas=directory.areas_served(organisation, services),
         now=utcnow(),
     )
 

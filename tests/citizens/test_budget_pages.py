@@ -207,6 +207,9 @@ def test_the_citizen_drafts_their_plan(citizen_client: FlaskClient, citizen: Use
     page = _text(citizen_client.get("/my/plan"))
     assert "Your draft, waiting for the council" in page
     assert "£180.50" in page
+    # A draft is asked for, not agreed.
+    assert "Support asked for, each week (not yet agreed)" in page
+    assert "Support agreed" not in page
     # Editing starts from the draft, with spare rows.
     form = _text(citizen_client.get("/my/plan/draft"))
     assert 'value="180.50"' in form

@@ -31,7 +31,7 @@ from marketplace.orders.models import (
 )
 from marketplace.orders.schedule import schedule_of
 from marketplace.people.plans import PlanItemSpec, approve_plan, draft_plan
-from providers.models import Organisation, Service
+from providers.models import CapacityStatus, Organisation, Service
 from tests.citizens.helpers import TODAY, give_budget
 from tests.conftest import sign_in
 
@@ -132,6 +132,18 @@ def place_order(client: FlaskClient, shop: Shop, **fields: object) -> Order:
 
 
 # Adding to the basket ---------------------------------------------------------------------
+
+
+def test_a_full_service_offers_no_buy_button_and_says_why(
+    citizen_client: FlaskClient, shop: Shop
+) -> None:
+    shop.service.capacity_status = CapacityStatus.FULL
+    db.session.commit()
+
+    page = _text(citizen_client.get(f"/services/{shop.service.id}"))
+
+    assert "Buy with my budget" not in page
+    assert "while it is not taking new clients (full)" in page
 
 
 def test_a_signed_in_citizen_can_buy_from_the_service_page(
