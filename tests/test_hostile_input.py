@@ -303,6 +303,37 @@ def test_a_nul_from_a_signed_in_provider_is_a_400_and_nothing_is_saved(
     assert "Morning" not in page.get_data(as_text=True)
 
 
+def _example_path(app: Flask, rule: Any) -> str:
+    """The rule's path with every variable filled by a well-formed value."""
+    values = {}
+    for name in rule.arguments:
+        converter = type(rule._converters[name]).__name__
+        values[name] = {"UUIDConverter": uuid.uuid4(), "IntegerConverter": 1}.get(converter, "x")
+    with app.test_request_context():
+        return str(rule.build(values, append_unknown=False)[1])
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "citizen"])
+def test_every_page_that_takes_a_form_refuses_a_nul(
+    app: Flask, client: FlaskClient, make_user: Callable[..., User], signed_in: bool
+) -> None:
+    """Every POST route of the pages, found in the URL map: a NUL in any field is a 400 that
+    says so, whoever sends it and before the view looks at who they are."""
+    if signed_in:
+        sign_in(client, make_user(Role.CITIZEN))
+    routes = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in (rule.methods or ()) and not rule.rule.startswith("/api/")
+    ]
+    assert len(routes) > 20
+    answers = {}
+    for rule in sorted(routes, key=lambda rule: rule.rule == "/sign-out"):
+        response = client.post(_example_path(app, rule), data={"anything": "a\x00b"})
+        answers[rule.endpoint] = (response.status_code, NUL_MESSAGE in response.get_data(True))
+    assert {answer for answer in answers.values()} == {(400, True)}, answers
+
+
 def test_a_nul_in_the_api_is_the_house_json_error(client: FlaskClient) -> None:
     response = client.get("/api/v1/services", query_string={"search": "care\x00"})
     assert response.status_code == 400
