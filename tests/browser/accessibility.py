@@ -2,10 +2,25 @@
 
 - `assert_accessible(page)`: runs axe-core (WCAG 2.0, 2.1 and 2.2, levels A and AA) on the page
   now shown and fails on any violation of impact "serious" or "critical"; it also fails on any
-  console error, uncaught exception or failed request the page has had. Call it on every page a
-  journey reaches: the `page` fixture fails a test that loaded a page it never checked.
+  console error, uncaught exception or failed request the page has had, and on what axe cannot
+  see (`page_checks.js`, one call per page):
+  - a fieldset without a legend that can be seen, or a group of radios or checkboxes outside
+    a fieldset with a legend (a single checkbox needs none);
+  - a page wider than the window (`scrollWidth > innerWidth`), or a control (button, input
+    other than a radio or checkbox, select, textarea, link drawn as a button) less than 44px
+    wide where it can be seen, a region that scrolls sideways counting as cutting it off;
+  - an error summary link which, followed, does not put the focus on a form control (or, for
+    a problem with the whole form, on the part of the page it is about: a tabindex=-1 region
+    with controls in it);
+  - a focusable element whose focus indicator does not reach 3:1 against what it sits on
+    (each element is given focus in turn, in the page, and its look compared with its look
+    unfocused);
+  - a title that another page of the same test, at another address and with other content,
+    already had.
+  Call it on every page a journey reaches: the `page` fixture fails a test that loaded a page
+  it never checked.
 - `tab_to(page, name)`: presses Tab (or Shift+Tab) until the named control has focus, checking
-  at every stop that the focus can be seen (`assert_focus_visible`).
+  at every stop that the focus can be seen at 3:1 (`assert_focus_visible`).
 - `wait_for_frontend(page)`: waits until GOV.UK Frontend's JavaScript has started every component
   (the "Menu" toggle at phone width, password "Show" buttons, error summary focus...).
 
@@ -18,7 +33,6 @@ violations these tests exist to catch.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +44,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 AXE_PATH = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 FAILING_IMPACTS = {"serious", "critical"}
+PAGE_CHECKS_PATH = Path(__file__).resolve().parent / "page_checks.js"
+MIN_FOCUS_CONTRAST = 3
 
 _RUN_AXE = """
 async (tags) => {
@@ -50,41 +66,6 @@ async (tags) => {
 }
 """
 
-# What the focused element looks like, beside an unfocused copy of itself put next to it.
-_FOCUS_STYLE = """
-() => {
-  const element = document.activeElement;
-  if (!element || element === document.body || element === document.documentElement) {
-    return null;
-  }
-  const read = (style) => ({
-    outlineStyle: style.outlineStyle,
-    outlineWidth: style.outlineWidth,
-    outlineColor: style.outlineColor,
-    boxShadow: style.boxShadow,
-    backgroundColor: style.backgroundColor,
-  });
-  const focused = read(getComputedStyle(element));
-  const copy = element.cloneNode(true);
-  copy.removeAttribute("id");
-  copy.setAttribute("aria-hidden", "true");
-  element.insertAdjacentElement("afterend", copy);
-  const unfocused = read(getComputedStyle(copy));
-  copy.remove();
-  const box = element.getBoundingClientRect();
-  const label = element.labels && element.labels.length ? element.labels[0].innerText : "";
-  const name = element.getAttribute("aria-label") || label || element.innerText || element.value;
-  return {
-    name: (name || "").replace(/\\s+/g, " ").trim(),
-    html: element.outerHTML.slice(0, 200),
-    focused,
-    unfocused,
-    onScreen: box.width > 0 && box.height > 0 && box.bottom > 0 && box.right > 0
-      && box.top < window.innerHeight && box.left < window.innerWidth,
-  };
-}
-"""
-
 # GOV.UK Frontend has started every component on the page (app.mjs, a module script).
 _FRONTEND_READY = """
 () => document.body.classList.contains("govuk-frontend-supported")
@@ -92,7 +73,10 @@ _FRONTEND_READY = """
     (element) => element.hasAttribute(`data-${element.dataset.module}-init`))
 """
 
-_TRANSPARENT = re.compile(r"^(transparent|rgba\(.*,\s*0\))$")
+
+@functools.cache
+def _page_checks_source() -> str:
+    return PAGE_CHECKS_PATH.read_text(encoding="utf-8")
 
 
 @functools.cache
@@ -111,6 +95,9 @@ class PageWatch:
     console_errors: list[tuple[str, str]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     error_documents: set[str] = field(default_factory=set)
+    # Each title seen by each audience (the pages of one role), with the address and content
+    # of the first page that had it.
+    titles: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -140,13 +127,28 @@ class PageWatch:
     def problems(self) -> list[str]:
         found = list(self.failures)
         for text, url in self.console_errors:
-            if text.startswith("Failed to load resource") and url in self.error_documents:
+            # The console names the address with its fragment; the response, without.
+            if (
+                text.startswith("Failed to load resource")
+                and url.split("#")[0] in self.error_documents
+            ):
                 continue
             found.append(f"console error: {text}" + (f" ({url})" if url else ""))
         return found
 
     def unchecked(self) -> list[str]:
         return [url for index, url in enumerate(self.loads) if index not in self.checked]
+
+    def title_taken(self, title: str, url: str, content: str, audience: str) -> str | None:
+        """The address of an earlier page with this title but other content, shown to the same
+        audience, if any. The same address may change its content, two addresses may show the
+        same page, and a provider's and a citizen's page of one order are never seen by the
+        same person."""
+        address = url.split("#")[0]
+        first = self.titles.setdefault((audience, title), (address, content))
+        if first[0] != address and first[1] != content:
+            return first[0]
+        return None
 
 
 _WATCHES: WeakKeyDictionary[Page, PageWatch] = WeakKeyDictionary()
@@ -188,8 +190,34 @@ def assert_accessible(page: Page) -> None:
         page.evaluate(_axe_source())
     violations: list[dict[str, Any]] = page.evaluate(_RUN_AXE, WCAG_TAGS)
     failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
-    if not failing:
-        return
+    if failing:
+        raise AssertionError(_axe_report(page, failing))
+    _assert_page_checks(page, page_watch)
+
+
+CHECK_TITLES = {
+    "fieldset": "Questions without a question (fieldset and legend)",
+    "sideways": "Sideways scrolling",
+    "narrow": "Controls too narrow to use",
+    "error-link": "Error summary links that do not reach their field",
+    "focus": "Focus that cannot be seen well enough",
+}
+
+
+def _assert_page_checks(page: Page, page_watch: PageWatch) -> None:
+    found: dict[str, Any] = page.evaluate(_page_checks_source(), "page")
+    lines = []
+    for kind, messages in found["problems"].items():
+        lines.append(f"{CHECK_TITLES[kind]}:")
+        lines.extend(f"  - {message}" for message in messages)
+    earlier = page_watch.title_taken(found["title"], page.url, found["content"], found["audience"])
+    if earlier:
+        lines.append(f"The title {found['title']!r} is also the title of {earlier}, another page")
+    if lines:
+        raise AssertionError(f"{page.url} fails checks axe-core cannot make:\n" + "\n".join(lines))
+
+
+def _axe_report(page: Page, failing: list[dict[str, Any]]) -> str:
     lines = [f"axe-core found {len(failing)} serious or critical violations on {page.url}:"]
     for violation in failing:
         lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
@@ -197,40 +225,30 @@ def assert_accessible(page: Page) -> None:
         for node in violation["nodes"]:
             lines.append(f"    at {node['target']}")
             lines.extend(f"       {line}" for line in (node["summary"] or "").splitlines())
-    raise AssertionError("\n".join(lines))
-
-
-def _visible(style: dict[str, str], unfocused: dict[str, str]) -> bool:
-    outline = (
-        style["outlineStyle"] != "none"
-        and style["outlineWidth"] not in {"0px", ""}
-        and not _TRANSPARENT.match(style["outlineColor"])
-        and (style["outlineStyle"], style["outlineWidth"], style["outlineColor"])
-        != (unfocused["outlineStyle"], unfocused["outlineWidth"], unfocused["outlineColor"])
-    )
-    return (
-        outline
-        or style["boxShadow"] != unfocused["boxShadow"]
-        or style["backgroundColor"] != unfocused["backgroundColor"]
-    )
+    return "\n".join(lines)
 
 
 def focused_element(page: Page) -> dict[str, Any] | None:
-    """The focused element's accessible name, its start tag and focus styles, or None."""
-    return page.evaluate(_FOCUS_STYLE)
+    """The focused element's name and start tag, and how it shows its focus, or None.
+
+    `visible`: some part of its look changed with focus; `best`: the highest contrast of a
+    changed part against the colour it sits on; `parts`: each part, explained.
+    """
+    return page.evaluate(_page_checks_source(), "focused")
 
 
 def assert_focus_visible(page: Page) -> str:
-    """Fail unless the focused element is on screen and looks different from unfocused.
+    """Fail unless the focused element is on screen and shows its focus at 3:1 or more.
 
     Returns the element's name (its label, aria-label, text or value).
     """
     element = focused_element(page)
     assert element is not None, f"Nothing on {page.url} has focus (it may have left the page)"
     assert element["onScreen"], f"The focused element is off screen: {element['html']}"
-    assert _visible(element["focused"], element["unfocused"]), (
-        f"The focus on {element['html']} cannot be seen: focused {element['focused']}, "
-        f"unfocused {element['unfocused']}"
+    assert element["visible"], f"The focus on {element['html']} cannot be seen"
+    assert element["best"] >= MIN_FOCUS_CONTRAST, (
+        f"The focus on {element['html']} shows at {element['best']:.2f}:1 at best "
+        f"({element['parts']}); it needs {MIN_FOCUS_CONTRAST}:1"
     )
     return element["name"]
 

@@ -11,7 +11,8 @@ start Playwright directly (`sync_playwright`), so nothing is downloaded and the 
 options do not apply, except `--headed` and `--slowmo`, which are honoured.
 
 Every test here is marked `browser`. A test asking for `page` runs at desktop width
-(1280x800) and at phone width (390x844), unless it parametrizes `viewport` itself, e.g.
+(1280x800) and at phone width (320x640: the narrowest phone in common use, and what a 1280px
+screen shows at 400% zoom, WCAG's reflow width), unless it parametrizes `viewport` itself, e.g.
 `@pytest.mark.parametrize("viewport", ["desktop"])` for a journey made by keyboard alone.
 
 Set BROWSER_SCREENSHOTS to a folder to keep the screenshots tests take with `screenshot()`;
@@ -56,7 +57,7 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORTS = {
     "desktop": {"width": 1280, "height": 800},
-    "phone": {"width": 390, "height": 844},
+    "phone": {"width": 320, "height": 640},
 }
 TIMEOUT_MS = 10_000
 HERE = Path(__file__).resolve().parent

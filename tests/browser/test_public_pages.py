@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -149,3 +150,72 @@ def test_the_checks_catch_what_they_are_for(context: BrowserContext) -> None:
         assert_no_problems(page)
     assert "404 for GET" in str(problems.value)
     assert "Content Security Policy" in str(problems.value)
+
+
+@pytest.mark.parametrize("viewport", ["phone"])
+def test_the_page_checks_catch_what_axe_cannot(page: Page) -> None:
+    """Each check beyond axe fails on the fault it is for (issue 14), on a page made faulty."""
+    page.goto("/")
+    assert_accessible(page)
+    # Styles set from script: the Content-Security-Policy refuses style attributes in HTML.
+    page.evaluate(
+        """() => {
+          document.querySelector("h1").insertAdjacentHTML("afterend", `
+            <fieldset class="govuk-fieldset"><legend class="govuk-fieldset__legend"></legend>
+              <input type="radio" name="often" id="often-1"><label for="often-1">Once</label>
+            </fieldset>
+            <div id="wide">A wide thing</div>
+            <button type="button" id="narrow">Go</button>
+            <div tabindex="0" id="unfocusable">Focus me</div>
+            <div class="govuk-error-summary"><a href="#when">Enter the date</a></div>
+            <div id="when"><label for="when-day">Day</label><input id="when-day"></div>`);
+          document.getElementById("wide").style.width = "600px";
+          Object.assign(document.getElementById("narrow").style, {width: "20px", padding: "0"});
+          document.getElementById("unfocusable").style.outline = "none";
+        }"""
+    )
+    with pytest.raises(AssertionError) as failed:
+        assert_accessible(page)
+    message = str(failed.value)
+    assert "a fieldset has no legend text" in message
+    assert 'the radio group "often" is not in a fieldset with a legend' in message
+    assert re.search(r"the page is \d+px wide in a 320px window", message)
+    assert 'button#narrow "Go" is 20px wide' in message
+    assert 'div#unfocusable "Focus me" shows no focus at all' in message
+    assert 'the error link "Enter the date" (#when) puts the focus on' in message
+
+    # A title seen again at another address with other content is a title two pages share.
+    page_watch = watch(page)
+    assert page_watch.title_taken("Orders", "http://x/a", "New: 2", "citizen") is None
+    assert page_watch.title_taken("Orders", "http://x/a", "New: 3", "citizen") is None
+    assert page_watch.title_taken("Orders", "http://x/b", "New: 2", "citizen") is None
+    assert page_watch.title_taken("Orders", "http://x/c", "Paid: 1", "provider") is None
+    assert page_watch.title_taken("Orders", "http://x/b", "Paid: 1", "citizen") == "http://x/a"
+
+
+@pytest.mark.parametrize("viewport", ["desktop"])
+def test_tabbing_through_radios_leaves_the_choice_alone(page: Page) -> None:
+    """The focus check measures the focused radio where it is: it used to put a copy of it
+    beside it, which, being checked and of the same name, unticked the original."""
+    page.goto("/")
+    assert_accessible(page)
+    page.evaluate(
+        """document.querySelector("h1").insertAdjacentHTML("afterend", `
+        <div class="govuk-radios" data-module="govuk-radios">
+          <div class="govuk-radios__item">
+            <input class="govuk-radios__input" id="often-1" name="often" type="radio" checked>
+            <label class="govuk-label govuk-radios__label" for="often-1">Once</label>
+          </div>
+          <div class="govuk-radios__item">
+            <input class="govuk-radios__input" id="often-2" name="often" type="radio">
+            <label class="govuk-label govuk-radios__label" for="often-2">Every week</label>
+          </div>
+        </div>
+        <button type="button" class="govuk-button">Next</button>`)"""
+    )
+    once = page.get_by_label("Once")
+    page.locator("h1").evaluate("heading => heading.setAttribute('tabindex', '-1')")
+    page.locator("h1").focus()
+    tab_to(page, "Once", limit=2)
+    tab_to(page, "Next", limit=2)
+    expect(once).to_be_checked()
