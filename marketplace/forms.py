@@ -75,9 +75,23 @@ class GovDateField(Field):
     """
 
     widget = GovDateInput()
+    # The boxes GovDateInput draws, in order; each has the id `<name>-<box>`.
+    BOXES = ("day", "month", "year")
 
     def _value(self) -> str:
         return ""
+
+    def error_target_id(self) -> str:
+        """The id the error summary links to: the first box left empty, else the day box.
+
+        GOV.UK's pattern: the field's own id names the wrapper around the boxes, which cannot
+        take focus, so a link to it leaves the focus on the link.
+        """
+        parts = list(self.raw_data or [])[:3]
+        parts += [""] * (3 - len(parts))
+        empty = [box for box, part in zip(self.BOXES, parts, strict=True) if not str(part).strip()]
+        box = empty[0] if 0 < len(empty) < 3 else self.BOXES[0]
+        return f"{self.name}-{box}"
 
     def process_formdata(self, valuelist: list[str]) -> None:
         parts = [part.strip() for part in (valuelist or [])][:3]

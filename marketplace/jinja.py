@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Flask
 from flask_login import current_user
-from govuk_frontend_wtf.main import WTFormsHelpers
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.main import wtforms_errors
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from marketplace.accounts.policy import can
@@ -30,7 +31,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    WTFormsHelpers(app)
+    app.add_template_global(error_summary)
     app.add_template_filter(pounds)
     app.add_template_filter(london_time)
     app.add_template_global(can)
@@ -42,3 +43,17 @@ def init_app(app: Flask) -> None:
             "council_name": app.config["COUNCIL_NAME"],
             "navigation": navigation_for(current_user),
         }
+
+
+def error_summary(form: FlaskForm) -> dict[str, Any]:
+    """The GOV.UK error summary's parameters for `form`: one link per field with errors, to
+    the control that takes the focus (a date's first box to fix, not the date's wrapper)."""
+    params: dict[str, Any] = wtforms_errors(form)
+    targets = {
+        f"#{field.id}": f"#{field.error_target_id()}"
+        for field in form
+        if field.errors and hasattr(field, "error_target_id")
+    }
+    for error in params["errorList"]:
+        error["href"] = targets.get(error["href"], error["href"])
+    return params
