@@ -196,3 +196,11 @@ def test_the_provider_and_the_council_work_through_orders(
     expect(banner(page)).to_contain_text("£104 to Chiltern Home Care")
     expect(page.get_by_role("button", name="Settle")).to_have_count(0)
     assert_accessible(page)
+
+    # A provider made without the council's decisions (as an import makes them).
+    page.goto("/council/providers")
+    assert_accessible(page)
+    page.get_by_role("link", name="Chiltern Home Care").click()
+    expect(heading(page)).to_have_text("Chiltern Home Care")
+    expect(page.get_by_role("main")).to_contain_text("No decisions yet.")
+    assert_accessible(page)
