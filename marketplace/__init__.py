@@ -75,7 +75,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from marketplace.accounts.cli import create_user
+    from marketplace.accounts.cli import accounts, create_user
     from marketplace.api.cli import api, api_token
     from marketplace.budgets.cli import ledger
     from marketplace.demo.cli import seed_demo
@@ -85,6 +85,7 @@ def _register_cli(app: Flask) -> None:
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(accounts)
     app.cli.add_command(api_token)
     app.cli.add_command(api)
     app.cli.add_command(directory)

@@ -22,8 +22,8 @@ CONTENT_SECURITY_POLICY = {
 
 
 def init_app(app: Flask) -> None:
+    from marketplace.accounts import browser_sessions
     from marketplace.accounts.passwords import configure_hashing
-    from marketplace.accounts.service import user_for_login_id
 
     configure_hashing(
         time_cost=app.config["ARGON2_TIME_COST"],
@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Sign in to see this page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(user_for_login_id)
+    browser_sessions.init_app(app)
 
     csrf.init_app(app)
     limiter.init_app(app)
@@ -54,3 +54,4 @@ def init_app(app: Flask) -> None:
         session_cookie_samesite="Lax",
         x_content_type_options=True,
     )
+

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, current_app, flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_user
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from marketplace.accounts import browser_sessions
 from marketplace.accounts import service as accounts
 from marketplace.accounts.policy import can, requires
 from marketplace.extensions import limiter
@@ -15,11 +16,6 @@ from providers import listings, organisations, staff
 from providers.forms import AcceptInvitationForm, InviteForm, RegisterProviderForm, VenueForm
 from providers.models import Organisation
 from providers.views import bp, organisation_details, own_organisation
-
-
-def _sign_in(user: object) -> None:
-    session.clear()
-    login_user(user)  # type: ignore[arg-type]
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -42,7 +38,7 @@ def register() -> Response | tuple[str, int]:
                 "An account already uses this email address: sign in, or use another address"
             )
         else:
-            _sign_in(owner)
+            browser_sessions.sign_in(owner)
             flash(
                 "Your organisation is registered. The council will check it before your "
                 "services are shown to the public",
@@ -68,7 +64,7 @@ def join(token: str) -> Response | tuple[str, int]:
         except accounts.InvalidLink as invalid:
             return render_template("accounts/invalid_link.html", reason=str(invalid)), 400
         else:
-            _sign_in(user)
+            browser_sessions.sign_in(user)
             flash(f"Welcome to {invitation.organisation.name}", "success")
             return redirect(url_for("provider_portal.dashboard"))
     return render_template("providers/join.html", form=form, invitation=invitation), (

@@ -1,10 +1,11 @@
-"""`flask create-user`: make an account from the command line (the first admin, say)."""
+"""`flask create-user`: make an account from the command line (the first admin, say);
+`flask accounts prune-sessions`: the daily job that forgets sign-in sessions that have ended."""
 
 from __future__ import annotations
 
 import click
 
-from marketplace.accounts import service
+from marketplace.accounts import browser_sessions, service, sessions
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
 
@@ -31,3 +32,17 @@ def create_user(email: str, full_name: str, role: str, password: str) -> None:
         raise click.ClickException(str(refused)) from refused
     db.session.commit()
     click.echo(f"Created {user.role.label.lower()} {user.email}")
+
+
+@click.group("accounts")
+def accounts() -> None:
+    """Jobs for accounts."""
+
+
+@accounts.command("prune-sessions")
+def prune_sessions() -> None:
+    """Forget sign-in sessions that can never be used again: signed out, idle too long or
+    past their absolute limit (run daily; safe to run twice)."""
+    pruned = sessions.prune(browser_sessions.limits())
+    db.session.commit()
+    click.echo(f"Forgot {pruned} sign-in session{'' if pruned == 1 else 's'}.")

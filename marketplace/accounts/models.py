@@ -112,3 +112,25 @@ class SignUpRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInSession(db.Model):
+    """One signed-in browser. Its session cookie carries a secret; this record, kept under the
+    secret's SHA-256 hash, is what makes the cookie worth anything.
+
+    Signing out ends the record, so a copy of the cookie taken before then opens nothing. A
+    record also stops working after a time without use and a time after sign-in
+    (`marketplace.accounts.sessions`).
+    """
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the person signs out or changes their password, or the record expires.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from marketplace.accounts import sessions
 from marketplace.accounts.models import PasswordResetToken, SignUpRequest, User, new_login_id
 from marketplace.accounts.passwords import (
     hash_password,
@@ -39,11 +40,6 @@ class InvalidLink(ValueError):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
-
-
-def user_for_login_id(login_id: str) -> User | None:
-    """The active user whose session carries `login_id` (Flask-Login's user loader)."""
-    return db.session.scalar(select(User).where(User.login_id == login_id, User.active))
 
 
 def user_by_email(email: str) -> User | None:
@@ -188,11 +184,15 @@ def authenticate(email: str, password: str) -> User | None:
 def _set_password(user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
+    # Every signed-in session of the account ends, here and on any other computer: its
+    # records are closed, and the login_id every cookie carries no longer matches.
     user.login_id = new_login_id()
+    sessions.end_sessions_of(user)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change a signed-in user's password; every other session of theirs is signed out.
+    """Change a signed-in user's password; every session of theirs is ended (the caller
+    signs the current browser in again).
 
     Raises PasswordRejected if the current password is wrong or the new one breaks a rule.
     """

@@ -16,10 +16,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from marketplace.accounts import service
+from marketplace.accounts import browser_sessions, service
 from marketplace.accounts.forms import (
     ChangePasswordForm,
     ForgottenPasswordForm,
@@ -27,7 +27,6 @@ from marketplace.accounts.forms import (
     SignInForm,
     SignUpForm,
 )
-from marketplace.accounts.models import User
 from marketplace.accounts.policy import requires
 from marketplace.extensions import limiter
 from marketplace.navigation import home_for
@@ -50,13 +49,6 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
-
-
-def _start_session(user: User) -> None:
-    # A fresh session (and so a fresh CSRF token) at every sign-in: nothing set before it,
-    # by anyone, carries over.
-    session.clear()
-    login_user(user)
 
 
 def _render_form(template: str, form: object, **context: object) -> tuple[str, int]:
@@ -105,7 +97,7 @@ def confirm_sign_up(token: str) -> Response | tuple[str, int] | str:
         user = service.confirm_sign_up(token)
     except service.InvalidLink as invalid:
         return render_template("accounts/invalid_link.html", reason=str(invalid)), 400
-    _start_session(user)
+    browser_sessions.sign_in(user)
     flash("Your account has been created", "success")
     return redirect(url_for(home_for(user)))
 
@@ -119,15 +111,14 @@ def sign_in() -> Response | tuple[str, int]:
         if user is None:
             form.email.errors.append(SIGN_IN_FAILED)
         else:
-            _start_session(user)
+            browser_sessions.sign_in(user)
             return redirect(safe_next(request.args.get("next")) or url_for(home_for(user)))
     return _render_form("accounts/sign_in.html", form)
 
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out() -> Response:
-    logout_user()
-    session.clear()
+    browser_sessions.sign_out()
     flash("You have signed out", "success")
     return redirect(url_for("accounts.sign_in"))
 
@@ -150,7 +141,7 @@ def change_password() -> Response | tuple[str, int]:
             field = form.current_password if "current" in str(rejected) else form.password
             field.errors.append(str(rejected))
         else:
-            _start_session(user)
+            browser_sessions.sign_in(user)
             flash("Your password has been changed", "success")
             return redirect(url_for("accounts.account"))
     return _render_form("accounts/change_password.html", form)
@@ -194,7 +185,7 @@ def reset_password(user_id: uuid.UUID, token: str) -> Response | tuple[str, int]
         except service.PasswordRejected as rejected:
             form.password.errors.append(str(rejected))
         else:
-            _start_session(user)
+            browser_sessions.sign_in(user)
             flash("Your password has been reset", "success")
             return redirect(url_for(home_for(user)))
     return _render_form("accounts/reset_password.html", form)
