@@ -97,6 +97,14 @@ def test_a_citizen_orders_and_follows_the_order(
     page.get_by_role("button", name="Buy with my budget").click()
     expect(heading(page)).to_have_text("Order Home care visits")
     assert_accessible(page)
+    # Every error link, the date's included, must take the focus to its field (the page
+    # check follows each one).
+    page.get_by_role("button", name="Check the cost").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary.get_by_role("link", name="Enter the date")).to_have_attribute(
+        "href", "#starts_on-day"
+    )
+    assert_accessible(page)
 
     page.get_by_label("Every week, on the days I choose").check()
     page.get_by_label("Day", exact=True).fill(str(START.day))
@@ -104,7 +112,6 @@ def test_a_citizen_orders_and_follows_the_order(
     page.get_by_label("Year", exact=True).fill(str(START.year))
     page.get_by_label("How many hours each time").fill("2")
     page.get_by_role("button", name="Check the cost").click()
-    summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Select at least one day of the week")
     assert_accessible(page)
 
@@ -113,6 +120,8 @@ def test_a_citizen_orders_and_follows_the_order(
     page.get_by_label("For how many weeks?").fill("4")
     page.get_by_role("button", name="Check the cost").click()
     expect(page.get_by_role("main")).to_contain_text("What if I add this")
+    # The answer takes the focus, not the top of the page.
+    expect(page.get_by_role("heading", name="What it costs")).to_be_focused()
     assert_accessible(page)
     page.get_by_role("button", name="Add to basket").click()
 

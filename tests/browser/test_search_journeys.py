@@ -9,7 +9,7 @@ from marketplace.extensions import db
 from providers import listings, search_index
 from providers.models import Organisation, OrganisationStatus, PriceUnit, ServiceStatus
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible, tab_to
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading
 
@@ -65,3 +65,16 @@ def test_a_citizen_finds_help_in_their_own_words(
     page.get_by_role("link", name="Hot lunches delivered").click()
     expect(heading(page)).to_have_text("Hot lunches delivered")
     assert_accessible(page)
+
+
+def test_a_keyboard_skips_the_filters_to_the_results(page: Page, listed: None) -> None:
+    """The filters come before the results and hold dozens of checkboxes (84 presses of Tab
+    to the first result, in the audit): a skip link jumps them."""
+    page.goto("/search?q=care")
+    expect(page.locator(".app-results")).to_contain_text("Morning calls")
+    assert_accessible(page)
+    page.get_by_label("What help are you looking for?").focus()
+    tab_to(page, "Skip to results", limit=3)
+    page.keyboard.press("Enter")
+    expect(page.locator("#results-heading")).to_be_focused()
+    tab_to(page, page.locator(".app-results a").first.inner_text(), limit=1)
