@@ -143,6 +143,16 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute; 50 per hour"),
+        # Failed sign-ins per account (the email tried), from whatever address: a guesser with
+        # many addresses is held back too.
+        "SIGN_IN_ACCOUNT_RATE_LIMIT": os.environ.get(
+            "SIGN_IN_ACCOUNT_RATE_LIMIT", "5 per minute; 20 per hour"
+        ),
+        # How many proxies in front of the app append to X-Forwarded-For and set
+        # X-Forwarded-Proto (0: none, and those headers are ignored, since any client can send
+        # them). The client's address, which rate limits count by, is then the one the nearest
+        # of those proxies saw.
+        "TRUSTED_PROXY_HOPS": int(os.environ.get("TRUSTED_PROXY_HOPS", "0")),
         "SIGN_UP_RATE_LIMIT": os.environ.get("SIGN_UP_RATE_LIMIT", "5 per minute; 30 per hour"),
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute; 20 per hour"),
         # A signed-in session ends after this long without a request, and this long after

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from marketplace.config import ConfigurationError
 from marketplace.extensions import csrf, limiter, login_manager, talisman
 
 # Every script is a file served from our own origin: no inline script, no CDN.
@@ -39,6 +41,7 @@ def init_app(app: Flask) -> None:
     browser_sessions.init_app(app)
 
     csrf.init_app(app)
+    _trust_proxies(app, app.config["TRUSTED_PROXY_HOPS"])
     limiter.init_app(app)
 
     production = app.config["ENVIRONMENT"] == "production"
@@ -55,3 +58,17 @@ def init_app(app: Flask) -> None:
         x_content_type_options=True,
     )
 
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Take the client's address and scheme from the `hops` proxies nearest the app.
+
+    Each trusted proxy appends the address it saw to X-Forwarded-For, so the client's is the
+    `hops`-th from the right; anything further left was written by the client and is ignored.
+    X-Forwarded-Host is never trusted: a proxy that does not set it passes the client's on,
+    which would let a client choose the site's address in the links we email.
+    Raises ConfigurationError for a negative number.
+    """
+    if hops < 0:
+        raise ConfigurationError(f"TRUSTED_PROXY_HOPS cannot be negative, not {hops}")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

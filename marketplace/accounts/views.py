@@ -40,6 +40,16 @@ def _limit(setting: str):
     return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
 
 
+def _account_tried() -> str:
+    """The rate-limit key of the account a sign-in tries: its email as accounts store it."""
+    return "sign-in:" + service.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response: Response) -> bool:
+    # A wrong email or password re-shows the form with 400; a success redirects.
+    return response.status_code == 400
+
+
 def safe_next(target: str | None) -> str | None:
     """`target` if it is a path on this site, else None: `next=` never leads to another site."""
     if not target:
@@ -104,6 +114,14 @@ def confirm_sign_up(token: str) -> Response | tuple[str, int] | str:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @_limit("SIGN_IN_RATE_LIMIT")
+# Counted per account as well as per address, so that guessing one person's password from
+# many addresses is held back too; only failures count, so the owner signing in does not.
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"],
+    key_func=_account_tried,
+    methods=["POST"],
+    deduct_when=_failed,
+)
 def sign_in() -> Response | tuple[str, int]:
     form = SignInForm()
     if form.validate_on_submit():
