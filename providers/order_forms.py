@@ -51,9 +51,12 @@ class WholeNumberField(Field):
         self.data = None
         if not text:
             return
-        if not text.isdigit():
+        # ASCII digits only: str.isdigit takes "²", which int() refuses with its own message.
+        if not (text.isascii() and text.isdigit()):
             raise ValueError(f"{self.label.text} must be a whole number, like 2")
-        number = int(text)
+        # Measured before int(): thousands of digits cost time to convert.
+        digits = text.lstrip("0") or "0"
+        number = int(digits) if len(digits) <= 9 else MAX_UNITS_PER_OCCASION + 1
         if number > MAX_UNITS_PER_OCCASION:
             raise ValueError(
                 f"{self.label.text} must be {MAX_UNITS_PER_OCCASION} or fewer for one day"

@@ -30,12 +30,14 @@ import providers
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.budgets.models import FunderPot, PersonalBudget, StreamKind
+from marketplace.citizens.order_forms import WholeNumberField as CitizensWholeNumberField
 from marketplace.citizens.order_forms import checkout_form
 from marketplace.council.forms import ConfirmCloseForm
 from marketplace.extensions import db
 from marketplace.forms import GovDateField, PenceField
 from marketplace.people.forms import plan_form
 from marketplace.people.models import Person
+from providers.order_forms import WholeNumberField as ProvidersWholeNumberField
 from tests.api.integration_helpers import bearer, new_token
 from tests.conftest import sign_in
 from tests.providers.test_portal import LISTING
@@ -182,6 +184,25 @@ def test_every_date_field_answers_impossible_parts_with_a_message(
             f"{form}.{name}": _submit(unbound, name, parts).errors for form, name, unbound in fields
         }
     assert all(errors for errors in outcomes.values()), outcomes
+
+
+@pytest.mark.parametrize("typed", ["²", "٣", "9" * 5000, "1e3", "-1"])
+def test_every_count_field_answers_odd_digits_with_its_own_message(app: Flask, typed: str) -> None:
+    """The order forms' whole-number boxes: "²" passes str.isdigit and int() refused it with
+    Python's own words; 5,000 digits did too."""
+    fields = _fields_of_kind(app, CitizensWholeNumberField) + _fields_of_kind(
+        app, ProvidersWholeNumberField
+    )
+    assert len(fields) >= 4
+    with app.test_request_context():
+        outcomes = {
+            f"{form}.{name}": _submit(unbound, name, [typed]).errors
+            for form, name, unbound in fields
+        }
+    assert all(
+        errors and ("whole number" in errors[0] or "or fewer" in errors[0])
+        for errors in outcomes.values()
+    ), outcomes
 
 
 def test_a_real_date_is_still_read(app: Flask) -> None:

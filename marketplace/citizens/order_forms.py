@@ -3,6 +3,7 @@ each item over the funding streams, a delivery query and a cancellation."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -17,6 +18,8 @@ from marketplace.orders.life import REASON_MAX_LENGTH
 from marketplace.orders.models import ScheduleKind
 from marketplace.orders.schedule import WEEKDAY_NAMES, WEEKDAYS, Schedule
 from providers.models import PriceUnit
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 # The word for one of a service's units, by its price unit.
 UNIT_WORDS: dict[PriceUnit, str] = {
@@ -45,7 +48,9 @@ class WholeNumberField(Field):
         if not text:
             self.data = None
             return
-        if not text.isdigit():
+        # ASCII digits, and few of them: str.isdigit takes "²", which int() refuses with its
+        # own message, and thousands of digits cost time to convert.
+        if not _WHOLE_NUMBER.fullmatch(text):
             self.data = None
             raise ValueError(f"{self.label.text} must be a whole number, like 2")
         self.data = int(text)
