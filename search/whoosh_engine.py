@@ -13,6 +13,7 @@ import json
 import pickle
 import struct
 import warnings
+import weakref
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -99,6 +100,16 @@ def _opening(folder: Path, action: Callable[[], T]) -> T:
             raise IndexCorrupted(message) from None
 
 
+def _alive(
+    method: weakref.WeakMethod[Callable[[str], TokenScores]],
+) -> Callable[[str], TokenScores]:
+    """The snapshot's scorer behind a weak method (its cache never outlives it in use)."""
+    found = method()
+    if found is None:
+        raise RuntimeError("the snapshot this score cache belongs to is gone")
+    return found
+
+
 class WhooshSnapshot(Snapshot):
     """A Whoosh searcher on one generation."""
 
@@ -110,7 +121,12 @@ class WhooshSnapshot(Snapshot):
         self._reader = self._searcher.reader()
         self.generation = str(self._reader.generation())
         self.size = self._reader.doc_count_all()
-        self._scores = ScoreCache(self._token_scores)
+        # The cache calls back into this snapshot through a weak reference: a bound method
+        # would make a reference cycle that only the garbage collector frees, and until it ran
+        # every replaced generation's scores and field lengths stayed in memory (80 to 160 MB
+        # each at 100,000 listings).
+        token_scores = weakref.WeakMethod(self._token_scores)
+        self._scores = ScoreCache(lambda token: _alive(token_scores)(token))
         # Field lengths of the listings scored so far, by field and ordinal (0: not yet read).
         self._lengths: dict[str, list[int]] = {}
 
