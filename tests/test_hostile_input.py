@@ -280,6 +280,20 @@ def test_the_councils_order_filter_with_a_huge_day_is_explained(
     assert "Placed on or after must be a real date" in text
 
 
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [(Role.COUNCIL_OFFICER, "/council/orders"), (Role.ADMIN, "/admin/users")],
+)
+@pytest.mark.parametrize("page", ["99999999999999999999", "²", "-5"])
+def test_a_page_number_no_list_reaches_shows_the_first_page(
+    client: FlaskClient, make_user: Callable[..., User], role: Role, path: str, page: str
+) -> None:
+    """A 20-digit ?page= overflowed the OFFSET (OverflowError on SQLite, out of range on
+    PostgreSQL): a 500."""
+    sign_in(client, make_user(role))
+    assert client.get(path, query_string={"page": page}).status_code == 200
+
+
 # NUL: PostgreSQL refuses it in text, so every request carrying one is refused first.
 
 

@@ -15,7 +15,10 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @requires("administer")
 def users() -> str:
     page = request.args.get("page", 1, type=int)
-    return render_template("admin/users.html", users=users_page(max(page, 1)))
+    # A page deeper than any list is the first: a 20-digit page overflowed the OFFSET (a 500).
+    return render_template(
+        "admin/users.html", users=users_page(page if 1 <= page <= 999_999 else 1)
+    )
 
 
 @bp.route("/outbox")

@@ -52,10 +52,12 @@ def _filters(form: OrderFiltersForm) -> queries.OrderFilters:
 
 
 def _page_number() -> int:
-    try:
-        return max(int(request.args.get("page", "1")), 1)
-    except ValueError:
+    """`?page=`, from 1; anything else, or a page deeper than any list, is the first page
+    (a 20-digit page overflowed the database's OFFSET, a 500)."""
+    text = request.args.get("page", "1").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
         return 1
+    return max(int(text), 1)
 
 
 @bp.route("/orders")
