@@ -9,10 +9,14 @@ from scratch. A rolled-back change never reaches the index: its outbox rows roll
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -167,19 +171,51 @@ def _cursor_file(app: Flask) -> Path:
     return Path(app.config["SEARCH_INDEX_PATH"]) / f"applied-{app.config['SEARCH_ENGINE']}.json"
 
 
-def _read_cursor(app: Flask) -> int:
+@dataclass(frozen=True)
+class Cursor:
+    """What this machine's index has applied: every outbox row up to `outbox_id`, and of the
+    rows still in the re-read window, those in `applied` (a row that committed late, under a
+    lower id, is in neither and so is applied when it appears)."""
+
+    outbox_id: int = 0
+    applied: frozenset[int] = frozenset()
+
+
+def _read_cursor(app: Flask) -> Cursor:
     try:
-        return int(json.loads(_cursor_file(app).read_text())["outbox_id"])
-    except (FileNotFoundError, ValueError, KeyError):
-        return 0
+        saved = json.loads(_cursor_file(app).read_text())
+        return Cursor(int(saved["outbox_id"]), frozenset(int(i) for i in saved.get("applied", ())))
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return Cursor()
 
 
-def _write_cursor(app: Flask, outbox_id: int) -> None:
+def _write_cursor(app: Flask, cursor: Cursor) -> None:
     path = _cursor_file(app)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"outbox_id": outbox_id}))
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(
+        json.dumps({"outbox_id": cursor.outbox_id, "applied": sorted(cursor.applied)})
+    )
     temporary.replace(path)
+
+
+@contextmanager
+def _machine_lock(app: Flask, *, wait: bool) -> Iterator[bool]:
+    """Hold this machine's sync lock (shared by every worker using the index folder) while
+    catching up, so that a change is applied once per machine rather than once per worker.
+    Yields whether the lock is held: without `wait`, False when another worker is syncing."""
+    folder = Path(app.config["SEARCH_INDEX_PATH"])
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"sync-{app.config['SEARCH_ENGINE']}.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def apply(engine: SearchEngine, service_ids: Iterable[uuid.UUID]) -> tuple[int, int]:
@@ -197,30 +233,50 @@ def apply(engine: SearchEngine, service_ids: Iterable[uuid.UUID]) -> tuple[int, 
     return len(documents), len(gone)
 
 
-def sync(app: Flask | None = None) -> tuple[int, int]:
-    """Apply every outbox row this machine's index has not seen. Safe to run at any time."""
+def sync(app: Flask | None = None, *, wait: bool = True) -> tuple[int, int]:
+    """Apply every outbox row this machine's index has not applied yet, once: a row applied
+    by any worker of the machine is not applied again, even while it is in the re-read window.
+    Without `wait`, returns at once if another worker is syncing (it will apply what there
+    is). Safe to run at any time. Returns (listings refreshed, listings removed)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     engine = search_engine(app)
-    cursor = _read_cursor(app)
-    since = utcnow() - REREAD_WINDOW
-    rows = db.session.execute(
-        select(SearchOutboxEntry.id, SearchOutboxEntry.service_id).where(
-            (SearchOutboxEntry.id > cursor) | (SearchOutboxEntry.created_at >= since)
+    with _machine_lock(app, wait=wait) as held:
+        if not held:
+            return 0, 0
+        cursor = _read_cursor(app)
+        since = utcnow() - REREAD_WINDOW
+        rows = db.session.execute(
+            select(SearchOutboxEntry.id, SearchOutboxEntry.service_id).where(
+                (SearchOutboxEntry.id > cursor.outbox_id) | (SearchOutboxEntry.created_at >= since)
+            )
+        ).all()
+        fresh = [
+            (row_id, service_id)
+            for row_id, service_id in rows
+            if row_id > cursor.outbox_id or row_id not in cursor.applied
+        ]
+        if not fresh:
+            return 0, 0
+        result = apply(engine, {service_id for _, service_id in fresh})
+        # Every row read is applied now; the ones still in the window are remembered, so that
+        # the next sync re-reads them (for late commits) without applying them again.
+        _write_cursor(
+            app,
+            Cursor(
+                max(cursor.outbox_id, max(row_id for row_id, _ in rows)),
+                frozenset(row_id for row_id, _ in rows),
+            ),
         )
-    ).all()
-    if not rows:
-        return 0, 0
-    result = apply(engine, {service_id for _, service_id in rows})
-    _write_cursor(app, max(cursor, max(row_id for row_id, _ in rows)))
-    return result
+        return result
 
 
 def sync_if_stale(app: Flask, max_age_seconds: float = 2.0) -> None:
-    """Catch up with other machines' changes before a search, at most every few seconds."""
+    """Catch up with other machines' changes before a search, at most every few seconds (not
+    waiting for another worker of this machine that is already catching up)."""
     state = app.extensions["search"]
     now = time.monotonic()
     if now - state.get("synced_at", float("-inf")) >= max_age_seconds:
-        sync(app)
+        sync(app, wait=False)
         state["synced_at"] = now
 
 
@@ -255,7 +311,7 @@ def reindex(app: Flask | None = None, progress: Any = None) -> int:
     newest = db.session.scalar(select(func.max(SearchOutboxEntry.id))) or 0
     documents = list(public_documents())
     engine.rebuild(documents, progress=progress) if progress else engine.rebuild(documents)
-    _write_cursor(app, newest)
+    _write_cursor(app, Cursor(newest))
     return len(documents)
 
 

@@ -111,6 +111,70 @@ def test_sync_twice_changes_nothing_more(
     assert engine.count() == 1
 
 
+def test_a_change_is_applied_once_though_it_is_read_again_in_the_window(
+    app: Flask, provider: Organisation, make_listing: Callable[..., Service]
+) -> None:
+    make_listing(provider, name="Night sitting")
+    assert search_index.sync(app) == (1, 0)
+    engine = search_index.search_engine(app)
+    generation = engine.generation()
+
+    # Still inside the re-read window: read again, not applied again, no new generation
+    # for every search of every worker to open.
+    for _ in range(3):
+        assert search_index.sync(app) == (0, 0)
+    assert engine.generation() == generation
+
+
+def test_a_row_committed_late_under_a_lower_id_is_still_applied(
+    app: Flask,
+    provider: Organisation,
+    make_organisation: Callable[..., Organisation],
+    make_listing: Callable[..., Service],
+) -> None:
+    early = make_listing(provider, name="Night sitting")
+    search_index.sync(app)
+    # Another provider's: a new listing touches its organisation's other listings too.
+    late = make_listing(make_organisation("Lea Valley Care"), name="Befriending calls")
+    rows = set(
+        db.session.scalars(
+            select(SearchOutboxEntry.id).where(SearchOutboxEntry.service_id == late.id)
+        )
+    )
+    # As if its rows had taken their ids before the last applied one but committed after it.
+    cursor = search_index._read_cursor(app)
+    search_index._write_cursor(app, search_index.Cursor(max(rows) + 10, cursor.applied - rows))
+
+    assert search_index.sync(app) == (1, 0)
+    assert search_index.sync(app) == (0, 0)
+    found = set(_found(app.test_client(), "night sitting befriending"))
+    assert {early.name, late.name} <= found
+
+
+def test_workers_of_one_machine_apply_a_change_once(
+    app: Flask,
+    make_app: Callable[..., Flask],
+    provider: Organisation,
+    make_organisation: Callable[..., Organisation],
+    make_listing: Callable[..., Service],
+) -> None:
+    worker = make_app(SEARCH_INDEX_PATH=app.config["SEARCH_INDEX_PATH"])
+    make_listing(provider, name="Night sitting")
+
+    assert search_index.sync(app) == (1, 0)
+    with worker.app_context():
+        assert search_index.sync(worker) == (0, 0)
+    assert "Night sitting" in _found(worker.test_client(), "night sitting")
+
+    make_listing(make_organisation("Lea Valley Care"), name="Befriending calls")
+    # While one worker catches up, a search in another does not queue behind it.
+    with search_index._machine_lock(app, wait=True), worker.app_context():
+        assert search_index.sync(worker, wait=False) == (0, 0)
+    with worker.app_context():
+        assert search_index.sync(worker) == (1, 0)
+    assert search_index.sync(app) == (0, 0)
+
+
 def test_a_missing_index_is_rebuilt_rather_than_crashing(
     app: Flask,
     client: FlaskClient,
