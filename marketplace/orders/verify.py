@@ -1,24 +1,50 @@
-"""Orders against the ledger: each cycle's commitment is where its state says it is.
+"""Orders against the ledger: each cycle's commitment is where its state says it is, and each
+order's status agrees with its money and its timeline.
 
 Part of `flask ledger verify`, so the auditor's one check proves the orders and the budgets'
 ledger agree: a held cycle's money is still pending, a settled cycle posted exactly its
-invoice and released the rest, a released cycle's money all went back.
+invoice and released the rest, a released cycle's money all went back. And per order: an open
+order still holds money, a declined, cancelled or completed one holds none; its timeline
+leaves each status at most once and ends at the order's status; no invoice is settled twice;
+no visit is recorded twice and no cycle has more delivered than it holds. Every problem names
+the order's reference.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.ledger import Transfer, TransferKind, TransferState
-from marketplace.orders.models import CycleState, Invoice, InvoiceStatus, Order, OrderCycle
+from marketplace.orders.deliveries import deliverable_units
+from marketplace.orders.models import (
+    CycleState,
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderCycle,
+    OrderStatus,
+)
+
+# Cycle states whose commitment is still pending: money held for the order.
+_HOLDING = (CycleState.HELD, CycleState.INVOICED)
+_OPEN = (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
+_NOT_STARTED = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PLACED)
+_ENDED = (OrderStatus.DECLINED, OrderStatus.CANCELLED, OrderStatus.COMPLETED)
 
 
 def check_orders(session: Session) -> tuple[list[str], int]:
     """Problems found, and how many orders were checked."""
     problems: list[str] = []
     orders = session.scalars(
-        select(Order).options(selectinload(Order.cycles), selectinload(Order.invoices))
+        select(Order).options(
+            selectinload(Order.cycles),
+            selectinload(Order.invoices),
+            selectinload(Order.deliveries),
+            selectinload(Order.events),
+        )
     ).all()
     for order in orders:
         if sum(cycle.amount_pence for cycle in order.cycles) != order.total_pence:
@@ -26,7 +52,98 @@ def check_orders(session: Session) -> tuple[list[str], int]:
         invoices = {invoice.cycle_id: invoice for invoice in order.invoices}
         for cycle in order.cycles:
             problems += _check_cycle(session, order, cycle, invoices.get(cycle.id))
+        problems += _check_status(order)
+        problems += _check_timeline(order)
+        problems += _check_deliveries(order)
     return problems, len(orders)
+
+
+def _check_status(order: Order) -> list[str]:
+    """The order's status against its cycles' money (which `_check_cycle` holds against the
+    ledger)."""
+    where = f"order {order.reference}"
+    status = order.status.label.lower()
+    holding = [cycle.number for cycle in order.cycles if cycle.state in _HOLDING]
+    if order.status in _NOT_STARTED:
+        not_held = [c.number for c in order.cycles if c.state is not CycleState.HELD]
+        if not_held:
+            return [f"{where}: {status} but the money of cycle {_numbers(not_held)} is not held"]
+    elif order.status in _OPEN and order.cycles and not holding:
+        return [f"{where}: {status} but its commitment is released: none of its money is held"]
+    elif order.status in _ENDED and holding:
+        return [f"{where}: {status} but cycle {_numbers(holding)} still holds its money"]
+    if order.status in (OrderStatus.DECLINED, OrderStatus.CANCELLED):
+        paid = [c.number for c in order.cycles if c.state is CycleState.SETTLED]
+        if paid:
+            return [f"{where}: {status} but cycle {_numbers(paid)} was paid"]
+    return []
+
+
+def _check_timeline(order: Order) -> list[str]:
+    """Each status is left at most once (an order's statuses never repeat), the timeline ends
+    at the order's status, and each invoice is settled once."""
+    where = f"order {order.reference}"
+    problems = []
+    reached = {event.to_status for event in order.events if event.to_status is not None}
+    moves = [
+        event
+        for event in order.events
+        if event.from_status is not None
+        and event.to_status is not None
+        and event.from_status is not event.to_status
+    ]
+    left = Counter(event.from_status for event in moves)
+    for status, times in left.items():
+        if times > 1:
+            kinds = ", ".join(event.kind for event in moves if event.from_status is status)
+            problems.append(f"{where}: left {status.value} {times} times ({kinds})")
+    ends = reached - set(left)
+    if ends != {order.status}:
+        named = ", ".join(sorted(status.value for status in ends)) or "nowhere"
+        problems.append(f"{where}: {order.status.value} but its timeline ends at {named}")
+    settled = Counter(
+        str(event.details.get("invoice"))
+        for event in order.events
+        if event.kind == "invoice_settled"
+    )
+    for reference, times in sorted(settled.items()):
+        if times > 1:
+            problems.append(f"{where}: invoice {reference} settled {times} times")
+    for invoice in order.invoices:
+        if invoice.status is InvoiceStatus.SETTLED and settled[invoice.reference] == 0:
+            problems.append(f"{where}: invoice {invoice.reference} paid without a settlement")
+    return problems
+
+
+def _check_deliveries(order: Order) -> list[str]:
+    """No visit recorded twice, no cycle with more delivered than it holds, and every invoice
+    for exactly what its deliveries say."""
+    where = f"order {order.reference}"
+    problems = []
+    days = Counter(delivery.delivered_on for delivery in order.deliveries)
+    for day, times in sorted(days.items()):
+        if times > 1:
+            problems.append(f"{where}: the visit on {day.isoformat()} is recorded {times} times")
+    for cycle in order.cycles:
+        delivered = sum(d.units for d in order.deliveries if d.cycle_id == cycle.id)
+        allowed = deliverable_units(order, cycle)
+        if delivered > allowed:
+            problems.append(
+                f"{where} cycle {cycle.number}: {delivered} units delivered, more than the "
+                f"{allowed} ordered"
+            )
+    for invoice in order.invoices:
+        billed = sum(d.units for d in order.deliveries if d.invoice_id == invoice.id)
+        if invoice.amount_pence != billed * order.unit_price_pence:
+            problems.append(
+                f"{where}: invoice {invoice.reference} is for {invoice.amount_pence}p but its "
+                f"deliveries come to {billed * order.unit_price_pence}p"
+            )
+    return problems
+
+
+def _numbers(numbers: list[int]) -> str:
+    return ", ".join(str(number) for number in numbers)
 
 
 def _check_cycle(
