@@ -204,3 +204,13 @@ def test_the_provider_and_the_council_work_through_orders(
     expect(heading(page)).to_have_text("Chiltern Home Care")
     expect(page.get_by_role("main")).to_contain_text("No decisions yet.")
     assert_accessible(page)
+    sign_out(page)
+
+    # The citizen's side of the order in progress: deliveries to confirm, invoices raised.
+    sign_in(page, CITIZEN_EMAIL, PASSWORD)
+    assert_accessible(page)
+    page.goto("/my/orders")
+    assert_accessible(page)
+    page.get_by_role("link", name=orders["in_progress"]).click()
+    expect(page.get_by_role("main")).to_contain_text("Raised, not yet paid")
+    assert_accessible(page)
