@@ -179,4 +179,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "TESTING": environment == "testing",
     }
     config.update(overrides)
+    if config["TRUSTED_PROXY_HOPS"] < 0:
+        raise ConfigurationError(
+            f"TRUSTED_PROXY_HOPS cannot be negative, not {config['TRUSTED_PROXY_HOPS']}"
+        )
     return config

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace.config import ConfigurationError
 from marketplace.extensions import csrf, limiter, login_manager, talisman
 
 # Every script is a file served from our own origin: no inline script, no CDN.
@@ -66,9 +65,6 @@ def _trust_proxies(app: Flask, hops: int) -> None:
     `hops`-th from the right; anything further left was written by the client and is ignored.
     X-Forwarded-Host is never trusted: a proxy that does not set it passes the client's on,
     which would let a client choose the site's address in the links we email.
-    Raises ConfigurationError for a negative number.
     """
-    if hops < 0:
-        raise ConfigurationError(f"TRUSTED_PROXY_HOPS cannot be negative, not {hops}")
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

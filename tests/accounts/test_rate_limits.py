@@ -12,11 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace import create_app
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from marketplace.config import ConfigurationError
-from tests.conftest import PASSWORD, test_settings
+from marketplace.config import ConfigurationError, load_config
+from tests.conftest import PASSWORD
 
 PROXY = "10.0.0.2"
 WRONG = "not the password at all"
@@ -128,6 +127,6 @@ def test_the_proxy_is_trusted_for_address_and_scheme_but_never_host(
     assert (wrapped.x_for, wrapped.x_proto, wrapped.x_host, wrapped.x_port) == (2, 2, 0, 0)
 
 
-def test_a_negative_number_of_hops_is_refused(database_url: str, tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError):
-        create_app(test_settings(database_url, tmp_path, TRUSTED_PROXY_HOPS=-1))
+def test_a_negative_number_of_hops_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="TRUSTED_PROXY_HOPS"):
+        load_config(tmp_path, {"ENVIRONMENT": "testing", "TRUSTED_PROXY_HOPS": -1})
