@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -313,6 +314,26 @@ def reindex(app: Flask | None = None, progress: Any = None) -> int:
     engine.rebuild(documents, progress=progress) if progress else engine.rebuild(documents)
     _write_cursor(app, Cursor(newest))
     return len(documents)
+
+
+def warm(app: Flask) -> None:
+    """Open this process's engine and ready the current generation (catalogue, orders, common
+    tokens), as the first search would: about 3 s at 100,000 listings that no person waits for."""
+    with app.app_context():
+        try:
+            sync(app, wait=False)
+            search_engine(app).current_view()
+        finally:
+            db.session.remove()
+
+
+def warm_in_background(app: Flask) -> threading.Thread:
+    """Warm the index in a thread of its own while the worker starts serving (searches that
+    come first wait on the engine's lock, then use what it made). Call it in each worker
+    process, not before a fork: `wsgi.py` does, under gunicorn without --preload."""
+    thread = threading.Thread(target=warm, args=(app,), name="search-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def init_app(app: Flask) -> None:

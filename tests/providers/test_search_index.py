@@ -175,6 +175,28 @@ def test_workers_of_one_machine_apply_a_change_once(
     assert search_index.sync(app) == (0, 0)
 
 
+def test_a_warmed_worker_answers_its_first_search_without_opening_the_index(
+    app: Flask,
+    make_app: Callable[..., Flask],
+    provider: Organisation,
+    make_listing: Callable[..., Service],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_listing(provider, name="Night sitting")
+    search_index.sync(app)
+    worker = make_app(SEARCH_INDEX_PATH=app.config["SEARCH_INDEX_PATH"])
+
+    search_index.warm_in_background(worker).join(timeout=60)
+
+    engine = search_index.search_engine(worker)
+
+    def no_opening(*_args: object) -> None:
+        raise AssertionError("the first search opened the index")
+
+    monkeypatch.setattr(type(engine), "_open", no_opening)
+    assert "Night sitting" in _found(worker.test_client(), "night sitting")
+
+
 def test_a_missing_index_is_rebuilt_rather_than_crashing(
     app: Flask,
     client: FlaskClient,
