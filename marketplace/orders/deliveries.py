@@ -17,6 +17,7 @@ from marketplace.accounts.policy import can
 from marketplace.notifications.models import NotificationKind
 from marketplace.orders import events, life
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
+from marketplace.orders.locks import lock_order
 from marketplace.orders.models import (
     CycleState,
     Delivery,
@@ -31,17 +32,23 @@ from marketplace.orders.schedule import MAX_UNITS_PER_OCCASION, schedule_of
 NOTE_MAX_LENGTH = 2000
 
 
+def visits_in(order: Order, cycle: OrderCycle) -> list[date]:
+    """The days of the cycle's visits (occasions) that are still due: none from the day the
+    order was cut short."""
+    return [
+        day
+        for day in schedule_of(order).occasions()
+        if cycle.starts_on <= day <= cycle.ends_on
+        and (order.cancelled_from is None or day < order.cancelled_from)
+    ]
+
+
 def deliverable_units(order: Order, cycle: OrderCycle) -> int:
     """The most that may be delivered (and billed) in a cycle: its occasions, less any after
     the order was cut short."""
     if order.cancelled_from is None or cycle.ends_on < order.cancelled_from:
         return cycle.units
-    occasions = [
-        day
-        for day in schedule_of(order).occasions()
-        if cycle.starts_on <= day <= cycle.ends_on and day < order.cancelled_from
-    ]
-    return len(occasions) * order.units_per_occasion
+    return len(visits_in(order, cycle)) * order.units_per_occasion
 
 
 def recorded_units(order: Order, cycle: OrderCycle, *, leaving_out: Delivery | None = None) -> int:
@@ -90,7 +97,11 @@ def record_delivery(
     note: str = "",
     today: date,
 ) -> Delivery:
-    """Record what was delivered on a day (0 for a missed visit, with a note saying why)."""
+    """Record what was delivered on a visit (0 for a missed visit, with a note saying why).
+
+    Only on a day the schedule has a visit, and once per visit; never more in a cycle than its
+    visits hold. Raises NotYours, InvalidTransition, InvalidOrder."""
+    lock_order(session, order)
     if not can(by, "fulfil_order", order):
         raise NotYours("Only the provider of this order can record its deliveries")
     if order.status not in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS):
@@ -121,9 +132,21 @@ def record_delivery(
                 )
             },
         )
+    if delivered_on not in visits_in(order, cycle):
+        raise InvalidOrder(
+            "There is no visit on that day",
+            fields={"delivered_on": "The date must be a day the order has a visit on"},
+        )
     if cycle.state is not CycleState.HELD:
         raise InvalidTransition(
             "That period has already been invoiced", status=cycle.state.value, cycle=cycle.number
+        )
+    if any(delivery.delivered_on == delivered_on for delivery in order.deliveries):
+        # One record per visit: a second would bill the visit twice. A slip is corrected.
+        raise InvalidTransition(
+            f"The visit on {delivered_on:%-d %B %Y} is already recorded: correct that record "
+            "instead",
+            delivered_on=delivered_on.isoformat(),
         )
     room = deliverable_units(order, cycle) - recorded_units(order, cycle)
     if units > room:
@@ -166,6 +189,7 @@ def _settled(delivery: Delivery) -> bool:
 
 
 def confirm_delivery(session: Session, delivery: Delivery, *, by: User) -> None:
+    lock_order(session, delivery.order)
     if not can(by, "confirm_delivery", delivery.order):
         raise NotYours("You cannot confirm deliveries of this order")
     if delivery.status is DeliveryStatus.CONFIRMED or _settled(delivery):
@@ -182,6 +206,7 @@ def confirm_delivery(session: Session, delivery: Delivery, *, by: User) -> None:
 
 
 def query_delivery(session: Session, delivery: Delivery, *, by: User, reason: str) -> None:
+    lock_order(session, delivery.order)
     if not can(by, "confirm_delivery", delivery.order):
         raise NotYours("You cannot query deliveries of this order")
     reason = (reason or "").strip()
@@ -220,6 +245,7 @@ def correct_delivery(
     """The provider answers a query (or fixes a slip) by correcting what was delivered; the
     person confirms it again. An invoice it is on is recalculated."""
     order = delivery.order
+    lock_order(session, order)
     if not can(by, "fulfil_order", order):
         raise NotYours("Only the provider of this order can correct its deliveries")
     if _settled(delivery) or delivery.status is DeliveryStatus.CONFIRMED:

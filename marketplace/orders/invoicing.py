@@ -1,11 +1,11 @@
 """Invoices and settlement.
 
-A provider invoices one cycle of an order from its delivery records, once the cycle is over
-(or everything in it has been recorded). Settling the invoice posts exactly the delivered
-amount from the cycle's commitment and releases the rest, in one step. An invoice whose every
-line the person confirmed is settled at once; one with a queried line is held until the query
-is resolved; the rest are settled by a council officer, or by the scheduled job
-(`flask orders settle-due`) once the person has had `SETTLE_AFTER_DAYS` to query them.
+A provider invoices one cycle of an order from its delivery records, once the day of its last
+visit has come (of the visits before the order was cut short, if it was). Settling the invoice
+posts exactly the delivered amount from the cycle's commitment and releases the rest, in one
+step. An invoice whose every line the person confirmed is settled at once; one with a queried
+line is held until the query is resolved; the rest are settled by a council officer, or by the
+scheduled job (`flask orders settle-due`) once the person has had `SETTLE_AFTER_DAYS` to query them.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from marketplace.budgets import spending
 from marketplace.notifications.models import NotificationKind
 from marketplace.orders import events, life
 from marketplace.orders.checkout import new_reference
-from marketplace.orders.deliveries import deliverable_units, recorded_units
+from marketplace.orders.deliveries import visits_in
 from marketplace.orders.errors import InvalidTransition, NotYours
+from marketplace.orders.locks import lock_order
 from marketplace.orders.models import (
     CycleState,
     DeliveryStatus,
@@ -38,16 +39,21 @@ from marketplace.types import utcnow
 SETTLE_AFTER_DAYS = 14
 
 
+def last_visit(order: Order, cycle: OrderCycle) -> date | None:
+    """The day of the cycle's last visit still due (None when the order was cut short before
+    any of them)."""
+    visits = visits_in(order, cycle)
+    return visits[-1] if visits else None
+
+
 def can_invoice(order: Order, cycle: OrderCycle, today: date) -> bool:
-    """Whether the cycle is ready to bill: held, and over or fully recorded."""
+    """Whether the cycle is ready to bill: held, and its last visit (counting only those
+    before the order was cut short) has come."""
+    last = last_visit(order, cycle)
     return (
         order.status in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
         and cycle.state is CycleState.HELD
-        and (
-            cycle.ends_on <= today
-            or (order.cancelled_from is not None and order.cancelled_from <= today)
-            or recorded_units(order, cycle) >= deliverable_units(order, cycle)
-        )
+        and (last is None or last <= today)
     )
 
 
@@ -55,6 +61,7 @@ def raise_invoice(
     session: Session, order: Order, cycle: OrderCycle, *, by: User, today: date
 ) -> Invoice:
     """Bill a cycle for what its delivery records say. Raises NotYours, InvalidTransition."""
+    lock_order(session, order)
     if not can(by, "fulfil_order", order):
         raise NotYours("Only the provider of this order can invoice it")
     if cycle.order_id != order.id:
@@ -69,10 +76,10 @@ def raise_invoice(
             "That period has already been invoiced or released", cycle_state=cycle.state.value
         )
     if not can_invoice(order, cycle, today):
+        last = last_visit(order, cycle) or cycle.ends_on
         raise InvalidTransition(
-            f"That period ends on {cycle.ends_on:%-d %B %Y}: invoice it then, or once every "
-            "delivery in it is recorded",
-            cycle_ends_on=cycle.ends_on.isoformat(),
+            f"That period's last visit is on {last:%-d %B %Y}: invoice it on or after that day",
+            last_visit=last.isoformat(),
         )
     lines = [d for d in order.deliveries if d.cycle_id == cycle.id]
     amount = sum(d.units for d in lines) * order.unit_price_pence
@@ -122,6 +129,7 @@ def settle_invoice(session: Session, invoice: Invoice, *, by: User | None) -> No
     `by` None is the system (everything confirmed, or the query window passed). Raises
     NotYours, InvalidTransition (already settled, or held by a query).
     """
+    lock_order(session, invoice.order)
     if by is not None and not can(by, "settle_invoice", invoice):
         raise NotYours("You cannot settle invoices")
     if invoice.status is not InvoiceStatus.RAISED:
@@ -179,8 +187,10 @@ def settle_due(
     ).all()
     settled = []
     for invoice in due:
-        if held_by_query(invoice):
-            continue
+        # Locked outside the savepoint: rolling one back would give its lock up on PostgreSQL.
+        lock_order(session, invoice.order)
+        if invoice.status is not InvoiceStatus.RAISED or held_by_query(invoice):
+            continue  # settled by an officer meanwhile, or queried
         with ledger.savepoint(session):
             settle_invoice(session, invoice, by=None)
         settled.append(invoice)

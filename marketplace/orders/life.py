@@ -20,6 +20,7 @@ from marketplace.budgets import spending
 from marketplace.notifications.models import NotificationKind
 from marketplace.orders import events
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
+from marketplace.orders.locks import lock_order
 from marketplace.orders.models import CycleState, Order, OrderCycle, OrderStatus, ScheduleKind
 
 REASON_MAX_LENGTH = 1000
@@ -142,6 +143,7 @@ def _release_all(session: Session, order: Order, *, why: str) -> int:
 
 
 def approve(session: Session, order: Order, *, by: User, reason: str = "") -> None:
+    lock_order(session, order)
     _move(session, order, Move.APPROVE, by=by, reason=_reason(reason, required=False))
     events.tell_person(
         session, order, NotificationKind.ORDER_APPROVED, f"Order {order.reference} was approved"
@@ -152,6 +154,7 @@ def approve(session: Session, order: Order, *, by: User, reason: str = "") -> No
 
 
 def refuse(session: Session, order: Order, *, by: User, reason: str) -> None:
+    lock_order(session, order)
     reason = _reason(reason, required=True)
     _move(session, order, Move.REFUSE, by=by, reason=reason)
     _release_all(session, order, why="refused")
@@ -164,6 +167,7 @@ def refuse(session: Session, order: Order, *, by: User, reason: str) -> None:
 
 
 def accept(session: Session, order: Order, *, by: User) -> None:
+    lock_order(session, order)
     _move(session, order, Move.ACCEPT, by=by)
     events.tell_person(
         session, order, NotificationKind.ORDER_ACCEPTED, f"Order {order.reference} was accepted"
@@ -171,6 +175,7 @@ def accept(session: Session, order: Order, *, by: User) -> None:
 
 
 def decline(session: Session, order: Order, *, by: User, reason: str) -> None:
+    lock_order(session, order)
     reason = _reason(reason, required=True)
     _move(session, order, Move.DECLINE, by=by, reason=reason)
     _release_all(session, order, why="declined")
@@ -180,11 +185,13 @@ def decline(session: Session, order: Order, *, by: User, reason: str) -> None:
 
 
 def start(session: Session, order: Order, *, by: User | None) -> None:
+    lock_order(session, order)
     _move(session, order, Move.START, by=by)
 
 
 def complete_if_done(session: Session, order: Order, *, by: User | None) -> bool:
     """Complete an accepted or started order once every cycle is settled or released."""
+    lock_order(session, order)
     if order.status not in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS):
         return False
     if any(cycle.state in (CycleState.HELD, CycleState.INVOICED) for cycle in order.cycles):
@@ -212,6 +219,7 @@ def cancel(
     cycle it falls in is billed only for what is delivered before it. Returns that day.
     Raises InvalidTransition when nothing can be cancelled any more.
     """
+    lock_order(session, order)
     reason = _reason(reason, required=False)
     effective = earliest_cancellation(order, today)
     first = order.starts_on

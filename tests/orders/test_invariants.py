@@ -107,15 +107,19 @@ class ModelOrder:
     def open(self) -> bool:
         return self.status in ("accepted", "in_progress")
 
+    def visits(self, cycle: ModelCycle) -> list[date]:
+        """The cycle's visits still due: none from the day the order was cut short."""
+        return [
+            day
+            for day in self.schedule.occasions()
+            if cycle.starts_on <= day <= cycle.ends_on
+            and (self.cancelled_from is None or day < self.cancelled_from)
+        ]
+
     def deliverable(self, cycle: ModelCycle) -> int:
         if self.cancelled_from is None or cycle.ends_on < self.cancelled_from:
             return cycle.units
-        days = [
-            day
-            for day in self.schedule.occasions()
-            if cycle.starts_on <= day <= cycle.ends_on and day < self.cancelled_from
-        ]
-        return len(days) * self.schedule.units_per_occasion
+        return len(self.visits(cycle)) * self.schedule.units_per_occasion
 
     def cycle_on(self, day: date) -> ModelCycle | None:
         return next((c for c in self.cycles if c.starts_on <= day <= c.ends_on), None)
@@ -196,13 +200,10 @@ class OrdersMachine(RuleBasedStateMachine):
     # Helpers -----------------------------------------------------------------------------
 
     def _ready(self, model: ModelOrder, cycle: ModelCycle) -> bool:
-        """Whether the provider may bill the cycle now: it is over, or the order was cut
-        short before today, or everything it may hold is recorded."""
-        return (
-            cycle.ends_on <= self.today
-            or (model.cancelled_from is not None and model.cancelled_from <= self.today)
-            or cycle.recorded >= model.deliverable(cycle)
-        )
+        """Whether the provider may bill the cycle now: the day of its last visit (before the
+        order was cut short, if it was) has come, or no visit is left in it."""
+        visits = model.visits(cycle)
+        return not visits or visits[-1] <= self.today
 
     def _open(self) -> list[ModelOrder]:
         return [o for o in self.orders if o.open]
@@ -390,8 +391,12 @@ class OrdersMachine(RuleBasedStateMachine):
             or cycle is None
         ):
             refusal = "validation_error"
+        elif day not in model.visits(cycle):
+            refusal = "validation_error"  # no visit that day
         elif cycle.state != "held":
             refusal = "invalid_transition"
+        elif any(d.day == day for c in model.cycles for d in c.deliveries):
+            refusal = "invalid_transition"  # that visit is already recorded
         elif units > model.deliverable(cycle) - cycle.recorded:
             refusal = "validation_error"
         else:

@@ -387,7 +387,7 @@ def test_a_period_not_yet_over_cannot_be_invoiced(
         assert "Raise invoice" not in page.get_data(as_text=True)
         response = client.post(f"/provider/orders/{order.id}/cycles/{order.cycles[0].id}/invoice")
     assert response.status_code == 400
-    assert "That period ends on 2 July 2026" in response.get_data(as_text=True)
+    assert "last visit is on 2 July 2026" in response.get_data(as_text=True)
     assert _count(session, Invoice) == 0
 
 
