@@ -341,11 +341,15 @@
     for (const control of document.querySelectorAll(CONTROLS)) {
       if (!rendered(control)) continue;
       const span = visibleSpan(control);
-      if (span.width < MIN_CONTROL_WIDTH) {
-        const cut = span.width < span.whole - 0.5 ? ` (${Math.round(span.whole)}px, cut off by a region that scrolls)` : "";
+      const cut = span.width < span.whole - 0.5;
+      if (span.width < MIN_CONTROL_WIDTH || cut) {
+        // A control partly out of sight, in a region that scrolls sideways, is cut off too:
+        // nobody should have to scroll a table to read or reach a button.
         report(
           "narrow",
-          `${describe(control)} is ${Math.round(span.width)}px wide where it can be seen${cut}; controls need ${MIN_CONTROL_WIDTH}px`,
+          `${describe(control)} is ${Math.round(span.width)}px wide where it can be seen` +
+            (cut ? ` (of ${Math.round(span.whole)}px: cut off by a region that scrolls)` : "") +
+            `; controls need ${MIN_CONTROL_WIDTH}px, all in sight`,
         );
       }
     }
