@@ -46,7 +46,9 @@ def _register_blueprints(app: Flask) -> None:
     # Modules that only add routes to a blueprint made in another module.
     import marketplace.accounts.token_views
     import marketplace.api.order_views
+    import marketplace.citizens.details_views
     import marketplace.citizens.order_views
+    import marketplace.council.details_views
     import marketplace.council.funder_views
     import marketplace.council.order_views  # noqa: F401
     import providers.order_views  # noqa: F401
@@ -80,6 +82,7 @@ def _register_cli(app: Flask) -> None:
     from marketplace.budgets.cli import ledger
     from marketplace.demo.cli import seed_demo
     from marketplace.orders.cli import orders
+    from marketplace.people.cli import people
     from providers.cli import directory
     from providers.search_cli import search
 
@@ -92,3 +95,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(ledger)
     app.cli.add_command(search)
     app.cli.add_command(orders)
+    app.cli.add_command(people)

@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from marketplace import encryption
+
 ENVIRONMENTS = ("development", "testing", "production")
 
 
@@ -55,6 +57,27 @@ def _weak_secret_key(key: str | None) -> bool:
     )
 
 
+def _data_encryption_keys(
+    setting: str | list[str] | None, instance_path: Path, *, production: bool
+) -> list[str]:
+    """The configured Fernet keys; in development and tests, a random one kept in the
+    instance folder when none is configured. Production refuses to start without them."""
+    if isinstance(setting, list):
+        setting = ",".join(setting)
+    if not setting:
+        if production:
+            raise ConfigurationError(
+                "DATA_ENCRYPTION_KEYS must be set in production: one or more Fernet keys, "
+                "comma-separated, the newest first (python -c 'from cryptography.fernet "
+                "import Fernet; print(Fernet.generate_key().decode())')"
+            )
+        return encryption.development_keys(instance_path)
+    try:
+        return encryption.keys_from_setting(setting)
+    except encryption.EncryptionKeyError as error:
+        raise ConfigurationError(f"DATA_ENCRYPTION_KEYS: {error}") from error
+
+
 def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -74,8 +97,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     """Build the app's configuration from the environment and `overrides`.
 
     Raises ConfigurationError when production is asked for with a weak SECRET_KEY (missing,
-    short or repetitive) or without a mail server (the development outbox would keep
-    password-reset links where an admin can read them).
+    short or repetitive), without a mail server (the development outbox would keep
+    password-reset links where an admin can read them) or without DATA_ENCRYPTION_KEYS (a
+    key kept beside the database would protect nothing); and whenever a data encryption key
+    given is not a Fernet key.
     """
     overrides = dict(overrides or {})
     environment = overrides.get("ENVIRONMENT") or os.environ.get("MARKETPLACE_ENV", "development")
@@ -102,6 +127,13 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     elif not secret_key:
         secret_key = _development_secret_key(instance_path)
 
+    encryption_keys = _data_encryption_keys(
+        # Taken out of the overrides: they are checked here, and kept as the list of keys.
+        overrides.pop("DATA_ENCRYPTION_KEYS", None) or os.environ.get("DATA_ENCRYPTION_KEYS"),
+        instance_path,
+        production=production,
+    )
+
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'marketplace.db'}"
     # Heroku-style URLs name the old driver; psycopg 3 is what we install.
     if database_url.startswith("postgres://"):
@@ -112,6 +144,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     config: dict[str, Any] = {
         "ENVIRONMENT": environment,
         "SECRET_KEY": secret_key,
+        # Fernet keys for the values encrypted at rest (a person's key safe code and access
+        # notes): the first encrypts, all decrypt, so a new key goes first and an old one
+        # stays until `flask people reencrypt` has run.
+        "DATA_ENCRYPTION_KEYS": encryption_keys,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SERVICE_NAME": os.environ.get("SERVICE_NAME", "Care and support marketplace"),

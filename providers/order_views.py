@@ -24,6 +24,7 @@ from marketplace.orders import deliveries, invoicing, life, queries
 from marketplace.orders.errors import InvalidOrder
 from marketplace.orders.models import Delivery, DeliveryStatus, InvoiceStatus, Order, OrderCycle
 from marketplace.orders.schedule import schedule_of
+from marketplace.people.details import delivery_details
 from providers.order_forms import (
     UNIT_NAMES,
     CorrectDeliveryForm,
@@ -88,6 +89,7 @@ def _order_page(
     return render_template(
         "providers/orders/order.html",
         order=order,
+        person=delivery_details(order, show_access=can(current_user, "see_how_to_get_in", order)),
         schedule_text=schedule_of(order).describe(),
         unit_name=UNIT_NAMES[order.price_unit],
         cycles=[

@@ -160,6 +160,20 @@ ROUTES: dict[str, Route] = {
     ),
     "citizens.support_plan": Route("/my/plan", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
     "citizens.draft_plan": Route("/my/plan/draft", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
+    # A person's details: each citizen has only their own (no id in the address); officers
+    # reach anyone's through the council's pages.
+    "citizens.person_details": Route("/my/details", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
+    "citizens.change_details": Route(
+        "/my/details/change", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)
+    ),
+    "council.person_details": Route(
+        lambda world: f"/council/people/{world.users['citizen'].person_id}/details",
+        only(FORBIDDEN, council=PAGE),
+    ),
+    "council.change_details": Route(
+        lambda world: f"/council/people/{world.users['citizen'].person_id}/details/change",
+        only(FORBIDDEN, council=PAGE),
+    ),
     "council.people": Route("/council/people", only(FORBIDDEN, council=PAGE)),
     "council.person": Route(
         lambda world: f"/council/people/{world.users['citizen'].person_id}",

@@ -9,6 +9,15 @@ import pytest
 from marketplace import create_app
 from marketplace.config import ConfigurationError, instance_path_from_env, load_config
 
+# A Fernet key (production needs one: tests/test_encryption.py shows it refuses to start
+# without).
+DATA_KEY = "l3VbHn0gqkZ3hc4FhS3U4nKXtgE4pXyH8BhX1C2pV0I="
+
+
+@pytest.fixture(autouse=True)
+def _data_encryption_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATA_ENCRYPTION_KEYS", DATA_KEY)
+
 
 def test_production_refuses_to_start_without_a_real_secret_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -51,6 +51,19 @@ def _owner_of(user: User, organisation: Organisation) -> bool:
     )
 
 
+def _providing(user: User, order: Any) -> bool:
+    """Staff of the order's provider, once the order has been sent to them."""
+    return (
+        user.role is Role.PROVIDER_STAFF
+        and user.organisation_id == order.organisation_id
+        and order.reached_provider
+    )
+
+
+# While the provider is delivering an order it may need to let itself in.
+_DELIVERING = frozenset({"accepted", "in_progress"})
+
+
 def _party_to_order(user: User, order: Any) -> bool:
     """The person it is for, council officers, and its provider's staff once it has been sent
     to them (not while the council decides on it, nor if the council refused it)."""
@@ -90,10 +103,13 @@ RULES: dict[str, Rule] = {
     "view_order": _party_to_order,
     "cancel_order": lambda user, order: _own_person(user, order.person),
     "confirm_delivery": lambda user, order: _own_person(user, order.person),
-    "fulfil_order": lambda user, order: (
-        user.role is Role.PROVIDER_STAFF
-        and user.organisation_id == order.organisation_id
-        and order.reached_provider
+    "fulfil_order": _providing,
+    # A person's details: the person keeps them, or an officer for them (brokers later).
+    "change_person_details": _own_person,
+    # The order's provider sees how to get in (key safe code, access notes) only while the
+    # order is accepted or in progress: not before it accepts, nor once the order has ended.
+    "see_how_to_get_in": lambda user, order: (
+        _providing(user, order) and order.status.value in _DELIVERING
     ),
     "approve_order": _role(Role.COUNCIL_OFFICER),
     "settle_invoice": _role(Role.COUNCIL_OFFICER),

@@ -24,6 +24,15 @@ def person(found: Person) -> Json:
         "email": found.email,
         "phone": found.phone,
         "case_reference": found.case_reference,
+        "address_line_1": found.address_line_1,
+        "address_line_2": found.address_line_2,
+        "town": found.town,
+        "county": found.county,
+        "communication_needs": found.communication_needs,
+        "preferred_contact": found.preferred_contact.value if found.preferred_contact else None,
+        # The code itself is never sent back: only the provider delivering an order sees it.
+        "has_key_safe_code": found.key_safe_code is not None,
+        "access_notes": found.access_notes,
         "created_at": found.created_at.isoformat(),
     }
 

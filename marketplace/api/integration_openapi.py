@@ -32,15 +32,60 @@ _FIGURES = {
 _PERSON_FIELDS = {
     "full_name": {"type": "string", "minLength": 1, "maxLength": 200},
     "preferred_name": {"type": ["string", "null"], "maxLength": 100},
-    "date_of_birth": _nullable(_DATE),
-    "postcode": {"type": ["string", "null"], "maxLength": 10, "examples": ["SG1 1AA"]},
+    "date_of_birth": {
+        **_nullable(_DATE),
+        "description": "In the past, and no more than 120 years ago.",
+    },
+    "postcode": {
+        "type": ["string", "null"],
+        "maxLength": 10,
+        "description": 'A UK postcode, kept in capitals with one space ("sg11aa" is "SG1 1AA").',
+        "examples": ["SG1 1AA"],
+    },
     "email": {"type": ["string", "null"], "format": "email", "maxLength": 254},
-    "phone": {"type": ["string", "null"], "maxLength": 30},
+    "phone": {
+        "type": ["string", "null"],
+        "maxLength": 30,
+        "description": "7 to 15 digits, with spaces, brackets, dashes, dots and a leading + "
+        "as people write them.",
+        "examples": ["01632 960901"],
+    },
     "case_reference": {
         "type": ["string", "null"],
         "maxLength": 50,
         "description": "The council's own reference for the person; unique when set.",
     },
+    "address_line_1": {"type": ["string", "null"], "maxLength": 100},
+    "address_line_2": {"type": ["string", "null"], "maxLength": 100},
+    "town": {"type": ["string", "null"], "maxLength": 60},
+    "county": {"type": ["string", "null"], "maxLength": 60},
+    "communication_needs": {
+        "type": ["string", "null"],
+        "maxLength": 500,
+        "description": 'In the person\'s words: "uses BSL", "large print".',
+    },
+    "preferred_contact": {
+        "anyOf": [
+            {"type": "string", "enum": ["phone", "text", "email", "letter"]},
+            {"type": "null"},
+        ]
+    },
+    "access_notes": {
+        "type": ["string", "null"],
+        "maxLength": 1000,
+        "description": "How to get in. Stored encrypted; shown to the provider of an order "
+        "only while it is accepted or in progress.",
+    },
+}
+# Written, never read back: only the provider delivering an order sees the code.
+_KEY_SAFE_CODE = {
+    "key_safe_code": {
+        "type": ["string", "null"],
+        "maxLength": 20,
+        "writeOnly": True,
+        "description": "Stored encrypted and never sent back (see `has_key_safe_code`); "
+        "shown to the provider of an order only while it is accepted or in progress.",
+    }
 }
 _STREAM = {
     "id": _ID,
@@ -71,12 +116,22 @@ def _object(properties: Json, *, required: list[str] | None = None, **more: Any)
 
 SCHEMAS: Json = {
     "Person": _object(
-        {"id": _ID, **_PERSON_FIELDS, "created_at": {"type": "string", "format": "date-time"}},
+        {
+            "id": _ID,
+            **_PERSON_FIELDS,
+            "has_key_safe_code": {"type": "boolean"},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
         additionalProperties=False,
     ),
-    "NewPerson": _object(_PERSON_FIELDS, required=["full_name"], additionalProperties=False),
+    "NewPerson": _object(
+        {**_PERSON_FIELDS, **_KEY_SAFE_CODE}, required=["full_name"], additionalProperties=False
+    ),
     "PersonChanges": _object(
-        _PERSON_FIELDS, required=[], minProperties=1, additionalProperties=False
+        {**_PERSON_FIELDS, **_KEY_SAFE_CODE},
+        required=[],
+        minProperties=1,
+        additionalProperties=False,
     ),
     "FundingStream": _object(_STREAM, additionalProperties=False),
     "Budget": _object(

@@ -6,7 +6,6 @@ officers' page's (`council.forms`): the API and the page accept the same budgets
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,11 +18,12 @@ from marketplace.budgets.models import PaymentFrequency, StreamKind
 from marketplace.budgets.statement import StatementFilter
 from marketplace.council.forms import PERIOD_MAX, STREAM_MAX_PENCE
 from marketplace.formatting import LONDON
-from marketplace.people.records import TEXT_LENGTHS
+from marketplace.people import details
+from marketplace.people.models import ContactMethod
+from marketplace.people.records import FIELDS, TEXT_LENGTHS
 
 Json = dict[str, Any]
-_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$")
-_OPTIONAL = ("preferred_name", "date_of_birth", "postcode", "email", "phone", "case_reference")
+_OPTIONAL = tuple(field for field in FIELDS if field != "full_name")
 
 
 def json_object(body: Any) -> Json:
@@ -51,11 +51,16 @@ def person_fields(body: Any, *, partial: bool) -> Json:
         if value is None:
             fields[field] = None
         elif field == "date_of_birth":
-            fields[field] = _date(value, field, errors, latest=datetime.now(LONDON).date())
+            fields[field] = _date_of_birth(value, errors)
         elif field == "postcode":
             fields[field] = _postcode(value, errors)
         elif field == "email":
             fields[field] = _email(value, errors)
+        elif field == "phone":
+            fields[field] = _phone(value, errors)
+        elif field == "preferred_contact":
+            chosen = _choice(value, field, ContactMethod, errors)
+            fields[field] = ContactMethod(chosen) if chosen else None
         else:
             fields[field] = _text(value, field, errors)
     if partial and not body:
@@ -185,7 +190,6 @@ def _date(
     errors: dict[str, str],
     *,
     required: bool = False,
-    latest: date | None = None,
 ) -> date | None:
     if value is None or value == "":
         if required:
@@ -197,9 +201,6 @@ def _date(
         found = None
     if found is None:
         errors[field] = "Give a real date as YYYY-MM-DD"
-    elif latest is not None and found > latest:
-        errors[field] = "The date must be in the past"
-        return None
     return found
 
 
@@ -227,12 +228,29 @@ def _postcode(value: Any, errors: dict[str, str]) -> str | None:
     text = _text(value, "postcode", errors)
     if text is None:
         return None
-    normalised = re.sub(r"\s+", "", text.upper())
-    normalised = f"{normalised[:-3]} {normalised[-3:]}"
-    if not _POSTCODE.match(normalised):
+    normalised = details.normalise_postcode(text)
+    if normalised is None:
         errors["postcode"] = "Enter a UK postcode, like SG1 1AA"
-        return None
     return normalised
+
+
+def _phone(value: Any, errors: dict[str, str]) -> str | None:
+    text = _text(value, "phone", errors)
+    if text is None:
+        return None
+    normalised = details.normalise_phone(text)
+    if normalised is None:
+        errors["phone"] = "Enter a phone number of 7 to 15 digits, like 01632 960 001"
+    return normalised
+
+
+def _date_of_birth(value: Any, errors: dict[str, str]) -> date | None:
+    born = _date(value, "date_of_birth", errors)
+    problem = details.date_of_birth_problem(born, datetime.now(LONDON).date()) if born else None
+    if problem:
+        errors["date_of_birth"] = problem
+        return None
+    return born
 
 
 def _email(value: Any, errors: dict[str, str]) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Response, jsonify, request, url_for
 
 from marketplace import ledger
+from marketplace.accounts.models import User
 from marketplace.api import auth, integration_json, integration_requests
 from marketplace.api.bodies import json_body
 from marketplace.api.idempotency import idempotent
@@ -103,11 +104,15 @@ def get_person(person_id: str) -> Response:
 @auth.required("manage_people")
 @idempotent
 def update_person(person_id: str) -> Response:
-    """Change some of a person's fields (null clears an optional one)."""
+    """Change some of a person's fields (null clears an optional one); the change is on the
+    person's record of changes."""
     found = _person(person_id)
     changes = integration_requests.person_fields(json_body(), partial=True)
+    principal = auth.current_principal()
     try:
-        records.update_person(db.session, found, changes)
+        records.update_person(
+            db.session, found, changes, by=principal if isinstance(principal, User) else None
+        )
     except records.PersonConflict as refused:
         raise from_refusal(refused) from refused
     return _answer(integration_json.person(found))

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Enum,
@@ -22,11 +23,31 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.encryption import EncryptedText
 from marketplace.extensions import db
-from marketplace.types import UTCDateTime, utcnow
+from marketplace.types import UTCDateTime, string_enum, utcnow
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
+    from marketplace.api.tokens import ApiToken
+
+
+class ContactMethod(enum.StrEnum):
+    """How the person would rather be contacted."""
+
+    PHONE = "phone"
+    TEXT = "text"
+    EMAIL = "email"
+    LETTER = "letter"
+
+    @property
+    def label(self) -> str:
+        return {
+            "phone": "Phone call",
+            "text": "Text message",
+            "email": "Email",
+            "letter": "Letter",
+        }[self.value]
 
 
 class Person(db.Model):
@@ -44,6 +65,20 @@ class Person(db.Model):
     # The council's own reference for the person in its case-management system (unique when
     # set), so that system can find the person it sent through the API.
     case_reference: Mapped[str | None] = mapped_column(String(50), unique=True)
+    # The home address, in GOV.UK's address pattern (the postcode above completes it).
+    address_line_1: Mapped[str | None] = mapped_column(String(100))
+    address_line_2: Mapped[str | None] = mapped_column(String(100))
+    town: Mapped[str | None] = mapped_column(String(60))
+    county: Mapped[str | None] = mapped_column(String(60))
+    # In the person's words ("uses BSL", "large print", "hard of hearing: text first").
+    communication_needs: Mapped[str | None] = mapped_column(String(500))
+    preferred_contact: Mapped[ContactMethod | None] = mapped_column(
+        string_enum(ContactMethod, "preferred_contact")
+    )
+    # How to get in: encrypted at rest, and shown only to the provider of an order being
+    # delivered (see people/details.py). The column holds a Fernet token, not the text.
+    key_safe_code: Mapped[str | None] = mapped_column(EncryptedText)
+    access_notes: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User | None] = relationship(back_populates="person", uselist=False)
@@ -53,6 +88,25 @@ class Person(db.Model):
 
     def __repr__(self) -> str:
         return f"<Person {self.full_name}>"
+
+
+class PersonDetailsChange(db.Model):
+    """One change to a person's details: who made it, when, and which fields changed. Never
+    the values: the record of a key safe code's change must not hold the code."""
+
+    __tablename__ = "person_details_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    # None when no user made it (an API token acting for no one, a command).
+    changed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # The API token the change came through, if any: who made it is on the token.
+    token_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_tokens.id"))
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    changed_by: Mapped[User | None] = relationship()
+    token: Mapped[ApiToken | None] = relationship()
 
 
 class PlanStatus(enum.StrEnum):
