@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -74,13 +74,25 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def service_search(text: str) -> ColumnElement[bool]:
-    """The condition a service meets when it matches the `search` text.
+def ranked_matches(filters: ServiceFilters) -> list[uuid.UUID] | None:
+    """The ids of the services matching the `search` text, best first (None without one).
 
-    The search engine decides (stemming, care synonyms, forgiving spelling, place names), as on
-    the search page; the feed keeps its own order and paging over what it finds.
+    The search engine decides (stemming, care synonyms, forgiving spelling, place names) and
+    ranks, as on the search page, so the feed answers the same words with the same order.
     """
-    return Service.id.in_(matching_ids(text, log_source="api"))
+    if not filters.search:
+        return None
+    return matching_ids(filters.search, log_source="api")
+
+
+def _in_rank_order(ids: Iterable[uuid.UUID], ranked: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """`ids` in the order of `ranked` (the engine's ranking: the search page's order)."""
+    wanted = set(ids)
+    return [found for found in ranked if found in wanted]
+
+
+def _paged(ids: list[uuid.UUID], paging: Paging | None) -> list[uuid.UUID]:
+    return ids[paging.offset : paging.offset + paging.per_page] if paging else ids
 
 
 def _page(query: Select[Any], count: Select[Any], paging: Paging | None) -> Found[Any]:
@@ -93,10 +105,12 @@ def _page(query: Select[Any], count: Select[Any], paging: Paging | None) -> Foun
 # Services --------------------------------------------------------------------------------------
 
 
-def _service_conditions(filters: ServiceFilters) -> list[ColumnElement[bool]]:
+def _service_conditions(
+    filters: ServiceFilters, ranked: Sequence[uuid.UUID] | None
+) -> list[ColumnElement[bool]]:
     conditions = _public()
-    if filters.search:
-        conditions.append(service_search(filters.search))
+    if ranked is not None:
+        conditions.append(Service.id.in_(ranked))
     if filters.taxonomy_term_id is not None:
         term = term_by_public_id(filters.taxonomy_term_id)
         # A top category also finds the services filed under its kinds.
@@ -130,8 +144,22 @@ def _service_conditions(filters: ServiceFilters) -> list[ColumnElement[bool]]:
 
 
 def services(filters: ServiceFilters, paging: Paging | None) -> Found[Service]:
-    """Public services matching `filters`, by name; one page of them, or all if no paging."""
-    conditions = _service_conditions(filters)
+    """Public services matching `filters`: best match first when there is `search` text, else
+    by name; one page of them, or all if no paging."""
+    ranked = ranked_matches(filters)
+    conditions = _service_conditions(filters, ranked)
+    if ranked is not None:
+        ordered = _in_rank_order(
+            db.session.scalars(select(Service.id).join(Organisation).where(*conditions)), ranked
+        )
+        chosen = _paged(ordered, paging)
+        loaded = {
+            service.id: service
+            for service in db.session.scalars(
+                select(Service).where(Service.id.in_(chosen)).options(*_SERVICE_PARTS)
+            )
+        }
+        return Found([loaded[service_id] for service_id in chosen], len(ordered))
     query = (
         select(Service)
         .join(Organisation)
@@ -242,9 +270,12 @@ def distance_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def _link_conditions(
-    filters: ServiceFilters, place: Place | None, places: list[Locality]
+    filters: ServiceFilters,
+    ranked: Sequence[uuid.UUID] | None,
+    place: Place | None,
+    places: list[Locality],
 ) -> list[ColumnElement[bool]]:
-    conditions = _service_conditions(filters)
+    conditions = _service_conditions(filters, ranked)
     if place is not None:
         # A service with areas must cover the postcode; one without says nothing, so stays.
         covering = _covering(place.outward_code, places)
@@ -274,16 +305,77 @@ def _links_query(conditions: list[ColumnElement[bool]]) -> Select[Any]:
 def service_at_locations(
     filters: ServiceFilters, place: Place | None, paging: Paging | None
 ) -> Found[ServiceAtLocation]:
-    """Public services at their venues, by service then venue name; nearest first when a
-    `proximity` is given, keeping only those within it.
+    """Public services at their venues. With `search` text, the best-matching services first
+    (each one's venues by name); else, given a postcode, the nearest first (keeping only those
+    within `proximity`, if given); else by service then venue name.
     """
     places = list(db.session.scalars(select(Locality))) if place is not None else []
-    conditions = _link_conditions(filters, place, places)
-    if place is None or place.proximity_metres is None:
+    ranked = ranked_matches(filters)
+    conditions = _link_conditions(filters, ranked, place, places)
+    if ranked is not None:
+        return _ranked_links(conditions, ranked, place, places, paging)
+    if place is None:
         query = _links_query(conditions).order_by(Service.name, Location.name, ServiceAtLocation.id)
         count = select(func.count()).select_from(_links_query(conditions).subquery())
         return _page(query.options(*_LINK_PARTS), count, paging)
     return _nearest(conditions, place, places, paging)
+
+
+def _ranked_links(
+    conditions: list[ColumnElement[bool]],
+    ranked: Sequence[uuid.UUID],
+    place: Place | None,
+    places: list[Locality],
+    paging: Paging | None,
+) -> Found[ServiceAtLocation]:
+    """The matching services' venues in the services' rank order, each service's venues by
+    name, and only those within `proximity` of the place when one is given."""
+    rank = {service_id: n for n, service_id in enumerate(ranked)}
+    rows = db.session.execute(
+        _links_query(conditions).with_only_columns(
+            ServiceAtLocation.id,
+            ServiceAtLocation.service_id,
+            Location.name,
+            Location.latitude,
+            Location.longitude,
+            Location.postcode,
+        )
+    ).all()
+    centre = centroid(place.outward_code, places) if place is not None else None
+    radius = (
+        float(place.proximity_metres)
+        if place is not None and place.proximity_metres is not None
+        else None
+    )
+    kept = []
+    for link_id, service_id, venue_name, latitude, longitude, postcode in rows:
+        if radius is not None:
+            point = _venue_point(latitude, longitude, postcode, places)
+            if centre is None or point is None or distance_metres(centre, point) > radius:
+                continue
+        kept.append((rank[service_id], venue_name, str(link_id), link_id))
+    kept.sort()
+    chosen = _paged([link_id for *_, link_id in kept], paging)
+    return Found(_links_by_id(chosen), len(kept))
+
+
+def _venue_point(
+    latitude: float | None, longitude: float | None, postcode: str, places: list[Locality]
+) -> tuple[float, float] | None:
+    """Where a venue is: its own coordinates, or its postcode district's centre."""
+    if latitude is not None and longitude is not None:
+        return (latitude, longitude)
+    return centroid(_outward_code(postcode), places)
+
+
+def _links_by_id(ids: list[uuid.UUID]) -> list[ServiceAtLocation]:
+    loaded = {
+        link.id: link
+        for link in db.session.scalars(
+            select(ServiceAtLocation).where(ServiceAtLocation.id.in_(ids)).options(*_LINK_PARTS)
+        )
+    }
+    return [loaded[link_id] for link_id in ids]
 
 
 def _nearest(
@@ -292,34 +384,30 @@ def _nearest(
     places: list[Locality],
     paging: Paging | None,
 ) -> Found[ServiceAtLocation]:
+    """The venues nearest the place first (those with no known place last, by name), within
+    `proximity` when one is given."""
     centre = centroid(place.outward_code, places)
     if centre is None:
         return Found([], 0)
-    radius = float(place.proximity_metres or 0)
+    radius = float(place.proximity_metres) if place.proximity_metres is not None else None
     candidates = db.session.execute(
         _links_query(conditions).with_only_columns(
-            ServiceAtLocation.id, Location.latitude, Location.longitude, Location.postcode
+            ServiceAtLocation.id,
+            Location.latitude,
+            Location.longitude,
+            Location.postcode,
+            Service.name,
         )
     )
-    near: list[tuple[float, str, uuid.UUID]] = []
-    for link_id, latitude, longitude, postcode in candidates:
-        point = (
-            (latitude, longitude)
-            if latitude is not None and longitude is not None
-            else centroid(_outward_code(postcode), places)
-        )
-        if point is not None and (metres := distance_metres(centre, point)) <= radius:
-            near.append((metres, str(link_id), link_id))
+    near: list[tuple[float, str, str, uuid.UUID]] = []
+    for link_id, latitude, longitude, postcode, service_name in candidates:
+        point = _venue_point(latitude, longitude, postcode, places)
+        metres = distance_metres(centre, point) if point is not None else math.inf
+        if radius is None or metres <= radius:
+            near.append((metres, service_name, str(link_id), link_id))
     near.sort()
-    chosen = near[paging.offset : paging.offset + paging.per_page] if paging else near
-    ids = [link_id for _, _, link_id in chosen]
-    loaded = {
-        link.id: link
-        for link in db.session.scalars(
-            select(ServiceAtLocation).where(ServiceAtLocation.id.in_(ids)).options(*_LINK_PARTS)
-        )
-    }
-    return Found([loaded[link_id] for link_id in ids], len(near))
+    chosen = _paged([link_id for *_, link_id in near], paging)
+    return Found(_links_by_id(chosen), len(near))
 
 
 def service_at_location(link_id: uuid.UUID) -> ServiceAtLocation | None:
