@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -78,3 +80,46 @@ def test_a_keyboard_skips_the_filters_to_the_results(page: Page, listed: None) -
     page.keyboard.press("Enter")
     expect(page.locator("#results-heading")).to_be_focused()
     tab_to(page, page.locator(".app-results a").first.inner_text(), limit=1)
+
+
+def test_each_search_and_service_has_a_title_of_its_own(
+    page: Page, live_server: LiveServer, listed: None
+) -> None:
+    """Browsing two kinds of help gave two different pages one title; so did two providers'
+    services of one name (issue 14). The page check fails on a title two pages share."""
+    with live_server.app.app_context():
+        other = Organisation(name="Hitchin Carers", status=OrganisationStatus.APPROVED)
+        db.session.add(other)
+        service = listings.create_listing(
+            other,
+            listings.ListingDetails(
+                name="Morning calls",
+                description="Morning calls from Hitchin's own carers.",
+                category_codes=["personal-care"],
+                price_pence=2600,
+                price_unit=PriceUnit.PER_VISIT,
+                area_codes=["stevenage"],
+                delivery_modes=["at_home"],
+            ),
+        )
+        service.status = ServiceStatus.PUBLISHED
+        db.session.commit()
+        search_index.sync(live_server.app)
+        db.session.remove()
+
+    for kind in ("Help at home", "Meals"):
+        page.goto("/")
+        assert_accessible(page)
+        page.get_by_role("link", name=kind, exact=True).click()
+        expect(heading(page)).to_have_text("Find care and support")
+        assert_accessible(page)
+    expect(page).to_have_title(re.compile(r"^1 service found, kind of help: Meals"))
+
+    page.goto("/search?q=morning+calls")
+    assert_accessible(page)
+    for provider in ("Stevenage Home Care", "Hitchin Carers"):
+        page.get_by_role("listitem").filter(has_text=provider).get_by_role("link").click()
+        expect(page).to_have_title(re.compile(f"^Morning calls, from {provider}"))
+        assert_accessible(page)
+        page.go_back()
+        assert_accessible(page)
