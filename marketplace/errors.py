@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
@@ -40,6 +40,16 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _with_headers_of(error: HTTPException, response: Response) -> Response:
+    """`response` with the headers the error's own response must carry: a 405's `Allow` (RFC
+    9110 requires it) and a 429's `Retry-After`."""
+    for header in ("Retry-After", "Allow"):
+        original = error.get_response().headers.get(header)
+        if original:
+            response.headers[header] = original
+    return response
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[object, int]:
@@ -53,16 +63,12 @@ def init_app(app: Flask) -> None:
         if _wants_json():
             response = jsonify(error=CODES.get(status, "http_error"), message=error.description)
             response.status_code = status
-            return response
+            return _with_headers_of(error, response)
         template = PAGES.get(status)
         if template is None:
             return error
         response = app.make_response((render_template(template, error=error), status))
-        for header in ("Retry-After", "Allow"):
-            original = error.get_response().headers.get(header)
-            if original:
-                response.headers[header] = original
-        return response
+        return _with_headers_of(error, response)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[object, int]:

@@ -240,7 +240,12 @@ _ERRORS = {
     "Conflict": "`conflict` (an overlapping budget, a taken case reference, an "
     "Idempotency-Key reused for another request) or `insufficient_funds` (a pot cannot "
     "cover the budget).",
-    "ValidationError": "`validation_error`: `details.fields` names each field at fault.",
+    "ValidationError": "`validation_error`: `details.fields` names each field at fault (a "
+    "body that is not a JSON object, or a malformed `Idempotency-Key`, is one too).",
+    "BadBody": "`bad_request`: JSON nested more than 32 levels deep, or text in it with a NUL "
+    "or a lone surrogate (`details.field` says where).",
+    "TooLarge": "`payload_too_large`: the body is larger than the service accepts "
+    "(`details.max_bytes`, 1 MB by default).",
 }
 
 
@@ -268,11 +273,12 @@ _BUDGET_ID = {
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
-    "description": "Any unique string of up to 255 visible characters (a UUID): a retry with "
+    "description": "Any unique string of 1 to 255 visible ASCII characters (a UUID); "
+    "anything else is refused (422, `validation_error`). A retry with "
     "the same key and request answers the first response again, with "
     "`Idempotent-Replayed: true`, and changes nothing. Without it, each request is new. A key "
     "is kept for 24 hours: used again after that, it starts a new request.",
-    "schema": {"type": "string", "maxLength": 255},
+    "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
 }
 
 
@@ -312,9 +318,16 @@ def _operation(
             "content": {"application/json": {"schema": _ref(body)}},
         }
         operation["parameters"].append(IDEMPOTENCY_KEY)
+        operation["responses"].update(BODY_ERRORS)
     return operation
 
 
+# What any request with a JSON body may be answered besides its own errors.
+BODY_ERRORS = {
+    "400": _error("BadBody"),
+    "413": _error("TooLarge"),
+    "422": _error("ValidationError"),
+}
 _NOT_FOUND = ("404", "PersonNotFound")
 _CONFLICT = ("409", "Conflict")
 _INVALID = ("422", "ValidationError")

@@ -244,7 +244,8 @@ _ERRORS = {
     "not allow it; `details.status`) or `conflict` (an Idempotency-Key reused for another "
     "request).",
     "OrderRefused": "`validation_error` (`details.fields` names each field at fault, such as "
-    "`schedule.days`) or `outside_support_plan` (the person's support plan does not cover "
+    "`schedule.days`; a body that is not a JSON object, or a malformed `Idempotency-Key`, is "
+    "one too) or `outside_support_plan` (the person's support plan does not cover "
     "the service and the council refuses such purchases).",
 }
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _ID}
@@ -298,7 +299,10 @@ def _operation(
     }
     if changes:
         operation["parameters"].append(IDEMPOTENCY_KEY)
+        # A malformed Idempotency-Key is refused whatever the step.
+        operation["responses"].setdefault("422", _error("OrderRefused"))
     if body is not None:
+        operation["responses"].update({"400": _error("BadBody"), "413": _error("TooLarge")})
         operation["requestBody"] = {
             "required": body_required,
             "content": {"application/json": {"schema": _ref(body)}},

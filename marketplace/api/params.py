@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Literal
 
 from marketplace.api.identifiers import parse_uuid
+from providers import validation
 from providers.validation import postcode_problem
 
 DEFAULT_PER_PAGE = 50
@@ -30,6 +31,11 @@ MAX_PROXIMITY_METRES = 1_000_000
 _WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
 _METRES = re.compile(r"[1-9][0-9]{0,6}(?:\.[0-9]{1,6})?", re.ASCII)
 _OUTWARD_CODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
+# For the OpenAPI document: what `place` accepts (it also takes them in lower case).
+POSTCODE_PATTERN = validation._POSTCODE.pattern
+OUTWARD_CODE_PATTERN = _OUTWARD_CODE.pattern
+# 1 to MAX_PROXIMITY_METRES, with up to 6 decimals, as `_metres` accepts.
+PROXIMITY_PATTERN = r"^(?:[1-9][0-9]{0,5}(?:\.[0-9]{1,6})?|1000000(?:\.0{1,6})?)$"
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 Args = Mapping[str, str]
@@ -101,12 +107,16 @@ def _whole_number(args: Args, name: str, default: int, largest: int) -> int:
 
 
 def paging(args: Args, *, minimal: bool = False) -> Paging:
-    """`page` (from 1) and `per_page` (1 to 200; up to 5000, and that by default, if minimal)."""
+    """`page` (from 1) and `per_page` (1 to 5000): a page holds up to 200 items (50 by
+    default), or up to 5000 (and that by default) if minimal; asking for more than a page
+    holds gives a full page, as `size` in the answer says."""
     largest = MINIMAL_PER_PAGE if minimal else MAX_PER_PAGE
     default = MINIMAL_PER_PAGE if minimal else DEFAULT_PER_PAGE
+    # One range for every kind of list, so that whether a per_page is valid does not depend
+    # on another parameter (the OpenAPI document can then say exactly what is valid).
     return Paging(
         page=_whole_number(args, "page", 1, 10**9 - 1),
-        per_page=_whole_number(args, "per_page", default, largest),
+        per_page=min(_whole_number(args, "per_page", default, MINIMAL_PER_PAGE), largest),
     )
 
 
@@ -180,11 +190,10 @@ def service_filters(args: Args) -> ServiceFilters:
 
 
 def detail(args: Args, *, allow_minimal: bool = False) -> Literal["minimal", "list", "full"]:
-    """How much of each item a list gives: `full`, `minimal` (services only) or the default."""
+    """How much of each item a list gives: `full`, `minimal` (services only) or the default.
+    Asking for both gives `full`, which holds everything `minimal` does."""
     full = flag(args, "full")
     minimal = flag(args, "minimal") if allow_minimal else False
-    if full and minimal:
-        raise BadParameter("minimal", "Ask for full or minimal, not both")
     return "full" if full else "minimal" if minimal else "list"
 
 
@@ -193,8 +202,9 @@ def place(args: Args) -> Place | None:
     text = (args.get("postcode") or "").strip().upper()
     radius = (args.get("proximity") or "").strip()
     if not text:
-        if radius:
-            raise BadParameter("proximity", "proximity needs a postcode to measure from")
+        # A radius with nothing to measure it from narrows nothing (ORUK: "if proximity is
+        # provided" with a postcode): checked, then ignored.
+        _metres(radius)
         return None
     compact = text.replace(" ", "")
     if _OUTWARD_CODE.match(compact):

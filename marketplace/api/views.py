@@ -74,7 +74,9 @@ def _list(
 ) -> Response:
     """A paged ORUK list, or with format=ndjson every result, one JSON object per line."""
     output = params.output_format(request.args)
-    paging = None if output == "ndjson" else params.paging(request.args, minimal=minimal)
+    # Read (so checked) even when ndjson leaves them unused: a malformed page is a 400 either way.
+    asked = params.paging(request.args, minimal=minimal)
+    paging = None if output == "ndjson" else asked
     found = fetch(paging)
     contents = serialise(found.items)
     if paging is None:
