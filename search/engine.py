@@ -47,6 +47,8 @@ class _Prepared:
     selection: Selection
     candidates: int
     notices: list[str]
+    # The place the words named when nothing was in it and the nearest beyond it are given.
+    beyond: PlaceMatch | None = None
 
 
 class BaseEngine(ABC):
@@ -282,7 +284,21 @@ class BaseEngine(ABC):
                 relaxed = bool(matches)
         else:
             matches = catalogue.live
-        selection = select(catalogue, query.filters, localities, query.as_of or _today())
+        as_of = query.as_of or _today()
+        selection = select(catalogue, query.filters, localities, as_of)
+        candidates = matches & selection.combined()
+        beyond = None
+        if not candidates and matches and plan.places and not query.filters.localities:
+            # Nothing in the place the words named: rather than a dead end, the nearest
+            # matches beyond it, nearest first (the hits say how far), and a plain notice.
+            wider = select(catalogue, query.filters, set(), as_of)
+            if origin is not None and matches & wider.combined():
+                selection, candidates = wider, matches & wider.combined()
+                sort, beyond = Sort.DISTANCE, plan.places[0]
+                notices.append(
+                    f"No service in {beyond.label} matched, so these are the nearest beyond "
+                    "it, nearest first."
+                )
         return _Prepared(
             plan=plan,
             origin=origin,
@@ -290,8 +306,9 @@ class BaseEngine(ABC):
             relaxed=relaxed,
             matches=matches,
             selection=selection,
-            candidates=matches & selection.combined(),
+            candidates=candidates,
             notices=notices,
+            beyond=beyond,
         )
 
     def _search(self, query: SearchQuery) -> SearchResults:
@@ -331,6 +348,7 @@ class BaseEngine(ABC):
             places=plan.places,
             origin=origin,
             relaxed=relaxed,
+            beyond=found.beyond,
             notices=tuple(notices),
             generation=view.generation,
             words_used=tuple(group.words for group in plan.groups),

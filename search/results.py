@@ -42,7 +42,9 @@ class SearchResults:
 
     `places` are the places recognised in the words (already applied as a locality filter);
     `origin` is where distances are measured from. `relaxed` is True when no listing matched
-    all the words and these match some of them. `notices` explain anything ignored.
+    all the words and these match some of them. `beyond` is the place the words named when
+    nothing matched in it, and the hits are the nearest beyond it instead. `notices` explain
+    anything ignored.
     """
 
     query: SearchQuery
@@ -55,6 +57,7 @@ class SearchResults:
     places: tuple[PlaceMatch, ...] = ()
     origin: PlaceMatch | None = None
     relaxed: bool = False
+    beyond: PlaceMatch | None = None
     notices: tuple[str, ...] = ()
     generation: str = ""
     words_used: tuple[str, ...] = field(default=())
