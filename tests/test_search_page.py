@@ -37,7 +37,7 @@ def indexed(
         "ca?e~2",
         "[1 TO 5]",
         "x" * 10_000,
-        "\u202e\u0000\ufffd 🧓🏽 ÄÖÜ",
+        "\u202e\ufffd 🧓🏽 ÄÖÜ",
         "field:value^3",
         "",
     ],
@@ -95,4 +95,7 @@ def test_each_first_page_is_logged_without_personal_data(
 )
 @given(words=st.text(max_size=300))
 def test_any_text_at_all_gets_a_page(client: FlaskClient, indexed: None, words: str) -> None:
-    assert client.get("/search", query_string={"q": words}).status_code == 200
+    response = client.get("/search", query_string={"q": words})
+    # A NUL is refused for every request before any view (PostgreSQL cannot store it): a
+    # page that says so, never a 500.
+    assert response.status_code == (400 if "\x00" in words else 200)
