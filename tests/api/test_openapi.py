@@ -68,8 +68,9 @@ def test_the_document_is_oruks_own_with_our_additions(client: FlaskClient) -> No
     for path, item in published["paths"].items():
         ours = document["paths"][path]["get"]
         content = ours["responses"]["200"]["content"]
-        assert content["application/json"] == (
-            item["get"]["responses"]["200"]["content"]["application/json"]
+        assert (
+            content["application/json"]
+            == (item["get"]["responses"]["200"]["content"]["application/json"])
         )
         assert "name" not in ours  # not an OpenAPI operation field
     assert document["paths"]["/taxonomy_terms"]["get"]["operationId"] == (
