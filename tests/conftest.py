@@ -47,6 +47,8 @@ def test_settings(database_url: str, instance: Path, **overrides: object) -> dic
     settings: dict[str, object] = {
         "ENVIRONMENT": "testing",
         "SECRET_KEY": "test-secret-key-that-is-long-enough-to-use",
+        # A fixed Fernet key, so an app built as production (which needs one) starts too.
+        "DATA_ENCRYPTION_KEYS": "dGVzdC1kYXRhLWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=",
         "INSTANCE_PATH": str(instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "MAIL_SERVER": "",

@@ -32,7 +32,7 @@ from marketplace.demo.data.county import (
 )
 from marketplace.demo.orders_seed import seed_orders
 from marketplace.extensions import db
-from marketplace.people.models import Person
+from marketplace.people.models import ContactMethod, Person
 from marketplace.types import utcnow
 from providers.models import (
     STALE_AFTER_DAYS,
@@ -356,6 +356,16 @@ def _new_person(demo: DemoUser) -> Person:
         postcode=details.get("postcode"),
         phone=details.get("phone"),
         email=demo.email,
+        address_line_1=details.get("address_line_1"),
+        town=details.get("town"),
+        county=details.get("county"),
+        preferred_contact=ContactMethod(details["preferred_contact"])
+        if details.get("preferred_contact")
+        else None,
+        communication_needs=details.get("communication_needs"),
+        # Demo values, published with the demo: never a real key safe's code.
+        key_safe_code=details.get("key_safe_code"),
+        access_notes=details.get("access_notes"),
     )
 
 
