@@ -79,13 +79,23 @@ def _apply(organisation: Organisation, details: OrganisationDetails) -> None:
     organisation.areas = _areas(details.area_codes)
 
 
-def register(
-    details: OrganisationDetails, *, owner_name: str, owner_email: str, owner_password: str
-) -> User:
-    """A new, pending organisation and its first staff account (its owner), signed up together.
+def check_areas(codes: list[str]) -> None:
+    """Raises ValueError if any of these area codes is unknown."""
+    _areas(codes)
 
-    Raises PasswordRejected for a weak password and ValueError if the email has an account.
+
+def register(
+    details: OrganisationDetails, *, owner_name: str, owner_email: str, owner_password_hash: str
+) -> User:
+    """A new, pending organisation and its first staff account (its owner), made together once
+    the owner has confirmed their address (`providers.registration`), with the password hash
+    made when they registered.
+
+    Raises ValueError if the email has an account or an area is unknown.
     """
+    email = accounts.normalise_email(owner_email)
+    if accounts.user_by_email(email) is not None:
+        raise ValueError(f"an account already uses {email}")
     organisation = Organisation(status=OrganisationStatus.PENDING)
     _apply(organisation, details)
     db.session.add(organisation)
@@ -97,14 +107,15 @@ def register(
         reason="Registered by the provider",
     )
     db.session.add(registered)
-    owner = accounts.create_user(
-        email=owner_email,
-        full_name=owner_name,
-        password=owner_password,
+    owner = User(
+        email=email,
+        full_name=owner_name.strip(),
+        password_hash=owner_password_hash,
         role=Role.PROVIDER_STAFF,
         organisation_id=organisation.id,
+        is_organisation_owner=True,
     )
-    owner.is_organisation_owner = True
+    db.session.add(owner)
     registered.changed_by = owner
     db.session.flush()
     return owner

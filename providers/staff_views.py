@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -12,7 +21,7 @@ from marketplace.accounts import browser_sessions
 from marketplace.accounts import service as accounts
 from marketplace.accounts.policy import can, requires
 from marketplace.extensions import limiter
-from providers import listings, organisations, staff
+from providers import listings, organisations, registration, staff
 from providers.forms import AcceptInvitationForm, InviteForm, RegisterProviderForm, VenueForm
 from providers.models import Organisation
 from providers.views import bp, organisation_details, own_organisation
@@ -25,27 +34,50 @@ def register() -> Response | tuple[str, int]:
     form.areas.choices = organisations.district_choices()
     if form.validate_on_submit():
         try:
-            owner = organisations.register(
+            registration.request_registration(
                 organisation_details(form),
                 owner_name=form.owner_name.data,
                 owner_email=form.owner_email.data,
                 owner_password=form.password.data,
+                confirm_link=lambda token: url_for(
+                    "provider_portal.confirm_registration", token=token, _external=True
+                ),
+                sign_in_link=url_for("accounts.sign_in", _external=True),
+                reset_link=url_for("accounts.forgotten_password", _external=True),
             )
         except accounts.PasswordRejected as rejected:
             form.password.errors.append(str(rejected))
         except ValueError:
-            form.owner_email.errors.append(
-                "An account already uses this email address: sign in, or use another address"
-            )
+            form.areas.errors = [*form.areas.errors, "Choose areas from the list"]
         else:
-            browser_sessions.sign_in(owner)
-            flash(
-                "Your organisation is registered. The council will check it before your "
-                "services are shown to the public",
-                "success",
-            )
-            return redirect(url_for("provider_portal.dashboard"))
+            # The same answer whether or not the address has an account (as sign-up's).
+            session["registration_email"] = accounts.normalise_email(form.owner_email.data)
+            return redirect(url_for("provider_portal.check_email_registration"))
     return render_template("providers/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/register/check-your-email")
+def check_email_registration() -> str:
+    return render_template("providers/check_email.html", email=session.get("registration_email"))
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_UP_RATE_LIMIT"], methods=["POST"])
+def confirm_registration(token: str) -> Response | tuple[str, int] | str:
+    # A GET only shows a button: mail scanners open links, and must not spend them.
+    if request.method == "GET":
+        return render_template("providers/confirm_registration.html", token=token)
+    try:
+        owner = registration.confirm_registration(token)
+    except accounts.InvalidLink as invalid:
+        return render_template("accounts/invalid_link.html", reason=str(invalid)), 400
+    browser_sessions.sign_in(owner)
+    flash(
+        "Your organisation is registered. The council will check it before your "
+        "services are shown to the public",
+        "success",
+    )
+    return redirect(url_for("provider_portal.dashboard"))
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])

@@ -107,6 +107,12 @@ ROUTES: dict[str, Route] = {
         lambda world: f"/providers/{world.service_a.organisation_id}", everyone(PAGE)
     ),
     "provider_portal.register": Route("/provider/register", everyone(PAGE)),
+    "provider_portal.check_email_registration": Route(
+        "/provider/register/check-your-email", everyone(PAGE)
+    ),
+    "provider_portal.confirm_registration": Route(
+        "/provider/register/confirm/not-a-real-token", everyone(PAGE)
+    ),
     "provider_portal.join": Route("/provider/join/not-a-real-token", everyone(BAD_LINK)),
     "provider_portal.edit_organisation": Route("/provider/organisation", PROVIDERS),
     "provider_portal.new_listing": Route("/provider/services/new", PROVIDERS),

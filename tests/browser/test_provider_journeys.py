@@ -54,6 +54,12 @@ def test_a_provider_registers_lists_a_service_and_the_council_approves_it(
     page.get_by_label("Your email address").fill(email_address)
     page.get_by_label("Create a password").fill(PASSWORD)
     page.get_by_role("button", name="Register").click()
+    expect(heading(page)).to_have_text("Check your email")
+    assert_accessible(page)
+    page.goto(live_server.link_in_email(email_address, "Confirm your email address"))
+    expect(heading(page)).to_have_text("Finish registering your organisation")
+    assert_accessible(page)
+    page.get_by_role("button", name="Register my organisation").click()
 
     expect(heading(page)).to_have_text("Stevenage Sitting Service")
     expect(banner(page)).to_contain_text("The council will check it")

@@ -16,6 +16,7 @@ from marketplace.accounts.roles import Role
 from marketplace.extensions import db
 from marketplace.mail import outbox_messages
 from marketplace.types import utcnow
+from providers import registration
 from providers.models import (
     CapacityStatus,
     Location,
@@ -26,7 +27,8 @@ from providers.models import (
     ServiceStatus,
     StaffInvitation,
 )
-from tests.conftest import PASSWORD, sign_in
+from providers.registration import ProviderRegistration
+from tests.conftest import PASSWORD, links_in_outbox, sign_in
 
 REGISTRATION = {
     "name": "Lea Valley Home Care",
@@ -63,11 +65,26 @@ def _count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
+def register(app: Flask, client: FlaskClient) -> None:
+    """Register, then follow the emailed link as the owner (signed in at the end)."""
+    response = client.post("/provider/register", data=REGISTRATION)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.location == "/provider/register/check-your-email"
+    assert _count(Organisation) == 0, "nothing until the link is followed"
+    (link,) = links_in_outbox(app, REGISTRATION["owner_email"])
+    path = link.split("marketplace.test", 1)[1]
+    assert client.get(path).status_code == 200
+    assert _count(Organisation) == 0, "opening the link (as a mail scanner would) makes nothing"
+    confirmed = client.post(path)
+    assert confirmed.status_code == 302, confirmed.get_data(as_text=True)
+    assert confirmed.location == "/provider/"
+    assert client.post(path).status_code == 400, "a link works once"
+
+
 def test_a_provider_registers_is_approved_and_publishes(
     app: Flask, client: FlaskClient, reference_data: None, make_user: Callable[..., User]
 ) -> None:
-    response = client.post("/provider/register", data=REGISTRATION)
-    assert response.status_code == 302, response.get_data(as_text=True)
+    register(app, client)
     organisation = db.session.scalar(select(Organisation))
     assert organisation.status is OrganisationStatus.PENDING
     (registered,) = organisation.status_changes
@@ -345,13 +362,41 @@ def test_the_last_owner_cannot_be_removed_nor_remove_themselves(
     assert provider_owner.active is True
 
 
-def test_a_registration_with_a_taken_email_creates_nothing(
-    client: FlaskClient, reference_data: None, make_user: Callable[..., User]
+def test_a_registration_with_a_taken_email_answers_as_any_other_and_tells_the_owner(
+    app: Flask,
+    client: FlaskClient,
+    reference_data: None,
+    make_user: Callable[..., User],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Issue 12, item 10: registration said "An account already uses this email address".
+    Now it answers as for a new address (the same page, after hashing the password), stores
+    nothing, and emails the address's owner, as sign-up does."""
+    hashed: list[str] = []
+    real_hash = registration.hash_password
+
+    def counting_hash(password: str) -> str:
+        hashed.append(password)
+        return real_hash(password)
+
+    monkeypatch.setattr(registration, "hash_password", counting_hash)
     make_user(Role.CITIZEN, email="priya@leavalley.example.org")
-    response = client.post("/provider/register", data=REGISTRATION)
-    assert response.status_code == 400
+    taken = client.post("/provider/register", data=REGISTRATION)
+    new = app.test_client().post(
+        "/provider/register", data={**REGISTRATION, "owner_email": "omar@leavalley.example.org"}
+    )
+    assert taken.status_code == new.status_code == 302
+    assert taken.location == new.location == "/provider/register/check-your-email"
+    assert "already" not in client.get(taken.location).get_data(as_text=True)
+    assert len(hashed) == 2
     assert _count(Organisation) == 0
+    assert _count(ProviderRegistration) == 1
+    (message,) = [
+        m
+        for m in outbox_messages(app.config["MAIL_OUTBOX_PATH"])
+        if m.to == "priya@leavalley.example.org"
+    ]
+    assert message.subject == "You already have an account"
     assert REGISTRATION["password"] != PASSWORD
 
 
