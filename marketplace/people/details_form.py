@@ -39,6 +39,19 @@ SAVED_FIELDS = (
 )
 
 
+_TEXTS = (
+    "address_line_1",
+    "address_line_2",
+    "town",
+    "county",
+    "postcode",
+    "phone",
+    "communication_needs",
+    "key_safe_code",
+    "access_notes",
+)
+
+
 def _length(limit: int, label: str) -> Length:
     return Length(max=limit, message=f"{label} must be {limit} characters or fewer")
 
@@ -116,12 +129,9 @@ class PersonDetailsForm(FlaskForm):
 
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
         valid = super().validate(extra_validators)
-        for name in ("address_line_1", "address_line_2", "town", "county", "postcode", "phone"):
-            field = self[name]
-            field.data = (field.data or "").strip() or None
-        for name in ("communication_needs", "access_notes", "key_safe_code"):
-            field = self[name]
-            field.data = (field.data or "").strip() or None
+        # Blank is "not given": kept as None, not as an empty string.
+        for name in _TEXTS:
+            self[name].data = (self[name].data or "").strip() or None
         if self.date_of_birth.data is not None and not self.date_of_birth.errors:
             problem = details.date_of_birth_problem(self.date_of_birth.data, self.today)
             if problem:

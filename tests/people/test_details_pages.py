@@ -82,6 +82,7 @@ def test_a_citizen_enters_their_details_and_checks_them(
     form = citizen_client.get("/my/details/change").get_data(as_text=True)
     assert KEY_SAFE not in form
     assert 'value="12 Orchard Way"' in form
+    assert 'value="1941"' in form
     again = citizen_client.post("/my/details/change", data={**FILLED, "key_safe_code": ""})
     assert again.status_code == 302
     session.expire_all()
