@@ -105,8 +105,8 @@ def test_patch_and_budget_posts_are_idempotent(client: FlaskClient, officer: str
     pots = funded_pots()
     person = client.post(PEOPLE, json={"full_name": "Ann Lee"}, headers=bearer(officer)).get_json()
     patch = bearer(officer, **{"Idempotency-Key": "patch-1"})
-    first = client.patch(f"{PEOPLE}/{person['id']}", json={"phone": "1"}, headers=patch)
-    again = client.patch(f"{PEOPLE}/{person['id']}", json={"phone": "1"}, headers=patch)
+    first = client.patch(f"{PEOPLE}/{person['id']}", json={"phone": "01438 737400"}, headers=patch)
+    again = client.patch(f"{PEOPLE}/{person['id']}", json={"phone": "01438 737400"}, headers=patch)
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json() == first.get_json()
 

@@ -8,7 +8,7 @@ had their first four weeks.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -128,13 +128,24 @@ def test_bad_filters_answer_400_with_a_message(
     assert "govuk-error-summary" in text
 
 
+FIRST = date(2026, 6, 8)  # a Monday after TODAY
+
+
 def test_orders_come_in_pages(
     session: Session,
     world: World,
     council: FlaskClient,
 ) -> None:
-    one_hour = world.schedule(units=1, weeks=None)
-    placed = [place(session, world, f"order-{n}", schedule=one_hour) for n in range(PAGE_SIZE + 1)]
+    # An hour each, in weeks of their own: within the support plan's weekly amount.
+    placed = [
+        place(
+            session,
+            world,
+            f"order-{n}",
+            schedule=world.schedule(units=1, weeks=None, starts_on=FIRST + timedelta(weeks=n)),
+        )
+        for n in range(PAGE_SIZE + 1)
+    ]
 
     first = council.get("/council/orders?status=placed").get_data(as_text=True)
     second = council.get("/council/orders?status=placed&page=2").get_data(as_text=True)
