@@ -306,7 +306,13 @@ def order_context(order: Order, today: date) -> dict[str, Any]:
         "schedule_text": schedule_of(order).describe(),
         "paid_by_stream": [(names.get(sid, "Other"), pence) for sid, pence in paid.items()],
         "can_cancel": can(current_user, "cancel_order", order)
+        and order.cancelled_from is None
         and (life.allowed(order, life.Move.CANCEL) or life.allowed(order, life.Move.CANCEL_REST)),
+        "cut_short": (
+            life.cancellation_money(order, order.cancelled_from)
+            if order.cancelled_from is not None
+            else None
+        ),
         "can_confirm": can(current_user, "confirm_delivery", order),
         "earliest_cancellation": life.earliest_cancellation(order, today),
         "button": ButtonForm(),
@@ -375,6 +381,8 @@ def cancel_order(order_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         abort(404)
     today = london_today()
     form = CancelOrderForm()
+    earliest = life.earliest_cancellation(order, today)
+    money = life.cancellation_money(order, earliest)
     if form.validate_on_submit():
         try:
             cancelled_from = life.cancel(
@@ -390,7 +398,7 @@ def cancel_order(order_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
                 f"Order {order.reference} is cancelled"
                 if cancelled_from is None
                 else f"Order {order.reference} is cancelled from "
-                f"{cancelled_from:%-d %B %Y}. Visits before then go ahead.",
+                f"{cancelled_from:%-d %B %Y}. Visits before then go ahead." + _money_back(money),
                 "success",
             )
             return redirect(url_for("citizens.order_page", order_id=order.id))
@@ -399,6 +407,19 @@ def cancel_order(order_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         order=order,
         form=form,
         schedule_text=schedule_of(order).describe(),
-        earliest=life.earliest_cancellation(order, today),
+        earliest=earliest,
+        money=money,
         today=today,
     ), 400 if form.errors else 200
+
+
+def _money_back(money: life.CancellationMoney) -> str:
+    """When the money held for cancelled visits comes back, in words."""
+    words = f" {pounds(money.now_pence)} comes back to your budget now."
+    if money.later_pence and money.later_after:
+        words += (
+            f" {pounds(money.later_pence)} for the cancelled visits up to "
+            f"{money.later_after:%-d %B %Y} comes back when the invoice for that period is "
+            "settled."
+        )
+    return words

@@ -10,6 +10,7 @@ be delivered is released back to the budget at once.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from marketplace.orders import events
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.locks import lock_order
 from marketplace.orders.models import CycleState, Order, OrderCycle, OrderStatus, ScheduleKind
+from marketplace.orders.schedule import schedule_of
 
 REASON_MAX_LENGTH = 1000
 
@@ -208,6 +210,35 @@ def earliest_cancellation(order: Order, today: date) -> date:
     return today + timedelta(days=order.notice_days)
 
 
+@dataclass(frozen=True)
+class CancellationMoney:
+    """What cancelling from a day gives back: `now_pence` at once (the invoicing periods
+    that start on or after it), and `later_pence` (the cancelled visits in the period already
+    under way) when that period's invoice is settled, after `later_after`: the invoice is for
+    what was delivered, and settling it releases the rest."""
+
+    now_pence: int
+    later_pence: int
+    later_after: date | None
+
+
+def cancellation_money(order: Order, cancelled_from: date) -> CancellationMoney:
+    """The money cancelling the order's visits from `cancelled_from` gives back, and when."""
+    now = later = 0
+    later_after = None
+    occasions = schedule_of(order).occasions()
+    for cycle in order.cycles:
+        if cycle.state is not CycleState.HELD:
+            continue
+        if cycle.starts_on >= cancelled_from:
+            now += cycle.amount_pence
+        elif cycle.ends_on >= cancelled_from:
+            visits = sum(1 for day in occasions if cancelled_from <= day <= cycle.ends_on)
+            later = visits * order.units_per_occasion * order.unit_price_pence
+            later_after = cycle.ends_on if later else None
+    return CancellationMoney(now, later, later_after)
+
+
 def cancel(
     session: Session, order: Order, *, by: User, today: date, reason: str = ""
 ) -> date | None:
@@ -221,6 +252,13 @@ def cancel(
     """
     lock_order(session, order)
     reason = _reason(reason, required=False)
+    if order.cancelled_from is not None:
+        raise InvalidTransition(
+            f"This order is already cancelled from {order.cancelled_from:%-d %B %Y}",
+            status=order.status.value,
+            move=Move.CANCEL_REST.value,
+            cancelled_from=order.cancelled_from.isoformat(),
+        )
     effective = earliest_cancellation(order, today)
     first = order.starts_on
     if effective <= first or order.status in (

@@ -7,9 +7,10 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -19,7 +20,7 @@ from marketplace.budgets import spending
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import FunderPot, PersonalBudget, StreamKind
 from marketplace.extensions import db
-from marketplace.formatting import pounds
+from marketplace.formatting import LONDON, pounds
 from marketplace.orders import deliveries, life, queries
 from marketplace.orders.checkout import basket_of, quote
 from marketplace.orders.models import (
@@ -563,6 +564,35 @@ def test_cancelling_before_it_starts_returns_the_money(
     page = _text(citizen_client.get(f"/my/orders/{order.id}"))
     assert "Cancelled" in page
     assert "Family will help" in page
+
+
+def test_cancelling_under_notice_says_when_the_money_comes_back_and_only_once(
+    citizen_client: FlaskClient, shop: Shop
+) -> None:
+    order = place_order(citizen_client, shop)  # 2 hours Mondays and Thursdays, 4 weeks
+    life.accept(db.session, order, by=shop.staff)
+    db.session.commit()
+    held = budget_figures(db.session, shop.budget).total.committed_pence
+    # In the second week: with 7 days' notice, the Tuesday of week 3 on is cancelled, which
+    # leaves three visits of the four-weekly period that is under way.
+    with time_machine.travel(datetime.combine(START + timedelta(days=8), time(12), LONDON)):
+        sign_in(citizen_client, shop.citizen)  # a week on, the last session has ended
+        page = _text(citizen_client.get(f"/my/orders/{order.id}/cancel"))
+        later = pounds(3 * 2 * HOURLY_PENCE)
+        assert f"£0 at once, and {later} for the cancelled visits up to" in page
+
+        response = citizen_client.post(f"/my/orders/{order.id}/cancel", data={"reason": ""})
+        assert response.status_code == 302
+
+        db.session.expire_all()
+        # Nothing came back yet, as the page said; it is held until the period is settled.
+        assert budget_figures(db.session, shop.budget).total.committed_pence == held
+        page = _text(citizen_client.get(f"/my/orders/{order.id}"))
+        assert "Cancel this order" not in page
+        assert f"{later} held for the cancelled visits" in page
+        again = citizen_client.post(f"/my/orders/{order.id}/cancel", data={"reason": ""})
+        assert again.status_code == 400
+        assert "already cancelled from" in _text(again)
 
 
 def test_a_too_long_reason_is_shown_with_400_and_nothing_changes(

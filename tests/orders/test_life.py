@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from marketplace.budgets.figures import budget_figures
 from marketplace.notifications.models import Notification, NotificationKind
-from marketplace.orders import checkout, deliveries, life
+from marketplace.orders import checkout, deliveries, invoicing, life
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.life import TRANSITIONS, Move
 from marketplace.orders.models import CycleState, Order, OrderEvent, OrderStatus
 from providers.models import InvoiceCycle
-from tests.orders.fixtures import TODAY, World, assert_ledger_verifies
+from tests.orders.fixtures import HOURLY_PENCE, TODAY, World, assert_ledger_verifies
 
 
 def _place(session: Session, world: World, **schedule) -> Order:
@@ -194,6 +194,52 @@ def test_remaining_weeks_are_cancelled_after_the_notice_period(
     assert states == [CycleState.HELD] * 3 + [CycleState.RELEASED] * 3
     assert _committed(session, world) == sum(c.amount_pence for c in order.cycles[:3])
     assert deliveries.deliverable_units(order, order.cycles[2]) == 2  # Monday 15th only
+    assert_ledger_verifies(session)
+
+
+def test_cancelled_visits_money_comes_back_as_said_and_cancelling_again_is_refused(
+    session: Session, world: World
+) -> None:
+    # Four-weekly invoicing: one period, 8 June to 2 July; visits Mondays and Thursdays.
+    order = _place(session, world, starts_on=date(2026, 6, 8), weeks=4)
+    life.accept(session, order, by=world.staff)
+    session.commit()
+    today = date(2026, 6, 16)  # a Tuesday: with 7 days' notice, visits from the 23rd go
+    before = _committed(session, world)
+
+    said = life.cancellation_money(order, life.earliest_cancellation(order, today))
+    effective = life.cancel(session, order, by=world.citizen, today=today)
+    session.commit()
+
+    # The 25th, 29th and 2nd July: three visits of 2 hours, held until the period is settled.
+    assert effective == date(2026, 6, 23)
+    assert said == life.CancellationMoney(0, 3 * 2 * HOURLY_PENCE, date(2026, 7, 2))
+    assert _committed(session, world) == before - said.now_pence
+    with pytest.raises(InvalidTransition, match="already cancelled from 23 June 2026"):
+        life.cancel(session, order, by=world.citizen, today=today)
+    session.rollback()
+
+    # The visits before the 23rd are delivered and billed; settling releases the rest.
+    for day in (8, 11, 15, 18, 22):
+        deliveries.record_delivery(
+            session,
+            order,
+            by=world.staff,
+            delivered_on=date(2026, 6, day),
+            units=2,
+            today=date(2026, 6, 22),
+        )
+    invoice = invoicing.raise_invoice(
+        session, order, order.cycles[0], by=world.staff, today=date(2026, 6, 22)
+    )
+    invoicing.settle_invoice(session, invoice, by=world.officer)
+    session.commit()
+
+    assert invoice.amount_pence == 5 * 2 * HOURLY_PENCE
+    figures = budget_figures(session, world.budget).total
+    assert figures.committed_pence == before - order.total_pence
+    assert figures.spent_pence == invoice.amount_pence
+    assert order.total_pence - invoice.amount_pence == said.later_pence
     assert_ledger_verifies(session)
 
 
