@@ -8,6 +8,9 @@ FLASK := $(BIN)/flask --app wsgi
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Tests run in parallel, one worker per core (each with its own database and live server).
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 .PHONY: run serve test lint format test-unit test-browser test-postgres install install-dev browser-deps clean
 
@@ -43,7 +46,7 @@ run: $(VENV)/.installed-run
 
 ## Lint, then the whole suite (browser tests included) on SQLite
 test: lint browser-deps
-	$(BIN)/pytest
+	$(PYTEST)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -55,15 +58,15 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 test-unit: $(VENV)/.installed-dev
-	$(BIN)/pytest -m "not browser"
+	$(PYTEST) -m "not browser"
 
 test-browser: $(VENV)/.installed-dev browser-deps
-	$(BIN)/pytest -m browser
+	$(PYTEST) -m browser
 
 ## The whole suite against a throw-away PostgreSQL server (installed from Debian if missing)
 test-postgres: $(VENV)/.installed-dev browser-deps
 	scripts/install-debian-packages.sh postgresql
-	scripts/with-postgres.sh $(BIN)/pytest
+	scripts/with-postgres.sh $(PYTEST)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
