@@ -176,6 +176,16 @@ def test_checking_the_cost_shows_weekly_total_and_what_if(
     assert basket_items(shop) == []  # checking the cost adds nothing
 
 
+def test_a_one_off_costs_once_not_each_week(citizen_client: FlaskClient, shop: Shop) -> None:
+    response = add_to_basket(citizen_client, shop, kind="one_off", action="check")
+    page = _text(response)
+
+    assert response.status_code == 200
+    assert pounds(2 * HOURLY_PENCE) in page
+    assert "Each week" not in page
+    assert "Each week" in _text(add_to_basket(citizen_client, shop, action="check"))
+
+
 def test_adding_puts_the_schedule_in_the_basket(citizen_client: FlaskClient, shop: Shop) -> None:
     response = add_to_basket(citizen_client, shop)
 
