@@ -72,14 +72,12 @@ def request_registration(
     # Hashed whichever way it goes, so both answers take the same time.
     password_hash = hash_password(owner_password)
     if accounts.user_by_email(email) is not None:
-        queue_email(
+        accounts.tell_existing_account(
             email,
-            "You already have an account",
-            "Someone tried to register an organisation on the care and support marketplace "
-            "with this email address. You already have an account.\n\n"
-            f"Sign in: {sign_in_link}\n"
-            f"Forgotten your password? Reset it: {reset_link}\n\n"
-            "If this was not you, you do not need to do anything.",
+            "register an organisation on the care and support marketplace with this email "
+            "address. You already have an account.",
+            sign_in_link=sign_in_link,
+            reset_link=reset_link,
         )
         return
     token, hashed = new_token()

@@ -86,6 +86,20 @@ def create_user(
     return user
 
 
+def tell_existing_account(email: str, tried: str, *, sign_in_link: str, reset_link: str) -> None:
+    """Email the owner of an address that someone tried to sign up (or register) again: the
+    page answers the same either way, so only the owner learns the address has an account.
+    `tried` finishes "Someone tried to ..."."""
+    queue_email(
+        email,
+        "You already have an account",
+        f"Someone tried to {tried}\n\n"
+        f"Sign in: {sign_in_link}\n"
+        f"Forgotten your password? Reset it: {reset_link}\n\n"
+        "If this was not you, you do not need to do anything.",
+    )
+
+
 def request_sign_up(
     *,
     email: str,
@@ -109,14 +123,12 @@ def request_sign_up(
     # enough to tell who has an account.
     password_hash = hash_password(password)
     if user_by_email(email) is not None:
-        queue_email(
+        tell_existing_account(
             email,
-            "You already have an account",
-            "Someone tried to create an account on the care and support marketplace with this "
-            "email address. You already have one.\n\n"
-            f"Sign in: {sign_in_link}\n"
-            f"Forgotten your password? Reset it: {reset_link}\n\n"
-            "If this was not you, you do not need to do anything.",
+            "create an account on the care and support marketplace with this email address. "
+            "You already have one.",
+            sign_in_link=sign_in_link,
+            reset_link=reset_link,
         )
         return
     token, hashed = new_token()
