@@ -85,3 +85,19 @@ def test_migrations_upgrade_match_the_models_and_downgrade(
         flask_migrate.downgrade(revision="base")
         assert _user_tables(empty_database_url) == set()
         db.engine.dispose()
+
+
+def test_a_seeded_database_downgrades_to_nothing(empty_database_url: str, tmp_path: Path) -> None:
+    """With the demo county in it, every migration's downgrade still runs (foreign keys and all)."""
+    from marketplace.demo import seed
+
+    app = create_app(test_settings(empty_database_url, tmp_path / "instance"))
+    with app.app_context():
+        flask_migrate.upgrade()
+        seed.run_all()
+        db.session.commit()
+        db.session.remove()
+
+        flask_migrate.downgrade(revision="base")
+        assert _user_tables(empty_database_url) == set()
+        db.engine.dispose()
