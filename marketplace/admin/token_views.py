@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -48,7 +48,9 @@ def new_api_token() -> Response | tuple[str, int]:
             form.name.errors.append(str(refused))
         else:
             # Shown on this response only: never put in a redirect, a flash or a cache.
-            response = Response(
+            # make_response gives Flask's response class (text/html); werkzeug's own
+            # Response defaults to text/plain, which showed the page's raw HTML.
+            response = make_response(
                 render_template("admin/api_token_created.html", token=row, secret=secret)
             )
             response.headers["Cache-Control"] = "no-store"

@@ -131,6 +131,26 @@ def test_an_admin_creates_a_token_sees_it_once_and_revokes_it(
     assert "Revoked" in client.get("/admin/api-tokens").get_data(as_text=True)
 
 
+def test_the_token_created_page_is_an_html_page_in_the_service_layout(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    """The page showing a new token once is served as HTML, so the browser lays it out
+    (it was text/plain, and the administrator saw the page's raw HTML)."""
+    sign_in(client, make_user(Role.ADMIN))
+
+    created = client.post(
+        "/admin/api-tokens/new", data={"name": "Case management", "role": "council_officer"}
+    )
+
+    assert created.status_code == 200
+    assert created.mimetype == "text/html"
+    assert created.mimetype_params.get("charset") == "utf-8"
+    page = created.get_data(as_text=True)
+    assert '<html lang="en" class="govuk-template' in page
+    assert "govuk-panel__title" in page
+    assert "API token created" in page
+
+
 def test_only_admins_reach_the_token_pages(
     app: Flask, client: FlaskClient, make_user: Callable[..., User]
 ) -> None:

@@ -1,7 +1,10 @@
 """The administrator's pages in a real browser, at desktop and phone widths, with axe and the
-page checks on each: users, API tokens, and the form for a new token, sent without a name."""
+page checks on each: users, API tokens, the form for a new token sent without a name, and the
+token created."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -44,4 +47,11 @@ def test_an_administrator_asks_for_an_api_token(page: Page, administrator: None)
     assert_accessible(page)
     page.get_by_role("button", name="Create token").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a name for the token")
+    assert_accessible(page)
+
+    # The token, once: laid out as a page (it was served as text/plain, raw HTML on screen).
+    page.get_by_label("Name").fill("Case management")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator(".govuk-panel__title")).to_have_text("API token created")
+    expect(page.locator("#api-token")).to_have_text(re.compile(r"^mkt_"))
     assert_accessible(page)
