@@ -193,8 +193,26 @@ class Order(db.Model):
         )
 
     @property
+    def refusal(self) -> OrderEvent | None:
+        """The council's refusal of this order (with its reason), if it refused it."""
+        if self.status is not OrderStatus.CANCELLED:
+            # Only a cancelled order can have been refused: no events are loaded for others.
+            return None
+        return next((event for event in self.events if event.kind == "refuse"), None)
+
+    @property
+    def status_label(self) -> str:
+        """The status in the words the pages show. An order the council refused is cancelled
+        in the state table (nothing held, nothing to come), but people read "Refused by the
+        council", not "Cancelled", which would say that someone chose to cancel it."""
+        return REFUSED_LABEL if self.refusal is not None else self.status.label
+
+    @property
     def total_units(self) -> int:
         return sum(cycle.units for cycle in self.cycles)
+
+
+REFUSED_LABEL = "Refused by the council"
 
 
 class OrderCycle(db.Model):

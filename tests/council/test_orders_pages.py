@@ -313,3 +313,32 @@ def test_citizens_and_providers_cannot_reach_the_council_pages(
             assert client.post(path).status_code == 403, path
     session.expire_all()
     assert order.invoices[0].status is InvoiceStatus.RAISED
+
+
+def test_a_refused_order_says_refused_by_the_council_with_its_reason_not_cancelled(
+    app: Flask, session: Session, world: World, council: FlaskClient, outside_plan: Order
+) -> None:
+    reason = "A day centre is not in the plan: talk to your social worker"
+    life.refuse(session, outside_plan, by=world.officer, reason=reason)
+    session.commit()
+    citizen = app.test_client()
+    sign_in(citizen, world.citizen)
+
+    pages = {
+        "council's order": council.get(f"/council/orders/{outside_plan.id}"),
+        "council's list": council.get("/council/orders"),
+        "citizen's order": citizen.get(f"/my/orders/{outside_plan.id}"),
+        "citizen's list": citizen.get("/my/orders"),
+    }
+
+    for name, page in pages.items():
+        assert page.status_code == 200, name
+        text = page.get_data(as_text=True)
+        assert '<strong class="govuk-tag govuk-tag--red">Refused by the council</strong>' in text, (
+            name
+        )
+        assert ">Cancelled</strong>" not in text, name
+    for name in ("council's order", "citizen's order"):
+        text = pages[name].get_data(as_text=True)
+        assert "Why the council refused it" in text, name
+        assert reason in text, name
