@@ -178,6 +178,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Every limit of a route is counted and checked on each attempt, not only those up to
+        # the first one broken: the "Too many attempts" page and Retry-After then know when
+        # the hour's limit is used up too, and say the whole wait (security.rate_limit_wait).
+        "RATELIMIT_FAIL_ON_FIRST_BREACH": False,
         "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute; 50 per hour"),
         # Failed sign-ins per account (the email tried), from whatever address: a guesser with
         # many addresses is held back too.

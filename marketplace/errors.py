@@ -8,6 +8,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from marketplace.extensions import db
+from marketplace.formatting import wait_in_words
+from marketplace.security import rate_limit_wait
 
 # The 500 page when even the template cannot be rendered.
 PLAIN_500 = (
@@ -67,7 +69,13 @@ def init_app(app: Flask) -> None:
         template = PAGES.get(status)
         if template is None:
             return error
-        response = app.make_response((render_template(template, error=error), status))
+        context: dict[str, object] = {"error": error}
+        if status == 429:
+            # The page says how long the broken limit really lasts (a sign-in limit may hold
+            # for an hour), from the same window the Retry-After header is computed from.
+            wait = rate_limit_wait()
+            context["wait"] = wait_in_words(wait) if wait is not None else None
+        response = app.make_response((render_template(template, **context), status))
         return _with_headers_of(error, response)
 
     @app.errorhandler(RequestEntityTooLarge)

@@ -1,7 +1,9 @@
-"""How money and time are shown to people: pounds and pence, and the time in London."""
+"""How money and time are shown to people: pounds and pence, the time in London, and how long
+to wait."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -29,3 +31,14 @@ def london_time(moment: datetime | None, with_time: bool = True) -> str:
         return day
     hour = local.hour % 12 or 12
     return f"{day} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def wait_in_words(seconds: float) -> str:
+    """'20 minutes', '1 hour', '1 hour 30 minutes': a wait rounded up to the whole minute, so
+    whoever waits that long is never too early."""
+    minutes = max(1, math.ceil(seconds / 60))
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    if minutes:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -20,6 +23,21 @@ CONTENT_SECURITY_POLICY = {
     "base-uri": "'self'",
     "object-src": "'none'",
 }
+
+
+def rate_limit_wait() -> int | None:
+    """Whole seconds until this request's limits let it through again: the longest wait of
+    those it broke or has used up, each at most its own window (so "3 per hour" never asks
+    for more than an hour). None when no limit holds it back."""
+    # A used-up limit counts though it was not broken: the limiter stops at the first broken
+    # limit, and the hour's limit still holds when the minute's is over.
+    broken = [limit for limit in limiter.current_limits if limit.breached or limit.remaining == 0]
+    if not broken:
+        return None
+    now = time.time()
+    return max(
+        min(max(1, math.ceil(limit.reset_at - now)), limit.limit.get_expiry()) for limit in broken
+    )
 
 
 def init_app(app: Flask) -> None:

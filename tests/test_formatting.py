@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.formatting import london_time, pounds
+from marketplace.formatting import london_time, pounds, wait_in_words
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,20 @@ def test_london_time_follows_summer_time() -> None:
 def test_london_time_refuses_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="naive"):
         london_time(datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (1, "1 minute"),
+        (60, "1 minute"),
+        (61, "2 minutes"),
+        (1200, "20 minutes"),
+        (3600, "1 hour"),
+        (5400, "1 hour 30 minutes"),
+        (7200, "2 hours"),
+        (86400, "24 hours"),
+    ],
+)
+def test_a_wait_in_words_rounds_up_to_the_minute(seconds: int, shown: str) -> None:
+    assert wait_in_words(seconds) == shown

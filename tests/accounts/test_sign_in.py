@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
+from marketplace.formatting import wait_in_words
 from tests.conftest import PASSWORD, sign_in
 
 FAILED = "Enter a correct email address and password"
@@ -120,6 +121,38 @@ def test_sign_out_is_a_post_and_ends_the_session(
     assert response.location == "/sign-in"
     assert "You have signed out" in client.get("/sign-in").get_data(as_text=True)
     assert client.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("limits", "wait"),
+    [
+        ("3 per minute", "Wait 1 minute, then try again."),
+        ("3 per hour", "Wait 1 hour, then try again."),
+        ("3 per 20 minutes", "Wait 20 minutes, then try again."),
+        # Both limits broken at once: the longer wait is the one that holds.
+        ("3 per minute; 3 per hour", "Wait 1 hour, then try again."),
+    ],
+)
+def test_the_limit_page_says_how_long_the_configured_limit_lasts(
+    make_app: Callable[..., Flask], limits: str, wait: str
+) -> None:
+    """The wait is the broken limit's own window (it said "a few minutes" for a limit that
+    lasts up to an hour). A test run takes far less than a minute, so the whole window is
+    still to run."""
+    app = make_app(
+        RATELIMIT_ENABLED=True, SIGN_IN_RATE_LIMIT=limits, SIGN_IN_ACCOUNT_RATE_LIMIT="100/hour"
+    )
+    with app.app_context():
+        client = app.test_client()
+        for _ in range(3):
+            client.post("/sign-in", data={"email": "a@example.org", "password": "x"})
+        limited = client.post("/sign-in", data={"email": "a@example.org", "password": "x"})
+        assert limited.status_code == 429
+        page = limited.get_data(as_text=True)
+        assert wait in page
+        assert "a few minutes" not in page
+        # The header a program reads says the same wait as the page.
+        assert f"Wait {wait_in_words(int(limited.headers['Retry-After']))}," in page
 
 
 def test_sign_in_is_rate_limited_with_a_clear_page(make_app: Callable[..., Flask]) -> None:
