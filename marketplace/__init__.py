@@ -84,6 +84,7 @@ def _register_cli(app: Flask) -> None:
     from marketplace.orders.cli import orders
     from marketplace.people.cli import people
     from providers.cli import directory
+    from providers.listings_cli import listings
     from providers.search_cli import search
 
     app.cli.add_command(seed_demo)
@@ -95,4 +96,5 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(ledger)
     app.cli.add_command(search)
     app.cli.add_command(orders)
+    app.cli.add_command(listings)
     app.cli.add_command(people)

@@ -26,6 +26,8 @@ from marketplace.accounts.passwords import hash_password, password_problem
 from marketplace.accounts.tokens import new_token, token_hash
 from marketplace.extensions import db
 from marketplace.mail import queue_email
+from marketplace.notifications.models import NotificationKind
+from marketplace.notifications.service import council_officers, notify
 from marketplace.types import UTCDateTime, utcnow
 from providers import organisations
 from providers.organisations import OrganisationDetails
@@ -104,9 +106,9 @@ def request_registration(
 
 
 def confirm_registration(token: str) -> User:
-    """Make the pending organisation and its owner's account from an emailed link; returns the
-    owner. Raises InvalidLink if the link is unknown, used or expired, or its address has an
-    account by now."""
+    """Make the pending organisation and its owner's account from an emailed link, and tell
+    every council officer it waits for their decision; returns the owner. Raises InvalidLink if
+    the link is unknown, used or expired, or its address has an account by now."""
     now = utcnow()
     found = db.session.scalar(
         select(ProviderRegistration).where(ProviderRegistration.token_hash == token_hash(token))
@@ -116,9 +118,18 @@ def confirm_registration(token: str) -> User:
     found.used_at = now
     if accounts.user_by_email(found.owner_email) is not None:
         raise accounts.InvalidLink("An account already uses this email address: sign in instead")
-    return organisations.register(
+    owner = organisations.register(
         OrganisationDetails(**found.details),
         owner_name=found.owner_name,
         owner_email=found.owner_email,
         owner_password_hash=found.password_hash,
     )
+    # Told now, not when the form was sent: until the link is followed nothing exists to decide.
+    notify(
+        db.session,
+        council_officers(db.session),
+        NotificationKind.PROVIDER_REGISTERED,
+        title="A new provider has registered and is waiting for approval",
+        link=f"/council/providers/{owner.organisation_id}",
+    )
+    return owner

@@ -237,6 +237,7 @@ ROUTES: dict[str, Route] = {
     ),
     "brokers.dashboard": Route("/broker/", only(FORBIDDEN, broker=PAGE)),
     "council.dashboard": Route("/council/", only(FORBIDDEN, council=PAGE)),
+    "council.plans_to_approve": Route("/council/plans", only(FORBIDDEN, council=PAGE)),
     "admin.users": Route("/admin/users", only(FORBIDDEN, admin=PAGE)),
     "admin.outbox": Route("/admin/outbox", only(FORBIDDEN, admin=PAGE)),
     "admin.api_tokens": Route("/admin/api-tokens", only(FORBIDDEN, admin=PAGE)),

@@ -1,4 +1,5 @@
-"""Council officers' pages: the state of the market, and approving providers."""
+"""Council officers' pages: the state of the market and what waits for a decision, approving
+providers, and the support plans to approve."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.policy import requires
+from marketplace.council import decisions
+from marketplace.extensions import db
 from marketplace.forms import choices
 from providers import directory, organisations
 from providers.forms import StatusDecisionForm
@@ -32,6 +35,15 @@ def dashboard() -> str:
         pending=directory.organisations_with_status(OrganisationStatus.PENDING),
         service_count=directory.public_service_count(),
         statuses=OrganisationStatus,
+        waiting=decisions.decisions_waiting(db.session),
+    )
+
+
+@bp.route("/plans")
+@requires("find_people")
+def plans_to_approve() -> str:
+    return render_template(
+        "council/plans_to_approve.html", drafts=decisions.drafts_to_approve(db.session)
     )
 
 

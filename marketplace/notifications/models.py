@@ -25,6 +25,10 @@ class NotificationKind(enum.StrEnum):
     INVOICE_RAISED = "invoice_raised"
     INVOICE_SETTLED = "invoice_settled"
     BUDGET_NEARLY_SPENT = "budget_nearly_spent"
+    # The council's decisions waiting (orders above), and the provider's listing to confirm.
+    PROVIDER_REGISTERED = "provider_registered"
+    SUPPORT_PLAN_DRAFTED = "support_plan_drafted"
+    LISTING_STALE_SOON = "listing_stale_soon"
 
 
 class Notification(db.Model):

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from marketplace import ledger
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
+from marketplace.notifications.models import NotificationKind
+from marketplace.notifications.service import council_officers, notify
 from marketplace.people.errors import PlanConflict, PlanError, PlanForbidden
 from marketplace.people.models import Person, PlanStatus, SupportPlan, SupportPlanItem
 from marketplace.types import utcnow
@@ -90,7 +92,8 @@ def draft_plan(
     items: Sequence[PlanItemSpec],
 ) -> SupportPlan:
     """Write the person's draft plan: the outcomes in their words and the categories and weekly
-    amounts asked for. Edits the draft if there is one (whoever began it), else starts one.
+    amounts asked for. Edits the draft if there is one (whoever began it), else starts one and
+    tells the council officers (but the one drafting) that it waits for their approval.
 
     Raises PlanForbidden (only the person or a council officer drafts), PlanError (no outcomes,
     no items, an unknown or repeated category, an amount that is not whole pence from 0 to the
@@ -109,6 +112,7 @@ def draft_plan(
     _check_items(session, items)
     with ledger.savepoint(session):
         plan = draft_of(session, person)
+        started = plan is None
         if plan is None:
             plan = SupportPlan(person=person, status=PlanStatus.DRAFT, outcomes=outcomes)
             session.add(plan)
@@ -132,7 +136,21 @@ def draft_plan(
             session.flush()
         except IntegrityError as error:
             raise PlanConflict("someone else began a draft at the same time: try again") from error
+        if started:
+            _tell_council_of_draft(session, plan, by)
     return plan
+
+
+def _tell_council_of_draft(session: Session, plan: SupportPlan, by: User) -> None:
+    # Once, when the draft is begun: edits to it wait under the same notification, and the
+    # council overview counts the drafts. The officer who began it needs no telling.
+    notify(
+        session,
+        [officer for officer in council_officers(session) if officer.id != by.id],
+        NotificationKind.SUPPORT_PLAN_DRAFTED,
+        title="A support plan has been drafted and is waiting for approval",
+        link=f"/council/people/{plan.person_id}/plan",
+    )
 
 
 def _check_items(session: Session, items: Sequence[PlanItemSpec]) -> None:
