@@ -195,6 +195,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "TRUSTED_PROXY_HOPS": int(os.environ.get("TRUSTED_PROXY_HOPS", "0")),
         "SIGN_UP_RATE_LIMIT": os.environ.get("SIGN_UP_RATE_LIMIT", "5 per minute; 30 per hour"),
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute; 20 per hour"),
+        # Suggestions as you type: a request for each pause in typing, so far more than a
+        # form's; per address, and an office behind one address has several people typing.
+        "SUGGESTION_RATE_LIMIT": os.environ.get(
+            "SUGGESTION_RATE_LIMIT", "300 per minute; 5000 per hour"
+        ),
         # A signed-in session ends after this long without a request, and this long after
         # sign-in whatever happens (docs/decisions.md says why these defaults).
         "SESSION_IDLE_TIMEOUT": timedelta(

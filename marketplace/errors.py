@@ -38,8 +38,13 @@ CODES = {
 }
 
 
+# Paths outside /api/ that a page's script reads: their errors are JSON too (by path, not
+# endpoint, since a 405 or 404 has no endpoint).
+JSON_PATHS = frozenset({"/search/suggestions"})
+
+
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or request.path in JSON_PATHS
 
 
 def _with_headers_of(error: HTTPException, response: Response) -> Response:
