@@ -67,6 +67,7 @@ def _figures(found: Figures) -> Json:
         "spent_pence": found.spent_pence,
         "available_pence": found.available_pence,
         "returned_pence": found.returned_pence,
+        "carried_forward_pence": found.carried_forward_pence,
     }
 
 

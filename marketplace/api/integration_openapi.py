@@ -27,7 +27,14 @@ _FIGURES = {
     "committed_pence": _PENCE,
     "spent_pence": _PENCE,
     "available_pence": _PENCE,
-    "returned_pence": _PENCE,
+    "returned_pence": {
+        **_PENCE,
+        "description": "Pence unspent at the close and given back to the funder (or the person).",
+    },
+    "carried_forward_pence": {
+        **_PENCE,
+        "description": "Pence unspent at the close and carried forward into the next budget.",
+    },
 }
 _PERSON_FIELDS = {
     "full_name": {"type": "string", "minLength": 1, "maxLength": 200},

@@ -1,10 +1,13 @@
 """The figures a person, a council officer and an auditor read: per stream, per budget and
 per funder pot, always computed from the ledger's transfers.
 
-For every stream, budget and pot: allocated = committed + spent + available + returned.
+For every stream, budget and pot:
+allocated = committed + spent + available + returned + carried forward.
 "Allocated" is what has been released into the stream so far (plus revisions and money
 carried in); what is still to come in later instalments is `scheduled`, beside it, so the
-stream's whole amount for the period is allocated + scheduled.
+stream's whole amount for the period is allocated + scheduled. What is unspent at the
+close either goes back to the funder (or the person), `returned`, or into the next budget,
+`carried_forward`: two figures, because the person keeps the second and not the first.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ _INTO_ALLOCATED = {
     TransferCode.CARRY_FORWARD,
     TransferCode.ALLOCATION,
 }
-_OUT_AS_RETURNED = {TransferCode.RETURN, TransferCode.CARRY_FORWARD}
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,9 @@ class Figures:
     committed_pence: int = 0
     spent_pence: int = 0
     available_pence: int = 0
-    returned_pence: int = 0
+    returned_pence: int = 0  # back to the funder (or the person) at the close
     scheduled_pence: int = 0
+    carried_forward_pence: int = 0  # into the next budget at the close
     # Movements on a stream's accounts that none of the figures above explains; only a
     # bug or a hand-made transfer puts anything here, and verification reports it.
     unexplained: tuple[str, ...] = field(default=(), compare=False)
@@ -52,8 +55,17 @@ class Figures:
     @property
     def balanced(self) -> bool:
         return self.allocated_pence == (
-            self.committed_pence + self.spent_pence + self.available_pence + self.returned_pence
+            self.committed_pence
+            + self.spent_pence
+            + self.available_pence
+            + self.returned_pence
+            + self.carried_forward_pence
         )
+
+    @property
+    def gone_at_close_pence(self) -> int:
+        """What left the stream when its period closed: returned or carried forward."""
+        return self.returned_pence + self.carried_forward_pence
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,7 @@ def figures_of(stream: FundingStream, transfers: Iterable[Transfer]) -> Figures:
     A reversal counts as the negative of what it reverses, so a refund of a purchase lowers
     `spent` and a reversed release lowers `allocated`.
     """
-    counts = {"allocated": 0, "committed": 0, "spent": 0, "returned": 0}
+    counts = {"allocated": 0, "committed": 0, "spent": 0, "returned": 0, "carried_forward": 0}
     available = scheduled = 0
     unexplained: list[str] = []
     transfers = list(transfers)
@@ -141,6 +153,7 @@ def figures_of(stream: FundingStream, transfers: Iterable[Transfer]) -> Figures:
         available_pence=available,
         returned_pence=counts["returned"],
         scheduled_pence=scheduled,
+        carried_forward_pence=counts["carried_forward"],
         unexplained=tuple(unexplained),
     )
 
@@ -159,8 +172,10 @@ def _classify(transfer: Transfer, account_id: uuid.UUID) -> tuple[str | None, in
         return "allocated", -amount
     if code == TransferCode.COMMITMENT:
         return "spent", amount
-    if code in _OUT_AS_RETURNED:
+    if code == TransferCode.RETURN:
         return "returned", amount
+    if code == TransferCode.CARRY_FORWARD:
+        return "carried_forward", amount
     return None, amount
 
 

@@ -194,7 +194,7 @@ def budget_alerts(
     if budget.status is BudgetStatus.CLOSED or not budget.starts_on <= today <= budget.ends_on:
         return []
     alerts = []
-    whole = figures.allocated_pence + figures.scheduled_pence - figures.returned_pence
+    whole = figures.allocated_pence + figures.scheduled_pence - figures.gone_at_close_pence
     if projected.runs_out_on is not None:
         alerts.append(
             Alert(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -105,7 +105,9 @@ def budget_statement(
     chosen = chosen or StatementFilter()
     streams = [s for s in budget.streams if chosen.stream_id in (None, s.id)]
     transfers = _transfers(session, [s.account_id for s in streams])
-    all_lines = list(statement_lines(streams, transfers))
+    all_lines = list(
+        statement_lines(streams, transfers, carried_to=_carried_to(session, streams, transfers))
+    )
     shown = [line for line in all_lines if _within(line.on, chosen)]
     before = [line for line in all_lines if chosen.date_from and line.on < chosen.date_from]
     after = [line for line in all_lines if not chosen.date_to or line.on <= chosen.date_to]
@@ -148,11 +150,43 @@ def _transfers(session: Session, account_ids: Sequence[uuid.UUID]) -> list[Trans
     )
 
 
+def carried_forward_to(session: Session, budget: PersonalBudget) -> PersonalBudget | None:
+    """The budget this one's unspent money was carried forward into at its close, if any."""
+    streams = list(budget.streams)
+    found = _carried_to(session, streams, _transfers(session, [s.account_id for s in streams]))
+    return next(iter(found.values()), None)
+
+
+def _carried_to(
+    session: Session, streams: Sequence[FundingStream], transfers: Iterable[Transfer]
+) -> dict[uuid.UUID, PersonalBudget]:
+    """The budget each carry forward out of these streams went into, by the account it was
+    paid into."""
+    ours = {stream.account_id for stream in streams}
+    into = {
+        t.credit_account_id
+        for t in transfers
+        if t.code == TransferCode.CARRY_FORWARD and t.debit_account_id in ours
+    }
+    if not into:
+        return {}
+    found = session.scalars(
+        select(FundingStream)
+        .where(FundingStream.account_id.in_(into))
+        .options(selectinload(FundingStream.budget))
+    )
+    return {stream.account_id: stream.budget for stream in found}
+
+
 def statement_lines(
-    streams: Sequence[FundingStream], transfers: Iterable[Transfer]
+    streams: Sequence[FundingStream],
+    transfers: Iterable[Transfer],
+    *,
+    carried_to: Mapping[uuid.UUID, PersonalBudget] | None = None,
 ) -> Iterable[StatementLine]:
     """A line for each transfer (in the order given) on each stream's available account, with
-    the running balance and held amounts over all of them."""
+    the running balance and held amounts over all of them. `carried_to` names the budget
+    money carried forward went into, by the account it was paid into."""
     by_account = {stream.account_id: stream for stream in streams}
     balance = held = 0
     for transfer in transfers:
@@ -172,7 +206,7 @@ def statement_lines(
                 stream=stream,
                 kind=transfer.kind,
                 code=transfer.code,
-                what=_what(transfer, sign),
+                what=_what(transfer, sign, (carried_to or {}).get(transfer.credit_account_id)),
                 description=transfer.description,
                 reason=transfer.reason,
                 in_pence=in_pence,
@@ -208,8 +242,9 @@ _WORDS: dict[str, str] = {
 }
 
 
-def _what(transfer: Transfer, sign: int) -> str:
-    """The line in plain words, from the transfer's code and kind."""
+def _what(transfer: Transfer, sign: int, carried_to: PersonalBudget | None = None) -> str:
+    """The line in plain words, from the transfer's code and kind (and, for money carried
+    forward, the budget it went into)."""
     if transfer.reverses is not None:
         return "Refund" if transfer.code == TransferCode.COMMITMENT else "Correction"
     if transfer.code == TransferCode.COMMITMENT:
@@ -222,7 +257,11 @@ def _what(transfer: Transfer, sign: int) -> str:
             return "Paid in part; the rest released"
         return "Paid"
     if transfer.code == TransferCode.CARRY_FORWARD:
-        return "Carried forward from the last period" if sign > 0 else "Carried forward"
+        if sign > 0:
+            return "Carried forward from the last period"
+        if carried_to is not None:
+            return f"Carried forward to the budget from {carried_to.starts_on:%-d %B %Y}"
+        return "Carried forward to the next period"
     return _WORDS.get(transfer.code, transfer.code)
 
 

@@ -75,7 +75,8 @@ def _stream_problems(stream: FundingStream, figures: Figures) -> list[str]:
         problems.append(
             f"{name}: allocated {figures.allocated_pence}p is not committed "
             f"{figures.committed_pence}p + spent {figures.spent_pence}p + available "
-            f"{figures.available_pence}p + returned {figures.returned_pence}p"
+            f"{figures.available_pence}p + returned {figures.returned_pence}p + carried "
+            f"forward {figures.carried_forward_pence}p"
         )
     if stream.amount_pence != figures.allocated_pence + figures.scheduled_pence:
         problems.append(

@@ -65,6 +65,11 @@ def budget_context(budget: PersonalBudget, today: date) -> dict[str, Any]:
         "forecast": projected,
         "assumption": outlook.ASSUMPTION,
         "alerts": forecasting.budget_alerts(budget, figures.total, projected, today),
+        "carried_to": (
+            statements.carried_forward_to(db.session, budget)
+            if figures.total.carried_forward_pence
+            else None
+        ),
         "today": today,
     }
 

@@ -480,7 +480,7 @@ def nearly_spent(session: Session, budget: PersonalBudget) -> bool:
     """Whether less than NEARLY_SPENT_BELOW of the period's money is left to commit (the same
     threshold as the budget page's alert)."""
     figures = budget_figures(session, budget).total
-    whole = figures.allocated_pence + figures.scheduled_pence - figures.returned_pence
+    whole = figures.allocated_pence + figures.scheduled_pence - figures.gone_at_close_pence
     left = figures.available_pence + figures.scheduled_pence
     return whole > 0 and Fraction(left, whole) < NEARLY_SPENT_BELOW
 

@@ -34,6 +34,7 @@ class ModelStream:
     spent: int = 0
     available: int = 0
     returned: int = 0
+    carried_forward: int = 0
 
     @property
     def draw_order(self) -> int:
@@ -59,6 +60,7 @@ class ModelStream:
             self.available,
             self.returned,
             self.scheduled,
+            self.carried_forward,
         )
 
 
@@ -223,12 +225,14 @@ class Model:
                 if not instalment.released:
                     self._release(stream, instalment)
             unspent, stream.available = stream.available, 0
-            stream.returned += unspent
             destination = carry_into.get(stream.id)
             if destination is not None:
+                stream.carried_forward += unspent
                 destination.allocated += unspent
                 destination.available += unspent
                 destination.amount += unspent
-            elif stream.pot:
-                self.pots[stream.pot] += unspent
+            else:
+                stream.returned += unspent
+                if stream.pot:
+                    self.pots[stream.pot] += unspent
         budget.closed = True

@@ -123,7 +123,9 @@ def test_unspent_money_can_be_carried_forward_into_the_next_budget(
     assert following.streams[0].amount_pence == 500_00 + 800_00
     next_total = budget_figures(session, following).total
     assert next_total.allocated_pence == next_total.available_pence == 1_300_00
-    assert budget_figures(session, budget).total.returned_pence == 800_00
+    closed = budget_figures(session, budget).total
+    # Carried forward, not returned: the person keeps it.
+    assert (closed.carried_forward_pence, closed.returned_pence) == (800_00, 0)
     assert _consistent(session)
 
 

@@ -5,7 +5,8 @@ model, and the ledger and the budgets must verify:
 
 - every transfer's debits equal its credits and all accounts net to zero;
 - no guarded account's available balance is negative, counting pending transfers;
-- allocated = committed + spent + available + returned for every stream, budget and pot;
+- allocated = committed + spent + available + returned + carried forward for every stream,
+  budget and pot;
 - a pending transfer is resolved at most once, never for more than it held;
 - replaying with the same idempotency key changes nothing, with other details is refused;
 - stored balances equal those recomputed from the transfers.
@@ -325,6 +326,7 @@ class BudgetMachine(RuleBasedStateMachine):
                     figures.available_pence,
                     figures.returned_pence,
                     figures.scheduled_pence,
+                    figures.carried_forward_pence,
                 ) == stream.figures(), stream.kind
         for name, pot in self.pots.items():
             figures = pot_figures(self.session, pot)

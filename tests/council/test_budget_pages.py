@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
@@ -30,6 +31,7 @@ from marketplace.extensions import db
 from marketplace.ledger import LedgerAccount, Transfer
 from marketplace.people.budgets import budgets_of
 from tests.citizens.helpers import YEAR, YEAR_END, YEAR_START, give_budget
+from tests.conftest import sign_in
 
 Pots = dict[StreamKind, FunderPot]
 
@@ -315,6 +317,50 @@ def test_unspent_money_is_carried_forward_into_the_next_budget(
     carried = budget_figures(db.session, following).streams[0][1]
     assert carried.available_pence == 1_300_00
     assert check_budgets(db.session)[0] == []
+
+
+def test_money_carried_forward_is_labelled_so_with_its_period_not_returned(
+    app: Flask, officer_client: FlaskClient, budget: PersonalBudget, pots: Pots, citizen: User
+) -> None:
+    following = give_budget(
+        citizen.person,
+        pots,
+        starts_on=date(YEAR + 1, 4, 1),
+        ends_on=date(YEAR + 2, 3, 31),
+        client_contribution=1_200_00,
+    )
+    contribution = next(s for s in budget.streams if s.kind is StreamKind.CLIENT_CONTRIBUTION)
+    page = _text(
+        officer_client.get(
+            _close_path(budget, f"/preview?stream_{contribution.id.hex}=carry_forward")
+        )
+    )
+    assert officer_client.post(_close_path(budget), data=dict(_hidden(page))).status_code == 302
+    closed = budget_figures(db.session, budget).total
+    # The council's £13,000 and the NHS's £2,600 went back; the person's £1,300 went on.
+    assert (closed.returned_pence, closed.carried_forward_pence) == (15_600_00, 1_300_00)
+    citizen_client = app.test_client()
+    sign_in(citizen_client, citizen)
+    next_period = f"{YEAR + 1}"
+
+    for page in (
+        _text(officer_client.get(f"/council/people/{citizen.person_id}")),
+        _text(citizen_client.get(f"/my/budgets/{budget.id}")),
+    ):
+        assert ">Returned</th>" in page
+        assert ">Carried forward</th>" in page
+        assert re.search(r">£13,000</td>\s*<td[^>]*>£0</td>", page)  # the council's
+        assert re.search(r">£0</td>\s*<td[^>]*>£1,300</td>", page)  # the person's
+        assert f"£1,300 was carried forward to the budget from 1 April {next_period}" in page
+    for statement in (
+        _text(
+            officer_client.get(f"/council/people/{citizen.person_id}/budgets/{budget.id}/statement")
+        ),
+        _text(citizen_client.get(f"/my/budgets/{budget.id}/statement")),
+    ):
+        assert f"Carried forward to the budget from 1 April {next_period}" in statement
+        assert "Returned at the end of the period" in statement  # the council's stream only
+    assert following.streams[0].amount_pence == 1_200_00 + 1_300_00
 
 
 def test_a_close_is_refused_if_the_budget_changed_since_the_preview(
