@@ -2,8 +2,11 @@
 
 Rows are found by the file's id (`source_id`), or by our own id when the file is one of our
 exports; a new row takes the file's id as its own when that is a UUID we do not use yet, so an
-export imported into an empty database exports again to the same file. Only what differs is
-written, so re-importing a file leaves rows (and their `updated_at`) alone.
+export imported into an empty database exports again to the same file. An organisation the ids
+do not find is looked for by registration number, then by normalised name
+(`organisations.OrganisationIndex`), so one already in the directory (say, one that registered
+itself) is not made again as a pending copy; the report says which it matched. Only what
+differs is written, so re-importing a file leaves rows (and their `updated_at`) alone.
 
 Categories are matched by taxonomy code, feed id or name; areas by locality code, name or alias
 (where a district and a town share a name, the district: the wider area). Anything unknown
@@ -34,7 +37,9 @@ from providers.models import (
     ServiceStatus,
     TaxonomyTerm,
 )
-from providers.records import KEEP, Keep, ServiceRecord, VenueRecord, given
+from providers.organisations import REGISTRATION_NUMBERS, AmbiguousMatch, OrganisationIndex
+from providers.organisations import other_registration as other_registration_of
+from providers.records import KEEP, Keep, OrganisationRecord, ServiceRecord, VenueRecord, given
 from providers.reference_data import ensure_localities, ensure_taxonomy, gazetteer_entries
 
 Row = TypeVar("Row", Organisation, Service, Location, ServiceAtLocation)
@@ -58,11 +63,13 @@ class Rejected(ValueError):
 
 @dataclass(frozen=True)
 class Lookups:
-    """The taxonomy and gazetteer by every name a file may use, loaded once per import."""
+    """The taxonomy and gazetteer by every name a file may use, and the organisations already
+    in the directory, loaded once per import."""
 
     terms: dict[str, TaxonomyTerm]
     places: dict[str, Locality]
     centres: dict[str, tuple[float, float]]
+    organisations: OrganisationIndex
 
     @classmethod
     def load(cls) -> Lookups:
@@ -84,7 +91,7 @@ class Lookups:
             if entry.kind == "town":
                 for district in entry.postcode_districts:
                     centres.setdefault(district, (entry.latitude, entry.longitude))
-        return cls(terms, places, centres)
+        return cls(terms, places, centres, OrganisationIndex())
 
     def categories(self, refs: list[str]) -> tuple[list[TaxonomyTerm], list[str]]:
         """The terms `refs` name, and a problem for each one that names none."""
@@ -176,7 +183,7 @@ def apply_record(
     if found:
         raise Rejected(found)
     with db.session.no_autoflush:
-        organisation, messages = _organisation(record, approve=approve, source=source)
+        organisation, messages = _organisation(record, lookups, approve=approve, source=source)
         _organisation_areas(organisation, organisation_areas, areas)
         service, changed = _service(record, organisation, terms, areas, lookups)
     db.session.flush()
@@ -187,11 +194,53 @@ def apply_record(
     return "unchanged", messages
 
 
+def _numbers(details: OrganisationRecord) -> dict[str, str | None]:
+    return {field: given(getattr(details, field)) for field, _label in REGISTRATION_NUMBERS}
+
+
+def _existing(
+    details: OrganisationRecord, index: OrganisationIndex
+) -> tuple[Organisation | None, list[str]]:
+    """The organisation the file's id names or, failing that, the one already in the directory
+    under another id (or none) with the same registration number or name; with what the report
+    says about it. Raises Rejected when several answer to the name or number."""
+    organisation = _find(Organisation, details.source_id)
+    if organisation is not None:
+        return organisation, []
+    numbers = _numbers(details)
+    try:
+        match = index.match(details.name, numbers)
+    except AmbiguousMatch as ambiguous:
+        raise Rejected(
+            [
+                f"Organisation {details.name!r} {ambiguous}: give the record the id of the one "
+                "it is, or a registration number"
+            ]
+        ) from None
+    if match is None:
+        notes = [
+            f"Organisation {details.name!r} is named like existing organisation "
+            f"{namesake.name!r}, which has another {other_registration_of(namesake, numbers)}: "
+            "a different organisation"
+            for namesake in index.namesakes(details.name)
+        ]
+        return None, notes
+    organisation = match.organisation
+    if organisation.source_id is None:
+        # So the next import of this file finds it by the file's id.
+        organisation.source_id = details.source_id
+    return organisation, [
+        f"Organisation {details.name!r} matches existing organisation {organisation.name!r} "
+        f"by {match.by}: the record is imported into it, not as a new organisation"
+    ]
+
+
 def _organisation(
-    record: ServiceRecord, *, approve: bool, source: str
+    record: ServiceRecord, lookups: Lookups, *, approve: bool, source: str
 ) -> tuple[Organisation, list[str]]:
     details = record.organisation
-    organisation = _find(Organisation, details.source_id)
+    organisation, notes = _existing(details, lookups.organisations)
+    matched = bool(organisation and notes)
     messages: list[str] = []
     becomes_public = approve and record.status == "active"
     if organisation is None:
@@ -226,9 +275,10 @@ def _organisation(
             "cqc_provider_id": details.cqc_provider_id,
         },
     )
-    if changed and not messages:
+    if changed and (matched or not messages):
         messages.append(f"Organisation {details.name!r} changed: {_words(changed)}")
-    return organisation, messages
+    lookups.organisations.add(organisation)
+    return organisation, [*notes, *messages] if matched else [*messages, *notes]
 
 
 def _record_status(

@@ -1,4 +1,5 @@
-"""Provider organisations: registration, and the council's approval, rejection and suspension.
+"""Provider organisations: registration, the council's approval, rejection and suspension, and
+finding an organisation already in the directory by registration number or name.
 
 Every status change is written to `organisation_status_changes` with who, when and why, in the
 same transaction as the change. Functions flush and never commit.
@@ -6,7 +7,9 @@ same transaction as the change. Functions flush and never commit.
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -32,6 +35,16 @@ ALLOWED_MOVES: dict[OrganisationStatus, set[OrganisationStatus]] = {
     OrganisationStatus.REJECTED: {OrganisationStatus.APPROVED},
 }
 NEEDS_REASON = {OrganisationStatus.REJECTED, OrganisationStatus.SUSPENDED}
+
+
+# The registration numbers an organisation may be matched by, strongest first, as people say them.
+REGISTRATION_NUMBERS = (
+    ("cqc_provider_id", "CQC provider ID"),
+    ("companies_house_number", "Companies House number"),
+    ("charity_number", "charity number"),
+)
+# Endings that name the same company in other words.
+_SAME_ENDING = {"limited": "ltd", "company": "co", "cic": "cic"}
 
 
 class StatusChangeRefused(ValueError):
@@ -214,3 +227,112 @@ def district_choices() -> list[tuple[str, str]]:
     """(code, name) of every area a provider can say it serves: districts, then towns."""
     rows = db.session.scalars(select(Locality).order_by(Locality.kind, Locality.name))
     return [(locality.code, locality.name) for locality in rows if locality.kind == "district"]
+
+
+def normalised_name(name: str) -> str:
+    """The name as organisations are matched by: letters and digits in lower case, '&' as
+    'and', 'Limited' as 'Ltd', and a final 'Ltd' dropped, so "Smith & Jones Care Ltd" and
+    "SMITH AND JONES CARE" are one name."""
+    words = re.sub(r"[^\w]+", " ", name.casefold().replace("&", " and ")).split()
+    words = [_SAME_ENDING.get(word, word) for word in words]
+    if len(words) > 1 and words[-1] == "ltd":
+        words.pop()
+    return " ".join(words)
+
+
+def _number(value: str) -> str:
+    return re.sub(r"\s+", "", value).upper()
+
+
+class AmbiguousMatch(ValueError):
+    """More than one existing organisation answers to the same name or number."""
+
+
+@dataclass(frozen=True)
+class OrganisationMatch:
+    """An existing organisation, and what it was recognised by ("name", "its CQC provider ID
+    1-101234567")."""
+
+    organisation: Organisation
+    by: str
+
+
+class OrganisationIndex:
+    """The directory's organisations by registration number and by normalised name, for an
+    import to recognise one that is already there under another id (or none).
+
+    Built once per import; `add` every organisation the import creates or changes. Entries of
+    organisations since rolled back or renamed are checked against the row and skipped."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, set[uuid.UUID]] = defaultdict(set)
+        for organisation in db.session.scalars(select(Organisation)):
+            self.add(organisation)
+
+    def add(self, organisation: Organisation) -> None:
+        """Index the organisation under its name and numbers as they are now."""
+        for key in _keys(organisation):
+            self._ids[key].add(organisation.id)
+
+    def _found(self, key: str) -> list[Organisation]:
+        found = [db.session.get(Organisation, known) for known in self._ids.get(key, ())]
+        return sorted(
+            (organisation for organisation in found if organisation and key in _keys(organisation)),
+            key=lambda organisation: (organisation.name, str(organisation.id)),
+        )
+
+    def match(self, name: str, numbers: dict[str, str | None]) -> OrganisationMatch | None:
+        """The one organisation these registration numbers name (strongest first) or, failing
+        them, the one of this normalised name whose own numbers do not say it is another.
+        None when there is none; `numbers` maps REGISTRATION_NUMBERS' fields to values.
+
+        Raises AmbiguousMatch when several answer, rather than guess."""
+        for field, label in REGISTRATION_NUMBERS:
+            value = numbers.get(field)
+            if not value:
+                continue
+            found = self._found(f"{field}:{_number(value)}")
+            if len(found) == 1:
+                return OrganisationMatch(found[0], f"its {label} {value}")
+            if found:
+                raise AmbiguousMatch(
+                    f"matches {len(found)} existing organisations by its {label} {value} "
+                    f"({_names(found)})"
+                )
+        found = [
+            organisation
+            for organisation in self._found("name:" + normalised_name(name))
+            if not other_registration(organisation, numbers)
+        ]
+        if len(found) > 1:
+            raise AmbiguousMatch(
+                f"matches {len(found)} existing organisations by name ({_names(found)})"
+            )
+        return OrganisationMatch(found[0], "name") if found else None
+
+    def namesakes(self, name: str) -> list[Organisation]:
+        """The existing organisations of this normalised name."""
+        return self._found("name:" + normalised_name(name))
+
+
+def other_registration(organisation: Organisation, numbers: dict[str, str | None]) -> str | None:
+    """The label of a registration number both have and that differs, so they are two
+    organisations whatever their names; None if none does."""
+    for field, label in REGISTRATION_NUMBERS:
+        theirs, ours = getattr(organisation, field), numbers.get(field)
+        if theirs and ours and _number(theirs) != _number(ours):
+            return label
+    return None
+
+
+def _keys(organisation: Organisation) -> list[str]:
+    keys = ["name:" + normalised_name(organisation.name)]
+    for field, _label in REGISTRATION_NUMBERS:
+        value = getattr(organisation, field)
+        if value:
+            keys.append(f"{field}:{_number(value)}")
+    return keys
+
+
+def _names(organisations: list[Organisation]) -> str:
+    return ", ".join(repr(organisation.name) for organisation in organisations)
