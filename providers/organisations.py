@@ -44,7 +44,7 @@ REGISTRATION_NUMBERS = (
     ("charity_number", "charity number"),
 )
 # Endings that name the same company in other words.
-_SAME_ENDING = {"limited": "ltd", "company": "co", "cic": "cic"}
+_SAME_ENDING = {"limited": "ltd", "company": "co"}
 
 
 class StatusChangeRefused(ValueError):
