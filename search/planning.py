@@ -69,7 +69,7 @@ def plan_words(
     groups: list[TermGroup] = []
     stems = [t.stem for t in tokens]
     claimed: set[int] = set()
-    for span in vocabulary.find(stems):
+    for span in vocabulary.find(stems, in_query=True):
         claimed.update(range(span.start, span.end))
         concepts = sorted(span.concepts)
         part = " ".join(t.word for t in tokens[span.start : span.end])

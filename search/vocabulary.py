@@ -5,6 +5,11 @@ text contains one of those words carries a concept token (``@personal-care``) in
 together with the tokens of every broader concept; a query word that names a concept also looks
 for its token. The same data and the same analysis serve both sides, which is what lets
 "someone to help my dad get dressed" find a listing that only says "personal care".
+
+A word that means different things to different people ("carer": someone paid to help, or a
+relative who looks after someone) is a concept's *query term*: typed alone it looks for every
+concept it may mean, but a listing that uses it is not marked with any of them, so a listing's
+"our carers" never makes it a service for unpaid carers.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class Concept:
     id: str
     terms: tuple[str, ...]
     broader: tuple[str, ...] = ()
+    # Ambiguous words: in a query they also look for this concept; in a listing they mark nothing.
+    query_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class Vocabulary:
     nearness_words: frozenset[str] = frozenset()
     _phrases: dict[tuple[str, ...], frozenset[str]] = field(init=False, repr=False)
     _lengths: dict[str, tuple[int, ...]] = field(init=False, repr=False)
+    _query_phrases: dict[tuple[str, ...], frozenset[str]] = field(init=False, repr=False)
+    _query_lengths: dict[str, tuple[int, ...]] = field(init=False, repr=False)
     _ancestors: dict[str, frozenset[str]] = field(init=False, repr=False)
     _read: dict[str, tuple[list[Token], list[ConceptSpan]]] = field(
         init=False, repr=False, default_factory=dict
@@ -59,24 +68,35 @@ class Vocabulary:
     def __post_init__(self) -> None:
         self._ancestors = {cid: self._walk_up(cid, ()) for cid in self.concepts}
         phrases: dict[tuple[str, ...], set[str]] = {}
+        ambiguous: dict[tuple[str, ...], set[str]] = {}
         for concept in self.concepts.values():
             for term in concept.terms:
-                stems = tuple(token.stem for token in self.analyse(term))
-                if not stems:
-                    raise ValueError(f"term {term!r} of {concept.id!r} is only stop words")
-                phrases.setdefault(stems, set()).add(concept.id)
+                phrases.setdefault(self._term_stems(concept, term), set()).add(concept.id)
+            for term in concept.query_terms:
+                ambiguous.setdefault(self._term_stems(concept, term), set()).add(concept.id)
+        clash = sorted(" ".join(stems) for stems in ambiguous.keys() & phrases.keys())
+        if clash:
+            raise ValueError(f"query terms that are also listing terms: {', '.join(clash)}")
         self._phrases = {stems: frozenset(ids) for stems, ids in phrases.items()}
-        lengths: dict[str, set[int]] = {}
-        for stems in self._phrases:
-            lengths.setdefault(stems[0], set()).add(len(stems))
-        self._lengths = {first: tuple(sorted(n, reverse=True)) for first, n in lengths.items()}
+        self._lengths = _lengths(self._phrases)
+        self._query_phrases = {
+            **self._phrases,
+            **{stems: frozenset(ids) for stems, ids in ambiguous.items()},
+        }
+        self._query_lengths = _lengths(self._query_phrases)
+
+    def _term_stems(self, concept: Concept, term: str) -> tuple[str, ...]:
+        stems = tuple(token.stem for token in self.analyse(term))
+        if not stems:
+            raise ValueError(f"term {term!r} of {concept.id!r} is only stop words")
+        return stems
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Vocabulary:
         """Build from the TOML shape: ``stop_words.{index,plain,nearness}`` and ``concept``.
 
-        Raises ValueError for a duplicate concept, an unknown or circular broader concept, or a
-        term made only of stop words.
+        Raises ValueError for a duplicate concept, an unknown or circular broader concept, a
+        term made only of stop words, or a query term that is also a listing term.
         """
         stop = data.get("stop_words", {})
         concepts: dict[str, Concept] = {}
@@ -85,6 +105,7 @@ class Vocabulary:
                 id=str(entry["id"]),
                 terms=tuple(str(term) for term in entry.get("terms", [])),
                 broader=tuple(str(b) for b in entry.get("broader", [])),
+                query_terms=tuple(str(term) for term in entry.get("query_terms", [])),
             )
             if concept.id in concepts:
                 raise ValueError(f"concept {concept.id!r} is defined twice")
@@ -139,15 +160,24 @@ class Vocabulary:
         """The concept and every broader concept above it."""
         return self._ancestors.get(concept_id, frozenset({concept_id}))
 
-    def find(self, stems: Sequence[str]) -> list[ConceptSpan]:
-        """The vocabulary terms in `stems`, longest first, never overlapping."""
+    def find(self, stems: Sequence[str], *, in_query: bool = False) -> list[ConceptSpan]:
+        """The vocabulary terms in `stems`, longest first, never overlapping.
+
+        `in_query` also finds the query terms (ambiguous words that look for every concept
+        they may mean); a listing's text is read without them.
+        """
+        phrases, lengths = (
+            (self._query_phrases, self._query_lengths)
+            if in_query
+            else (self._phrases, self._lengths)
+        )
         spans: list[ConceptSpan] = []
         position = 0
         while position < len(stems):
-            for length in self._lengths.get(stems[position], ()):
+            for length in lengths.get(stems[position], ()):
                 if position + length > len(stems):
                     continue
-                concepts = self._phrases.get(tuple(stems[position : position + length]))
+                concepts = phrases.get(tuple(stems[position : position + length]))
                 if concepts is not None:
                     spans.append(ConceptSpan(position, position + length, concepts))
                     position += length
@@ -179,9 +209,17 @@ class Vocabulary:
         return {
             token.word
             for concept in self.concepts.values()
-            for term in concept.terms
+            for term in (*concept.terms, *concept.query_terms)
             for token in self.analyse(term)
         }
+
+
+def _lengths(phrases: Mapping[tuple[str, ...], object]) -> dict[str, tuple[int, ...]]:
+    # The lengths of the phrases starting with each stem, longest first.
+    lengths: dict[str, set[int]] = {}
+    for stems in phrases:
+        lengths.setdefault(stems[0], set()).add(len(stems))
+    return {first: tuple(sorted(n, reverse=True)) for first, n in lengths.items()}
 
 
 def concept_token(concept_id: str) -> str:

@@ -45,10 +45,13 @@ def test_the_shipped_vocabulary_loads_with_its_concepts(vocabulary: Vocabulary) 
         ("respite", "respite-and-short-breaks"),
         ("a short break", "respite-and-short-breaks"),
         ("sitting service", "respite-and-short-breaks"),
-        ("carer", "care-worker"),
         ("care worker", "care-worker"),
+        ("support worker", "care-worker"),
+        ("personal assistant", "personal-assistants"),
         ("personal assistant", "care-worker"),
-        ("PA", "care-worker"),
+        ("PA", "personal-assistants"),
+        ("unpaid carer", "carer-support"),
+        ("family carers", "carer-support"),
         ("meals on wheels", "hot-meal-delivery"),
         ("hot meal delivery", "hot-meal-delivery"),
         ("dementia", "dementia"),
@@ -71,6 +74,49 @@ def test_words_people_use_reach_the_concept(
     spans = vocabulary.find([t.stem for t in vocabulary.analyse(text)])
     meant = {a for span in spans for cid in span.concepts for a in vocabulary.ancestors(cid)}
     assert concept in meant
+
+
+def _meanings(vocabulary: Vocabulary, text: str, *, in_query: bool) -> list[set[str]]:
+    spans = vocabulary.find([t.stem for t in vocabulary.analyse(text)], in_query=in_query)
+    return [set(span.concepts) for span in spans]
+
+
+def test_paid_care_workers_and_unpaid_carers_are_different_concepts(
+    vocabulary: Vocabulary,
+) -> None:
+    # Issue 21, item 6: one ring made carer, care worker and personal assistant one word, so a
+    # paid helper's job title found support groups for unpaid carers.
+    assert _meanings(vocabulary, "care worker", in_query=True) == [{"care-worker"}]
+    assert _meanings(vocabulary, "personal assistant", in_query=True) == [{"personal-assistants"}]
+    assert _meanings(vocabulary, "unpaid carers", in_query=True) == [{"carer-support"}]
+    assert "carer-support" not in vocabulary.ancestors("personal-assistants")
+    assert "care-worker" in vocabulary.ancestors("personal-assistants")
+
+
+def test_an_ambiguous_word_alone_keeps_every_meaning_in_a_query_only(
+    vocabulary: Vocabulary,
+) -> None:
+    assert _meanings(vocabulary, "carers", in_query=True) == [{"care-worker", "carer-support"}]
+    # A listing's "our carers" says nothing about which: it carries neither concept.
+    tokens = vocabulary.index_tokens("Our carers visit you at home")
+    assert "@carer-support" not in tokens
+    assert "@care-worker" not in tokens
+    assert "carer" in tokens
+    # Who is speaking decides: someone wanted, or someone looked after.
+    assert _meanings(vocabulary, "someone to look after my mum", in_query=True) == [{"care-worker"}]
+    assert _meanings(vocabulary, "I look after my mum", in_query=True) == [{"carer-support"}]
+
+
+def test_a_query_term_may_not_also_mark_listings() -> None:
+    with pytest.raises(ValueError, match="also listing terms"):
+        Vocabulary.from_mapping(
+            {
+                "concept": [
+                    {"id": "a", "terms": ["carer"]},
+                    {"id": "b", "terms": ["unpaid carer"], "query_terms": ["carer"]},
+                ]
+            }
+        )
 
 
 def test_the_longest_term_wins(vocabulary: Vocabulary) -> None:
