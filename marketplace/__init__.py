@@ -48,6 +48,7 @@ def _register_blueprints(app: Flask) -> None:
     import marketplace.api.order_views
     import marketplace.citizens.details_views
     import marketplace.citizens.order_views
+    import marketplace.council.cqc_views
     import marketplace.council.details_views
     import marketplace.council.funder_views
     import marketplace.council.order_views  # noqa: F401
@@ -80,6 +81,7 @@ def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import accounts, create_user
     from marketplace.api.cli import api, api_token
     from marketplace.budgets.cli import ledger
+    from marketplace.cqc.cli import cqc
     from marketplace.demo.cli import seed_demo
     from marketplace.orders.cli import orders
     from marketplace.people.cli import people
@@ -98,3 +100,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(orders)
     app.cli.add_command(listings)
     app.cli.add_command(people)
+    app.cli.add_command(cqc)

@@ -26,6 +26,8 @@ from flask import Flask, current_app
 from sqlalchemy import BigInteger, Integer, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, selectinload
 
+from marketplace.cqc.checks import registered_location
+from marketplace.cqc.models import CqcLocation
 from marketplace.extensions import db
 from marketplace.formatting import LONDON
 from marketplace.types import UTCDateTime, utcnow
@@ -68,6 +70,7 @@ class SearchOutboxEntry(db.Model):
 
 def _touched_services(session: Session) -> set[uuid.UUID]:
     touched: set[uuid.UUID] = set()
+    cqc_location_ids: set[str] = set()
     for thing in (*session.new, *session.dirty, *session.deleted):
         if isinstance(thing, Service):
             if thing.id is None:
@@ -80,6 +83,8 @@ def _touched_services(session: Session) -> set[uuid.UUID]:
                 touched.add(thing.service.id)
         elif isinstance(thing, Organisation) and thing.id is not None:
             touched.update(service.id for service in thing.services if service.id is not None)
+        elif isinstance(thing, CqcLocation):
+            cqc_location_ids.add(thing.location_id)
         elif isinstance(thing, Location) and thing.id is not None:
             touched.update(
                 db.session.scalars(
@@ -88,6 +93,15 @@ def _touched_services(session: Session) -> set[uuid.UUID]:
                     )
                 )
             )
+    # A CQC import changes the rating search shows for the listings naming a location; a
+    # first import adds tens of thousands, so they are looked up in slices.
+    named = sorted(cqc_location_ids)
+    for start in range(0, len(named), 500):
+        touched.update(
+            db.session.scalars(
+                select(Service.id).where(Service.cqc_location_id.in_(named[start : start + 500]))
+            )
+        )
     return touched
 
 
@@ -98,6 +112,12 @@ def _write_outbox(session: Session, _context: Any, _instances: Any) -> None:
     if touched:
         session.add_all(SearchOutboxEntry(service_id=service_id) for service_id in touched)
         session.info[_DUE] = True
+
+
+def _cqc_rating(service: Service) -> str | None:
+    # The CQC's word from its directory, never the rating the provider typed.
+    location = registered_location(service) if service.cqc_location_id else None
+    return location.rating.value if location is not None and location.rating else None
 
 
 def document_for(service: Service) -> ListingDocument:
@@ -121,7 +141,7 @@ def document_for(service: Service) -> ListingDocument:
         accepts_personal_budgets=service.accepts_personal_budgets,
         languages=tuple(service.languages),
         accessibility=tuple(service.accessibility),
-        cqc_rating=service.cqc_rating.value if service.cqc_rating else None,
+        cqc_rating=_cqc_rating(service),
         last_confirmed=confirmed,
         latitude=located.latitude if located else None,
         longitude=located.longitude if located else None,

@@ -32,7 +32,9 @@ from marketplace.api.phrases import (
     capacity_alert,
     minimum_order_option,
 )
+from marketplace.cqc.checks import registered_location
 from providers.models import (
+    CqcRating,
     Locality,
     Location,
     Organisation,
@@ -217,6 +219,14 @@ def service_minimal(service: Service) -> Json:
     }
 
 
+def _cqc_rating(service: Service) -> CqcRating | None:
+    # The CQC's rating from its imported directory, never the one the provider typed.
+    location = registered_location(service) if service.cqc_location_id else None
+    if location is None:
+        return None
+    return location.rating or CqcRating.NOT_YET_RATED
+
+
 def service_summary(service: Service) -> Json:
     """The service's one-to-one fields and its organization, as in a list."""
     eligibility = service.eligibility or {}
@@ -229,7 +239,7 @@ def service_summary(service: Service) -> Json:
             "url": service.url,
             "email": service.email,
             "status": SERVICE_STATUS[service.status],
-            "accreditations": accreditation_text(service.cqc_location_id, service.cqc_rating),
+            "accreditations": accreditation_text(service.cqc_location_id, _cqc_rating(service)),
             "minimum_age": eligibility.get("min_age"),
             "maximum_age": eligibility.get("max_age"),
             "assured_date": local_date(service.capacity_confirmed_at),

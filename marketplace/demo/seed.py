@@ -23,6 +23,7 @@ from sqlalchemy import select
 from marketplace.accounts import service as accounts
 from marketplace.accounts.roles import Role
 from marketplace.demo.budgets_seed import seed_budgets
+from marketplace.demo.cqc_seed import seed_cqc
 from marketplace.demo.data.county import (
     DemoUser,
     OrganisationPlan,
@@ -375,6 +376,7 @@ STEPS: tuple[Step, ...] = (
     seed_taxonomy,
     seed_localities,
     seed_providers,
+    seed_cqc,
     seed_users,
     seed_budgets,
     seed_orders,

@@ -6,6 +6,7 @@ import uuid
 
 from flask import Blueprint, abort, render_template
 
+from marketplace.cqc import checks
 from marketplace.types import utcnow
 from providers import directory
 
@@ -27,7 +28,12 @@ def service(service_id: uuid.UUID) -> str:
     listing = directory.public_service(service_id)
     if listing is None:
         abort(404)
-    return render_template("public/service.html", service=listing, now=utcnow())
+    return render_template(
+        "public/service.html",
+        service=listing,
+        cqc=checks.registered_location(listing),
+        now=utcnow(),
+    )
 
 
 @bp.route("/providers/<uuid:organisation_id>")
@@ -41,6 +47,7 @@ def provider(organisation_id: uuid.UUID) -> str:
         organisation=organisation,
         services=services,
         areas=directory.areas_served(organisation, services),
+        cqc=checks.registered_locations(services),
         now=utcnow(),
     )
 

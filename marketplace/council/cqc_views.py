@@ -1,0 +1,19 @@
+"""The council's CQC page: listings whose CQC claim the CQC's directory does not bear out."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from marketplace.accounts.policy import requires
+from marketplace.council.views import bp
+from marketplace.cqc import checks
+
+
+@bp.route("/cqc")
+@requires("review_providers")
+def cqc_flags() -> str:
+    return render_template(
+        "council/cqc.html",
+        flags=checks.listing_flags(),
+        state=checks.directory_state(),
+    )

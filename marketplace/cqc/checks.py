@@ -1,0 +1,149 @@
+"""Listings against the CQC's directory: the rating people are shown, and what the council is
+told to look at.
+
+A listing's CQC rating on any page comes from the imported directory, found by the CQC
+location ID the provider gave, never from the rating the provider typed: that is only their
+claim, which `flag_for` compares with the CQC's word.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.cqc.models import CqcLocation
+from marketplace.extensions import db
+from providers.models import CqcRating, Organisation, Service, ServiceStatus
+
+
+class FlagKind(enum.StrEnum):
+    UNKNOWN = "unknown"
+    DEREGISTERED = "deregistered"
+    RATING_DIFFERS = "rating_differs"
+
+    @property
+    def label(self) -> str:
+        return {
+            "unknown": "Location ID not in the CQC's directory",
+            "deregistered": "No longer registered with the CQC",
+            "rating_differs": "Rated differently from what the provider claims",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class ListingFlag:
+    """A listing whose CQC claim the council should look at."""
+
+    service: Service
+    kind: FlagKind
+    location: CqcLocation | None
+
+    @property
+    def claimed_rating(self) -> CqcRating | None:
+        return self.service.cqc_rating
+
+
+def flag_for(claimed_rating: CqcRating | None, location: CqcLocation | None) -> FlagKind | None:
+    """Why a listing naming a CQC location ID needs the council's eye, or None when the CQC's
+    directory bears its claim out. `location` is what the directory holds for the ID (None
+    when it holds nothing). A listing that claims no rating is only checked for registration;
+    "not yet rated" matches a location the CQC has published no overall rating for."""
+    if location is None:
+        return FlagKind.UNKNOWN
+    if not location.registered:
+        return FlagKind.DEREGISTERED
+    if claimed_rating is None:
+        return None
+    cqc_says = location.rating or CqcRating.NOT_YET_RATED
+    return None if claimed_rating is cqc_says else FlagKind.RATING_DIFFERS
+
+
+def directory_imported() -> bool:
+    """Whether any CQC directory file has been imported (until one is, nothing is checked)."""
+    return bool(db.session.scalar(select(exists().where(CqcLocation.id.is_not(None)))))
+
+
+def location_for(location_id: str | None) -> CqcLocation | None:
+    """What the imported directory holds for a CQC location ID, registered or not."""
+    if not location_id:
+        return None
+    return db.session.scalar(
+        select(CqcLocation).where(CqcLocation.location_id == location_id.strip())
+    )
+
+
+def registered_location(service: Service) -> CqcLocation | None:
+    """The CQC location a listing names, when the newest directory lists it as registered:
+    the only source of the rating shown for the listing. None for an unknown or deregistered
+    ID, or a listing that names none."""
+    location = location_for(service.cqc_location_id)
+    return location if location is not None and location.registered else None
+
+
+def registered_locations(services: list[Service]) -> dict[str, CqcLocation]:
+    """`registered_location` for many listings at once, by CQC location ID."""
+    ids = {service.cqc_location_id.strip() for service in services if service.cqc_location_id}
+    if not ids:
+        return {}
+    found = db.session.scalars(
+        select(CqcLocation).where(
+            CqcLocation.location_id.in_(ids), CqcLocation.deregistered_at.is_(None)
+        )
+    )
+    return {location.location_id: location for location in found}
+
+
+def listing_flags() -> list[ListingFlag]:
+    """Every listing not archived whose CQC location ID is unknown to the imported directory,
+    deregistered, or rated differently from the provider's claim; by organisation then
+    listing name. Empty until a directory has been imported."""
+    if not directory_imported():
+        return []
+    services = list(
+        db.session.scalars(
+            select(Service)
+            .join(Organisation)
+            .where(Service.cqc_location_id.is_not(None), Service.status != ServiceStatus.ARCHIVED)
+            .options(selectinload(Service.organisation))
+            .order_by(Organisation.name, Service.name)
+        )
+    )
+    ids = {(service.cqc_location_id or "").strip() for service in services}
+    locations = {
+        location.location_id: location
+        for location in db.session.scalars(
+            select(CqcLocation).where(CqcLocation.location_id.in_(ids))
+        )
+    }
+    flags = []
+    for service in services:
+        location = locations.get((service.cqc_location_id or "").strip())
+        kind = flag_for(service.cqc_rating, location)
+        if kind is not None:
+            flags.append(ListingFlag(service=service, kind=kind, location=location))
+    return flags
+
+
+@dataclass(frozen=True)
+class DirectoryState:
+    """How much of the CQC's directory is held, and when an import last changed it."""
+
+    registered: int
+    deregistered: int
+    last_changed_at: datetime | None
+
+
+def directory_state() -> DirectoryState:
+    """Counts of registered and deregistered locations and the newest change."""
+    registered, deregistered, last_changed_at = db.session.execute(
+        select(
+            func.count().filter(CqcLocation.deregistered_at.is_(None)),
+            func.count().filter(CqcLocation.deregistered_at.is_not(None)),
+            func.max(CqcLocation.changed_at),
+        )
+    ).one()
+    return DirectoryState(registered, deregistered, last_changed_at)
