@@ -1,7 +1,8 @@
 """The provider's and the council's order pages in a real browser, at desktop and phone widths,
 with axe on each: the provider's inbox, a new order (declining it without a reason is
 refused), an order in progress with a queried delivery to correct, the invoices page; the
-council's orders with a filter, an order, and the invoices to settle (one held, one settled).
+council's overview of what waits for a decision (a draft support plan, followed to the plans to
+approve), its orders with a filter, an order, and the invoices to settle (one held, one settled).
 
 The orders are made directly, dated a few weeks back from today (London), so their weekly
 periods are over and invoiced."""
@@ -135,6 +136,14 @@ def orders(live_server: LiveServer) -> dict[str, str]:
         )
         for cycle in order.cycles:
             invoicing.raise_invoice(db.session, order, cycle, by=staff, today=TODAY)
+        # A change to her plan, waiting for the council.
+        draft_plan(
+            db.session,
+            citizen.person,
+            by=citizen,
+            outcomes="To stay at home, and go to a lunch club.",
+            items=[PlanItemSpec("help-at-home", 300_00), PlanItemSpec("lunch-clubs", 20_00)],
+        )
         db.session.commit()
         references = {key: each.reference for key, each in placed.items()}
         db.session.remove()
@@ -177,6 +186,16 @@ def test_the_provider_and_the_council_work_through_orders(
 
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
+    # What waits for a decision: the draft plan, and the invoice not held.
+    expect(page.get_by_role("link", name="1 invoice ready to pay")).to_be_visible()
+    expect(page.get_by_role("link", name="0 orders waiting for approval")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="1 support plan waiting for approval").click()
+    expect(heading(page)).to_have_text("Support plans to approve")
+    assert_accessible(page)
+    page.get_by_role("link", name="Dorothy Pearce").click()
+    expect(heading(page)).to_have_text("Support plan")
+    expect(page.get_by_role("main")).to_contain_text("go to a lunch club")
     assert_accessible(page)
     page.goto("/council/orders")
     expect(page.get_by_role("table")).to_contain_text("All orders: 2")
