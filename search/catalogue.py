@@ -22,7 +22,17 @@ import numpy.typing as npt
 from search.analysis import slug
 from search.documents import ListingDocument
 
-FACETS = ("category", "locality", "mode", "availability", "language", "access", "cqc", "budgets")
+FACETS = (
+    "category",
+    "locality",
+    "mode",
+    "availability",
+    "language",
+    "access",
+    "cqc",
+    "budgets",
+    "unit",
+)
 # A listing without an earliest start date, in the catalogue's column of start days.
 NO_START = -1
 
@@ -103,6 +113,7 @@ def catalogue_row(document: ListingDocument, parents: Mapping[str, str | None]) 
         "access": [(slug(v), v) for v in document.accessibility if slug(v)],
         "cqc": [(document.cqc_rating, document.cqc_rating)] if document.cqc_rating else [],
         "budgets": [("yes", "yes") if document.accepts_personal_budgets else ("no", "no")],
+        "unit": [(document.price_unit, document.price_unit)],
     }
     return {
         "id": document.id,
@@ -230,6 +241,7 @@ class Catalogue:
         default=None, repr=False
     )
     _points: tuple[Flags, Floats, Floats, Floats] | None = field(default=None, repr=False)
+    _unions: tuple[object, npt.NDArray[np.uint64]] | None = field(default=None, repr=False)
 
     @classmethod
     def join(
@@ -307,6 +319,29 @@ class Catalogue:
                     counts = _popcounts(matrix[start:end], words)
                 counted[facet] = dict(zip(values[start:end], counts, strict=True))
         return counted
+
+    def union_counts(
+        self, facet: str, among: int, groups: Mapping[str, Iterable[str]]
+    ) -> dict[str, int]:
+        """Per group of a facet's values, how many documents in `among` have any of them.
+
+        Each group is one row, the OR of its values' rows, made once per generation for the
+        same groups: then counted as `facet_counts` counts, in C.
+        """
+        key = (facet, tuple((name, tuple(sorted(codes))) for name, codes in groups.items()))
+        if self._unions is None or self._unions[0] != key:
+            values, matrix, spans = self._value_matrix()
+            start, end = spans[facet]
+            row_of = {value: start + i for i, value in enumerate(values[start:end])}
+            rows = np.zeros((len(groups), matrix.shape[1]), dtype="<u8")
+            for i, codes in enumerate(groups.values()):
+                for code in codes:
+                    if code in row_of:
+                        rows[i] |= matrix[row_of[code]]
+            self._unions = (key, rows)
+        rows = self._unions[1]
+        words = np.frombuffer(among.to_bytes(rows.shape[1] * 8, "little"), dtype="<u8")
+        return dict(zip(groups, _popcounts(rows, words), strict=True))
 
     def _value_matrix(self) -> tuple[list[str], npt.NDArray[np.uint64], dict[str, tuple[int, int]]]:
         # One row of 64-bit words per value of every facet: counts are then one AND and one

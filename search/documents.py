@@ -20,6 +20,18 @@ class Availability(enum.StrEnum):
 
 DELIVERY_MODES = ("at_home", "at_venue", "online")
 CQC_RATINGS = ("outstanding", "good", "requires_improvement", "inadequate", "not_yet_rated")
+# What a price is for. Prices are compared only within one of these (£3.20 a session is not
+# cheaper than £4.55 a visit); the order breaks ties when the most common unit is chosen.
+PRICE_UNITS = (
+    "per_hour",
+    "per_visit",
+    "per_session",
+    "per_day",
+    "per_night",
+    "per_week",
+    "per_item",
+    "free",
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,8 @@ class ListingDocument:
         unknown = set(self.delivery_modes) - set(DELIVERY_MODES)
         if unknown:
             raise ValueError(f"listing {self.id}: unknown delivery modes {sorted(unknown)}")
+        if self.price_unit not in PRICE_UNITS:
+            raise ValueError(f"listing {self.id}: unknown price unit {self.price_unit!r}")
         if self.cqc_rating is not None and self.cqc_rating not in CQC_RATINGS:
             raise ValueError(f"listing {self.id}: unknown CQC rating {self.cqc_rating!r}")
         # Raises ValueError for an unknown status.

@@ -22,7 +22,7 @@ from search.catalogue import SealedPart
 from search.categories import CategoryTree
 from search.documents import ListingDocument
 from search.errors import IndexCorrupted, IndexMissing
-from search.facets import Selection, count_facets, fixed_label, select
+from search.facets import Selection, compare_prices, count_facets, fixed_label, select
 from search.gazetteer import Gazetteer, PlaceMatch, miles_between
 from search.highlight import highlight, snippet
 from search.home import IndexHome
@@ -267,7 +267,7 @@ class BaseEngine(ABC):
         plan = plan_words(
             query.words, self.vocabulary, self.gazetteer, lambda: view.lexicon(self._words)
         )
-        localities = self._localities(query, plan, notices)
+        localities, places, areas = self._localities(query, plan, notices)
         origin = self._origin(query, plan, notices)
         sort = query.sort
         if sort is Sort.DISTANCE and origin is None:
@@ -285,13 +285,20 @@ class BaseEngine(ABC):
         else:
             matches = catalogue.live
         as_of = query.as_of or _today()
-        selection = select(catalogue, query.filters, localities, as_of)
+        # Prices are compared within one unit: for a price sort and for a price ceiling.
+        comparing = sort is Sort.PRICE or query.filters.max_price_pence is not None
+
+        def selecting(localities: set[str], places: set[str], areas: set[str]) -> Selection:
+            chosen = select(catalogue, query.filters, localities, as_of, places=places, areas=areas)
+            return compare_prices(catalogue, matches, chosen) if comparing else chosen
+
+        selection = selecting(localities, places, areas)
         candidates = matches & selection.combined()
         beyond = None
         if not candidates and matches and plan.places and not query.filters.localities:
             # Nothing in the place the words named: rather than a dead end, the nearest
             # matches beyond it, nearest first (the hits say how far), and a plain notice.
-            wider = select(catalogue, query.filters, set(), as_of)
+            wider = selecting(set(), set(), set())
             if origin is not None and matches & wider.combined():
                 selection, candidates = wider, matches & wider.combined()
                 sort, beyond = Sort.DISTANCE, plan.places[0]
@@ -341,7 +348,10 @@ class BaseEngine(ABC):
             query=query,
             hits=tuple(self._hits(view, ranked, plan, origin)),
             total=total,
-            facets=count_facets(view.catalogue, found.matches, found.selection, self._label),
+            facets=count_facets(
+                view.catalogue, found.matches, found.selection, self._label, self.gazetteer
+            ),
+            price_unit=found.selection.price_unit,
             sort=sort,
             suggestion=plan.suggestion,
             corrections=plan.corrections,
@@ -354,16 +364,23 @@ class BaseEngine(ABC):
             words_used=tuple(group.words for group in plan.groups),
         )
 
-    def _localities(self, query: SearchQuery, plan: QueryPlan, notices: list[str]) -> set[str]:
-        codes: set[str] = set()
+    def _localities(
+        self, query: SearchQuery, plan: QueryPlan, notices: list[str]
+    ) -> tuple[set[str], set[str], set[str]]:
+        """The localities the chosen areas accept, those the places named in the words accept
+        (both expanded), and the areas chosen or named as the area facet lists them."""
+        chosen: set[str] = set()
         for value in query.filters.localities:
             match = self.gazetteer.resolve(value)
             if match is None:
                 notices.append(f"We do not know the place {value!r}, so it was not used.")
                 continue
-            codes |= match.codes
-        for place in plan.places:
-            codes |= place.codes
+            chosen |= match.codes
+        named = {code for place in plan.places for code in place.codes}
+        areas = {self.gazetteer.area_of(code) for code in chosen | named}
+        return self._expanded(chosen), self._expanded(named), areas
+
+    def _expanded(self, codes: set[str]) -> set[str]:
         expanded: set[str] = set()
         for code in codes:
             expanded |= self.gazetteer.expand(code)
@@ -443,8 +460,7 @@ class BaseEngine(ABC):
 
     def _label(self, facet: str, value: str, stored: str) -> str:
         if facet == "locality":
-            place = self.gazetteer.get(value)
-            return place.name if place else stored
+            return self.gazetteer.area_name(value) or stored
         if facet == "category" and stored == value:
             return self.categories.names.get(value, stored)
         return fixed_label(facet, value, stored)

@@ -143,6 +143,34 @@ class Gazetteer:
             found.add(place.parent_code)
         return frozenset(found)
 
+    def area_of(self, code: str) -> str:
+        """The code an area is listed under where areas are offered to choose from.
+
+        A district with a town of its own name (Stevenage) is listed as that town: people
+        know them as one place, and a filter on either accepts the same listings when the
+        town is the district's only one. Any other code is its own.
+        """
+        place = self.places.get(code)
+        if place is None or place.kind != "district":
+            return code
+        towns = self._children.get(code, ())
+        for town in towns:
+            if self.places[town].name == place.name and len(towns) == 1:
+                return town
+        return code
+
+    def area_name(self, code: str) -> str | None:
+        """How an area is named where areas are offered: a district sharing its name with
+        one of several towns says it is the district ("St Albans (district)")."""
+        place = self.places.get(code)
+        if place is None:
+            return None
+        towns = self._children.get(code, ())
+        shared = any(self.places[town].name == place.name for town in towns)
+        if place.kind == "district" and shared and self.area_of(code) == code:
+            return f"{place.name} (district)"
+        return place.name
+
     def resolve(self, text: str) -> PlaceMatch | None:
         """The place meant by a code, a name, an alias, a postcode district or a full postcode."""
         text = text.strip()

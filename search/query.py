@@ -6,7 +6,11 @@ Parameters (all optional, repeatable ones marked *):
     category*    taxonomy code (a top category includes its kinds)
     locality*    locality code, place name or postcode district
     mode*        at_home, at_venue, online
-    max_price    price ceiling in pounds ("25" or "25.50")
+    max_price    price ceiling in pounds ("25" or "25.50"), in the unit prices are compared in
+    unit         the price unit to compare prices in: per_hour, per_visit, per_session, per_day,
+                 per_night, per_week, per_item or free. Only listings priced in it are shown.
+                 Without it, a price sort or a max_price compares within the unit most of the
+                 results are priced in (see search.facets.compare_prices)
     availability*  accepting, waiting_list, full
     start_within   days from today within which the service can start
     budgets      "yes": accepts personal budgets
@@ -31,7 +35,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from search.analysis import slug
-from search.documents import CQC_RATINGS, DELIVERY_MODES, Availability
+from search.documents import CQC_RATINGS, DELIVERY_MODES, PRICE_UNITS, Availability
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 50
@@ -60,6 +64,8 @@ class Filters:
     localities: tuple[str, ...] = ()
     delivery_modes: tuple[str, ...] = ()
     max_price_pence: int | None = None
+    # Prices are compared only within one unit; None lets the search choose the most common.
+    price_unit: str | None = None
     availability: tuple[str, ...] = ()
     start_within_days: int | None = None
     accepts_personal_budgets: bool = False
@@ -143,6 +149,16 @@ def _pence(value: str | None, problems: list[str]) -> int | None:
         return None
 
 
+def _unit(value: str | None, problems: list[str]) -> str | None:
+    if value is None or not value.strip():
+        return None
+    unit = value.strip().lower().replace(" ", "_")
+    if unit not in PRICE_UNITS:
+        problems.append(f"unit {value!r} is not one of: {', '.join(PRICE_UNITS)}")
+        return None
+    return unit
+
+
 def parse_params(params: ParamSource, *, today: date) -> SearchQuery:
     """The query a URL's parameters describe (a mapping or `request.args.items(multi=True)`).
 
@@ -170,6 +186,7 @@ def parse_params(params: ParamSource, *, today: date) -> SearchQuery:
         localities=tuple(dict.fromkeys(many("locality"))),
         delivery_modes=_choices(many("mode"), DELIVERY_MODES, "mode", problems),
         max_price_pence=_pence(one("max_price"), problems),
+        price_unit=_unit(one("unit"), problems),
         availability=_choices(many("availability"), list(Availability), "availability", problems),
         start_within_days=_whole(
             one("start_within"), "start_within", 0, MAX_START_WITHIN_DAYS, problems
@@ -210,6 +227,8 @@ def to_params(query: SearchQuery) -> list[tuple[str, str]]:
     if f.max_price_pence is not None:
         pounds, pence = divmod(f.max_price_pence, 100)
         pairs.append(("max_price", f"{pounds}.{pence:02d}" if pence else str(pounds)))
+    if f.price_unit is not None:
+        pairs.append(("unit", f.price_unit))
     pairs += [("availability", v) for v in f.availability]
     if f.start_within_days is not None:
         pairs.append(("start_within", str(f.start_within_days)))

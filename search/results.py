@@ -44,7 +44,7 @@ class SearchResults:
     `origin` is where distances are measured from. `relaxed` is True when no listing matched
     all the words and these match some of them. `beyond` is the place the words named when
     nothing matched in it, and the hits are the nearest beyond it instead. `notices` explain
-    anything ignored.
+    anything ignored. `price_unit` is the one unit the results' prices were compared in.
     """
 
     query: SearchQuery
@@ -61,6 +61,10 @@ class SearchResults:
     notices: tuple[str, ...] = ()
     generation: str = ""
     words_used: tuple[str, ...] = field(default=())
+    # The unit prices were compared in (sorted by, or held to the ceiling in): the one chosen,
+    # or the most common among the results when none was. None when prices were not compared
+    # and no unit was chosen.
+    price_unit: str | None = None
 
     @property
     def pages(self) -> int:

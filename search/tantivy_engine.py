@@ -283,6 +283,15 @@ class TantivySnapshot(Snapshot):
             for facet, values in selection.chosen.items()
             if values
         ]
+        if selection.place_codes:
+            # A place named in the words: a condition of its own beside the areas chosen.
+            filters.append(
+                tantivy.Query.term_set_query(
+                    self._schema,
+                    FACET_FIELD,
+                    [facet_token("locality", code) for code in selection.place_codes],
+                )
+            )
         if selection.max_price_pence is not None:
             filters.append(
                 tantivy.Query.range_query(

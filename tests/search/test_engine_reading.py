@@ -72,8 +72,16 @@ def test_a_locality_may_be_given_as_a_name_or_a_postcode(corpus_engine: SearchEn
     ("params", "holds"),
     [
         ({"mode": "online"}, lambda d: "online" in d.delivery_modes),
-        ({"max_price": "5"}, lambda d: d.price_pence <= 500),
-        ({"max_price": "£25.50"}, lambda d: d.price_pence <= 2550),
+        # A price ceiling is read in one unit: the one chosen, else the commonest paid one.
+        (
+            {"max_price": "5", "unit": "per_session"},
+            lambda d: d.price_unit == "per_session" and d.price_pence <= 500,
+        ),
+        (
+            {"max_price": "£25.50"},
+            lambda d: d.price_unit == "per_hour" and d.price_pence <= 2550,
+        ),
+        ({"unit": "per_item"}, lambda d: d.price_unit == "per_item"),
         ({"availability": "waiting_list"}, lambda d: d.availability == "waiting_list"),
         ({"budgets": "yes"}, lambda d: d.accepts_personal_budgets),
         ({"language": "Polish"}, lambda d: "Polish" in d.languages),
@@ -105,13 +113,19 @@ def test_filters_combine_and_values_of_one_filter_are_alternatives(
     corpus_engine: SearchEngine, corpus: list[ListingDocument]
 ) -> None:
     results = ask(
-        corpus_engine, mode=["at_venue", "online"], budgets="yes", max_price="10", per_page="50"
+        corpus_engine,
+        mode=["at_venue", "online"],
+        budgets="yes",
+        max_price="10",
+        unit="per_session",
+        per_page="50",
     )
     expected = {
         d.id
         for d in corpus
         if {"at_venue", "online"} & set(d.delivery_modes)
         and d.accepts_personal_budgets
+        and d.price_unit == "per_session"
         and d.price_pence <= 1000
     }
     assert len(expected) > 3
@@ -147,6 +161,7 @@ def test_facets_cover_every_field_and_count_the_whole_corpus_when_browsing(
         "access",
         "cqc",
         "budgets",
+        "unit",
     }
     budgets = {c.value: c.count for c in facets["budgets"]}
     assert budgets == {"yes": len(corpus) - 1, "no": 1}

@@ -215,7 +215,7 @@ def test_dense_and_sparse_bitsets_give_their_ordinals() -> None:
     [
         {"q": "home care", "language": "Polish"},
         {"q": "day centre", "mode": "at_venue", "locality": "Hitchin"},
-        {"q": "dementia", "max_price": "20"},
+        {"q": "dementia", "max_price": "20", "unit": "per_session"},
         {"q": "help at home", "budgets": "yes", "category": "help-at-home"},
         {"q": "home care", "start_within": "14"},
         {"q": "personal care", "start_within": "7", "availability": "accepting", "max_price": "30"},
