@@ -1,26 +1,26 @@
 """The `flask seed-demo` step for personal budgets: the two Hertfordshire funders and their
 pots for the current financial year, and Dorothy Pearce (the demo citizen) with an approved
-support plan and a four-weekly budget of council, NHS and client-contribution money, with the
-history a real budget would have by today: instalments released on their dates, home care
-and day-centre places committed and paid to two demo providers, one bill paid in part and
-one booking cancelled.
+support plan and a four-weekly budget of council, NHS and client-contribution money, its
+instalments released on their dates up to today. What the budget paid for is told by the
+orders step (`orders_seed`), through real orders and invoices, so that every payment on
+Dorothy's statement is an invoice in a provider's portal.
 
 Idempotent like every step: funders are found by name, pots by funder and year, the budget by
 person and start date, the plan by person, and every ledger transfer has a fixed idempotency
-key, so a second run creates nothing. The history is written only with the budget it belongs
-to; after that, instalments are released by `flask ledger release-instalments`.
+key, so a second run creates nothing. The instalments are released only with the budget they
+belong to; after that, by `flask ledger release-instalments`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from marketplace import mail
 from marketplace.accounts import service as accounts
 from marketplace.accounts.models import User
 from marketplace.budgets import funders as funding
@@ -35,14 +35,13 @@ from marketplace.budgets.models import (
 )
 from marketplace.budgets.rules import financial_year_of
 from marketplace.budgets.schedule import instalment_dates
-from marketplace.budgets.spending import commit, release, spend
 from marketplace.extensions import db
 from marketplace.formatting import LONDON
-from marketplace.ledger import LedgerAccount
 from marketplace.ledger import transfers as ledger_transfers
+from marketplace.notifications.models import Notification
 from marketplace.people import plans
 from marketplace.people.models import Person, SupportPlan
-from providers.models import Organisation
+from marketplace.types import utcnow
 
 if TYPE_CHECKING:
     from marketplace.demo.seed import SeedReport, Tally
@@ -55,8 +54,6 @@ FUNDER_KINDS = {COUNCIL: FunderKind.COUNCIL, ICB: FunderKind.NHS}
 
 CITIZEN_EMAIL = "citizen@demo.example.org"
 OFFICER_EMAIL = "council@demo.example.org"
-HOME_CARE = "Chiltern Home Care"
-DAY_CENTRE = "Lea Valley Day Centre"
 
 # Dorothy's streams for the year, in pence (13 four-weekly instalments each).
 STREAMS_PENCE = {
@@ -80,26 +77,9 @@ PLAN_ITEMS = (
 )
 
 
-@dataclass(frozen=True)
-class Purchase:
-    """What Dorothy's budget commits each four weeks, and to whom."""
-
-    name: str
-    provider: str
-    category_codes: tuple[str, ...]
-    amount_pence: int
-
-
-# Every four weeks: 35 hours of visits at £27, and four Thursdays at the day centre at £58.
-HOME_CARE_VISITS = Purchase("home-care", HOME_CARE, ("personal-care", "help-at-home"), 945_00)
-DAY_CENTRE_DAYS = Purchase("day-centre", DAY_CENTRE, ("day-centres", "day-opportunities"), 232_00)
-PARTLY_BILLED = (3, "home-care", 877_50)  # in the third four weeks two visits were missed
-CANCELLED = (5, "day-centre")  # the centre closed for repairs in the fifth
-
-
 def seed_budgets(today: date | None = None) -> SeedReport:
-    """Funders, pots, Dorothy's plan and budget with its history up to `today` (in London;
-    default the real today). Raises SeedOrderError if the users or providers are not seeded."""
+    """Funders, pots, Dorothy's plan and budget with its instalments released up to `today`
+    (in London; default the real today). Raises SeedOrderError if the users are not seeded."""
     # Imported here: seed.py lists this step in its STEPS, so it imports this module.
     from marketplace.demo.seed import SeedOrderError, SeedReport, Tally
 
@@ -109,7 +89,6 @@ def seed_budgets(today: date | None = None) -> SeedReport:
     person = citizen.person
     if person is None:
         raise SeedOrderError(f"{CITIZEN_EMAIL} has no person record: seed users first")
-    payees = {name: _payee(name) for name in (HOME_CARE, DAY_CENTRE)}
     funder_tally, pot_tally = Tally("funders"), Tally("funder pots")
     pots: dict[str, FunderPot] = {}
     for name, kind in FUNDER_KINDS.items():
@@ -133,7 +112,7 @@ def seed_budgets(today: date | None = None) -> SeedReport:
         )
     )
     if budget is None:
-        budget_tally.created.append(_budget_with_history(person, pots, payees, starts_on, today))
+        budget_tally.created.append(_budget_with_instalments(person, pots, starts_on, today))
     else:
         budget_tally.existing += 1
     return SeedReport([funder_tally, pot_tally, plan_tally, budget_tally])
@@ -170,21 +149,37 @@ def _user(email: str) -> User:
 
 
 def _approved_plan(person: Person, citizen: User, officer: User, year: int) -> SupportPlan:
-    """Dorothy's plan as she wrote it, approved by the demo officer before her budget began."""
+    """Dorothy's plan as she wrote it, approved by the demo officer before her budget began.
+
+    History is not news: what the rules tell the council and Dorothy about it is dated when it
+    happened and read, and the emails they queue are dropped."""
+    now = utcnow()
+    queued = len(db.session.info.get(mail._PENDING, []))
+    drafted = _at(date(year, 3, 18), 11)
+    approved = drafted + timedelta(days=6)
     draft = plans.draft_plan(
         db.session, person, by=citizen, outcomes=OUTCOMES, items=list(PLAN_ITEMS)
     )
-    drafted = _at(date(year, 3, 18), 11)
     draft.created_at = draft.drafted_at = drafted
-    return plans.approve_plan(db.session, draft, by=officer, now=drafted + timedelta(days=6))
+    _as_read_history(now, drafted, approved)
+    plan = plans.approve_plan(db.session, draft, by=officer, now=approved)
+    _as_read_history(now, approved, approved + timedelta(hours=3))
+    del db.session.info.get(mail._PENDING, [])[queued:]
+    return plan
 
 
-def _budget_with_history(
-    person: Person,
-    pots: dict[str, FunderPot],
-    payees: dict[str, LedgerAccount],
-    starts_on: date,
-    today: date,
+def _as_read_history(since: datetime, happened: datetime, read: datetime) -> None:
+    """Date the notifications made from `since` on at `happened`, read at `read`."""
+    db.session.flush()
+    db.session.execute(
+        update(Notification)
+        .where(Notification.created_at >= since)
+        .values(created_at=happened, read_at=read)
+    )
+
+
+def _budget_with_instalments(
+    person: Person, pots: dict[str, FunderPot], starts_on: date, today: date
 ) -> PersonalBudget:
     ends_on = date(starts_on.year + 1, 3, 31)
     # Nothing happens later than now, nor after the day asked for.
@@ -205,65 +200,12 @@ def _budget_with_history(
             ],
             today=starts_on,
         )
-    dates = instalment_dates(starts_on, ends_on, PaymentFrequency.FOUR_WEEKLY)
-    for number, due_on in enumerate(dates, start=1):
+    for due_on in instalment_dates(starts_on, ends_on, PaymentFrequency.FOUR_WEEKLY):
         if _at(due_on, 6) > cutoff:
             break
-        _cycle(budget, number, due_on, cutoff, payees)
+        with _ledger_clock(_at(due_on, 6)):
+            release_due_instalments(db.session, due_on, budget=budget)
     return budget
-
-
-def _cycle(
-    budget: PersonalBudget,
-    number: int,
-    due_on: date,
-    cutoff: datetime,
-    payees: dict[str, LedgerAccount],
-) -> None:
-    """One four weeks of Dorothy's budget: its instalment, what it commits the next day, and
-    the bills paid on its last day, as far as they have happened by `cutoff`."""
-    with _ledger_clock(_at(due_on, 6)):
-        release_due_instalments(db.session, due_on, budget=budget)
-    committed_at = _at(due_on + timedelta(days=1), 10)
-    if committed_at > cutoff:
-        return
-    for purchase in (HOME_CARE_VISITS, DAY_CENTRE_DAYS):
-        key = f"demo:dorothy:{due_on:%Y-%m-%d}:{purchase.name}"
-        with _ledger_clock(committed_at):
-            commitment = commit(
-                db.session,
-                budget,
-                amount_pence=purchase.amount_pence,
-                category_codes=purchase.category_codes,
-                payee=payees[purchase.provider],
-                key=key,
-                description=f"{purchase.provider}: four weeks from {due_on:%-d %B %Y}",
-            )
-        if (number, purchase.name) == CANCELLED:
-            cancelled_at = _at(due_on + timedelta(days=9), 14)
-            if cancelled_at <= cutoff:
-                with _ledger_clock(cancelled_at):
-                    release(db.session, commitment, key=f"{key}:cancelled")
-            continue
-        billed_at = _at(due_on + timedelta(days=27), 15)
-        if billed_at > cutoff:
-            continue
-        billed = PARTLY_BILLED[2] if (number, purchase.name) == PARTLY_BILLED[:2] else None
-        with _ledger_clock(billed_at):
-            spend(db.session, commitment, key=f"{key}:invoice", amount_pence=billed)
-
-
-def _payee(provider: str) -> LedgerAccount:
-    from marketplace.demo.seed import SeedOrderError
-
-    organisation = db.session.scalar(
-        select(Organisation).where(Organisation.name == provider).order_by(Organisation.created_at)
-    )
-    if organisation is None:
-        raise SeedOrderError(f"{provider!r} is missing: seed providers first")
-    return funding.payee_account(
-        db.session, code=f"organisation:{organisation.id}", name=organisation.name
-    )
 
 
 def _at(day: date, hour: int) -> datetime:

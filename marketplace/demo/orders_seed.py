@@ -1,6 +1,17 @@
-"""The `flask seed-demo` step for orders: Dorothy Pearce's orders from Bluebell Homecare
-Stevenage (the demo home care provider in her town, signed in as provider3@demo.example.org),
-one or more in every state an order can be in, with the history each would have by today.
+"""The `flask seed-demo` step for orders: what Dorothy Pearce's budget has bought since it
+began, as orders with the history each would have by today.
+
+- Every four weeks, half-day sessions at Lea Valley Day Centre (provider2@demo.example.org),
+  and, until she moved to the agency in her own town, home care visits from Chiltern Home
+  Care (provider@demo.example.org): ordered the day after the budget's instalment, accepted,
+  delivered, confirmed, invoiced and paid. In the third four weeks two visits were missed
+  (paid in part, the rest released); in the fifth the day centre was closed for repairs and
+  declined the order (all of it released).
+- Then her orders from Bluebell Homecare Stevenage (provider3@demo.example.org), one or more
+  in every state an order can be in.
+
+So every payment on Dorothy's statement is an invoice in a provider's portal, and what each
+provider's portal says it was paid is what her statement says she paid it.
 
 Every order is made by the real rules (checkout.place_order, life.*, deliveries.*,
 invoicing.*), as the pages would make it, so the ledger, the budget page, the statement and
@@ -15,17 +26,19 @@ invoicing.*), as the pages would make it, so the ledger, the budget page, the st
   start today are for orders placed today), without changing the stored listing;
 - the emails the rules queue are dropped: history is not news.
 
-Idempotent: each order is found by its placement key (the budget and the story's name), and
-one already there is left as it is. A story that does not fit the budget period (early in a
-financial year there is no past to tell; late in it no future) or that the budget cannot pay
-for is left out, and the next run after it fits makes it. The story "waiting for council
+Idempotent: each order is found by its placement key (the budget and the story's name, with
+the four weeks' number for the regular orders), and one already there is left as it is. A
+story that does not fit the budget period (early in a financial year there is no past to
+tell; late in it no future) or that the budget cannot pay for is left out, and the next run
+after it fits makes it. The story "waiting for council
 approval" needs the council to send purchases outside the plan for approval
 (OUT_OF_PLAN_PURCHASES=approval, the default).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -37,7 +50,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace import mail
 from marketplace.accounts.models import User
-from marketplace.budgets.models import PersonalBudget
+from marketplace.budgets.models import PaymentFrequency, PersonalBudget
+from marketplace.budgets.schedule import instalment_dates
 from marketplace.demo.budgets_seed import CITIZEN_EMAIL, _at, _ledger_clock, _user
 from marketplace.extensions import db
 from marketplace.formatting import LONDON
@@ -59,7 +73,32 @@ PROVIDER_EMAIL = "provider3@demo.example.org"
 WASHING = "Help with washing and dressing"  # personal care, by the hour: in Dorothy's plan
 CALLS = "Morning and bedtime calls"  # personal care, by the visit: in her plan
 HOUSEWORK = "Help around the house"  # domestic help: outside her plan
+HOME_CARE = "Chiltern Home Care"
+HOME_CARE_EMAIL = "provider@demo.example.org"
+HOME_CARE_VISITS = "Personal care at home"  # by the hour: in her plan
+DAY_CENTRE = "Lea Valley Day Centre"
+DAY_CENTRE_EMAIL = "provider2@demo.example.org"
+DAY_CENTRE_SESSIONS = "Half-day sessions at the day centre"  # by the session: in her plan
+# The listings the stories order, and whose they are.
+LISTINGS = {
+    WASHING: PROVIDER,
+    CALLS: PROVIDER,
+    HOUSEWORK: PROVIDER,
+    HOME_CARE_VISITS: HOME_CARE,
+    DAY_CENTRE_SESSIONS: DAY_CENTRE,
+}
+STAFF_EMAILS = {PROVIDER: PROVIDER_EMAIL, HOME_CARE: HOME_CARE_EMAIL, DAY_CENTRE: DAY_CENTRE_EMAIL}
 READ_AFTER = timedelta(days=2)
+# In the third four weeks two home care visits were missed (by their place in the four
+# weeks); in the fifth the day centre was closed for repairs.
+MISSED: dict[int, dict[int, str]] = {
+    3: {
+        4: "Visit missed: Mrs Pearce was kept in the Lister overnight after a fall.",
+        5: "Visit missed: Mrs Pearce was still in the Lister. Home tomorrow.",
+    }
+}
+CLOSED_FOR_REPAIRS = 5
+HOME_CARE_DAYS = ("MO", "WE", "FR")
 
 
 @dataclass
@@ -69,9 +108,12 @@ class Story:
     today: date
     person: Person
     citizen: User
-    staff: User
+    staff: dict[uuid.UUID, User]  # the demo sign-in of each provider, by organisation id
     budget: PersonalBudget
     services: dict[str, Service]
+
+    def staff_of(self, order: Order) -> User:
+        return self.staff[order.organisation_id]
 
     def day(self, offset: int) -> date:
         return self.today + timedelta(days=offset)
@@ -137,7 +179,7 @@ class Story:
             delivery = deliveries.record_delivery(
                 db.session,
                 order,
-                by=self.staff,
+                by=self.staff_of(order),
                 delivered_on=today,
                 units=units,
                 note=note,
@@ -183,6 +225,106 @@ def _occasions_before_today(order: Order, story: Story) -> list[int]:
     ]
 
 
+# The regular orders: every four weeks of the budget, ordered the day after its instalment.
+
+
+def _four_weeks(
+    story: Story,
+    key: str,
+    listing: str,
+    due_on: date,
+    schedule: Schedule,
+    *,
+    missed: Mapping[int, str],
+    visit_note: str,
+    declined: str = "",
+) -> Order:
+    """One four weeks' order as far as it has happened: placed the day after the instalment,
+    accepted (or `declined`) the day after that, each visit delivered (none on the visits
+    `missed`, by their place) and confirmed, and invoiced two days after the last visit,
+    which, every line confirmed, pays it at once."""
+    placed_on = (due_on - story.today).days + 1
+    order = story.place(key, listing, schedule, offset=placed_on, hour=10)
+    if placed_on + 1 >= 0:
+        return order
+    with story.at(placed_on + 1, 9):
+        if declined:
+            life.decline(db.session, order, by=story.staff_of(order), reason=declined)
+            return order
+        life.accept(db.session, order, by=story.staff_of(order))
+    past = _occasions_before_today(order, story)
+    for number, offset in enumerate(past):
+        if number in missed:
+            story.deliver(order, offset, 0, missed[number])
+        else:
+            story.deliver(order, offset, order.units_per_occasion, visit_note)
+    invoiced_on = (order.ends_on - story.today).days + 2
+    if invoiced_on < 0:
+        with story.at(invoiced_on, 9) as today:
+            invoicing.raise_invoice(
+                db.session, order, order.cycles[0], by=story.staff_of(order), today=today
+            )
+    return order
+
+
+def _regular_schedule(story: Story, due_on: date, units: int, days: tuple[str, ...]) -> Schedule:
+    """Four weeks from two days after the instalment (fewer at the end of the budget year)."""
+    starts_on = due_on + timedelta(days=2)
+    weeks = min(4, ((story.budget.ends_on - starts_on).days + 1) // 7)
+    return Schedule(ScheduleKind.RECURRING, starts_on, units, weeks, days)
+
+
+def day_centre(story: Story, key: str, number: int, due_on: date) -> Order:
+    """Thursday afternoons at the day centre: lunch, the singing, a lift home."""
+    return _four_weeks(
+        story,
+        key,
+        DAY_CENTRE_SESSIONS,
+        due_on,
+        _regular_schedule(story, due_on, 1, ("TH",)),
+        missed={},
+        visit_note="Came on the minibus; lunch and the singing.",
+        declined=(
+            "We are closed for repairs to the roof for the next four weeks. Sorry: we will "
+            "be open again after that."
+            if number == CLOSED_FOR_REPAIRS
+            else ""
+        ),
+    )
+
+
+def home_care(story: Story, key: str, number: int, due_on: date) -> Order:
+    """Two hours' help on Monday, Wednesday and Friday mornings."""
+    return _four_weeks(
+        story,
+        key,
+        HOME_CARE_VISITS,
+        due_on,
+        _regular_schedule(story, due_on, 2, HOME_CARE_DAYS),
+        missed=MISSED.get(number, {}),
+        visit_note="Washed and dressed, breakfast, tablets taken.",
+    )
+
+
+RegularOrder = Callable[[Story, str, int, date], Order]
+
+
+def _regular_orders(story: Story) -> Iterator[tuple[str, RegularOrder, int, date]]:
+    """The regular orders placed by today, oldest first: each one's placement key, what tells
+    it, and the number and first day of its four weeks. Chiltern's home care stops once
+    Bluebell's begins: its last four weeks are paid before Dorothy's first Bluebell order."""
+    budget = story.budget
+    moved_on = story.day(min(first for _, (first, _), _ in STORIES))
+    dates = instalment_dates(budget.starts_on, budget.ends_on, PaymentFrequency.FOUR_WEEKLY)
+    for number, due_on in enumerate(dates, start=1):
+        if due_on + timedelta(days=1) >= story.today:
+            return
+        yield f"demo:{budget.id}:day-centre:{number}", day_centre, number, due_on
+        paid_on = _regular_schedule(story, due_on, 2, HOME_CARE_DAYS).ends_on + timedelta(days=2)
+        if paid_on < moved_on:
+            yield f"demo:{budget.id}:home-care:{number}", home_care, number, due_on
+
+
 # The stories, oldest first: each places its order and tells its life up to today, with
 # Dorothy placing, confirming, querying and cancelling, and Nadia (Bluebell) the rest.
 
@@ -193,7 +335,7 @@ def completed(story: Story, key: str) -> Order:
         key, WASHING, story.schedule(-56, 1, weeks=2, days=(0, 3)), offset=-63, hour=10
     )
     with story.at(-62, 9):
-        life.accept(db.session, order, by=story.staff)
+        life.accept(db.session, order, by=story.staff_of(order))
     for number, offset in enumerate(_occasions_before_today(order, story)):
         if number == 2:
             story.deliver(
@@ -203,7 +345,9 @@ def completed(story: Story, key: str) -> Order:
             story.deliver(order, offset, 1, "Wash, dressed, breakfast and tablets.")
     with story.at((order.ends_on - story.today).days + 2, 9) as today:
         # Every line confirmed: the invoice is paid at once and the order completed.
-        invoicing.raise_invoice(db.session, order, order.cycles[0], by=story.staff, today=today)
+        invoicing.raise_invoice(
+            db.session, order, order.cycles[0], by=story.staff_of(order), today=today
+        )
     return order
 
 
@@ -211,13 +355,13 @@ def cut_short(story: Story, key: str) -> Order:
     """Ten weekly visits; after six, Dorothy cancels the rest under a week's notice."""
     order = story.place(key, WASHING, story.schedule(-42, 1, weeks=10), offset=-49, hour=11)
     with story.at(-48, 14):
-        life.accept(db.session, order, by=story.staff)
+        life.accept(db.session, order, by=story.staff_of(order))
     for offset in _occasions_before_today(order, story):
         story.deliver(order, offset, 1, "Help with a bath and getting dressed.")
         if offset == -21:
             with story.at(-14, 9) as today:
                 invoicing.raise_invoice(
-                    db.session, order, order.cycles[0], by=story.staff, today=today
+                    db.session, order, order.cycles[0], by=story.staff_of(order), today=today
                 )
     with story.at(-5, 16) as today:
         life.cancel(
@@ -236,7 +380,7 @@ def cancelled(story: Story, key: str) -> Order:
         key, WASHING, story.schedule(-16, 1, weeks=3, days=(0, 2)), offset=-30, hour=14
     )
     with story.at(-29, 9):
-        life.accept(db.session, order, by=story.staff)
+        life.accept(db.session, order, by=story.staff_of(order))
     with story.at(-25, 16) as today:
         life.cancel(
             db.session,
@@ -255,7 +399,7 @@ def in_progress(story: Story, key: str) -> Order:
         key, CALLS, story.schedule(-21, 2, weeks=6, days=(0, 3)), offset=-28, hour=12
     )
     with story.at(-27, 10):
-        life.accept(db.session, order, by=story.staff)
+        life.accept(db.session, order, by=story.staff_of(order))
     past = _occasions_before_today(order, story)
     for offset in past:
         if offset == past[2]:
@@ -279,7 +423,7 @@ def declined(story: Story, key: str) -> Order:
         life.decline(
             db.session,
             order,
-            by=story.staff,
+            by=story.staff_of(order),
             reason="We have no carers free at weekends in Stevenage until the new year. Sorry.",
         )
     return order
@@ -289,7 +433,7 @@ def accepted(story: Story, key: str) -> Order:
     """A longer visit before a family party, accepted, not yet due."""
     order = story.place(key, WASHING, story.schedule(10, 2), offset=-3, hour=11)
     with story.at(-2, 15):
-        life.accept(db.session, order, by=story.staff)
+        life.accept(db.session, order, by=story.staff_of(order))
     return order
 
 
@@ -322,24 +466,35 @@ def seed_orders(today: date | None = None) -> SeedReport:
     from marketplace.demo.seed import SeedOrderError, SeedReport, Tally
 
     today = today or datetime.now(LONDON).date()
-    citizen, staff = _user(CITIZEN_EMAIL), _user(PROVIDER_EMAIL)
+    citizen = _user(CITIZEN_EMAIL)
     person = citizen.person
     budget = current_budget(db.session, person, today) if person else None
     if budget is None or not budget.starts_on <= today <= budget.ends_on:
         raise SeedOrderError(f"{CITIZEN_EMAIL} has no budget for today: seed budgets first")
-    organisation = db.session.get(Organisation, staff.organisation_id)
-    services = {
-        s.name: s
-        for s in (organisation.services if organisation else [])
-        if s.name in (WASHING, CALLS, HOUSEWORK)
-    }
-    if organisation is None or organisation.name != PROVIDER or len(services) != 3:
-        raise SeedOrderError(
-            f"{PROVIDER!r} and its home care listings are missing: seed providers first"
-        )
+    staff: dict[uuid.UUID, User] = {}
+    services: dict[str, Service] = {}
+    for provider, email in STAFF_EMAILS.items():
+        user = _user(email)
+        organisation = db.session.get(Organisation, user.organisation_id)
+        wanted = {name for name, whose in LISTINGS.items() if whose == provider}
+        found = {s.name: s for s in (organisation.services if organisation else [])}
+        if organisation is None or organisation.name != provider or wanted - set(found):
+            raise SeedOrderError(
+                f"{provider!r} and its listings the demo orders are missing: seed providers first"
+            )
+        staff[organisation.id] = user
+        services.update({name: found[name] for name in wanted})
     story = Story(today, person, citizen, staff, budget, services)
     queued = len(db.session.info.get(mail._PENDING, []))
     tally = Tally("orders")
+    for key, regular, number, due_on in _regular_orders(story):
+        if db.session.scalar(select(Order.id).where(Order.placement_key == key)):
+            tally.existing += 1
+            continue
+        try:
+            tally.created.append(regular(story, key, number, due_on))
+        except InsufficientFunds:
+            continue
     for name, (first, last), tell in STORIES:
         key = f"demo:{budget.id}:{name}"
         if db.session.scalar(select(Order.id).where(Order.placement_key == key)):

@@ -10,10 +10,18 @@ from sqlalchemy import func, select
 
 from marketplace.accounts import service as accounts
 from marketplace.budgets.figures import budget_figures
+from marketplace.budgets.statement import budget_statement
 from marketplace.demo import seed
 from marketplace.demo.budgets_seed import seed_budgets
 from marketplace.demo.data.county import demo_organisations, demo_users
-from marketplace.demo.orders_seed import PROVIDER, PROVIDER_EMAIL, WASHING, seed_orders
+from marketplace.demo.orders_seed import (
+    DAY_CENTRE,
+    HOME_CARE,
+    PROVIDER,
+    PROVIDER_EMAIL,
+    WASHING,
+    seed_orders,
+)
 from marketplace.extensions import db
 from marketplace.ledger import Transfer, verify_ledger
 from marketplace.mail import outbox_messages
@@ -61,10 +69,15 @@ def test_the_demo_citizen_has_orders_in_every_state_with_a_past_once(app: Flask)
     report = seed_orders(TODAY)
     db.session.commit()
 
-    orders = db.session.scalars(select(Order).order_by(Order.placed_at)).all()
-    assert [(t.kind, len(t.created)) for t in report.tallies] == [("orders", len(orders))]
+    every_order = db.session.scalars(select(Order).order_by(Order.placed_at)).all()
+    assert [(t.kind, len(t.created)) for t in report.tallies] == [("orders", len(every_order))]
+    assert {order.organisation.name for order in every_order} == {
+        HOME_CARE,
+        DAY_CENTRE,
+        PROVIDER,
+    }
+    orders = [order for order in every_order if order.organisation.name == PROVIDER]
     assert {order.status for order in orders} == set(OrderStatus)
-    assert {order.organisation.name for order in orders} == {PROVIDER}
     in_progress = [o for o in orders if o.status is OrderStatus.IN_PROGRESS]
     assert any(
         d.status is DeliveryStatus.QUERIED and d.query_reason
@@ -82,7 +95,8 @@ def test_the_demo_citizen_has_orders_in_every_state_with_a_past_once(app: Flask)
     # It all happened in the past weeks, in order, each order's events after it was placed.
     now = utcnow()
     assert orders[0].placed_at.date() < TODAY - timedelta(days=50)
-    for order in orders:
+    assert every_order[0].placed_at.date() == date(2026, 4, 2)  # the day after the budget began
+    for order in every_order:
         moments = [event.happened_at for event in order.events]
         assert moments == sorted(moments)
         assert order.placed_at == moments[0] <= now
@@ -111,6 +125,10 @@ def test_the_demo_citizen_has_orders_in_every_state_with_a_past_once(app: Flask)
         if c.state in (CycleState.HELD, CycleState.INVOICED)
     )
     assert held <= figures.total.committed_pence
+    # The budget paid exactly what the providers invoiced and were paid.
+    assert figures.total.spent_pence == sum(
+        i.amount_pence for o in every_order for i in o.invoices if i.status is InvoiceStatus.SETTLED
+    )
     assert verify_ledger(db.session).ok
     assert check_orders(db.session)[0] == []
     result = app.test_cli_runner().invoke(args=["ledger", "verify"])
@@ -121,8 +139,57 @@ def test_the_demo_citizen_has_orders_in_every_state_with_a_past_once(app: Flask)
     again = seed_orders(TODAY)
     db.session.commit()
     assert again.created_count == 0
-    assert again.existing_count == len(orders)
-    assert (_count(Order), _count(Transfer), _count(OrderEvent)) == (len(orders), transfers, events)
+    assert again.existing_count == len(every_order)
+    assert (_count(Order), _count(Transfer), _count(OrderEvent)) == (
+        len(every_order),
+        transfers,
+        events,
+    )
+
+
+def test_every_four_weeks_the_budget_bought_day_centre_sessions_and_home_care(
+    app: Flask,
+) -> None:
+    _prerequisites()
+
+    seed_orders(TODAY)
+    db.session.commit()
+
+    orders = db.session.scalars(select(Order).order_by(Order.starts_on)).all()
+    day_centre = [o for o in orders if o.organisation.name == DAY_CENTRE]
+    home_care = [o for o in orders if o.organisation.name == HOME_CARE]
+    # Ordered the day after each instalment up to 11 November: nine four weeks.
+    assert len(day_centre) == 9
+    assert all(o.days == ["TH"] and o.weeks == 4 for o in day_centre)
+    (closed,) = [o for o in day_centre if o.status is OrderStatus.DECLINED]
+    assert "repairs" in closed.events[-1].reason
+    assert closed.cycles[0].state is CycleState.RELEASED
+    assert day_centre[-1].status is OrderStatus.IN_PROGRESS  # the four weeks under way
+    assert all(o.status is OrderStatus.COMPLETED for o in day_centre[:-1] if o is not closed)
+    # Chiltern's home care until she moved to Bluebell, every four weeks of it paid.
+    assert len(home_care) == 6
+    assert home_care[-1].ends_on < min(
+        o.placed_at.date() for o in orders if o.organisation.name == PROVIDER
+    )
+    assert all(o.status is OrderStatus.COMPLETED for o in home_care)
+    (partly,) = [o for o in home_care if o.invoices[0].amount_pence < o.total_pence]
+    assert [d.note for d in partly.deliveries if d.units == 0] == [
+        "Visit missed: Mrs Pearce was kept in the Lister overnight after a fall.",
+        "Visit missed: Mrs Pearce was still in the Lister. Home tomorrow.",
+    ]
+    assert partly.invoices[0].amount_pence == partly.total_pence - 2 * 2 * 30_20
+    # Every visit delivered was confirmed by Dorothy the next morning, and every invoice paid.
+    for order in home_care + day_centre[:-1]:
+        assert all(d.status is DeliveryStatus.CONFIRMED for d in order.deliveries)
+        assert all(i.status is InvoiceStatus.SETTLED for i in order.invoices)
+    lines = budget_statement(db.session, orders[0].budget).lines
+    assert {line.what for line in lines} == {
+        "Instalment",
+        "Money set aside for a purchase",
+        "Paid",
+        "Paid in part; the rest released",
+        "Money set aside, released",
+    }
 
 
 def test_the_demo_provider_serves_the_demo_citizen_and_can_sign_in(app: Flask) -> None:

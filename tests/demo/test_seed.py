@@ -19,6 +19,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.passwords import password_problem
 from marketplace.accounts.roles import Role
 from marketplace.budgets.models import Funder, FunderPot, PersonalBudget
+from marketplace.cqc.models import CqcLocation
 from marketplace.demo import seed
 from marketplace.demo.data import county
 from marketplace.demo.data.county import demo_organisations, demo_users
@@ -53,6 +54,7 @@ TABLES = (
     SupportPlan,
     PersonalBudget,
     Order,
+    CqcLocation,
 )
 
 
@@ -262,7 +264,8 @@ def test_a_second_run_creates_nothing_and_a_later_one_only_what_is_missing(
     )
     assert organisation is not None
     organisation.description = "Edited by the provider."
-    db.session.delete(organisation.services[0])
+    ordered = set(db.session.scalars(select(Order.service_id)))
+    db.session.delete(next(s for s in organisation.services if s.id not in ordered))
     db.session.flush()
 
     third = seed.run_all()
