@@ -66,17 +66,14 @@ def seed_cqc() -> SeedReport:
         summary = care_directory.import_care_directory(entries, now=utcnow())
         locations.created.extend(summary.added)
         locations.existing = summary.unchanged + len(summary.updated)
-    claims = Tally("CQC claims on listings")
     for organisation_name, listing_name, location_id, rating in CLAIMS:
         service = _listing(organisation_name, listing_name)
         if service is None:
             raise SeedOrderError(
                 f"{organisation_name!r} has no published listing: seed providers first"
             )
-        if service.cqc_location_id:
-            claims.existing += 1
-            continue
-        service.cqc_location_id, service.cqc_rating = location_id, rating
-        claims.created.append(service)
+        # A claim is a change to a listing, not a row of its own, so the report counts none.
+        if not service.cqc_location_id:
+            service.cqc_location_id, service.cqc_rating = location_id, rating
     db.session.flush()
-    return SeedReport([locations, claims])
+    return SeedReport([locations])
