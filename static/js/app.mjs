@@ -12,3 +12,9 @@ if (window.matchMedia("(max-width: 40.0525em)").matches) {
     filters.open = false;
   }
 }
+
+// Suggestions as you type, only on pages with a search box, so that no other page loads them.
+const searchBoxes = document.querySelectorAll('[data-module="app-search-suggestions"]');
+if (searchBoxes.length) {
+  import("./search-suggestions.mjs").then(({ enhance }) => searchBoxes.forEach(enhance));
+}
