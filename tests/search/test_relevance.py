@@ -22,9 +22,10 @@ from .scorecard import gains, load_cases, load_listings, score
 
 CASES = load_cases()
 CHECKED = [c for c in CASES if "must_find" in c or "must_not_find" in c]
-# Measured on both engines with 183 cases: found@5 0.984, nDCG@5 0.87 to 0.872.
-FOUND_FLOOR = 0.95
-NDCG_FLOOR = 0.84
+# Measured on both engines with 183 cases: found@5 0.984, nDCG@5 0.870 and 0.872 (before the
+# vocabulary of issue 21, items 6 and 7: 0.956 and 0.846 to 0.848).
+FOUND_FLOOR = 0.975
+NDCG_FLOOR = 0.86
 
 
 @pytest.fixture(scope="module", params=ENGINES)
