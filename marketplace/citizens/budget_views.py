@@ -20,6 +20,7 @@ from marketplace.budgets import forecast as forecasting
 from marketplace.budgets import statement as statements
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import PersonalBudget
+from marketplace.budgets.periods import period_status
 from marketplace.citizens.forms import StatementFilterForm
 from marketplace.citizens.views import bp
 from marketplace.extensions import db
@@ -61,6 +62,7 @@ def budget_context(budget: PersonalBudget, today: date) -> dict[str, Any]:
     projected = outlook.budget_outlook(db.session, budget, today)
     return {
         "budget": budget,
+        "period": period_status(budget, today),
         "figures": figures,
         "forecast": projected,
         "assumption": outlook.ASSUMPTION,
@@ -92,10 +94,12 @@ def budget_period(budget_id: uuid.UUID) -> str:
 
 def _budget_page(person: Person, chosen: PersonalBudget | None, today: date) -> str:
     context = budget_context(chosen, today) if chosen is not None else {"budget": None}
+    budgets = person_budgets.budgets_of(db.session, person)
     return render_template(
         "citizens/budget.html",
         person=person,
-        budgets=person_budgets.budgets_of(db.session, person),
+        budgets=budgets,
+        periods={each.id: period_status(each, today) for each in budgets},
         **context,
     )
 

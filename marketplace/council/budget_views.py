@@ -70,7 +70,13 @@ def _budget(person: Person, budget_id: uuid.UUID) -> PersonalBudget:
 def people() -> str:
     name = request.args.get("name", "").strip()[:100]
     found = find_people(db.session, name, limit=SEARCH_LIMIT)
-    return render_template("council/people.html", people=found, name=name, limit=SEARCH_LIMIT)
+    return render_template(
+        "council/people.html",
+        people=found,
+        name=name,
+        limit=SEARCH_LIMIT,
+        awaiting_close=person_budgets.ended_awaiting_close(db.session, london_today()),
+    )
 
 
 @bp.route("/people/<uuid:person_id>")

@@ -48,6 +48,19 @@ def current_budget(session: Session, person: Person, today: date) -> PersonalBud
     return budgets[0] if budgets else None
 
 
+def ended_awaiting_close(session: Session, today: date) -> list[PersonalBudget]:
+    """Every budget whose period ended before `today` and that no officer has closed yet,
+    the longest-ended first, with its person."""
+    return list(
+        session.scalars(
+            select(PersonalBudget)
+            .where(PersonalBudget.status == BudgetStatus.OPEN, PersonalBudget.ends_on < today)
+            .order_by(PersonalBudget.ends_on, PersonalBudget.id)
+            .options(selectinload(PersonalBudget.person))
+        )
+    )
+
+
 def budget_of(session: Session, person: Person, budget_id: uuid.UUID) -> PersonalBudget | None:
     """The person's budget with this id; None if there is none, or it is someone else's."""
     budget = session.get(PersonalBudget, budget_id)

@@ -4,9 +4,10 @@ GOV.UK error on the form and changes nothing."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -361,6 +362,37 @@ def test_money_carried_forward_is_labelled_so_with_its_period_not_returned(
         assert f"Carried forward to the budget from 1 April {next_period}" in statement
         assert "Returned at the end of the period" in statement  # the council's stream only
     assert following.streams[0].amount_pence == 1_200_00 + 1_300_00
+
+
+def test_a_budget_whose_period_has_ended_is_flagged_awaiting_close_not_open(
+    app: Flask, officer: User, budget: PersonalBudget, citizen: User
+) -> None:
+    officer_client = app.test_client()
+    citizen_client = app.test_client()
+    flag = "Period ended, awaiting close"
+    sign_in(officer_client, officer)
+    assert "Budgets to close" not in _text(officer_client.get("/council/people"))
+
+    with time_machine.travel(datetime(YEAR + 1, 4, 2, 9, tzinfo=UTC)):
+        sign_in(officer_client, officer)
+        sign_in(citizen_client, citizen)
+        person_page = _text(officer_client.get(f"/council/people/{citizen.person_id}"))
+        people_page = _text(officer_client.get("/council/people"))
+        citizen_page = _text(citizen_client.get("/my/budget"))
+
+    assert re.search(
+        rf'<strong class="govuk-tag govuk-tag--orange">\s*{flag}\s*</strong>', person_page
+    )
+    assert not re.search(r'class="govuk-tag[^"]*">\s*Open\s*</strong>', person_page)
+    assert f"This period ended on 31 March {YEAR + 1} and the budget is still open" in person_page
+    assert "Close this period" in person_page
+    assert "Budgets to close: 1" in people_page
+    assert f"#budget-{budget.id}" in people_page
+    assert flag in citizen_page
+    assert f"This period ended on 31 March {YEAR + 1}. The council will close it" in citizen_page
+    # Nothing closed it by itself: that is the officer's decision.
+    db.session.refresh(budget)
+    assert budget.status is BudgetStatus.OPEN
 
 
 def test_a_close_is_refused_if_the_budget_changed_since_the_preview(
