@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from marketplace.cqc import checks
 from marketplace.orders import invoicing
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.queries import invoices_to_settle
@@ -26,10 +27,12 @@ class DecisionsWaiting:
     support_plans: int  # drafts, waiting for approval
     orders: int  # over or outside a support plan, waiting for approval
     invoices: int  # raised, not held by a query: ready to pay
+    # Listings whose CQC location ID is unknown, deregistered or rated otherwise than claimed.
+    cqc_listings: int = 0
 
     @property
     def total(self) -> int:
-        return self.providers + self.support_plans + self.orders + self.invoices
+        return self.providers + self.support_plans + self.orders + self.invoices + self.cqc_listings
 
 
 def _count(session: Session, model: type, *conditions: object) -> int:
@@ -45,6 +48,7 @@ def decisions_waiting(session: Session) -> DecisionsWaiting:
         invoices=sum(
             1 for invoice in invoices_to_settle(session) if not invoicing.held_by_query(invoice)
         ),
+        cqc_listings=len(checks.listing_flags()),
     )
 
 

@@ -127,3 +127,20 @@ def test_only_council_officers_see_the_cqc_flags(
     sign_in(client, make_user(role))
 
     assert client.get("/council/cqc").status_code == 403
+
+
+def test_the_council_overview_counts_the_listings_to_check_with_the_other_decisions(
+    directory: None,
+    client: FlaskClient,
+    claiming: Callable[..., Service],
+    make_user: Callable[..., User],
+) -> None:
+    claiming(GOOD, CqcRating.GOOD, name="Agreed")
+    claiming("1-299999999", CqcRating.GOOD, name="Made up")
+    claiming(REQUIRES_IMPROVEMENT, CqcRating.OUTSTANDING, name="Inflated")
+    sign_in(client, make_user(Role.COUNCIL_OFFICER))
+
+    waiting = _page(client, "/council/").split('id="waiting"')[1].split("</ul>")[0]
+
+    assert 'href="/council/cqc"' in waiting
+    assert "2</span> listings whose CQC claim the CQC does not bear out" in waiting
