@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 
 import pytest
@@ -12,8 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from providers import search_index
-from providers.models import Organisation, OrganisationStatus, Service
+from providers import listings, search_index
+from providers.models import Organisation, OrganisationStatus, PriceUnit, Service, ServiceStatus
 from providers.search_log import SearchLogEntry
 
 
@@ -99,3 +101,93 @@ def test_any_text_at_all_gets_a_page(client: FlaskClient, indexed: None, words: 
     # A NUL is refused for every request before any view (PostgreSQL cannot store it): a
     # page that says so, never a 500.
     assert response.status_code == (400 if "\x00" in words else 200)
+
+
+# Comparing prices and the area facet (issue 13, item 10 and a smaller thing) ---------------
+
+
+def _listing(
+    organisation: Organisation, name: str, pence: int, unit: PriceUnit, areas: list[str]
+) -> Service:
+    service = listings.create_listing(
+        organisation,
+        listings.ListingDetails(
+            name=name,
+            description="Help for older people.",
+            category_codes=["personal-care"],
+            price_pence=pence,
+            price_unit=unit,
+            area_codes=areas,
+            delivery_modes=["at_home"],
+        ),
+    )
+    service.status = ServiceStatus.PUBLISHED
+    return service
+
+
+@pytest.fixture
+def priced(
+    app: Flask, make_organisation: Callable[..., Organisation], reference_data: None
+) -> None:
+    organisation = make_organisation("Chiltern Home Care", OrganisationStatus.APPROVED)
+    _listing(organisation, "Morning calls", 455, PriceUnit.PER_VISIT, ["stevenage"])
+    _listing(organisation, "Lunch club", 320, PriceUnit.PER_SESSION, ["stevenage-town"])
+    _listing(organisation, "Home help", 2000, PriceUnit.PER_HOUR, ["stevenage"])
+    _listing(organisation, "Sitting service", 1800, PriceUnit.PER_HOUR, ["hitchin"])
+    _listing(organisation, "Telecare", 905, PriceUnit.PER_WEEK, ["stevenage"])
+    db.session.commit()
+    search_index.sync(app)
+
+
+def _names(page: str) -> list[str]:
+    return re.findall(
+        r'<h3 class="govuk-heading-s[^"]*"><a class="govuk-link" href="[^"]*">([^<]*)</a>', page
+    )
+
+
+def test_lowest_price_first_compares_one_unit_and_says_which(
+    client: FlaskClient, priced: None
+) -> None:
+    page = client.get("/search", query_string={"sort": "price"}).get_data(as_text=True)
+    # Before, £3.20 a session came first, then £4.55 a visit, then £9.05 a week.
+    assert _names(page) == ["Sitting service", "Home help"]
+    assert "Prices compared per hour: only services priced per hour are shown" in page
+    assert "prices compared per hour" in page.split("</title>")[0]
+    other = re.findall(r'<a class="govuk-link" href="([^"]*)">(per [a-z]+) \((\d)\)</a>', page)
+    assert {(label, count) for _, label, count in other} == {
+        ("per visit", "1"),
+        ("per session", "1"),
+        ("per week", "1"),
+    }
+    for url, label, count in other:
+        chosen = client.get("/search" + html.unescape(url)).get_data(as_text=True)
+        assert len(_names(chosen)) == int(count)
+        assert f"Prices compared {label}" in chosen
+
+
+def test_the_most_you_want_to_pay_is_read_in_one_unit(client: FlaskClient, priced: None) -> None:
+    page = client.get("/search", query_string={"max_price": "20"}).get_data(as_text=True)
+    # Before, £9.05 a week and £4.55 a visit passed "at most £20" beside £20 an hour.
+    assert sorted(_names(page)) == ["Home help", "Sitting service"]
+    assert "at most £20 per hour" in page
+    weekly = client.get("/search", query_string={"max_price": "20", "unit": "per_week"})
+    assert _names(weekly.get_data(as_text=True)) == ["Telecare"]
+    assert "Prices compared per week" in weekly.get_data(as_text=True)
+
+
+def test_the_area_facet_lists_stevenage_once_with_what_choosing_it_gives(
+    client: FlaskClient, priced: None
+) -> None:
+    page = client.get("/search").get_data(as_text=True)
+    areas = re.findall(
+        r'name="locality" type="checkbox" value="([^"]*)"[^>]*>\s*<label[^>]*>([^<]*)</label>', page
+    )
+    labels = [label for _, label in areas]
+    # Before: "Stevenage (3)" (the district) and "Stevenage (1)" (its town).
+    assert [label for label in labels if label.startswith("Stevenage")] == ["Stevenage (4)"]
+    for value, label in areas:
+        chosen = client.get("/search", query_string={"locality": value}).get_data(as_text=True)
+        assert f"({len(_names(chosen))})" in label, value
+    # Only areas among the results: Hitchin's listing is not in "in Stevenage".
+    narrowed = client.get("/search", query_string={"q": "help in Stevenage"}).get_data(as_text=True)
+    assert 'value="hitchin"' not in narrowed

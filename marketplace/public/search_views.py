@@ -13,7 +13,7 @@ from providers import directory
 from providers.models import STALE_AFTER_DAYS
 from providers.search_index import search_engine, sync_if_stale
 from providers.search_log import record_search
-from search import SearchQuery, parse_params, to_params
+from search import SearchQuery, SearchResults, parse_params, to_params
 
 FACET_TITLES = {
     "category": "Kind of help",
@@ -24,6 +24,17 @@ FACET_TITLES = {
     "language": "Languages spoken",
     "access": "Accessibility",
     "cqc": "CQC rating",
+}
+# The units a price can be compared in, as the page names them (search.documents.PRICE_UNITS).
+PRICE_UNITS = {
+    "per_hour": "per hour",
+    "per_visit": "per visit",
+    "per_session": "per session",
+    "per_day": "per day",
+    "per_night": "per night",
+    "per_week": "per week",
+    "per_item": "per item",
+    "free": "free",
 }
 SORTS = {
     "relevance": "Best match",
@@ -42,6 +53,23 @@ def _without(query: SearchQuery, *names: str) -> str:
     return _url([(k, v) for k, v in to_params(query.with_page(1)) if k not in {*names, "page"}])
 
 
+def _other_units(query: SearchQuery, results: SearchResults) -> list[tuple[str, int, str]]:
+    """When prices were compared in one unit: each other unit with how many results it has
+    and the URL comparing in it instead."""
+    if results.price_unit is None:
+        return []
+    kept = [(k, v) for k, v in to_params(query.with_page(1)) if k not in {"unit", "page"}]
+    return [
+        (
+            PRICE_UNITS.get(count.value, count.value),
+            count.count,
+            _url([*kept, ("unit", count.value)]),
+        )
+        for count in results.facets.get("unit", ())
+        if not count.selected and count.count
+    ]
+
+
 @bp.route("/search")
 def search() -> str:
     today = datetime.now(LONDON).date()
@@ -50,7 +78,11 @@ def search() -> str:
     results = search_engine().search(query)
     if query.page == 1:
         record_search(query, results, source="page")
-    chosen = [name for name, _ in to_params(query) if name in FACET_TITLES or name == "max_price"]
+    chosen = [
+        name
+        for name, _ in to_params(query)
+        if name in FACET_TITLES or name in ("max_price", "unit")
+    ]
     return render_template(
         "public/search.html",
         query=query,
@@ -58,6 +90,8 @@ def search() -> str:
         facet_titles=FACET_TITLES,
         sorts=SORTS,
         localities=directory.locality_names(),
+        price_units=PRICE_UNITS,
+        other_units=_other_units(query, results),
         stale_before=today - timedelta(days=STALE_AFTER_DAYS),
         page_url=lambda page: _url(to_params(query.with_page(page))),
         suggestion_url=(
@@ -71,7 +105,10 @@ def search() -> str:
             else None
         ),
         drop_filter_urls=[
-            (FACET_TITLES.get(name, "Price"), _without(query, name))
+            (
+                FACET_TITLES.get(name, "Price unit" if name == "unit" else "Price"),
+                _without(query, name),
+            )
             for name in dict.fromkeys(chosen)
         ],
         wider_area_url=_url([("q", " ".join(query.words.split()[:1]) or "")])
