@@ -248,9 +248,15 @@ class ListingForm(FlaskForm):
         default="yes",
         validators=[InputRequired(message="Say whether you accept personal budgets")],
     )
-    cqc_location_id = _text("CQC location ID", 20, description="If this service is regulated")
+    cqc_location_id = _text(
+        "CQC location ID",
+        20,
+        description="If this service is regulated. People see the rating the CQC publishes for "
+        "this location, with its date, from the CQC's care directory",
+    )
     cqc_rating = SelectField(
         "CQC rating",
+        description="The council checks this against the CQC's care directory",
         widget=GovSelect(),
         choices=choices([("", "Not regulated")] + [(r.value, r.label) for r in CqcRating]),
         validators=[Optional()],
