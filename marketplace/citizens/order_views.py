@@ -36,6 +36,7 @@ from marketplace.formatting import pounds
 from marketplace.ledger import LedgerError
 from marketplace.orders import checkout, deliveries, life, queries
 from marketplace.orders import forecast as forecasting
+from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.errors import InsufficientFunds, InvalidOrder
 from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order
 from marketplace.orders.schedule import schedule_of
@@ -119,10 +120,17 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
 def basket() -> str:
     person = own_person("place_order_for")
     items = checkout.basket_of(db.session, person)
+    costs = basket_costs(db.session, person, items, today=london_today())
     return render_template(
         "citizens/orders/basket.html",
         person=person,
-        items=[(item, schedule_of(item)) for item in items],
+        costs=costs,
+        problems={
+            each.item.id: _refusal_message(each.refusal)
+            for each in costs.items
+            if each.refusal is not None
+        },
+        assumption=forecasting.ASSUMPTION,
         form=None,
         button=ButtonForm(),
     )

@@ -44,6 +44,11 @@ class WeeklyCare:
     pence_per_occasion: int
     last_occasion: date
 
+    @property
+    def weekly_pence(self) -> int:
+        """What a week of it costs: its price per occasion on each of its days."""
+        return self.pence_per_occasion * len(self.days)
+
 
 def carrying_on(orders: Iterable[Order]) -> list[WeeklyCare]:
     """The recurring care among these orders that carries on after its last occasion."""
@@ -114,6 +119,20 @@ def what_if_ordered(
     """The budget's forecast as it is, and as it would be with an order of `total_pence`
     placed today (held now) whose weekly care, if any (`adding`), then carries on like the
     rest: the same figures the budget page will show once it is ordered."""
+    return what_if_all_ordered(session, budget, orders=[(total_pence, adding)], today=today)
+
+
+def what_if_all_ordered(
+    session: Session,
+    budget: PersonalBudget,
+    *,
+    orders: Iterable[tuple[int, WeeklyCare | None]],
+    today: date,
+) -> WhatIf:
+    """As `what_if_ordered`, for several orders placed today together (a basket checked
+    out): each `(total_pence, weekly care or None)` is held now, and its weekly care carries
+    on like the rest."""
+    orders = list(orders)
     care = carrying_on(open_orders_of(session, budget))
     before = budget_forecast(
         session,
@@ -121,9 +140,9 @@ def what_if_ordered(
         today,
         spending=expected_spending(care, today=today, ends_on=budget.ends_on),
     )
-    after_care = [*care, adding] if adding is not None else care
+    after_care = [*care, *(adding for _, adding in orders if adding is not None)]
     return what_if(
         before,
-        held_pence=total_pence,
+        held_pence=sum(total_pence for total_pence, _ in orders),
         spending=expected_spending(after_care, today=today, ends_on=budget.ends_on),
     )

@@ -281,6 +281,49 @@ def test_removing_an_item_empties_the_basket(citizen_client: FlaskClient, shop: 
 # Checkout --------------------------------------------------------------------------------
 
 
+def _row(page: str, heading: str) -> list[str]:
+    """The cells of a table row headed `heading`."""
+    row = re.search(rf">{heading}</th>(.*?)</tr>", page, re.S)
+    assert row is not None, heading
+    return re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))
+
+
+def test_the_basket_shows_weekly_costs_and_the_forecast_checkout_then_gives(
+    citizen_client: FlaskClient, shop: Shop
+) -> None:
+    add_to_basket(citizen_client, shop)  # 2 hours on Mondays and Thursdays for 4 weeks
+    add_to_basket(citizen_client, shop, kind="one_off", units="3")
+
+    page = _text(citizen_client.get("/my/basket"))
+
+    weekly = 2 * 2 * HOURLY_PENCE
+    cells = re.findall(r'govuk-table__cell--numeric">([^<]*)</td>', page)
+    assert cells[:4] == [pounds(weekly), pounds(4 * weekly), "Once only", pounds(3 * HOURLY_PENCE)]
+    assert f"{pounds(weekly)}, for the care you would have every week" in page
+    assert re.search(
+        rf"In total\s*</dt>\s*<dd[^>]*>\s*{pounds(4 * weekly + 3 * HOURLY_PENCE)}", page
+    )
+    assert "If you buy everything in your basket" in page
+    available_now, available_after = _row(page, "Available to spend")
+    end_now, end_after = _row(page, "Expected at the end of the period")
+    budget_page = _text(citizen_client.get("/my/budget"))
+    assert f"{available_now}</span> available to spend now" in budget_page
+    assert re.search(
+        rf"Expected left on [^<]*</dt>\s*<dd[^>]*>\s*{re.escape(end_now)}", budget_page
+    )
+
+    assert check_out(citizen_client, shop).status_code == 302
+
+    # What the basket said checking out would do is what the budget page now says.
+    budget_page = _text(citizen_client.get("/my/budget"))
+    assert f"{available_after}</span> available to spend now" in budget_page
+    assert re.search(
+        rf"Expected left on [^<]*</dt>\s*<dd[^>]*>\s*{re.escape(end_after)}", budget_page
+    )
+    db.session.expire_all()
+    assert available_after == pounds(budget_figures(db.session, shop.budget).total.available_pence)
+
+
 def test_checkout_shows_which_stream_pays_what(citizen_client: FlaskClient, shop: Shop) -> None:
     add_to_basket(citizen_client, shop)
 
