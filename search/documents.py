@@ -41,7 +41,8 @@ class ListingDocument:
     `category_codes` are the listing's own taxonomy terms (parents are added by the engine from
     its CategoryTree) and `category_names` their names, in the same order. `locality_codes` are
     the areas served (and the venue's town); `latitude`/`longitude` are the venue's, when it
-    has one. Money is integer pence.
+    has one. Money is integer pence. `conditions` and `for_carers` say who it is for, from its
+    eligibility: searched with the description, never shown.
     """
 
     id: str
@@ -63,6 +64,8 @@ class ListingDocument:
     last_confirmed: date | None = None
     latitude: float | None = None
     longitude: float | None = None
+    conditions: tuple[str, ...] = ()
+    for_carers: bool = False
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -114,6 +117,7 @@ class ListingDocument:
             "delivery_modes",
             "languages",
             "accessibility",
+            "conditions",
         ):
             values[key] = tuple(values.get(key) or ())
         for key in ("earliest_start", "last_confirmed"):

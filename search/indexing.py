@@ -50,6 +50,20 @@ def category_text(document: ListingDocument, categories: CategoryTree) -> tuple[
     return text, codes
 
 
+def who_it_is_for(document: ListingDocument) -> str:
+    """A listing's eligibility in words, searched with its description: a query that names a
+    condition finds the services whose eligibility names it, even when the description does
+    not (and the vocabulary tells a service for the person from one for their carers)."""
+    conditions = ", ".join(c for c in document.conditions if c.strip())
+    if document.for_carers:
+        return (
+            f"For unpaid carers of people with {conditions}."
+            if conditions
+            else "For unpaid carers."
+        )
+    return f"For people living with {conditions}." if conditions else ""
+
+
 def prepare(
     document: ListingDocument, vocabulary: Vocabulary, categories: CategoryTree
 ) -> PreparedDocument:
@@ -65,7 +79,9 @@ def prepare(
         "name": " ".join(vocabulary.index_tokens(texts["name"])),
         # A category that is also a concept carries it even when its name says it differently.
         "categories": " ".join(vocabulary.index_tokens(category_names, category_codes)),
-        "description": " ".join(vocabulary.index_tokens(texts["description"])),
+        "description": " ".join(
+            vocabulary.index_tokens(f"{texts['description']} {who_it_is_for(document)}")
+        ),
         "provider": " ".join(vocabulary.index_tokens(texts["provider"])),
     }
     words = dict.fromkeys(

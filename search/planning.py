@@ -24,6 +24,9 @@ CONCEPT_WEIGHT = 0.8
 # The words of a phrase the vocabulary knows ("attendance allowance") only add to the score of
 # a listing that uses them: the phrase's concept decides what matches.
 PHRASE_WORD_WEIGHT = 0.4
+# Words naming a condition, not spoken as a carer: the services for the person living with it
+# (vocabulary's person_first) rank above those for the people who look after them.
+PERSON_FIRST_WEIGHT = 3.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ def plan_words(
         if position in claimed or token.word in vocabulary.plain_stop_words:
             continue
         groups.append(TermGroup(token.word, ((token.stem, LITERAL_WEIGHT),)))
+    groups = _person_first(groups, vocabulary)
     unique = list({(group.alternatives, group.boosters): group for group in groups}.values())
     return QueryPlan(
         groups=tuple(unique),
@@ -100,6 +104,27 @@ def plan_words(
             token[1:] for g in unique for token, _ in g.alternatives if token.startswith("@")
         ),
     )
+
+
+def _person_first(groups: list[TermGroup], vocabulary: Vocabulary) -> list[TermGroup]:
+    concepts = [token[1:] for g in groups for token, _ in g.alternatives if token.startswith("@")]
+    boost = vocabulary.person_first_boost(concepts)
+    if boost is None:
+        return groups
+    # On the first group that names a condition: a booster, so it never decides a match.
+    rule = vocabulary.person_first
+    for position, group in enumerate(groups):
+        meant = {
+            a
+            for token, _ in group.alternatives
+            if token.startswith("@")
+            for a in vocabulary.ancestors(token[1:])
+        }
+        if rule is not None and rule.condition in meant:
+            booster = (concept_token(boost), PERSON_FIRST_WEIGHT)
+            changed = TermGroup(group.words, group.alternatives, (*group.boosters, booster))
+            return [*groups[:position], changed, *groups[position + 1 :]]
+    return groups
 
 
 def _correct(

@@ -40,6 +40,16 @@ class Concept:
 
 
 @dataclass(frozen=True)
+class PersonFirst:
+    """Words naming a `condition` (or a narrower concept) and none of `unless` also score the
+    listings carrying `boost`: services for the person living with it before carers' ones."""
+
+    condition: str
+    unless: tuple[str, ...]
+    boost: str
+
+
+@dataclass(frozen=True)
 class ConceptSpan:
     """Where a vocabulary term sits in a list of tokens: tokens[start:end] mean `concepts`."""
 
@@ -56,6 +66,7 @@ class Vocabulary:
     index_stop_words: frozenset[str]
     plain_stop_words: frozenset[str] = frozenset()
     nearness_words: frozenset[str] = frozenset()
+    person_first: PersonFirst | None = None
     _phrases: dict[tuple[str, ...], frozenset[str]] = field(init=False, repr=False)
     _lengths: dict[str, tuple[int, ...]] = field(init=False, repr=False)
     _query_phrases: dict[tuple[str, ...], frozenset[str]] = field(init=False, repr=False)
@@ -84,6 +95,11 @@ class Vocabulary:
             **{stems: frozenset(ids) for stems, ids in ambiguous.items()},
         }
         self._query_lengths = _lengths(self._query_phrases)
+        if self.person_first is not None:
+            rule = self.person_first
+            for cid in (rule.condition, rule.boost, *rule.unless):
+                if cid not in self.concepts:
+                    raise ValueError(f"person_first names an unknown concept {cid!r}")
 
     def _term_stems(self, concept: Concept, term: str) -> tuple[str, ...]:
         stems = tuple(token.stem for token in self.analyse(term))
@@ -93,7 +109,8 @@ class Vocabulary:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Vocabulary:
-        """Build from the TOML shape: ``stop_words.{index,plain,nearness}`` and ``concept``.
+        """Build from the TOML shape: ``stop_words.{index,plain,nearness}``, ``concept`` and
+        optionally ``person_first.{condition,unless,boost}``.
 
         Raises ValueError for a duplicate concept, an unknown or circular broader concept, a
         term made only of stop words, or a query term that is also a listing term.
@@ -110,11 +127,19 @@ class Vocabulary:
             if concept.id in concepts:
                 raise ValueError(f"concept {concept.id!r} is defined twice")
             concepts[concept.id] = concept
+        rule = data.get("person_first")
         return cls(
             concepts=concepts,
             index_stop_words=frozenset(stop.get("index", [])),
             plain_stop_words=frozenset(stop.get("plain", [])),
             nearness_words=frozenset(stop.get("nearness", [])),
+            person_first=PersonFirst(
+                condition=str(rule["condition"]),
+                unless=tuple(str(c) for c in rule.get("unless", [])),
+                boost=str(rule["boost"]),
+            )
+            if rule
+            else None,
         )
 
     @classmethod
@@ -159,6 +184,17 @@ class Vocabulary:
     def ancestors(self, concept_id: str) -> frozenset[str]:
         """The concept and every broader concept above it."""
         return self._ancestors.get(concept_id, frozenset({concept_id}))
+
+    def person_first_boost(self, concepts: Iterable[str]) -> str | None:
+        """The concept whose listings a query meaning `concepts` should also score higher: the
+        rule's `boost` when they name a condition and none of its `unless`, else None."""
+        rule = self.person_first
+        if rule is None:
+            return None
+        meant = {a for cid in concepts for a in self.ancestors(cid)}
+        if rule.condition in meant and not meant & set(rule.unless):
+            return rule.boost
+        return None
 
     def find(self, stems: Sequence[str], *, in_query: bool = False) -> list[ConceptSpan]:
         """The vocabulary terms in `stems`, longest first, never overlapping.
