@@ -45,7 +45,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import event, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace import mail
@@ -89,16 +89,23 @@ LISTINGS = {
 }
 STAFF_EMAILS = {PROVIDER: PROVIDER_EMAIL, HOME_CARE: HOME_CARE_EMAIL, DAY_CENTRE: DAY_CENTRE_EMAIL}
 READ_AFTER = timedelta(days=2)
+# The columns the rules stamp with the real clock, by the rows they are on.
+STAMPED: dict[type, tuple[str, ...]] = {
+    OrderEvent: ("happened_at",),
+    Delivery: ("recorded_at",),
+    Invoice: ("raised_at", "settled_at"),
+    Notification: ("created_at",),
+}
 # In the third four weeks two home care visits were missed (by their place in the four
 # weeks); in the fifth the day centre was closed for repairs.
 MISSED: dict[int, dict[int, str]] = {
     3: {
         4: "Visit missed: Mrs Pearce was kept in the Lister overnight after a fall.",
-        5: "Visit missed: Mrs Pearce was still in the Lister. Home tomorrow.",
+        5: "Visit missed: Mrs Pearce was still in the Lister. Home on Saturday.",
     }
 }
 CLOSED_FOR_REPAIRS = 5
-HOME_CARE_DAYS = ("MO", "WE", "FR")
+HOME_CARE_DAYS = ("MO", "TH")
 
 
 @dataclass
@@ -135,25 +142,30 @@ class Story:
         yields that day."""
         now = utcnow()
         moment = min(_at(self.day(offset), hour), now)
-        with _ledger_clock(moment):
-            yield self.day(offset)
-        db.session.flush()
-        for column in (
-            OrderEvent.happened_at,
-            Delivery.recorded_at,
-            Invoice.raised_at,
-            Invoice.settled_at,
-            Notification.created_at,
-        ):
-            db.session.execute(
-                update(column.class_).where(column >= now).values({column.key: moment})
-            )
-        if moment < now - READ_AFTER:
-            db.session.execute(
-                update(Notification)
-                .where(Notification.created_at == moment, Notification.read_at.is_(None))
-                .values(read_at=moment + timedelta(hours=3))
-            )
+        session = db.session()
+        made: list[object] = []
+
+        def keep(_session: object, row: object) -> None:
+            made.append(row)
+
+        # The rows the block writes, as it writes them: restamping just those is far cheaper
+        # than an UPDATE of every table, which SQLAlchemy then checks against every row loaded.
+        event.listen(session, "pending_to_persistent", keep)
+        try:
+            with _ledger_clock(moment):
+                yield self.day(offset)
+            session.flush()
+        finally:
+            event.remove(session, "pending_to_persistent", keep)
+        read = moment < now - READ_AFTER
+        settled = [row for row in session.identity_map.values() if isinstance(row, Invoice)]
+        for row in [*made, *settled]:
+            for name in STAMPED.get(type(row), ()):
+                stamped = row.__dict__.get(name)
+                if stamped is not None and stamped >= now:
+                    setattr(row, name, moment)
+            if read and isinstance(row, Notification) and row.read_at is None:
+                row.read_at = moment + timedelta(hours=3)
 
     def place(self, key: str, service: str, schedule: Schedule, *, offset: int, hour: int) -> Order:
         listing = self.services[service]
@@ -294,7 +306,7 @@ def day_centre(story: Story, key: str, number: int, due_on: date) -> Order:
 
 
 def home_care(story: Story, key: str, number: int, due_on: date) -> Order:
-    """Two hours' help on Monday, Wednesday and Friday mornings."""
+    """Two hours' help on Monday and Thursday mornings: a bath, dressing, breakfast."""
     return _four_weeks(
         story,
         key,

@@ -175,7 +175,7 @@ def test_every_four_weeks_the_budget_bought_day_centre_sessions_and_home_care(
     (partly,) = [o for o in home_care if o.invoices[0].amount_pence < o.total_pence]
     assert [d.note for d in partly.deliveries if d.units == 0] == [
         "Visit missed: Mrs Pearce was kept in the Lister overnight after a fall.",
-        "Visit missed: Mrs Pearce was still in the Lister. Home tomorrow.",
+        "Visit missed: Mrs Pearce was still in the Lister. Home on Saturday.",
     ]
     assert partly.invoices[0].amount_pence == partly.total_pence - 2 * 2 * 30_20
     # Every visit delivered was confirmed by Dorothy the next morning, and every invoice paid.
