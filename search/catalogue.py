@@ -11,7 +11,7 @@ changes) and can be built in parts (one per Whoosh segment) and joined.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -241,7 +241,9 @@ class Catalogue:
         default=None, repr=False
     )
     _points: tuple[Flags, Floats, Floats, Floats] | None = field(default=None, repr=False)
-    _unions: tuple[object, npt.NDArray[np.uint64]] | None = field(default=None, repr=False)
+    _unions: tuple[object, list[str], npt.NDArray[np.uint64]] | None = field(
+        default=None, repr=False
+    )
 
     @classmethod
     def join(
@@ -321,27 +323,28 @@ class Catalogue:
         return counted
 
     def union_counts(
-        self, facet: str, among: int, groups: Mapping[str, Iterable[str]]
+        self, facet: str, among: int, groups: Callable[[], Mapping[str, Iterable[str]]], key: object
     ) -> dict[str, int]:
         """Per group of a facet's values, how many documents in `among` have any of them.
 
         Each group is one row, the OR of its values' rows, made once per generation for the
-        same groups: then counted as `facet_counts` counts, in C.
+        same `key` (`groups` is called only then): then counted as `facet_counts` counts, in C.
         """
-        key = (facet, tuple((name, tuple(sorted(codes))) for name, codes in groups.items()))
-        if self._unions is None or self._unions[0] != key:
+        made = self._unions
+        if made is None or made[0] is not key:
+            chosen = groups()
             values, matrix, spans = self._value_matrix()
             start, end = spans[facet]
             row_of = {value: start + i for i, value in enumerate(values[start:end])}
-            rows = np.zeros((len(groups), matrix.shape[1]), dtype="<u8")
-            for i, codes in enumerate(groups.values()):
+            rows = np.zeros((len(chosen), matrix.shape[1]), dtype="<u8")
+            for i, codes in enumerate(chosen.values()):
                 for code in codes:
                     if code in row_of:
                         rows[i] |= matrix[row_of[code]]
-            self._unions = (key, rows)
-        rows = self._unions[1]
+            made = self._unions = (key, list(chosen), rows)
+        _, names, rows = made
         words = np.frombuffer(among.to_bytes(rows.shape[1] * 8, "little"), dtype="<u8")
-        return dict(zip(groups, _popcounts(rows, words), strict=True))
+        return dict(zip(names, _popcounts(rows, words), strict=True))
 
     def _value_matrix(self) -> tuple[list[str], npt.NDArray[np.uint64], dict[str, tuple[int, int]]]:
         # One row of 64-bit words per value of every facet: counts are then one AND and one

@@ -228,10 +228,14 @@ def _area_counts(
 ) -> dict[str, int]:
     """Per area that listings in `among` name (`named`: how many name each code), listed
     once (a district under its same-named town), how many of `among` a filter on it accepts."""
-    every = sorted({areas.area_of(code) for code in catalogue.facets["locality"]})
-    counts = catalogue.union_counts("locality", among, {a: areas.expand(a) for a in every})
+
+    def groups() -> dict[str, frozenset[str]]:
+        every = sorted({areas.area_of(code) for code in catalogue.facets["locality"]})
+        return {area: areas.expand(area) for area in every}
+
+    counts = catalogue.union_counts("locality", among, groups, areas)
     present = {areas.area_of(code) for code, count in named.items() if count}
-    return {area: counts[area] for area in every if area in present}
+    return {area: count for area, count in counts.items() if area in present}
 
 
 def fixed_label(facet: str, value: str, stored: str) -> str:

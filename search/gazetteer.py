@@ -85,6 +85,7 @@ class Gazetteer:
     _by_postcode: dict[str, tuple[Place, ...]] = field(init=False, repr=False)
     _children: dict[str, list[str]] = field(init=False, repr=False)
     _longest_name: int = field(init=False, repr=False)
+    _areas: dict[str, str] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._children = {}
@@ -150,6 +151,12 @@ class Gazetteer:
         know them as one place, and a filter on either accepts the same listings when the
         town is the district's only one. Any other code is its own.
         """
+        found = self._areas.get(code)
+        if found is None:
+            found = self._areas[code] = self._area_of(code)
+        return found
+
+    def _area_of(self, code: str) -> str:
         place = self.places.get(code)
         if place is None or place.kind != "district":
             return code
