@@ -26,7 +26,7 @@ from flask import Flask, current_app
 from sqlalchemy import BigInteger, Integer, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, selectinload
 
-from marketplace.cqc.checks import registered_location
+from marketplace.cqc.checks import verified_location
 from marketplace.cqc.models import CqcLocation
 from marketplace.extensions import db
 from marketplace.formatting import LONDON
@@ -116,7 +116,7 @@ def _write_outbox(session: Session, _context: Any, _instances: Any) -> None:
 
 def _cqc_rating(service: Service) -> str | None:
     # The CQC's word from its directory, never the rating the provider typed.
-    location = registered_location(service) if service.cqc_location_id else None
+    location = verified_location(service) if service.cqc_location_id else None
     return location.rating.value if location is not None and location.rating else None
 
 

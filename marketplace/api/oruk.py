@@ -32,7 +32,7 @@ from marketplace.api.phrases import (
     capacity_alert,
     minimum_order_option,
 )
-from marketplace.cqc.checks import registered_location
+from marketplace.cqc.checks import verified_location
 from providers.models import (
     CqcRating,
     Locality,
@@ -221,7 +221,7 @@ def service_minimal(service: Service) -> Json:
 
 def _cqc_rating(service: Service) -> CqcRating | None:
     # The CQC's rating from its imported directory, never the one the provider typed.
-    location = registered_location(service) if service.cqc_location_id else None
+    location = verified_location(service) if service.cqc_location_id else None
     if location is None:
         return None
     return location.rating or CqcRating.NOT_YET_RATED

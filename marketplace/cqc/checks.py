@@ -9,6 +9,7 @@ claim, which `flag_for` compares with the CQC's word.
 from __future__ import annotations
 
 import enum
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from providers.models import CqcRating, Organisation, Service, ServiceStatus
 class FlagKind(enum.StrEnum):
     UNKNOWN = "unknown"
     DEREGISTERED = "deregistered"
+    OTHER_PROVIDER = "other_provider"
     RATING_DIFFERS = "rating_differs"
 
     @property
@@ -30,6 +32,7 @@ class FlagKind(enum.StrEnum):
         return {
             "unknown": "Location ID not in the CQC's directory",
             "deregistered": "No longer registered with the CQC",
+            "other_provider": "The CQC registers this location to another provider",
             "rating_differs": "Rated differently from what the provider claims",
         }[self.value]
 
@@ -47,19 +50,42 @@ class ListingFlag:
         return self.service.cqc_rating
 
 
-def flag_for(claimed_rating: CqcRating | None, location: CqcLocation | None) -> FlagKind | None:
+def _same_id(ours: str | None, theirs: str) -> bool:
+    return (ours or "").strip().upper() == theirs.strip().upper()
+
+
+def flag_for(
+    claimed_rating: CqcRating | None,
+    location: CqcLocation | None,
+    provider_id: str | None = None,
+) -> FlagKind | None:
     """Why a listing naming a CQC location ID needs the council's eye, or None when the CQC's
     directory bears its claim out. `location` is what the directory holds for the ID (None
-    when it holds nothing). A listing that claims no rating is only checked for registration;
-    "not yet rated" matches a location the CQC has published no overall rating for."""
+    when it holds nothing); `provider_id` is the CQC provider ID the listing's organisation
+    gives, if any: the location must be that provider's. A listing that claims no rating is
+    only checked for registration; "not yet rated" matches a location the CQC has published
+    no overall rating for."""
     if location is None:
         return FlagKind.UNKNOWN
     if not location.registered:
         return FlagKind.DEREGISTERED
+    if provider_id and not _same_id(provider_id, location.provider_id):
+        return FlagKind.OTHER_PROVIDER
     if claimed_rating is None:
         return None
     cqc_says = location.rating or CqcRating.NOT_YET_RATED
     return None if claimed_rating is cqc_says else FlagKind.RATING_DIFFERS
+
+
+def _shown(service: Service, location: CqcLocation | None) -> CqcLocation | None:
+    # A rating is shown for a registered location, and not for one the CQC registers to a
+    # provider other than the one the organisation says it is.
+    if location is None or not location.registered:
+        return None
+    provider_id = service.organisation.cqc_provider_id
+    if provider_id and not _same_id(provider_id, location.provider_id):
+        return None
+    return location
 
 
 def directory_imported() -> bool:
@@ -76,25 +102,32 @@ def location_for(location_id: str | None) -> CqcLocation | None:
     )
 
 
-def registered_location(service: Service) -> CqcLocation | None:
-    """The CQC location a listing names, when the newest directory lists it as registered:
-    the only source of the rating shown for the listing. None for an unknown or deregistered
-    ID, or a listing that names none."""
-    location = location_for(service.cqc_location_id)
-    return location if location is not None and location.registered else None
+def verified_location(service: Service) -> CqcLocation | None:
+    """The CQC location a listing names, when the newest directory lists it as registered
+    (to the organisation's CQC provider ID, when it gives one): the only source of the rating
+    shown for the listing. None for an unknown or deregistered ID, another provider's
+    location, or a listing that names none."""
+    return _shown(service, location_for(service.cqc_location_id))
 
 
-def registered_locations(services: list[Service]) -> dict[str, CqcLocation]:
-    """`registered_location` for many listings at once, by CQC location ID."""
+def verified_locations(services: list[Service]) -> dict[uuid.UUID, CqcLocation]:
+    """`verified_location` for many listings at once, by listing id (listings without one
+    are left out)."""
     ids = {service.cqc_location_id.strip() for service in services if service.cqc_location_id}
     if not ids:
         return {}
-    found = db.session.scalars(
-        select(CqcLocation).where(
-            CqcLocation.location_id.in_(ids), CqcLocation.deregistered_at.is_(None)
+    found = {
+        location.location_id: location
+        for location in db.session.scalars(
+            select(CqcLocation).where(CqcLocation.location_id.in_(ids))
         )
-    )
-    return {location.location_id: location for location in found}
+    }
+    verified = {}
+    for service in services:
+        location = _shown(service, found.get((service.cqc_location_id or "").strip()))
+        if location is not None:
+            verified[service.id] = location
+    return verified
 
 
 def listing_flags() -> list[ListingFlag]:
@@ -122,7 +155,7 @@ def listing_flags() -> list[ListingFlag]:
     flags = []
     for service in services:
         location = locations.get((service.cqc_location_id or "").strip())
-        kind = flag_for(service.cqc_rating, location)
+        kind = flag_for(service.cqc_rating, location, service.organisation.cqc_provider_id)
         if kind is not None:
             flags.append(ListingFlag(service=service, kind=kind, location=location))
     return flags

@@ -1,6 +1,7 @@
 """The demo's CQC trust signals: the sample care directory imported, and a few home care
-listings naming CQC locations in it, one claiming a rating the CQC does not give and one
-naming an ID the CQC does not know, so the council's CQC page shows both flagged.
+listings naming CQC locations in it (their organisations giving the sample's CQC provider
+IDs), one claiming a rating the CQC does not give and one naming an ID the CQC does not know,
+so the council's CQC page shows both flagged.
 
 Providers type their CQC location ID and rating on their listing form; the demo writes them
 as a provider would, only where a listing names none yet, so running it again changes nothing.
@@ -57,6 +58,7 @@ def seed_cqc() -> SeedReport:
     from marketplace.demo.seed import SeedOrderError, SeedReport, Tally
 
     entries = care_directory.read_care_directory_file(SAMPLE)
+    providers = {entry.location_id: entry.provider_id for entry in entries}
     stored = set(db.session.scalars(select(CqcLocation.location_id)))
     locations = Tally("CQC locations")
     # A real directory imported before the demo stays: the sample would deregister it.
@@ -75,5 +77,9 @@ def seed_cqc() -> SeedReport:
         # A claim is a change to a listing, not a row of its own, so the report counts none.
         if not service.cqc_location_id:
             service.cqc_location_id, service.cqc_rating = location_id, rating
+            # The demo's made-up provider IDs give way to the sample's, as a provider
+            # registered with the CQC would give its own.
+            if location_id in providers:
+                service.organisation.cqc_provider_id = providers[location_id]
     db.session.flush()
     return SeedReport([locations])

@@ -31,7 +31,7 @@ def service(service_id: uuid.UUID) -> str:
     return render_template(
         "public/service.html",
         service=listing,
-        cqc=checks.registered_location(listing),
+        cqc=checks.verified_location(listing),
         now=utcnow(),
     )
 
@@ -47,7 +47,7 @@ def provider(organisation_id: uuid.UUID) -> str:
         organisation=organisation,
         services=services,
         areas=directory.areas_served(organisation, services),
-        cqc=checks.registered_locations(services),
+        cqc=checks.verified_locations(services),
         now=utcnow(),
     )
 

@@ -55,6 +55,23 @@ def test_flag_for_says_why_a_claim_is_not_borne_out(
     assert flag_for(claimed, location) is kind
 
 
+@pytest.mark.parametrize(
+    ("provider_id", "kind"),
+    [
+        (None, None),
+        ("1-100000009", None),
+        (" 1-100000009 ", None),
+        ("1-100000001", FlagKind.OTHER_PROVIDER),
+    ],
+)
+def test_a_location_must_be_the_organisations_when_it_gives_its_cqc_provider_id(
+    app: Flask, provider_id: str | None, kind: FlagKind | None
+) -> None:
+    location = _location(CqcRating.GOOD)  # the CQC registers it to provider 1-100000009
+
+    assert flag_for(CqcRating.GOOD, location, provider_id) is kind
+
+
 def test_nothing_is_flagged_before_a_directory_is_imported(
     app: Flask, claiming: Callable[..., Service]
 ) -> None:
@@ -85,6 +102,24 @@ def test_listings_unknown_deregistered_or_rated_otherwise_are_flagged(
     assert flags["Inflated"].kind is FlagKind.RATING_DIFFERS
     assert flags["Inflated"].location.rating is CqcRating.REQUIRES_IMPROVEMENT
     assert {made_up, gone, inflated} == {flag.service for flag in flags.values()}
+
+
+def test_another_providers_location_is_flagged_and_its_rating_not_shown(
+    directory: None, claiming: Callable[..., Service]
+) -> None:
+    borrowed = claiming(GOOD, CqcRating.GOOD, name="Borrowed")
+    borrowed.organisation.cqc_provider_id = "1-100000002"  # Brook's, not Acme's
+    own = claiming(REQUIRES_IMPROVEMENT, CqcRating.REQUIRES_IMPROVEMENT, name="Own")
+    own.organisation.cqc_provider_id = "1-100000002"
+    db.session.commit()
+
+    assert {flag.service.name: flag.kind for flag in checks.listing_flags()} == {
+        "Borrowed": FlagKind.OTHER_PROVIDER
+    }
+    assert checks.verified_location(borrowed) is None
+    assert search_index.document_for(borrowed).cqc_rating is None
+    assert checks.verified_location(own) is not None
+    assert checks.verified_locations([borrowed, own]) == {own.id: checks.verified_location(own)}
 
 
 def test_search_carries_the_cqcs_rating_not_the_claim(

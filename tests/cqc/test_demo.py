@@ -46,7 +46,7 @@ def test_the_demo_loads_the_cqc_sample_and_flags_a_claimed_rating_the_cqc_does_n
         .where(Organisation.name == "Bluebell Homecare Stevenage")
         .where(Service.cqc_location_id.is_not(None))
     ).one()
-    location = checks.registered_location(bluebell)
+    location = checks.verified_location(bluebell)
     assert location is not None
     assert location.rating is CqcRating.GOOD
 

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
+from marketplace.extensions import db
 from providers.models import CqcRating, Service
 from tests.conftest import sign_in
 from tests.cqc.conftest import GONE, GOOD, REQUIRES_IMPROVEMENT, UNRATED
@@ -59,6 +60,17 @@ def test_an_id_unknown_to_the_cqc_or_deregistered_shows_no_rating(
     assert "CQC rating" not in _page(client, f"/providers/{service.organisation_id}")
 
 
+def test_another_providers_location_shows_no_rating(
+    directory: None, client: FlaskClient, claiming: Callable[..., Service]
+) -> None:
+    borrowed = claiming(GOOD, CqcRating.GOOD, name="Borrowed")
+    borrowed.organisation.cqc_provider_id = "1-100000002"  # the location is 1-100000001's
+    db.session.commit()
+
+    assert "CQC rating" not in _page(client, f"/services/{borrowed.id}")
+    assert "CQC rating" not in _page(client, f"/providers/{borrowed.organisation_id}")
+
+
 def test_no_rating_is_shown_before_a_directory_is_imported(
     client: FlaskClient, claiming: Callable[..., Service]
 ) -> None:
@@ -88,16 +100,24 @@ def test_the_council_sees_every_listing_whose_claim_is_not_borne_out(
     claiming("1-299999999", CqcRating.GOOD, name="Made up")
     claiming(GONE, CqcRating.OUTSTANDING, name="Gone")
     claiming(REQUIRES_IMPROVEMENT, CqcRating.OUTSTANDING, name="Inflated")
+    borrowed = claiming(GOOD, CqcRating.GOOD, name="Borrowed")
+    borrowed.organisation.cqc_provider_id = "1-100000002"
+    db.session.commit()
     sign_in(client, make_user(Role.COUNCIL_OFFICER))
 
     page = _page(client, "/council/cqc")
 
-    assert "Listings to check (3)" in page
+    assert "Listings to check (4)" in page
     rows = {
         row.split("</td>")[0].rsplit(": ", 1)[-1]: row
         for row in page.split('<tr class="govuk-table__row">')[2:]
     }
-    assert set(rows) == {"Made up", "Gone", "Inflated"}
+    assert set(rows) == {"Made up", "Gone", "Inflated", "Borrowed"}
+    assert "The CQC registers this location to another provider" in rows["Borrowed"]
+    assert (
+        "Acme Care, registered to Acme Care Ltd (1-100000001), not to 1-100000002"
+        in (rows["Borrowed"])
+    )
     assert "Location ID not in the CQC&#39;s directory" in rows["Made up"]
     assert "Not in the directory" in rows["Made up"]
     assert "No longer registered with the CQC" in rows["Gone"]
