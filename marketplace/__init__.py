@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import accounts, create_user
     from marketplace.api.cli import api, api_token
+    from marketplace.backup_cli import backup
     from marketplace.budgets.cli import ledger
     from marketplace.cqc.cli import cqc
     from marketplace.demo.cli import seed_demo
@@ -90,6 +91,7 @@ def _register_cli(app: Flask) -> None:
     from providers.search_cli import search
 
     app.cli.add_command(seed_demo)
+    app.cli.add_command(backup)
     app.cli.add_command(create_user)
     app.cli.add_command(accounts)
     app.cli.add_command(api_token)

@@ -112,6 +112,37 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> st
     return url
 
 
+@pytest.fixture
+def make_empty_database(database_url: str, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Make databases of the same kind as the suite's with nothing in them (not even the
+    schema), dropped after the test."""
+    url = make_url(database_url)
+    made: list[str] = []
+
+    def build() -> str:
+        name = f"empty_{uuid.uuid4().hex[:12]}"
+        if url.get_backend_name() == "sqlite":
+            return f"sqlite:///{tmp_path / f'{name}.db'}"
+        made.append(name)
+        server = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with server.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            server.dispose()
+        return url.set(database=name).render_as_string(hide_password=False)
+
+    yield build
+    if made:
+        server = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with server.connect() as connection:
+                for name in made:
+                    connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        finally:
+            server.dispose()
+
+
 def empty_database() -> None:
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(delete(table))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import CheckConstraint, create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import CheckConstraint, create_engine, inspect
 
 from marketplace import create_app
 from marketplace.extensions import db
@@ -19,22 +17,9 @@ from tests.conftest import test_settings
 
 
 @pytest.fixture
-def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+def empty_database_url(make_empty_database: Callable[[], str]) -> str:
     """A database of the same kind as the suite's, with nothing in it."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    name = f"migrations_{uuid.uuid4().hex[:12]}"
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        server.dispose()
+    return make_empty_database()
 
 
 def _user_tables(database_url: str) -> set[str]:
