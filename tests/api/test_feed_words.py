@@ -97,3 +97,27 @@ def test_who_is_speaking_decides_between_paid_help_and_support_for_carers(
 
     looking_after = _names(engine_client, "I look after my mum")
     assert looking_after[0] == "Carers' support group"
+
+
+def test_a_condition_named_only_in_the_eligibility_is_found_for_the_person_first(
+    engine_client: FlaskClient, make_service: MakeService
+) -> None:
+    # Issue 21, item 7: the words people use for their condition reach the services whose
+    # eligibility covers it, before the services for the people who look after them.
+    make_service(
+        "Thursday club",
+        description="Music, games and lunch at the church hall.",
+        categories=("clubs",),
+        eligibility={"min_age": 18, "conditions": ["Parkinson's"]},
+    )
+    make_service(
+        "Carers' evening",
+        description="An evening for people who look after someone with Parkinson's.",
+        categories=("carer-support",),
+        eligibility={"carers": True, "conditions": ["Parkinson's"]},
+    )
+    search_index.sync()
+    db.session.commit()
+
+    assert _names(engine_client, "I have Parkinsons") == ["Thursday club", "Carers' evening"]
+    assert _names(engine_client, "parkinsons carers")[0] == "Carers' evening"
