@@ -211,6 +211,14 @@ class Order(db.Model):
     def total_units(self) -> int:
         return sum(cycle.units for cycle in self.cycles)
 
+    @property
+    def weekly_pence(self) -> int | None:
+        """What one week of the schedule costs at the order's price; None for a one-off,
+        whose cost is its total."""
+        if self.schedule_kind is not ScheduleKind.RECURRING:
+            return None
+        return self.units_per_occasion * len(self.days) * self.unit_price_pence
+
 
 REFUSED_LABEL = "Refused by the council"
 
