@@ -1,4 +1,4 @@
-"""The citizen's budget, its statement and their support plan (routes on `citizens`).
+"""The citizen's home, budget, its statement and their support plan (routes on `citizens`).
 
 The statement page and its CSV are built by `statement_page` and `statement_download`, which
 the council's pages use too, so an officer reads exactly what the person reads.
@@ -31,6 +31,7 @@ from marketplace.people import plans
 from marketplace.people.errors import PlanError
 from marketplace.people.forms import PlanForm, plan_form
 from marketplace.people.models import Person
+from marketplace.people.overview import home_summary
 from providers.listings import category_choices
 
 
@@ -54,6 +55,18 @@ def own_budget(budget_id: uuid.UUID) -> tuple[Person, PersonalBudget]:
     if budget is None:
         abort(404)
     return person, budget
+
+
+@bp.route("/")
+@requires("use_citizen_pages")
+def dashboard() -> str:
+    """The citizen's home: their details, their budget this period and orders in brief."""
+    person = own_person("view_person")
+    return render_template(
+        "citizens/dashboard.html",
+        person=person,
+        summary=home_summary(db.session, person, london_today()),
+    )
 
 
 def budget_context(budget: PersonalBudget, today: date) -> dict[str, Any]:

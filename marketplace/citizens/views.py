@@ -1,19 +1,8 @@
-"""Citizens' own pages: their care and support."""
+"""Citizens' own pages: their care and support (the blueprint; its routes are in the
+`*_views` modules beside it)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_login import current_user
-
-from marketplace.accounts.policy import can, requires
+from flask import Blueprint
 
 bp = Blueprint("citizens", __name__, url_prefix="/my")
-
-
-@bp.route("/")
-@requires("use_citizen_pages")
-def dashboard() -> str:
-    person = current_user.person
-    if person is None or not can(current_user, "view_person", person):
-        abort(404)
-    return render_template("citizens/dashboard.html", person=person)

@@ -324,6 +324,55 @@ def test_the_basket_shows_weekly_costs_and_the_forecast_checkout_then_gives(
     assert available_after == pounds(budget_figures(db.session, shop.budget).total.available_pence)
 
 
+def _summary_value(page: str, key: str) -> str:
+    """The value beside `key` in a GOV.UK summary list, as text."""
+    found = re.search(
+        rf'govuk-summary-list__key">\s*{key}\s*</dt>\s*<dd class="govuk-summary-list__value[^"]*">'
+        r"\s*(.*?)\s*</dd>",
+        page,
+        re.S,
+    )
+    assert found is not None, key
+    return found.group(1)
+
+
+def test_the_home_page_sums_up_the_budget_and_orders_as_the_budget_page_does(
+    citizen_client: FlaskClient, shop: Shop
+) -> None:
+    order = place_order(citizen_client, shop)
+
+    home = _text(citizen_client.get("/my/"))
+    budget_page = _text(citizen_client.get("/my/budget"))
+
+    available = _summary_value(home, "Available to spend now")
+    assert f"{available}</span> available to spend now" in budget_page
+    to_come = _summary_value(home, "Still to come this period")
+    assert f"{to_come}</span> still to come this period" in budget_page
+    # The budget page's table: allocated, committed, spent, available, still to come.
+    total_row = _row(budget_page, "Total")
+    assert _summary_value(home, "Committed to orders").startswith(f"{total_row[1]},")
+    assert (available, to_come) == (total_row[3], total_row[4])
+    # ... and all of them are the ledger's.
+    db.session.expire_all()
+    ledger = budget_figures(db.session, shop.budget).total
+    assert (available, total_row[1], to_come) == (
+        pounds(ledger.available_pence),
+        pounds(order.total_pence),
+        pounds(ledger.scheduled_pence),
+    )
+    # The next instalment: the earliest not yet released, every stream's on that day.
+    unreleased = [i for s in shop.budget.streams for i in s.instalments if not i.released]
+    first = min(i.due_on for i in unreleased)
+    due = sum(i.amount_pence for i in unreleased if i.due_on == first)
+    assert _summary_value(home, "Next payment into your budget") == (
+        f"{pounds(due)} on {first:%-d %B %Y}"
+    )
+    assert f"/my/orders/{order.id}" in home
+    assert order.service_name in home
+    assert re.search(r'govuk-tag--blue">Waiting for the provider</strong>', home)
+    assert f"/my/budgets/{shop.budget.id}/statement" in home
+
+
 def test_checkout_shows_which_stream_pays_what(citizen_client: FlaskClient, shop: Shop) -> None:
     add_to_basket(citizen_client, shop)
 
