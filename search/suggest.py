@@ -172,15 +172,14 @@ class Suggester:
             fragment = _fold(" ".join(words[-size:]))
             if len(fragment) < MIN_FRAGMENT:
                 continue
-            if open_ended:
-                fragment += " "
-            found = self._ranked(fragment)
-            if not found and not open_ended and len(fragment) >= MIN_MISSPELT:
-                found = self._ranked_misspelt(fragment)
+            found = self._ranked(fragment + " " if open_ended else fragment)
             if found:
-                kept = " ".join(words[:-size])
-                return _distinct(kept, found, limit)
-        return []
+                return _distinct(" ".join(words[:-size]), found, limit)
+        # Nothing begins with what was typed: perhaps its last word is misspelt.
+        last = _fold(words[-1])
+        if open_ended or len(last) < MIN_MISSPELT or " " in last:
+            return []
+        return _distinct(" ".join(words[:-1]), self._ranked_misspelt(last), limit)
 
     def _ranked(self, fragment: str) -> list[_Entry]:
         scored: dict[int, tuple[int, int, int, int, str]] = {}
@@ -203,7 +202,12 @@ class Suggester:
 
     def _ranked_misspelt(self, fragment: str) -> list[_Entry]:
         found: dict[int, _Entry] = {}
+        keys = self.index._keys
         for variant in _one_edit(fragment):
+            # Most variants begin nothing: one binary search says so before any ranking.
+            position = bisect.bisect_left(keys, variant)
+            if position == len(keys) or not keys[position].startswith(variant):
+                continue
             for entry in self._ranked(variant):
                 found.setdefault(id(entry), entry)
         return sorted(
