@@ -16,40 +16,45 @@ from sqlalchemy import select
 from marketplace import PROJECT_ROOT
 from marketplace.cqc import care_directory
 from marketplace.cqc.models import CqcLocation
-from marketplace.demo.orders_seed import WASHING
 from marketplace.extensions import db
 from marketplace.types import utcnow
-from providers.models import CqcRating, Organisation, Service, ServiceStatus
+from providers.models import CqcRating, Organisation, Service, ServiceStatus, TaxonomyTerm
 
 if TYPE_CHECKING:
     from marketplace.demo.seed import SeedReport
 
 SAMPLE = PROJECT_ROOT / "docs" / "cqc" / "care-directory-sample.csv"
 
-# (organisation, listing or None for its first published listing by name, location ID typed,
-# rating claimed).
-CLAIMS: tuple[tuple[str, str | None, str, CqcRating | None], ...] = (
-    # Borne out by the CQC: shown as Good, with its date, on the listing.
-    ("Bluebell Homecare Stevenage", WASHING, "1-2210457731", CqcRating.GOOD),
-    ("Riverside Care at Home", None, "1-2210457952", CqcRating.OUTSTANDING),
-    ("Heritage Live-in Care", None, "1-2210458066", CqcRating.NOT_YET_RATED),
+# The care the CQC regulates among the demo's categories: an agency's listings of it are all
+# delivered from its registered location (its office), so they all name that location.
+REGULATED = ("personal-care", "live-in-care", "night-care")
+
+# (organisation, CQC location ID its regulated listings give, rating they claim).
+CLAIMS: tuple[tuple[str, str, CqcRating], ...] = (
+    # Borne out by the CQC: shown with the CQC's rating and its date on each listing.
+    ("Bluebell Homecare Stevenage", "1-2210457731", CqcRating.GOOD),
+    ("Riverside Care at Home", "1-2210457952", CqcRating.OUTSTANDING),
+    ("Heritage Live-in Care", "1-2210458066", CqcRating.NOT_YET_RATED),
     # Claims Outstanding; the CQC rates it Requires improvement: flagged to the council.
-    ("Chiltern Home Care", None, "1-2210457844", CqcRating.OUTSTANDING),
+    ("Chiltern Home Care", "1-2210457844", CqcRating.OUTSTANDING),
     # An ID the CQC has never issued, claiming Good (the finding): flagged as unknown.
-    ("Garden City Care Services", None, "1-2219999999", CqcRating.GOOD),
+    ("Garden City Care Services", "1-2219999999", CqcRating.GOOD),
 )
 
 
-def _listing(organisation_name: str, listing_name: str | None) -> Service | None:
-    query = (
-        select(Service)
-        .join(Organisation)
-        .where(Organisation.name == organisation_name, Service.status == ServiceStatus.PUBLISHED)
-        .order_by(Service.name)
+def _regulated_listings(organisation_name: str) -> list[Service]:
+    return list(
+        db.session.scalars(
+            select(Service)
+            .join(Organisation)
+            .where(
+                Organisation.name == organisation_name,
+                Service.status == ServiceStatus.PUBLISHED,
+                Service.taxonomy_terms.any(TaxonomyTerm.code.in_(REGULATED)),
+            )
+            .order_by(Service.name)
+        )
     )
-    if listing_name is not None:
-        query = query.where(Service.name == listing_name)
-    return db.session.scalars(query.limit(1)).first()
 
 
 def seed_cqc() -> SeedReport:
@@ -68,18 +73,21 @@ def seed_cqc() -> SeedReport:
         summary = care_directory.import_care_directory(entries, now=utcnow())
         locations.created.extend(summary.added)
         locations.existing = summary.unchanged + len(summary.updated)
-    for organisation_name, listing_name, location_id, rating in CLAIMS:
-        service = _listing(organisation_name, listing_name)
-        if service is None:
+    for organisation_name, location_id, rating in CLAIMS:
+        listings = _regulated_listings(organisation_name)
+        if not listings:
             raise SeedOrderError(
-                f"{organisation_name!r} has no published listing: seed providers first"
+                f"{organisation_name!r} has no published home care listing: seed providers first"
             )
         # A claim is a change to a listing, not a row of its own, so the report counts none.
-        if not service.cqc_location_id:
-            service.cqc_location_id, service.cqc_rating = location_id, rating
-            # The demo's made-up provider IDs give way to the sample's, as a provider
-            # registered with the CQC would give its own.
-            if location_id in providers:
-                service.organisation.cqc_provider_id = providers[location_id]
+        for service in listings:
+            if not service.cqc_location_id:
+                service.cqc_location_id, service.cqc_rating = location_id, rating
+        # The demo's made-up provider IDs give way to the sample's, as a provider registered
+        # with the CQC would give its own (set only when different: a second run changes
+        # nothing, not even the search outbox).
+        organisation = listings[0].organisation
+        if location_id in providers and organisation.cqc_provider_id != providers[location_id]:
+            organisation.cqc_provider_id = providers[location_id]
     db.session.flush()
     return SeedReport([locations])

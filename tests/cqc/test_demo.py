@@ -20,13 +20,14 @@ from marketplace.demo.cqc_seed import seed_cqc
 from marketplace.extensions import db
 from marketplace.types import utcnow
 from providers.models import CqcRating, Organisation, Service
+from providers.search_index import SearchOutboxEntry
 from tests.conftest import sign_in
 
 STEPS = (seed.seed_taxonomy, seed.seed_localities, seed.seed_providers, seed_cqc)
 
 
-def _flags() -> dict[str, FlagKind]:
-    return {flag.service.organisation.name: flag.kind for flag in checks.listing_flags()}
+def _flags() -> set[tuple[str, FlagKind]]:
+    return {(flag.service.organisation.name, flag.kind) for flag in checks.listing_flags()}
 
 
 def test_the_demo_loads_the_cqc_sample_and_flags_a_claimed_rating_the_cqc_does_not_give(
@@ -37,23 +38,26 @@ def test_the_demo_loads_the_cqc_sample_and_flags_a_claimed_rating_the_cqc_does_n
 
     assert db.session.scalar(select(func.count()).select_from(CqcLocation)) == 6
     assert _flags() == {
-        "Chiltern Home Care": FlagKind.RATING_DIFFERS,
-        "Garden City Care Services": FlagKind.UNKNOWN,
+        ("Chiltern Home Care", FlagKind.RATING_DIFFERS),
+        ("Garden City Care Services", FlagKind.UNKNOWN),
     }
-    bluebell = db.session.scalars(
+    flagged = len(checks.listing_flags())
+    washing = db.session.scalars(
         select(Service)
         .join(Organisation)
         .where(Organisation.name == "Bluebell Homecare Stevenage")
-        .where(Service.cqc_location_id.is_not(None))
+        .where(Service.name == "Help with washing and dressing")
     ).one()
-    location = checks.verified_location(bluebell)
+    location = checks.verified_location(washing)
     assert location is not None
     assert location.rating is CqcRating.GOOD
 
+    queued = db.session.scalar(select(func.count()).select_from(SearchOutboxEntry))
     again = seed.run_all(STEPS)
     db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(SearchOutboxEntry)) == queued
     assert again.created("CQC locations") == []
-    assert len(_flags()) == 2
+    assert len(checks.listing_flags()) == flagged
 
 
 def test_the_demo_keeps_a_real_directory_imported_before_it(app: Flask) -> None:
@@ -79,7 +83,7 @@ def test_the_council_sees_the_demo_mismatch(
 
     page = client.get("/council/cqc").get_data(as_text=True)
 
-    assert "Listings to check (2)" in page
+    assert f"Listings to check ({len(checks.listing_flags())})" in page
     assert "Chiltern Home Care" in page
     assert "Rated differently from what the provider claims" in page
     assert "Requires improvement (CQC, published 2 September 2026)" in page
