@@ -86,6 +86,7 @@ def _register_cli(app: Flask) -> None:
     from marketplace.demo.cli import seed_demo
     from marketplace.orders.cli import orders
     from marketplace.people.cli import people
+    from marketplace.retention_cli import retention_group
     from providers.cli import directory
     from providers.listings_cli import listings
     from providers.search_cli import search
@@ -103,3 +104,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(listings)
     app.cli.add_command(people)
     app.cli.add_command(cqc)
+    app.cli.add_command(retention_group)

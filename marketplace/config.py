@@ -93,6 +93,15 @@ def _one_of(name: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _positive(name: str, default: int) -> int:
+    """The variable as a whole number of at least 1 (a retention period of 0 would delete
+    everything of its kind at once)."""
+    value = os.environ.get(name, str(default)).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the app's configuration from the environment and `overrides`.
 
@@ -217,6 +226,15 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WTF_CSRF_TIME_LIMIT": None,
         "FORCE_HTTPS": production and _flag("FORCE_HTTPS", True),
+        # Retention (marketplace/retention.py, `flask retention run`; docs/decisions.md says
+        # why these defaults): a person's details are anonymised this many years after their
+        # last budget closed (money records are never deleted); search log entries and
+        # notifications are deleted after these many days; links (password resets, sign-ups,
+        # registrations, invitations) this many days after they were used or expired.
+        "RETENTION_CLOSED_BUDGET_YEARS": _positive("RETENTION_CLOSED_BUDGET_YEARS", 6),
+        "RETENTION_SEARCH_LOG_DAYS": _positive("RETENTION_SEARCH_LOG_DAYS", 730),
+        "RETENTION_NOTIFICATION_DAYS": _positive("RETENTION_NOTIFICATION_DAYS", 365),
+        "RETENTION_EXPIRED_LINK_DAYS": _positive("RETENTION_EXPIRED_LINK_DAYS", 7),
         "SEARCH_ENGINE": os.environ.get("SEARCH_ENGINE", "whoosh"),
         "SEARCH_INDEX_PATH": os.environ.get("SEARCH_INDEX_PATH")
         or str(instance_path / "search-index"),

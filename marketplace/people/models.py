@@ -80,6 +80,9 @@ class Person(db.Model):
     key_safe_code: Mapped[str | None] = mapped_column(EncryptedText)
     access_notes: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the retention job removed the person's details, their money trail kept
+    # (marketplace/retention.py); None while they are held.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship(back_populates="person", uselist=False)
     support_plans: Mapped[list[SupportPlan]] = relationship(
