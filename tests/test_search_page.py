@@ -170,6 +170,7 @@ def test_the_most_you_want_to_pay_is_read_in_one_unit(client: FlaskClient, price
     # Before, £9.05 a week and £4.55 a visit passed "at most £20" beside £20 an hour.
     assert sorted(_names(page)) == ["Home help", "Sitting service"]
     assert "at most £20 per hour" in page
+    assert "2 services found, up to £20 per hour" in page.split("</title>")[0]
     weekly = client.get("/search", query_string={"max_price": "20", "unit": "per_week"})
     assert _names(weekly.get_data(as_text=True)) == ["Telecare"]
     assert "Prices compared per week" in weekly.get_data(as_text=True)

@@ -357,6 +357,7 @@ def test_any_text_is_a_query(corpus_engine: SearchEngine, words: str) -> None:
                 "locality",
                 "mode",
                 "max_price",
+                "unit",
                 "availability",
                 "start_within",
                 "budgets",
