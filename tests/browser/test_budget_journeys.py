@@ -4,6 +4,8 @@ phone widths, axe on every page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -16,7 +18,7 @@ from providers.reference_data import ensure_localities, ensure_taxonomy
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import banner, heading, sign_in, sign_out
-from tests.citizens.helpers import funded_pots, give_budget
+from tests.citizens.helpers import TODAY, funded_pots, give_budget
 from tests.conftest import PASSWORD
 
 OFFICER_EMAIL = "officer@council.example.org"
@@ -187,4 +189,43 @@ def test_an_officer_revises_a_stream_previews_a_close_and_approves_a_plan(
     assert_accessible(page)
     page.get_by_role("button", name="Approve this plan").click()
     expect(banner(page)).to_contain_text("Margaret Okafor's support plan is approved")
+    assert_accessible(page)
+
+
+def test_a_budget_whose_period_has_ended_is_flagged_to_the_officer_and_the_citizen(
+    page: Page, live_server: LiveServer, council_ready: None
+) -> None:
+    with live_server.app.app_context():
+        citizen = accounts.user_by_email(CITIZEN_EMAIL)
+        assert citizen is not None
+        give_budget(
+            citizen.person,
+            {},
+            starts_on=TODAY - timedelta(days=60),
+            ends_on=TODAY - timedelta(days=1),
+            client_contribution=600_00,
+        )
+        db.session.remove()
+
+    page.goto("/sign-in")
+    assert_accessible(page)
+    sign_in(page, OFFICER_EMAIL, PASSWORD)
+    expect(heading(page)).to_have_text("Council overview")
+    assert_accessible(page)
+    page.get_by_role("link", name="People: budgets and support plans").click()
+    expect(page.get_by_role("heading", name="Budgets to close: 1")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Margaret Okafor").first.click()
+    expect(heading(page)).to_have_text("Margaret Okafor")
+    expect(page.get_by_role("main")).to_contain_text("Period ended, awaiting close")
+    expect(page.get_by_role("link", name="Close this period")).to_be_visible()
+    assert_accessible(page)
+    sign_out(page)
+
+    sign_in(page, CITIZEN_EMAIL, PASSWORD)
+    expect(heading(page)).to_have_text("Your care and support")
+    expect(page.get_by_role("main")).to_contain_text("Period ended, awaiting close")
+    assert_accessible(page)
+    page.get_by_role("link", name="Your personal budget").first.click()
+    expect(page.get_by_role("main")).to_contain_text("The council will close it")
     assert_accessible(page)

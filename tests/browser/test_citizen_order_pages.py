@@ -137,6 +137,16 @@ def test_a_citizen_orders_and_follows_the_order(
     expect(heading(page)).to_have_text("Your orders")
     expect(banner(page)).to_contain_text("Your order is placed")
     assert_accessible(page)
+    # The home page sums up the budget and lists the order in progress.
+    page.goto("/my/")
+    expect(heading(page)).to_have_text("Your care and support")
+    in_progress = page.get_by_role("region", name="Your orders in progress")
+    expect(in_progress).to_contain_text("Home care visits")
+    expect(in_progress).to_contain_text("Waiting for the provider")
+    expect(page.get_by_role("main")).to_contain_text("Committed to orders")
+    assert_accessible(page)
+    page.goto("/my/orders")
+    assert_accessible(page)
 
     with live_server.app.app_context():
         (order,) = queries.orders_of_person(
