@@ -134,13 +134,13 @@ def select(
     place_codes = frozenset(places)
     if place_codes:
         always &= catalogue.value_bits("locality", place_codes)
-    unpriced = always
-    if filters.max_price_pence is not None:
-        always &= catalogue.price_at_most(filters.max_price_pence)
     start_by = None
     if filters.start_within_days is not None:
         start_by = as_of + timedelta(days=filters.start_within_days)
         always &= catalogue.can_start_by(start_by)
+    unpriced = always
+    if filters.max_price_pence is not None:
+        always &= catalogue.price_at_most(filters.max_price_pence)
     return Selection(
         by_facet=by_facet,
         chosen=chosen,

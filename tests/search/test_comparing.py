@@ -5,7 +5,7 @@ questions and compare their answers."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from search import (
 )
 from search.documents import PRICE_UNITS
 
-from .helpers import all_ids, ask, ids
+from .helpers import all_ids, ask, ids, listing
 
 
 def _units(results: SearchResults) -> set[str]:
@@ -202,3 +202,17 @@ def test_both_engines_compare_prices_and_count_areas_alike(
             )
         )
     assert answers[0] == answers[1]
+
+
+def test_the_unit_is_chosen_among_the_results_of_every_other_filter(
+    make_engine: Callable[..., SearchEngine],
+) -> None:
+    engine = make_engine()
+    engine.rebuild(
+        [listing(f"hourly-{n}", price_unit="per_hour", availability="full") for n in range(3)]
+        + [listing(f"visits-{n}", price_unit="per_visit", price_pence=900 + n) for n in range(2)]
+    )
+    # The full hourly services cannot start within a week: per visit is what is left.
+    results = ask(engine, sort="price", start_within="7")
+    assert results.price_unit == "per_visit"
+    assert ids(results) == ["visits-0", "visits-1"]
