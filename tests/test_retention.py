@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -26,6 +27,7 @@ from marketplace.accounts.passwords import verify_password
 from marketplace.api.idempotency import IdempotencyRecord
 from marketplace.budgets.closing import close_period, preview_close
 from marketplace.budgets.models import PersonalBudget
+from marketplace.config import ConfigurationError, load_config
 from marketplace.ledger.models import LedgerAccount, Transfer
 from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.orders import checkout, deliveries, invoicing, life
@@ -461,3 +463,23 @@ def test_the_cutoff_for_people_is_whole_years_after_the_last_close(
     years = app.config["RETENTION_CLOSED_BUDGET_YEARS"]
     assert years == 6
     assert years_before(finished.anonymised_from(app), years) > finished.closed_at
+
+
+def test_the_privacy_notice_says_the_configured_periods(app: Flask) -> None:
+    app.config["RETENTION_CLOSED_BUDGET_YEARS"] = 8
+    app.config["RETENTION_NOTIFICATION_DAYS"] = 90
+
+    page = app.test_client().get("/privacy").get_data(as_text=True)
+
+    assert "closed for 8 years" in page
+    assert "deleted after 90 days" in page
+    assert "30 minutes without use" in page
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "six"])
+def test_a_retention_period_must_be_a_whole_number_of_at_least_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str
+) -> None:
+    monkeypatch.setenv("RETENTION_SEARCH_LOG_DAYS", value)
+    with pytest.raises(ConfigurationError, match="RETENTION_SEARCH_LOG_DAYS"):
+        load_config(tmp_path)
