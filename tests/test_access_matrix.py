@@ -102,6 +102,7 @@ ROUTES: dict[str, Route] = {
         everyone(BAD_LINK),
     ),
     "public.search": Route("/search?q=home+care&category=help-at-home", everyone(PAGE)),
+    "public.search_suggestions": Route("/search/suggestions?q=home+c", everyone(PAGE)),
     "public.service": Route(lambda world: f"/services/{world.service_a.id}", everyone(PAGE)),
     "public.provider": Route(
         lambda world: f"/providers/{world.service_a.organisation_id}", everyone(PAGE)

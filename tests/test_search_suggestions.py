@@ -142,3 +142,9 @@ def test_too_many_requests_from_one_address_are_refused_as_json(
     assert int(response.headers["Retry-After"]) > 0
     # The search page itself is not held back by the suggestions' limit.
     assert client.get("/search?q=day").status_code == 200
+
+
+def test_a_nul_is_refused_as_json(client: FlaskClient) -> None:
+    response = client.get("/search/suggestions", query_string={"q": "day\x00"})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "bad_request"
