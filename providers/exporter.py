@@ -1,7 +1,10 @@
 """`flask directory export`: the directory as ORUK 3.0 JSON or as our CSV template.
 
 The JSON is a list of fully nested services, exactly as `/api/v1/services/{id}` gives them,
-less `last_modified` (it says when our copy changed, which an import elsewhere cannot keep).
+less `last_modified` (it says when our copy changed, which an import elsewhere cannot keep),
+and with the provider's own CQC claim in `accreditations` where the feed gives the CQC's
+rating from its directory: an export carries what providers typed, and the directory that
+imports it checks the claim against its own CQC import.
 The CSV is one template row per service (see `csv_records`). Both are what `flask directory
 import` reads, so export, import into an empty database and export again gives the same file.
 
@@ -21,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.api import encoding, oruk
+from marketplace.api.phrases import accreditation_text
 from marketplace.extensions import db
 from providers import csv_records
 from providers.models import (
@@ -73,6 +77,9 @@ def export_directory(file_format: ExportFormat, *, everything: bool = False) -> 
         for service in services:
             entry = oruk.service_full(service)
             entry.pop("last_modified", None)
+            claim = accreditation_text(service.cqc_location_id, service.cqc_rating)
+            if claim is not None:
+                entry["accreditations"] = claim
             listing.append(entry)
         return Export(encoding.dumps(listing, indent=2) + "\n", len(services))
     buffer = io.StringIO(newline="")
