@@ -86,6 +86,7 @@ class Gazetteer:
     _children: dict[str, list[str]] = field(init=False, repr=False)
     _longest_name: int = field(init=False, repr=False)
     _areas: dict[str, str] = field(init=False, repr=False, default_factory=dict)
+    _area_names: dict[str, str | None] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._children = {}
@@ -169,6 +170,11 @@ class Gazetteer:
     def area_name(self, code: str) -> str | None:
         """How an area is named where areas are offered: a district sharing its name with
         one of several towns says it is the district ("St Albans (district)")."""
+        if code not in self._area_names:
+            self._area_names[code] = self._area_name(code)
+        return self._area_names[code]
+
+    def _area_name(self, code: str) -> str | None:
         place = self.places.get(code)
         if place is None:
             return None
