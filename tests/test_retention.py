@@ -9,7 +9,7 @@ one declined, and her budget was then closed; Aled has a budget still open.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,9 +25,12 @@ from marketplace.accounts import sessions
 from marketplace.accounts.models import PasswordResetToken, SignInSession, SignUpRequest, User
 from marketplace.accounts.passwords import verify_password
 from marketplace.api.idempotency import IdempotencyRecord
+from marketplace.budgets import funders
+from marketplace.budgets.allocations import StreamSpec, create_budget
 from marketplace.budgets.closing import close_period, preview_close
-from marketplace.budgets.models import PersonalBudget
+from marketplace.budgets.models import FunderKind, PaymentFrequency, PersonalBudget, StreamKind
 from marketplace.config import ConfigurationError, load_config
+from marketplace.extensions import db
 from marketplace.ledger.models import LedgerAccount, Transfer
 from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.orders import checkout, deliveries, invoicing, life
@@ -46,6 +49,7 @@ from providers.models import OrganisationStatusChange, StaffInvitation
 from providers.registration import ProviderRegistration
 from providers.search_log import SearchLogEntry
 from tests.conftest import PASSWORD, sign_in
+from tests.ledger.threads import engine_options, run_together
 from tests.orders.fixtures import OCCASIONS, TODAY, World, assert_ledger_verifies
 
 NOTE = "Missed: she was in hospital with a fall"
@@ -483,3 +487,45 @@ def test_a_retention_period_must_be_a_whole_number_of_at_least_one(
     monkeypatch.setenv("RETENTION_SEARCH_LOG_DAYS", value)
     with pytest.raises(ConfigurationError, match="RETENTION_SEARCH_LOG_DAYS"):
         load_config(tmp_path)
+
+
+def test_two_machines_running_it_at_once_anonymise_each_person_once(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS=engine_options(4))
+    with app.app_context():
+        session = db.session
+        council = funders.create_funder(session, name="Council", kind=FunderKind.COUNCIL)
+        pot = funders.open_pot(session, council, 2026)
+        funders.fund_pot(session, pot, amount_pence=1_000_00, key="fund")
+        people = [Person(full_name=f"Joan Hart {n}", phone="01438 000 000") for n in range(3)]
+        session.add_all(people)
+        for person in people:
+            budget = create_budget(
+                session,
+                person=person,
+                starts_on=date(2026, 4, 1),
+                ends_on=date(2027, 3, 31),
+                frequency=PaymentFrequency.ANNUAL,
+                streams=[StreamSpec(StreamKind.COUNCIL, 100_00, pot=pot)],
+                today=date(2026, 4, 1),
+            )
+            close_period(session, budget)
+        session.add(SearchLogEntry(searched_at=utcnow(), source="web", words="x", results=0))
+        session.commit()
+        later = utcnow() + timedelta(days=7 * 366)
+        policy = RetentionPolicy.from_config(app.config)
+    reports: list[retention.RetentionReport] = []
+
+    outcomes = run_together(
+        app, 4, lambda _: reports.append(retention.run(db.session, policy, later))
+    )
+
+    assert outcomes == ["ok"] * 4
+    assert sum(report.counts["people"] for report in reports) == 3
+    assert sum(report.counts["search_log"] for report in reports) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(Person.anonymised_at.is_(None))) == 0
+        assert db.session.scalar(select(func.count()).where(Person.phone.is_not(None))) == 0
+        verified = app.test_cli_runner().invoke(args=["ledger", "verify"])
+        assert verified.exit_code == 0, verified.output
