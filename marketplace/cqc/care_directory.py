@@ -33,7 +33,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "care_home": ("Care home?",),
     "street_address": ("Location Street Address",),
     "postcode": ("Location Postal Code",),
-    "phone": ("Location Phone Number",),
+    "phone": ("Location Phone Number", "Location Telephone Number"),
     "registered_manager": ("Registered manager",),
     "web_address": ("Location Web Address",),
     "region": ("Location Region",),

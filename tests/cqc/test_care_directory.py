@@ -57,8 +57,8 @@ def test_columns_are_found_by_name_in_any_order_below_title_lines() -> None:
     text = (
         "Care Quality Commission\nCare directory with ratings\n\n"
         "Publication Date,Provider Name,Provider ID,Location Name,Location ID,"
-        "Location Latest Overall Rating,Some New Column\n"
-        "2026-03-01,Acme Care Ltd,1-100000001,Acme Care,1-200000002,Outstanding,x\n"
+        "Location Latest Overall Rating,Some New Column,Location Telephone Number\n"
+        "2026-03-01,Acme Care Ltd,1-100000001,Acme Care,1-200000002,Outstanding,x,01438 000000\n"
     )
 
     [entry] = read_care_directory("\ufeff" + text)
@@ -68,6 +68,7 @@ def test_columns_are_found_by_name_in_any_order_below_title_lines() -> None:
     assert entry.provider_name == "Acme Care Ltd"
     assert entry.rating is CqcRating.OUTSTANDING
     assert entry.rating_published_on == date(2026, 3, 1)
+    assert entry.phone == "01438 000000"
 
 
 @pytest.mark.parametrize(
