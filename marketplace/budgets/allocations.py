@@ -183,16 +183,24 @@ def release_due_instalments(
     )
     if budget is not None:
         query = query.where(FundingStream.budget_id == budget.id)
-    released = []
-    for instalment in session.scalars(query).all():
-        release_instalment(session, instalment)
-        released.append(instalment)
-    return released
+    return [
+        instalment
+        for instalment in session.scalars(query).all()
+        if release_instalment(session, instalment)
+    ]
 
 
-def release_instalment(session: Session, instalment: Instalment) -> None:
-    """Move one instalment into its stream's available balance (nothing if it is nil)."""
+def release_instalment(session: Session, instalment: Instalment) -> bool:
+    """Move one instalment into its stream's available balance (nothing if it is nil).
+    Returns False if another process released it first: the money moves once either way, and
+    the caller's count of what it released is then true too."""
     stream = instalment.stream
+    # Another scheduler may have released it since it was read: take the stream's lock, then
+    # read the flag again.
+    ledger.lock_accounts(session, [stream.account_id])
+    session.refresh(instalment, attribute_names=["released"])
+    if instalment.released:
+        return False
     if instalment.amount_pence > 0:
         instalment.released_transfer = ledger.transfer(
             session,
@@ -206,6 +214,7 @@ def release_instalment(session: Session, instalment: Instalment) -> None:
         )
     instalment.released = True
     session.flush()
+    return True
 
 
 def revise_stream(
