@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.policy import can, requires
+from marketplace.cqc import checks
 from marketplace.types import utcnow
 from providers import listings, organisations
 from providers.forms import CapacityForm, EditOrganisationForm, ListingForm
@@ -201,7 +202,11 @@ def _save_listing(
         else:
             return redirect(url_for("provider_portal.dashboard"))
     return render_template(
-        "providers/listing_form.html", form=form, service=service, organisation=organisation
+        "providers/listing_form.html",
+        form=form,
+        service=service,
+        organisation=organisation,
+        cqc=checks.listing_standing(service) if service is not None else None,
     ), _form_status(form)
 
 

@@ -180,3 +180,22 @@ def directory_state() -> DirectoryState:
         )
     ).one()
     return DirectoryState(registered, deregistered, last_changed_at)
+
+
+@dataclass(frozen=True)
+class ListingStanding:
+    """What the CQC's directory says of one listing's CQC details, for its provider."""
+
+    location: CqcLocation | None  # what the directory holds for the ID, registered or not
+    flag: FlagKind | None  # why the council is told, or None when the claim is borne out
+
+
+def listing_standing(service: Service) -> ListingStanding | None:
+    """The directory's word on a listing's CQC location ID and claimed rating, the same as
+    the council's list and the public pages use; None when the listing names no ID or no
+    directory has been imported."""
+    if not service.cqc_location_id or not directory_imported():
+        return None
+    location = location_for(service.cqc_location_id)
+    flag = flag_for(service.cqc_rating, location, service.organisation.cqc_provider_id)
+    return ListingStanding(location=location, flag=flag)

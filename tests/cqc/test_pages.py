@@ -164,3 +164,45 @@ def test_the_council_overview_counts_the_listings_to_check_with_the_other_decisi
 
     assert 'href="/council/cqc"' in waiting
     assert "2</span> listings whose CQC claim the CQC does not bear out" in waiting
+
+
+@pytest.mark.parametrize(
+    ("location_id", "claimed", "says"),
+    [
+        (
+            REQUIRES_IMPROVEMENT,
+            CqcRating.OUTSTANDING,
+            "does not bear out this listing&#39;s CQC details (Rated differently from what the "
+            "provider claims). People see the CQC&#39;s rating, Requires improvement (CQC, "
+            "published 2 September 2026), not the one given here.",
+        ),
+        (
+            "1-299999999",
+            CqcRating.GOOD,
+            "(Location ID not in the CQC&#39;s directory). People see no CQC rating for it.",
+        ),
+        (
+            GOOD,
+            CqcRating.GOOD,
+            "The CQC&#39;s care directory lists Acme Care (1-200000001), rated Good (CQC, "
+            "published 14 May 2026). People see this rating on your listing.",
+        ),
+    ],
+)
+def test_the_provider_sees_what_the_cqcs_directory_says_of_its_listing(
+    directory: None,
+    client: FlaskClient,
+    provider_owner: User,
+    make_listing: Callable[..., Service],
+    location_id: str,
+    claimed: CqcRating,
+    says: str,
+) -> None:
+    service = make_listing(provider_owner.organisation)
+    service.cqc_location_id, service.cqc_rating = location_id, claimed
+    db.session.commit()
+    sign_in(client, provider_owner)
+
+    page = _page(client, f"/provider/services/{service.id}")
+
+    assert says in " ".join(page.split())
