@@ -33,8 +33,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Debian packages the suite runs for real: Chromium for the browser tests, Redis for the
+# rate limits shared between machines.
 browser-deps: node_modules/.installed
-	scripts/install-debian-packages.sh chromium fonts-liberation
+	scripts/install-debian-packages.sh chromium fonts-liberation redis-server
 
 ## Set up, migrate, seed the demo county (idempotent) and serve on http://$(HOST):$(PORT)
 run: $(VENV)/.installed-run

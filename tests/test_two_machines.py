@@ -10,6 +10,7 @@ import html
 import multiprocessing
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -72,7 +73,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(name: str, database_url: str, instance: Path) -> Machine:
+def _start(name: str, database_url: str, instance: Path, **settings: str) -> Machine:
     port = _free_port()
     env = {
         **os.environ,
@@ -86,6 +87,7 @@ def _start(name: str, database_url: str, instance: Path) -> Machine:
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_KIB": "8192",
         "ARGON2_PARALLELISM": "1",
+        **settings,
     }
     instance.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
@@ -412,3 +414,88 @@ def test_every_scheduled_job_run_on_both_machines_at_once_does_its_work_once(
         db.engine.dispose()
     assert verified.exit_code == 0, verified.output
     assert "ledger verify: OK" in verified.output
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A throw-away Redis server (Debian's redis-server, installed by `make test`)."""
+    server = shutil.which("redis-server")
+    assert server, (
+        "redis-server is not installed: run scripts/install-debian-packages.sh redis-server"
+    )
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_rate_limits_are_counted_across_machines_through_redis(
+    make_empty_database: Callable[[], str], redis_url: str, tmp_path: Path
+) -> None:
+    """With the limiter's store in Redis, a guesser who spreads sign-ins over the machines is
+    held to the one limit: three a minute is three in all, not three on each."""
+    url = make_empty_database()
+    app = create_app(test_settings(url, tmp_path / "migrate"))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    limits = {
+        "RATELIMIT_ENABLED": "true",
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "SIGN_IN_RATE_LIMIT": "3 per minute",
+    }
+    one = _start("one", url, tmp_path / "one", **limits)
+    try:
+        two = _start("two", url, tmp_path / "two", **limits)
+    except Exception:
+        one.process.kill()
+        raise
+    try:
+        answers = []
+        for attempt in range(5):
+            machine = (one, two)[attempt % 2]
+            guesser = machine.session()
+            form = guesser.get(f"{machine.url}/sign-in", timeout=30)
+            answers.append(
+                guesser.post(
+                    f"{machine.url}/sign-in",
+                    data={
+                        "csrf_token": _csrf(form.text),
+                        "email": "someone@example.org",
+                        "password": f"guess {attempt}",
+                    },
+                    timeout=30,
+                ).status_code
+            )
+        assert answers[:3] == [400, 400, 400]
+        assert answers[3:] == [429, 429]
+    finally:
+        for machine in (one, two):
+            machine.process.terminate()
+            machine.process.wait(timeout=10)
