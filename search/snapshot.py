@@ -89,6 +89,12 @@ class Snapshot(ABC):
     def close(self) -> None:
         """Release the snapshot's open files."""
 
+    def token_frequency(self, token: str) -> int | None:
+        """How many listings hold `token` in the text field that has it most, from the index's
+        own statistics (a deleted listing may still count until a merge drops it), or None
+        where the engine has no such figure cheaply: then read `token_ordinals`."""
+        return None
+
     def carried_from(self, previous: Snapshot) -> Carried | None:
         """How this generation's documents sit relative to `previous`'s, or None if unknown."""
         return None

@@ -218,16 +218,19 @@ class Suggester:
 
 def listing_counts(view: View, keys: Iterable[str]) -> dict[str, int]:
     """How many live listings of one index generation carry each key of a `SuggestionIndex`:
-    ``@concept`` tokens, ``category:code`` and ``locality:code`` facet values."""
+    ``category:code`` and ``locality:code`` facet values from the catalogue; ``@concept``
+    tokens from the engine's term statistics where it keeps them (Whoosh: the field that has
+    the token most, so a lower bound, and a listing deleted since the last merge may count),
+    otherwise from the token's bitset (tantivy, which warms the commonest anyway)."""
     catalogue = view.catalogue
     counts: dict[str, int] = {}
     for key in keys:
         if key.startswith("@"):
-            bits = view.token_bits(key)
+            frequency = view.snapshot.token_frequency(key)
+            counts[key] = frequency if frequency is not None else view.token_bits(key).bit_count()
         else:
             facet, _, value = key.partition(":")
-            bits = catalogue.value_bits(facet, (value,)) & catalogue.live
-        counts[key] = bits.bit_count()
+            counts[key] = (catalogue.value_bits(facet, (value,)) & catalogue.live).bit_count()
     return counts
 
 
