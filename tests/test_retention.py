@@ -302,6 +302,8 @@ def test_old_orders_pages_still_show_after_anonymising(
     assert paid.reference in order_page
     assert invoice.reference in order_page
     assert "Anonymised person" in order_page
+    person_page = council.get(f"/council/people/{world.person.id}").get_data(as_text=True)
+    assert "This person's details were removed on" in person_page
 
 
 def test_the_anonymised_citizen_is_signed_out_and_cannot_sign_in_again(
