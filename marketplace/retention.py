@@ -9,10 +9,11 @@ not yet done.
   no open order, no unpaid invoice and no sign-in within that time, are anonymised: names,
   contact details, case reference, communication needs and the encrypted key safe code and
   access notes are removed, as are the words they, their provider and officers wrote about them
-  (support plan outcomes, delivery notes, reasons on the order timeline), their basket, their
-  inbox and their login's email, name and password. Their money trail stays: budgets, streams,
-  instalments, orders, cycles, deliveries' dates and units, invoices and every ledger transfer,
-  so statements, order pages and `flask ledger verify` read as before.
+  (support plan outcomes, delivery notes, reasons on the order timeline and for changes to
+  their budget), their basket, their inbox and their login's email, name and password. Their
+  money trail stays: budgets, streams, instalments, orders, cycles, deliveries' dates and
+  units, invoices and every ledger transfer, so statements, order pages and `flask ledger
+  verify` read as before.
 - **Sign-in sessions** that can never be used again (signed out, idle or too old).
 - **Idempotency-Keys** first used more than 24 hours ago (the API's promise).
 - **Search log** entries older than `search_log_days`.
@@ -41,7 +42,7 @@ from marketplace.accounts import sessions
 from marketplace.accounts.models import PasswordResetToken, SignInSession, SignUpRequest, User
 from marketplace.accounts.sessions import SessionLimits
 from marketplace.api import idempotency
-from marketplace.budgets.models import BudgetStatus, PersonalBudget
+from marketplace.budgets.models import BudgetStatus, FundingStream, PersonalBudget, StreamRevision
 from marketplace.notifications.models import Notification
 from marketplace.orders.models import (
     BasketItem,
@@ -226,8 +227,9 @@ def anonymise_person(session: Session, person: Person, now: datetime) -> None:
     Kept: the person's row and id (their budgets, orders and ledger accounts point at it), the
     budgets, streams, instalments, support plan categories and amounts, orders with their
     schedules and prices, cycles, deliveries' dates and units, invoices, every ledger transfer,
-    and the audit entries (who did what when), whose free-text reasons are replaced by
-    `REMOVED_TEXT`. Their login (if any) is closed and stripped of email, name and password.
+    and the audit entries (who did what when); the free-text reasons on their orders and
+    budget revisions are replaced by `REMOVED_TEXT`. The ledger's rows are never rewritten.
+    Their login (if any) is closed and stripped of email, name and password.
     """
     person.full_name = f"{ANONYMISED_NAME} {str(person.id)[:8]}"
     for column in (
@@ -268,6 +270,18 @@ def anonymise_person(session: Session, person: Person, now: datetime) -> None:
     session.execute(
         update(OrderEvent)
         .where(OrderEvent.order_id.in_(orders_of_person), OrderEvent.reason != "")
+        .values(reason=REMOVED_TEXT)
+    )
+    session.execute(
+        update(StreamRevision)
+        .where(
+            StreamRevision.stream_id.in_(
+                select(FundingStream.id)
+                .join(PersonalBudget, PersonalBudget.id == FundingStream.budget_id)
+                .where(PersonalBudget.person_id == person.id)
+            ),
+            StreamRevision.reason != "",
+        )
         .values(reason=REMOVED_TEXT)
     )
     session.execute(delete(BasketItem).where(BasketItem.person_id == person.id))

@@ -26,9 +26,15 @@ from marketplace.accounts.models import PasswordResetToken, SignInSession, SignU
 from marketplace.accounts.passwords import verify_password
 from marketplace.api.idempotency import IdempotencyRecord
 from marketplace.budgets import funders
-from marketplace.budgets.allocations import StreamSpec, create_budget
+from marketplace.budgets.allocations import StreamSpec, create_budget, revise_stream
 from marketplace.budgets.closing import close_period, preview_close
-from marketplace.budgets.models import FunderKind, PaymentFrequency, PersonalBudget, StreamKind
+from marketplace.budgets.models import (
+    FunderKind,
+    PaymentFrequency,
+    PersonalBudget,
+    StreamKind,
+    StreamRevision,
+)
 from marketplace.config import ConfigurationError, load_config
 from marketplace.extensions import db
 from marketplace.ledger.models import LedgerAccount, Transfer
@@ -113,6 +119,10 @@ def finished(session: Session, world: World) -> Finished:
         Notification(user_id=world.citizen.id, kind=NotificationKind.INVOICE_SETTLED, title="Paid")
     )
     budget = world.budget
+    revise_stream(
+        session, budget.streams[-1], amount_pence=budget.streams[-1].amount_pence + 10_00,
+        reason="More help after her fall", key="revise",
+    )  # fmt: skip
     close_period(
         session, budget, expected_unspent_pence=preview_close(session, budget).unspent_pence
     )
@@ -214,6 +224,7 @@ def test_a_person_is_kept_inside_the_period_and_anonymised_after_it_money_trail_
     assert notes == [REMOVED_TEXT]
     reasons = session.scalars(select(OrderEvent.reason).where(OrderEvent.reason != "")).all()
     assert reasons == [REMOVED_TEXT]
+    assert session.scalars(select(StreamRevision.reason)).all() == [REMOVED_TEXT]
     # Every figure of the money trail and every audit entry is as it was; the ledger verifies.
     assert _money(session) == money
     assert_ledger_verifies(session)
