@@ -56,7 +56,6 @@ class BasketCosts:
         return sum(each.total_pence for each in self.items)
 
 
-
 def basket_costs(
     session: Session, person: Person, items: Sequence[BasketItem], *, today: date
 ) -> BasketCosts:
