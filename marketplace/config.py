@@ -236,6 +236,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "RETENTION_NOTIFICATION_DAYS": _positive("RETENTION_NOTIFICATION_DAYS", 365),
         "RETENTION_EXPIRED_LINK_DAYS": _positive("RETENTION_EXPIRED_LINK_DAYS", 7),
         "SEARCH_ENGINE": os.environ.get("SEARCH_ENGINE", "whoosh"),
+        # How stale a worker's search index may be before a search first catches up with the
+        # other machines' listing changes (one indexed query of the shared outbox): the longest
+        # a change made on another machine takes to show here, plus the catching up.
+        "SEARCH_SYNC_SECONDS": float(os.environ.get("SEARCH_SYNC_SECONDS", "0.5")),
         "SEARCH_INDEX_PATH": os.environ.get("SEARCH_INDEX_PATH")
         or str(instance_path / "search-index"),
         "SEARCH_WRITER_TIMEOUT": float(os.environ.get("SEARCH_WRITER_TIMEOUT", "10")),

@@ -293,9 +293,12 @@ def sync(app: Flask | None = None, *, wait: bool = True) -> tuple[int, int]:
         return result
 
 
-def sync_if_stale(app: Flask, max_age_seconds: float = 2.0) -> None:
-    """Catch up with other machines' changes before a search, at most every few seconds (not
-    waiting for another worker of this machine that is already catching up)."""
+def sync_if_stale(app: Flask, max_age_seconds: float | None = None) -> None:
+    """Catch up with other machines' changes before a search, at most every
+    SEARCH_SYNC_SECONDS (not waiting for another worker of this machine that is already
+    catching up)."""
+    if max_age_seconds is None:
+        max_age_seconds = float(app.config.get("SEARCH_SYNC_SECONDS", 0.5))
     state = app.extensions["search"]
     now = time.monotonic()
     if now - state.get("synced_at", float("-inf")) >= max_age_seconds:
