@@ -86,3 +86,16 @@ def test_a_seeded_database_downgrades_to_nothing(empty_database_url: str, tmp_pa
         flask_migrate.downgrade(revision="base")
         assert _user_tables(empty_database_url) == set()
         db.engine.dispose()
+
+
+def test_the_head_file_names_the_one_head() -> None:
+    """migrations/HEAD names the newest revision. Two branches that each add a migration both
+    change that line, so git stops their merge as a conflict instead of leaving two heads."""
+    from alembic.script import ScriptDirectory
+
+    folder = Path(__file__).resolve().parent.parent / "migrations"
+    heads = ScriptDirectory(str(folder)).get_heads()
+    assert len(heads) == 1, f"the migrations have {len(heads)} heads: {heads}"
+    assert (folder / "HEAD").read_text().strip() == heads[0], (
+        "migrations/HEAD must name the newest revision: write its id there"
+    )
