@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import string
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from search.analysis import tokenize
@@ -93,13 +93,23 @@ class SuggestionIndex:
         suggestion.
         """
         entries: list[_Entry] = []
-        seen: set[tuple[str, str]] = set()
+        # Where each (kind, key) went: a care word that is also a kind of help's name
+        # ("personal care") is one entry, the kind of help, counted by both. Otherwise the
+        # two would be ranked by counts from different sources, and which one the person saw
+        # would change with them.
+        at: dict[tuple[str, str], int] = {}
 
         def add(term: str, kind: str, count_keys: tuple[str, ...]) -> None:
             key = _fold(term)
-            if key and (kind, key) not in seen:
-                seen.add((kind, key))
-                entries.append(_Entry(term, kind, count_keys, key))
+            if not key or (kind, key) in at:
+                return
+            same = at.get(("category", key)) if kind == "care" else None
+            if same is not None:
+                found = entries[same]
+                entries[same] = replace(found, count_keys=found.count_keys + count_keys)
+                return
+            at[(kind, key)] = len(entries)
+            entries.append(_Entry(term, kind, count_keys, key))
 
         for code, name in categories.names.items():
             add(name, "category", (f"category:{code}",))

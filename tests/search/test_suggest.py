@@ -67,6 +67,19 @@ def test_a_misspelt_fragment_is_tried_one_letter_away(uncounted: Suggester) -> N
     assert "Stevenage" in texts(uncounted, "Stevanage")
 
 
+def test_a_care_word_named_like_a_kind_of_help_is_one_suggestion(
+    index: SuggestionIndex,
+) -> None:
+    """Counted from two sources (term statistics and the catalogue), "personal care" the
+    care word and "Personal care" the kind of help swapped places as the counts moved."""
+    both = [e for e in index.entries if e.key == "personal care"]
+    assert [(e.term, e.kind) for e in both] == [("Personal care", "category")]
+    assert set(both[0].count_keys) == {"category:personal-care", "@personal-care"}
+    counts = dict.fromkeys(index.count_keys(), 0)
+    counts["@personal-care"] = 5  # only the care word is counted: still one suggestion
+    assert texts(index.with_counts(counts), "personal c") == ["Personal care"]
+
+
 def test_one_spelling_of_a_concept_is_enough(uncounted: Suggester) -> None:
     found = [t.lower() for t in texts(uncounted, "stair", limit=10)]
     assert not ("stairlift" in found and "stair lift" in found)
@@ -111,7 +124,7 @@ def test_counts_read_from_a_generation(corpus_engine: SearchEngine, index: Sugge
     assert all(value <= corpus_engine.count() for value in counts.values())
     suggester = index.with_counts(counts)
     # Personal care is in the corpus; a care word no listing carries is not suggested.
-    assert "personal care" in texts(suggester, "personal c")
+    assert "Personal care" in texts(suggester, "personal c")
     empty = [key for key, value in counts.items() if key.startswith("@") and value == 0]
     for entry in index.entries:
         if entry.kind == "care" and set(entry.count_keys) <= set(empty):
