@@ -5,6 +5,8 @@ This module imports nothing of the app, so any module may import from it without
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,6 +32,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base every model subclasses: `class Order(Model)`. At run time it is `db.Model` (Base
+# plus Flask-SQLAlchemy's binds); a type checker cannot follow `db.Model`, an attribute made
+# at run time, so it is told the declarative base it extends.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -35,7 +35,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, or_, select, update
-from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.accounts import sessions
@@ -54,7 +53,7 @@ from marketplace.orders.models import (
     OrderStatus,
 )
 from marketplace.people.models import Person, SupportPlan
-from marketplace.types import utcnow
+from marketplace.types import Session, utcnow
 from providers.models import StaffInvitation
 from providers.registration import ProviderRegistration
 from providers.search_log import SearchLogEntry

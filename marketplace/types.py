@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any, TypeAlias
 
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import scoped_session
 from sqlalchemy.types import TypeDecorator
 
 
@@ -54,3 +57,8 @@ def string_enum(enum_class: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda members: [member.value for member in members],
         name=name,
     )
+
+
+# What the rules take as `session`: a plain SQLAlchemy session, or Flask-SQLAlchemy's
+# `db.session`, the scoped session that passes each call on to the request's own session.
+Session: TypeAlias = OrmSession | scoped_session[Any]

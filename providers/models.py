@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Model, db
 from marketplace.types import UTCDateTime, string_enum, utcnow
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ service_localities = Table(
 )
 
 
-class Locality(db.Model):
+class Locality(Model):
     """A place a service can cover: a district (one of the county's areas) or a town in one."""
 
     __tablename__ = "localities"
@@ -157,7 +157,7 @@ class Locality(db.Model):
     __table_args__ = (CheckConstraint("kind IN ('district', 'town')", name="kind"),)
 
 
-class TaxonomyTerm(db.Model):
+class TaxonomyTerm(Model):
     """A category of the care taxonomy (two levels: a top category and its kinds)."""
 
     __tablename__ = "taxonomy_terms"
@@ -175,7 +175,7 @@ class TaxonomyTerm(db.Model):
     )
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """A provider organisation. Invisible to the public until the council approves it."""
 
     __tablename__ = "organisations"
@@ -226,7 +226,7 @@ class Organisation(db.Model):
         return self.status is OrganisationStatus.APPROVED
 
 
-class Service(db.Model):
+class Service(Model):
     """A listing: something an organisation offers, at a price in pence per unit."""
 
     __tablename__ = "services"
@@ -293,7 +293,7 @@ class Service(db.Model):
         return now - self.capacity_confirmed_at > timedelta(days=STALE_AFTER_DAYS)
 
 
-class Location(db.Model):
+class Location(Model):
     """A venue: where a service is delivered, with an address and a postcode."""
 
     __tablename__ = "locations"
@@ -313,7 +313,7 @@ class Location(db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="locations")
 
 
-class ServiceAtLocation(db.Model):
+class ServiceAtLocation(Model):
     """A service offered at a venue (Open Referral's service_at_location, with its own id)."""
 
     __tablename__ = "service_at_locations"
@@ -329,7 +329,7 @@ class ServiceAtLocation(db.Model):
     location: Mapped[Location] = relationship()
 
 
-class OrganisationStatusChange(db.Model):
+class OrganisationStatusChange(Model):
     """Who changed an organisation's status, when, and why. Never edited or deleted."""
 
     __tablename__ = "organisation_status_changes"
@@ -350,7 +350,7 @@ class OrganisationStatusChange(db.Model):
     changed_by: Mapped[User | None] = relationship()
 
 
-class StaffInvitation(db.Model):
+class StaffInvitation(Model):
     """An emailed, single-use invitation to join an organisation's staff."""
 
     __tablename__ = "staff_invitations"

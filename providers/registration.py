@@ -24,7 +24,7 @@ from marketplace.accounts import service as accounts
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import hash_password, password_problem
 from marketplace.accounts.tokens import new_token, token_hash
-from marketplace.extensions import db
+from marketplace.extensions import Model, db
 from marketplace.mail import queue_email
 from marketplace.notifications.models import NotificationKind
 from marketplace.notifications.service import council_officers, notify
@@ -35,7 +35,7 @@ from providers.organisations import OrganisationDetails
 LINK_LIFETIME = timedelta(hours=24)
 
 
-class ProviderRegistration(db.Model):
+class ProviderRegistration(Model):
     """A registration waiting for its owner to follow the link we emailed."""
 
     __tablename__ = "provider_registrations"

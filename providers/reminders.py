@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, UniqueConstraint, Uuid, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace import ledger
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.formatting import london_time
 from marketplace.notifications.models import NotificationKind
 from marketplace.notifications.service import notify, recipients_for_organisation
-from marketplace.types import UTCDateTime, utcnow
+from marketplace.types import Session, UTCDateTime, utcnow
 from providers.models import (
     STALE_AFTER_DAYS,
     Organisation,
@@ -34,7 +34,7 @@ from providers.models import (
 REMIND_DAYS_BEFORE = 14
 
 
-class ListingReminder(db.Model):
+class ListingReminder(Model):
     """A reminder sent for one listing's confirmation: at most one per confirmation."""
 
     __tablename__ = "listing_reminders"

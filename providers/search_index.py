@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, selectinload
 
 from marketplace.cqc.checks import verified_location
 from marketplace.cqc.models import CqcLocation
-from marketplace.extensions import db
+from marketplace.extensions import Model, db
 from marketplace.formatting import LONDON
 from marketplace.types import UTCDateTime, utcnow
 from providers.models import (
@@ -56,7 +56,7 @@ REREAD_WINDOW = timedelta(minutes=5)
 _DUE = "search_sync_due"
 
 
-class SearchOutboxEntry(db.Model):
+class SearchOutboxEntry(Model):
     """One listing whose search document must be refreshed (or removed)."""
 
     __tablename__ = "search_outbox"

@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import JSON, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import db
+from marketplace.extensions import Model, db
 from marketplace.types import UTCDateTime, utcnow
 from search import SearchQuery, SearchResults
 
 MAX_WORDS = 200
 
 
-class SearchLogEntry(db.Model):
+class SearchLogEntry(Model):
     """One search: its words, filters, recognised places and how many services it found."""
 
     __tablename__ = "search_log"

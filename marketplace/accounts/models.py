@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.roles import Role
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def new_login_id() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A login. Not a person who receives care: that is `Person`, linked for citizens."""
 
     __tablename__ = "users"
@@ -80,7 +80,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role.value}>"
 
 
-class PasswordResetToken(db.Model):
+class PasswordResetToken(Model):
     """A reset link's secret, kept only as a hash, good once and until it expires."""
 
     __tablename__ = "password_reset_tokens"
@@ -95,7 +95,7 @@ class PasswordResetToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class SignUpRequest(db.Model):
+class SignUpRequest(Model):
     """A sign-up waiting for its owner to follow the link we emailed.
 
     The account is made only when the link is followed, so an address can never be claimed by
@@ -114,7 +114,7 @@ class SignUpRequest(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SignInSession(db.Model):
+class SignInSession(Model):
     """One signed-in browser. Its session cookie carries a secret; this record, kept under the
     secret's SHA-256 hash, is what makes the cookie worth anything.
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
 from marketplace.accounts.roles import Role
+from marketplace.types import Session
 
 # Where the API puts the token a request came with, for the rules that record who acted.
 _SESSION_INFO_KEY = "marketplace.acting_token_id"

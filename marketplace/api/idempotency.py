@@ -36,12 +36,12 @@ from typing import Any, TypeVar
 from flask import Response, jsonify, make_response, request
 from sqlalchemy import SmallInteger, String, Text, UniqueConstraint, Uuid, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace import ledger
 from marketplace.api.auth import principal_identity
-from marketplace.extensions import db
-from marketplace.types import UTCDateTime, utcnow
+from marketplace.extensions import Model, db
+from marketplace.types import Session, UTCDateTime, utcnow
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -56,7 +56,7 @@ KEPT_FOR = timedelta(hours=24)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(Model):
     """One idempotency key a principal has used, what it was used for, and what it answered."""
 
     __tablename__ = "idempotency_records"

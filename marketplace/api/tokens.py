@@ -24,13 +24,13 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, Uuid, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
 from marketplace.accounts.principals import TokenPrincipal
 from marketplace.accounts.roles import Role
-from marketplace.extensions import db
-from marketplace.types import UTCDateTime, string_enum, utcnow
+from marketplace.extensions import Model
+from marketplace.types import Session, UTCDateTime, string_enum, utcnow
 
 PREFIX = "mkt_"
 NAME_LENGTH = 100
@@ -38,7 +38,7 @@ NAME_LENGTH = 100
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A named, role-scoped bearer token. Only its hash is stored; it is shown once."""
 
     __tablename__ = "api_tokens"

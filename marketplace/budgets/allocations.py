@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.budgets.errors import BudgetClosed, BudgetError
@@ -40,6 +39,7 @@ from marketplace.formatting import pounds
 from marketplace.ledger import Transfer
 from marketplace.ledger.transfers import REASON_LENGTH
 from marketplace.people.models import Person
+from marketplace.types import Session
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.budgets.allocations import current_status, release_instalment
@@ -27,7 +26,7 @@ from marketplace.budgets.models import (
     PersonalBudget,
 )
 from marketplace.budgets.rules import TransferCode
-from marketplace.types import utcnow
+from marketplace.types import Session, utcnow
 
 
 class CloseChoice(enum.StrEnum):

@@ -17,11 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from marketplace.budgets.models import FunderPot, FundingStream, PersonalBudget
 from marketplace.budgets.rules import TransferCode
 from marketplace.ledger import Transfer, TransferKind
+from marketplace.types import Session
 
 _INTO_ALLOCATED = {
     TransferCode.RELEASE,

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
-from sqlalchemy.orm import Session
-
 from marketplace.budgets.figures import Figures, budget_figures
 from marketplace.budgets.models import BudgetStatus, PersonalBudget
+from marketplace.types import Session
 
 # Alerts: under a tenth of the period's money left; or more than a quarter of the period
 # behind in spending once a quarter of it has passed.

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.models import Funder, FunderKind, FunderPot
+from marketplace.types import Session
 
 __all__ = [
     "Funder",

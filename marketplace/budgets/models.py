@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.ledger.models import LedgerAccount, Transfer
 from marketplace.types import UTCDateTime, string_enum, utcnow
 
@@ -69,7 +69,7 @@ class BudgetStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Funder(db.Model):
+class Funder(Model):
     """Who pays into the system: the council, or an NHS funder such as an ICB."""
 
     __tablename__ = "funders"
@@ -87,7 +87,7 @@ class Funder(db.Model):
     )
 
 
-class FunderPot(db.Model):
+class FunderPot(Model):
     """A funder's money for one financial year (1 April to 31 March), out of which budgets
     are allocated. Its ledger account is guarded: allocations never exceed what it holds."""
 
@@ -109,7 +109,7 @@ class FunderPot(db.Model):
         return f"{self.funder.name} {self.financial_year}/{(self.financial_year + 1) % 100:02d}"
 
 
-class PersonalBudget(db.Model):
+class PersonalBudget(Model):
     """Money allocated to a person for a period, made of one or more funding streams."""
 
     __tablename__ = "personal_budgets"
@@ -132,7 +132,7 @@ class PersonalBudget(db.Model):
     )
 
 
-class FundingStream(db.Model):
+class FundingStream(Model):
     """One source of money inside a budget, drawn in `draw_order` and only for the purchases
     its rules allow.
 
@@ -182,7 +182,7 @@ class FundingStream(db.Model):
         return not set(self.allowed_category_codes).isdisjoint(category_codes)
 
 
-class Instalment(db.Model):
+class Instalment(Model):
     """A part of a stream's allocation released into its available balance on `due_on`."""
 
     __tablename__ = "budget_instalments"
@@ -206,7 +206,7 @@ class Instalment(db.Model):
     released_transfer: Mapped[Transfer | None] = relationship()
 
 
-class StreamRevision(db.Model):
+class StreamRevision(Model):
     """A stream's amount changed by an officer, with the reason; its ledger transfers carry
     the same idempotency key as their reference."""
 

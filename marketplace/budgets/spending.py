@@ -13,7 +13,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.budgets.allocations import current_status
@@ -21,6 +20,7 @@ from marketplace.budgets.errors import BudgetClosed
 from marketplace.budgets.models import BudgetStatus, FundingStream, PersonalBudget
 from marketplace.budgets.rules import TransferCode
 from marketplace.ledger import InsufficientFunds, LedgerAccount, Transfer
+from marketplace.types import Session
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from marketplace.budgets.models import FundingStream, PersonalBudget
 from marketplace.budgets.rules import TransferCode
 from marketplace.formatting import LONDON
 from marketplace.ledger import Transfer, TransferKind
+from marketplace.types import Session
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,13 @@ import uuid
 from collections import defaultdict
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from marketplace.budgets.figures import Figures, figures_of
 from marketplace.budgets.models import BudgetStatus, FunderPot, FundingStream
 from marketplace.budgets.rules import TransferCode
 from marketplace.ledger import Transfer, TransferKind
+from marketplace.types import Session
 
 _POT_CODES = {
     TransferCode.FUNDING,

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from marketplace.cqc import checks
 from marketplace.orders import invoicing
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.queries import invoices_to_settle
 from marketplace.people.models import PlanStatus, SupportPlan
+from marketplace.types import Session
 from providers.models import Organisation, OrganisationStatus
 
 

@@ -8,12 +8,12 @@ from datetime import date, datetime
 from sqlalchemy import String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.types import UTCDateTime, string_enum, utcnow
 from providers.models import CqcRating
 
 
-class CqcLocation(db.Model):
+class CqcLocation(Model):
     """One CQC location. Rows are never deleted: a location missing from a newer directory
     file is marked deregistered, so a listing that names it can still be flagged."""
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from marketplace.ledger.errors import InvalidTransfer
 from marketplace.ledger.models import Balance, LedgerAccount
+from marketplace.types import Session
 
 
 def open_account(session: Session, *, code: str, name: str, guarded: bool) -> LedgerAccount:

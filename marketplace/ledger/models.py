@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.types import UTCDateTime, utcnow
 
 BALANCE_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
@@ -60,7 +60,7 @@ class Balance:
         return self.credits_posted - self.debits_posted - self.debits_pending
 
 
-class LedgerAccount(db.Model):
+class LedgerAccount(Model):
     """An account with its balances stored, so the guard is one conditional UPDATE.
 
     A guarded account (a funder's pot, a funding stream) may never have its available balance
@@ -108,7 +108,7 @@ def _kind_enum() -> Enum:
     )
 
 
-class Transfer(db.Model):
+class Transfer(Model):
     """One movement of a positive number of pence from `debit_account` to `credit_account`."""
 
     __tablename__ = "ledger_transfers"

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import SessionTransaction
 
 from marketplace.ledger.models import LedgerAccount
+from marketplace.types import Session
 
 
 def dialect_name(session: Session) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from marketplace.ledger.accounts import balance
@@ -30,7 +30,7 @@ from marketplace.ledger.errors import (
 )
 from marketplace.ledger.models import BALANCE_COLUMNS, LedgerAccount, Transfer, TransferKind
 from marketplace.ledger.transactions import begin_immediate, savepoint
-from marketplace.types import utcnow
+from marketplace.types import Session, utcnow
 
 # Ten million pounds: far above any one movement, far below what a BIGINT sum could overflow.
 MAX_AMOUNT_PENCE = 1_000_000_000

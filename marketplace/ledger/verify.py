@@ -18,9 +18,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from marketplace.ledger.models import Balance, LedgerAccount, Transfer, TransferKind
+from marketplace.types import Session
 
 _Totals = list[int]  # debits_pending, debits_posted, credits_pending, credits_posted
 

@@ -12,12 +12,11 @@ from datetime import datetime
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.mail import queue_email
 from marketplace.notifications.models import Notification, NotificationKind
-from marketplace.types import utcnow
+from marketplace.types import Session, utcnow
 
 
 def notify(

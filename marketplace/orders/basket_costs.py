@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.orm import Session
-
 from marketplace.budgets.forecast import WhatIf
 from marketplace.ledger import LedgerError
 from marketplace.orders import checkout
@@ -22,6 +20,7 @@ from marketplace.orders.forecast import weekly_care_of, what_if_all_ordered
 from marketplace.orders.models import BasketItem
 from marketplace.orders.schedule import Schedule, schedule_of
 from marketplace.people.models import Person
+from marketplace.types import Session
 
 
 @dataclass(frozen=True)

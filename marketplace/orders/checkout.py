@@ -16,7 +16,6 @@ from datetime import date
 from fractions import Fraction
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.accounts.models import User
@@ -61,6 +60,7 @@ from marketplace.people.plans import (
     purchase_check,
     with_parents,
 )
+from marketplace.types import Session
 from providers.models import CapacityStatus, Organisation, PriceUnit, Service
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy.orm import Session
-
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.notifications.models import NotificationKind
@@ -28,6 +26,7 @@ from marketplace.orders.models import (
     OrderStatus,
 )
 from marketplace.orders.schedule import MAX_UNITS_PER_OCCASION, schedule_of
+from marketplace.types import Session
 
 NOTE_MAX_LENGTH = 2000
 

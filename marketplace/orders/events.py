@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from marketplace.accounts.models import User
 from marketplace.accounts.principals import acting_token_id
 from marketplace.notifications.models import NotificationKind
@@ -16,6 +14,7 @@ from marketplace.notifications.service import (
     recipients_for_person,
 )
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
+from marketplace.types import Session
 
 
 def record(

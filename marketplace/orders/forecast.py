@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from marketplace.budgets.forecast import Forecast, Movement, WhatIf, budget_forecast, what_if
 from marketplace.budgets.models import PersonalBudget
 from marketplace.orders.models import Order, OrderStatus, ScheduleKind
 from marketplace.orders.schedule import WEEKDAYS, Schedule
+from marketplace.types import Session
 
 ASSUMPTION = (
     "This assumes that the care ordered every week carries on at the same cost until the end "

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.accounts.models import User
@@ -34,7 +33,7 @@ from marketplace.orders.models import (
     OrderCycle,
     OrderStatus,
 )
-from marketplace.types import utcnow
+from marketplace.types import Session, utcnow
 
 SETTLE_AFTER_DAYS = 14
 

@@ -13,8 +13,6 @@ import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy.orm import Session
-
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.budgets import spending
@@ -24,6 +22,7 @@ from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.locks import lock_order
 from marketplace.orders.models import CycleState, Order, OrderCycle, OrderStatus, ScheduleKind
 from marketplace.orders.schedule import schedule_of
+from marketplace.types import Session
 
 REASON_MAX_LENGTH = 1000
 

@@ -14,11 +14,12 @@ do not exist yet, so the locks are always taken in the same order and cannot dea
 from __future__ import annotations
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import scoped_session
 
 from marketplace import ledger
 from marketplace.ledger.transactions import dialect_name
 from marketplace.orders.models import Delivery, Invoice, Order, OrderCycle
+from marketplace.types import Session
 
 # session.info key: (the root transaction, ids of the orders it has locked).
 _LOCKED = "orders.locked"

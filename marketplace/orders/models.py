@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.types import UTCDateTime, string_enum, utcnow
 from providers.models import InvoiceCycle, PriceUnit
 
@@ -98,7 +98,7 @@ class InvoiceStatus(enum.StrEnum):
         return {"raised": "Raised, not yet paid", "settled": "Paid"}[self.value]
 
 
-class BasketItem(db.Model):
+class BasketItem(Model):
     """A service a person means to buy, with its schedule, not yet ordered."""
 
     __tablename__ = "basket_items"
@@ -123,7 +123,7 @@ class BasketItem(db.Model):
     person: Mapped[Person] = relationship()
 
 
-class Order(db.Model):
+class Order(Model):
     """A purchase of one service for a person, at the price of the moment it was placed."""
 
     __tablename__ = "orders"
@@ -223,7 +223,7 @@ class Order(db.Model):
 REFUSED_LABEL = "Refused by the council"
 
 
-class OrderCycle(db.Model):
+class OrderCycle(Model):
     """One invoicing period of an order: the occasions in it, and the money held for them."""
 
     __tablename__ = "order_cycles"
@@ -252,7 +252,7 @@ class OrderCycle(db.Model):
     order: Mapped[Order] = relationship(back_populates="cycles")
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """What a provider says it delivered on a day: hours, visits or items, with a note."""
 
     __tablename__ = "deliveries"
@@ -277,7 +277,7 @@ class Delivery(db.Model):
     invoice: Mapped[Invoice | None] = relationship(back_populates="deliveries")
 
 
-class Invoice(db.Model):
+class Invoice(Model):
     """A provider's bill for one cycle of an order, made from its delivery records."""
 
     __tablename__ = "invoices"
@@ -305,7 +305,7 @@ class Invoice(db.Model):
     )
 
 
-class OrderEvent(db.Model):
+class OrderEvent(Model):
     """One step in an order's life, with who, when and why: the timeline both parties see."""
 
     __tablename__ = "order_events"

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.schedule import Schedule, schedule_of
 from marketplace.people.models import Person, SupportPlanItem
 from marketplace.people.plans import with_parents
+from marketplace.types import Session
 from providers.models import TaxonomyTerm
 
 COUNTED_STATUSES = (

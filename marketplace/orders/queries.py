@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from marketplace.orders.models import (
     CycleState,
@@ -22,6 +22,7 @@ from marketplace.orders.models import (
     OrderEvent,
     OrderStatus,
 )
+from marketplace.types import Session
 from providers.models import Service
 
 PAGE_SIZE = 25

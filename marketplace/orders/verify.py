@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from marketplace.ledger import Transfer, TransferKind, TransferState
 from marketplace.orders.deliveries import deliverable_units
@@ -27,6 +27,7 @@ from marketplace.orders.models import (
     OrderCycle,
     OrderStatus,
 )
+from marketplace.types import Session
 
 # Cycle states whose commitment is still pending: money held for the order.
 _HOLDING = (CycleState.HELD, CycleState.INVOICED)

@@ -9,7 +9,7 @@ import uuid
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from marketplace.budgets.models import (
     BudgetStatus,
@@ -20,6 +20,7 @@ from marketplace.budgets.models import (
     PersonalBudget,
 )
 from marketplace.people.models import Person
+from marketplace.types import Session
 
 
 def budgets_of(session: Session, person: Person) -> list[PersonalBudget]:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.people.models import ContactMethod, Person, PersonDetailsChange
+from marketplace.types import Session
 
 # The longest text each detail holds (the columns' lengths; the secrets' own limits, since
 # their columns hold the longer ciphertext).

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.encryption import EncryptedText
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.types import UTCDateTime, string_enum, utcnow
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class ContactMethod(enum.StrEnum):
         }[self.value]
 
 
-class Person(db.Model):
+class Person(Model):
     """Someone who receives care. The council may hold one with no login at all."""
 
     __tablename__ = "people"
@@ -93,7 +93,7 @@ class Person(db.Model):
         return f"<Person {self.full_name}>"
 
 
-class PersonDetailsChange(db.Model):
+class PersonDetailsChange(Model):
     """One change to a person's details: who made it, when, and which fields changed. Never
     the values: the record of a key safe code's change must not hold the code."""
 
@@ -125,7 +125,7 @@ class PlanStatus(enum.StrEnum):
 _ONE_PER_PERSON = ("draft", "approved")
 
 
-class SupportPlan(db.Model):
+class SupportPlan(Model):
     """What the person wants from their care (in their own words) and the categories and
     weekly amounts agreed for it."""
 
@@ -190,7 +190,7 @@ class SupportPlan(db.Model):
         return {item.category_code for item in self.items}
 
 
-class SupportPlanItem(db.Model):
+class SupportPlanItem(Model):
     """One agreed category of support (a taxonomy term) and how much a week it may cost."""
 
     __tablename__ = "support_plan_items"

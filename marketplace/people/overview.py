@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.orm import Session
-
 from marketplace.budgets.figures import Figures, budget_figures
 from marketplace.budgets.forecast import instalments_to_come
 from marketplace.budgets.models import BudgetStatus, PersonalBudget
@@ -20,6 +18,7 @@ from marketplace.orders.models import Order
 from marketplace.orders.queries import orders_of_person
 from marketplace.people.budgets import current_budget
 from marketplace.people.models import Person
+from marketplace.types import Session
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.accounts.models import User
@@ -24,7 +23,7 @@ from marketplace.notifications.models import NotificationKind
 from marketplace.notifications.service import council_officers, notify
 from marketplace.people.errors import PlanConflict, PlanError, PlanForbidden
 from marketplace.people.models import Person, PlanStatus, SupportPlan, SupportPlanItem
-from marketplace.types import utcnow
+from marketplace.types import Session, utcnow
 from providers.models import TaxonomyTerm
 
 OUTCOMES_MAX_LENGTH = 5000

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from marketplace import ledger
@@ -23,6 +22,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.principals import acting_token_id
 from marketplace.people import details
 from marketplace.people.models import Person, PersonDetailsChange
+from marketplace.types import Session
 
 # The fields of a person that may be set, and the longest text each holds.
 TEXT_LENGTHS = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
 from marketplace.people.models import Person
+from marketplace.types import Session
 
 SEARCH_LIMIT = 100
 
