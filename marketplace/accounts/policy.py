@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import abort
 from flask_login import current_user
@@ -17,8 +17,10 @@ from flask_login.mixins import AnonymousUserMixin
 from marketplace.accounts.models import User
 from marketplace.accounts.principals import TokenPrincipal
 from marketplace.accounts.roles import Role
-from marketplace.people.models import Person
-from providers.models import Organisation, Service
+
+if TYPE_CHECKING:
+    from marketplace.people.models import Person
+    from providers.models import Organisation, Service
 
 Rule = Callable[[User, Any], bool]
 

@@ -9,11 +9,11 @@ as a provider would, only where a listing names none yet, so running it again ch
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from marketplace import PROJECT_ROOT
 from marketplace.cqc import care_directory
 from marketplace.cqc.models import CqcLocation
 from marketplace.extensions import db
@@ -23,6 +23,8 @@ from providers.models import CqcRating, Organisation, Service, ServiceStatus, Ta
 if TYPE_CHECKING:
     from marketplace.demo.seed import SeedReport
 
+# The repository's root (not `marketplace.PROJECT_ROOT`: the app's package imports every page).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = PROJECT_ROOT / "docs" / "cqc" / "care-directory-sample.csv"
 
 # The care the CQC regulates among the demo's categories: an agency's listings of it are all
