@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from marketplace.api import order_views
+from marketplace.accounts.models import User
 from marketplace.extensions import db
+from marketplace.formatting import LONDON
 from providers.models import (
     Locality,
     Location,
@@ -26,6 +27,7 @@ from providers.models import (
     TaxonomyTerm,
 )
 from providers.reference_data import ensure_localities, ensure_taxonomy
+from tests.conftest import sign_in
 from tests.orders.fixtures import TODAY
 
 
@@ -101,14 +103,40 @@ def document(client: FlaskClient) -> dict[str, Any]:
     return client.get("/api/v1/openapi.json").get_json()
 
 
-@dataclass
 class Clock:
-    today: date
+    """The wall clock, held (ticking) at noon in London on `today`; a test moves it by setting
+    `today`. The one way the suite sets the time: time-machine, so the views, the rules and
+    the database's stamps all read the same moment."""
+
+    def __init__(self, traveller: time_machine.Coordinates, today: date) -> None:
+        self._traveller = traveller
+        self._today = today
+        self._signed_in: list[tuple[FlaskClient, User]] = []
+
+    def keep_signed_in(self, client: FlaskClient, user: User) -> FlaskClient:
+        """Sign `client` in as `user` again whenever the clock moves: a move of days ends a
+        browser session (30 idle minutes), as it would for a person."""
+        self._signed_in.append((client, user))
+        return client
+
+    @property
+    def today(self) -> date:
+        return self._today
+
+    @today.setter
+    def today(self, day: date) -> None:
+        self._today = day
+        self._traveller.move_to(noon_in_london(day))
+        for client, user in self._signed_in:
+            sign_in(client, user)
+
+
+def noon_in_london(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=LONDON)
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The orders API's "today" (London), fixed at the orders tests' TODAY, moved by a test."""
-    fixed = Clock(TODAY)
-    monkeypatch.setattr(order_views, "london_today", lambda: fixed.today)
-    return fixed
+def clock() -> Iterator[Clock]:
+    """The clock at the orders tests' TODAY, moved by a test."""
+    with time_machine.travel(noon_in_london(TODAY)) as traveller:
+        yield Clock(traveller, TODAY)

@@ -75,6 +75,7 @@ class Parties:
 def parties(app: Flask, world: World, clock: Clock) -> Parties:
     citizen = app.test_client()
     sign_in(citizen, world.citizen)
+    clock.keep_signed_in(citizen, world.citizen)
     return Parties(citizen, token_for(world.officer), token_for(world.staff))
 
 

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from marketplace.api import order_views, tokens
+from marketplace.api import tokens
 from marketplace.api.tokens import ApiToken
 from marketplace.extensions import db
 from marketplace.orders.models import Delivery, Order, OrderStatus
+from tests.api.conftest import Clock
 from tests.api.integration_helpers import bearer, error_of
 from tests.conftest import sign_in
 from tests.orders.fixtures import (
@@ -35,8 +36,8 @@ ONE_OFF_TODAY = {"kind": "one_off", "starts_on": TODAY.isoformat(), "units_per_o
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(order_views, "london_today", lambda: TODAY)
+def today(clock: Clock) -> None:
+    """Every test here runs at the orders tests' TODAY."""
 
 
 def token_for(user: User, name: str | None = None) -> dict[str, str]:
