@@ -12,7 +12,7 @@ PORT ?= 5000
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
-.PHONY: run serve test lint format test-unit test-browser test-postgres install install-dev browser-deps clean
+.PHONY: run serve test lint mypy-baseline format test-unit test-browser test-postgres install install-dev browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/mypy_baseline.py
+
+## Rewrite mypy-baseline.txt (after fixing type errors; see scripts/mypy_baseline.py)
+mypy-baseline: $(VENV)/.installed-dev
+	$(BIN)/python scripts/mypy_baseline.py --update
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
@@ -71,4 +76,4 @@ test-postgres: $(VENV)/.installed-dev browser-deps
 	scripts/with-postgres.sh $(PYTEST)
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache
