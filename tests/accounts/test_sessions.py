@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from marketplace.accounts import sessions
 from marketplace.accounts.models import SignInSession, User
-from marketplace.accounts.roles import Role
 from marketplace.accounts.tokens import token_hash
 from marketplace.extensions import db
 from tests.conftest import PASSWORD, sign_in
@@ -39,11 +38,6 @@ def signed_in(client: FlaskClient) -> bool:
     response = client.get("/account")
     assert response.status_code in (200, 302)
     return response.status_code == 200
-
-
-@pytest.fixture
-def citizen(make_user: Callable[..., User]) -> User:
-    return make_user(Role.CITIZEN)
 
 
 @pytest.fixture

@@ -56,12 +56,12 @@ def client_for(app: Flask, user: User) -> FlaskClient:
 
 
 @pytest.fixture
-def citizen(app: Flask, world: World, clock: Clock) -> FlaskClient:
+def citizen_client(app: Flask, world: World, clock: Clock) -> FlaskClient:
     return clock.keep_signed_in(client_for(app, world.citizen), world.citizen)
 
 
 @pytest.fixture
-def staff(app: Flask, world: World, clock: Clock) -> FlaskClient:
+def staff_client(app: Flask, world: World, clock: Clock) -> FlaskClient:
     return clock.keep_signed_in(client_for(app, world.staff), world.staff)
 
 
@@ -102,10 +102,10 @@ def by_kind(session: Session, world: World) -> dict[StreamKind, Any]:
 def test_a_citizen_places_an_order_from_their_budget_and_reads_it(
     session: Session,
     world: World,
-    citizen: FlaskClient,
+    citizen_client: FlaskClient,
     document: dict[str, Any],
 ) -> None:
-    response = citizen.post(
+    response = citizen_client.post(
         ORDERS, json=new_order(world), headers={"Idempotency-Key": str(uuid.uuid4())}
     )
     assert response.status_code == 201, response.get_json()
@@ -137,7 +137,7 @@ def test_a_citizen_places_an_order_from_their_budget_and_reads_it(
     for cycle in body["cycles"]:
         assert sum(share["pence"] for share in cycle["split"]) == cycle["amount_pence"]
 
-    read = citizen.get(body["links"]["self"])
+    read = citizen_client.get(body["links"]["self"])
     assert read.status_code == 200
     assert read.get_json() == body
     assert_ledger_verifies(session)
@@ -163,10 +163,10 @@ def test_an_officer_session_places_an_order_for_the_person(
 def test_a_chosen_split_is_used(
     session: Session,
     world: World,
-    citizen: FlaskClient,
+    citizen_client: FlaskClient,
 ) -> None:
     council = next(s for s in world.budget.streams if s.kind is StreamKind.COUNCIL)
-    body = place(citizen, world, split={str(council.id): RECURRING_PENCE})
+    body = place(citizen_client, world, split={str(council.id): RECURRING_PENCE})
     assert body["paid_by_stream"] == [
         {"stream_id": str(council.id), "kind": "council", "pence": RECURRING_PENCE}
     ]
@@ -176,22 +176,24 @@ def test_a_chosen_split_is_used(
 def test_a_token_reads_orders_its_role_may_see_but_cannot_change_them(
     session: Session,
     world: World,
-    citizen: FlaskClient,
+    citizen_client: FlaskClient,
 ) -> None:
-    body = place(citizen, world)
+    body = place(citizen_client, world)
     officer = bearer(new_token(Role.COUNCIL_OFFICER))
-    assert citizen.get(f"{ORDERS}/{body['id']}", headers=officer).get_json()["id"] == body["id"]
+    assert (
+        citizen_client.get(f"{ORDERS}/{body['id']}", headers=officer).get_json()["id"] == body["id"]
+    )
 
-    refused = citizen.post(ORDERS, json=new_order(world), headers=officer)
+    refused = citizen_client.post(ORDERS, json=new_order(world), headers=officer)
     assert refused.status_code == 403
     assert error_of(refused) == "forbidden"
     assert refused.get_json()["details"]["reason"] == "token_cannot_change_orders"
-    cancel = citizen.post(f"{ORDERS}/{body['id']}/cancel", headers=officer)
+    cancel = citizen_client.post(f"{ORDERS}/{body['id']}/cancel", headers=officer)
     assert cancel.status_code == 403
     # A provider's token belongs to no organisation, so it is no order's provider.
     provider = bearer(new_token(Role.PROVIDER_STAFF))
-    assert citizen.get(f"{ORDERS}/{body['id']}", headers=provider).status_code == 403
-    assert citizen.post(f"{ORDERS}/{body['id']}/accept", headers=provider).status_code == 403
+    assert citizen_client.get(f"{ORDERS}/{body['id']}", headers=provider).status_code == 403
+    assert citizen_client.post(f"{ORDERS}/{body['id']}/accept", headers=provider).status_code == 403
     assert count(session, Order) == 1
     assert session.get(Order, uuid.UUID(body["id"])).status is OrderStatus.PLACED
 
@@ -213,15 +215,15 @@ def test_without_a_session_or_token_the_answer_is_401(
 def test_a_retried_order_returns_the_first_and_creates_nothing(
     session: Session,
     world: World,
-    citizen: FlaskClient,
+    citizen_client: FlaskClient,
 ) -> None:
     key = {"Idempotency-Key": str(uuid.uuid4())}
-    first = citizen.post(ORDERS, json=new_order(world), headers=key)
+    first = citizen_client.post(ORDERS, json=new_order(world), headers=key)
     assert first.status_code == 201
     transfers = count(session, Transfer)
     figures = by_kind(session, world)
 
-    again = citizen.post(ORDERS, json=new_order(world), headers=key)
+    again = citizen_client.post(ORDERS, json=new_order(world), headers=key)
     assert again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json() == first.get_json()
@@ -230,7 +232,7 @@ def test_a_retried_order_returns_the_first_and_creates_nothing(
     assert by_kind(session, world) == figures
 
     # Without a key, each request is a new order.
-    citizen.post(ORDERS, json=new_order(world))
+    citizen_client.post(ORDERS, json=new_order(world))
     assert count(session, Order) == 2
     assert_ledger_verifies(session)
 
@@ -277,13 +279,13 @@ def test_identical_orders_at_once_place_one_order(
 def test_the_same_key_for_a_different_order_is_a_conflict(
     session: Session,
     world: World,
-    citizen: FlaskClient,
+    citizen_client: FlaskClient,
     document: dict[str, Any],
 ) -> None:
     key = {"Idempotency-Key": "order-1"}
-    assert citizen.post(ORDERS, json=new_order(world), headers=key).status_code == 201
+    assert citizen_client.post(ORDERS, json=new_order(world), headers=key).status_code == 201
     transfers = count(session, Transfer)
-    other = citizen.post(
+    other = citizen_client.post(
         ORDERS, json=new_order(world, {**RECURRING, "units_per_occasion": 1}), headers=key
     )
     assert other.status_code == 409
@@ -296,26 +298,30 @@ def test_the_same_key_for_a_different_order_is_a_conflict(
 def test_a_retried_delivery_is_recorded_once(
     session: Session,
     world: World,
-    citizen: FlaskClient,
-    staff: FlaskClient,
+    citizen_client: FlaskClient,
+    staff_client: FlaskClient,
     clock: Clock,
 ) -> None:
-    body = place(citizen, world)
-    staff.post(f"{ORDERS}/{body['id']}/accept", headers={"Idempotency-Key": "accept-1"})
+    body = place(citizen_client, world)
+    staff_client.post(f"{ORDERS}/{body['id']}/accept", headers={"Idempotency-Key": "accept-1"})
     # A retried accept answers what it answered first, not invalid_transition.
-    replay = staff.post(f"{ORDERS}/{body['id']}/accept", headers={"Idempotency-Key": "accept-1"})
+    replay = staff_client.post(
+        f"{ORDERS}/{body['id']}/accept", headers={"Idempotency-Key": "accept-1"}
+    )
     assert replay.status_code == 200
     assert replay.get_json()["status"] == "accepted"
     clock.today = date(2026, 6, 8)
     key = {"Idempotency-Key": "delivery-2026-06-08"}
     delivery = {"delivered_on": "2026-06-08", "units": 2, "note": "Washed and dressed"}
-    first = staff.post(f"{ORDERS}/{body['id']}/deliveries", json=delivery, headers=key)
-    again = staff.post(f"{ORDERS}/{body['id']}/deliveries", json=delivery, headers=key)
+    first = staff_client.post(f"{ORDERS}/{body['id']}/deliveries", json=delivery, headers=key)
+    again = staff_client.post(f"{ORDERS}/{body['id']}/deliveries", json=delivery, headers=key)
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.get_json() == first.get_json()
     assert count(session, Delivery) == 1
     # A week on, the key is forgotten (kept 24 hours): the same accept is a new request.
-    late = staff.post(f"{ORDERS}/{body['id']}/accept", headers={"Idempotency-Key": "accept-1"})
+    late = staff_client.post(
+        f"{ORDERS}/{body['id']}/accept", headers={"Idempotency-Key": "accept-1"}
+    )
     assert late.status_code == 409
     assert late.get_json()["error"] == "invalid_transition"
 
@@ -326,20 +332,20 @@ def test_a_retried_delivery_is_recorded_once(
 def test_the_provider_accepts_records_deliveries_and_the_order_shows_its_invoice(
     session: Session,
     world: World,
-    citizen: FlaskClient,
-    staff: FlaskClient,
+    citizen_client: FlaskClient,
+    staff_client: FlaskClient,
     clock: Clock,
     document: dict[str, Any],
 ) -> None:
     one_off = {"kind": "one_off", "starts_on": TODAY.isoformat(), "units_per_occasion": 2}
-    body = place(citizen, world, schedule=one_off)
-    accepted = staff.post(f"{ORDERS}/{body['id']}/accept")
+    body = place(citizen_client, world, schedule=one_off)
+    accepted = staff_client.post(f"{ORDERS}/{body['id']}/accept")
     assert accepted.status_code == 200
     matches(document, "Order", accepted.get_json())
     assert accepted.get_json()["status"] == "accepted"
     assert "deliveries" in accepted.get_json()["links"]
 
-    recorded = staff.post(
+    recorded = staff_client.post(
         f"{ORDERS}/{body['id']}/deliveries",
         json={"delivered_on": TODAY.isoformat(), "units": 2, "note": "Morning visit"},
     )
@@ -352,7 +358,7 @@ def test_the_provider_accepts_records_deliveries_and_the_order_shows_its_invoice
     invoicing.raise_invoice(session, order, order.cycles[0], by=world.staff, today=TODAY)
     session.commit()
 
-    read = citizen.get(f"{ORDERS}/{body['id']}").get_json()
+    read = citizen_client.get(f"{ORDERS}/{body['id']}").get_json()
     matches(document, "Order", read)
     assert read["status"] == "in_progress"
     assert [d["note"] for d in read["deliveries"]] == ["Morning visit"]
@@ -364,22 +370,24 @@ def test_the_provider_accepts_records_deliveries_and_the_order_shows_its_invoice
     assert kinds[:2] == ["placed", "accept"]
     assert "delivery_recorded" in kinds
     # The provider reads it too.
-    assert staff.get(f"{ORDERS}/{body['id']}").get_json()["id"] == body["id"]
+    assert staff_client.get(f"{ORDERS}/{body['id']}").get_json()["id"] == body["id"]
     assert_ledger_verifies(session)
 
 
 def test_declining_releases_the_money(
     session: Session,
     world: World,
-    citizen: FlaskClient,
-    staff: FlaskClient,
+    citizen_client: FlaskClient,
+    staff_client: FlaskClient,
 ) -> None:
-    body = place(citizen, world)
-    no_reason = staff.post(f"{ORDERS}/{body['id']}/decline", json={})
+    body = place(citizen_client, world)
+    no_reason = staff_client.post(f"{ORDERS}/{body['id']}/decline", json={})
     assert no_reason.status_code == 422
     assert "reason" in no_reason.get_json()["details"]["fields"]
 
-    declined = staff.post(f"{ORDERS}/{body['id']}/decline", json={"reason": "No carers free"})
+    declined = staff_client.post(
+        f"{ORDERS}/{body['id']}/decline", json={"reason": "No carers free"}
+    )
     assert declined.status_code == 200
     assert declined.get_json()["status"] == "declined"
     assert declined.get_json()["events"][-1]["reason"] == "No carers free"
@@ -390,13 +398,13 @@ def test_declining_releases_the_money(
 
 def test_accepting_twice_is_an_invalid_transition(
     world: World,
-    citizen: FlaskClient,
-    staff: FlaskClient,
+    citizen_client: FlaskClient,
+    staff_client: FlaskClient,
     document: dict[str, Any],
 ) -> None:
-    body = place(citizen, world)
-    assert staff.post(f"{ORDERS}/{body['id']}/accept").status_code == 200
-    again = staff.post(f"{ORDERS}/{body['id']}/accept")
+    body = place(citizen_client, world)
+    assert staff_client.post(f"{ORDERS}/{body['id']}/accept").status_code == 200
+    again = staff_client.post(f"{ORDERS}/{body['id']}/accept")
     assert again.status_code == 409
     assert error_of(again) == "invalid_transition"
     assert again.get_json()["details"]["status"] == "accepted"
@@ -407,12 +415,12 @@ def test_another_providers_staff_cannot_touch_the_order(
     app: Flask,
     session: Session,
     world: World,
-    citizen: FlaskClient,
-    staff: FlaskClient,
+    citizen_client: FlaskClient,
+    staff_client: FlaskClient,
     clock: Clock,
 ) -> None:
-    body = place(citizen, world, schedule={**RECURRING, "starts_on": TODAY.isoformat()})
-    staff.post(f"{ORDERS}/{body['id']}/accept")
+    body = place(citizen_client, world, schedule={**RECURRING, "starts_on": TODAY.isoformat()})
+    staff_client.post(f"{ORDERS}/{body['id']}/accept")
     other = client_for(app, world.other_staff)
     path = f"{ORDERS}/{body['id']}"
     delivery = {"delivered_on": TODAY.isoformat(), "units": 2}
@@ -427,8 +435,8 @@ def test_another_providers_staff_cannot_touch_the_order(
     assert count(session, Delivery) == 0
     assert session.get(Order, uuid.UUID(body["id"])).status is OrderStatus.ACCEPTED
     # Nor can the person accept their own order, or record its deliveries.
-    assert citizen.post(f"{path}/accept").status_code == 403
-    assert citizen.post(f"{path}/deliveries", json=delivery).status_code == 403
+    assert citizen_client.post(f"{path}/accept").status_code == 403
+    assert citizen_client.post(f"{path}/deliveries", json=delivery).status_code == 403
     assert count(session, Delivery) == 0
 
 
@@ -445,15 +453,15 @@ def test_another_providers_staff_cannot_touch_the_order(
 def test_a_bad_delivery_is_refused_by_field(
     session: Session,
     world: World,
-    citizen: FlaskClient,
-    staff: FlaskClient,
+    citizen_client: FlaskClient,
+    staff_client: FlaskClient,
     delivery: dict[str, Any],
     field: str,
 ) -> None:
     one_off = {"kind": "one_off", "starts_on": TODAY.isoformat(), "units_per_occasion": 2}
-    body = place(citizen, world, schedule=one_off)
-    staff.post(f"{ORDERS}/{body['id']}/accept")
-    refused = staff.post(f"{ORDERS}/{body['id']}/deliveries", json=delivery)
+    body = place(citizen_client, world, schedule=one_off)
+    staff_client.post(f"{ORDERS}/{body['id']}/accept")
+    refused = staff_client.post(f"{ORDERS}/{body['id']}/deliveries", json=delivery)
     assert refused.status_code == 422
     assert error_of(refused) == "validation_error"
     assert field in refused.get_json()["details"]["fields"]
@@ -463,11 +471,11 @@ def test_a_bad_delivery_is_refused_by_field(
 def test_a_delivery_on_an_order_not_yet_accepted_is_an_invalid_transition(
     session: Session,
     world: World,
-    citizen: FlaskClient,
-    staff: FlaskClient,
+    citizen_client: FlaskClient,
+    staff_client: FlaskClient,
 ) -> None:
-    body = place(citizen, world, schedule={**RECURRING, "starts_on": TODAY.isoformat()})
-    refused = staff.post(
+    body = place(citizen_client, world, schedule={**RECURRING, "starts_on": TODAY.isoformat()})
+    refused = staff_client.post(
         f"{ORDERS}/{body['id']}/deliveries", json={"delivered_on": TODAY.isoformat(), "units": 2}
     )
     assert refused.status_code == 409
@@ -481,18 +489,18 @@ def test_a_delivery_on_an_order_not_yet_accepted_is_an_invalid_transition(
 def test_the_person_cancels_before_it_starts_and_the_money_comes_back(
     session: Session,
     world: World,
-    citizen: FlaskClient,
+    citizen_client: FlaskClient,
     document: dict[str, Any],
 ) -> None:
-    body = place(citizen, world)
-    cancelled = citizen.post(f"{ORDERS}/{body['id']}/cancel", json={"reason": "Moving away"})
+    body = place(citizen_client, world)
+    cancelled = citizen_client.post(f"{ORDERS}/{body['id']}/cancel", json={"reason": "Moving away"})
     assert cancelled.status_code == 200
     matches(document, "Order", cancelled.get_json())
     assert cancelled.get_json()["status"] == "cancelled"
     assert {cycle["state"] for cycle in cancelled.get_json()["cycles"]} == {"released"}
     assert all(each.committed_pence == 0 for each in by_kind(session, world).values())
 
-    again = citizen.post(f"{ORDERS}/{body['id']}/cancel")
+    again = citizen_client.post(f"{ORDERS}/{body['id']}/cancel")
     assert again.status_code == 409
     assert error_of(again) == "invalid_transition"
     assert_ledger_verifies(session)
@@ -501,16 +509,16 @@ def test_the_person_cancels_before_it_starts_and_the_money_comes_back(
 def test_the_remaining_weeks_are_cancelled_after_the_providers_notice(
     session: Session,
     world: World,
-    citizen: FlaskClient,
-    staff: FlaskClient,
+    citizen_client: FlaskClient,
+    staff_client: FlaskClient,
     clock: Clock,
 ) -> None:
     world.provider.notice_days = 7
     session.commit()
-    body = place(citizen, world, schedule={**RECURRING, "weeks": 12})
-    staff.post(f"{ORDERS}/{body['id']}/accept")
+    body = place(citizen_client, world, schedule={**RECURRING, "weeks": 12})
+    staff_client.post(f"{ORDERS}/{body['id']}/accept")
     clock.today = date(2026, 6, 10)
-    cancelled = citizen.post(f"{ORDERS}/{body['id']}/cancel").get_json()
+    cancelled = citizen_client.post(f"{ORDERS}/{body['id']}/cancel").get_json()
     assert cancelled["status"] == "accepted"
     assert cancelled["cancelled_from"] == (clock.today + timedelta(days=7)).isoformat()
     assert cancelled["events"][-1]["kind"] == "cancel_rest"
@@ -526,12 +534,12 @@ def test_the_remaining_weeks_are_cancelled_after_the_providers_notice(
 def test_not_enough_money_creates_nothing_and_says_what_is_short(
     session: Session,
     world: World,
-    citizen: FlaskClient,
+    citizen_client: FlaskClient,
     document: dict[str, Any],
 ) -> None:
     big = {**RECURRING, "units_per_occasion": 8, "days": ["MO", "TU", "WE", "TH", "FR"]}
     transfers = count(session, Transfer)
-    refused = citizen.post(ORDERS, json=new_order(world, {**big, "weeks": 12}))
+    refused = citizen_client.post(ORDERS, json=new_order(world, {**big, "weeks": 12}))
     assert refused.status_code == 409
     assert error_of(refused) == "insufficient_funds"
     matches(document, "Error", refused.get_json())
@@ -550,14 +558,14 @@ def test_outside_the_support_plan_is_refused_when_the_council_says_so(
     app: Flask,
     session: Session,
     world: World,
-    citizen: FlaskClient,
+    citizen_client: FlaskClient,
 ) -> None:
     app.config["OUT_OF_PLAN_PURCHASES"] = "refuse"
     world.service.taxonomy_terms = list(
         session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.code == "day-centres"))
     )
     session.commit()
-    refused = citizen.post(ORDERS, json=new_order(world))
+    refused = citizen_client.post(ORDERS, json=new_order(world))
     assert refused.status_code == 422
     assert error_of(refused) == "outside_support_plan"
     assert count(session, Order) == 0
@@ -566,11 +574,11 @@ def test_outside_the_support_plan_is_refused_when_the_council_says_so(
 def test_a_full_service_is_unavailable(
     session: Session,
     world: World,
-    citizen: FlaskClient,
+    citizen_client: FlaskClient,
 ) -> None:
     world.service.capacity_status = CapacityStatus.FULL
     session.commit()
-    refused = citizen.post(ORDERS, json=new_order(world))
+    refused = citizen_client.post(ORDERS, json=new_order(world))
     assert refused.status_code == 409
     assert error_of(refused) == "service_unavailable"
     assert refused.get_json()["details"]["capacity_status"] == "full"
@@ -601,19 +609,19 @@ def test_a_full_service_is_unavailable(
 def test_a_bad_order_is_refused_by_field(
     session: Session,
     world: World,
-    citizen: FlaskClient,
+    citizen_client: FlaskClient,
     change: dict[str, Any],
     field: str,
 ) -> None:
-    refused = citizen.post(ORDERS, json={**new_order(world), **change})
+    refused = citizen_client.post(ORDERS, json={**new_order(world), **change})
     assert refused.status_code == 422, refused.get_json()
     assert error_of(refused) == "validation_error"
     assert field in refused.get_json()["details"]["fields"]
     assert count(session, Order) == 0
 
 
-def test_a_body_that_is_not_json_is_refused(world: World, citizen: FlaskClient) -> None:
-    refused = citizen.post(ORDERS, data="service=1", content_type="text/plain")
+def test_a_body_that_is_not_json_is_refused(world: World, citizen_client: FlaskClient) -> None:
+    refused = citizen_client.post(ORDERS, data="service=1", content_type="text/plain")
     assert refused.status_code == 422
     assert "body" in refused.get_json()["details"]["fields"]
 
@@ -638,13 +646,13 @@ def test_ordering_for_someone_else_is_forbidden(
 @pytest.mark.parametrize("order_id", ["0b5f3c1e-6a7d-4e2f-9c81-3d2a4b6e8f01", "ORD-1234"])
 def test_an_unknown_order_is_not_found(
     world: World,
-    citizen: FlaskClient,
+    citizen_client: FlaskClient,
     document: dict[str, Any],
     order_id: str,
 ) -> None:
     for response in (
-        citizen.get(f"{ORDERS}/{order_id}"),
-        citizen.post(f"{ORDERS}/{order_id}/cancel"),
+        citizen_client.get(f"{ORDERS}/{order_id}"),
+        citizen_client.post(f"{ORDERS}/{order_id}/cancel"),
     ):
         assert response.status_code == 404
         assert error_of(response) == "not_found"

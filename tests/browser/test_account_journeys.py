@@ -47,7 +47,7 @@ def banner(page: Page) -> Locator:
 
 
 @pytest.fixture
-def citizen(live_server: LiveServer, email_address: str) -> str:
+def citizen_email(live_server: LiveServer, email_address: str) -> str:
     """A citizen's account, made directly; returns its email address."""
     with live_server.app.app_context():
         accounts.create_user(
@@ -131,7 +131,7 @@ def test_sign_up_sign_out_and_sign_in(
     expect_citizen_page(page)
 
 
-def test_forgotten_password(page: Page, live_server: LiveServer, citizen: str) -> None:
+def test_forgotten_password(page: Page, live_server: LiveServer, citizen_email: str) -> None:
     page.goto("/sign-in")
     expect(heading(page)).to_have_text("Sign in")
     assert_accessible(page)
@@ -139,12 +139,12 @@ def test_forgotten_password(page: Page, live_server: LiveServer, citizen: str) -
 
     expect(heading(page)).to_have_text("Reset your password")
     assert_accessible(page)
-    page.get_by_label("Email address").fill(citizen)
+    page.get_by_label("Email address").fill(citizen_email)
     page.get_by_role("button", name="Send reset link").click()
 
     expect(heading(page)).to_have_text("Check your email")
     assert_accessible(page)
-    link = live_server.link_in_email(citizen, "Reset your password")
+    link = live_server.link_in_email(citizen_email, "Reset your password")
     assert link.startswith(f"{live_server.url}/reset-password/")
     page.goto(link)
 
@@ -156,9 +156,9 @@ def test_forgotten_password(page: Page, live_server: LiveServer, citizen: str) -
     expect_citizen_page(page, "Your password has been reset")
 
     sign_out(page)
-    sign_in(page, citizen, PASSWORD)
+    sign_in(page, citizen_email, PASSWORD)
     expect_sign_in_refused(page)
-    sign_in(page, citizen, NEW_PASSWORD)
+    sign_in(page, citizen_email, NEW_PASSWORD)
     expect_citizen_page(page)
 
     response = page.goto(link)
@@ -232,7 +232,7 @@ def test_sign_up_sign_out_and_sign_in_by_keyboard_alone(
 
 @pytest.mark.parametrize("viewport", ["desktop"])
 def test_forgotten_password_by_keyboard_alone(
-    page: Page, live_server: LiveServer, citizen: str
+    page: Page, live_server: LiveServer, citizen_email: str
 ) -> None:
     page.goto("/sign-in")
     assert_accessible(page)
@@ -242,13 +242,13 @@ def test_forgotten_password_by_keyboard_alone(
     expect(heading(page)).to_have_text("Reset your password")
     assert_accessible(page)
     tab_to(page, "Email address")
-    page.keyboard.type(citizen)
+    page.keyboard.type(citizen_email)
     tab_to(page, "Send reset link")
     page.keyboard.press("Enter")
 
     expect(heading(page)).to_have_text("Check your email")
     assert_accessible(page)
-    page.goto(live_server.link_in_email(citizen, "Reset your password"))
+    page.goto(live_server.link_in_email(citizen_email, "Reset your password"))
     expect(heading(page)).to_have_text("Choose a new password")
     assert_accessible(page)
     tab_to(page, "New password")

@@ -20,7 +20,7 @@ CITIZEN_EMAIL = "dorothy@example.org"
 
 
 @pytest.fixture
-def citizen(live_server: LiveServer) -> None:
+def citizen_account(live_server: LiveServer) -> None:
     with live_server.app.app_context():
         accounts.create_user(
             email=CITIZEN_EMAIL, full_name="Dorothy Pearce", password=PASSWORD, role=Role.CITIZEN
@@ -29,7 +29,7 @@ def citizen(live_server: LiveServer) -> None:
         db.session.remove()
 
 
-def test_a_citizen_checks_and_changes_their_details(page: Page, citizen: None) -> None:
+def test_a_citizen_checks_and_changes_their_details(page: Page, citizen_account: None) -> None:
     page.goto("/sign-in")
     assert_accessible(page)
     sign_in(page, CITIZEN_EMAIL, PASSWORD)

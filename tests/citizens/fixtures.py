@@ -26,6 +26,8 @@ def pots(app: Flask) -> dict[StreamKind, FunderPot]:
 
 @pytest.fixture
 def citizen(make_user: Callable[..., User], reference_data: None) -> User:
+    """A citizen's account (a User) with a person of their own: what `citizen` means in every
+    folder (a signed-in client of one is `citizen_client`)."""
     return make_user(Role.CITIZEN)
 
 

@@ -26,11 +26,6 @@ MakeUser = Callable[..., User]
 
 
 @pytest.fixture
-def citizen(make_user: MakeUser, reference_data: None) -> User:
-    return make_user(Role.CITIZEN)
-
-
-@pytest.fixture
 def officer(make_user: MakeUser) -> User:
     return make_user(Role.COUNCIL_OFFICER)
 
