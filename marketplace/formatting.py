@@ -4,10 +4,15 @@ to wait."""
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
+
+
+def london_today() -> date:
+    """Today in London: instalments, periods and forecasts go by the council's calendar."""
+    return datetime.now(LONDON).date()
 
 
 def pounds(pence: int) -> str:

@@ -16,9 +16,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.policy import can, requires
-from marketplace.citizens.budget_views import london_today
 from marketplace.extensions import db
-from marketplace.formatting import pounds
+from marketplace.formatting import london_today, pounds
 from marketplace.ledger import LedgerError
 from marketplace.orders import deliveries, invoicing, life, queries
 from marketplace.orders.errors import InvalidOrder

@@ -27,8 +27,8 @@ from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import PersonalBudget
 from marketplace.budgets.rules import financial_year_of
-from marketplace.citizens.budget_views import london_today
 from marketplace.extensions import db
+from marketplace.formatting import london_today
 from marketplace.people import budgets as person_budgets
 from marketplace.people import records
 from marketplace.people.models import Person

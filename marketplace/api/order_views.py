@@ -31,8 +31,8 @@ from marketplace.api.idempotency import HEADER, idempotent
 from marketplace.api.identifiers import parse_uuid
 from marketplace.api.integration_views import bp
 from marketplace.api.problems import ApiProblem, invalid
-from marketplace.citizens.budget_views import london_today
 from marketplace.extensions import db
+from marketplace.formatting import london_today
 from marketplace.ledger import LedgerError
 from marketplace.orders import checkout, deliveries, invoicing, life, queries
 from marketplace.orders.models import Delivery, Invoice, Order

@@ -1,43 +1,36 @@
 """The citizen's home, budget, its statement and their support plan (routes on `citizens`).
 
-The statement page and its CSV are built by `statement_page` and `statement_download`, which
-the council's pages use too, so an officer reads exactly what the person reads.
+The budget page, the statement page and its CSV and the plan form are built in
+`marketplace/pages/budgets.py`, which the council's pages use too, so an officer reads exactly
+what the person reads.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.accounts.policy import can, requires
-from marketplace.budgets import forecast as forecasting
-from marketplace.budgets import statement as statements
-from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import PersonalBudget
 from marketplace.budgets.periods import period_status
-from marketplace.citizens.forms import StatementFilterForm
 from marketplace.citizens.views import bp
 from marketplace.extensions import db
-from marketplace.formatting import LONDON
-from marketplace.orders import forecast as outlook
+from marketplace.formatting import london_today
+from marketplace.pages.budgets import (
+    budget_context,
+    save_draft_plan,
+    statement_download,
+    statement_page,
+)
 from marketplace.people import budgets as person_budgets
 from marketplace.people import plans
-from marketplace.people.errors import PlanError
-from marketplace.people.forms import PlanForm, plan_form
 from marketplace.people.models import Person
 from marketplace.people.overview import home_summary
 from providers.listings import category_choices
-
-
-def london_today() -> date:
-    """Today in London: instalments, periods and forecasts go by the council's calendar."""
-    return datetime.now(LONDON).date()
 
 
 def own_person(action: str = "view_budget") -> Person:
@@ -67,26 +60,6 @@ def dashboard() -> str:
         person=person,
         summary=home_summary(db.session, person, london_today()),
     )
-
-
-def budget_context(budget: PersonalBudget, today: date) -> dict[str, Any]:
-    """What a budget page shows: the figures, the forecast and the alerts."""
-    figures = budget_figures(db.session, budget)
-    projected = outlook.budget_outlook(db.session, budget, today)
-    return {
-        "budget": budget,
-        "period": period_status(budget, today),
-        "figures": figures,
-        "forecast": projected,
-        "assumption": outlook.ASSUMPTION,
-        "alerts": forecasting.budget_alerts(budget, figures.total, projected, today),
-        "carried_to": (
-            statements.carried_forward_to(db.session, budget)
-            if figures.total.carried_forward_pence
-            else None
-        ),
-        "today": today,
-    }
 
 
 @bp.route("/budget")
@@ -136,51 +109,6 @@ def statement_csv(budget_id: uuid.UUID) -> BaseResponse:
     return statement_download(person, chosen)
 
 
-def _filter_form(budget: PersonalBudget) -> StatementFilterForm:
-    form = StatementFilterForm(
-        request.args, [(str(stream.id), stream.kind.label) for stream in budget.streams]
-    )
-    form.validate()
-    return form
-
-
-def statement_page(
-    person: Person, budget: PersonalBudget, *, csv_url: str, back: str
-) -> tuple[str, int]:
-    """The statement page, filtered by the query string (400 with the errors if a filter is
-    wrong: the page then shows the statement without that filter beneath them). `csv_url` is
-    the download's address, to which the same filters are added."""
-    form = _filter_form(budget)
-    found = statements.budget_statement(db.session, budget, form.chosen())
-    return render_template(
-        "citizens/statement.html",
-        person=person,
-        budget=budget,
-        statement=found,
-        form=form,
-        csv_url=csv_url + (f"?{request.query_string.decode()}" if request.query_string else ""),
-        back=back,
-    ), 400 if form.errors else 200
-
-
-def statement_download(person: Person, budget: PersonalBudget) -> BaseResponse:
-    """The filtered statement as a CSV file (the same lines as the page)."""
-    form = _filter_form(budget)
-    if form.errors:
-        abort(400)
-    text = statements.statement_csv(statements.budget_statement(db.session, budget, form.chosen()))
-    name = re.sub(r"[^a-z0-9]+", "-", person.full_name.lower()).strip("-") or "person"
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="statement-{name}-'
-            f'{budget.starts_on:%Y-%m-%d}.csv"',
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
 @bp.route("/plan")
 @requires("use_citizen_pages")
 def support_plan() -> str:
@@ -209,35 +137,3 @@ def draft_plan() -> BaseResponse | tuple[str, int]:
         own=True,
         back=url_for("citizens.support_plan"),
     ), 400 if form.errors else 200
-
-
-def save_draft_plan(person: Person) -> tuple[PlanForm, bool]:
-    """The plan form for the person (filled from their draft, or else their approved plan),
-    and whether a valid submission was saved as their draft."""
-    starting_point = plans.draft_of(db.session, person) or plans.approved_plan(db.session, person)
-    form = plan_form(category_choices(), plan=starting_point, posted=request.form.keys())
-    if not form.validate_on_submit():
-        return form, False
-    try:
-        plans.draft_plan(
-            db.session,
-            person,
-            by=current_user._get_current_object(),
-            outcomes=form.outcomes.data,
-            items=form.items(),
-        )
-    except PlanError as refused:
-        _show_refusal(form, refused)
-        return form, False
-    return form, True
-
-
-def _show_refusal(form: PlanForm, refused: PlanError) -> None:
-    """Put the rules' refusal beside the field it is about."""
-    field = form.outcomes
-    index = refused.details.get("index")
-    if refused.details.get("field") == "items":
-        # The rules number the items given, which are the rows filled in.
-        rows = [row for row in form.rows() if row[0].data] or form.rows()
-        field = rows[index][0] if isinstance(index, int) and index < len(rows) else rows[0][0]
-    field.errors = [*field.errors, refused.message[:1].upper() + refused.message[1:]]

@@ -1,47 +1,18 @@
 """The person's own details: a "check your answers" summary at /my/details, with a form to
 change them and the record of changes (routes on the `citizens` blueprint). The council's
-copy of these pages (council/details_views.py) uses the same form and templates."""
+copy of these pages (council/details_views.py) uses the same form and templates, built in
+`marketplace/pages/details.py`."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.policy import can, requires
-from marketplace.citizens.budget_views import london_today
 from marketplace.citizens.views import bp
-from marketplace.extensions import db
-from marketplace.people import details, records
-from marketplace.people.details_form import PersonDetailsForm
+from marketplace.pages.details import details_page, save_details
 from marketplace.people.models import Person
-
-
-def save_details(person: Person, *, own: bool) -> tuple[PersonDetailsForm, bool]:
-    """The details form for the person, and whether a valid submission was saved (with its
-    change on the person's record)."""
-    form = PersonDetailsForm.for_person(person, today=london_today())
-    if not form.validate_on_submit():
-        return form, False
-    changed = records.update_person(
-        db.session, person, form.changes(person), by=current_user._get_current_object()
-    )
-    whose = "Your" if own else f"{person.full_name}'s"
-    flash(f"{whose} details are saved" if changed else "Nothing was changed", "success")
-    return form, True
-
-
-def details_page(person: Person, *, own: bool, change_url: str, back: str) -> str:
-    """The summary of the person's details and the record of their changes."""
-    return render_template(
-        "citizens/details.html",
-        person=person,
-        own=own,
-        change_url=change_url,
-        back=back,
-        history=details.details_history(db.session, person),
-        labels=details.FIELD_LABELS,
-    )
 
 
 def _own_person() -> Person:

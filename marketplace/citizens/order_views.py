@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can, requires
 from marketplace.budgets.models import FundingStream
-from marketplace.citizens.budget_views import london_today, own_person
+from marketplace.citizens.budget_views import own_person
 from marketplace.citizens.order_forms import (
     UNIT_WORDS,
     ButtonForm,
@@ -32,7 +32,7 @@ from marketplace.citizens.order_forms import (
 )
 from marketplace.citizens.views import bp
 from marketplace.extensions import db
-from marketplace.formatting import pounds
+from marketplace.formatting import london_today, pounds
 from marketplace.ledger import LedgerError
 from marketplace.orders import checkout, deliveries, life, queries
 from marketplace.orders import forecast as forecasting

@@ -23,13 +23,6 @@ from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.figures import pot_figures, stream_figures
 from marketplace.budgets.models import FunderPot, FundingStream, PaymentFrequency, PersonalBudget
 from marketplace.budgets.rules import financial_year_of
-from marketplace.citizens.budget_views import (
-    budget_context,
-    london_today,
-    save_draft_plan,
-    statement_download,
-    statement_page,
-)
 from marketplace.council.forms import (
     STREAM_NAMES,
     ApprovePlanForm,
@@ -42,7 +35,13 @@ from marketplace.council.forms import (
 )
 from marketplace.council.views import bp
 from marketplace.extensions import db
-from marketplace.formatting import pounds
+from marketplace.formatting import london_today, pounds
+from marketplace.pages.budgets import (
+    budget_context,
+    save_draft_plan,
+    statement_download,
+    statement_page,
+)
 from marketplace.people import budgets as person_budgets
 from marketplace.people import plans
 from marketplace.people.errors import PlanError

@@ -10,9 +10,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.policy import can, requires
-from marketplace.citizens.details_views import details_page, save_details
 from marketplace.council.views import bp
 from marketplace.extensions import db
+from marketplace.pages.details import details_page, save_details
 from marketplace.people.models import Person
 from marketplace.people.service import person_by_id
 

@@ -1,4 +1,5 @@
-"""Forms of the citizen's pages: the statement's filters (also used on the officer's copy)."""
+"""Forms of the shared pages: the statement's filters (the person's statement and the officer's
+copy)."""
 
 from __future__ import annotations
 
