@@ -20,13 +20,13 @@ from typing import Any, Generic, Literal, TypeVar
 from sqlalchemy import select
 
 from marketplace.extensions import db
+from marketplace.postcodes import OUTWARD_CODE
 from providers.models import Locality, TaxonomyTerm
 
 TAXONOMY_FILE = "taxonomy.json"
 GAZETTEER_FILE = "hertfordshire.json"
 
 _CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_POSTCODE_DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
 
 LocalityKind = Literal["district", "town"]
 Row = TypeVar("Row", TaxonomyTerm, Locality)
@@ -155,7 +155,7 @@ def _gazetteer_entry(
     place: dict[str, Any], kind: LocalityKind, parent_code: str | None
 ) -> GazetteerEntry:
     postcode_districts = tuple(place["postcode_districts"])
-    bad = [pd for pd in postcode_districts if not _POSTCODE_DISTRICT.match(pd)]
+    bad = [pd for pd in postcode_districts if not OUTWARD_CODE.match(pd)]
     if bad or not postcode_districts:
         raise ReferenceDataError(f"{GAZETTEER_FILE}: {place['code']!r} has bad postcodes {bad}")
     latitude, longitude = float(place["latitude"]), float(place["longitude"])

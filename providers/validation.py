@@ -19,12 +19,8 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 
 from marketplace.money import MoneyError, pence_from_number, pence_from_text
+from marketplace.postcodes import POSTCODE
 
-# A full UK postcode, with or without its space (BS 7666 shapes, plus GIR 0AA).
-_POSTCODE = re.compile(
-    r"^(GIR ?0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]|"
-    r"[A-HK-Y][0-9][ABEHMNPRVWXY]) ?[0-9][ABD-HJLNP-UW-Z]{2})$"
-)
 # The CQC's ids: "1-" then 9 to 11 digits, for providers and locations alike.
 _CQC_ID = re.compile(r"^1-[0-9]{9,11}$")
 # Companies House: 8 characters, digits or a two-letter prefix (SC, NI, OC...) then 6 digits.
@@ -55,7 +51,7 @@ AGE_MAX = 120
 
 def postcode_problem(value: str) -> str | None:
     """A full UK postcode, with or without its space, in any case."""
-    if not _POSTCODE.match(value.strip().upper()):
+    if not POSTCODE.match(value.strip().upper()):
         return "Enter a real postcode, like SG1 2FQ"
     return None
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Literal
 
 from marketplace.api.identifiers import parse_uuid
-from providers import validation
+from marketplace.postcodes import OUTWARD_CODE, POSTCODE
 from providers.validation import postcode_problem
 
 DEFAULT_PER_PAGE = 50
@@ -30,10 +30,9 @@ MAX_PROXIMITY_METRES = 1_000_000
 
 _WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
 _METRES = re.compile(r"[1-9][0-9]{0,6}(?:\.[0-9]{1,6})?", re.ASCII)
-_OUTWARD_CODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
 # For the OpenAPI document: what `place` accepts (it also takes them in lower case).
-POSTCODE_PATTERN = validation._POSTCODE.pattern
-OUTWARD_CODE_PATTERN = _OUTWARD_CODE.pattern
+POSTCODE_PATTERN = POSTCODE.pattern
+OUTWARD_CODE_PATTERN = OUTWARD_CODE.pattern
 # 1 to MAX_PROXIMITY_METRES, with up to 6 decimals, as `_metres` accepts.
 PROXIMITY_PATTERN = r"^(?:[1-9][0-9]{0,5}(?:\.[0-9]{1,6})?|1000000(?:\.0{1,6})?)$"
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
@@ -207,7 +206,7 @@ def place(args: Args) -> Place | None:
         _metres(radius)
         return None
     compact = text.replace(" ", "")
-    if _OUTWARD_CODE.match(compact):
+    if OUTWARD_CODE.match(compact):
         outward = compact
     elif postcode_problem(text) is None:
         outward = compact[:-3]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.people.models import ContactMethod, Person, PersonDetailsChange
+from marketplace.postcodes import POSTCODE
 from marketplace.types import Session
 
 # The longest text each detail holds (the columns' lengths; the secrets' own limits, since
@@ -51,7 +52,6 @@ FIELD_LABELS = {
 # The statuses in which the provider is delivering the order, and so may need to get in.
 DELIVERING = frozenset({OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS})
 
-_POSTCODE = re.compile(r"^(?:GIR 0AA|[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2})$")
 _PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()\-.]+$", re.ASCII)
 PHONE_DIGITS_MIN = 7
 PHONE_DIGITS_MAX = 15  # E.164's longest
@@ -64,7 +64,7 @@ def normalise_postcode(typed: str) -> str | None:
     if not 5 <= len(squashed) <= 7:
         return None
     normalised = f"{squashed[:-3]} {squashed[-3:]}"
-    return normalised if _POSTCODE.match(normalised) else None
+    return normalised if POSTCODE.match(normalised) else None
 
 
 def normalise_phone(typed: str) -> str | None:

@@ -21,6 +21,7 @@ from marketplace.orders import checkout, life
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.people import details, records
 from marketplace.people.models import ContactMethod, Person, PersonDetailsChange
+from providers import validation
 from tests.orders.fixtures import TODAY, World
 
 KEY_SAFE = "C4729X"
@@ -44,6 +45,13 @@ def test_postcodes_are_normalised(typed: str, kept: str) -> None:
 
 @pytest.mark.parametrize("typed", ["", "SG1", "SG1 4Q", "12345", "SG1 4QTT", "S" * 5000, "SG1 4ÖT"])
 def test_what_is_not_a_postcode_is_refused(typed: str) -> None:
+    assert details.normalise_postcode(typed) is None
+
+
+@pytest.mark.parametrize("typed", ["QQ1 1AA", "ZZ9 9ZZ", "SG1 4CI", "V1 1AA"])
+def test_a_postcode_the_directory_refuses_is_refused_in_a_persons_details(typed: str) -> None:
+    # Shaped like a postcode, but no postcode uses those letters there: one pattern for both.
+    assert validation.postcode_problem(typed) is not None
     assert details.normalise_postcode(typed) is None
 
 
