@@ -81,9 +81,9 @@ def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import accounts, create_user
     from marketplace.api.cli import api, api_token
     from marketplace.backup_cli import backup
-    from marketplace.budgets.cli import ledger
     from marketplace.cqc.cli import cqc
     from marketplace.demo.cli import seed_demo
+    from marketplace.ledger_cli import ledger
     from marketplace.orders.cli import orders
     from marketplace.people.cli import people
     from marketplace.retention_cli import retention_group

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovDateInput,
@@ -162,3 +163,7 @@ def new_password_field(
         description="Use 10 characters or more. Three random words together work well.",
         validators=[InputRequired(message=required)],
     )
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button (and its CSRF token): remove, confirm, mark as read."""

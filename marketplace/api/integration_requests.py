@@ -1,7 +1,7 @@
 """Reading the integration API's JSON requests: every mistake named by its field, all at once.
 
 Raises `problems.invalid({field: message})` (422 `validation_error`). The limits are the
-officers' page's (`council.forms`): the API and the page accept the same budgets.
+officers' page's (both from `budgets.rules`): the API and the page accept the same budgets.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from marketplace.api.problems import invalid
 from marketplace.budgets.models import PaymentFrequency, StreamKind
+from marketplace.budgets.rules import PERIOD_MAX, STREAM_MAX_PENCE
 from marketplace.budgets.statement import StatementFilter
-from marketplace.council.forms import PERIOD_MAX, STREAM_MAX_PENCE
 from marketplace.formatting import LONDON
 from marketplace.people import details
 from marketplace.people.models import ContactMethod

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, timedelta
 
 from marketplace.budgets.models import StreamKind
+
+# The largest budget the council's page and the integration API accept, both from here.
+# £1,000,000 for one stream for a period: far above any care package, so more is a slip.
+STREAM_MAX_PENCE = 100_000_000
+# A budget's period is at most a year (a leap year's 366 days).
+PERIOD_MAX = timedelta(days=366)
 
 
 class TransferCode(enum.StrEnum):

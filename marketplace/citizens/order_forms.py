@@ -205,7 +205,3 @@ class CancelOrderForm(FlaskForm):
     )
     submit = SubmitField("Cancel the order", widget=GovSubmitInput())
     _form_error_key = "cancel-details"
-
-
-class ButtonForm(FlaskForm):
-    """A form that is only a button (and its CSRF token): remove, confirm, mark as read."""

@@ -23,7 +23,6 @@ from marketplace.budgets.models import FundingStream
 from marketplace.citizens.budget_views import own_person
 from marketplace.citizens.order_forms import (
     UNIT_WORDS,
-    ButtonForm,
     CancelOrderForm,
     CheckoutForm,
     QueryDeliveryForm,
@@ -33,6 +32,7 @@ from marketplace.citizens.order_forms import (
 from marketplace.citizens.views import bp
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
+from marketplace.forms import ButtonForm
 from marketplace.ledger import LedgerError
 from marketplace.orders import checkout, deliveries, life, queries
 from marketplace.orders import forecast as forecasting

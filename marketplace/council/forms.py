@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -30,14 +29,11 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from marketplace.budgets.closing import CloseChoice
 from marketplace.budgets.models import FunderPot, PaymentFrequency, StreamKind
-from marketplace.budgets.rules import DEFAULT_DRAW_ORDER
+from marketplace.budgets.rules import DEFAULT_DRAW_ORDER, PERIOD_MAX, STREAM_MAX_PENCE
 from marketplace.forms import GovDateField, PenceField, RadiosField, choices
 from marketplace.ledger.transfers import REASON_LENGTH
 
-# £1,000,000 for one stream for a period: far above any care package, so more is a slip.
-STREAM_MAX_PENCE = 100_000_000
 _WHOLE_PENCE = re.compile(r"[0-9]{1,15}", re.ASCII)
-PERIOD_MAX = timedelta(days=366)
 
 FREQUENCY_LABELS = {
     PaymentFrequency.FOUR_WEEKLY: "Every 4 weeks",

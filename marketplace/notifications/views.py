@@ -7,8 +7,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.accounts.policy import requires
-from marketplace.citizens.order_forms import ButtonForm
 from marketplace.extensions import db
+from marketplace.forms import ButtonForm
 from marketplace.notifications import service
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")

@@ -1,4 +1,7 @@
-"""`flask ledger verify` and `flask ledger release-instalments`: for people and schedulers."""
+"""`flask ledger verify` and `flask ledger release-instalments`: for people and schedulers.
+
+The verify command checks the ledger, the budgets and the orders together, so it lives above
+them all, beside the app's other commands, not in `budgets/` (which orders build on)."""
 
 from __future__ import annotations
 
