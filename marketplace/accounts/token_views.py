@@ -10,10 +10,10 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from marketplace.accounts import api_tokens as tokens
 from marketplace.accounts.forms import TokenDecisionForm
 from marketplace.accounts.policy import requires
 from marketplace.accounts.views import bp
-from marketplace.api import tokens
 from marketplace.extensions import db
 
 __all__ = ["bp"]

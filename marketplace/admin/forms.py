@@ -9,9 +9,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTex
 from wtforms import SelectField, StringField, SubmitField, ValidationError
 from wtforms.validators import InputRequired, Length
 
+from marketplace.accounts.api_tokens import NAME_LENGTH
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from marketplace.api.tokens import NAME_LENGTH
 from marketplace.forms import RadiosField, choices
 
 # The roles a machine may act as: the integration API serves the council's systems. Other

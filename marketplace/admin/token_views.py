@@ -9,11 +9,11 @@ from flask import abort, flash, make_response, redirect, render_template, url_fo
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from marketplace.accounts import api_tokens as tokens
 from marketplace.accounts.policy import requires
 from marketplace.accounts.roles import Role
 from marketplace.admin.forms import TOKEN_ROLES, NewTokenForm, RevokeTokenForm
 from marketplace.admin.views import bp
-from marketplace.api import tokens
 from marketplace.extensions import db
 
 __all__ = ["bp"]

@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 from flask_login import current_user
 
+from marketplace.accounts import api_tokens as tokens
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import RULES, can
 from marketplace.accounts.principals import TokenPrincipal, act_through_token
-from marketplace.api import tokens
 from marketplace.api.problems import ApiProblem
 from marketplace.extensions import csrf, db
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import click
 
+from marketplace.accounts import api_tokens as tokens
 from marketplace.accounts.roles import Role
 from marketplace.accounts.service import user_by_email
-from marketplace.api import idempotency, tokens
+from marketplace.api import idempotency
 from marketplace.extensions import db
 
 

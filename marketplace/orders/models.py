@@ -30,8 +30,8 @@ from marketplace.types import UTCDateTime, string_enum, utcnow
 from providers.models import InvoiceCycle, PriceUnit
 
 if TYPE_CHECKING:
+    from marketplace.accounts.api_tokens import ApiToken
     from marketplace.accounts.models import User
-    from marketplace.api.tokens import ApiToken
     from marketplace.budgets.models import PersonalBudget
     from marketplace.people.models import Person
     from providers.models import Organisation, Service

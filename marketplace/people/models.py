@@ -28,8 +28,8 @@ from marketplace.extensions import Model
 from marketplace.types import UTCDateTime, string_enum, utcnow
 
 if TYPE_CHECKING:
+    from marketplace.accounts.api_tokens import ApiToken
     from marketplace.accounts.models import User
-    from marketplace.api.tokens import ApiToken
 
 
 class ContactMethod(enum.StrEnum):

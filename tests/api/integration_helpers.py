@@ -6,9 +6,9 @@ from typing import Any
 
 import jsonschema
 
+from marketplace.accounts import api_tokens as tokens
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from marketplace.api import tokens
 from marketplace.extensions import db
 from marketplace.people.models import Person
 

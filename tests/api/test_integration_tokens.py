@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from marketplace.accounts import api_tokens as tokens
+from marketplace.accounts.api_tokens import ApiToken
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from marketplace.api import tokens
-from marketplace.api.tokens import ApiToken
 from marketplace.extensions import db
 from tests.api.integration_helpers import bearer, error_of, new_token
 from tests.conftest import sign_in

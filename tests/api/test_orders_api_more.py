@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.accounts import api_tokens as tokens
 from marketplace.accounts.models import User
-from marketplace.api import tokens
 from marketplace.budgets.figures import budget_figures
 from marketplace.extensions import db
 from marketplace.ledger.models import Transfer

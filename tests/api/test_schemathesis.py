@@ -21,9 +21,10 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 from sqlalchemy.orm import Session
 
+from marketplace.accounts import api_tokens as tokens
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from marketplace.api import openapi, tokens
+from marketplace.api import openapi
 from providers import search_index
 from tests.api.integration_helpers import bearer
 from tests.orders.fixtures import World

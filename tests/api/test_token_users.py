@@ -16,10 +16,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.accounts import api_tokens as tokens
+from marketplace.accounts.api_tokens import ApiToken
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from marketplace.api import tokens
-from marketplace.api.tokens import ApiToken
 from marketplace.extensions import db
 from marketplace.orders.models import Delivery, Order, OrderStatus
 from tests.api.conftest import Clock
