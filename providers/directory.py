@@ -16,6 +16,7 @@ from providers.models import (
     Service,
     ServiceStatus,
     TaxonomyTerm,
+    service_is_public,
     service_taxonomy_terms,
 )
 
@@ -28,14 +29,7 @@ class CategoryCount:
 
 def _public_services() -> Select[tuple[uuid.UUID]]:
     """The ids of services anyone may see: published, of an approved organisation."""
-    return (
-        select(Service.id)
-        .join(Organisation)
-        .where(
-            Service.status == ServiceStatus.PUBLISHED,
-            Organisation.status == OrganisationStatus.APPROVED,
-        )
-    )
+    return select(Service.id).join(Organisation).where(service_is_public())
 
 
 def public_service_count() -> int:
@@ -103,13 +97,7 @@ def organisation(organisation_id: uuid.UUID) -> Organisation | None:
 def public_service(service_id: uuid.UUID) -> Service | None:
     """A service anyone may see (published, its organisation approved), or None."""
     return db.session.scalar(
-        select(Service)
-        .join(Organisation)
-        .where(
-            Service.id == service_id,
-            Service.status == ServiceStatus.PUBLISHED,
-            Organisation.status == OrganisationStatus.APPROVED,
-        )
+        select(Service).join(Organisation).where(Service.id == service_id, service_is_public())
     )
 
 

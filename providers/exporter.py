@@ -29,11 +29,10 @@ from marketplace.extensions import db
 from providers import csv_records
 from providers.models import (
     Organisation,
-    OrganisationStatus,
     Service,
     ServiceAtLocation,
-    ServiceStatus,
     TaxonomyTerm,
+    service_is_public,
 )
 
 ExportFormat = Literal["json", "csv"]
@@ -62,10 +61,7 @@ def services_to_export(*, everything: bool = False) -> list[Service]:
         )
     )
     if not everything:
-        query = query.where(
-            Service.status == ServiceStatus.PUBLISHED,
-            Organisation.status == OrganisationStatus.APPROVED,
-        )
+        query = query.where(service_is_public())
     return list(db.session.scalars(query))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
+    ColumnElement,
     Float,
     ForeignKey,
     String,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -286,11 +288,22 @@ class Service(Model):
 
     @property
     def is_public(self) -> bool:
+        """Anyone may see it: published, by an approved organisation (`service_is_public` in
+        SQL)."""
         return self.status is ServiceStatus.PUBLISHED and self.organisation.is_public
 
     def is_stale(self, now: datetime) -> bool:
         """Not confirmed for STALE_AFTER_DAYS: flagged to the provider, dated for citizens."""
         return now - self.capacity_confirmed_at > timedelta(days=STALE_AFTER_DAYS)
+
+
+def service_is_public() -> ColumnElement[bool]:
+    """`Service.is_public` in SQL, the one condition every query for what anyone may see uses:
+    published, by an approved organisation. The query must join Organisation."""
+    return and_(
+        Service.status == ServiceStatus.PUBLISHED,
+        Organisation.status == OrganisationStatus.APPROVED,
+    )
 
 
 class Location(Model):

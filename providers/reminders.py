@@ -26,9 +26,8 @@ from marketplace.types import Session, UTCDateTime, utcnow
 from providers.models import (
     STALE_AFTER_DAYS,
     Organisation,
-    OrganisationStatus,
     Service,
-    ServiceStatus,
+    service_is_public,
 )
 
 REMIND_DAYS_BEFORE = 14
@@ -70,8 +69,7 @@ def remind_before_stale(
         select(Service)
         .join(Organisation, Service.organisation_id == Organisation.id)
         .where(
-            Service.status == ServiceStatus.PUBLISHED,
-            Organisation.status == OrganisationStatus.APPROVED,
+            service_is_public(),
             Service.capacity_confirmed_at <= now - timedelta(days=STALE_AFTER_DAYS - days_before),
             ~reminded_already.exists(),
         )

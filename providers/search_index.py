@@ -34,10 +34,9 @@ from marketplace.types import UTCDateTime, utcnow
 from providers.models import (
     Location,
     Organisation,
-    OrganisationStatus,
     Service,
     ServiceAtLocation,
-    ServiceStatus,
+    service_is_public,
 )
 from providers.reference_data import gazetteer_data, taxonomy_data
 from search import (
@@ -160,10 +159,7 @@ def _with_everything(query: Any) -> Any:
 
 
 def _public(query: Any) -> Any:
-    return query.join(Organisation).where(
-        Service.status == ServiceStatus.PUBLISHED,
-        Organisation.status == OrganisationStatus.APPROVED,
-    )
+    return query.join(Organisation).where(service_is_public())
 
 
 def public_documents() -> Iterator[ListingDocument]:

@@ -32,8 +32,8 @@ from providers.models import (
     OrganisationStatus,
     Service,
     ServiceAtLocation,
-    ServiceStatus,
     TaxonomyTerm,
+    service_is_public,
     service_localities,
     service_taxonomy_terms,
 )
@@ -63,10 +63,7 @@ class Found(Generic[Row]):
 
 
 def _public() -> list[ColumnElement[bool]]:
-    return [
-        Service.status == ServiceStatus.PUBLISHED,
-        Organisation.status == OrganisationStatus.APPROVED,
-    ]
+    return [service_is_public()]
 
 
 def _like(text: str) -> str:
