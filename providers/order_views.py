@@ -20,10 +20,10 @@ from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.ledger import LedgerError
 from marketplace.orders import deliveries, invoicing, life, queries
+from marketplace.orders.delivery_details import delivery_details
 from marketplace.orders.errors import InvalidOrder
 from marketplace.orders.models import Delivery, DeliveryStatus, InvoiceStatus, Order, OrderCycle
 from marketplace.orders.schedule import schedule_of
-from marketplace.people.details import delivery_details
 from providers.order_forms import (
     UNIT_NAMES,
     CorrectDeliveryForm,

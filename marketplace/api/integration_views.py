@@ -22,6 +22,7 @@ from marketplace.api.identifiers import parse_uuid
 from marketplace.api.problems import ApiProblem, from_refusal, invalid, response_for
 from marketplace.api.views import bp
 from marketplace.budgets import allocations
+from marketplace.budgets import queries as person_budgets
 from marketplace.budgets import statement as statements
 from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.figures import budget_figures
@@ -29,7 +30,6 @@ from marketplace.budgets.models import PersonalBudget
 from marketplace.budgets.rules import financial_year_of
 from marketplace.extensions import db
 from marketplace.formatting import london_today
-from marketplace.people import budgets as person_budgets
 from marketplace.people import records
 from marketplace.people.models import Person
 from marketplace.people.service import person_by_id

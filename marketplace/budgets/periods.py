@@ -5,7 +5,7 @@ by stream, whether what is unspent goes back or is carried forward (and first ne
 still holding money to be settled), so it is the officer's decision, on the record with
 their name. Nothing closes a budget by itself; instead a budget whose period has ended is
 shown as "Period ended, awaiting close" wherever its status is, and listed for the council
-(`marketplace.people.budgets.ended_awaiting_close`).
+(`marketplace.budgets.queries.ended_awaiting_close`).
 """
 
 from __future__ import annotations

@@ -15,21 +15,21 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.accounts.policy import can, requires
+from marketplace.budgets import queries as person_budgets
 from marketplace.budgets.models import PersonalBudget
 from marketplace.budgets.periods import period_status
 from marketplace.citizens.views import bp
 from marketplace.extensions import db
 from marketplace.formatting import london_today
+from marketplace.orders.overview import home_summary
 from marketplace.pages.budgets import (
     budget_context,
     save_draft_plan,
     statement_download,
     statement_page,
 )
-from marketplace.people import budgets as person_budgets
 from marketplace.people import plans
 from marketplace.people.models import Person
-from marketplace.people.overview import home_summary
 from providers.listings import category_choices
 
 

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can, requires
 from marketplace.budgets.models import FundingStream
+from marketplace.budgets.queries import current_budget
 from marketplace.citizens.budget_views import own_person
 from marketplace.citizens.order_forms import (
     UNIT_WORDS,
@@ -40,7 +41,6 @@ from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.errors import InsufficientFunds, InvalidOrder
 from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order
 from marketplace.orders.schedule import schedule_of
-from marketplace.people.budgets import current_budget
 from marketplace.people.models import Person
 from providers import directory
 

@@ -19,6 +19,7 @@ from wtforms import Form
 from marketplace import ledger
 from marketplace.accounts.policy import requires
 from marketplace.budgets import allocations, closing
+from marketplace.budgets import queries as person_budgets
 from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.figures import pot_figures, stream_figures
 from marketplace.budgets.models import FunderPot, FundingStream, PaymentFrequency, PersonalBudget
@@ -42,7 +43,6 @@ from marketplace.pages.budgets import (
     statement_download,
     statement_page,
 )
-from marketplace.people import budgets as person_budgets
 from marketplace.people import plans
 from marketplace.people.errors import PlanError
 from marketplace.people.models import Person, SupportPlan

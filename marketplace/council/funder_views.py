@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from marketplace import ledger
 from marketplace.accounts.policy import requires
 from marketplace.budgets import funders as funding
+from marketplace.budgets import queries as person_budgets
 from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.figures import pot_figures
 from marketplace.budgets.models import FunderKind
@@ -24,7 +25,6 @@ from marketplace.council.views import bp
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import choices
-from marketplace.people import budgets as person_budgets
 
 
 @bp.route("/funders")

@@ -51,6 +51,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from marketplace import mail
 from marketplace.accounts.models import User
 from marketplace.budgets.models import PaymentFrequency, PersonalBudget
+from marketplace.budgets.queries import current_budget
 from marketplace.budgets.schedule import instalment_dates
 from marketplace.demo.budgets_seed import CITIZEN_EMAIL, _at, _ledger_clock, _user
 from marketplace.extensions import db
@@ -60,7 +61,6 @@ from marketplace.notifications.models import Notification
 from marketplace.orders import checkout, deliveries, invoicing, life
 from marketplace.orders.models import Delivery, Invoice, Order, OrderEvent, ScheduleKind
 from marketplace.orders.schedule import WEEKDAYS, Schedule
-from marketplace.people.budgets import current_budget
 from marketplace.people.models import Person
 from marketplace.types import utcnow
 from providers.models import CapacityStatus, Organisation, Service

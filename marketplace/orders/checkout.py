@@ -25,6 +25,7 @@ from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.forecast import NEARLY_SPENT_BELOW
 from marketplace.budgets.funders import payee_account
 from marketplace.budgets.models import BudgetStatus, FundingStream, PersonalBudget
+from marketplace.budgets.queries import current_budget
 from marketplace.formatting import pounds
 from marketplace.ledger import LedgerAccount
 from marketplace.notifications.models import NotificationKind
@@ -51,7 +52,6 @@ from marketplace.orders.schedule import (
     schedule_of,
     validation_problems,
 )
-from marketplace.people.budgets import current_budget
 from marketplace.people.models import Person
 from marketplace.people.plans import (
     PurchaseCheck,

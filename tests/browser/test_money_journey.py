@@ -26,6 +26,7 @@ from marketplace.budgets import forecast as forecasting
 from marketplace.budgets import spending
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import PersonalBudget, StreamKind
+from marketplace.budgets.queries import current_budget
 from marketplace.budgets.statement import budget_statement
 from marketplace.extensions import db
 from marketplace.formatting import LONDON, pounds
@@ -34,7 +35,6 @@ from marketplace.ledger.accounts import balance
 from marketplace.orders import forecast as outlook
 from marketplace.orders import life, queries
 from marketplace.orders.models import Order
-from marketplace.people.budgets import current_budget
 from marketplace.people.plans import PlanItemSpec, approve_plan, draft_plan
 from providers import listings
 from providers.models import Organisation, OrganisationStatus, PriceUnit, ServiceStatus

@@ -15,10 +15,10 @@ from marketplace.budgets.models import (
     PersonalBudget,
     StreamKind,
 )
+from marketplace.budgets.queries import budgets_of
 from marketplace.budgets.rules import financial_year_of
 from marketplace.extensions import db
 from marketplace.formatting import LONDON
-from marketplace.people.budgets import budgets_of
 from marketplace.people.models import Person
 
 TODAY = datetime.now(LONDON).date()

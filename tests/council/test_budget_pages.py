@@ -26,11 +26,11 @@ from marketplace.budgets.models import (
     StreamKind,
     StreamRevision,
 )
+from marketplace.budgets.queries import budgets_of
 from marketplace.budgets.spending import commit
 from marketplace.budgets.verify import check_budgets
 from marketplace.extensions import db
 from marketplace.ledger import LedgerAccount, Transfer
-from marketplace.people.budgets import budgets_of
 from tests.citizens.helpers import YEAR, YEAR_END, YEAR_START, give_budget
 from tests.conftest import sign_in
 

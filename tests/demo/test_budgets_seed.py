@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from marketplace.budgets.figures import budget_figures, pot_figures
 from marketplace.budgets.models import Funder, FunderPot, PaymentFrequency, StreamKind
+from marketplace.budgets.queries import budgets_of
 from marketplace.budgets.statement import budget_statement
 from marketplace.demo import seed
 from marketplace.demo.budgets_seed import ICB, seed_budgets
@@ -18,7 +19,6 @@ from marketplace.demo.data.county import demo_organisations
 from marketplace.extensions import db
 from marketplace.ledger import Transfer
 from marketplace.people import plans
-from marketplace.people.budgets import budgets_of
 from marketplace.people.models import Person
 
 TODAY = date(2026, 11, 24)

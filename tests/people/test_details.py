@@ -18,6 +18,7 @@ from marketplace.config import ConfigurationError, load_config
 from marketplace.encryption import EncryptionKeyError
 from marketplace.extensions import db
 from marketplace.orders import checkout, life
+from marketplace.orders.delivery_details import delivery_details
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.people import details, records
 from marketplace.people.models import ContactMethod, Person, PersonDetailsChange
@@ -245,16 +246,14 @@ def test_the_provider_sees_how_to_get_in_only_while_delivering(
     assert can(world.staff, "see_how_to_get_in", order) is gets_in
     assert not can(world.other_staff, "see_how_to_get_in", order)
     assert not can(world.officer, "see_how_to_get_in", order)
-    shown = details.delivery_details(
-        order, show_access=can(world.staff, "see_how_to_get_in", order)
-    )
+    shown = delivery_details(order, show_access=can(world.staff, "see_how_to_get_in", order))
     assert shown.address_lines == ("12 Orchard Way", "Stevenage")
     assert shown.postcode == "SG1 4QT"
     assert shown.phone == "01632 960901"
     assert shown.key_safe_code == (KEY_SAFE if gets_in else None)
     assert shown.access_notes == (ACCESS if gets_in else None)
     # Even a caller that asks wrongly gets no code outside delivery.
-    forced = details.delivery_details(order, show_access=True)
+    forced = delivery_details(order, show_access=True)
     assert (forced.key_safe_code is not None) is gets_in
     # Nothing else: no date of birth, and the email only if they prefer email.
     assert not hasattr(shown, "date_of_birth")
@@ -267,7 +266,7 @@ def test_the_email_is_shown_to_the_provider_when_it_is_the_way_to_reach_them(
     _with_details(session, world.person)
     world.person.preferred_contact = ContactMethod.EMAIL
     order = _order_in(session, world, OrderStatus.PLACED)
-    assert details.delivery_details(order, show_access=False).email == "dot@example.org"
+    assert delivery_details(order, show_access=False).email == "dot@example.org"
 
 
 def test_reencrypting_moves_every_way_in_to_the_first_key(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from marketplace.budgets.models import BudgetStatus
-from marketplace.extensions import db
-from marketplace.people.budgets import (
+from marketplace.budgets.queries import (
     budget_of,
     budgets_of,
     current_budget,
     next_budget,
     overlapping_budget,
 )
+from marketplace.extensions import db
 from marketplace.people.models import Person
 from marketplace.people.service import find_people
 from tests.budgets.fixtures import YEAR_END, YEAR_START, MakeBudget

@@ -2,7 +2,8 @@
 
 Every figure is read the way the budget page reads it (the same budget, `current_budget`;
 the same ledger figures, `budget_figures`; the same instalments, `instalments_to_come`), so
-the home page and the budget page cannot disagree. Reads only.
+the home page and the budget page cannot disagree. Reads only. It reads budgets and orders,
+so it sits in orders (the layer that sees both), not in people.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from marketplace.budgets.figures import Figures, budget_figures
 from marketplace.budgets.forecast import instalments_to_come
 from marketplace.budgets.models import BudgetStatus, PersonalBudget
 from marketplace.budgets.periods import PeriodStatus, period_status
+from marketplace.budgets.queries import current_budget
 from marketplace.orders.models import Order
 from marketplace.orders.queries import orders_of_person
-from marketplace.people.budgets import current_budget
 from marketplace.people.models import Person
 from marketplace.types import Session
 

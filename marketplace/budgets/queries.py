@@ -1,6 +1,6 @@
 """A person's personal budgets as the pages find them, and the pots an officer allocates from.
 
-Reads only: the rules that change budgets are in `marketplace.budgets`.
+Reads only: the rules that change budgets are beside this module in `marketplace.budgets`.
 """
 
 from __future__ import annotations
