@@ -14,9 +14,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
-from marketplace.api.oruk import SERVICE_STATUS, local_date, pounds
 from providers import validation
 from providers.models import CapacityStatus, CqcRating, PriceUnit, Service
+from providers.openreferral.oruk import SERVICE_STATUS, local_date, pounds
 from providers.records import KEEP, Keep, OrganisationRecord, ServiceRecord, VenueRecord
 
 T = TypeVar("T")

@@ -23,8 +23,6 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from marketplace.api import encoding, oruk
-from marketplace.api.phrases import accreditation_text
 from marketplace.extensions import db
 from providers import csv_records
 from providers.models import (
@@ -34,6 +32,8 @@ from providers.models import (
     TaxonomyTerm,
     service_is_public,
 )
+from providers.openreferral import encoding, oruk
+from providers.openreferral.phrases import accreditation_text
 
 ExportFormat = Literal["json", "csv"]
 

@@ -23,8 +23,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from marketplace.api.identifiers import parse_uuid, term_id
-from marketplace.api.oruk import local_date
 from marketplace.extensions import db
 from providers.models import (
     Locality,
@@ -37,6 +35,8 @@ from providers.models import (
     ServiceStatus,
     TaxonomyTerm,
 )
+from providers.openreferral.identifiers import parse_uuid, term_id
+from providers.openreferral.oruk import local_date
 from providers.organisations import REGISTRATION_NUMBERS, AmbiguousMatch, OrganisationIndex
 from providers.organisations import other_registration as other_registration_of
 from providers.records import KEEP, Keep, OrganisationRecord, ServiceRecord, VenueRecord, given

@@ -14,9 +14,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from marketplace.api import oruk, phrases
 from providers import validation
 from providers.models import CapacityStatus, PriceUnit
+from providers.openreferral import oruk, phrases
 from providers.records import KEEP, OrganisationRecord, ServiceRecord, VenueRecord
 
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")

@@ -16,9 +16,9 @@ from flask.testing import FlaskClient
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from marketplace.api.identifiers import CARE_TAXONOMY_ID, term_id
 from marketplace.extensions import db
 from providers.models import Service
+from providers.openreferral.identifiers import CARE_TAXONOMY_ID, term_id
 from tests.citizens.helpers import budget_of, officers_budget_path
 from tests.conftest import sign_in
 

@@ -18,7 +18,6 @@ from marketplace.accounts.models import User
 from marketplace.api import auth, integration_json, integration_requests
 from marketplace.api.bodies import json_body
 from marketplace.api.idempotency import idempotent
-from marketplace.api.identifiers import parse_uuid
 from marketplace.api.problems import ApiProblem, from_refusal, invalid, response_for
 from marketplace.api.views import bp
 from marketplace.budgets import allocations
@@ -33,6 +32,7 @@ from marketplace.formatting import london_today
 from marketplace.people import records
 from marketplace.people.models import Person
 from marketplace.people.service import person_by_id
+from providers.openreferral.identifiers import parse_uuid
 
 __all__ = ["bp"]
 Json = dict[str, Any]

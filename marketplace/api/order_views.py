@@ -28,7 +28,6 @@ from marketplace.accounts.models import User
 from marketplace.api import auth, order_json, order_requests
 from marketplace.api.bodies import json_body
 from marketplace.api.idempotency import HEADER, idempotent
-from marketplace.api.identifiers import parse_uuid
 from marketplace.api.integration_views import bp
 from marketplace.api.problems import ApiProblem, invalid
 from marketplace.extensions import db
@@ -37,6 +36,7 @@ from marketplace.ledger import LedgerError
 from marketplace.orders import checkout, deliveries, invoicing, life, queries
 from marketplace.orders.models import Delivery, Invoice, Order
 from marketplace.people.service import person_by_id
+from providers.openreferral.identifiers import parse_uuid
 
 __all__ = ["bp"]
 Json = dict[str, Any]

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
-from marketplace.api.identifiers import parse_uuid
 from marketplace.postcodes import OUTWARD_CODE, POSTCODE
+from providers.openreferral.identifiers import parse_uuid
 from providers.validation import postcode_problem
 
 DEFAULT_PER_PAGE = 50

@@ -17,12 +17,6 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from marketplace.api.identifiers import (
-    CARE_TAXONOMY_DESCRIPTION,
-    CARE_TAXONOMY_ID,
-    CARE_TAXONOMY_NAME,
-    term_id,
-)
 from marketplace.api.params import Paging, Place, ServiceFilters, TermFilters
 from marketplace.extensions import db
 from providers.models import (
@@ -36,6 +30,12 @@ from providers.models import (
     service_is_public,
     service_localities,
     service_taxonomy_terms,
+)
+from providers.openreferral.identifiers import (
+    CARE_TAXONOMY_DESCRIPTION,
+    CARE_TAXONOMY_ID,
+    CARE_TAXONOMY_NAME,
+    term_id,
 )
 from providers.search_index import matching_ids
 

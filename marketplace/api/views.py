@@ -14,11 +14,12 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 from werkzeug.exceptions import NotFound
 
-from marketplace.api import encoding, openapi, oruk, params, queries
-from marketplace.api.identifiers import CARE_TAXONOMY_ID, parse_uuid
+from marketplace.api import openapi, params, queries
 from marketplace.api.params import BadParameter, Paging
 from marketplace.api.queries import Found
 from marketplace.extensions import csrf
+from providers.openreferral import encoding, oruk
+from providers.openreferral.identifiers import CARE_TAXONOMY_ID, parse_uuid
 
 PREFIX = "/api/v1"
 

@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from marketplace.api import params
-from marketplace.api.identifiers import CARE_TAXONOMY_ID, term_id
 from marketplace.extensions import db
 from providers.models import OrganisationStatus, PriceUnit, Service, ServiceStatus
+from providers.openreferral.identifiers import CARE_TAXONOMY_ID, term_id
 from tests.api.conftest import STEVENAGE_VENUE
 from tests.api.schemas import null_paths, schema_errors
 

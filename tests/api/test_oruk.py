@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.api import encoding, phrases
-from marketplace.api.identifiers import CARE_TAXONOMY_ID, part_id, term_id
-from marketplace.api.oruk import paged, pounds
 from providers.models import CapacityStatus, CqcRating
+from providers.openreferral import encoding, phrases
+from providers.openreferral.identifiers import CARE_TAXONOMY_ID, part_id, term_id
+from providers.openreferral.oruk import paged, pounds
 
 
 @pytest.mark.parametrize(

@@ -19,19 +19,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marketplace.api.identifiers import (
-    CARE_TAXONOMY_DESCRIPTION,
-    CARE_TAXONOMY_ID,
-    CARE_TAXONOMY_NAME,
-    part_id,
-    term_id,
-)
-from marketplace.api.phrases import (
-    UNIT_DESCRIPTIONS,
-    accreditation_text,
-    capacity_alert,
-    minimum_order_option,
-)
 from marketplace.cqc.checks import verified_location
 from providers.models import (
     CqcRating,
@@ -42,6 +29,19 @@ from providers.models import (
     ServiceAtLocation,
     ServiceStatus,
     TaxonomyTerm,
+)
+from providers.openreferral.identifiers import (
+    CARE_TAXONOMY_DESCRIPTION,
+    CARE_TAXONOMY_ID,
+    CARE_TAXONOMY_NAME,
+    part_id,
+    term_id,
+)
+from providers.openreferral.phrases import (
+    UNIT_DESCRIPTIONS,
+    accreditation_text,
+    capacity_alert,
+    minimum_order_option,
 )
 from providers.reference_data import county_name
 
