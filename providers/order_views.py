@@ -15,7 +15,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from marketplace.accounts.policy import can, requires
+from marketplace.accounts.access import requires
+from marketplace.accounts.policy import can
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.ledger import LedgerError

@@ -19,7 +19,8 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts import browser_sessions
 from marketplace.accounts import service as accounts
-from marketplace.accounts.policy import can, requires
+from marketplace.accounts.access import requires
+from marketplace.accounts.policy import can
 from marketplace.extensions import limiter
 from providers import listings, organisations, registration, staff
 from providers.forms import AcceptInvitationForm, InviteForm, RegisterProviderForm, VenueForm

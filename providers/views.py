@@ -13,7 +13,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from marketplace.accounts.policy import can, requires
+from marketplace.accounts.access import requires
+from marketplace.accounts.policy import can
 from marketplace.cqc import checks
 from marketplace.types import utcnow
 from providers import listings, organisations

@@ -1,24 +1,22 @@
 """Who may do what: the one place access is decided.
 
-Views (through `requires`), the API and templates all ask `can(user, action, thing)`. A view
-never checks a role itself.
+Views (through `accounts.access.requires`), the API and templates all ask
+`can(user, action, thing)`. A view never checks a role itself. Plain rules: no Flask here (the
+decorator that turns a refusal into a sign-in page or a 403 is `accounts/access.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from flask import abort
-from flask_login import current_user
-from flask_login.mixins import AnonymousUserMixin
+from typing import TYPE_CHECKING, Any
 
 from marketplace.accounts.models import User
 from marketplace.accounts.principals import TokenPrincipal
 from marketplace.accounts.roles import Role
 
 if TYPE_CHECKING:
+    from flask_login.mixins import AnonymousUserMixin
+
     from marketplace.people.models import Person
     from providers.models import Organisation, Service
 
@@ -132,27 +130,3 @@ def can(
     if not isinstance(user, User | TokenPrincipal) or not user.is_active:
         return False
     return rule(user, thing)
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def requires(action: str) -> Callable[[F], F]:
-    """Guard a view: anonymous users are sent to sign in, others without the right get 403."""
-    if action not in RULES:  # fail at import, not at the first request
-        raise KeyError(action)
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            from marketplace.extensions import login_manager
-
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if not can(current_user._get_current_object(), action):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return guarded  # type: ignore[return-value]
-
-    return decorator

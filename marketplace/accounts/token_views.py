@@ -11,8 +11,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import api_tokens as tokens
+from marketplace.accounts.access import requires
 from marketplace.accounts.forms import TokenDecisionForm
-from marketplace.accounts.policy import requires
 from marketplace.accounts.views import bp
 from marketplace.extensions import db
 

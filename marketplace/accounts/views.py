@@ -20,6 +20,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import browser_sessions, service
+from marketplace.accounts.access import requires
 from marketplace.accounts.forms import (
     ChangePasswordForm,
     ForgottenPasswordForm,
@@ -27,7 +28,6 @@ from marketplace.accounts.forms import (
     SignInForm,
     SignUpForm,
 )
-from marketplace.accounts.policy import requires
 from marketplace.extensions import limiter
 from marketplace.navigation import home_for
 

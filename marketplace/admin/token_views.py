@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import api_tokens as tokens
-from marketplace.accounts.policy import requires
+from marketplace.accounts.access import requires
 from marketplace.accounts.roles import Role
 from marketplace.admin.forms import TOKEN_ROLES, NewTokenForm, RevokeTokenForm
 from marketplace.admin.views import bp

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from marketplace.accounts.policy import requires
+from marketplace.accounts.access import requires
 
 bp = Blueprint("brokers", __name__, url_prefix="/broker")
 

@@ -14,7 +14,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from marketplace.accounts.policy import can, requires
+from marketplace.accounts.access import requires
+from marketplace.accounts.policy import can
 from marketplace.budgets import queries as person_budgets
 from marketplace.budgets.models import PersonalBudget
 from marketplace.budgets.periods import period_status

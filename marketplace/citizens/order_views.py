@@ -17,8 +17,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from marketplace.accounts.access import requires
 from marketplace.accounts.models import User
-from marketplace.accounts.policy import can, requires
+from marketplace.accounts.policy import can
 from marketplace.budgets.models import FundingStream
 from marketplace.budgets.queries import current_budget
 from marketplace.citizens.budget_views import own_person

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms import Form
 
 from marketplace import ledger
-from marketplace.accounts.policy import requires
+from marketplace.accounts.access import requires
 from marketplace.budgets import allocations, closing
 from marketplace.budgets import queries as person_budgets
 from marketplace.budgets.errors import BudgetError

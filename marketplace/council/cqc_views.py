@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from marketplace.accounts.policy import requires
+from marketplace.accounts.access import requires
 from marketplace.council.views import bp
 from marketplace.cqc import checks
 

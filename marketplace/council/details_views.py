@@ -9,7 +9,8 @@ from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from marketplace.accounts.policy import can, requires
+from marketplace.accounts.access import requires
+from marketplace.accounts.policy import can
 from marketplace.council.views import bp
 from marketplace.extensions import db
 from marketplace.pages.details import details_page, save_details

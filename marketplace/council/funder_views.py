@@ -13,7 +13,7 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from marketplace import ledger
-from marketplace.accounts.policy import requires
+from marketplace.accounts.access import requires
 from marketplace.budgets import funders as funding
 from marketplace.budgets import queries as person_budgets
 from marketplace.budgets.errors import BudgetError

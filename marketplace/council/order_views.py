@@ -15,7 +15,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from marketplace.accounts.policy import requires
+from marketplace.accounts.access import requires
 from marketplace.council.order_forms import OrderFiltersForm, RefuseOrderForm
 from marketplace.council.views import bp
 from marketplace.extensions import db

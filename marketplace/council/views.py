@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from marketplace.accounts.policy import requires
+from marketplace.accounts.access import requires
 from marketplace.council import decisions
 from marketplace.extensions import db
 from marketplace.forms import choices

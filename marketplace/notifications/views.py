@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from marketplace.accounts.policy import requires
+from marketplace.accounts.access import requires
 from marketplace.extensions import db
 from marketplace.forms import ButtonForm
 from marketplace.notifications import service

@@ -7,8 +7,9 @@ from collections.abc import Callable
 import pytest
 from flask_login import AnonymousUserMixin
 
+from marketplace.accounts.access import requires
 from marketplace.accounts.models import User
-from marketplace.accounts.policy import RULES, can, requires
+from marketplace.accounts.policy import RULES, can
 from marketplace.accounts.roles import Role
 from providers.models import Organisation
 
