@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -51,6 +51,15 @@ def queue_email(to: str, subject: str, body: str) -> None:
     session.connection()
     within = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(_PENDING, []).append((within, message))
+
+
+def site_address(path: str | None = None) -> str:
+    """The address an email links to: in a request, the one the user came by; in a scheduled
+    job, SITE_URL. The rules that write emails pass a path and never read the request."""
+    base = (request.host_url if has_request_context() else current_app.config["SITE_URL"]).rstrip(
+        "/"
+    )
+    return f"{base}{path}" if path else base
 
 
 def _deliver(message: EmailMessage) -> None:

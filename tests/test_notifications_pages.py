@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from marketplace.accounts.models import User
@@ -14,7 +15,7 @@ from marketplace.extensions import db
 from marketplace.notifications.models import NotificationKind
 from marketplace.notifications.service import inbox, notify, unread_count
 from marketplace.types import utcnow
-from tests.conftest import sign_in
+from tests.conftest import links_in_outbox, sign_in
 
 
 def test_the_inbox_shows_only_the_users_own_newest_first(
@@ -74,3 +75,21 @@ def test_the_inbox_needs_signing_in(client: FlaskClient) -> None:
     assert response.status_code == 302
     assert "/sign-in" in response.headers["Location"]
     assert client.post("/notifications/read").status_code == 302
+
+
+def test_an_emails_link_uses_the_address_the_user_came_by_or_site_url_in_a_job(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    """The rules pass a path; the mail's edge makes the address (issue 15: notifications no
+    longer read the request themselves)."""
+    user = make_user(Role.CITIZEN)
+    with app.test_request_context("/", base_url="https://care.example.gov.uk/"):
+        notify(db.session, [user], NotificationKind.ORDER_PLACED, title="Seen", link="/my/orders/1")
+    db.session.commit()
+    notify(db.session, [user], NotificationKind.ORDER_PLACED, title="Later", link="/my/orders/2")
+    notify(db.session, [user], NotificationKind.ORDER_PLACED, title="Plain")
+    db.session.commit()
+    site = app.config["SITE_URL"].rstrip("/")
+    assert sorted(links_in_outbox(app, user.email)) == sorted(
+        ["https://care.example.gov.uk/my/orders/1", f"{site}/my/orders/2", site]
+    )

@@ -10,11 +10,10 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask import current_app, has_request_context, request
 from sqlalchemy import func, select, update
 
 from marketplace.accounts.models import User
-from marketplace.mail import queue_email
+from marketplace.mail import queue_email, site_address
 from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.types import Session, utcnow
 
@@ -46,11 +45,8 @@ def notify(
 
 
 def _email_body(title: str, link: str | None) -> str:
-    # In a request the link uses the address the user came by; a scheduled job uses SITE_URL.
-    base = (request.host_url if has_request_context() else current_app.config["SITE_URL"]).rstrip(
-        "/"
-    )
-    where = f"{base}{link}" if link else base or "the marketplace"
+    # The mail's edge makes the address: the one the user came by, or SITE_URL in a job.
+    where = site_address(link) or "the marketplace"
     return (
         f"{title}.\n\n"
         f"Sign in to see the details: {where}\n\n"
