@@ -136,15 +136,22 @@ class BaseEngine(ABC):
     ) -> int:
         folder = self.home.new_folder()
         try:
-            count = self._build(
-                folder, (prepare(d, self.vocabulary, self.categories) for d in documents), progress
-            )
+            count = self._build_listings(folder, documents, progress)
             with self.home.write_lock(self.writer_timeout):
                 self.home.swap(folder)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         return count
+
+    def _build_listings(
+        self, folder: Path, documents: Iterable[ListingDocument], progress: Progress | None
+    ) -> int:
+        """Create a complete index of `documents` (not yet analysed) in the empty `folder`;
+        returns the count. An engine may override it to share the work between processes."""
+        return self._build(
+            folder, (prepare(d, self.vocabulary, self.categories) for d in documents), progress
+        )
 
     def _write_current(self, upserts: list[PreparedDocument], deletes: list[str]) -> None:
         self.home.current()
