@@ -14,6 +14,7 @@ from marketplace.council import decisions
 from marketplace.extensions import db
 from marketplace.forms import choices
 from providers import directory, organisations
+from providers.directory_summary import directory_summary
 from providers.forms import StatusDecisionForm
 from providers.models import OrganisationStatus
 
@@ -33,7 +34,7 @@ def dashboard() -> str:
         "council/dashboard.html",
         counts=directory.organisation_counts_by_status(),
         pending=directory.organisations_with_status(OrganisationStatus.PENDING),
-        service_count=directory.public_service_count(),
+        service_count=directory_summary().service_count,
         statuses=OrganisationStatus,
         waiting=decisions.decisions_waiting(db.session),
     )

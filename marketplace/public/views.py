@@ -9,17 +9,19 @@ from flask import Blueprint, abort, render_template
 from marketplace.cqc import checks
 from marketplace.types import utcnow
 from providers import directory
+from providers.directory_summary import directory_summary
 
 bp = Blueprint("public", __name__)
 
 
 @bp.route("/")
 def home() -> str:
+    summary = directory_summary()
     return render_template(
         "public/home.html",
-        categories=directory.top_category_counts(),
-        service_count=directory.public_service_count(),
-        districts=directory.districts(),
+        categories=summary.categories,
+        service_count=summary.service_count,
+        districts=summary.districts,
     )
 
 
