@@ -455,12 +455,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
-def _database(folder: Path) -> str:
+def _database(folder: Path, name: str = "load") -> str:
+    """A fresh database: `name` on TEST_DATABASE_URL's server, or SQLite in `folder`."""
     server = os.environ.get("TEST_DATABASE_URL")
     if not server:
         return f"sqlite:///{folder / 'county.db'}"
     url = make_url(server)
-    name = f"load_{os.getpid()}"
+    name = f"{name}_{os.getpid()}"
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -1,0 +1,192 @@
+"""The pages people and clients page through, timed at the demo county's size and with a large
+directory loaded beside it.
+
+    .venv/bin/python bench/large_directory.py --sizes 0 10000
+    scripts/with-postgres.sh .venv/bin/python bench/large_directory.py --sizes 0 10000 100000
+
+For each size, a fresh database (PostgreSQL when TEST_DATABASE_URL names one, else SQLite in a
+temporary folder) with the demo county, then `size` more listings generated from the demo's
+phrase banks by the search bench's generator (bench/search_corpus.py: kinds, names, prices,
+descriptions in a provider's voice, places from the county gazetteer, capacity), written as
+our CSV template and loaded by `flask directory import --approve`: the importer's own rules,
+one savepoint per record, as a council's real file would be. The search index is brought into
+step, then one gunicorn sync worker serves and each page is asked `--rounds` times in turn by
+one client (no concurrency: these are each page's own times, not throughput): the search page,
+a service page, a provider page, the ORUK feed's first page, a middle page and a search, the
+council's overview, providers and orders pages. Printed: p50 and p95 in ms, and bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import _database, _env, serve, stop
+from search_corpus import directory
+
+from providers.csv_records import COLUMNS
+
+ROOT = Path(__file__).resolve().parent.parent
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+NAMESPACE = uuid.UUID("6f1c7f0e-5d1b-4a43-9a55-0c2b7d0f4e21")
+
+
+def write_directory(path: Path, size: int) -> int:
+    """`size` generated listings as our CSV template; the number of organisations."""
+    organisations: set[str] = set()
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for listing in directory(size):
+            provider = listing.provider_name
+            organisations.add(provider)
+            row = dict.fromkeys(COLUMNS, "")
+            row.update(
+                organisation_id=str(uuid.uuid5(NAMESPACE, provider)),
+                organisation_name=provider,
+                organisation_description=f"{provider}: care and support in Hertfordshire.",
+                service_id=str(uuid.uuid5(NAMESPACE, listing.id)),
+                service_name=listing.name,
+                service_description=listing.description,
+                status="active",
+                categories="; ".join(listing.category_codes),
+                areas="; ".join(listing.locality_codes),
+                price=f"{listing.price_pence / 100:.2f}",
+                price_unit=listing.price_unit,
+                minimum_order="1",
+                delivery_modes="; ".join(listing.delivery_modes),
+                languages="; ".join(listing.languages),
+                accessibility="; ".join(listing.accessibility),
+                conditions="; ".join(listing.conditions),
+                accepts_personal_budgets="yes" if listing.accepts_personal_budgets else "no",
+                capacity_status=str(listing.availability),
+                earliest_start=listing.earliest_start.isoformat() if listing.earliest_start else "",
+                last_checked=listing.last_confirmed.isoformat() if listing.last_confirmed else "",
+            )
+            writer.writerow(row)
+    return len(organisations)
+
+
+def _timed(browser: requests.Session, url: str, rounds: int) -> tuple[float, float, int]:
+    times, size = [], 0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        answer = browser.get(url, timeout=120)
+        times.append(time.perf_counter() - started)
+        if answer.status_code != 200:
+            raise SystemExit(f"{url} answered {answer.status_code}")
+        size = len(answer.content)
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return times[len(times) // 2] * 1000, p95 * 1000, size
+
+
+def measure(size: int, rounds: int, folder: Path) -> list[str]:
+    database_url = _database(folder / f"size-{size}", f"directory_{size}")
+    env = _env(database_url, folder / f"instance-{size}")
+    flask = [sys.executable, "-m", "flask"]
+    for command in (["db", "upgrade"], ["seed-demo", "--quiet"]):
+        subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    loaded = ""
+    if size:
+        file = folder / f"directory-{size}.csv"
+        organisations = write_directory(file, size)
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*flask, "directory", "import", "--approve", str(file)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        took = time.perf_counter() - started
+        summary = [line for line in done.stdout.splitlines() if line.strip()][-1:]
+        loaded = (
+            f" (+{size} listings of {organisations} organisations, import {took:.0f} s: {summary})"
+        )
+    started = time.perf_counter()
+    subprocess.run([*flask, "search", "sync"], cwd=ROOT, env=env, check=True, capture_output=True)
+    indexed = time.perf_counter() - started
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        services = connection.execute(
+            text("SELECT count(*) FROM services WHERE status = 'published'")
+        ).scalar()
+        service_id, organisation_id = connection.execute(
+            text(
+                "SELECT s.id, s.organisation_id FROM services s JOIN organisations o ON "
+                "o.id = s.organisation_id WHERE o.name = 'Chiltern Home Care' "
+                "AND s.status = 'published' ORDER BY s.name LIMIT 1"
+            )
+        ).one()
+    engine.dispose()
+    service_id, organisation_id = uuid.UUID(str(service_id)), uuid.UUID(str(organisation_id))
+    process, url = serve("wsgi:app", env, "sync", 1, ROOT)
+    try:
+        anyone = requests.Session()
+        officer = requests.Session()
+        form = officer.get(f"{url}/sign-in", timeout=60).text
+        officer.post(
+            f"{url}/sign-in",
+            data={
+                "csrf_token": CSRF.search(form).group(1),  # type: ignore[union-attr]
+                "email": "council@demo.example.org",
+                "password": "beacon heron parsnip",
+            },
+            timeout=60,
+        )
+        feed = anyone.get(f"{url}/api/v1/services?per_page=50", timeout=120).json()
+        middle = max(1, int(feed.get("total_pages", 1)) // 2)
+        pages = [
+            ("home", anyone, "/"),
+            ("search page", anyone, "/search?q=help+at+home+in+Stevenage"),
+            ("service page", anyone, f"/services/{service_id}"),
+            ("provider page", anyone, f"/providers/{organisation_id}"),
+            ("feed, first page", anyone, "/api/v1/services?per_page=50"),
+            ("feed, middle page", anyone, f"/api/v1/services?per_page=50&page={middle}"),
+            ("feed, search", anyone, "/api/v1/services?per_page=50&search=home+care"),
+            ("council overview", officer, "/council/"),
+            ("council providers", officer, "/council/providers"),
+            ("council orders", officer, "/council/orders"),
+        ]
+        lines = [
+            f"{size} generated listings{loaded}; {services} services in all, "
+            f"index sync {indexed:.0f} s",
+            f"  {'page':<20} {'p50 ms':>8} {'p95 ms':>8} {'bytes':>10}",
+        ]
+        for label, browser, path in pages:
+            browser.get(f"{url}{path}", timeout=120)  # once, to warm what is kept
+            p50, p95, size_bytes = _timed(browser, f"{url}{path}", rounds)
+            lines.append(f"  {label:<20} {p50:>8.1f} {p95:>8.1f} {size_bytes:>10,}")
+        return lines
+    finally:
+        stop(process)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[0, 10000])
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="large-directory-"))
+    kind = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
+    print(f"{kind}, {args.rounds} rounds a page, one client, one gunicorn sync worker")
+    for size in args.sizes:
+        (folder / f"size-{size}").mkdir()
+        print("\n".join(measure(size, args.rounds, folder)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
