@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import pickle
 import struct
+import threading
 import warnings
 import weakref
 import zlib
@@ -21,13 +22,17 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 from whoosh import fields, index
 from whoosh import query as wq
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.index import EmptyIndexError, IndexVersionError, LockError
 from whoosh.index import IndexError as WhooshIndexError
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
 from search.catalogue import Catalogue, CataloguePart, SealedPart, ordinals_of
@@ -64,6 +69,90 @@ PART_CACHE_SIZE = 64
 # for fewer, starting the processes costs more than they save.
 BUILD_PROCESSES = min(2, os.cpu_count() or 1)
 PARALLEL_FROM = 4000
+# Postings kept per segment across generations (see SegmentPostings), all tokens together.
+SEGMENT_POSTINGS = 4_000_000
+
+
+class SegmentPostings:
+    """Tokens' postings (and the spelling words) as read from each segment, kept across
+    generations.
+
+    A segment never changes once written, except that listings in it are deleted, so what a
+    token's postings in one field of one segment hold (document numbers, term frequencies,
+    field lengths) is read once and then only masked with the generation's deletions. A new
+    generation after a small change reads just its new segment, and works its BM25 scores
+    out of these arrays with the generation's own idf and average lengths. Bounded in
+    postings: when full it is emptied and filled again as tokens are asked for.
+    """
+
+    def __init__(self, budget: int = SEGMENT_POSTINGS) -> None:
+        self._budget = budget
+        self._held = 0
+        self._postings: dict[tuple[object, str, str], _Postings | None] = {}
+        self._lengths: dict[tuple[object, str], list[int]] = {}
+        self._words: dict[object, dict[str, int]] = {}
+        self._lock = threading.Lock()
+
+    def words_of(self, key: object, reader: IndexReader) -> dict[str, int]:
+        """The words of the segment `key` that `reader` reads, with their document counts."""
+        found = self._words.get(key)
+        if found is None:
+            found = {
+                text.decode("utf-8") if isinstance(text, bytes) else text: info.doc_frequency()
+                for text, info in reader.iter_field(SPELL_FIELD)
+            }
+            with self._lock:
+                if len(self._words) >= PART_CACHE_SIZE:
+                    self._words.clear()
+                self._words[key] = found
+        return found
+
+    def get(self, key: object, searcher: Searcher, name: str, token: str) -> _Postings | None:
+        """`token`'s postings in field `name` of the segment `key` that `searcher` reads (as
+        first read: documents deleted since are still there), or None if it has none."""
+        found = self._postings.get((key, name, token), _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        read = self._read(key, searcher, name, token)
+        with self._lock:
+            size = 0 if read is None else len(read[0])
+            if self._held + size > self._budget:
+                self._postings.clear()
+                self._lengths.clear()
+                self._words.clear()
+                self._held = 0
+            self._postings[key, name, token] = read
+            self._held += size
+        return read
+
+    def _read(self, key: object, searcher: Searcher, name: str, token: str) -> _Postings | None:
+        reader = searcher.reader()
+        if (name, token) not in reader:
+            return None
+        lengths = self._lengths.get((key, name))
+        if lengths is None:
+            lengths = self._lengths[key, name] = [0] * reader.doc_count_all()
+        docnums: list[int] = []
+        frequencies: list[float] = []
+        postings = reader.postings(name, token)  # without the documents deleted so far
+        while postings.is_active():
+            docnum = postings.id()
+            docnums.append(docnum)
+            frequencies.append(postings.weight())
+            if not lengths[docnum]:
+                lengths[docnum] = searcher.doc_field_length(docnum, name, 1)
+            postings.next()
+        numbers = np.asarray(docnums, dtype=np.intp)
+        return (
+            numbers,
+            np.asarray(frequencies, dtype=np.float64),
+            np.asarray([lengths[d] for d in docnums], dtype=np.float64),
+        )
+
+
+# Document numbers, term frequencies and field lengths of a token in one field of a segment.
+_Postings = tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]]
+_MISSING = object()
 
 
 def whoosh_schema() -> fields.Schema:
@@ -120,10 +209,17 @@ def _alive(
 class WhooshSnapshot(Snapshot):
     """A Whoosh searcher on one generation."""
 
-    def __init__(self, folder: Path, ix: index.Index, parts: dict[object, SealedPart]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        ix: index.Index,
+        parts: dict[object, SealedPart],
+        postings: SegmentPostings,
+    ) -> None:
         self.folder = folder
         self._ix = ix
         self._parts = parts
+        self._postings = postings
         self._searcher = _opening(folder, ix.searcher)
         self._reader = self._searcher.reader()
         self.generation = str(self._reader.generation())
@@ -134,8 +230,8 @@ class WhooshSnapshot(Snapshot):
         # each at 100,000 listings).
         token_scores = weakref.WeakMethod(self._token_scores)
         self._scores = ScoreCache(lambda token: _alive(token_scores)(token))
-        # Field lengths of the listings scored so far, by field and ordinal (0: not yet read).
-        self._lengths: dict[str, list[int]] = {}
+        # Per segment (by position), which of its documents this generation has not deleted.
+        self._live: dict[int, npt.NDArray[np.bool_] | None] = {}
 
     def is_current(self) -> bool:
         with _reading(self.folder):
@@ -167,11 +263,30 @@ class WhooshSnapshot(Snapshot):
                 live |= leaf_live << base
         return Catalogue.join(placed, self.size, live)
 
-    def token_ordinals(self, token: str) -> Iterator[int]:
+    def token_ordinals(self, token: str) -> npt.NDArray[np.intp]:
+        found = []
         with _reading(self.folder):
-            for name in TEXT_FIELDS:
-                if (name, token) in self._reader:
-                    yield from self._reader.postings(name, token).all_ids()
+            for position, (searcher, base) in enumerate(self._searcher.leaf_searchers()):
+                key = _segment_key(searcher)
+                live = self._live_in(position, searcher)
+                for name in TEXT_FIELDS:
+                    postings = self._postings.get(key, searcher, name, token)
+                    if postings is not None:
+                        docnums = postings[0]
+                        found.append((docnums if live is None else docnums[live[docnums]]) + base)
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
+
+    def _live_in(self, position: int, searcher: Searcher) -> npt.NDArray[np.bool_] | None:
+        """Which documents of the segment at `position` are not deleted (None: all are)."""
+        if position not in self._live:
+            reader = searcher.reader()
+            deleted = list(reader.deleted_docs_set or ()) if reader.has_deletions() else []
+            live = None
+            if deleted:
+                live = np.ones(reader.doc_count_all(), dtype=np.bool_)
+                live[deleted] = False
+            self._live[position] = live
+        return self._live[position]
 
     def token_frequency(self, token: str) -> int:
         # The term's document frequency, kept in the index: no postings are read (reading
@@ -196,36 +311,46 @@ class WhooshSnapshot(Snapshot):
         """A token's BM25F score in every listing holding it, field boosts applied, summed.
 
         Whoosh's own scorer gives idf, average length, B and K1 (for the whole index, as in a
-        search); the BM25 formula is Whoosh's, worked here with each listing's field length
-        read once per generation, where Whoosh's scorer reads it again for every posting.
+        search); the BM25 formula is Whoosh's, worked over a segment's postings at once (the
+        same operations in the same order, so the same numbers) from postings read once per
+        segment (SegmentPostings): after a change only the new segment's are read.
         """
-        summed: dict[int, float] = {}
+        ordinals: list[npt.NDArray[np.intp]] = []
+        values: list[npt.NDArray[np.float64]] = []
         with _reading(self.folder):
-            for searcher, base in self._searcher.leaf_searchers():
-                reader = searcher.reader()
+            for position, (searcher, base) in enumerate(self._searcher.leaf_searchers()):
+                key = _segment_key(searcher)
+                summed: npt.NDArray[np.float64] | None = None
+                held: npt.NDArray[np.bool_] | None = None
                 for name in TEXT_FIELDS:
-                    if (name, token) not in reader:
+                    postings = self._postings.get(key, searcher, name, token)
+                    if postings is None:
                         continue
+                    docnums, tf, length = postings
                     scorer = searcher.weighting.scorer(searcher, name, token)
                     idf, b, k1, avgfl = scorer.idf, scorer.B, scorer.K1, scorer.avgfl
-                    boost = FIELD_BOOSTS[name]
-                    lengths = self._lengths.get(name)
-                    if lengths is None:
-                        lengths = self._lengths[name] = [0] * self.size
-                    postings = reader.postings(name, token)  # without deleted documents
-                    while postings.is_active():
-                        docnum = postings.id()
-                        ordinal = base + docnum
-                        length = lengths[ordinal]
-                        if not length:
-                            length = lengths[ordinal] = searcher.doc_field_length(docnum, name, 1)
-                        tf = postings.weight()
-                        # whoosh.scoring.bm25, the same expression.
-                        score = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avgfl)))
-                        summed[ordinal] = summed.get(ordinal, 0.0) + score * boost
-                        postings.next()
-        ordered = sorted(summed)
-        return TokenScores(array("i", ordered), array("d", [summed[o] for o in ordered]))
+                    # whoosh.scoring.bm25, the same expression.
+                    score = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avgfl)))
+                    if summed is None or held is None:
+                        size = searcher.reader().doc_count_all()
+                        summed = np.zeros(size, dtype=np.float64)
+                        held = np.zeros(size, dtype=np.bool_)
+                    summed[docnums] += score * FIELD_BOOSTS[name]
+                    held[docnums] = True
+                if summed is None or held is None:
+                    continue
+                live = self._live_in(position, searcher)
+                if live is not None:
+                    held &= live
+                found = np.flatnonzero(held)
+                ordinals.append(found + base)
+                values.append(summed[found])
+        if not ordinals:
+            return TokenScores(array("i"), array("d"))
+        return TokenScores(
+            array("i", np.concatenate(ordinals).astype(np.int32).tobytes()),
+            array("d", np.concatenate(values).tobytes()),
+        )
 
     def documents(self, ordinals: Sequence[int]) -> list[ListingDocument]:
         with _reading(self.folder):
@@ -235,11 +360,14 @@ class WhooshSnapshot(Snapshot):
             ]
 
     def words(self) -> dict[str, int]:
+        # Summed over segments, each segment's words read once (Whoosh's own figure for the
+        # index is that sum), in Whoosh's order: by text.
+        counts: dict[str, int] = {}
         with _reading(self.folder):
-            return {
-                text.decode("utf-8") if isinstance(text, bytes) else text: info.doc_frequency()
-                for text, info in self._reader.iter_field(SPELL_FIELD)
-            }
+            for leaf, _ in self._reader.leaf_readers():
+                for word, count in self._postings.words_of(_reader_key(leaf), leaf).items():
+                    counts[word] = counts.get(word, 0) + count
+        return dict(sorted(counts.items()))
 
     def close(self) -> None:
         self._searcher.close()
@@ -253,10 +381,15 @@ class WhooshEngine(BaseEngine):
     build_processes = BUILD_PROCESSES
     parallel_from = PARALLEL_FROM
 
+    def __init__(self, path: Path, **options: Any) -> None:
+        super().__init__(path, **options)
+        # Tokens' postings per segment, kept across generations (see SegmentPostings).
+        self.segment_postings = SegmentPostings()
+
     def _open(self, folder: Path) -> Snapshot:
         ix = _opening(folder, lambda: index.open_dir(str(folder)))
         try:
-            return WhooshSnapshot(folder, ix, self.segment_parts)
+            return WhooshSnapshot(folder, ix, self.segment_parts, self.segment_postings)
         except BaseException:
             ix.close()
             raise
@@ -397,6 +530,15 @@ class WhooshEngine(BaseEngine):
             outcome = ("failed", repr(error))
         sending.send(outcome)  # type: ignore[attr-defined]
         sending.close()  # type: ignore[attr-defined]
+
+
+def _segment_key(searcher: Searcher) -> object:
+    return _reader_key(searcher.reader())
+
+
+def _reader_key(reader: IndexReader) -> object:
+    segment = reader.segment()
+    return None if segment is None else segment.segment_id()
 
 
 def whoosh_query(groups: Sequence[TermGroup], require_all: bool) -> wq.Query:
