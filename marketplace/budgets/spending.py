@@ -1,4 +1,4 @@
-"""Committing money against a budget, then spending or releasing it.
+"""Holding money against a budget (`reserve`), then spending or releasing it.
 
 A commitment holds money for a purchase: one pending ledger transfer from each funding stream
 it draws on, in draw order, skipping streams whose rules do not allow the category, to the
@@ -50,7 +50,7 @@ class Commitment:
         return {part.stream.id: part.amount_pence for part in self.parts}
 
 
-def commit(
+def reserve(
     session: Session,
     budget: PersonalBudget,
     *,
@@ -62,9 +62,11 @@ def commit(
     split: Mapping[uuid.UUID, int] | None = None,
 ) -> Commitment:
     """Hold `amount_pence` against the budget for a purchase in `category_codes` (the
-    service's taxonomy term and its parent), drawing on the streams in draw order, or as
-    `split` says (pence by stream id, adding up to the amount, each stream allowing the
-    category: see `check_split`).
+    service's taxonomy term and its parent), paid as `paying_shares` decides: the streams in
+    draw order, or as `split` says (pence by stream id).
+
+    "Reserve", not "commit": the money is held (a commitment in the ledger's words), and
+    nothing here commits the database transaction, which is the caller's.
 
     Returns the commitment; replaying `key` with the same amount and payee returns the first
     one and records nothing. Raises InsufficientFunds with `shortfall_pence` when the streams
@@ -87,36 +89,68 @@ def commit(
         return earlier
     if current_status(session, budget.id) is BudgetStatus.CLOSED:
         raise BudgetClosed("this budget's period is closed")
-    available = _available(session, streams)
-    if split is None:
-        plan = draw(streams, available, amount_pence, category_codes)
-    else:
-        check_split(streams, available, amount_pence, category_codes, split)
-        by_id = {stream.id: stream for stream in streams}
-        plan = [
-            (by_id[stream_id], pence)
-            for stream_id, pence in sorted(split.items(), key=lambda i: by_id[i[0]].draw_order)
-            if pence
-        ]
+    shares = paying_shares(
+        streams, _available(session, streams), amount_pence, category_codes, split
+    )
     with ledger.savepoint(session):
-        parts = [
-            CommitmentPart(
-                stream,
-                ledger.transfer(
-                    session,
-                    key=f"{key}:{index}",
-                    debit=stream.account_id,
-                    credit=payee,
-                    amount_pence=take,
-                    code=TransferCode.COMMITMENT,
-                    description=description,
-                    reference=key,
-                    pending=True,
-                ),
+        return hold(session, shares, payee=payee, key=key, description=description)
+
+
+def hold(
+    session: Session,
+    shares: Sequence[tuple[FundingStream, int]],
+    *,
+    payee: LedgerAccount,
+    key: str,
+    description: str = "",
+) -> Commitment:
+    """Record the commitment's parts for shares already decided (by `paying_shares`, on
+    balances read under the budget's account locks, which the caller holds, for an open
+    budget): one pending transfer from each stream to the payee. Call it inside a savepoint
+    (`ledger.savepoint`), so that a part refused undoes the parts before it."""
+    transfers = ledger.transfer_all(
+        session,
+        [
+            ledger.Move(
+                key=f"{key}:{index}",
+                debit=stream.account_id,
+                credit=payee,
+                amount_pence=take,
+                code=TransferCode.COMMITMENT,
+                description=description,
+                reference=key,
+                pending=True,
             )
-            for index, (stream, take) in enumerate(plan)
-        ]
+            for index, (stream, take) in enumerate(shares)
+        ],
+    )
+    parts = [
+        CommitmentPart(stream, made) for (stream, _), made in zip(shares, transfers, strict=True)
+    ]
     return Commitment(key, parts)
+
+
+def paying_shares(
+    streams: Sequence[FundingStream],
+    available: Mapping[uuid.UUID, int],
+    amount_pence: int,
+    category_codes: Collection[str],
+    split: Mapping[uuid.UUID, int] | None = None,
+) -> list[tuple[FundingStream, int]]:
+    """Which funds pay for a purchase: the one place this is decided, for a quote and for the
+    commitment. By default `draw` (each stream that allows the category, in draw order, as
+    much as it has); with a chosen `split` (pence by stream id), that split once
+    `check_split` allows it. The shares come in draw order, none of them 0.
+    Raises InsufficientFunds or InvalidTransfer as those do."""
+    if split is None:
+        return draw(streams, available, amount_pence, category_codes)
+    check_split(streams, available, amount_pence, category_codes, split)
+    by_id = {stream.id: stream for stream in streams}
+    return [
+        (by_id[stream_id], pence)
+        for stream_id, pence in sorted(split.items(), key=lambda i: by_id[i[0]].draw_order)
+        if pence
+    ]
 
 
 def _available(session: Session, streams: Sequence[FundingStream]) -> dict[uuid.UUID, int]:

@@ -39,7 +39,7 @@ from marketplace.ledger import LedgerError
 from marketplace.orders import checkout, deliveries, life, queries
 from marketplace.orders import forecast as forecasting
 from marketplace.orders.basket_costs import basket_costs
-from marketplace.orders.errors import InsufficientFunds, InvalidOrder
+from marketplace.orders.errors import BasketRefused, InsufficientFunds, InvalidOrder
 from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order
 from marketplace.orders.schedule import schedule_of
 from marketplace.people.models import Person
@@ -240,36 +240,30 @@ def _place(
     items: list[BasketItem],
     today: date,
 ) -> list[Order] | None:
-    """Check each chosen split beside its item, then place the orders (None if refused: the
-    reasons are on the form)."""
+    """Place the orders (None if refused: the reasons are on the form). A refusal about an
+    item whose split was chosen goes on that split's boxes; otherwise the first item's
+    refusal is the form's."""
     by_id = {item.id: item for item in items}
-    in_order = [by_id[item_id] for item_id in shown if item_id in by_id]
     splits = {
-        item.id: split
-        for item in in_order
-        if (split := form.chosen_split(item.id, stream_ids)) is not None
+        item_id: split
+        for item_id in shown
+        if item_id in by_id and (split := form.chosen_split(item_id, stream_ids)) is not None
     }
-    lines = checkout.quote_basket(db.session, person, in_order, today=today, splits=splits)
-    for line in lines:
-        if line.refusal is None or line.item.id not in splits:
-            continue
-        # The error goes on the box of the stream it is about, or the first box.
-        about = line.refusal.details.get("stream_id")
-        fields = form.split_fields(line.item.id, stream_ids)
-        field = next(
-            (f for f, sid in zip(fields, stream_ids, strict=True) if str(sid) == about),
-            fields[0],
-        )
-        field.errors = [
-            *field.errors,
-            f"{line.item.service.name}: {_refusal_message(line.refusal)}",
-        ]
-    if form.errors:
-        return None
     try:
         return checkout.check_out(db.session, person, shown, by=_user(), today=today, splits=splits)
-    except InsufficientFunds as refusal:
-        form.form_errors.append(_shortfall_message(refusal))
+    except BasketRefused as refused:
+        about_splits = [(item, why) for item, why in refused.problems if item.id in splits]
+        for item, why in about_splits:
+            # The error goes on the box of the stream it is about, or the first box.
+            about = why.details.get("stream_id")
+            fields = form.split_fields(item.id, stream_ids)
+            field = next(
+                (f for f, sid in zip(fields, stream_ids, strict=True) if str(sid) == about),
+                fields[0],
+            )
+            field.errors = [*field.errors, f"{item.service.name}: {_refusal_message(why)}"]
+        if not about_splits:
+            form.form_errors.append(_refusal_message(refused.problems[0][1]))
     except LedgerError as refusal:
         form.form_errors.append(refusal.message)
     return None

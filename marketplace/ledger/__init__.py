@@ -22,11 +22,13 @@ from marketplace.ledger.models import (
 from marketplace.ledger.transactions import begin_immediate, lock_accounts, savepoint
 from marketplace.ledger.transfers import (
     MAX_AMOUNT_PENCE,
+    Move,
     check_amount_pence,
     find_transfer,
     post_pending,
     reverse,
     transfer,
+    transfer_all,
     void_pending,
 )
 from marketplace.ledger.verify import LedgerReport, verify_ledger
@@ -41,6 +43,7 @@ __all__ = [
     "LedgerAccount",
     "LedgerError",
     "LedgerReport",
+    "Move",
     "Transfer",
     "TransferKind",
     "TransferState",
@@ -55,6 +58,7 @@ __all__ = [
     "reverse",
     "savepoint",
     "transfer",
+    "transfer_all",
     "verify_ledger",
     "void_pending",
 ]

@@ -152,6 +152,119 @@ def transfer(
     )
 
 
+@dataclass(frozen=True)
+class Move:
+    """One transfer of a batch for `transfer_all`: the arguments `transfer` takes."""
+
+    key: str
+    debit: AccountRef
+    credit: AccountRef
+    amount_pence: int
+    code: str
+    description: str = ""
+    reference: str | None = None
+    pending: bool = False
+
+
+def transfer_all(session: Session, moves: list[Move]) -> list[Transfer]:
+    """Record several transfers together, all or none, as `transfer` would one by one, in
+    fewer statements: their keys looked up at once, each account's totals changed once (its
+    guard checks the sum it gives), their rows inserted at once.
+
+    Returns the transfers in the order of `moves`. A batch recorded before is replayed, and
+    one whose keys were partly used before is done one transfer at a time, so replays and
+    conflicts answer exactly as `transfer` does. Raises what `transfer` raises; on a refusal
+    nothing of the batch is recorded.
+    """
+    proposals = [_proposal_of(move) for move in moves]
+    if not moves:
+        return []
+    if len(moves) == 1:
+        return [_one(session, moves[0])]
+    if len({move.key for move in moves}) < len(moves):
+        return _one_by_one(session, moves)
+    begin_immediate(session)
+    session.flush()
+    if session.scalars(
+        select(Transfer.id).where(Transfer.idempotency_key.in_([move.key for move in moves]))
+    ).first():
+        return _one_by_one(session, moves)
+    changes = _summed_changes(proposals)
+    rows = [
+        _values(
+            proposal,
+            description=move.description,
+            reference=move.reference,
+            reason=None,
+        )
+        for proposal, move in zip(proposals, moves, strict=True)
+    ]
+    try:
+        with savepoint(session):
+            # One order for every transaction, so two of them never wait on each other's rows.
+            for change in sorted(changes, key=lambda change: change.account_id):
+                _apply(session, change)
+            session.execute(_INSERT, rows)
+    except IntegrityError:
+        # Another transaction used one of the keys between our look and our insert; the
+        # savepoint has undone our changes: do them one at a time, replaying what it did.
+        return _one_by_one(session, moves)
+    finally:
+        _expire_balances(session, changes)
+    recorded = []
+    for values in rows:
+        row = Transfer(**values)
+        make_transient_to_detached(row)
+        session.add(row)
+        recorded.append(row)
+    return recorded
+
+
+def _proposal_of(move: Move) -> _Proposal:
+    check_amount_pence(move.amount_pence)
+    debit_id, credit_id = _id_of(move.debit), _id_of(move.credit)
+    if debit_id == credit_id:
+        raise InvalidTransfer("a transfer needs two different accounts")
+    if not move.key or len(move.key) > KEY_LENGTH:
+        raise InvalidTransfer(f"an idempotency key has 1 to {KEY_LENGTH} characters")
+    kind = TransferKind.PENDING if move.pending else TransferKind.POSTED
+    return _Proposal(move.key, kind, debit_id, credit_id, move.amount_pence, move.code)
+
+
+def _summed_changes(proposals: list[_Proposal]) -> list[_Change]:
+    """What the transfers add to each account's totals, one change an account; a debit's
+    guard is the sum it gives."""
+    totals: dict[uuid.UUID, dict[str, int]] = {}
+    for proposal in proposals:
+        side = "pending" if proposal.kind is TransferKind.PENDING else "posted"
+        debit = totals.setdefault(proposal.debit_account_id, {})
+        debit[f"debits_{side}"] = debit.get(f"debits_{side}", 0) + proposal.amount_pence
+        debit["guard_pence"] = debit.get("guard_pence", 0) + proposal.amount_pence
+        credit = totals.setdefault(proposal.credit_account_id, {})
+        credit[f"credits_{side}"] = credit.get(f"credits_{side}", 0) + proposal.amount_pence
+    return [_Change(account_id, **added) for account_id, added in totals.items()]
+
+
+def _one_by_one(session: Session, moves: list[Move]) -> list[Transfer]:
+    """The batch as separate transfers, all or none."""
+    with savepoint(session):
+        return [_one(session, move) for move in moves]
+
+
+def _one(session: Session, move: Move) -> Transfer:
+    return transfer(
+        session,
+        key=move.key,
+        debit=move.debit,
+        credit=move.credit,
+        amount_pence=move.amount_pence,
+        code=move.code,
+        description=move.description,
+        reference=move.reference,
+        pending=move.pending,
+    )
+
+
 def post_pending(
     session: Session, pending: Transfer, *, key: str, amount_pence: int | None = None
 ) -> Transfer:
@@ -319,26 +432,7 @@ def _record(
     reference: str | None = None,
     reason: str | None = None,
 ) -> Transfer:
-    if len(description) > DESCRIPTION_LENGTH or len(reason or "") > REASON_LENGTH:
-        raise InvalidTransfer(
-            f"a description has at most {DESCRIPTION_LENGTH} characters, "
-            f"a reason at most {REASON_LENGTH}"
-        )
-    values = {
-        "id": uuid.uuid4(),
-        "idempotency_key": proposal.key,
-        "kind": proposal.kind,
-        "debit_account_id": proposal.debit_account_id,
-        "credit_account_id": proposal.credit_account_id,
-        "amount_pence": proposal.amount_pence,
-        "code": proposal.code,
-        "description": description,
-        "reference": reference,
-        "reason": reason,
-        "pending_id": proposal.pending_id,
-        "reverses_id": proposal.reverses_id,
-        "created_at": utcnow(),
-    }
+    values = _values(proposal, description=description, reference=reference, reason=reason)
     try:
         with savepoint(session):
             # One order for every transaction, so two of them never wait on each other's rows.
@@ -356,16 +450,46 @@ def _record(
             raise AlreadyResolved("another transaction resolved this transfer first") from error
         raise
     finally:
-        # Accounts this session has loaded now hold stale totals: read them again when asked.
-        for change in changes:
-            loaded = session.identity_map.get(identity_key(LedgerAccount, change.account_id))
-            if loaded is not None:
-                session.expire(loaded, list(BALANCE_COLUMNS))
+        _expire_balances(session, changes)
     # Hand back the row as the ORM object it now is in the database, without reading it again.
     row = Transfer(**values)
     make_transient_to_detached(row)
     session.add(row)
     return row
+
+
+def _values(
+    proposal: _Proposal, *, description: str, reference: str | None, reason: str | None
+) -> dict[str, object]:
+    """The transfer's row, its description and reason checked for length."""
+    if len(description) > DESCRIPTION_LENGTH or len(reason or "") > REASON_LENGTH:
+        raise InvalidTransfer(
+            f"a description has at most {DESCRIPTION_LENGTH} characters, "
+            f"a reason at most {REASON_LENGTH}"
+        )
+    return {
+        "id": uuid.uuid4(),
+        "idempotency_key": proposal.key,
+        "kind": proposal.kind,
+        "debit_account_id": proposal.debit_account_id,
+        "credit_account_id": proposal.credit_account_id,
+        "amount_pence": proposal.amount_pence,
+        "code": proposal.code,
+        "description": description,
+        "reference": reference,
+        "reason": reason,
+        "pending_id": proposal.pending_id,
+        "reverses_id": proposal.reverses_id,
+        "created_at": utcnow(),
+    }
+
+
+def _expire_balances(session: Session, changes: list[_Change]) -> None:
+    """Accounts this session has loaded now hold stale totals: read them again when asked."""
+    for change in changes:
+        loaded = session.identity_map.get(identity_key(LedgerAccount, change.account_id))
+        if loaded is not None:
+            session.expire(loaded, list(BALANCE_COLUMNS))
 
 
 def _apply(session: Session, change: _Change) -> None:

@@ -16,11 +16,14 @@ from datetime import date
 from fractions import Fraction
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from marketplace import ledger
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.budgets import spending
+from marketplace.budgets.allocations import current_status
+from marketplace.budgets.errors import BudgetClosed
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.forecast import NEARLY_SPENT_BELOW
 from marketplace.budgets.funders import payee_account
@@ -31,6 +34,7 @@ from marketplace.ledger import LedgerAccount
 from marketplace.notifications.models import NotificationKind
 from marketplace.orders import events
 from marketplace.orders.errors import (
+    BasketRefused,
     InsufficientFunds,
     InvalidOrder,
     NotYours,
@@ -55,9 +59,10 @@ from marketplace.orders.schedule import (
 from marketplace.people.models import Person
 from marketplace.people.plans import (
     PurchaseCheck,
+    approved_plan,
+    item_covering,
     outside_plan,
-    plan_item_covering,
-    purchase_check,
+    plan_allows,
     with_parents,
 )
 from marketplace.types import Session
@@ -87,6 +92,8 @@ class Quote:
     available: dict[uuid.UUID, int] = field(default_factory=dict)
     # Set when the plan covers the category but not the amount (the first week over it).
     plan_excess: PlanExcess | None = None
+    # The service's categories and their parents (what stream rules and plans are written in).
+    codes: frozenset[str] = frozenset()
 
     @property
     def total_units(self) -> int:
@@ -166,16 +173,76 @@ def quote(
     the quote is what placing it after them would do.
     Raises InvalidOrder, ServiceUnavailable, OutsideSupportPlan or InsufficientFunds (with
     `shortfall_pence`). Records nothing."""
+    budget = current_budget(session, person, today)
+    return price(
+        session,
+        person,
+        service,
+        schedule,
+        budget=budget,
+        available=None,
+        today=today,
+        split=split,
+        plan_rule=plan_rule,
+        before=before,
+    )
+
+
+def price(
+    session: Session,
+    person: Person,
+    service: Service,
+    schedule: Schedule,
+    *,
+    budget: PersonalBudget | None,
+    available: Mapping[uuid.UUID, int] | None,
+    today: date,
+    split: Mapping[uuid.UUID, int] | None = None,
+    plan_rule: str | None = None,
+    before: Sequence[Quote] = (),
+) -> Quote:
+    """`quote`, for a budget already found (the person's current one) and, when given, what
+    each of its streams had available before any of `before` (read once for a whole basket,
+    under the budget's locks at checkout). Records nothing."""
     problems = validation_problems(schedule, today=today)
     if problems:
         raise InvalidOrder("Check the details of the order", fields=problems)
     check_orderable(service, schedule)
-    budget = current_budget(session, person, today)
     if budget is None or budget.status is not BudgetStatus.OPEN:
         raise InvalidOrder(
             "There is no open personal budget to pay from",
             fields={"budget": "There is no open personal budget to pay from"},
         )
+    check_budget_period(budget, schedule)
+    codes = category_codes_of(session, service)
+    check, excess = _plan_check(session, person, service, schedule, codes, plan_rule, before)
+    plans = cycles(schedule, service.organisation.invoice_cycle.days)
+    streams = list(budget.streams)
+    available = dict(
+        spending.available_by_stream(session, budget) if available is None else available
+    )
+    for earlier in before:
+        for share in earlier.shares:
+            available[share.stream.id] = available.get(share.stream.id, 0) - share.pence
+    total = sum(plan.units for plan in plans) * service.price_pence
+    chosen = _paying_shares(streams, available, total, codes, split)
+    return Quote(
+        person=person,
+        service=service,
+        schedule=schedule,
+        budget=budget,
+        unit_price_pence=service.price_pence,
+        cycles=plans,
+        shares=[StreamShare(stream, pence) for stream, pence in chosen],
+        plan_check=check,
+        available=available,
+        plan_excess=excess,
+        codes=frozenset(codes),
+    )
+
+
+def check_budget_period(budget: PersonalBudget, schedule: Schedule) -> None:
+    """Refuse a schedule outside the budget's period."""
     if schedule.starts_on < budget.starts_on or schedule.ends_on > budget.ends_on:
         field_name = "starts_on" if schedule.starts_on < budget.starts_on else "weeks"
         raise InvalidOrder(
@@ -187,11 +254,35 @@ def quote(
                 )
             },
         )
-    codes = category_codes_of(session, service)
-    check = purchase_check(session, person, codes, rule=plan_rule)
+
+
+def _plan_check(
+    session: Session,
+    person: Person,
+    service: Service,
+    schedule: Schedule,
+    codes: set[str],
+    plan_rule: str | None,
+    before: Sequence[Quote],
+) -> tuple[PurchaseCheck, PlanExcess | None]:
+    """Whether the support plan allows the purchase, in its category and in its amount (with
+    `before` counted against it); raises OutsideSupportPlan when it is refused."""
+    # One look at the plan for both questions (is the category in it, and which item's weekly
+    # amount it counts against), as `purchase_check` and `plan_item_covering` ask them; the
+    # codes' own parents are read only when the plan has none of the codes themselves.
+    plan = approved_plan(session, person)
+    wider: list[set[str]] = []
+
+    def and_parents() -> set[str]:
+        if not wider:
+            wider.append(with_parents(session, codes))
+        return wider[0]
+
+    allowed = plan is not None and (plan_allows(plan, codes) or plan_allows(plan, and_parents()))
+    check = PurchaseCheck.ALLOWED if allowed else outside_plan(plan_rule)
     excess = None
-    if check is PurchaseCheck.ALLOWED:
-        covering = plan_item_covering(session, person, codes)
+    if plan is not None and check is PurchaseCheck.ALLOWED:
+        covering = item_covering(plan, codes, and_parents)
         if covering is not None:
             excess = plan_excess(
                 session,
@@ -202,7 +293,7 @@ def quote(
                 alongside=[
                     (earlier.schedule, earlier.unit_price_pence)
                     for earlier in before
-                    if covering.category_code in category_codes_of(session, earlier.service)
+                    if covering.category_code in earlier.codes
                 ],
             )
             if excess is not None:
@@ -224,20 +315,20 @@ def quote(
             "budget. Ask the council to add it to your plan.",
             service_id=str(service.id),
         )
-    plans = cycles(schedule, service.organisation.invoice_cycle.days)
-    streams = list(budget.streams)
-    available = spending.available_by_stream(session, budget)
-    for earlier in before:
-        for share in earlier.shares:
-            available[share.stream.id] = available.get(share.stream.id, 0) - share.pence
-    total = sum(plan.units for plan in plans) * service.price_pence
+    return check, excess
+
+
+def _paying_shares(
+    streams: Sequence[FundingStream],
+    available: Mapping[uuid.UUID, int],
+    total: int,
+    codes: set[str],
+    split: Mapping[uuid.UUID, int] | None,
+) -> list[tuple[FundingStream, int]]:
+    """`spending.paying_shares`, its refusals in the order's words: a bad split is an
+    InvalidOrder on the `split` field, and a shortfall says what is short of what."""
     try:
-        if split is None:
-            chosen = spending.draw(streams, available, total, codes)
-        else:
-            spending.check_split(streams, available, total, codes, split)
-            by_id = {stream.id: stream for stream in streams}
-            chosen = [(by_id[sid], pence) for sid, pence in split.items() if pence]
+        return spending.paying_shares(streams, available, total, codes, split)
     except ledger.InvalidTransfer as refusal:
         raise InvalidOrder(refusal.message, fields={"split": refusal.message}) from refusal
     except InsufficientFunds as short:
@@ -260,19 +351,6 @@ def quote(
             requested_pence=total,
             available_pence=allowed,
         ) from short
-    shares = sorted((StreamShare(s, p) for s, p in chosen), key=lambda sh: sh.stream.draw_order)
-    return Quote(
-        person=person,
-        service=service,
-        schedule=schedule,
-        budget=budget,
-        unit_price_pence=service.price_pence,
-        cycles=plans,
-        shares=shares,
-        plan_check=check,
-        available=available,
-        plan_excess=excess,
-    )
 
 
 @dataclass(frozen=True)
@@ -296,15 +374,36 @@ def quote_basket(
     have drawn on the budget, so the split shown for each is the split it will get. An item
     that cannot be bought draws nothing (checkout would then place nothing at all). Records
     nothing."""
+    budget = current_budget(session, person, today)
+    return _quote_items(session, person, items, budget=budget, today=today, splits=splits)
+
+
+def _quote_items(
+    session: Session,
+    person: Person,
+    items: Sequence[BasketItem],
+    *,
+    budget: PersonalBudget | None,
+    today: date,
+    splits: Mapping[uuid.UUID, Mapping[uuid.UUID, int] | None] | None,
+) -> list[BasketLine]:
+    """`quote_basket` for a budget already found, its balances read once."""
+    available = (
+        spending.available_by_stream(session, budget)
+        if budget is not None and budget.status is BudgetStatus.OPEN
+        else None
+    )
     placed_first: list[Quote] = []
     lines = []
     for item in items:
         try:
-            priced = quote(
+            priced = price(
                 session,
                 person,
                 item.service,
                 schedule_of(item),
+                budget=budget,
+                available=available,
                 today=today,
                 split=(splits or {}).get(item.id),
                 before=placed_first,
@@ -340,6 +439,46 @@ def organisation_payee(session: Session, organisation: Organisation) -> LedgerAc
     return payee_account(session, code=f"organisation:{organisation.id}", name=organisation.name)
 
 
+def lock_budget(session: Session, person: Person, today: date) -> PersonalBudget | None:
+    """Find the person's current budget and take its accounts' locks, once, at the start of a
+    purchase: a second request for the same person (a double click, another tab) waits here,
+    then finds the orders the first one placed. Everything after reads balances nobody else
+    can change until the transaction ends. With no budget, the transaction still takes the
+    write lock (SQLite), so the placement key is looked up under it."""
+    budget = current_budget(session, person, today)
+    if budget is not None:
+        ledger.lock_accounts(session, [stream.account_id for stream in budget.streams])
+    else:
+        ledger.begin_immediate(session)
+    return budget
+
+
+@dataclass
+class MoneyLeft:
+    """What the budget has left to commit in its period (the budget page's alert), read once
+    per checkout and brought down by each order placed."""
+
+    left_pence: int
+    whole_pence: int
+
+    @classmethod
+    def of(cls, session: Session, budget: PersonalBudget) -> MoneyLeft:
+        figures = budget_figures(session, budget).total
+        return cls(
+            left_pence=figures.available_pence + figures.scheduled_pence,
+            whole_pence=(
+                figures.allocated_pence + figures.scheduled_pence - figures.gone_at_close_pence
+            ),
+        )
+
+    @property
+    def nearly_spent(self) -> bool:
+        """Whether less than NEARLY_SPENT_BELOW of the period's money is left to commit."""
+        return self.whole_pence > 0 and (
+            Fraction(self.left_pence, self.whole_pence) < NEARLY_SPENT_BELOW
+        )
+
+
 def place_order(
     session: Session,
     person: Person,
@@ -360,13 +499,7 @@ def place_order(
     """
     if not can(by, "place_order_for", person):
         raise NotYours("You cannot place orders for this person")
-    budget = current_budget(session, person, today)
-    # Lock the budget's accounts first: a second request for the same person (a double click,
-    # another tab) waits here, then finds the order the first one placed.
-    if budget is not None:
-        ledger.lock_accounts(session, [stream.account_id for stream in budget.streams])
-    else:
-        ledger.begin_immediate(session)
+    budget = lock_budget(session, person, today)
     earlier = session.scalar(select(Order).where(Order.placement_key == placement_key))
     if earlier is not None:
         if (
@@ -380,30 +513,72 @@ def place_order(
                 "this key was used for a different order", idempotency_key=placement_key
             )
         return earlier
-    priced = quote(
-        session, person, service, schedule, today=today, split=split, plan_rule=plan_rule
+    priced = price(
+        session,
+        person,
+        service,
+        schedule,
+        budget=budget,
+        available=None,
+        today=today,
+        split=split,
+        plan_rule=plan_rule,
     )
-    status = (
-        OrderStatus.AWAITING_APPROVAL
-        if priced.plan_check is PurchaseCheck.NEEDS_APPROVAL
-        else OrderStatus.PLACED
+    refuse_if_closed(session, priced.budget)
+    money = MoneyLeft.of(session, priced.budget)
+    with ledger.savepoint(session):
+        return _write_order(session, priced, by=by, placement_key=placement_key, money=money)
+
+
+def refuse_if_closed(session: Session, budget: PersonalBudget) -> None:
+    """Refuse when the budget was closed after it was found: read again under its locks (the
+    council closes a budget under the same locks)."""
+    if current_status(session, budget.id) is BudgetStatus.CLOSED:
+        raise BudgetClosed("this budget's period is closed")
+
+
+def _write_order(
+    session: Session, priced: Quote, *, by: User, placement_key: str, money: MoneyLeft
+) -> Order:
+    """Record a priced order under the budget's locks, inside the caller's savepoint: the
+    order, its cycles and the money each holds, then who is told. `money` is brought down by
+    the order's cost."""
+    order = _new_order(session, priced, by=by, placement_key=placement_key)
+    _hold_cycles(session, order, priced)
+    was_nearly_spent = money.nearly_spent
+    money.left_pence -= priced.total_pence
+    _tell_of_order(
+        session,
+        order,
+        priced,
+        by=by,
+        now_nearly_spent=(not was_nearly_spent) and money.nearly_spent,
     )
+    return order
+
+
+def _new_order(session: Session, priced: Quote, *, by: User, placement_key: str) -> Order:
+    """The order row, its prices, schedule and terms fixed as they are today."""
+    service, schedule = priced.service, priced.schedule
     organisation = service.organisation
-    was_nearly_spent = nearly_spent(session, priced.budget)
     order = Order(
         id=uuid.uuid4(),
         reference=new_reference("ORD"),
         placement_key=placement_key,
-        person_id=person.id,
+        person_id=priced.person.id,
         budget_id=priced.budget.id,
         service_id=service.id,
         organisation_id=organisation.id,
         placed_by_id=by.id,
-        status=status,
+        status=(
+            OrderStatus.AWAITING_APPROVAL
+            if priced.plan_check is PurchaseCheck.NEEDS_APPROVAL
+            else OrderStatus.PLACED
+        ),
         service_name=service.name,
         unit_price_pence=service.price_pence,
         price_unit=service.price_unit,
-        category_codes=sorted(category_codes_of(session, service)),
+        category_codes=sorted(priced.codes),
         schedule_kind=schedule.kind,
         units_per_occasion=schedule.units_per_occasion,
         starts_on=schedule.starts_on,
@@ -416,32 +591,43 @@ def place_order(
     )
     session.add(order)
     session.flush()
-    payee = organisation_payee(session, organisation)
-    with ledger.savepoint(session):
-        for plan, split_of_cycle in zip(priced.cycles, cycle_splits(priced), strict=True):
-            cycle = OrderCycle(
-                order_id=order.id,
-                number=plan.number,
-                starts_on=plan.starts_on,
-                ends_on=plan.ends_on,
-                units=plan.units,
-                amount_pence=plan.units * priced.unit_price_pence,
-                commitment_key=f"order:{order.id}:cycle:{plan.number}",
-                split={str(k): v for k, v in split_of_cycle.items()},
+    return order
+
+
+def _hold_cycles(session: Session, order: Order, priced: Quote) -> None:
+    """One cycle per invoicing period, each holding its share of the money (`spending.hold`,
+    the shares decided by the quote under the budget's locks). Inside the caller's
+    savepoint, so the order and its money are written all or none."""
+    payee = organisation_payee(session, priced.service.organisation)
+    streams = {share.stream.id: share.stream for share in priced.shares}
+    for plan, split_of_cycle in zip(priced.cycles, cycle_splits(priced), strict=True):
+        cycle = OrderCycle(
+            order_id=order.id,
+            number=plan.number,
+            starts_on=plan.starts_on,
+            ends_on=plan.ends_on,
+            units=plan.units,
+            amount_pence=plan.units * priced.unit_price_pence,
+            commitment_key=f"order:{order.id}:cycle:{plan.number}",
+            split={str(k): v for k, v in split_of_cycle.items()},
+        )
+        session.add(cycle)
+        if cycle.amount_pence:
+            spending.hold(
+                session,
+                [(streams[sid], pence) for sid, pence in split_of_cycle.items()],
+                payee=payee,
+                key=cycle.commitment_key,
+                description=f"Order {order.reference}: {priced.service.name}",
             )
-            session.add(cycle)
-            if cycle.amount_pence:
-                spending.commit(
-                    session,
-                    priced.budget,
-                    amount_pence=cycle.amount_pence,
-                    category_codes=order.category_codes,
-                    payee=payee,
-                    key=cycle.commitment_key,
-                    description=f"Order {order.reference}: {service.name}",
-                    split=split_of_cycle,
-                )
-        session.flush()
+    session.flush()
+
+
+def _tell_of_order(
+    session: Session, order: Order, priced: Quote, *, by: User, now_nearly_spent: bool
+) -> None:
+    """The order's first timeline entry, and who hears of it: the council when it waits for
+    approval, else the provider; the person when it leaves their budget nearly spent."""
     excess = priced.plan_excess
     over_plan = (
         {}
@@ -452,8 +638,8 @@ def place_order(
             "plan_weekly_pence": excess.agreed_pence,
         }
     )
-    events.record(session, order, "placed", by=by, to_status=status, **over_plan)
-    if status is OrderStatus.AWAITING_APPROVAL:
+    events.record(session, order, "placed", by=by, to_status=order.status, **over_plan)
+    if order.status is OrderStatus.AWAITING_APPROVAL:
         events.tell_council(
             session,
             order,
@@ -466,23 +652,13 @@ def place_order(
         events.tell_provider(
             session, order, NotificationKind.ORDER_PLACED, f"New order {order.reference}"
         )
-    if not was_nearly_spent and nearly_spent(session, priced.budget):
+    if now_nearly_spent:
         events.tell_person(
             session,
             order,
             NotificationKind.BUDGET_NEARLY_SPENT,
             "Less than a tenth of your budget for this period is left",
         )
-    return order
-
-
-def nearly_spent(session: Session, budget: PersonalBudget) -> bool:
-    """Whether less than NEARLY_SPENT_BELOW of the period's money is left to commit (the same
-    threshold as the budget page's alert)."""
-    figures = budget_figures(session, budget).total
-    whole = figures.allocated_pence + figures.scheduled_pence - figures.gone_at_close_pence
-    left = figures.available_pence + figures.scheduled_pence
-    return whole > 0 and Fraction(left, whole) < NEARLY_SPENT_BELOW
 
 
 def new_reference(prefix: str) -> str:
@@ -493,11 +669,17 @@ def new_reference(prefix: str) -> str:
 
 
 def basket_of(session: Session, person: Person) -> list[BasketItem]:
+    """The person's basket, oldest first, with what pricing each item reads (its service,
+    the service's provider and categories) loaded with it."""
     return list(
         session.scalars(
             select(BasketItem)
             .where(BasketItem.person_id == person.id)
             .order_by(BasketItem.created_at, BasketItem.id)
+            .options(
+                joinedload(BasketItem.service).joinedload(Service.organisation),
+                joinedload(BasketItem.service).selectinload(Service.taxonomy_terms),
+            )
         )
     )
 
@@ -556,43 +738,53 @@ def check_out(
 ) -> list[Order]:
     """Order every item the checkout page showed, all or none, and empty them from the basket.
 
-    Each item's order is keyed by the item, so a second submission (a double click, another
-    tab) returns the orders the first placed. An item gone from the basket without an order
-    means the basket changed since the page was shown: nothing is placed and InvalidOrder says
-    so. Raises what `place_order` raises; the caller's transaction then holds nothing.
+    The budget is found and its accounts locked once, here; every item is then priced on the
+    balances read under that lock (each after the items before it, as `quote_basket` shows
+    them) before anything is written. If any item cannot be bought, nothing is placed and one
+    BasketRefused names each item's problem. Each item's order is keyed by the item, so a
+    second submission (a double click, another tab) returns the orders the first placed. An
+    item gone from the basket without an order means the basket changed since the page was
+    shown: nothing is placed and InvalidOrder says so. Raises NotYours when `by` may not buy
+    for this person; the caller's transaction then holds nothing.
     """
     if not item_ids:
         raise InvalidOrder("Your basket is empty", fields={"basket": "Your basket is empty"})
-    budget = current_budget(session, person, today)
-    if budget is not None:
-        ledger.lock_accounts(session, [stream.account_id for stream in budget.streams])
+    budget = lock_budget(session, person, today)
     items = {item.id: item for item in basket_of(session, person)}
-    orders: list[Order] = []
-    with ledger.savepoint(session):
-        for item_id in item_ids:
-            key = basket_item_key(item_id)
-            earlier = session.scalar(select(Order).where(Order.placement_key == key))
-            if earlier is not None:
-                orders.append(earlier)
-                continue
-            item = items.get(item_id)
-            if item is None:
-                raise InvalidOrder(
-                    "Your basket has changed since you looked at it. Check it and try again.",
-                    fields={"basket": "Your basket has changed: check it and try again"},
-                )
-            orders.append(
-                place_order(
-                    session,
-                    person,
-                    item.service,
-                    schedule_of(item),
-                    by=by,
-                    today=today,
-                    placement_key=key,
-                    split=(splits or {}).get(item_id),
-                )
+    keys = {item_id: basket_item_key(item_id) for item_id in item_ids}
+    earlier = {
+        order.placement_key: order
+        for order in session.scalars(select(Order).where(Order.placement_key.in_(keys.values())))
+    }
+    to_place: list[BasketItem] = []
+    for item_id in item_ids:
+        if keys[item_id] in earlier or items.get(item_id) in to_place:
+            continue
+        if item_id not in items:
+            raise InvalidOrder(
+                "Your basket has changed since you looked at it. Check it and try again.",
+                fields={"basket": "Your basket has changed: check it and try again"},
             )
-            session.delete(item)
-        session.flush()
-    return orders
+        to_place.append(items[item_id])
+    placed: dict[uuid.UUID, Order] = {}
+    if to_place:
+        if not can(by, "place_order_for", person):
+            raise NotYours("You cannot place orders for this person")
+        lines = _quote_items(
+            session, person, to_place, budget=budget, today=today, splits=splits or {}
+        )
+        refused = [(line.item, line.refusal) for line in lines if line.refusal is not None]
+        if refused:
+            raise BasketRefused(refused)
+        assert budget is not None  # every item was priced against it
+        refuse_if_closed(session, budget)
+        money = MoneyLeft.of(session, budget)
+        with ledger.savepoint(session):
+            for line in lines:
+                assert line.quote is not None
+                placed[line.item.id] = _write_order(
+                    session, line.quote, by=by, placement_key=keys[line.item.id], money=money
+                )
+                session.delete(line.item)
+            session.flush()
+    return [earlier.get(keys[item_id]) or placed[item_id] for item_id in item_ids]

@@ -8,7 +8,7 @@ the draft; approving it supersedes the plan approved before. Functions flush, ne
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -231,11 +231,15 @@ def purchase_check(
     ("refuse"). A self-funder paying with their own money needs no check.
     """
     plan = approved_plan(session, person)
-    if plan is not None and not plan.category_codes.isdisjoint(
-        with_parents(session, category_codes)
-    ):
+    if plan is not None and plan_allows(plan, with_parents(session, category_codes)):
         return PurchaseCheck.ALLOWED
     return outside_plan(rule)
+
+
+def plan_allows(plan: SupportPlan, category_codes_and_parents: Collection[str]) -> bool:
+    """Whether the plan has a category among these (the purchase's codes with their
+    parents): `purchase_check` for a plan in hand."""
+    return not plan.category_codes.isdisjoint(category_codes_and_parents)
 
 
 def outside_plan(rule: OutOfPlanRule | str | None = None) -> PurchaseCheck:
@@ -253,10 +257,21 @@ def plan_item_covering(
     plan = approved_plan(session, person)
     if plan is None:
         return None
+    return item_covering(plan, category_codes, lambda: with_parents(session, category_codes))
+
+
+def item_covering(
+    plan: SupportPlan,
+    category_codes: Collection[str],
+    and_parents: Callable[[], Collection[str]],
+) -> SupportPlanItem | None:
+    """`plan_item_covering` for a plan in hand; `and_parents` gives the codes with their
+    parents, asked only when no item is for one of the codes themselves."""
     own = set(category_codes)
-    covering = [item for item in plan.items if item.category_code in own] or [
-        item for item in plan.items if item.category_code in with_parents(session, own)
-    ]
+    covering = [item for item in plan.items if item.category_code in own]
+    if not covering:
+        wider = and_parents()
+        covering = [item for item in plan.items if item.category_code in wider]
     return max(covering, key=lambda item: item.weekly_amount_pence, default=None)
 
 

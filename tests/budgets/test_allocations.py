@@ -27,7 +27,7 @@ from marketplace.budgets.models import (
     PersonalBudget,
     StreamKind,
 )
-from marketplace.budgets.spending import commit
+from marketplace.budgets.spending import reserve
 from marketplace.budgets.verify import check_budgets
 from marketplace.ledger import InsufficientFunds, LedgerAccount, Transfer
 from marketplace.people.models import Person
@@ -210,7 +210,7 @@ def test_revising_down_takes_what_is_to_come_first_then_what_is_available(
 ) -> None:
     budget = make_budget(frequency=PaymentFrequency.MONTHLY, council=1_200_00)
     stream = budget.streams[0]
-    commit(session, budget, amount_pence=30_00, category_codes={"meals"}, payee=payee, key="o1")
+    reserve(session, budget, amount_pence=30_00, category_codes={"meals"}, payee=payee, key="o1")
 
     revise_stream(session, stream, amount_pence=50_00, reason="Moved to NHS funding", key="r")
     session.commit()
@@ -227,7 +227,7 @@ def test_a_stream_is_never_revised_below_what_is_committed_and_spent(
     session: Session, make_budget: MakeBudget, payee: LedgerAccount
 ) -> None:
     budget = make_budget(council=1_000_00)
-    commit(session, budget, amount_pence=400_00, category_codes={"meals"}, payee=payee, key="o")
+    reserve(session, budget, amount_pence=400_00, category_codes={"meals"}, payee=payee, key="o")
 
     with pytest.raises(BudgetError) as refused:
         revise_stream(session, budget.streams[0], amount_pence=399_99, reason="cut", key="r")

@@ -18,7 +18,7 @@ from marketplace.budgets.models import (
     PaymentFrequency,
     StreamKind,
 )
-from marketplace.budgets.spending import commit, spend
+from marketplace.budgets.spending import reserve, spend
 from marketplace.budgets.verify import check_budgets
 from marketplace.ledger import InsufficientFunds, LedgerAccount
 from tests.budgets.fixtures import MakeBudget
@@ -39,7 +39,7 @@ def test_the_preview_says_what_closing_will_return_and_changes_nothing(
     release_due_instalments(session, date(2026, 6, 1))
     spend(
         session,
-        commit(session, budget, amount_pence=150_00, category_codes=MEALS, payee=payee, key="o"),
+        reserve(session, budget, amount_pence=150_00, category_codes=MEALS, payee=payee, key="o"),
         key="i",
     )
 
@@ -60,7 +60,7 @@ def test_closing_returns_what_is_unspent_to_each_funder_and_to_the_person(
     )
     spend(
         session,
-        commit(session, budget, amount_pence=50_00, category_codes=MEALS, payee=payee, key="o"),
+        reserve(session, budget, amount_pence=50_00, category_codes=MEALS, payee=payee, key="o"),
         key="i",
     )
     preview = preview_close(session, budget)
@@ -85,7 +85,7 @@ def test_a_closed_budget_takes_no_more_commitments_revisions_or_closes(
     close_period(session, budget)
 
     with pytest.raises(BudgetClosed):
-        commit(session, budget, amount_pence=1, category_codes=MEALS, payee=payee, key="o")
+        reserve(session, budget, amount_pence=1, category_codes=MEALS, payee=payee, key="o")
     with pytest.raises(BudgetClosed):
         revise_stream(session, budget.streams[0], amount_pence=1, reason="x", key="r")
     with pytest.raises(BudgetClosed):
@@ -105,7 +105,7 @@ def test_unspent_money_can_be_carried_forward_into_the_next_budget(
     )
     spend(
         session,
-        commit(session, budget, amount_pence=300_00, category_codes=MEALS, payee=payee, key="o"),
+        reserve(session, budget, amount_pence=300_00, category_codes=MEALS, payee=payee, key="o"),
         key="i",
     )
     council = next(s for s in budget.streams if s.kind is StreamKind.COUNCIL)
@@ -150,7 +150,7 @@ def test_a_period_with_money_committed_cannot_close(
     session: Session, make_budget: MakeBudget, payee: LedgerAccount
 ) -> None:
     budget = make_budget(council=100_00)
-    commit(session, budget, amount_pence=10_00, category_codes=MEALS, payee=payee, key="o")
+    reserve(session, budget, amount_pence=10_00, category_codes=MEALS, payee=payee, key="o")
 
     assert preview_close(session, budget).problems == ["Council: 1000p is still committed"]
     with pytest.raises(CloseRefused):
@@ -164,7 +164,7 @@ def test_closing_is_refused_when_the_budget_changed_since_the_preview(
     preview = preview_close(session, budget)
     spend(
         session,
-        commit(session, budget, amount_pence=10_00, category_codes=MEALS, payee=payee, key="o"),
+        reserve(session, budget, amount_pence=10_00, category_codes=MEALS, payee=payee, key="o"),
         key="i",
     )
 

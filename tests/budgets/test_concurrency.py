@@ -13,7 +13,7 @@ from marketplace.budgets import funders
 from marketplace.budgets.allocations import StreamSpec, create_budget, release_due_instalments
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import FunderKind, PaymentFrequency, PersonalBudget, StreamKind
-from marketplace.budgets.spending import commit, find_commitment, spend
+from marketplace.budgets.spending import find_commitment, reserve, spend
 from marketplace.extensions import db
 from marketplace.ledger import LedgerAccount
 from marketplace.people.models import Person
@@ -66,7 +66,7 @@ def test_many_buyers_at_once_never_overspend_one_small_budget(
 
     def buy(number: int) -> None:
         budget = db.session.get_one(PersonalBudget, budget_id)
-        commitment = commit(
+        commitment = reserve(
             db.session,
             budget,
             amount_pence=PRICE_PENCE,
@@ -96,7 +96,7 @@ def test_the_same_order_retried_at_once_is_committed_once(
     budget_id, payee_id = _small_budget(app)
 
     def retry(_: int) -> None:
-        commit(
+        reserve(
             db.session,
             db.session.get_one(PersonalBudget, budget_id),
             amount_pence=45_00,

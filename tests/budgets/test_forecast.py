@@ -28,7 +28,7 @@ from marketplace.budgets.models import (
     PersonalBudget,
     StreamKind,
 )
-from marketplace.budgets.spending import commit
+from marketplace.budgets.spending import reserve
 from marketplace.ledger import LedgerAccount
 from tests.budgets.fixtures import YEAR_END, YEAR_START, MakeBudget
 
@@ -166,7 +166,7 @@ def test_the_forecast_of_a_stored_budget_reads_the_ledger(
     session: Session, make_budget: MakeBudget, payee: LedgerAccount
 ) -> None:
     budget = make_budget(frequency=PaymentFrequency.FOUR_WEEKLY, council=1_300_00)
-    commit(session, budget, amount_pence=80_00, category_codes={"meals"}, payee=payee, key="meals")
+    reserve(session, budget, amount_pence=80_00, category_codes={"meals"}, payee=payee, key="meals")
     today = YEAR_START + timedelta(days=13)
     spending = [Movement(today + timedelta(days=1), 30_00, "care")]
 

@@ -44,7 +44,7 @@ from marketplace.budgets.closing import CloseChoice, close_period, preview_close
 from marketplace.budgets.errors import BudgetClosed, BudgetError, CloseRefused
 from marketplace.budgets.figures import pot_figures, stream_figures
 from marketplace.budgets.models import FunderKind, PaymentFrequency, PersonalBudget, StreamKind
-from marketplace.budgets.spending import Commitment, commit, release, spend
+from marketplace.budgets.spending import Commitment, release, reserve, spend
 from marketplace.budgets.verify import check_budgets
 from marketplace.extensions import db
 from marketplace.ledger import IdempotencyConflict, InsufficientFunds, Transfer, TransferKind
@@ -156,7 +156,7 @@ class BudgetMachine(RuleBasedStateMachine):
         parts, shortfall = self.model.split(budget, amount, category)
 
         def buying() -> Commitment:
-            return commit(
+            return reserve(
                 self.session,
                 self.budgets[budget.id],
                 amount_pence=amount,
@@ -251,7 +251,7 @@ class BudgetMachine(RuleBasedStateMachine):
         if self.commitments and (not self.revisions or data.draw(st.booleans())):
             held, bought = data.draw(st.sampled_from(self.commitments))
             budget = self.budgets[held.budget.id]
-            again = commit(
+            again = reserve(
                 self.session,
                 budget,
                 amount_pence=held.amount,
@@ -261,7 +261,7 @@ class BudgetMachine(RuleBasedStateMachine):
             )
             assert [p.transfer.id for p in again.parts] == [p.transfer.id for p in bought.parts]
             with pytest.raises(IdempotencyConflict):
-                commit(
+                reserve(
                     self.session,
                     budget,
                     amount_pence=held.amount + 1,

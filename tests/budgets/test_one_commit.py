@@ -22,7 +22,7 @@ from marketplace.budgets.allocations import (
 )
 from marketplace.budgets.closing import close_period
 from marketplace.budgets.models import PaymentFrequency, PersonalBudget, StreamKind
-from marketplace.budgets.spending import commit, release, spend
+from marketplace.budgets.spending import release, reserve, spend
 from marketplace.ledger import LedgerAccount, Transfer
 from marketplace.people.models import Person
 from tests.budgets.fixtures import MakeBudget
@@ -31,7 +31,7 @@ Operation = Callable[[Session, PersonalBudget, LedgerAccount], object]
 
 
 def _commit(session: Session, budget: PersonalBudget, payee: LedgerAccount) -> object:
-    return commit(session, budget, amount_pence=10, category_codes={"meals"}, payee=payee, key="o")
+    return reserve(session, budget, amount_pence=10, category_codes={"meals"}, payee=payee, key="o")
 
 
 OPERATIONS: dict[str, Operation] = {

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from marketplace import ledger
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import PersonalBudget, StreamKind
-from marketplace.budgets.spending import commit, find_commitment, release, spend
+from marketplace.budgets.spending import find_commitment, release, reserve, spend
 from marketplace.budgets.verify import check_budgets
 from marketplace.ledger import (
     AlreadyResolved,
@@ -38,7 +38,7 @@ def test_the_client_contribution_is_drawn_first_then_the_council(
 ) -> None:
     budget = make_budget(council=1_000_00, client_contribution=100_00, own_funds=50_00)
 
-    commitment = commit(
+    commitment = reserve(
         session, budget, amount_pence=250_00, category_codes=MEALS, payee=payee, key="o1"
     )
 
@@ -55,15 +55,15 @@ def test_the_nhs_stream_pays_only_for_health_related_categories(
 ) -> None:
     budget = make_budget(council=100_00, nhs=1_000_00)
 
-    podiatry = commit(
+    podiatry = reserve(
         session, budget, amount_pence=150_00, category_codes=HEALTH, payee=payee, key="p"
     )
-    meals = commit(session, budget, amount_pence=50_00, category_codes=MEALS, payee=payee, key="m")
+    meals = reserve(session, budget, amount_pence=50_00, category_codes=MEALS, payee=payee, key="m")
 
     assert _split(budget, podiatry.split) == {StreamKind.NHS: 150_00}
     assert _split(budget, meals.split) == {StreamKind.COUNCIL: 50_00}
     with pytest.raises(InsufficientFunds) as refused:
-        commit(session, budget, amount_pence=60_00, category_codes=MEALS, payee=payee, key="m2")
+        reserve(session, budget, amount_pence=60_00, category_codes=MEALS, payee=payee, key="m2")
     assert refused.value.shortfall_pence == 10_00
 
 
@@ -74,7 +74,7 @@ def test_a_purchase_the_budget_cannot_cover_records_nothing(
     before = session.scalar(select(func.count()).select_from(Transfer))
 
     with pytest.raises(InsufficientFunds) as refused:
-        commit(session, budget, amount_pence=125_00, category_codes=MEALS, payee=payee, key="o")
+        reserve(session, budget, amount_pence=125_00, category_codes=MEALS, payee=payee, key="o")
 
     assert refused.value.shortfall_pence == 5_00
     assert refused.value.details["available_pence"] == 120_00
@@ -86,14 +86,14 @@ def test_a_commitment_replayed_is_the_same_and_a_different_one_is_refused(
     session: Session, make_budget: MakeBudget, payee: LedgerAccount
 ) -> None:
     budget = make_budget(council=100_00, client_contribution=20_00)
-    first = commit(session, budget, amount_pence=50_00, category_codes=MEALS, payee=payee, key="o")
+    first = reserve(session, budget, amount_pence=50_00, category_codes=MEALS, payee=payee, key="o")
 
-    again = commit(session, budget, amount_pence=50_00, category_codes=MEALS, payee=payee, key="o")
+    again = reserve(session, budget, amount_pence=50_00, category_codes=MEALS, payee=payee, key="o")
 
     assert [p.transfer.id for p in again.parts] == [p.transfer.id for p in first.parts]
     assert budget_figures(session, budget).total.committed_pence == 50_00
     with pytest.raises(IdempotencyConflict):
-        commit(session, budget, amount_pence=51_00, category_codes=MEALS, payee=payee, key="o")
+        reserve(session, budget, amount_pence=51_00, category_codes=MEALS, payee=payee, key="o")
     assert find_commitment(session, budget, "o") == first
     assert find_commitment(session, budget, "nothing") is None
 
@@ -102,7 +102,7 @@ def test_spending_part_of_a_commitment_takes_it_in_draw_order_and_releases_the_r
     session: Session, make_budget: MakeBudget, payee: LedgerAccount
 ) -> None:
     budget = make_budget(council=100_00, client_contribution=20_00)
-    commitment = commit(
+    commitment = reserve(
         session, budget, amount_pence=80_00, category_codes=MEALS, payee=payee, key="o"
     )
 
@@ -123,7 +123,7 @@ def test_a_released_commitment_gives_the_money_back(
     session: Session, make_budget: MakeBudget, payee: LedgerAccount
 ) -> None:
     budget = make_budget(council=100_00)
-    commitment = commit(
+    commitment = reserve(
         session, budget, amount_pence=80_00, category_codes=MEALS, payee=payee, key="o"
     )
 
@@ -140,7 +140,7 @@ def test_a_refund_of_spend_is_a_reversal_that_lowers_spent(
     session: Session, make_budget: MakeBudget, payee: LedgerAccount
 ) -> None:
     budget = make_budget(council=100_00)
-    commitment = commit(
+    commitment = reserve(
         session, budget, amount_pence=80_00, category_codes=MEALS, payee=payee, key="o"
     )
     (posting,) = spend(session, commitment, key="invoice")
@@ -156,7 +156,7 @@ def test_spending_more_than_was_committed_is_refused(
     session: Session, make_budget: MakeBudget, payee: LedgerAccount
 ) -> None:
     budget = make_budget(council=100_00)
-    commitment = commit(
+    commitment = reserve(
         session, budget, amount_pence=80_00, category_codes=MEALS, payee=payee, key="o"
     )
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from marketplace.budgets.allocations import release_due_instalments, revise_stream
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import PaymentFrequency, PersonalBudget, StreamKind
-from marketplace.budgets.spending import commit, release, spend
+from marketplace.budgets.spending import release, reserve, spend
 from marketplace.budgets.statement import (
     CSV_HEADER,
     StatementFilter,
@@ -40,7 +40,7 @@ def history(session: Session, make_budget: MakeBudget, payee: LedgerAccount) -> 
     with time_machine.travel(_at(YEAR_START), tick=False):
         budget = make_budget(frequency=PaymentFrequency.MONTHLY, council=1_200_00, own_funds=120_00)
     with time_machine.travel(_at(date(2026, 4, 10)), tick=False):
-        partly = commit(
+        partly = reserve(
             session, budget, amount_pence=60_00, category_codes=CARE, payee=payee, key="o1"
         )
     with time_machine.travel(_at(date(2026, 4, 20)), tick=False):
@@ -48,12 +48,12 @@ def history(session: Session, make_budget: MakeBudget, payee: LedgerAccount) -> 
     with time_machine.travel(_at(date(2026, 5, 1)), tick=False):
         release_due_instalments(session, date(2026, 5, 1), budget=budget)
     with time_machine.travel(_at(date(2026, 5, 5)), tick=False):
-        cancelled = commit(
+        cancelled = reserve(
             session, budget, amount_pence=30_00, category_codes=CARE, payee=payee, key="o2"
         )
         release(session, cancelled, key="o2:cancel")
     with time_machine.travel(_at(date(2026, 5, 6)), tick=False):
-        paid = commit(
+        paid = reserve(
             session, budget, amount_pence=20_00, category_codes=CARE, payee=payee, key="o3"
         )
         posted = spend(session, paid, key="o3:bill")

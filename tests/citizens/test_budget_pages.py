@@ -15,7 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import FunderPot, PaymentFrequency, PersonalBudget, StreamKind
-from marketplace.budgets.spending import commit
+from marketplace.budgets.spending import reserve
 from marketplace.extensions import db
 from marketplace.formatting import pounds
 from marketplace.ledger import LedgerAccount
@@ -67,7 +67,7 @@ def test_the_budget_page_draws_each_stream_and_tables_the_figures(
 def test_bar_widths_add_up_to_the_whole(
     citizen_client: FlaskClient, budget: PersonalBudget, provider_payee: LedgerAccount
 ) -> None:
-    commit(
+    reserve(
         db.session,
         budget,
         amount_pence=333_33,
@@ -96,7 +96,7 @@ def test_an_alert_when_the_budget_is_nearly_spent(
     provider_payee: LedgerAccount,
 ) -> None:
     budget = give_budget(citizen.person, pots, frequency=PaymentFrequency.ANNUAL, council=1_000_00)
-    commit(
+    reserve(
         db.session,
         budget,
         amount_pence=950_00,

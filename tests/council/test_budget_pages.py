@@ -27,7 +27,7 @@ from marketplace.budgets.models import (
     StreamRevision,
 )
 from marketplace.budgets.queries import budgets_of
-from marketplace.budgets.spending import commit
+from marketplace.budgets.spending import reserve
 from marketplace.budgets.verify import check_budgets
 from marketplace.extensions import db
 from marketplace.ledger import LedgerAccount, Transfer
@@ -230,7 +230,7 @@ def test_bad_revisions_are_explained_and_nothing_changes(
     # The contribution is drawn first: hold all of it and £50 of the council's money.
     contribution = next(s for s in budget.streams if s.kind is StreamKind.CLIENT_CONTRIBUTION)
     drawn_first = stream_figures(db.session, [contribution])[contribution.id].available_pence
-    commit(
+    reserve(
         db.session,
         budget,
         amount_pence=drawn_first + 50_00,
@@ -399,7 +399,7 @@ def test_a_close_is_refused_if_the_budget_changed_since_the_preview(
     officer_client: FlaskClient, budget: PersonalBudget, provider_payee: LedgerAccount
 ) -> None:
     page = _text(officer_client.get(_close_path(budget, "/preview")))
-    commit(
+    reserve(
         db.session,
         budget,
         amount_pence=10_00,

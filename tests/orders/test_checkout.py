@@ -15,6 +15,7 @@ from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import StreamKind
 from marketplace.orders import checkout
 from marketplace.orders.errors import (
+    BasketRefused,
     InsufficientFunds,
     InvalidOrder,
     NotYours,
@@ -418,11 +419,17 @@ def test_a_basket_that_cannot_all_be_paid_for_orders_nothing(
     )
     session.commit()
 
-    with pytest.raises(InsufficientFunds):
+    with pytest.raises(BasketRefused) as refused:
         checkout.check_out(
             session, world.person, [small.id, huge.id], by=world.citizen, today=TODAY
         )
     session.rollback()
+
+    # One refusal names the item that cannot be paid for, and only that one.
+    ((item, why),) = refused.value.problems
+    assert item.id == huge.id
+    assert isinstance(why, InsufficientFunds)
+    assert refused.value.code == "insufficient_funds"
 
     assert _orders(session) == 0
     assert session.scalar(select(func.count()).select_from(BasketItem)) == 2

@@ -24,10 +24,11 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session
 
 from marketplace.budgets.figures import budget_figures
-from marketplace.ledger import InsufficientFunds, LedgerError, Transfer
+from marketplace.ledger import LedgerError, Transfer
 from marketplace.mail import outbox_messages
 from marketplace.notifications.models import Notification
 from marketplace.orders import checkout, deliveries, invoicing, life
+from marketplace.orders.errors import BasketRefused
 from marketplace.orders.models import (
     BasketItem,
     Delivery,
@@ -347,7 +348,7 @@ def test_a_checkout_refused_part_way_emails_nobody(
     outbox = app.config["MAIL_OUTBOX_PATH"]
     sent = len(outbox_messages(outbox))
 
-    with pytest.raises(InsufficientFunds):
+    with pytest.raises(BasketRefused):
         checkout.check_out(
             session,
             world.person,
