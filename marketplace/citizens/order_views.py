@@ -36,6 +36,7 @@ from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import ButtonForm
 from marketplace.ledger import LedgerError
+from marketplace.orders import basket as baskets
 from marketplace.orders import checkout, deliveries, life, queries
 from marketplace.orders import forecast as forecasting
 from marketplace.orders.basket_costs import basket_costs
@@ -87,7 +88,7 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         except LedgerError as refusal:
             form.form_errors.append(refusal.message)
         if quoted is not None and form.add.data:
-            checkout.add_to_basket(db.session, person, service, schedule, by=_user(), today=today)
+            baskets.add_to_basket(db.session, person, service, schedule, by=_user(), today=today)
             flash(f"{service.name} is in your basket", "success")
             return redirect(url_for("citizens.basket"))
     return render_template(
@@ -120,7 +121,7 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
 @requires("use_citizen_pages")
 def basket() -> str:
     person = own_person("place_order_for")
-    items = checkout.basket_of(db.session, person)
+    items = baskets.basket_of(db.session, person)
     costs = basket_costs(db.session, person, items, today=london_today())
     return render_template(
         "citizens/orders/basket.html",
@@ -143,7 +144,7 @@ def remove_from_basket(item_id: uuid.UUID) -> BaseResponse:
     person = own_person("place_order_for")
     if not ButtonForm().validate_on_submit():
         abort(400)
-    if checkout.remove_from_basket(db.session, person, item_id):
+    if baskets.remove_from_basket(db.session, person, item_id):
         flash("The item was removed from your basket", "success")
     return redirect(url_for("citizens.basket"))
 
@@ -205,7 +206,7 @@ def checkout_page() -> BaseResponse | tuple[str, int]:
     person = own_person("place_order_for")
     today = london_today()
     streams = _streams(person, today)
-    items = checkout.basket_of(db.session, person)
+    items = baskets.basket_of(db.session, person)
     # The form is made for the items the page showed (posted back), so that a second
     # submission still reads its own fields after the first emptied the basket.
     shown = queries.ids(request.form.getlist("item")) if request.method == "POST" else []

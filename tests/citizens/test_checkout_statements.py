@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from marketplace.budgets.models import StreamKind
 from marketplace.extensions import db
-from marketplace.orders import checkout
+from marketplace.orders import basket, checkout
 from marketplace.orders.models import ScheduleKind
 from marketplace.orders.schedule import Schedule, schedule_of
 from tests.citizens.helpers import TODAY
@@ -117,7 +117,7 @@ def test_the_checkout_page_for_two_items(citizen_client: FlaskClient, shop: Shop
 
 def _rules_checkout(shop: Shop, splits: dict | None = None) -> Counter:
     person = shop.citizen.person
-    item_ids = [item.id for item in checkout.basket_of(db.session, person)]
+    item_ids = [item.id for item in basket.basket_of(db.session, person)]
     db.session.commit()
     # What the caller has in hand: the person and the user, loaded.
     assert person.id
@@ -138,7 +138,7 @@ def _rules_checkout(shop: Shop, splits: dict | None = None) -> Counter:
 
 def _add(shop: Shop, units: int = 2) -> None:
     schedule = Schedule(ScheduleKind.RECURRING, START, units, 4, ("MO", "TH"))
-    checkout.add_to_basket(
+    basket.add_to_basket(
         db.session, shop.citizen.person, shop.service, schedule, by=shop.citizen, today=TODAY
     )
     db.session.commit()
@@ -154,7 +154,7 @@ def test_the_rules_for_one_item(shop: Shop) -> None:
 
 def test_the_rules_for_one_item_with_a_chosen_split(shop: Shop) -> None:
     _add(shop)
-    (item,) = checkout.basket_of(db.session, shop.citizen.person)
+    (item,) = basket.basket_of(db.session, shop.citizen.person)
     by_kind = {s.kind: s.id for s in shop.budget.streams}
     split = {by_kind[StreamKind.COUNCIL]: 316_00, by_kind[StreamKind.CLIENT_CONTRIBUTION]: 100_00}
     assert schedule_of(item).units_per_week * 4 * shop.service.price_pence == 416_00

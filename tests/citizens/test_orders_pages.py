@@ -22,7 +22,8 @@ from marketplace.budgets.models import FunderPot, PersonalBudget, StreamKind
 from marketplace.extensions import db
 from marketplace.formatting import LONDON, pounds
 from marketplace.orders import deliveries, life, queries
-from marketplace.orders.checkout import basket_of, quote
+from marketplace.orders.basket import basket_of
+from marketplace.orders.checkout import quote
 from marketplace.orders.models import (
     BasketItem,
     CycleState,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from marketplace import ledger
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import StreamKind
-from marketplace.orders import checkout
+from marketplace.orders import basket, checkout
 from marketplace.orders.errors import (
     BasketRefused,
     InsufficientFunds,
@@ -315,7 +315,7 @@ def test_a_basket_counts_its_earlier_items_against_the_weekly_amount(
 ) -> None:
     half = world.schedule(units=2, days=THREE_DAYS)  # £156 a week each
     items = [
-        checkout.add_to_basket(
+        basket.add_to_basket(
             session, world.person, world.service, half, by=world.citizen, today=TODAY
         )
         for _ in range(2)
@@ -376,10 +376,10 @@ def test_only_the_person_or_an_officer_can_order_for_them(session: Session, worl
 
 
 def test_checking_out_a_basket_orders_every_item_once(session: Session, world: World) -> None:
-    first = checkout.add_to_basket(
+    first = basket.add_to_basket(
         session, world.person, world.service, world.schedule(), by=world.citizen, today=TODAY
     )
-    second = checkout.add_to_basket(
+    second = basket.add_to_basket(
         session,
         world.person,
         world.service,
@@ -406,10 +406,10 @@ def test_checking_out_a_basket_orders_every_item_once(session: Session, world: W
 def test_a_basket_that_cannot_all_be_paid_for_orders_nothing(
     session: Session, world: World
 ) -> None:
-    small = checkout.add_to_basket(
+    small = basket.add_to_basket(
         session, world.person, world.service, world.schedule(), by=world.citizen, today=TODAY
     )
-    huge = checkout.add_to_basket(
+    huge = basket.add_to_basket(
         session,
         world.person,
         world.service,
@@ -440,11 +440,11 @@ def test_a_basket_that_cannot_all_be_paid_for_orders_nothing(
 def test_a_basket_changed_since_the_page_was_shown_orders_nothing(
     session: Session, world: World
 ) -> None:
-    item = checkout.add_to_basket(
+    item = basket.add_to_basket(
         session, world.person, world.service, world.schedule(), by=world.citizen, today=TODAY
     )
     session.commit()
-    assert checkout.remove_from_basket(session, world.person, item.id)
+    assert basket.remove_from_basket(session, world.person, item.id)
     session.commit()
 
     with pytest.raises(InvalidOrder):
@@ -458,10 +458,10 @@ def test_a_basket_is_quoted_as_checkout_places_it_each_item_after_the_ones_befor
 ) -> None:
     # The first item takes all of the contribution (drawn first); the second must be shown
     # paid from what is left, as checking out will in fact pay it.
-    first = checkout.add_to_basket(
+    first = basket.add_to_basket(
         session, world.person, world.service, world.schedule(), by=world.citizen, today=TODAY
     )
-    second = checkout.add_to_basket(
+    second = basket.add_to_basket(
         session, world.person, world.service, world.schedule(), by=world.citizen, today=TODAY
     )
     session.commit()

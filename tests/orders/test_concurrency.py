@@ -16,7 +16,7 @@ from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import PersonalBudget
 from marketplace.extensions import db
 from marketplace.ledger import Transfer
-from marketplace.orders import checkout
+from marketplace.orders import basket, checkout
 from marketplace.orders.models import BasketItem, Order, OrderCycle, OrderEvent
 from marketplace.orders.schedule import Schedule
 from marketplace.people.models import Person
@@ -42,7 +42,7 @@ def test_one_basket_checked_out_in_several_tabs_at_once_orders_it_once(
 ) -> None:
     world.provider.invoice_cycle = InvoiceCycle.WEEKLY  # several commitments per order
     items = [
-        checkout.add_to_basket(
+        basket.add_to_basket(
             db.session, world.person, world.service, schedule, by=world.citizen, today=TODAY
         )
         for schedule in (world.schedule(), world.schedule(weeks=None, units=3))

@@ -27,7 +27,7 @@ from marketplace.budgets.figures import budget_figures
 from marketplace.ledger import LedgerError, Transfer
 from marketplace.mail import outbox_messages
 from marketplace.notifications.models import Notification
-from marketplace.orders import checkout, deliveries, invoicing, life
+from marketplace.orders import basket, checkout, deliveries, invoicing, life
 from marketplace.orders.errors import BasketRefused
 from marketplace.orders.models import (
     BasketItem,
@@ -103,7 +103,7 @@ def test_a_checkout_killed_part_way_keeps_the_order_and_its_money_together(
 ) -> None:
     # Weekly invoicing: four weeks are four cycles, each with its own commitment.
     world.provider.invoice_cycle = InvoiceCycle.WEEKLY
-    item = checkout.add_to_basket(
+    item = basket.add_to_basket(
         session, world.person, world.service, world.schedule(), by=world.citizen, today=TODAY
     )
     session.commit()
@@ -331,12 +331,12 @@ def test_a_checkout_refused_part_way_emails_nobody(
     found unaffordable: the request rolls back, and no email about an order that does not
     exist may have gone out."""
     affordable = [
-        checkout.add_to_basket(
+        basket.add_to_basket(
             session, world.person, world.service, schedule, by=world.citizen, today=TODAY
         )
         for schedule in (world.schedule(), world.schedule(weeks=None))
     ]
-    too_much = checkout.add_to_basket(
+    too_much = basket.add_to_basket(
         session,
         world.person,
         world.service,
