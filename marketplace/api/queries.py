@@ -157,15 +157,23 @@ def services(filters: ServiceFilters, paging: Paging | None) -> Found[Service]:
             )
         }
         return Found([loaded[service_id] for service_id in chosen], len(ordered))
-    query = (
-        select(Service)
-        .join(Organisation)
-        .where(*conditions)
-        .order_by(Service.name, Service.id)
-        .options(*_SERVICE_PARTS)
+    # The page's ids first, then their rows: sorting narrow (name, id) rows and skipping the
+    # pages before is far cheaper than sorting every service's whole row (issue 22).
+    ids = (
+        select(Service.id).join(Organisation).where(*conditions).order_by(Service.name, Service.id)
     )
     count = select(func.count(Service.id)).join(Organisation).where(*conditions)
-    return _page(query, count, paging)
+    if paging is None:
+        # All of them: one query (an IN list of every id would outgrow SQLite's parameters).
+        return _page(ids.with_only_columns(Service).options(*_SERVICE_PARTS), count, None)
+    found = _page(ids, count, paging)
+    loaded = {
+        service.id: service
+        for service in db.session.scalars(
+            select(Service).where(Service.id.in_(found.items)).options(*_SERVICE_PARTS)
+        )
+    }
+    return Found([loaded[service_id] for service_id in found.items], found.total)
 
 
 def service(service_id: uuid.UUID) -> Service | None:
