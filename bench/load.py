@@ -434,6 +434,10 @@ def serve(
             f"127.0.0.1:{port}",
             "--timeout",
             "120",
+            # Longer than any browser here stays idle, as behind a load balancer: with
+            # gunicorn's 2 s a reused idle connection could be closed as it was sent on.
+            "--keep-alive",
+            "75",
             target,
         ],
         cwd=ROOT,
