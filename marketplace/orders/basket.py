@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import User
@@ -73,8 +74,12 @@ def add_to_basket(
 def remove_from_basket(session: Session, person: Person, item_id: uuid.UUID) -> bool:
     """Take the item out of the person's basket; False if it was not there (another
     person's item is not theirs to remove)."""
-    result = session.execute(
-        delete(BasketItem).where(BasketItem.id == item_id, BasketItem.person_id == person.id)
+    # A DELETE answers with a cursor result, which counts the rows it removed.
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            delete(BasketItem).where(BasketItem.id == item_id, BasketItem.person_id == person.id)
+        ),
     )
     return bool(result.rowcount)
 
