@@ -488,13 +488,13 @@ class WhooshEngine(BaseEngine):
                     channels.append(receiving)
                 segments = []
                 done = 0
-                for (worker, size), receiving in zip(workers, channels, strict=True):
+                for (building, size), receiving in zip(workers, channels, strict=True):
                     try:
                         kind, result = receiving.recv()
                     except EOFError:
-                        kind, result = "failed", f"exit code {worker.exitcode}"
+                        kind, result = "failed", f"exit code {building.exitcode}"
                     receiving.close()
-                    worker.join()
+                    building.join()
                     if kind != "segment":
                         raise RuntimeError(f"a process building the Whoosh index failed: {result}")
                     segments.append(result)
@@ -508,10 +508,10 @@ class WhooshEngine(BaseEngine):
                 writer.cancel()
                 raise
         finally:
-            for worker, _ in workers:
-                if worker.is_alive():
-                    worker.terminate()
-                worker.join()
+            for building, _ in workers:
+                if building.is_alive():
+                    building.terminate()
+                building.join()
             ix.close()
         return len(listings)
 
