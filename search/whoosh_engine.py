@@ -65,9 +65,12 @@ BUILD_MEMORY_MB = 256
 PROGRESS_EVERY = 1000
 # Per-segment catalogue parts kept across generations; more than an index ever has segments.
 PART_CACHE_SIZE = 64
-# A rebuild is shared between this many processes (one segment each), from this many listings:
-# for fewer, starting the processes costs more than they save.
-BUILD_PROCESSES = min(2, os.cpu_count() or 1)
+# A rebuild may be shared between processes (one segment each; `build_processes`, at most the
+# cores), from this many listings: for fewer, starting the processes costs more than they save.
+# One by default: on the shared 2-core machine two processes were no faster at 10,000 and 1.7
+# times slower at 100,000 (docs/performance.md); to be turned on once a quiet machine shows a gain.
+BUILD_PROCESSES = 1
+CORES = os.cpu_count() or 1
 PARALLEL_FROM = 4000
 # Postings kept per segment across generations (see SegmentPostings), all tokens together.
 SEGMENT_POSTINGS = 4_000_000
@@ -89,7 +92,9 @@ class SegmentPostings:
         self._budget = budget
         self._held = 0
         self._postings: dict[tuple[object, str, str], _Postings | None] = {}
-        self._lengths: dict[tuple[object, str], list[int]] = {}
+        # Field lengths by segment and field, 0 until read: arrays, which the garbage
+        # collector does not walk element by element as it would lists.
+        self._lengths: dict[tuple[object, str], array[int]] = {}
         self._words: dict[object, dict[str, int]] = {}
         self._lock = threading.Lock()
 
@@ -131,7 +136,7 @@ class SegmentPostings:
             return None
         lengths = self._lengths.get((key, name))
         if lengths is None:
-            lengths = self._lengths[key, name] = [0] * reader.doc_count_all()
+            lengths = self._lengths[key, name] = array("i", bytes(4 * reader.doc_count_all()))
         docnums: list[int] = []
         frequencies: list[float] = []
         postings = reader.postings(name, token)  # without the documents deleted so far
@@ -440,7 +445,7 @@ class WhooshEngine(BaseEngine):
         self, folder: Path, documents: Iterable[ListingDocument], progress: Progress | None
     ) -> int:
         listings = list(documents)
-        processes = min(self.build_processes, len(listings) // max(1, self.parallel_from))
+        processes = min(self.build_processes, CORES, len(listings) // max(1, self.parallel_from))
         if processes < 2:
             return super()._build_listings(folder, listings, progress)
         return self._build_in_parallel(folder, listings, processes, progress)
