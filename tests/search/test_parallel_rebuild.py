@@ -53,6 +53,13 @@ def _queries() -> list[dict[str, str]]:
     return QUERIES + [{"q": case["query"]} for case in cases[:60]]
 
 
+@pytest.fixture(autouse=True)
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build takes at most as many processes as cores: count two, so the test means the
+    same on a one-core machine."""
+    monkeypatch.setattr(whoosh_engine, "CORES", 2)
+
+
 def _engine(
     path: Path, processes: int, gazetteer: Gazetteer, categories: CategoryTree
 ) -> WhooshEngine:
