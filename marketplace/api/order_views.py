@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, jsonify, request, url_for
+from flask import Response, current_app, jsonify, request, url_for
 
 from marketplace.accounts.models import User
 from marketplace.api import auth, order_json, order_requests
@@ -169,6 +169,7 @@ def create_order() -> Response:
             today=london_today(),
             placement_key=_placement_key(),
             split=asked.split,
+            plan_rule=current_app.config["OUT_OF_PLAN_PURCHASES"],
         ),
         schedule_fields=True,
     )

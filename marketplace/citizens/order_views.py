@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -51,6 +51,11 @@ def _user() -> User:
     return current_user._get_current_object()
 
 
+def _plan_rule() -> str:
+    """The council's OUT_OF_PLAN_PURCHASES, which the orders' rules take from the edge."""
+    return str(current_app.config["OUT_OF_PLAN_PURCHASES"])
+
+
 # Adding a service to the basket --------------------------------------------------------
 
 
@@ -79,7 +84,9 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     if form.validate_on_submit():
         schedule = form.schedule()
         try:
-            quoted = checkout.quote(db.session, person, service, schedule, today=today)
+            quoted = checkout.quote(
+                db.session, person, service, schedule, today=today, plan_rule=_plan_rule()
+            )
         except InsufficientFunds as refusal:
             shortfall = refusal.details
             form.form_errors.append(_shortfall_message(refusal))
@@ -122,7 +129,7 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
 def basket() -> str:
     person = own_person("place_order_for")
     items = baskets.basket_of(db.session, person)
-    costs = basket_costs(db.session, person, items, today=london_today())
+    costs = basket_costs(db.session, person, items, today=london_today(), plan_rule=_plan_rule())
     return render_template(
         "citizens/orders/basket.html",
         person=person,
@@ -183,7 +190,9 @@ def _checkout_lines(
             line.quote,
             None if line.refusal is None else _refusal_message(line.refusal),
         )
-        for line in checkout.quote_basket(db.session, person, items, today=today, splits=splits)
+        for line in checkout.quote_basket(
+            db.session, person, items, today=today, splits=splits, plan_rule=_plan_rule()
+        )
     ]
 
 
@@ -251,7 +260,15 @@ def _place(
         if item_id in by_id and (split := form.chosen_split(item_id, stream_ids)) is not None
     }
     try:
-        return checkout.check_out(db.session, person, shown, by=_user(), today=today, splits=splits)
+        return checkout.check_out(
+            db.session,
+            person,
+            shown,
+            by=_user(),
+            today=today,
+            splits=splits,
+            plan_rule=_plan_rule(),
+        )
     except BasketRefused as refused:
         about_splits = [(item, why) for item, why in refused.problems if item.id in splits]
         for item, why in about_splits:

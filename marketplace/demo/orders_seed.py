@@ -178,6 +178,7 @@ class Story:
                 by=self.citizen,
                 today=today,
                 placement_key=key,
+                plan_rule=current_app.config["OUT_OF_PLAN_PURCHASES"],
             )
         order.placed_at = min(_at(today, hour), utcnow())
         return order

@@ -20,6 +20,7 @@ from marketplace.orders.forecast import weekly_care_of, what_if_all_ordered
 from marketplace.orders.models import BasketItem
 from marketplace.orders.schedule import Schedule, schedule_of
 from marketplace.people.models import Person
+from marketplace.people.plans import DEFAULT_OUT_OF_PLAN_RULE, OutOfPlanRule
 from marketplace.types import Session
 
 
@@ -56,11 +57,17 @@ class BasketCosts:
 
 
 def basket_costs(
-    session: Session, person: Person, items: Sequence[BasketItem], *, today: date
+    session: Session,
+    person: Person,
+    items: Sequence[BasketItem],
+    *,
+    today: date,
+    plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
 ) -> BasketCosts:
     """The basket's costs, and its forecast if checkout would buy every item as it is (None
-    when one would be refused: checkout then places nothing)."""
-    lines = checkout.quote_basket(session, person, items, today=today)
+    when one would be refused: checkout then places nothing). `plan_rule` is the council's
+    OUT_OF_PLAN_PURCHASES, as checkout takes it."""
+    lines = checkout.quote_basket(session, person, items, today=today, plan_rule=plan_rule)
     costs = []
     for line in lines:
         schedule = schedule_of(line.item)

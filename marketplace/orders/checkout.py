@@ -57,6 +57,8 @@ from marketplace.orders.schedule import (
 )
 from marketplace.people.models import Person
 from marketplace.people.plans import (
+    DEFAULT_OUT_OF_PLAN_RULE,
+    OutOfPlanRule,
     PurchaseCheck,
     approved_plan,
     item_covering,
@@ -124,7 +126,7 @@ def quote(
     *,
     today: date,
     split: Mapping[uuid.UUID, int] | None = None,
-    plan_rule: str | None = None,
+    plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
     before: Sequence[Quote] = (),
 ) -> Quote:
     """Price an order and work out how the budget would pay for it, checking every rule that
@@ -158,7 +160,7 @@ def price(
     available: Mapping[uuid.UUID, int] | None,
     today: date,
     split: Mapping[uuid.UUID, int] | None = None,
-    plan_rule: str | None = None,
+    plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
     before: Sequence[Quote] = (),
 ) -> Quote:
     """`quote`, for a budget already found (the person's current one) and, when given, what
@@ -222,7 +224,7 @@ def _plan_check(
     service: Service,
     schedule: Schedule,
     codes: set[str],
-    plan_rule: str | None,
+    plan_rule: OutOfPlanRule | str,
     before: Sequence[Quote],
 ) -> tuple[PurchaseCheck, PlanExcess | None]:
     """Whether the support plan allows the purchase, in its category and in its amount (with
@@ -329,13 +331,16 @@ def quote_basket(
     *,
     today: date,
     splits: Mapping[uuid.UUID, Mapping[uuid.UUID, int] | None] | None = None,
+    plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
 ) -> list[BasketLine]:
     """Quote every item in the order checkout places them, each after the items before it
     have drawn on the budget, so the split shown for each is the split it will get. An item
     that cannot be bought draws nothing (checkout would then place nothing at all). Records
     nothing."""
     budget = current_budget(session, person, today)
-    return _quote_items(session, person, items, budget=budget, today=today, splits=splits)
+    return _quote_items(
+        session, person, items, budget=budget, today=today, splits=splits, plan_rule=plan_rule
+    )
 
 
 def _quote_items(
@@ -346,6 +351,7 @@ def _quote_items(
     budget: PersonalBudget | None,
     today: date,
     splits: Mapping[uuid.UUID, Mapping[uuid.UUID, int] | None] | None,
+    plan_rule: OutOfPlanRule | str,
 ) -> list[BasketLine]:
     """`quote_basket` for a budget already found, its balances read once."""
     available = (
@@ -366,6 +372,7 @@ def _quote_items(
                 available=available,
                 today=today,
                 split=(splits or {}).get(item.id),
+                plan_rule=plan_rule,
                 before=placed_first,
             )
         except ledger.LedgerError as refusal:
@@ -449,7 +456,7 @@ def place_order(
     today: date,
     placement_key: str,
     split: Mapping[uuid.UUID, int] | None = None,
-    plan_rule: str | None = None,
+    plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
 ) -> Order:
     """Place an order and commit its money, in the caller's transaction.
 
@@ -633,6 +640,7 @@ def check_out(
     by: User,
     today: date,
     splits: Mapping[uuid.UUID, Mapping[uuid.UUID, int]] | None = None,
+    plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
 ) -> list[Order]:
     """Order every item the checkout page showed, all or none, and empty them from the basket.
 
@@ -669,7 +677,13 @@ def check_out(
         if not can(by, "place_order_for", person):
             raise NotYours("You cannot place orders for this person")
         lines = _quote_items(
-            session, person, to_place, budget=budget, today=today, splits=splits or {}
+            session,
+            person,
+            to_place,
+            budget=budget,
+            today=today,
+            splits=splits or {},
+            plan_rule=plan_rule,
         )
         refused = [(line.item, line.refusal) for line in lines if line.refusal is not None]
         if refused:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -45,6 +44,11 @@ class OutOfPlanRule(enum.StrEnum):
 
     APPROVAL = "approval"
     REFUSE = "refuse"
+
+
+# The setting's default (marketplace/config.py): what a rule assumes when its caller, a test or
+# a command, gives no setting. The pages and the API pass the app's own.
+DEFAULT_OUT_OF_PLAN_RULE = OutOfPlanRule.APPROVAL
 
 
 @dataclass(frozen=True)
@@ -221,14 +225,14 @@ def purchase_check(
     person: Person,
     category_codes: Collection[str],
     *,
-    rule: OutOfPlanRule | str | None = None,
+    rule: OutOfPlanRule | str,
 ) -> PurchaseCheck:
     """Whether a purchase from the person's budget in these categories is in their plan.
 
     In the plan (one of the codes, or a parent of one, is an approved plan's category):
-    `allowed`. Otherwise, or when no plan is approved, the council's rule decides: `rule`, or
-    the app's OUT_OF_PLAN_PURCHASES when None: `needs_approval` ("approval") or `refused`
-    ("refuse"). A self-funder paying with their own money needs no check.
+    `allowed`. Otherwise, or when no plan is approved, the council's rule decides (`rule`, the
+    app's OUT_OF_PLAN_PURCHASES, passed in by the edge): `needs_approval` ("approval") or
+    `refused` ("refuse"). A self-funder paying with their own money needs no check.
     """
     plan = approved_plan(session, person)
     if plan is not None and plan_allows(plan, with_parents(session, category_codes)):
@@ -242,11 +246,14 @@ def plan_allows(plan: SupportPlan, category_codes_and_parents: Collection[str]) 
     return not plan.category_codes.isdisjoint(category_codes_and_parents)
 
 
-def outside_plan(rule: OutOfPlanRule | str | None = None) -> PurchaseCheck:
-    """What the council's rule (`rule`, or OUT_OF_PLAN_PURCHASES when None) does to a purchase
-    the plan does not cover, in its category or in its amount: `needs_approval` or `refused`."""
-    rule = OutOfPlanRule(rule or current_app.config["OUT_OF_PLAN_PURCHASES"])
-    return PurchaseCheck.NEEDS_APPROVAL if rule is OutOfPlanRule.APPROVAL else PurchaseCheck.REFUSED
+def outside_plan(rule: OutOfPlanRule | str) -> PurchaseCheck:
+    """What the council's rule (its setting OUT_OF_PLAN_PURCHASES) does to a purchase the plan
+    does not cover, in its category or in its amount: `needs_approval` or `refused`."""
+    return (
+        PurchaseCheck.NEEDS_APPROVAL
+        if OutOfPlanRule(rule) is OutOfPlanRule.APPROVAL
+        else PurchaseCheck.REFUSED
+    )
 
 
 def plan_item_covering(

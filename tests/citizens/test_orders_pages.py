@@ -11,7 +11,9 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from marketplace.accounts.models import User
@@ -33,7 +35,7 @@ from marketplace.orders.models import (
 )
 from marketplace.orders.schedule import schedule_of
 from marketplace.people.plans import PlanItemSpec, approve_plan, draft_plan
-from providers.models import CapacityStatus, Organisation, Service
+from providers.models import CapacityStatus, Organisation, Service, TaxonomyTerm
 from tests.citizens.helpers import TODAY, give_budget
 from tests.conftest import sign_in
 
@@ -266,6 +268,32 @@ def test_a_service_not_taking_budgets_is_refused(citizen_client: FlaskClient, sh
     assert response.status_code == 400
     assert "does not take payment from personal budgets" in _text(response)
     assert basket_items(shop) == []
+
+
+def test_the_pages_follow_the_councils_setting_for_purchases_outside_the_plan(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, citizen_client: FlaskClient, shop: Shop
+) -> None:
+    # The rules take OUT_OF_PLAN_PURCHASES from the pages (they read no app config): each
+    # page that prices, shows or places the basket passes the app's setting.
+    shop.service.taxonomy_terms = list(
+        db.session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.code == "day-centres"))
+    )
+    db.session.commit()
+    monkeypatch.setitem(app.config, "OUT_OF_PLAN_PURCHASES", "approval")
+    assert add_to_basket(citizen_client, shop).status_code == 302
+
+    monkeypatch.setitem(app.config, "OUT_OF_PLAN_PURCHASES", "refuse")
+    refusal = "is not in your support plan, so it cannot be bought from your budget"
+    assert refusal in _text(citizen_client.get("/my/basket"))
+    assert refusal in _text(citizen_client.get("/my/checkout"))
+    response = check_out(citizen_client, shop)
+    assert response.status_code == 400
+    assert refusal in _text(response)
+    assert orders_of(shop) == []
+    response = add_to_basket(citizen_client, shop)
+    assert response.status_code == 400
+    assert refusal in _text(response)
+    assert len(basket_items(shop)) == 1
 
 
 def test_removing_an_item_empties_the_basket(citizen_client: FlaskClient, shop: Shop) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -191,16 +190,12 @@ def test_purchases_in_the_plan_are_allowed_others_follow_the_council_setting(
     assert plans.purchase_check(db.session, citizen.person, codes, rule=rule) == expected.value
 
 
-def test_without_an_approved_plan_every_purchase_follows_the_setting(
-    citizen: User, make_app: Callable[..., Flask]
-) -> None:
+def test_without_an_approved_plan_every_purchase_follows_the_setting(citizen: User) -> None:
     _draft(citizen, citizen)  # a draft is not in force
-    assert plans.purchase_check(db.session, citizen.person, {"personal-care"}) == "needs_approval"
-
-    refusing = make_app(OUT_OF_PLAN_PURCHASES="refuse")
-    with refusing.app_context():
-        person = db.session.get(type(citizen.person), citizen.person.id)
-        assert plans.purchase_check(db.session, person, {"personal-care"}) == "refused"
+    for rule, expected in (("approval", "needs_approval"), ("refuse", "refused")):
+        assert plans.purchase_check(db.session, citizen.person, {"personal-care"}, rule=rule) == (
+            expected
+        )
 
 
 def test_the_setting_is_read_from_the_environment_and_checked(
