@@ -1,0 +1,207 @@
+"""Stripe, as the rules see it: PaymentIntents and refunds in pence, in our own words.
+
+A thin layer over the official SDK's `stripe.StripeClient`, built from plain values (never
+from Flask: `marketplace/payments_setup.py` reads the app's configuration and builds it).
+Every call has a connect and a read timeout and is retried with the SDK's exponential backoff
+(connection errors, timeouts, 409s and 5xx); a create or refund carries our idempotency key,
+so a retry, or a second attempt after a crash, never charges or refunds twice. Answers are
+small frozen records, never SDK objects; errors are `StripeUnavailable` or `CardDeclined`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import stripe
+from stripe.params import PaymentIntentCreateParams, RefundCreateParams
+
+from marketplace.payments.errors import CardDeclined, StripeUnavailable
+
+CURRENCY = "gbp"
+UNAVAILABLE_MESSAGE = (
+    "Card payments are not working at the moment. Nothing has been charged: "
+    "your order is kept, and you can pay for it later."
+)
+DECLINED_MESSAGE = "Your card was declined. Try another card, or contact your bank."
+
+log = logging.getLogger(__name__)
+
+Answer = TypeVar("Answer")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A PaymentIntent as Stripe last told us. `status` is Stripe's word (`succeeded`,
+    `requires_action`, `requires_payment_method`, `processing`, `canceled`...)."""
+
+    id: str
+    status: str
+    amount_pence: int
+    currency: str
+    client_secret: str | None
+    metadata: Mapping[str, str]
+    latest_charge_id: str | None
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """A refund Stripe accepted: `status` is `succeeded`, `pending`, `failed`..."""
+
+    id: str
+    status: str
+    amount_pence: int
+    intent_id: str | None
+
+
+class StripeGateway:
+    """PaymentIntents and refunds at one Stripe account (or localstripe, given `api_base`)."""
+
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        api_base: str | None = None,
+        connect_timeout_seconds: float = 5.0,
+        read_timeout_seconds: float = 20.0,
+        max_network_retries: int = 2,
+        allowed_payment_method_types: Sequence[str] | None = ("card",),
+    ) -> None:
+        """`allowed_payment_method_types`: what a PaymentIntent may be paid with (cards),
+        sent as Stripe's current API names it; None for localstripe, which speaks an older
+        API and refuses the parameter (the card element pays with a card either way)."""
+        self._allowed_payment_method_types = allowed_payment_method_types
+        self._client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=max_network_retries,
+            http_client=stripe.RequestsClient(
+                timeout=(connect_timeout_seconds, read_timeout_seconds)
+            ),
+        )
+
+    def create_payment_intent(
+        self,
+        *,
+        amount_pence: int,
+        idempotency_key: str,
+        metadata: Mapping[str, str],
+        payment_method: str | None = None,
+        customer: str | None = None,
+        confirm: bool = False,
+        off_session: bool = False,
+    ) -> Intent:
+        """Create a PaymentIntent for `amount_pence` in GBP, carrying `metadata`.
+
+        With `confirm` (and a `payment_method`) it is charged at once; `off_session` says the
+        person is not there (a saved card for a recurring cycle). The same `idempotency_key`
+        gives the same PaymentIntent for 24 hours at Stripe. Raises CardDeclined when a
+        confirmed charge is refused, StripeUnavailable otherwise.
+        """
+        if amount_pence <= 0:
+            raise ValueError(f"a payment is of at least 1p, not {amount_pence}")
+        params: PaymentIntentCreateParams = {
+            "amount": amount_pence,
+            "currency": CURRENCY,
+            "metadata": dict(metadata),
+        }
+        if self._allowed_payment_method_types is not None:
+            params["allowed_payment_method_types"] = list(  # type: ignore[typeddict-item]
+                self._allowed_payment_method_types
+            )
+        if payment_method is not None:
+            params["payment_method"] = payment_method
+        if customer is not None:
+            params["customer"] = customer
+        if confirm:
+            params["confirm"] = True
+            if off_session:
+                params["off_session"] = True
+        intent = self._call(
+            lambda: self._client.v1.payment_intents.create(
+                params=params,
+                options={"idempotency_key": idempotency_key},
+            )
+        )
+        return _intent(intent)
+
+    def retrieve_payment_intent(self, intent_id: str) -> Intent:
+        """The PaymentIntent as Stripe has it now. Raises StripeUnavailable."""
+        return _intent(self._call(lambda: self._client.v1.payment_intents.retrieve(intent_id)))
+
+    def cancel_payment_intent(self, intent_id: str) -> Intent:
+        """Cancel a PaymentIntent not yet paid (nothing can be charged on it after). Raises
+        StripeUnavailable, also when Stripe refuses because it has succeeded meanwhile."""
+        return _intent(self._call(lambda: self._client.v1.payment_intents.cancel(intent_id)))
+
+    def refund(
+        self,
+        *,
+        intent_id: str,
+        amount_pence: int,
+        idempotency_key: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> RefundResult:
+        """Refund `amount_pence` of a succeeded PaymentIntent to its card (part or all).
+
+        The same `idempotency_key` gives the same refund, never a second one. Raises
+        StripeUnavailable.
+        """
+        if amount_pence <= 0:
+            raise ValueError(f"a refund is of at least 1p, not {amount_pence}")
+        params: RefundCreateParams = {"payment_intent": intent_id, "amount": amount_pence}
+        if metadata:
+            params["metadata"] = dict(metadata)
+        answer = self._call(
+            lambda: self._client.v1.refunds.create(
+                params=params,
+                options={"idempotency_key": idempotency_key},
+            )
+        )
+        refund = answer.to_dict()
+        return RefundResult(
+            id=refund["id"],
+            status=refund["status"],
+            amount_pence=refund["amount"],
+            intent_id=_id_of(refund.get("payment_intent")),
+        )
+
+    def _call(self, request: Callable[[], Answer]) -> Answer:
+        """Make one request (the SDK retries it), turning the SDK's errors into ours."""
+        try:
+            return request()
+        except stripe.CardError as error:
+            log.info("Stripe declined a card: %s (%s)", error.user_message, error.code)
+            raise CardDeclined(
+                error.user_message or DECLINED_MESSAGE,
+                decline_code=(error.error.decline_code if error.error else None) or error.code,
+                detail=str(error),
+            ) from error
+        except stripe.StripeError as error:
+            # Timeouts and refused connections (after the SDK's retries), 5xx, 429, and the
+            # requests Stripe refuses (a bad key, an invalid request): for the person paying
+            # all are "try later"; the log says which.
+            log.warning("Stripe did not do what we asked: %r", error)
+            raise StripeUnavailable(UNAVAILABLE_MESSAGE, detail=str(error)) from error
+
+
+def _id_of(value: Any) -> str | None:
+    """An id Stripe gave as an id, or inside an expanded object (localstripe expands)."""
+    if value is None or isinstance(value, str):
+        return value
+    return str(value["id"])
+
+
+def _intent(answer: Any) -> Intent:
+    intent = answer.to_dict()
+    return Intent(
+        id=intent["id"],
+        status=intent["status"],
+        amount_pence=intent["amount"],
+        currency=intent["currency"],
+        client_secret=intent["client_secret"],
+        metadata={str(key): str(value) for key, value in intent["metadata"].items()},
+        latest_charge_id=_id_of(intent.get("latest_charge")),
+    )
