@@ -52,7 +52,6 @@ def _register_blueprints(app: Flask) -> None:
     import marketplace.council.details_views
     import marketplace.council.funder_views
     import marketplace.council.order_views  # noqa: F401
-    import providers.order_views  # noqa: F401
     from marketplace.accounts.views import bp as accounts
     from marketplace.admin.token_views import bp as admin
     from marketplace.api.integration_views import bp as api
@@ -61,7 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.council.budget_views import bp as council
     from marketplace.notifications.views import bp as notifications
     from marketplace.public.search_views import bp as public
-    from providers.staff_views import bp as provider_portal
+    from providers.portal import bp as provider_portal
 
     for blueprint in (
         public,

@@ -1,9 +1,9 @@
 """Field rules for what providers tell us, shared by the portal forms and the directory import.
 
 Each check takes a value and returns a message for a person, or None when the value is fine.
-The provider portal's forms (providers/forms.py) call these by name: keep the names. The limits
-are the database's column sizes (or, for descriptions, what a person will read), so a value
-that passes here always fits.
+The provider portal's forms (providers/portal/forms.py) call these by name: keep the names.
+The limits are the database's column sizes (or, for descriptions, what a person will read), so
+a value that passes here always fits.
 
 Text is stored as the person typed it: markup such as `<script>` is not an error, it is text,
 and the pages escape it when they show it. Control characters other than tab and line breaks

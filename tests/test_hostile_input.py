@@ -37,7 +37,7 @@ from marketplace.extensions import db
 from marketplace.forms import GovDateField, PenceField
 from marketplace.people.forms import plan_form
 from marketplace.people.models import Person
-from providers.order_forms import WholeNumberField as ProvidersWholeNumberField
+from providers.portal.order_forms import WholeNumberField as ProvidersWholeNumberField
 from tests.api.integration_helpers import bearer, new_token
 from tests.conftest import sign_in
 from tests.providers.test_portal import LISTING

@@ -1,5 +1,5 @@
 """Council officers' forms for budgets: give a budget, revise a stream, close a period, and
-approve a support plan."""
+approve a support plan; and the decision on a provider's organisation."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovSelect,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
 from wtforms import (
@@ -275,3 +276,14 @@ class ApprovePlanForm(FlaskForm):
     plan_id = HiddenField()
     drafted_at = HiddenField()
     submit = SubmitField("Approve this plan", widget=GovSubmitInput())
+
+
+class StatusDecisionForm(FlaskForm):
+    decision = RadiosField("Decision", validators=[InputRequired(message="Select a decision")])
+    reason = TextAreaField(
+        "Reason",
+        widget=GovTextArea(),
+        description="Needed to reject or suspend: the provider will see it",
+        validators=[Length(max=2000, message="Reason must be 2000 characters or fewer")],
+    )
+    submit = SubmitField("Save decision", widget=GovSubmitInput())

@@ -11,11 +11,11 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import requires
 from marketplace.council import decisions
+from marketplace.council.forms import StatusDecisionForm
 from marketplace.extensions import db
 from marketplace.forms import choices
 from providers import directory, organisations
 from providers.directory_summary import directory_summary
-from providers.forms import StatusDecisionForm
 from providers.models import OrganisationStatus
 
 bp = Blueprint("council", __name__, url_prefix="/council")

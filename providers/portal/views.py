@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -18,7 +18,6 @@ from marketplace.accounts.policy import can
 from marketplace.cqc import checks
 from marketplace.types import utcnow
 from providers import listings, organisations
-from providers.forms import CapacityForm, EditOrganisationForm, ListingForm
 from providers.models import (
     CapacityStatus,
     CqcRating,
@@ -28,8 +27,8 @@ from providers.models import (
     Service,
     ServiceStatus,
 )
-
-bp = Blueprint("provider_portal", __name__, url_prefix="/provider")
+from providers.portal import bp
+from providers.portal.forms import CapacityForm, EditOrganisationForm, ListingForm
 
 MOVES = {
     "publish": ServiceStatus.PUBLISHED,

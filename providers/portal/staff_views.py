@@ -23,9 +23,10 @@ from marketplace.accounts.access import requires
 from marketplace.accounts.policy import can
 from marketplace.extensions import limiter
 from providers import listings, organisations, registration, staff
-from providers.forms import AcceptInvitationForm, InviteForm, RegisterProviderForm, VenueForm
 from providers.models import Organisation
-from providers.views import bp, organisation_details, own_organisation
+from providers.portal import bp
+from providers.portal.forms import AcceptInvitationForm, InviteForm, RegisterProviderForm, VenueForm
+from providers.portal.views import organisation_details, own_organisation
 
 
 @bp.route("/register", methods=["GET", "POST"])

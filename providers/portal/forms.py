@@ -10,7 +10,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovSelect,
     GovSubmitInput,
-    GovTextArea,
     GovTextInput,
 )
 from wtforms import (
@@ -349,14 +348,3 @@ class AcceptInvitationForm(FlaskForm):
     full_name = _text("Your full name", 200, "Enter your full name")
     password = new_password_field()
     submit = SubmitField("Create account", widget=GovSubmitInput())
-
-
-class StatusDecisionForm(FlaskForm):
-    decision = RadiosField("Decision", validators=[InputRequired(message="Select a decision")])
-    reason = TextAreaField(
-        "Reason",
-        widget=GovTextArea(),
-        description="Needed to reject or suspend: the provider will see it",
-        validators=[Length(max=2000, message="Reason must be 2000 characters or fewer")],
-    )
-    submit = SubmitField("Save decision", widget=GovSubmitInput())

@@ -25,13 +25,14 @@ from marketplace.orders.delivery_details import delivery_details
 from marketplace.orders.errors import InvalidOrder
 from marketplace.orders.models import Delivery, DeliveryStatus, InvoiceStatus, Order, OrderCycle
 from marketplace.orders.schedule import schedule_of
-from providers.order_forms import (
+from providers.portal import bp
+from providers.portal.order_forms import (
     UNIT_NAMES,
     CorrectDeliveryForm,
     DeclineOrderForm,
     DeliveryForm,
 )
-from providers.views import bp, own_organisation
+from providers.portal.views import own_organisation
 
 # The inbox's tabs, in the order a provider works through them.
 TABS = {

@@ -1,0 +1,14 @@
+"""The provider portal: an organisation's staff keep their listings, capacity, staff and
+venues current (`views`, `staff_views`, `forms`) and answer their orders (`order_views`,
+`order_forms`). The HTTP edge only: the rules it calls live in `providers/` and
+`marketplace/orders/`.
+
+The blueprint is made here and the view modules add their routes to it when imported below,
+so registering `bp` brings every portal page with it.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("provider_portal", __name__, url_prefix="/provider")
+
+from providers.portal import order_views, staff_views, views  # noqa: E402, F401
