@@ -15,12 +15,20 @@ def london_today() -> date:
     return datetime.now(LONDON).date()
 
 
-def pounds(pence: int) -> str:
-    """£1,234.50 from 123450; whole pounds drop the pence (£12), as GOV.UK style asks."""
+def pounds(pence: int, *, plain: bool = False) -> str:
+    """Integer pence as pounds: the one way money becomes text.
+
+    For people: £1,234.50 from 123450; whole pounds drop the pence (£12), as GOV.UK style
+    asks. `plain`: the bare figure with two places ("1234.50", "-0.05", no £ and no commas)
+    that a spreadsheet cell, a pounds box being edited and an exact `Decimal` for JSON take;
+    `money.pence_from_text` reads it back as the same pence. Whole-number arithmetic on the
+    pence, never a float (a float is refused)."""
     if not isinstance(pence, int) or isinstance(pence, bool):
         raise TypeError("money is an int of pence")
     sign = "-" if pence < 0 else ""
     whole, part = divmod(abs(pence), 100)
+    if plain:
+        return f"{sign}{whole}.{part:02d}"
     return f"{sign}£{whole:,}" if part == 0 else f"{sign}£{whole:,}.{part:02d}"
 
 

@@ -20,6 +20,7 @@ from wtforms.fields.choices import RadioField, SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from marketplace import money
+from marketplace.formatting import pounds
 
 MAX_PRICE_PENCE = 1_000_000  # £10,000 for one unit: anything more is a typing slip
 # A day, month or year as typed: up to 4 ASCII digits (a year has 4; str.isdigit takes "²").
@@ -55,7 +56,7 @@ class PenceField(Field):
             return self.raw_data[0]
         if self.data is None:
             return ""
-        return money.text_from_pence(self.data)
+        return pounds(self.data, plain=True)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():

@@ -18,6 +18,8 @@ import re
 from decimal import Decimal
 from typing import Literal
 
+from marketplace.formatting import pounds
+
 # Whole pounds have at most this many digits wherever money is read: far above any real
 # amount (£999,999,999,999), and small enough that int arithmetic on it is instant.
 MAX_POUND_DIGITS = 12
@@ -55,7 +57,7 @@ class MoneyError(ValueError):
         if self.problem == "too_large":
             if self.max_pence is None:
                 return f"{label} is too large an amount"
-            return f"{label} must be £{self.max_pence // 100:,} or less"
+            return f"{label} must be {pounds(self.max_pence)} or less"
         return f"{label} must be an amount in pounds, like 24.50"
 
 
@@ -121,15 +123,3 @@ def pence_from_number(amount: int | Decimal, *, max_pence: int | None = None) ->
     if pence > limit:
         raise MoneyError("too_large", max_pence)
     return pence
-
-
-def text_from_pence(pence: int) -> str:
-    """Pence as the text a pounds box shows for editing: 102450 -> "1024.50" (no £, no commas).
-
-    `pence_from_text` reads it back as the same number.
-    """
-    if not isinstance(pence, int) or isinstance(pence, bool):
-        raise TypeError("money is an int of pence")
-    sign = "-" if pence < 0 else ""
-    pounds, part = divmod(abs(pence), 100)
-    return f"{sign}{pounds}.{part:02d}"

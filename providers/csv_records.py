@@ -14,10 +14,17 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
+from marketplace.formatting import pounds
 from providers import validation
 from providers.models import CapacityStatus, CqcRating, PriceUnit, Service
-from providers.openreferral.oruk import SERVICE_STATUS, local_date, pounds
-from providers.records import KEEP, Keep, OrganisationRecord, ServiceRecord, VenueRecord
+from providers.openreferral.oruk import SERVICE_STATUS, local_date
+from providers.openreferral.records import (
+    KEEP,
+    Keep,
+    OrganisationRecord,
+    ServiceRecord,
+    VenueRecord,
+)
 
 T = TypeVar("T")
 
@@ -163,7 +170,7 @@ def row_for(service: Service) -> dict[str, str]:
         "status": SERVICE_STATUS[service.status],
         "categories": _join([term.code for term in service.taxonomy_terms]),
         "areas": _join([place.code for place in service.localities]),
-        "price": str(pounds(service.price_pence)),
+        "price": pounds(service.price_pence, plain=True),
         "price_unit": service.price_unit.value,
         "minimum_order": str(service.minimum_order),
         "delivery_modes": _join(list(service.delivery_modes)),

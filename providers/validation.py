@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from marketplace.formatting import pounds
 from marketplace.money import MoneyError, pence_from_number, pence_from_text
 from marketplace.postcodes import POSTCODE
 
@@ -119,7 +120,7 @@ def price_problem(pence: int, *, free: bool) -> str | None:
     if pence < 0:
         return "The price cannot be negative"
     if pence > MAX_PRICE_PENCE:
-        return f"The price must be £{MAX_PRICE_PENCE // 100:,} or less for one unit"
+        return f"The price must be {pounds(MAX_PRICE_PENCE)} or less for one unit"
     if free and pence != 0:
         return "A free service has a price of £0"
     if not free and pence == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -26,9 +27,43 @@ def test_pounds(pence: int, shown: str) -> None:
     assert pounds(pence) == shown
 
 
-def test_pounds_refuses_floats() -> None:
+@pytest.mark.parametrize(
+    ("pence", "figure"),
+    [
+        (0, "0.00"),
+        (5, "0.05"),
+        (-5, "-0.05"),
+        (1200, "12.00"),
+        (123450, "1234.50"),
+        (123456789, "1234567.89"),
+        (-100, "-1.00"),
+    ],
+)
+def test_the_plain_figure_for_spreadsheets_boxes_and_json(pence: int, figure: str) -> None:
+    # One formatter: the statement's CSV, a pounds box being edited and the feed's exact
+    # Decimal amounts all take this shape.
+    assert pounds(pence, plain=True) == figure
+    assert Decimal(pounds(pence, plain=True)) == Decimal(pence).scaleb(-2)
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_pounds_refuses_floats(plain: bool) -> None:
     with pytest.raises(TypeError):
-        pounds(12.5)  # type: ignore[arg-type]
+        pounds(12.5, plain=plain)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        pounds(True, plain=plain)
+
+
+def test_there_is_one_money_formatter() -> None:
+    # The shapes above are the only ones: the copies that lived beside the statement's CSV,
+    # the pounds box and the feed are gone.
+    from marketplace import money
+    from marketplace.budgets import statement
+    from providers.openreferral import oruk
+
+    assert not hasattr(money, "text_from_pence")
+    assert not hasattr(statement, "pounds_text")
+    assert oruk.pounds is pounds
 
 
 @given(st.integers(min_value=-(10**12), max_value=10**12))

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.budgets.models import FundingStream, PersonalBudget
 from marketplace.budgets.rules import TransferCode
-from marketplace.formatting import LONDON
+from marketplace.formatting import LONDON, pounds
 from marketplace.ledger import Transfer, TransferKind
 from marketplace.types import Session
 
@@ -283,13 +283,6 @@ CSV_HEADER = (
 )
 
 
-def pounds_text(pence: int) -> str:
-    """Pence as pounds with two decimals for a spreadsheet ("1234.50", "-0.05"): whole-number
-    arithmetic on the pence, never a float."""
-    whole, part = divmod(abs(pence), 100)
-    return f"{'-' if pence < 0 else ''}{whole}.{part:02d}"
-
-
 def _cell(text: str) -> str:
     """Text a spreadsheet will not run as a formula (a reason typed by an officer could start
     with "=")."""
@@ -312,12 +305,12 @@ def statement_csv(statement: Statement) -> str:
                 _cell(line.what),
                 _cell(line.description),
                 _cell(line.reason or ""),
-                pounds_text(line.in_pence),
-                pounds_text(line.out_pence),
-                pounds_text(line.held_change_pence),
-                pounds_text(line.balance_pence),
-                pounds_text(line.held_pence),
-                pounds_text(line.available_pence),
+                pounds(line.in_pence, plain=True),
+                pounds(line.out_pence, plain=True),
+                pounds(line.held_change_pence, plain=True),
+                pounds(line.balance_pence, plain=True),
+                pounds(line.held_pence, plain=True),
+                pounds(line.available_pence, plain=True),
                 str(line.transfer_id),
             )
         )

@@ -6,7 +6,8 @@ without a value are left out, never null. Where ORUK's UK profile has no field f
 we hold, we use the field HSDS 3.0 (which ORUK profiles) has for it and the schemas allow:
 `name` on a language, `code` on a taxonomy term, `phones` on a contact and an organization.
 
-Money leaves integer pence only here, as a Decimal number of pounds (1250 -> 12.50).
+Money leaves integer pence only here, as a Decimal number of pounds (1250 -> 12.50) made
+from `formatting.pounds`'s plain figure.
 The words used for capacity (`alert`), CQC registration (`accreditations`) and price units are
 in `phrases`, which also reads them back.
 """
@@ -20,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from marketplace.cqc.checks import verified_location
+from marketplace.formatting import pounds
 from providers.models import (
     CqcRating,
     Locality,
@@ -81,11 +83,6 @@ def timestamp(moment: datetime) -> str:
 def local_date(moment: datetime) -> str:
     """The day `moment` falls on in England, as YYYY-MM-DD."""
     return moment.astimezone(LONDON).date().isoformat()
-
-
-def pounds(pence: int) -> Decimal:
-    """Integer pence as an exact Decimal number of pounds with two places (1250 -> 12.50)."""
-    return Decimal(pence).scaleb(-2)
 
 
 def api_details(openapi_url: str) -> Json:
@@ -309,7 +306,7 @@ def _cost_option(service: Service) -> Json:
             "id": str(part_id(service.id, "cost_option")),
             "service_id": str(service.id),
             "option": minimum_order_option(service.minimum_order),
-            "amount": pounds(service.price_pence),
+            "amount": Decimal(pounds(service.price_pence, plain=True)),
             "amount_description": UNIT_DESCRIPTIONS[service.price_unit],
         }
     )

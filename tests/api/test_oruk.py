@@ -9,18 +9,20 @@ from decimal import Decimal
 
 import pytest
 
+from marketplace.formatting import pounds
 from providers.models import CapacityStatus, CqcRating
 from providers.openreferral import encoding, phrases
 from providers.openreferral.identifiers import CARE_TAXONOMY_ID, part_id, term_id
-from providers.openreferral.oruk import paged, pounds
+from providers.openreferral.oruk import paged
 
 
 @pytest.mark.parametrize(
     ("pence", "text"), [(0, "0.00"), (5, "0.05"), (2650, "26.50"), (1_000_000, "10000.00")]
 )
 def test_pence_become_exact_pounds(pence: int, text: str) -> None:
-    assert encoding.dumps({"amount": pounds(pence)}) == f'{{"amount":{text}}}'
-    assert json.loads(encoding.dumps(pounds(pence)), parse_float=Decimal) == Decimal(text)
+    amount = Decimal(pounds(pence, plain=True))  # as the feed's cost options write it
+    assert encoding.dumps({"amount": amount}) == f'{{"amount":{text}}}'
+    assert json.loads(encoding.dumps(amount), parse_float=Decimal) == Decimal(text)
 
 
 def test_the_writer_matches_the_standard_library_for_everything_else() -> None:

@@ -20,7 +20,6 @@ from marketplace.budgets.statement import (
     CSV_HEADER,
     StatementFilter,
     budget_statement,
-    pounds_text,
     statement_csv,
 )
 from marketplace.ledger import LedgerAccount, reverse
@@ -168,14 +167,6 @@ def test_the_csv_has_the_same_lines_in_pounds_with_two_decimals(
     assert partly[6:12] == ["0.00", "45.50", "-60.00", "64.50", "0.00", "64.50"]
     assert rows[-1][3:6] == ["Refund", "Reversal: ", "Visit did not happen"]
     assert [row[12] for row in rows[1:]] == [str(line.transfer_id) for line in statement.lines]
-
-
-@pytest.mark.parametrize(
-    ("pence", "text"),
-    [(0, "0.00"), (5, "0.05"), (-5, "-0.05"), (123450, "1234.50"), (-100, "-1.00")],
-)
-def test_pounds_text_is_exact(pence: int, text: str) -> None:
-    assert pounds_text(pence) == text
 
 
 def test_a_revision_shows_with_its_reason_and_no_cell_starts_a_formula(
