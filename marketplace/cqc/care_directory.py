@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from marketplace.cqc.models import CqcLocation
-from marketplace.extensions import db
+from marketplace.types import Session
 from providers import validation
 from providers.models import CqcRating
 
@@ -217,11 +217,13 @@ def read_care_directory_file(path: Path) -> list[DirectoryEntry]:
 _STORED = tuple(entry_field.name for entry_field in fields(DirectoryEntry))
 
 
-def import_care_directory(entries: Iterable[DirectoryEntry], *, now: datetime) -> ImportSummary:
+def import_care_directory(
+    session: Session, entries: Iterable[DirectoryEntry], *, now: datetime
+) -> ImportSummary:
     """Store the file's locations: add new ones, update changed ones, and mark every stored
     location the file does not list as deregistered at `now`. Only rows whose values change
     are touched, so importing the same file twice changes nothing. Flushes, never commits."""
-    stored = {row.location_id: row for row in db.session.scalars(select(CqcLocation))}
+    stored = {row.location_id: row for row in session.scalars(select(CqcLocation))}
     summary = ImportSummary()
     listed: set[str] = set()
     for entry in entries:
@@ -231,7 +233,7 @@ def import_care_directory(entries: Iterable[DirectoryEntry], *, now: datetime) -
             row = CqcLocation(first_seen_at=now, changed_at=now)
             for name in _STORED:
                 setattr(row, name, getattr(entry, name))
-            db.session.add(row)
+            session.add(row)
             summary.added.append(entry.location_id)
             continue
         changed = [name for name in _STORED if getattr(row, name) != getattr(entry, name)]
@@ -248,5 +250,5 @@ def import_care_directory(entries: Iterable[DirectoryEntry], *, now: datetime) -
             row.deregistered_at = now
             row.changed_at = now
             summary.deregistered.append(location_id)
-    db.session.flush()
+    session.flush()
     return summary

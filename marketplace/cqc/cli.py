@@ -30,7 +30,7 @@ def import_directory(file: Path) -> None:
     except care_directory.CareDirectoryError as error:
         raise click.ClickException(f"{error}. Nothing was imported.") from None
     try:
-        summary = care_directory.import_care_directory(entries, now=utcnow())
+        summary = care_directory.import_care_directory(db.session, entries, now=utcnow())
         db.session.commit()
     except Exception:
         db.session.rollback()

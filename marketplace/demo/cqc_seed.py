@@ -72,7 +72,7 @@ def seed_cqc() -> SeedReport:
     if stored - {entry.location_id for entry in entries}:
         locations.existing = len(stored)
     else:
-        summary = care_directory.import_care_directory(entries, now=utcnow())
+        summary = care_directory.import_care_directory(db.session, entries, now=utcnow())
         locations.created.extend(summary.added)
         locations.existing = summary.unchanged + len(summary.updated)
     for organisation_name, location_id, rating in CLAIMS:

@@ -45,7 +45,7 @@ def listed(live_server: LiveServer) -> dict[str, str]:
             role=Role.COUNCIL_OFFICER,
         )
         care_directory.import_care_directory(
-            care_directory.read_care_directory(DIRECTORY), now=utcnow()
+            db.session, care_directory.read_care_directory(DIRECTORY), now=utcnow()
         )
         ids = {}
         for name, location_id in (("Acme Care", "1-200000001"), ("Made Up Care", "1-299999999")):

@@ -33,11 +33,13 @@ GOOD, REQUIRES_IMPROVEMENT, GONE, UNRATED = (
 def directory(app: Flask) -> None:
     """Four locations imported, then the third missing from a newer file (deregistered)."""
     care_directory.import_care_directory(
-        care_directory.read_care_directory(DIRECTORY), now=IMPORTED_AT
+        db.session, care_directory.read_care_directory(DIRECTORY), now=IMPORTED_AT
     )
     newer = "".join(line for line in DIRECTORY.splitlines(True) if GONE not in line)
     care_directory.import_care_directory(
-        care_directory.read_care_directory(newer), now=IMPORTED_AT.replace(day=1, month=12)
+        db.session,
+        care_directory.read_care_directory(newer),
+        now=IMPORTED_AT.replace(day=1, month=12),
     )
     db.session.commit()
 

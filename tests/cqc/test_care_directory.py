@@ -96,11 +96,11 @@ def test_a_file_that_cannot_be_read_is_refused_saying_why(text: str, problem: st
 
 def test_importing_the_same_file_twice_changes_nothing(app: Flask) -> None:
     entries = care_directory.read_care_directory_file(SAMPLE)
-    first = care_directory.import_care_directory(entries, now=MONDAY)
+    first = care_directory.import_care_directory(db.session, entries, now=MONDAY)
     db.session.commit()
     assert len(first.added) == 6
 
-    second = care_directory.import_care_directory(entries, now=LATER)
+    second = care_directory.import_care_directory(db.session, entries, now=LATER)
 
     assert (second.added, second.updated, second.deregistered) == ([], [], [])
     assert second.unchanged == 6
@@ -113,6 +113,7 @@ def test_a_newer_file_updates_ratings_and_deregisters_locations_it_no_longer_lis
     app: Flask,
 ) -> None:
     care_directory.import_care_directory(
+        db.session,
         read_care_directory(
             _file(
                 "1-200000001,Acme,N,SG1 1AA,1-100000001,Acme Ltd,Good,01/02/2026",
@@ -130,7 +131,7 @@ def test_a_newer_file_updates_ratings_and_deregisters_locations_it_no_longer_lis
         )
     )
 
-    summary = care_directory.import_care_directory(newer, now=LATER)
+    summary = care_directory.import_care_directory(db.session, newer, now=LATER)
 
     assert summary.added == ["1-200000004"]
     assert summary.updated == ["1-200000002"]
@@ -143,7 +144,7 @@ def test_a_newer_file_updates_ratings_and_deregisters_locations_it_no_longer_lis
     assert stored["1-200000001"].changed_at == MONDAY
 
     # Importing the newer file again keeps the deregistration's date.
-    again = care_directory.import_care_directory(newer, now=LATER.replace(day=14))
+    again = care_directory.import_care_directory(db.session, newer, now=LATER.replace(day=14))
     assert (again.added, again.updated, again.deregistered) == ([], [], [])
     assert _stored()["1-200000003"].deregistered_at == LATER
 
@@ -151,12 +152,14 @@ def test_a_newer_file_updates_ratings_and_deregisters_locations_it_no_longer_lis
 def test_a_location_back_in_the_directory_is_registered_again(app: Flask) -> None:
     one = "1-200000001,Acme,N,SG1 1AA,1-100000001,Acme Ltd,Good,01/02/2026"
     two = "1-200000002,Brook,N,SG1 1AB,1-100000002,Brook Ltd,Good,01/02/2025"
-    care_directory.import_care_directory(read_care_directory(_file(one, two)), now=MONDAY)
-    care_directory.import_care_directory(read_care_directory(_file(one)), now=LATER)
+    care_directory.import_care_directory(
+        db.session, read_care_directory(_file(one, two)), now=MONDAY
+    )
+    care_directory.import_care_directory(db.session, read_care_directory(_file(one)), now=LATER)
     assert _stored()["1-200000002"].registered is False
 
     summary = care_directory.import_care_directory(
-        read_care_directory(_file(one, two)), now=LATER.replace(day=14)
+        db.session, read_care_directory(_file(one, two)), now=LATER.replace(day=14)
     )
 
     assert summary.updated == ["1-200000002"]

@@ -147,6 +147,7 @@ def test_an_import_that_changes_a_rating_queues_its_listings_for_search(
     newest = max(db.session.scalars(select(SearchOutboxEntry.id)))
 
     care_directory.import_care_directory(
+        db.session,
         care_directory.read_care_directory(
             DIRECTORY.replace("Requires improvement,02/09/2026", "Outstanding,01/12/2026")
         ),

@@ -65,7 +65,9 @@ def test_the_demo_keeps_a_real_directory_imported_before_it(app: Flask) -> None:
         "Location ID,Location Name,Provider ID,Provider Name,Location Latest Overall Rating,"
         "Publication Date\n1-123456789,Real Care,1-100000001,Real Care Ltd,Good,01/02/2026\n"
     )
-    care_directory.import_care_directory(care_directory.read_care_directory(real), now=utcnow())
+    care_directory.import_care_directory(
+        db.session, care_directory.read_care_directory(real), now=utcnow()
+    )
 
     seed.run_all(STEPS)
 
