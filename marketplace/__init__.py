@@ -86,8 +86,8 @@ def _register_cli(app: Flask) -> None:
     from marketplace.orders.cli import orders
     from marketplace.people.cli import people
     from marketplace.retention_cli import retention_group
-    from providers.cli import directory
     from providers.listings_cli import listings
+    from providers.openreferral.cli import directory
     from providers.search_cli import search
 
     app.cli.add_command(seed_demo)

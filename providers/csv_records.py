@@ -18,7 +18,13 @@ from marketplace.formatting import pounds
 from providers import validation
 from providers.models import CapacityStatus, CqcRating, PriceUnit, Service
 from providers.openreferral.oruk import SERVICE_STATUS, local_date
-from providers.records import KEEP, Keep, OrganisationRecord, ServiceRecord, VenueRecord
+from providers.openreferral.records import (
+    KEEP,
+    Keep,
+    OrganisationRecord,
+    ServiceRecord,
+    VenueRecord,
+)
 
 T = TypeVar("T")
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from marketplace.extensions import db
-from providers import directory, exporter, search_index
+from providers import directory, search_index
 from providers.models import Organisation, OrganisationStatus, Service, ServiceStatus
+from providers.openreferral import exporter
 
 
 def test_every_public_listing_query_agrees_with_the_rule(

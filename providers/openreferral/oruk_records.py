@@ -17,7 +17,7 @@ from typing import Any
 from providers import validation
 from providers.models import CapacityStatus, PriceUnit
 from providers.openreferral import oruk, phrases
-from providers.records import KEEP, OrganisationRecord, ServiceRecord, VenueRecord
+from providers.openreferral.records import KEEP, OrganisationRecord, ServiceRecord, VenueRecord
 
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _CLOCK = re.compile(r"^(\d{2}:\d{2})(?::00(?:\.0+)?)?(Z|[+-]\d{2}:?\d{2})?$")

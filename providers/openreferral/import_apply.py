@@ -37,9 +37,16 @@ from providers.models import (
 )
 from providers.openreferral.identifiers import parse_uuid, term_id
 from providers.openreferral.oruk import local_date
+from providers.openreferral.records import (
+    KEEP,
+    Keep,
+    OrganisationRecord,
+    ServiceRecord,
+    VenueRecord,
+    given,
+)
 from providers.organisations import REGISTRATION_NUMBERS, AmbiguousMatch, OrganisationIndex
 from providers.organisations import other_registration as other_registration_of
-from providers.records import KEEP, Keep, OrganisationRecord, ServiceRecord, VenueRecord, given
 from providers.reference_data import ensure_localities, ensure_taxonomy, gazetteer_entries
 
 Row = TypeVar("Row", Organisation, Service, Location, ServiceAtLocation)

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from marketplace.extensions import db
-from providers import exporter, importer
+from providers.openreferral import exporter, importer
 
 
 @click.group("directory")
