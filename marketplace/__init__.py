@@ -28,12 +28,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.from_mapping(load_config(instance_path, overrides))
 
-    from marketplace import database, errors, jinja, request_text, security
+    from marketplace import database, errors, jinja, payments_setup, request_text, security
     from providers import search_index
 
     database.init_app(app)
     search_index.init_app(app)
     security.init_app(app)
+    payments_setup.init_app(app)
     request_text.init_app(app)
     jinja.init_app(app)
     errors.init_app(app)

@@ -243,6 +243,22 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SEARCH_INDEX_PATH": os.environ.get("SEARCH_INDEX_PATH")
         or str(instance_path / "search-index"),
         "SEARCH_WRITER_TIMEOUT": float(os.environ.get("SEARCH_WRITER_TIMEOUT", "10")),
+        # Card payments (docs/payments.md). Production needs the three keys and no API base;
+        # `make run` without a key starts localstripe and sets STRIPE_API_BASE to it.
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", ""),
+        # Each request to Stripe: seconds to connect, seconds to wait for the answer, and how
+        # many times a failed one is tried again (with exponential backoff from half a second).
+        "STRIPE_CONNECT_TIMEOUT_SECONDS": float(
+            os.environ.get("STRIPE_CONNECT_TIMEOUT_SECONDS", "5")
+        ),
+        "STRIPE_TIMEOUT_SECONDS": float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20")),
+        "STRIPE_MAX_NETWORK_RETRIES": int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2")),
+        # Stripe's deliveries come from a few addresses; a flood from one is not Stripe.
+        "STRIPE_WEBHOOK_RATE_LIMIT": os.environ.get("STRIPE_WEBHOOK_RATE_LIMIT", "600 per minute"),
         "TESTING": environment == "testing",
     }
     config.update(overrides)

@@ -56,6 +56,11 @@ def test_settings(database_url: str, instance: Path, **overrides: object) -> dic
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "marketplace.test",
+        # Stand-in Stripe keys (production refuses to start without them); no test reaches
+        # Stripe: the payment tests point STRIPE_API_BASE at their localstripe.
+        "STRIPE_SECRET_KEY": "sk_test_marketplace",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_marketplace",
+        "STRIPE_WEBHOOK_SECRET": "whsec_test_marketplace",
         # Real argon2, at a cost that lets the suite make hundreds of accounts.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_KIB": 8192,
