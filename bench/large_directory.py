@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import _database, _env, serve, stop
 from search_corpus import directory
 
-from providers.csv_records import COLUMNS
+from providers.openreferral.csv_records import COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
-from providers import csv_records
 from providers.models import (
     Organisation,
     Service,
@@ -32,7 +31,7 @@ from providers.models import (
     TaxonomyTerm,
     service_is_public,
 )
-from providers.openreferral import encoding, oruk
+from providers.openreferral import csv_records, encoding, oruk
 from providers.openreferral.phrases import accreditation_text
 
 ExportFormat = Literal["json", "csv"]

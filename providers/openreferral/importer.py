@@ -25,8 +25,7 @@ from typing import Literal
 from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace.extensions import db
-from providers import csv_records
-from providers.openreferral import oruk_records
+from providers.openreferral import csv_records, oruk_records
 from providers.openreferral.import_apply import Lookups, Rejected, apply_record
 from providers.openreferral.records import ServiceRecord, problems
 

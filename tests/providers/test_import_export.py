@@ -15,7 +15,6 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from providers.csv_records import COLUMNS
 from providers.models import (
     CapacityStatus,
     CqcRating,
@@ -29,6 +28,7 @@ from providers.models import (
     ServiceStatus,
 )
 from providers.openreferral import exporter, importer, oruk_records
+from providers.openreferral.csv_records import COLUMNS
 from tests.api import conftest as api_fixtures
 from tests.api.conftest import STEVENAGE_VENUE
 from tests.conftest import empty_database
