@@ -38,13 +38,37 @@ node_modules/.installed: package.json package-lock.json
 browser-deps: node_modules/.installed
 	scripts/install-debian-packages.sh chromium fonts-liberation redis-server
 
+# Card payments: with no STRIPE_SECRET_KEY in the environment, `make run` starts localstripe
+# (a fake Stripe; GPL, a development dependency only, never shipped) on this loopback port,
+# points the app's SDK and Stripe.js at it and has it send its webhooks to the app
+# (docs/payments.md). With the key set, the app talks to Stripe itself.
+LOCALSTRIPE_PORT ?= 8420
+LOCALSTRIPE_WEBHOOK_SECRET := whsec_localstripe
+
+# localstripe alone, not the whole dev extra: `make run` needs nothing else of it.
+$(VENV)/.installed-localstripe: requirements/constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) localstripe
+	touch $@
+
 ## Set up, migrate, seed the demo county (idempotent) and serve on http://$(HOST):$(PORT)
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run $(if $(STRIPE_SECRET_KEY),,$(VENV)/.installed-localstripe)
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	$(FLASK) search sync
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C to stop)"
+ifeq ($(STRIPE_SECRET_KEY),)
+	@echo "Card payments at localstripe, http://127.0.0.1:$(LOCALSTRIPE_PORT) (STRIPE_SECRET_KEY is not set)"
+	$(BIN)/python scripts/localstripe_server.py --port $(LOCALSTRIPE_PORT) \
+		--state-file "$${INSTANCE_PATH:-instance}/localstripe.pickle" \
+		--webhook-url http://$(HOST):$(PORT)/webhooks/stripe \
+		--webhook-secret $(LOCALSTRIPE_WEBHOOK_SECRET) & \
+	trap 'kill $$! 2>/dev/null' EXIT; \
+	STRIPE_API_BASE=http://127.0.0.1:$(LOCALSTRIPE_PORT) \
+	STRIPE_WEBHOOK_SECRET=$(LOCALSTRIPE_WEBHOOK_SECRET) \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+else
+	$(FLASK) run --host $(HOST) --port $(PORT)
+endif
 
 ## Lint, then the whole suite (browser tests included) on SQLite
 test: lint browser-deps

@@ -10,7 +10,8 @@ a free one (port 0), and keeps the state in the file given (`--state-file`), or 
 Once listening it prints `listening on http://127.0.0.1:PORT` on one line of standard output,
 so whoever started it can read the port.
 
-    python scripts/localstripe_server.py --port 0 --state-file /tmp/x/localstripe.pickle
+    python scripts/localstripe_server.py --port 0 --state-file /tmp/x/localstripe.pickle \
+        --webhook-url http://127.0.0.1:5000/webhooks/stripe --webhook-secret whsec_…
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from aiohttp import web
 from localstripe import resources
 from localstripe.server import app
+from localstripe.webhooks import register_webhook
 
 
 def keep_state_in(state_file: Path | None) -> None:
@@ -58,11 +60,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--from-scratch", action="store_true", help="ignore the state file's earlier state"
     )
+    parser.add_argument("--webhook-url", help="send every event here (the app's webhook)")
+    parser.add_argument("--webhook-secret", help="and sign it with this endpoint secret")
     arguments = parser.parse_args(argv)
+    if bool(arguments.webhook_url) != bool(arguments.webhook_secret):
+        parser.error("--webhook-url and --webhook-secret go together")
 
     keep_state_in(arguments.state_file)
     if not arguments.from_scratch:
         resources.store.try_load_from_disk()
+    if arguments.webhook_url:
+        # As `POST /_config/webhooks/marketplace` would, before the first request.
+        register_webhook("marketplace", arguments.webhook_url, arguments.webhook_secret, None)
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -53,9 +53,9 @@ class LocalStripe:
             self.process.stdout.close()
 
 
-def start_localstripe(folder: Path) -> LocalStripe:
-    """Start localstripe on a free loopback port, keeping its state in `folder`, and wait
-    until it answers."""
+def start_localstripe(folder: Path, *, from_scratch: bool = True) -> LocalStripe:
+    """Start localstripe on a free loopback port, keeping its state in `folder` (starting
+    from what is there unless `from_scratch`), and wait until it answers."""
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "localstripe.log").open("w") as log:
         process = subprocess.Popen(
@@ -66,7 +66,7 @@ def start_localstripe(folder: Path) -> LocalStripe:
                 "0",
                 "--state-file",
                 str(folder / "localstripe.pickle"),
-                "--from-scratch",
+                *(["--from-scratch"] if from_scratch else []),
             ],
             stdout=subprocess.PIPE,
             stderr=log,
