@@ -2,14 +2,18 @@
 delivered, invoice a period), and the organisation's invoices. Routes on `provider_portal`.
 
 Orders are found only inside the signed-in user's organisation: another organisation's order
-answers 404. Every change goes through the orders' rules; a refusal is shown on the order's
+answers 404. The order pages' routes are wrapped in `with_own_order`, which loads the order
+(and the delivery or period the URL names) once and passes it in, so a view's body is only
+its action. Every change goes through the orders' rules; a refusal is shown on the order's
 page, which then answers 400 so that the request's transaction rolls back.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -34,6 +38,8 @@ from providers.portal.order_forms import (
 )
 from providers.portal.views import own_organisation
 
+R = TypeVar("R")
+
 # The inbox's tabs, in the order a provider works through them.
 TABS = {
     "new": "New",
@@ -54,6 +60,32 @@ def _own_order(order_id: uuid.UUID) -> Order:
     ):
         abort(404)
     return order
+
+
+def with_own_order(view: Callable[..., R]) -> Callable[..., R]:
+    """Route `view` with the order its URL names instead of the id: the signed-in user's own
+    organisation's order, loaded once, or 404 when there is none, it is another organisation's,
+    or the user may not fulfil it. A `delivery_id` or `cycle_id` in the URL is loaded the same
+    way and passed as `delivery` or `cycle`: 404 unless it belongs to this order. Goes below
+    `requires`, so someone who may not use the portal never has an order looked up."""
+
+    @functools.wraps(view)
+    def loaded(order_id: uuid.UUID, **ids: uuid.UUID) -> R:
+        order = _own_order(order_id)
+        parts: dict[str, Any] = {}
+        if "delivery_id" in ids:
+            delivery = queries.delivery_by_id(db.session, ids.pop("delivery_id"))
+            if delivery is None or delivery.order_id != order.id:
+                abort(404)
+            parts["delivery"] = delivery
+        if "cycle_id" in ids:
+            cycle = queries.cycle_by_id(db.session, ids.pop("cycle_id"))
+            if cycle is None or cycle.order_id != order.id:
+                abort(404)
+            parts["cycle"] = cycle
+        return view(order, **parts, **ids)
+
+    return loaded
 
 
 def _delivery_form(order: Order) -> DeliveryForm:
@@ -147,14 +179,15 @@ def orders() -> str:
 
 @bp.route("/orders/<uuid:order_id>")
 @requires("use_provider_portal")
-def order(order_id: uuid.UUID) -> tuple[str, int]:
-    return _order_page(_own_order(order_id))
+@with_own_order
+def order(found: Order) -> tuple[str, int]:
+    return _order_page(found)
 
 
 @bp.route("/orders/<uuid:order_id>/accept", methods=["POST"])
 @requires("use_provider_portal")
-def accept(order_id: uuid.UUID) -> Response | tuple[str, int]:
-    found = _own_order(order_id)
+@with_own_order
+def accept(found: Order) -> Response | tuple[str, int]:
     try:
         life.accept(db.session, found, by=current_user)
     except LedgerError as refused:
@@ -165,8 +198,8 @@ def accept(order_id: uuid.UUID) -> Response | tuple[str, int]:
 
 @bp.route("/orders/<uuid:order_id>/decline", methods=["POST"])
 @requires("use_provider_portal")
-def decline(order_id: uuid.UUID) -> Response | tuple[str, int]:
-    found = _own_order(order_id)
+@with_own_order
+def decline(found: Order) -> Response | tuple[str, int]:
     form = DeclineOrderForm(prefix="decline")
     if form.validate_on_submit():
         try:
@@ -181,8 +214,8 @@ def decline(order_id: uuid.UUID) -> Response | tuple[str, int]:
 
 @bp.route("/orders/<uuid:order_id>/deliveries", methods=["POST"])
 @requires("use_provider_portal")
-def record_delivery(order_id: uuid.UUID) -> Response | tuple[str, int]:
-    found = _own_order(order_id)
+@with_own_order
+def record_delivery(found: Order) -> Response | tuple[str, int]:
     form = _delivery_form(found)
     if form.validate_on_submit():
         try:
@@ -205,11 +238,8 @@ def record_delivery(order_id: uuid.UUID) -> Response | tuple[str, int]:
 
 @bp.route("/orders/<uuid:order_id>/deliveries/<uuid:delivery_id>/correct", methods=["POST"])
 @requires("use_provider_portal")
-def correct_delivery(order_id: uuid.UUID, delivery_id: uuid.UUID) -> Response | tuple[str, int]:
-    found = _own_order(order_id)
-    delivery = queries.delivery_by_id(db.session, delivery_id)
-    if delivery is None or delivery.order_id != found.id:
-        abort(404)
+@with_own_order
+def correct_delivery(found: Order, delivery: Delivery) -> Response | tuple[str, int]:
     form = _correct_form(found, delivery)
     if form.validate_on_submit():
         try:
@@ -234,11 +264,8 @@ def correct_delivery(order_id: uuid.UUID, delivery_id: uuid.UUID) -> Response | 
 
 @bp.route("/orders/<uuid:order_id>/cycles/<uuid:cycle_id>/invoice", methods=["POST"])
 @requires("use_provider_portal")
-def raise_invoice(order_id: uuid.UUID, cycle_id: uuid.UUID) -> Response | tuple[str, int]:
-    found = _own_order(order_id)
-    cycle = queries.cycle_by_id(db.session, cycle_id)
-    if cycle is None or cycle.order_id != found.id:
-        abort(404)
+@with_own_order
+def raise_invoice(found: Order, cycle: OrderCycle) -> Response | tuple[str, int]:
     try:
         invoice = invoicing.raise_invoice(
             db.session, found, cycle, by=current_user, today=london_today()

@@ -226,6 +226,21 @@ def test_another_organisations_order_is_not_found_and_nothing_is_recorded(
     assert order.reference not in other.get("/provider/orders?tab=accepted").get_data(as_text=True)
 
 
+def test_a_period_of_another_order_through_this_orders_address_is_not_found(
+    session: Session,
+    world: World,
+    staff_client: FlaskClient,
+) -> None:
+    order = _accepted(session, world)
+    other = place(session, world, "other")
+    life.accept(session, other, by=world.staff)
+    session.commit()
+
+    response = staff_client.post(f"/provider/orders/{other.id}/cycles/{order.cycles[0].id}/invoice")
+    assert response.status_code == 404
+    assert _count(session, Invoice) == 0
+
+
 def test_recording_deliveries_including_a_missed_visit(
     session: Session,
     world: World,
