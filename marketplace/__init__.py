@@ -44,23 +44,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    # Modules that only add routes to a blueprint made in another module.
-    import marketplace.accounts.token_views
-    import marketplace.api.order_views
-    import marketplace.citizens.details_views
-    import marketplace.citizens.order_views
-    import marketplace.council.cqc_views
-    import marketplace.council.details_views
-    import marketplace.council.funder_views
-    import marketplace.council.order_views  # noqa: F401
-    from marketplace.accounts.views import bp as accounts
-    from marketplace.admin.token_views import bp as admin
-    from marketplace.api.integration_views import bp as api
-    from marketplace.brokers.views import bp as brokers
-    from marketplace.citizens.budget_views import bp as citizens
-    from marketplace.council.budget_views import bp as council
-    from marketplace.notifications.views import bp as notifications
-    from marketplace.public.search_views import bp as public
+    # Each audience's package makes its blueprint and imports its views (docs/architecture.md).
+    from marketplace.accounts import bp as accounts
+    from marketplace.admin import bp as admin
+    from marketplace.api import bp as api
+    from marketplace.brokers import bp as brokers
+    from marketplace.citizens import bp as citizens
+    from marketplace.council import bp as council
+    from marketplace.notifications import bp as notifications
+    from marketplace.public import bp as public
     from providers.portal import bp as provider_portal
 
     for blueprint in (

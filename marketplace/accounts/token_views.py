@@ -11,12 +11,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import api_tokens as tokens
+from marketplace.accounts import bp
 from marketplace.accounts.access import requires
 from marketplace.accounts.forms import TokenDecisionForm
-from marketplace.accounts.views import bp
 from marketplace.extensions import db
-
-__all__ = ["bp"]
 
 
 def _own_token(token_id: uuid.UUID) -> tokens.ApiToken:

@@ -7,7 +7,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint,
     current_app,
     flash,
     redirect,
@@ -19,7 +18,9 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from marketplace.accounts import browser_sessions, service
+# The module, not its names: importing the navigation imports this package (a cycle).
+from marketplace import navigation
+from marketplace.accounts import bp, browser_sessions, service
 from marketplace.accounts.access import requires
 from marketplace.accounts.forms import (
     ChangePasswordForm,
@@ -29,9 +30,6 @@ from marketplace.accounts.forms import (
     SignUpForm,
 )
 from marketplace.extensions import limiter
-from marketplace.navigation import home_for
-
-bp = Blueprint("accounts", __name__)
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
 
@@ -109,7 +107,7 @@ def confirm_sign_up(token: str) -> Response | tuple[str, int] | str:
         return render_template("accounts/invalid_link.html", reason=str(invalid)), 400
     browser_sessions.sign_in(user)
     flash("Your account has been created", "success")
-    return redirect(url_for(home_for(user)))
+    return redirect(url_for(navigation.home_for(user)))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -130,7 +128,9 @@ def sign_in() -> Response | tuple[str, int]:
             form.email.errors.append(SIGN_IN_FAILED)
         else:
             browser_sessions.sign_in(user)
-            return redirect(safe_next(request.args.get("next")) or url_for(home_for(user)))
+            return redirect(
+                safe_next(request.args.get("next")) or url_for(navigation.home_for(user))
+            )
     return _render_form("accounts/sign_in.html", form)
 
 
@@ -205,5 +205,5 @@ def reset_password(user_id: uuid.UUID, token: str) -> Response | tuple[str, int]
         else:
             browser_sessions.sign_in(user)
             flash("Your password has been reset", "success")
-            return redirect(url_for(home_for(user)))
+            return redirect(url_for(navigation.home_for(user)))
     return _render_form("accounts/reset_password.html", form)

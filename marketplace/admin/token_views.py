@@ -12,11 +12,9 @@ from werkzeug.wrappers import Response
 from marketplace.accounts import api_tokens as tokens
 from marketplace.accounts.access import requires
 from marketplace.accounts.roles import Role
+from marketplace.admin import bp
 from marketplace.admin.forms import TOKEN_ROLES, NewTokenForm, RevokeTokenForm
-from marketplace.admin.views import bp
 from marketplace.extensions import db
-
-__all__ = ["bp"]
 
 
 @bp.route("/api-tokens")

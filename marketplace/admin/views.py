@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request
 
 from marketplace import mail
 from marketplace.accounts.access import requires
+from marketplace.admin import bp
 from marketplace.admin.service import users_page
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.route("/users")

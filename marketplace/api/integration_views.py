@@ -15,11 +15,10 @@ from flask import Response, jsonify, request, url_for
 
 from marketplace import ledger
 from marketplace.accounts.models import User
-from marketplace.api import auth, integration_json, integration_requests
+from marketplace.api import auth, bp, integration_json, integration_requests
 from marketplace.api.bodies import json_body
 from marketplace.api.idempotency import idempotent
 from marketplace.api.problems import ApiProblem, from_refusal, invalid, response_for
-from marketplace.api.views import bp
 from marketplace.budgets import allocations
 from marketplace.budgets import queries as person_budgets
 from marketplace.budgets import statement as statements
@@ -34,7 +33,6 @@ from marketplace.people.models import Person
 from marketplace.people.service import person_by_id
 from providers.openreferral.identifiers import parse_uuid
 
-__all__ = ["bp"]
 Json = dict[str, Any]
 
 

@@ -25,10 +25,9 @@ from typing import Any
 from flask import Response, current_app, jsonify, request, url_for
 
 from marketplace.accounts.models import User
-from marketplace.api import auth, order_json, order_requests
+from marketplace.api import auth, bp, order_json, order_requests
 from marketplace.api.bodies import json_body
 from marketplace.api.idempotency import HEADER, idempotent
-from marketplace.api.integration_views import bp
 from marketplace.api.problems import ApiProblem, invalid
 from marketplace.extensions import db
 from marketplace.formatting import london_today
@@ -38,7 +37,6 @@ from marketplace.orders.models import Delivery, Invoice, Order
 from marketplace.people.service import person_by_id
 from providers.openreferral.identifiers import parse_uuid
 
-__all__ = ["bp"]
 Json = dict[str, Any]
 
 # The rules' refusal codes and the status each answers with.

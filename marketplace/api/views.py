@@ -11,20 +11,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, request, url_for
+from flask import Response, request, url_for
 from werkzeug.exceptions import NotFound
 
-from marketplace.api import openapi, params, queries
+from marketplace.api import PREFIX, bp, openapi, params, queries
 from marketplace.api.params import BadParameter, Paging
 from marketplace.api.queries import Found
-from marketplace.extensions import csrf
 from providers.openreferral import encoding, oruk
 from providers.openreferral.identifiers import CARE_TAXONOMY_ID, parse_uuid
-
-PREFIX = "/api/v1"
-
-bp = Blueprint("api", __name__, url_prefix=PREFIX)
-csrf.exempt(bp)
 
 Json = dict[str, Any]
 

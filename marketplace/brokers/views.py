@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 
 from marketplace.accounts.access import requires
-
-bp = Blueprint("brokers", __name__, url_prefix="/broker")
+from marketplace.brokers import bp
 
 
 @bp.route("/")

@@ -1,0 +1,13 @@
+"""Citizens' own pages: their care and support (the `citizens` blueprint, at /my).
+
+Its routes are in the `*_views` modules, imported at the bottom so that the blueprint has them
+all when the app registers it (as microblog does).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("citizens", __name__, url_prefix="/my")
+
+from marketplace.citizens import budget_views, details_views, order_views  # noqa: E402,F401

@@ -19,7 +19,7 @@ from marketplace.accounts.policy import can
 from marketplace.budgets import queries as person_budgets
 from marketplace.budgets.models import PersonalBudget
 from marketplace.budgets.periods import period_status
-from marketplace.citizens.views import bp
+from marketplace.citizens import bp
 from marketplace.extensions import db
 from marketplace.formatting import london_today
 from marketplace.orders.overview import home_summary

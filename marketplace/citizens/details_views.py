@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import requires
 from marketplace.accounts.policy import can
-from marketplace.citizens.views import bp
+from marketplace.citizens import bp
 from marketplace.pages.details import details_page, save_details
 from marketplace.people.models import Person
 

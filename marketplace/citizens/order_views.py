@@ -22,6 +22,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.budgets.models import FundingStream
 from marketplace.budgets.queries import current_budget
+from marketplace.citizens import bp
 from marketplace.citizens.budget_views import own_person
 from marketplace.citizens.order_forms import (
     UNIT_WORDS,
@@ -31,7 +32,6 @@ from marketplace.citizens.order_forms import (
     ScheduleForm,
     checkout_form,
 )
-from marketplace.citizens.views import bp
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import ButtonForm

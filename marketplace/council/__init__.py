@@ -1,0 +1,21 @@
+"""Council officers' pages (the `council` blueprint, at /council): the market, providers,
+people, their budgets and plans, funders, orders and the CQC's ratings.
+
+Its routes are in `views` and the `*_views` modules, imported at the bottom so that the
+blueprint has them all when the app registers it (as microblog does).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("council", __name__, url_prefix="/council")
+
+from marketplace.council import (  # noqa: E402,F401
+    budget_views,
+    cqc_views,
+    details_views,
+    funder_views,
+    order_views,
+    views,
+)

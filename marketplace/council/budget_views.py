@@ -24,6 +24,7 @@ from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.figures import pot_figures, stream_figures
 from marketplace.budgets.models import FunderPot, FundingStream, PaymentFrequency, PersonalBudget
 from marketplace.budgets.rules import financial_year_of
+from marketplace.council import bp
 from marketplace.council.forms import (
     STREAM_NAMES,
     ApprovePlanForm,
@@ -34,7 +35,6 @@ from marketplace.council.forms import (
     close_choices_form,
     encode_choices,
 )
-from marketplace.council.views import bp
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.pages.budgets import (

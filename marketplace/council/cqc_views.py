@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from marketplace.accounts.access import requires
-from marketplace.council.views import bp
+from marketplace.council import bp
 from marketplace.cqc import checks
 
 

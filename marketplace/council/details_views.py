@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import requires
 from marketplace.accounts.policy import can
-from marketplace.council.views import bp
+from marketplace.council import bp
 from marketplace.extensions import db
 from marketplace.pages.details import details_page, save_details
 from marketplace.people.models import Person

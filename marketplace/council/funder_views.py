@@ -20,8 +20,8 @@ from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.figures import pot_figures
 from marketplace.budgets.models import FunderKind
 from marketplace.budgets.rules import financial_year_of
+from marketplace.council import bp
 from marketplace.council.funder_forms import FunderForm, FundPotForm
-from marketplace.council.views import bp
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import choices

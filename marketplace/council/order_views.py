@@ -16,8 +16,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import requires
+from marketplace.council import bp
 from marketplace.council.order_forms import OrderFiltersForm, RefuseOrderForm
-from marketplace.council.views import bp
 from marketplace.extensions import db
 from marketplace.formatting import pounds
 from marketplace.ledger import LedgerError

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import requires
-from marketplace.council import decisions
+from marketplace.council import bp, decisions
 from marketplace.council.forms import StatusDecisionForm
 from marketplace.extensions import db
 from marketplace.forms import choices
 from providers import directory, organisations
 from providers.directory_summary import directory_summary
 from providers.models import OrganisationStatus
-
-bp = Blueprint("council", __name__, url_prefix="/council")
 
 DECISION_LABELS = {
     OrganisationStatus.APPROVED: "Approve: show its published services to the public",

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.accounts.access import requires
 from marketplace.extensions import db
 from marketplace.forms import ButtonForm
-from marketplace.notifications import service
-
-bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+from marketplace.notifications import bp, service
 
 
 @bp.route("")

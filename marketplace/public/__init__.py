@@ -1,7 +1,13 @@
-"""Pages anyone can read without signing in (the `public` blueprint, in views.py).
+"""Pages anyone can read without signing in (the `public` blueprint, made here).
 
-The modules that add routes to the blueprint are imported here, so that it has them all
-before the app registers it.
+Its routes are in `views`, `search_views` and `suggestion_views`, imported at the bottom so
+that the blueprint has them all when the app registers it (as microblog does).
 """
 
-import marketplace.public.suggestion_views  # noqa: F401
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from marketplace.public import search_views, suggestion_views, views  # noqa: E402,F401

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import current_app, render_template, request
 
 from marketplace.formatting import LONDON
-from marketplace.public.views import bp
+from marketplace.public import bp
 from providers import directory
 from providers.models import STALE_AFTER_DAYS
 from providers.search_index import search_engine, sync_if_stale

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request
 
 from marketplace.extensions import limiter
-from marketplace.public.views import bp
+from marketplace.public import bp
 from providers.search_suggestions import suggester
 from search.suggest import DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT_LENGTH
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, render_template
+from flask import abort, render_template
 
 from marketplace.cqc import checks
+from marketplace.public import bp
 from marketplace.types import utcnow
 from providers import directory
 from providers.directory_summary import directory_summary
-
-bp = Blueprint("public", __name__)
 
 
 @bp.route("/")
