@@ -77,6 +77,7 @@ def _register_cli(app: Flask) -> None:
     from marketplace.demo.cli import seed_demo
     from marketplace.ledger_cli import ledger
     from marketplace.orders.cli import orders
+    from marketplace.payments_cli import payments
     from marketplace.people.cli import people
     from marketplace.retention_cli import retention_group
     from providers.listings_cli import listings
@@ -93,6 +94,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(ledger)
     app.cli.add_command(search)
     app.cli.add_command(orders)
+    app.cli.add_command(payments)
     app.cli.add_command(listings)
     app.cli.add_command(people)
     app.cli.add_command(cqc)

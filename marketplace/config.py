@@ -166,6 +166,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # A purchase from a personal budget outside the person's support plan: "refuse" it, or
         # send it to a council officer for "approval".
         "OUT_OF_PLAN_PURCHASES": _one_of("OUT_OF_PLAN_PURCHASES", ("approval", "refuse")),
+        # Whether a budget holder may pay by card what their budget cannot cover (councils
+        # differ), and how long an order waits for its card payment before it is cancelled.
+        "CARD_TOP_UPS_ALLOWED": _flag("CARD_TOP_UPS_ALLOWED", False),
+        "PAYMENT_EXPIRY_MINUTES": _positive("PAYMENT_EXPIRY_MINUTES", 60),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),

@@ -1,7 +1,8 @@
 """`flask ledger verify` and `flask ledger release-instalments`: for people and schedulers.
 
-The verify command checks the ledger, the budgets and the orders together, so it lives above
-them all, beside the app's other commands, not in `budgets/` (which orders build on)."""
+The verify command checks the ledger, the budgets, the orders and the card payments together,
+so it lives above them all, beside the app's other commands, not in `budgets/` (which orders
+build on)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from marketplace.extensions import db
 from marketplace.formatting import LONDON, pounds
 from marketplace.ledger import verify_ledger
 from marketplace.orders.verify import check_orders
+from marketplace.payments.verify import check_card_payments
 
 
 @click.group("ledger")
@@ -31,13 +33,14 @@ def verify() -> None:
     report = verify_ledger(db.session)
     budget_problems, budgets = check_budgets(db.session)
     order_problems, orders = check_orders(db.session)
+    card_problems, card_payments = check_card_payments(db.session)
     db.session.rollback()
-    problems = report.problems + budget_problems + order_problems
+    problems = report.problems + budget_problems + order_problems + card_problems
     for problem in problems:
         click.echo(problem)
     counted = (
         f"{report.accounts} accounts, {report.transfers} transfers, {budgets} budgets, "
-        f"{orders} orders"
+        f"{orders} orders, {card_payments} card payments"
     )
     if problems:
         click.echo(f"ledger verify: {len(problems)} problems in {counted}")

@@ -28,6 +28,7 @@ _INTO_ALLOCATED = {
     TransferCode.REVISION,
     TransferCode.CARRY_FORWARD,
     TransferCode.ALLOCATION,
+    TransferCode.CARD_PAYMENT,
 }
 
 
@@ -172,7 +173,7 @@ def _classify(transfer: Transfer, account_id: uuid.UUID) -> tuple[str | None, in
         return "allocated", -amount
     if code == TransferCode.COMMITMENT:
         return "spent", amount
-    if code == TransferCode.RETURN:
+    if code in (TransferCode.RETURN, TransferCode.CARD_REFUND):
         return "returned", amount
     if code == TransferCode.CARRY_FORWARD:
         return "carried_forward", amount

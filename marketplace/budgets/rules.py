@@ -24,6 +24,8 @@ class TransferCode(enum.StrEnum):
     COMMITMENT = "commitment"  # held against a purchase; posted, it is spent
     RETURN = "return"  # unspent at period end, back to where it came from
     CARRY_FORWARD = "carry_forward"  # unspent at period end, into the next period's stream
+    CARD_PAYMENT = "card_payment"  # Stripe clearing -> the own-funds stream, on Stripe's word
+    CARD_REFUND = "card_refund"  # unspent card money, own-funds stream -> back to the card
 
 
 # By default the person's assessed contribution is used first, then the NHS money (which its
@@ -55,6 +57,12 @@ DEFAULT_ALLOWED_CATEGORY_CODES: dict[StreamKind, tuple[str, ...] | None] = {
     StreamKind.CLIENT_CONTRIBUTION: None,
     StreamKind.OWN_FUNDS: None,
 }
+
+
+# A self-funder's account (a budget of one own-funds stream, holding only what their card
+# payments bring in) runs this long from their first purchase: long enough that nobody's care
+# is cut off by its end, short enough that it is closed and its leftovers returned some day.
+SELF_FUNDED_PERIOD = timedelta(days=5 * 365)
 
 
 def financial_year_of(day: date) -> int:

@@ -130,6 +130,36 @@ def hold(
     return Commitment(key, parts)
 
 
+def hold_part(
+    session: Session,
+    stream: FundingStream,
+    amount_pence: int,
+    *,
+    payee: LedgerAccount,
+    key: str,
+    part: str,
+    description: str = "",
+) -> Transfer:
+    """Add a part to the commitment made under `key`, later than the rest: one pending
+    transfer from `stream` to the payee, keyed `{key}:{part}` and carrying `key` as its
+    reference, so that `find_commitment`, `spend` and `release` treat it as one of the
+    commitment's parts (an order's card share, held once the card payment is confirmed).
+
+    Replaying it records nothing more. The caller holds the stream's lock. Raises
+    InsufficientFunds (the stream has less available), IdempotencyConflict."""
+    return ledger.transfer(
+        session,
+        key=f"{key}:{part}",
+        debit=stream.account_id,
+        credit=payee,
+        amount_pence=amount_pence,
+        code=TransferCode.COMMITMENT,
+        description=description,
+        reference=key,
+        pending=True,
+    )
+
+
 def paying_shares(
     streams: Sequence[FundingStream],
     available: Mapping[uuid.UUID, int],

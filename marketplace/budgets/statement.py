@@ -240,6 +240,8 @@ _WORDS: dict[str, str] = {
     TransferCode.RETURN: "Returned at the end of the period",
     TransferCode.ALLOCATION: "Allocated",
     TransferCode.FUNDING: "Funding",
+    TransferCode.CARD_PAYMENT: "Paid in by card",
+    TransferCode.CARD_REFUND: "Refunded to your card",
 }
 
 

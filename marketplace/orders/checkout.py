@@ -4,6 +4,12 @@ placing it, which commits the money in the same transaction as the order.
 An order's money is held per invoicing cycle (one budget commitment each), so that each
 invoice settles its own cycle: posting the delivered amount and releasing the rest. The whole
 order is committed when it is placed, out of what the budget has released so far.
+
+Part or all of an order may be paid by card (`CardTerms`): a self-funder pays by card what
+their own account does not hold, a budget holder (where the council allows it) what their
+budget cannot or may not cover. The budget streams pay first and the card last, so the card
+pays the last cycles' money. Such an order is placed awaiting payment: the streams' part is
+held at once, the card's only once Stripe confirms (`payments.service.payment_succeeded`).
 """
 
 from __future__ import annotations
@@ -11,10 +17,12 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
+from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from marketplace import ledger
@@ -27,6 +35,12 @@ from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.forecast import NEARLY_SPENT_BELOW
 from marketplace.budgets.funders import payee_account
 from marketplace.budgets.models import BudgetStatus, FundingStream, PersonalBudget
+from marketplace.budgets.own_funds import (
+    create_self_funded_budget,
+    is_self_funder,
+    open_own_funds_stream,
+    provisional_self_funded_budget,
+)
 from marketplace.budgets.queries import current_budget
 from marketplace.formatting import pounds
 from marketplace.ledger import LedgerAccount
@@ -73,6 +87,28 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misr
 
 
 @dataclass(frozen=True)
+class CardTerms:
+    """Whether the person pays part of an order by card, and why they may: a self-funder
+    (no budget with anyone else's money) pays whatever their own account does not hold, and
+    no support plan limits what they buy with their own money; a budget holder pays only what
+    the budget cannot or may not cover (the council's CARD_TOP_UPS_ALLOWED)."""
+
+    self_funded: bool
+
+
+def card_terms(
+    session: Session, person: Person, *, pay_by_card: bool, top_ups_allowed: bool
+) -> CardTerms | None:
+    """The person's terms for paying by card, None when they do not (or may not) pay by
+    card."""
+    if not pay_by_card:
+        return None
+    if is_self_funder(session, person):
+        return CardTerms(self_funded=True)
+    return CardTerms(self_funded=False) if top_ups_allowed else None
+
+
+@dataclass(frozen=True)
 class StreamShare:
     stream: FundingStream
     pence: int
@@ -95,6 +131,8 @@ class Quote:
     plan_excess: PlanExcess | None = None
     # The service's categories and their parents (what stream rules and plans are written in).
     codes: frozenset[str] = frozenset()
+    # Paid by card, after the streams' shares: held only once the card payment is confirmed.
+    card_pence: int = 0
 
     @property
     def total_units(self) -> int:
@@ -107,6 +145,11 @@ class Quote:
     @property
     def weekly_pence(self) -> int:
         return self.schedule.units_per_week * self.unit_price_pence
+
+    @property
+    def budget_pence(self) -> int:
+        """What the budget's streams pay (the total less the card's share)."""
+        return self.total_pence - self.card_pence
 
     @property
     def category_codes(self) -> list[str]:
@@ -128,6 +171,7 @@ def quote(
     split: Mapping[uuid.UUID, int] | None = None,
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
     before: Sequence[Quote] = (),
+    card: CardTerms | None = None,
 ) -> Quote:
     """Price an order and work out how the budget would pay for it, checking every rule that
     placing it would. `before` are the quotes of orders to be placed first (earlier basket
@@ -147,6 +191,7 @@ def quote(
         split=split,
         plan_rule=plan_rule,
         before=before,
+        card=card,
     )
 
 
@@ -162,14 +207,23 @@ def price(
     split: Mapping[uuid.UUID, int] | None = None,
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
     before: Sequence[Quote] = (),
+    card: CardTerms | None = None,
 ) -> Quote:
     """`quote`, for a budget already found (the person's current one) and, when given, what
     each of its streams had available before any of `before` (read once for a whole basket,
-    under the budget's locks at checkout). Records nothing."""
+    under the budget's locks at checkout). With `card`, what the streams cannot (or, with a
+    split, do not) pay is the card's share, and a self-funder with no account yet is priced
+    against the account their first purchase will make. Records nothing."""
     problems = validation_problems(schedule, today=today)
     if problems:
         raise InvalidOrder("Check the details of the order", fields=problems)
     check_orderable(service, schedule)
+    if (
+        card is not None
+        and card.self_funded
+        and (budget is None or budget.status is not BudgetStatus.OPEN)
+    ):
+        budget = provisional_self_funded_budget(person, today=today)
     if budget is None or budget.status is not BudgetStatus.OPEN:
         raise InvalidOrder(
             "There is no open personal budget to pay from",
@@ -177,7 +231,11 @@ def price(
         )
     check_budget_period(budget, schedule)
     codes = category_codes_of(session, service)
-    check, excess = _plan_check(session, person, service, schedule, codes, plan_rule, before)
+    if card is not None and card.self_funded:
+        # The support plan governs what public money buys, not the person's own.
+        check, excess = PurchaseCheck.ALLOWED, None
+    else:
+        check, excess = _plan_check(session, person, service, schedule, codes, plan_rule, before)
     plans = cycles(schedule, service.organisation.invoice_cycle.days)
     streams = list(budget.streams)
     available = dict(
@@ -187,7 +245,13 @@ def price(
         for share in earlier.shares:
             available[share.stream.id] = available.get(share.stream.id, 0) - share.pence
     total = sum(plan.units for plan in plans) * service.price_pence
-    chosen = _paying_shares(streams, available, total, codes, split)
+    card_pence = 0
+    if card is not None:
+        from_budget = _budget_part(streams, available, total, codes, split)
+        card_pence = total - from_budget
+        chosen = _paying_shares(streams, available, from_budget, codes, split)
+    else:
+        chosen = _paying_shares(streams, available, total, codes, split)
     return Quote(
         person=person,
         service=service,
@@ -200,7 +264,29 @@ def price(
         available=available,
         plan_excess=excess,
         codes=frozenset(codes),
+        card_pence=card_pence,
     )
+
+
+def _budget_part(
+    streams: Sequence[FundingStream],
+    available: Mapping[uuid.UUID, int],
+    total: int,
+    codes: set[str],
+    split: Mapping[uuid.UUID, int] | None,
+) -> int:
+    """What the streams pay of an order partly paid by card: as much as those that allow
+    its category have (or, with a chosen split, what the split gives, at most the total)."""
+    if split is not None:
+        given = sum(pence for pence in split.values() if isinstance(pence, int))
+        if given > total:
+            raise InvalidOrder(
+                "The split is more than the order costs",
+                fields={"split": "The split is more than the order costs"},
+            )
+        return given
+    allowed = sum(max(available.get(s.id, 0), 0) for s in streams if s.allows(codes))
+    return min(total, allowed)
 
 
 def check_budget_period(budget: PersonalBudget, schedule: Schedule) -> None:
@@ -289,6 +375,8 @@ def _paying_shares(
 ) -> list[tuple[FundingStream, int]]:
     """`spending.paying_shares`, its refusals in the order's words: a bad split is an
     InvalidOrder on the `split` field, and a shortfall says what is short of what."""
+    if total == 0 and split is None:
+        return []  # paid by card in full: no stream pays anything
     try:
         return spending.paying_shares(streams, available, total, codes, split)
     except ledger.InvalidTransfer as refusal:
@@ -332,14 +420,22 @@ def quote_basket(
     today: date,
     splits: Mapping[uuid.UUID, Mapping[uuid.UUID, int] | None] | None = None,
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
+    card: CardTerms | None = None,
 ) -> list[BasketLine]:
     """Quote every item in the order checkout places them, each after the items before it
-    have drawn on the budget, so the split shown for each is the split it will get. An item
-    that cannot be bought draws nothing (checkout would then place nothing at all). Records
-    nothing."""
+    have drawn on the budget, so the split shown for each is the split it will get (with
+    `card`, the card's share last). An item that cannot be bought draws nothing (checkout
+    would then place nothing at all). Records nothing."""
     budget = current_budget(session, person, today)
     return _quote_items(
-        session, person, items, budget=budget, today=today, splits=splits, plan_rule=plan_rule
+        session,
+        person,
+        items,
+        budget=budget,
+        today=today,
+        splits=splits,
+        plan_rule=plan_rule,
+        card=card,
     )
 
 
@@ -352,6 +448,7 @@ def _quote_items(
     today: date,
     splits: Mapping[uuid.UUID, Mapping[uuid.UUID, int] | None] | None,
     plan_rule: OutOfPlanRule | str,
+    card: CardTerms | None = None,
 ) -> list[BasketLine]:
     """`quote_basket` for a budget already found, its balances read once."""
     available = (
@@ -374,6 +471,7 @@ def _quote_items(
                 split=(splits or {}).get(item.id),
                 plan_rule=plan_rule,
                 before=placed_first,
+                card=card,
             )
         except ledger.LedgerError as refusal:
             lines.append(BasketLine(item, None, refusal))
@@ -385,7 +483,8 @@ def _quote_items(
 
 def cycle_splits(quote: Quote) -> list[dict[uuid.UUID, int]]:
     """Spread the order's shares over its cycles: each cycle takes its cost from the streams in
-    draw order, as much as each stream's share has left."""
+    draw order, as much as each stream's share has left. The card pays after the streams, so
+    what a cycle's split leaves of its cost is the card's (`Order.card_share_of`)."""
     left = {share.stream.id: share.pence for share in quote.shares}
     order = [share.stream.id for share in quote.shares]
     splits = []
@@ -418,6 +517,27 @@ def lock_budget(session: Session, person: Person, today: date) -> PersonalBudget
     else:
         ledger.begin_immediate(session)
     return budget
+
+
+def lock_self_funder(session: Session, person: Person, card: CardTerms | None) -> None:
+    """Before a self-funder's purchase by card finds their account, take the person's row
+    lock (PostgreSQL; SQLite's IMMEDIATE transaction serialises every writer anyway), so two
+    first purchases at once make one account: the second waits, then finds it."""
+    if card is None or not card.self_funded:
+        return
+    if ledger.transactions.dialect_name(session) != "sqlite":
+        session.execute(select(Person.id).where(Person.id == person.id).with_for_update()).one()
+
+
+def with_account(session: Session, priced: Quote, today: date) -> Quote:
+    """The quote on a real budget: a self-funder's first purchase was priced against the
+    account it makes (`provisional_self_funded_budget`, never added to the session); it is
+    made now, inside the caller's savepoint, once nothing has refused the purchase."""
+    if not sa_inspect(priced.budget).transient:
+        return priced
+    budget = create_self_funded_budget(session, priced.person, today=today)
+    ledger.lock_accounts(session, [stream.account_id for stream in budget.streams])
+    return replace(priced, budget=budget)
 
 
 @dataclass
@@ -457,15 +577,23 @@ def place_order(
     placement_key: str,
     split: Mapping[uuid.UUID, int] | None = None,
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
+    pay_by_card: bool = False,
+    card_top_ups_allowed: bool = False,
 ) -> Order:
     """Place an order and commit its money, in the caller's transaction.
 
     `placement_key` makes it safe to repeat: the same key for the same order returns the order
     placed first and records nothing; for a different order it is refused (IdempotencyConflict).
+    With `pay_by_card`, what the budget does not pay is paid by card (see `CardTerms`; a
+    budget holder only when `card_top_ups_allowed`): the order is then placed awaiting payment.
     Raises what `quote` raises, and NotYours when `by` may not buy for this person.
     """
     if not can(by, "place_order_for", person):
         raise NotYours("You cannot place orders for this person")
+    card = card_terms(
+        session, person, pay_by_card=pay_by_card, top_ups_allowed=card_top_ups_allowed
+    )
+    lock_self_funder(session, person, card)
     budget = lock_budget(session, person, today)
     earlier = session.scalar(select(Order).where(Order.placement_key == placement_key))
     if earlier is not None:
@@ -490,10 +618,12 @@ def place_order(
         today=today,
         split=split,
         plan_rule=plan_rule,
+        card=card,
     )
-    refuse_if_closed(session, priced.budget)
-    money = MoneyLeft.of(session, priced.budget)
     with ledger.savepoint(session):
+        priced = with_account(session, priced, today)
+        refuse_if_closed(session, priced.budget)
+        money = MoneyLeft.of(session, priced.budget)
         return _write_order(session, priced, by=by, placement_key=placement_key, money=money)
 
 
@@ -513,7 +643,7 @@ def _write_order(
     order = _new_order(session, priced, by=by, placement_key=placement_key)
     _hold_cycles(session, order, priced)
     was_nearly_spent = money.nearly_spent
-    money.left_pence -= priced.total_pence
+    money.left_pence -= priced.budget_pence
     _tell_of_order(
         session,
         order,
@@ -538,7 +668,9 @@ def _new_order(session: Session, priced: Quote, *, by: User, placement_key: str)
         organisation_id=organisation.id,
         placed_by_id=by.id,
         status=(
-            OrderStatus.AWAITING_APPROVAL
+            OrderStatus.AWAITING_PAYMENT
+            if priced.card_pence
+            else OrderStatus.AWAITING_APPROVAL
             if priced.plan_check is PurchaseCheck.NEEDS_APPROVAL
             else OrderStatus.PLACED
         ),
@@ -553,6 +685,7 @@ def _new_order(session: Session, priced: Quote, *, by: User, placement_key: str)
         weeks=schedule.weeks if schedule.kind is ScheduleKind.RECURRING else None,
         days=list(schedule.days),
         total_pence=priced.total_pence,
+        card_pence=priced.card_pence,
         invoice_cycle=organisation.invoice_cycle,
         notice_days=organisation.notice_days,
     )
@@ -564,10 +697,18 @@ def _new_order(session: Session, priced: Quote, *, by: User, placement_key: str)
 def _hold_cycles(session: Session, order: Order, priced: Quote) -> None:
     """One cycle per invoicing period, each holding its share of the money (`spending.hold`,
     the shares decided by the quote under the budget's locks). Inside the caller's
-    savepoint, so the order and its money are written all or none."""
+    savepoint, so the order and its money are written all or none. A card share is held
+    later, when it is paid; each cycle's split shows it on the own-funds stream it will be
+    paid into."""
     payee = organisation_payee(session, priced.service.organisation)
     streams = {share.stream.id: share.stream for share in priced.shares}
+    card_stream = open_own_funds_stream(session, priced.budget) if priced.card_pence else None
     for plan, split_of_cycle in zip(priced.cycles, cycle_splits(priced), strict=True):
+        amount = plan.units * priced.unit_price_pence
+        shown = {str(k): v for k, v in split_of_cycle.items()}
+        card = amount - sum(split_of_cycle.values())
+        if card_stream is not None and card:
+            shown[str(card_stream.id)] = shown.get(str(card_stream.id), 0) + card
         cycle = OrderCycle(
             order_id=order.id,
             number=plan.number,
@@ -576,10 +717,10 @@ def _hold_cycles(session: Session, order: Order, priced: Quote) -> None:
             units=plan.units,
             amount_pence=plan.units * priced.unit_price_pence,
             commitment_key=f"order:{order.id}:cycle:{plan.number}",
-            split={str(k): v for k, v in split_of_cycle.items()},
+            split=shown,
         )
         session.add(cycle)
-        if cycle.amount_pence:
+        if split_of_cycle:
             spending.hold(
                 session,
                 [(streams[sid], pence) for sid, pence in split_of_cycle.items()],
@@ -605,6 +746,13 @@ def _tell_of_order(
             "plan_weekly_pence": excess.agreed_pence,
         }
     )
+    if order.status is OrderStatus.AWAITING_PAYMENT:
+        # Nobody is told until it is paid: then the provider, or the council first.
+        paying: dict[str, Any] = {"card_pence": order.card_pence, **over_plan}
+        if priced.plan_check is PurchaseCheck.NEEDS_APPROVAL:
+            paying["needs_approval"] = True  # `life.paid` sends it to the council first
+        events.record(session, order, "placed", by=by, to_status=order.status, **paying)
+        return
     events.record(session, order, "placed", by=by, to_status=order.status, **over_plan)
     if order.status is OrderStatus.AWAITING_APPROVAL:
         events.tell_council(
@@ -641,6 +789,8 @@ def check_out(
     today: date,
     splits: Mapping[uuid.UUID, Mapping[uuid.UUID, int]] | None = None,
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
+    pay_by_card: bool = False,
+    card_top_ups_allowed: bool = False,
 ) -> list[Order]:
     """Order every item the checkout page showed, all or none, and empty them from the basket.
 
@@ -651,10 +801,16 @@ def check_out(
     second submission (a double click, another tab) returns the orders the first placed. An
     item gone from the basket without an order means the basket changed since the page was
     shown: nothing is placed and InvalidOrder says so. Raises NotYours when `by` may not buy
-    for this person; the caller's transaction then holds nothing.
+    for this person; the caller's transaction then holds nothing. `pay_by_card` and
+    `card_top_ups_allowed` are as for `place_order`: an item whose budget share falls short
+    is placed awaiting payment of the rest by card.
     """
     if not item_ids:
         raise InvalidOrder("Your basket is empty", fields={"basket": "Your basket is empty"})
+    card = card_terms(
+        session, person, pay_by_card=pay_by_card, top_ups_allowed=card_top_ups_allowed
+    )
+    lock_self_funder(session, person, card)
     budget = lock_budget(session, person, today)
     items = {item.id: item for item in basket_of(session, person)}
     keys = {item_id: basket_item_key(item_id) for item_id in item_ids}
@@ -684,18 +840,28 @@ def check_out(
             today=today,
             splits=splits or {},
             plan_rule=plan_rule,
+            card=card,
         )
         refused = [(line.item, line.refusal) for line in lines if line.refusal is not None]
         if refused:
             raise BasketRefused(refused)
-        assert budget is not None  # every item was priced against it
-        refuse_if_closed(session, budget)
-        money = MoneyLeft.of(session, budget)
         with ledger.savepoint(session):
+            quotes: list[Quote] = []
             for line in lines:
-                assert line.quote is not None
+                assert line.quote is not None  # every item was priced
+                # The first item makes a new self-funder's account; the rest are placed in it.
+                first = quotes[0].budget if quotes else None
+                quotes.append(
+                    replace(line.quote, budget=first)
+                    if first is not None
+                    else with_account(session, line.quote, today)
+                )
+            budget = quotes[0].budget
+            refuse_if_closed(session, budget)
+            money = MoneyLeft.of(session, budget)
+            for line, priced in zip(lines, quotes, strict=True):
                 placed[line.item.id] = _write_order(
-                    session, line.quote, by=by, placement_key=keys[line.item.id], money=money
+                    session, priced, by=by, placement_key=keys[line.item.id], money=money
                 )
                 session.delete(line.item)
             session.flush()

@@ -29,6 +29,9 @@ ASSUMPTION = (
     "of the period, and that nothing else is bought."
 )
 OPEN_STATUSES = (
+    # An order awaiting its card payment already holds its budget's part: it counts, so
+    # that nothing else is bought on the strength of the same money or plan.
+    OrderStatus.AWAITING_PAYMENT,
     OrderStatus.AWAITING_APPROVAL,
     OrderStatus.PLACED,
     OrderStatus.ACCEPTED,

@@ -1,10 +1,13 @@
 """An order's life: the one table of allowed moves, and the moves themselves.
 
-placed → accepted or declined by the provider → in progress (at its first delivery) →
-completed (when every cycle is settled or released). An order outside the support plan waits
-for a council officer first. The person (or an officer) may cancel before it starts, or cancel
-the remaining weeks of a recurring order under the provider's notice period. Whatever will not
-be delivered is released back to the budget at once.
+An order with a card share waits for its payment first (awaiting payment: not sent to the
+provider, its card share not held); paid, it goes on as any other order; not paid in time,
+or cancelled, it ends with nothing held. Then: placed → accepted or declined by the
+provider → in progress (at its first delivery) → completed (when every cycle is settled or
+released). An order outside the support plan waits for a council officer first. The person
+(or an officer) may cancel before it starts, or cancel the remaining weeks of a recurring
+order under the provider's notice period. Whatever will not be delivered is released back to
+the budget at once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from datetime import date, timedelta
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.budgets import spending
+from marketplace.budgets.funders import payee_account
+from marketplace.budgets.models import FundingStream
 from marketplace.notifications.models import NotificationKind
 from marketplace.orders import events
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
@@ -36,10 +41,17 @@ class Move(enum.StrEnum):
     COMPLETE = "complete"  # every cycle is settled or released
     CANCEL = "cancel"  # the whole order, before it starts
     CANCEL_REST = "cancel_rest"  # the remaining weeks of a recurring order (status stays)
+    PAY = "pay"  # Stripe confirmed the card share: on to the provider
+    PAY_FOR_APPROVAL = "pay_for_approval"  # ... or, outside the plan, to the council first
+    EXPIRE = "expire"  # not paid in time: cancelled by the system
 
 
 S = OrderStatus
 TRANSITIONS: dict[tuple[OrderStatus, Move], OrderStatus] = {
+    (S.AWAITING_PAYMENT, Move.PAY): S.PLACED,
+    (S.AWAITING_PAYMENT, Move.PAY_FOR_APPROVAL): S.AWAITING_APPROVAL,
+    (S.AWAITING_PAYMENT, Move.CANCEL): S.CANCELLED,
+    (S.AWAITING_PAYMENT, Move.EXPIRE): S.CANCELLED,
     (S.AWAITING_APPROVAL, Move.APPROVE): S.PLACED,
     (S.AWAITING_APPROVAL, Move.REFUSE): S.CANCELLED,
     (S.AWAITING_APPROVAL, Move.CANCEL): S.CANCELLED,
@@ -108,6 +120,9 @@ def _past(move: Move) -> str:
         Move.COMPLETE: "completed",
         Move.CANCEL: "cancelled",
         Move.CANCEL_REST: "cut short",
+        Move.PAY: "paid",
+        Move.PAY_FOR_APPROVAL: "paid",
+        Move.EXPIRE: "expired",
     }[move]
 
 
@@ -204,7 +219,11 @@ def complete_if_done(session: Session, order: Order, *, by: User | None) -> bool
 def earliest_cancellation(order: Order, today: date) -> date:
     """The first day a cancellation asked for today can take effect: at once until the
     provider accepts, then after the provider's notice."""
-    if order.status in (OrderStatus.AWAITING_APPROVAL, OrderStatus.PLACED):
+    if order.status in (
+        OrderStatus.AWAITING_PAYMENT,
+        OrderStatus.AWAITING_APPROVAL,
+        OrderStatus.PLACED,
+    ):
         return today
     return today + timedelta(days=order.notice_days)
 
@@ -261,6 +280,7 @@ def cancel(
     effective = earliest_cancellation(order, today)
     first = order.starts_on
     if effective <= first or order.status in (
+        OrderStatus.AWAITING_PAYMENT,
         OrderStatus.AWAITING_APPROVAL,
         OrderStatus.PLACED,
     ):
@@ -270,9 +290,10 @@ def cancel(
                 status=order.status.value,
                 move=Move.CANCEL.value,
             )
+        unpaid = order.status is OrderStatus.AWAITING_PAYMENT
         _move(session, order, Move.CANCEL, by=by, reason=reason)
         released = _release_all(session, order, why="cancelled")
-        _tell_cancelled(session, order, by, released_pence=released)
+        _tell_cancelled(session, order, by, released_pence=released, sent=not unpaid)
         return None
     last_day = order.cancelled_from - timedelta(days=1) if order.cancelled_from else order.ends_on
     if order.schedule_kind is ScheduleKind.ONE_OFF or effective > last_day:
@@ -302,10 +323,86 @@ def cancel(
     return effective
 
 
-def _tell_cancelled(session: Session, order: Order, by: User, *, released_pence: int) -> None:
+def _tell_cancelled(
+    session: Session, order: Order, by: User, *, released_pence: int, sent: bool = True
+) -> None:
+    """Tell the provider (unless the order was never `sent` to it: cancelled unpaid) and, when
+    someone else cancelled it, the person."""
     title = f"Order {order.reference} was cancelled"
     if order.cancelled_from:
         title = f"Order {order.reference}: visits from {order.cancelled_from:%-d %B} cancelled"
-    events.tell_provider(session, order, NotificationKind.ORDER_CANCELLED, title)
+    if sent:
+        events.tell_provider(session, order, NotificationKind.ORDER_CANCELLED, title)
     if by.person_id != order.person_id:
         events.tell_person(session, order, NotificationKind.ORDER_CANCELLED, title)
+
+
+def card_share_held(order: Order) -> bool:
+    """Whether the order's card share is held: once Stripe confirmed it (the order was paid).
+    Until then each cycle holds only its budget streams' part."""
+    return any(event.kind in _PAID for event in order.events)
+
+
+_PAID = (Move.PAY.value, Move.PAY_FOR_APPROVAL.value)
+
+
+def paid(session: Session, order: Order, *, stream: FundingStream) -> bool:
+    """Stripe confirmed the order's card share, and the money is in the person's own-funds
+    `stream`: hold each cycle's card part from it (as placing held the budget's parts), and
+    send the order on, to the provider or, when it is outside the support plan, to the
+    council first; told as placing tells them.
+
+    The caller holds the order's lock (`lock_order`) and then the stream's. Returns False,
+    changing nothing, unless the order is awaiting payment (paid before, or cancelled).
+    """
+    if order.status is not OrderStatus.AWAITING_PAYMENT:
+        return False
+    payee = payee_account(
+        session, code=f"organisation:{order.organisation_id}", name=order.organisation.name
+    )
+    for cycle in order.cycles:
+        card = order.card_share_of(cycle)
+        if card and cycle.state is CycleState.HELD:
+            spending.hold_part(
+                session,
+                stream,
+                card,
+                payee=payee,
+                key=cycle.commitment_key,
+                part="card",
+                description=f"Order {order.reference}: {order.service_name} (card)",
+            )
+    needs_approval = any(
+        event.kind == "placed" and event.details.get("needs_approval") for event in order.events
+    )
+    move = Move.PAY_FOR_APPROVAL if needs_approval else Move.PAY
+    _move(session, order, move, by=None)
+    if needs_approval:
+        events.tell_council(
+            session,
+            order,
+            NotificationKind.ORDER_NEEDS_APPROVAL,
+            f"Order {order.reference} is outside a support plan and needs approval",
+        )
+    else:
+        events.tell_provider(
+            session, order, NotificationKind.ORDER_PLACED, f"New order {order.reference}"
+        )
+    return True
+
+
+def expire(session: Session, order: Order) -> bool:
+    """Cancel an order whose card share was not paid in time: release what its budget
+    streams hold and tell the person (the provider never saw it). The caller holds the
+    order's lock. Returns False, changing nothing, unless it is still awaiting payment."""
+    if order.status is not OrderStatus.AWAITING_PAYMENT:
+        return False
+    _move(session, order, Move.EXPIRE, by=None, reason="Not paid in time")
+    _release_all(session, order, why="expired")
+    events.tell_person(
+        session,
+        order,
+        NotificationKind.ORDER_CANCELLED,
+        f"Order {order.reference} was cancelled: it was not paid in time",
+    )
+    return True

@@ -43,6 +43,8 @@ class ScheduleKind(enum.StrEnum):
 
 
 class OrderStatus(enum.StrEnum):
+    # Its card share is not paid yet: nothing reaches the provider until Stripe says it is.
+    AWAITING_PAYMENT = "awaiting_payment"
     AWAITING_APPROVAL = "awaiting_approval"  # outside the support plan: a council officer decides
     PLACED = "placed"
     ACCEPTED = "accepted"
@@ -54,6 +56,7 @@ class OrderStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
+            "awaiting_payment": "Awaiting payment",
             "awaiting_approval": "Waiting for council approval",
             "placed": "Waiting for the provider",
             "accepted": "Accepted",
@@ -132,6 +135,7 @@ class Order(Model):
         CheckConstraint("unit_price_pence >= 0", name="price_not_negative"),
         CheckConstraint("total_pence >= 0", name="total_not_negative"),
         CheckConstraint("ends_on >= starts_on", name="schedule_in_order"),
+        CheckConstraint("card_pence >= 0 AND card_pence <= total_pence", name="card_in_total"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -159,6 +163,9 @@ class Order(Model):
     weeks: Mapped[int | None]
     days: Mapped[list[str]] = mapped_column(JSON, default=list)
     total_pence: Mapped[int] = mapped_column(BigInteger)
+    # The part of the total paid by card (budget streams first, the card last, so it is the
+    # last cycles' money): held only once Stripe confirms the payment. 0 for no card.
+    card_pence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     invoice_cycle: Mapped[InvoiceCycle] = mapped_column(string_enum(InvoiceCycle, "invoice_cycle"))
     notice_days: Mapped[int] = mapped_column(default=0)
     # Set when the remaining weeks of a recurring order are cancelled: nothing from this day.
@@ -186,10 +193,18 @@ class Order(Model):
 
     @property
     def reached_provider(self) -> bool:
-        """Whether the provider was ever sent it: not while it waits for the council, nor if
-        the council refused it."""
-        return self.status is not OrderStatus.AWAITING_APPROVAL and not any(
-            event.kind == "refuse" for event in self.events
+        """Whether the provider was ever sent it: not while it waits for payment or for the
+        council, nor if the council refused it or it was cancelled before it was paid."""
+        return self.status not in (
+            OrderStatus.AWAITING_APPROVAL,
+            OrderStatus.AWAITING_PAYMENT,
+        ) and not any(
+            event.kind == "refuse"
+            or (
+                event.from_status is OrderStatus.AWAITING_PAYMENT
+                and event.to_status is OrderStatus.CANCELLED
+            )
+            for event in self.events
         )
 
     @property
@@ -210,6 +225,12 @@ class Order(Model):
     @property
     def total_units(self) -> int:
         return sum(cycle.units for cycle in self.cycles)
+
+    def card_share_of(self, cycle: OrderCycle) -> int:
+        """The card's part of a cycle's money: the card pays last, so its share is the last
+        cycles' (cycle by cycle, each from the streams in draw order, the card after them)."""
+        after = sum(c.amount_pence for c in self.cycles if c.number > cycle.number)
+        return max(0, min(cycle.amount_pence, self.card_pence - after))
 
     @property
     def weekly_pence(self) -> int | None:

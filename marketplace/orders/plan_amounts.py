@@ -24,6 +24,9 @@ from marketplace.types import Session
 from providers.models import TaxonomyTerm
 
 COUNTED_STATUSES = (
+    # An order awaiting its card payment already holds its budget's part: it counts, so
+    # that nothing else is bought on the strength of the same money or plan.
+    OrderStatus.AWAITING_PAYMENT,
     OrderStatus.AWAITING_APPROVAL,
     OrderStatus.PLACED,
     OrderStatus.ACCEPTED,

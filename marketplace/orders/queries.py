@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.orders.models import (
@@ -71,8 +71,19 @@ PROVIDER_TABS: dict[str, tuple[OrderStatus, ...]] = {
 
 
 def _reached_provider() -> ColumnElement[bool]:
-    """Orders the council refused before they reached the provider are not the provider's."""
-    return ~Order.id.in_(select(OrderEvent.order_id).where(OrderEvent.kind == "refuse"))
+    """Orders the council refused before they reached the provider are not the provider's,
+    nor orders cancelled (or expired) before they were paid."""
+    return ~Order.id.in_(
+        select(OrderEvent.order_id).where(
+            or_(
+                OrderEvent.kind == "refuse",
+                and_(
+                    OrderEvent.from_status == OrderStatus.AWAITING_PAYMENT,
+                    OrderEvent.to_status == OrderStatus.CANCELLED,
+                ),
+            )
+        )
+    )
 
 
 def orders_of_organisation(

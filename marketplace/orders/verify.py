@@ -2,7 +2,8 @@
 order's status agrees with its money and its timeline.
 
 Part of `flask ledger verify`, so the auditor's one check proves the orders and the budgets'
-ledger agree: a held cycle's money is still pending, a settled cycle posted exactly its
+ledger agree: a held cycle's money is still pending (all but the card's part while the order
+awaits its card payment, or if it ended unpaid), a settled cycle posted exactly its
 invoice and released the rest, a released cycle's money all went back. And per order: an open
 order still holds money, a declined, cancelled or completed one holds none; its timeline
 leaves each status at most once and ends at the order's status; no invoice is settled twice;
@@ -19,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.ledger import Transfer, TransferKind, TransferState
 from marketplace.orders.deliveries import deliverable_units
+from marketplace.orders.life import card_share_held
 from marketplace.orders.models import (
     CycleState,
     Invoice,
@@ -32,7 +34,7 @@ from marketplace.types import Session
 # Cycle states whose commitment is still pending: money held for the order.
 _HOLDING = (CycleState.HELD, CycleState.INVOICED)
 _OPEN = (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
-_NOT_STARTED = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PLACED)
+_NOT_STARTED = (OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_APPROVAL, OrderStatus.PLACED)
 _ENDED = (OrderStatus.DECLINED, OrderStatus.CANCELLED, OrderStatus.COMPLETED)
 
 
@@ -54,6 +56,7 @@ def check_orders(session: Session) -> tuple[list[str], int]:
         for cycle in order.cycles:
             problems += _check_cycle(session, order, cycle, invoices.get(cycle.id))
         problems += _check_status(order)
+        problems += _check_card_share(order)
         problems += _check_timeline(order)
         problems += _check_deliveries(order)
     return problems, len(orders)
@@ -77,6 +80,23 @@ def _check_status(order: Order) -> list[str]:
         paid = [c.number for c in order.cycles if c.state is CycleState.SETTLED]
         if paid:
             return [f"{where}: {status} but cycle {_numbers(paid)} was paid"]
+    return []
+
+
+def _check_card_share(order: Order) -> list[str]:
+    """An order awaiting payment has a card share not yet held; an order with a card share
+    was placed awaiting payment."""
+    where = f"order {order.reference}"
+    if order.status is OrderStatus.AWAITING_PAYMENT and (
+        not order.card_pence or card_share_held(order)
+    ):
+        return [f"{where}: awaiting payment but has no card share left to pay"]
+    placed_unpaid = any(
+        event.kind == "placed" and event.to_status is OrderStatus.AWAITING_PAYMENT
+        for event in order.events
+    )
+    if order.card_pence and not placed_unpaid:
+        return [f"{where}: has a card share but was never awaiting payment"]
     return []
 
 
@@ -156,11 +176,13 @@ def _check_cycle(
             Transfer.reference == cycle.commitment_key, Transfer.kind == TransferKind.PENDING
         )
     ).all()
-    if cycle.amount_pence == 0:
+    # The card's part is held only once the card payment is confirmed.
+    expected = cycle.amount_pence - (0 if card_share_held(order) else order.card_share_of(cycle))
+    if expected == 0:
         return [f"{where}: holds money for nothing"] if held else []
-    if sum(t.amount_pence for t in held) != cycle.amount_pence:
+    if sum(t.amount_pence for t in held) != expected:
         held_pence = sum(t.amount_pence for t in held)
-        return [f"{where}: commitment of {held_pence}p, not {cycle.amount_pence}p"]
+        return [f"{where}: commitment of {held_pence}p, not {expected}p"]
     states = {t.state for t in held}
     posted = sum(
         t.resolution.amount_pence

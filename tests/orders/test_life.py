@@ -73,8 +73,12 @@ def test_forbidden_moves_are_refused_and_change_nothing(
         Move.DECLINE: lambda: life.decline(session, order, by=actor, reason="No staff"),
     }[move]
 
-    # While the council decides, the order is not the provider's at all.
-    not_yet_theirs = status is OrderStatus.AWAITING_APPROVAL and move is not Move.APPROVE
+    # While the council decides, or the card share is unpaid, the order is not the
+    # provider's at all.
+    not_yet_theirs = (
+        status in (OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_PAYMENT)
+        and move is not Move.APPROVE
+    )
     with pytest.raises(NotYours if not_yet_theirs else InvalidTransition):
         do()
     session.rollback()
