@@ -20,11 +20,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
 
 from marketplace.accounts.models import User
+from marketplace.accounts.policy import RULES
 from marketplace.api import auth, bp, order_json, order_requests
 from marketplace.api.bodies import json_body
 from marketplace.api.idempotency import HEADER, idempotent
@@ -33,7 +35,7 @@ from marketplace.extensions import db
 from marketplace.formatting import london_today
 from marketplace.ledger import LedgerError
 from marketplace.orders import checkout, deliveries, invoicing, life, queries
-from marketplace.orders.models import Delivery, Invoice, Order
+from marketplace.orders.models import Delivery, Invoice, Order, OrderCycle
 from marketplace.people.service import person_by_id
 from providers.openreferral.identifiers import parse_uuid
 
@@ -116,6 +118,44 @@ def _delivery(found: Order, delivery_id: str) -> Delivery:
     return delivery
 
 
+def _cycle(found: Order, number: int) -> OrderCycle:
+    """One of the order's invoicing cycles, by its number (404 for one it does not have)."""
+    cycle = next((each for each in found.cycles if each.number == number), None)
+    if cycle is None:
+        raise ApiProblem("not_found", f"This order has no cycle number {number}")
+    return cycle
+
+
+def order_view(action: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Load what an order's URL names and pass it to the view, which then only acts.
+
+    Authenticates (401), finds the URL's `order_id` (404 in the API's JSON), and its
+    `delivery_id` or cycle `number` when the URL has one (404 for one the order lacks), then
+    checks the principal may do `action` on the order (403 or 404, as the policy says). The
+    view is called with the order, and `delivery=` or `cycle=`, in place of the URL's values.
+    Put it under `@idempotent`, so a replayed request is answered before anything is loaded.
+    """
+    if action not in RULES:  # fail at import, not at the first request
+        raise KeyError(action)
+
+    def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
+        @wraps(view)
+        def loaded(order_id: str, **values: Any) -> Response:
+            auth.current_principal()
+            found = _order(order_id)
+            named: dict[str, Any] = {}
+            if "delivery_id" in values:
+                named["delivery"] = _delivery(found, values.pop("delivery_id"))
+            if "number" in values:
+                named["cycle"] = _cycle(found, values.pop("number"))
+            auth.check(action, found)
+            return view(found, **named, **values)
+
+        return loaded
+
+    return decorator
+
+
 def _acting_user() -> User:
     """The user making this change (the order records who did each step): a signed-in user,
     or the user an API token acts for."""
@@ -177,23 +217,19 @@ def create_order() -> Response:
 
 
 @bp.get("/orders/<order_id>")
-def get_order(order_id: str) -> Response:
+@order_view("view_order")
+def get_order(found: Order) -> Response:
     """An order with its timeline, deliveries and invoices: its person (or an officer) and its
     provider's staff."""
-    auth.current_principal()
-    found = _order(order_id)
-    auth.check("view_order", found)
     return _order_answer(found)
 
 
 @bp.post("/orders/<order_id>/cancel")
 @idempotent
-def cancel_order(order_id: str) -> Response:
+@order_view("cancel_order")
+def cancel_order(found: Order) -> Response:
     """Cancel the order, or its remaining weeks after the provider's notice (`reason`
     optional)."""
-    auth.current_principal()
-    found = _order(order_id)
-    auth.check("cancel_order", found)
     reason = order_requests.reason_of(_body())
     by = _acting_user()
     _carry_out(lambda: life.cancel(db.session, found, by=by, today=london_today(), reason=reason))
@@ -202,11 +238,9 @@ def cancel_order(order_id: str) -> Response:
 
 @bp.post("/orders/<order_id>/accept")
 @idempotent
-def accept_order(order_id: str) -> Response:
+@order_view("fulfil_order")
+def accept_order(found: Order) -> Response:
     """The order's provider accepts it."""
-    auth.current_principal()
-    found = _order(order_id)
-    auth.check("fulfil_order", found)
     by = _acting_user()
     _carry_out(lambda: life.accept(db.session, found, by=by))
     return _order_answer(found)
@@ -214,12 +248,10 @@ def accept_order(order_id: str) -> Response:
 
 @bp.post("/orders/<order_id>/decline")
 @idempotent
-def decline_order(order_id: str) -> Response:
+@order_view("fulfil_order")
+def decline_order(found: Order) -> Response:
     """The order's provider declines it, saying why (`reason` required); its money is
     released."""
-    auth.current_principal()
-    found = _order(order_id)
-    auth.check("fulfil_order", found)
     reason = order_requests.reason_of(_body())
     by = _acting_user()
     _carry_out(lambda: life.decline(db.session, found, by=by, reason=reason))
@@ -228,11 +260,9 @@ def decline_order(order_id: str) -> Response:
 
 @bp.post("/orders/<order_id>/deliveries")
 @idempotent
-def record_order_delivery(order_id: str) -> Response:
+@order_view("fulfil_order")
+def record_order_delivery(found: Order) -> Response:
     """The order's provider records what was delivered on a day (0 units for a missed visit)."""
-    auth.current_principal()
-    found = _order(order_id)
-    auth.check("fulfil_order", found)
     asked = order_requests.delivery_request(_body())
     by = _acting_user()
     recorded = _carry_out(
@@ -253,12 +283,10 @@ def record_order_delivery(order_id: str) -> Response:
 
 @bp.post("/orders/<order_id>/approve")
 @idempotent
-def approve_order(order_id: str) -> Response:
+@order_view("approve_order")
+def approve_order(found: Order) -> Response:
     """A council officer approves an order outside the person's support plan (`reason`
     optional); it then goes to the provider."""
-    auth.current_principal()
-    found = _order(order_id)
-    auth.check("approve_order", found)
     reason = order_requests.reason_of(_body())
     by = _acting_user()
     _carry_out(lambda: life.approve(db.session, found, by=by, reason=reason))
@@ -267,12 +295,10 @@ def approve_order(order_id: str) -> Response:
 
 @bp.post("/orders/<order_id>/refuse")
 @idempotent
-def refuse_order(order_id: str) -> Response:
+@order_view("approve_order")
+def refuse_order(found: Order) -> Response:
     """A council officer refuses an order awaiting approval, saying why (`reason` required);
     its money is released."""
-    auth.current_principal()
-    found = _order(order_id)
-    auth.check("approve_order", found)
     reason = order_requests.reason_of(_body())
     by = _acting_user()
     _carry_out(lambda: life.refuse(db.session, found, by=by, reason=reason))
@@ -285,12 +311,9 @@ def _delivery_answer(delivery: Delivery) -> Response:
 
 @bp.post("/orders/<order_id>/deliveries/<delivery_id>/confirm")
 @idempotent
-def confirm_order_delivery(order_id: str, delivery_id: str) -> Response:
+@order_view("confirm_delivery")
+def confirm_order_delivery(found: Order, delivery: Delivery) -> Response:
     """The person (or an officer for them) confirms a delivery happened as recorded."""
-    auth.current_principal()
-    found = _order(order_id)
-    delivery = _delivery(found, delivery_id)
-    auth.check("confirm_delivery", found)
     by = _acting_user()
     _carry_out(lambda: deliveries.confirm_delivery(db.session, delivery, by=by))
     return _delivery_answer(delivery)
@@ -298,13 +321,10 @@ def confirm_order_delivery(order_id: str, delivery_id: str) -> Response:
 
 @bp.post("/orders/<order_id>/deliveries/<delivery_id>/query")
 @idempotent
-def query_order_delivery(order_id: str, delivery_id: str) -> Response:
+@order_view("confirm_delivery")
+def query_order_delivery(found: Order, delivery: Delivery) -> Response:
     """The person (or an officer for them) says what is wrong with a delivery (`reason`
     required); its invoice is held until the provider corrects it."""
-    auth.current_principal()
-    found = _order(order_id)
-    delivery = _delivery(found, delivery_id)
-    auth.check("confirm_delivery", found)
     reason = order_requests.reason_of(_body())
     by = _acting_user()
     _carry_out(lambda: deliveries.query_delivery(db.session, delivery, by=by, reason=reason))
@@ -313,13 +333,10 @@ def query_order_delivery(order_id: str, delivery_id: str) -> Response:
 
 @bp.post("/orders/<order_id>/deliveries/<delivery_id>/correct")
 @idempotent
-def correct_order_delivery(order_id: str, delivery_id: str) -> Response:
+@order_view("fulfil_order")
+def correct_order_delivery(found: Order, delivery: Delivery) -> Response:
     """The order's provider corrects what was delivered (`units`, optional `note`); the person
     confirms it again."""
-    auth.current_principal()
-    found = _order(order_id)
-    delivery = _delivery(found, delivery_id)
-    auth.check("fulfil_order", found)
     units, note = order_requests.correction_request(_body())
     by = _acting_user()
     _carry_out(
@@ -330,15 +347,10 @@ def correct_order_delivery(order_id: str, delivery_id: str) -> Response:
 
 @bp.post("/orders/<order_id>/cycles/<int:number>/invoice")
 @idempotent
-def raise_order_invoice(order_id: str, number: int) -> Response:
+@order_view("fulfil_order")
+def raise_order_invoice(found: Order, cycle: OrderCycle) -> Response:
     """The order's provider invoices one cycle for what its deliveries say (settled at once if
     every line is confirmed or nothing was delivered)."""
-    auth.current_principal()
-    found = _order(order_id)
-    cycle = next((each for each in found.cycles if each.number == number), None)
-    if cycle is None:
-        raise ApiProblem("not_found", f"This order has no cycle number {number}")
-    auth.check("fulfil_order", found)
     by = _acting_user()
     raised = _carry_out(
         lambda: invoicing.raise_invoice(db.session, found, cycle, by=by, today=london_today())
