@@ -53,6 +53,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.council import bp as council
     from marketplace.notifications import bp as notifications
     from marketplace.public import bp as public
+    from marketplace.webhooks import bp as webhooks
     from providers.portal import bp as provider_portal
 
     for blueprint in (
@@ -65,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         api,
         notifications,
+        webhooks,
     ):
         app.register_blueprint(blueprint)
 

@@ -42,10 +42,12 @@ CODES = {
 # Paths outside /api/ that a page's script reads: their errors are JSON too (by path, not
 # endpoint, since a 405 or 404 has no endpoint).
 JSON_PATHS = frozenset({"/search/suggestions"})
+# Machines read these: Stripe's webhook.
+JSON_PREFIXES = ("/api/", "/webhooks/")
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path in JSON_PATHS
+    return request.path.startswith(JSON_PREFIXES) or request.path in JSON_PATHS
 
 
 def _with_headers_of(error: HTTPException, response: Response) -> Response:

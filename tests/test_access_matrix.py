@@ -329,6 +329,8 @@ ROUTES: dict[str, Route] = {
         api_only(FORBIDDEN, council=NOT_FOUND),
         method="POST",
     ),
+    # Stripe's webhook: no one signs in; without Stripe's signature, everyone gets 400.
+    "webhooks.stripe_event": Route("/webhooks/stripe", everyone(BAD_REQUEST), method="POST"),
 }
 
 

@@ -1,0 +1,194 @@
+"""Stripe's webhook events, each kept once: a delivery seen before changes nothing.
+
+Stripe delivers an event at least once (and our tests deliver some many times, out of order,
+or two at once). The event's id is the table's key: `claim_event` stores it in the request's
+transaction before anything is done about it, so of two deliveries at once one does the work
+and the other finds it done; if the work fails the whole transaction (the claim too) is rolled
+back and Stripe's next delivery tries again.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace import ledger
+from marketplace.extensions import Model
+from marketplace.payments import service
+from marketplace.types import Session, UTCDateTime, string_enum, utcnow
+
+
+class EventOutcome(enum.StrEnum):
+    HANDLED = "handled"  # passed to the payment rules, which did what the event asks
+    IGNORED = "ignored"  # a type we do not act on (Stripe sends what the endpoint subscribes)
+
+
+class StripeEvent(Model):
+    """One Stripe event received and verified: its id, type, and what we did about it."""
+
+    __tablename__ = "stripe_events"
+
+    # Stripe's own id (`evt_…`): Stripe keeps it the same across deliveries.
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[EventOutcome | None] = mapped_column(
+        string_enum(EventOutcome, "stripe_event_outcome")
+    )
+    # What the payment rules said (their result's name), for finance and for the log.
+    result: Mapped[str | None] = mapped_column(String(40))
+
+
+def claim_event(session: Session, *, event_id: str, event_type: str) -> StripeEvent | None:
+    """Store the event's id in the caller's transaction and return its row, or None when the
+    event was stored before (a replay: nothing more is to be done).
+
+    On SQLite the write lock is taken first, so a concurrent delivery of the same event has
+    either committed (found here) or not begun. On PostgreSQL the insert waits for a concurrent
+    uncommitted one: if that commits, this insert fails inside a savepoint and the event is
+    a replay; if it rolls back, this one goes on and does the work.
+    """
+    ledger.begin_immediate(session)
+    if session.get(StripeEvent, event_id) is not None:
+        return None
+    event = StripeEvent(id=event_id, type=event_type)
+    try:
+        with ledger.savepoint(session):
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        if session.scalar(select(StripeEvent.id).where(StripeEvent.id == event_id)) is None:
+            raise  # a different constraint failed: not ours to hide
+        return None
+    return event
+
+
+def mark_handled(
+    event: StripeEvent, *, outcome: EventOutcome, result: str | None, now: datetime
+) -> None:
+    """Note what was done about the event (flushed with the caller's transaction)."""
+    event.outcome = outcome
+    event.result = result
+    event.handled_at = now
+
+
+class MalformedEvent(ValueError):
+    """A signed body that is not a Stripe event (not JSON, or without an id, type or object)."""
+
+
+class PaymentNotRecordedYet(Exception):
+    """The event names a payment of ours (its metadata) that we cannot find yet: our own
+    transaction may not have committed. Nothing is kept; Stripe delivers the event again."""
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """A verified event: Stripe's id and type, and the object it is about (plain JSON)."""
+
+    id: str
+    type: str
+    object: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class EventReceipt:
+    """What became of a delivery: `replay` when the event was kept before (nothing done)."""
+
+    event_id: str
+    replay: bool
+    outcome: EventOutcome | None = None
+    result: str | None = None
+
+
+def parse_event(payload: str) -> ReceivedEvent:
+    """The event in a (verified) webhook body. Raises MalformedEvent."""
+    try:
+        body = json.loads(payload)
+    except ValueError as error:
+        raise MalformedEvent("The body is not JSON") from error
+    if not isinstance(body, dict):
+        raise MalformedEvent("The body is not a JSON object")
+    event_id, event_type, data = body.get("id"), body.get("type"), body.get("data")
+    if not isinstance(event_id, str) or not event_id or len(event_id) > 255:
+        raise MalformedEvent("The event has no id")
+    if not isinstance(event_type, str) or not event_type or len(event_type) > 100:
+        raise MalformedEvent("The event has no type")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise MalformedEvent("The event has no object")
+    return ReceivedEvent(id=event_id, type=event_type, object=data["object"])
+
+
+def _metadata(intent: Mapping[str, Any]) -> dict[str, str]:
+    metadata = intent.get("metadata") or {}
+    return {str(key): str(value) for key, value in metadata.items()}
+
+
+def _intent_succeeded(
+    session: Session, intent: Mapping[str, Any], now: datetime
+) -> service.PaymentOutcome:
+    # What Stripe took (`amount_received`; localstripe gives only `amount`): the rules compare
+    # it with what we asked for.
+    received = intent.get("amount_received") or intent["amount"]
+    return service.payment_succeeded(
+        session,
+        intent_id=str(intent["id"]),
+        amount_pence=int(received),
+        currency=str(intent["currency"]),
+        metadata=_metadata(intent),
+        now=now,
+    )
+
+
+def _intent_failed(
+    session: Session, intent: Mapping[str, Any], _now: datetime
+) -> service.PaymentOutcome:
+    error = intent.get("last_payment_error") or {}
+    return service.payment_failed(
+        session,
+        intent_id=str(intent["id"]),
+        reason=str(error.get("message") or error.get("code") or "The payment failed"),
+        metadata=_metadata(intent),
+    )
+
+
+# The events we act on, and the payment rule each goes to. Any other type is kept as ignored.
+Handler = Callable[[Session, Mapping[str, Any], datetime], service.PaymentOutcome]
+HANDLERS: dict[str, Handler] = {
+    "payment_intent.succeeded": _intent_succeeded,
+    "payment_intent.payment_failed": _intent_failed,
+}
+
+
+def receive_event(session: Session, event: ReceivedEvent, *, now: datetime) -> EventReceipt:
+    """Keep the event once and pass it to the payment rules by its type (flushed, never
+    committed: the caller commits once).
+
+    A replay changes nothing. Raises PaymentNotRecordedYet when the event names a payment of
+    ours (a `card_payment_id` in its metadata) that is not found: the caller must roll back
+    and answer so that Stripe delivers again. A problem with the object itself (a KeyError
+    on a field Stripe always sends) propagates: the caller rolls back and Stripe retries.
+    """
+    claimed = claim_event(session, event_id=event.id, event_type=event.type)
+    if claimed is None:
+        return EventReceipt(event_id=event.id, replay=True)
+    handler = HANDLERS.get(event.type)
+    if handler is None:
+        mark_handled(claimed, outcome=EventOutcome.IGNORED, result=None, now=now)
+        return EventReceipt(event_id=event.id, replay=False, outcome=EventOutcome.IGNORED)
+    result = handler(session, event.object, now).result
+    if result == service.Result.NOT_FOUND and "card_payment_id" in _metadata(event.object):
+        raise PaymentNotRecordedYet(event.id)
+    mark_handled(claimed, outcome=EventOutcome.HANDLED, result=str(result), now=now)
+    session.flush()
+    return EventReceipt(
+        event_id=event.id, replay=False, outcome=EventOutcome.HANDLED, result=str(result)
+    )
