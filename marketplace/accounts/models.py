@@ -95,7 +95,24 @@ class PasswordResetToken(Model):
     user: Mapped[User] = relationship()
 
 
-class SignUpRequest(Model):
+class EmailedLink:
+    """What a sign-up that waits for its emailed link keeps of the link: the token's hash (the
+    token itself is only in the email), when it was made, when it expires and when it was used.
+    A citizen's sign-up (`SignUpRequest`) and a provider's registration
+    (`providers.registration.ProviderRegistration`) both are one; `accounts.service` starts
+    and finishes both the same way (`begin_sign_up`, `follow_sign_up_link`)."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def email_address(self) -> str:
+        """The address the link was sent to, which the account will have."""
+        raise NotImplementedError
+
+
+class SignUpRequest(EmailedLink, Model):
     """A sign-up waiting for its owner to follow the link we emailed.
 
     The account is made only when the link is followed, so an address can never be claimed by
@@ -108,10 +125,9 @@ class SignUpRequest(Model):
     email: Mapped[str] = mapped_column(String(254), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def email_address(self) -> str:
+        return self.email
 
 
 class SignInSession(Model):

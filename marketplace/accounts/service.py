@@ -7,13 +7,21 @@ reveal whether an email address has an account.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 
 from marketplace.accounts import sessions
-from marketplace.accounts.models import PasswordResetToken, SignUpRequest, User, new_login_id
+from marketplace.accounts.models import (
+    EmailedLink,
+    PasswordResetToken,
+    SignUpRequest,
+    User,
+    new_login_id,
+)
 from marketplace.accounts.passwords import (
     hash_password,
     needs_rehash,
@@ -28,6 +36,8 @@ from marketplace.people.models import Person
 from marketplace.types import utcnow
 
 SIGN_UP_LINK_LIFETIME = timedelta(hours=24)
+
+Waiting = TypeVar("Waiting", bound=EmailedLink)
 
 
 class PasswordRejected(ValueError):
@@ -100,6 +110,100 @@ def tell_existing_account(email: str, tried: str, *, sign_in_link: str, reset_li
     )
 
 
+@dataclass(frozen=True)
+class SignUpBegun:
+    """A sign-up whose details passed their checks, to be kept until its emailed link is
+    followed: the address (normalised), the name (trimmed), the password's hash, and the link's
+    token, of which only the hash is kept (`link_columns`)."""
+
+    email: str
+    full_name: str
+    password_hash: str
+    token: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+
+    def link_columns(self) -> dict[str, Any]:
+        """The `EmailedLink` columns of the row that keeps this sign-up."""
+        return {
+            "token_hash": self.token_hash,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+        }
+
+
+def begin_sign_up(
+    *,
+    email: str,
+    full_name: str,
+    password: str,
+    tried: str,
+    sign_in_link: str,
+    reset_link: str,
+    other_words: Iterable[str] = (),
+    also_check: Callable[[], None] | None = None,
+) -> SignUpBegun | None:
+    """Check a sign-up (a citizen's, or a provider's registration) and make its link; or, if
+    the address already has an account, email its owner (they `tried` to...) and return None.
+
+    The person signing up sees the same answer either way, after the same work (the password is
+    hashed either way). Raises PasswordRejected (the password may not contain the address, the
+    name or `other_words`), or whatever `also_check` raises (run after the password's check).
+    """
+    email = normalise_email(email)
+    full_name = full_name.strip()
+    _check_password(password, email, full_name, *other_words)
+    if also_check is not None:
+        also_check()
+    # Hashed before the address is looked up, and whichever way it goes: the hash is nearly
+    # all of the time a sign-up takes, so an existing address answered without it was fast
+    # enough to tell who has an account.
+    password_hash = hash_password(password)
+    if user_by_email(email) is not None:
+        tell_existing_account(email, tried, sign_in_link=sign_in_link, reset_link=reset_link)
+        return None
+    token, hashed = new_token()
+    now = utcnow()
+    return SignUpBegun(
+        email=email,
+        full_name=full_name,
+        password_hash=password_hash,
+        token=token,
+        token_hash=hashed,
+        created_at=now,
+        expires_at=now + SIGN_UP_LINK_LIFETIME,
+    )
+
+
+def send_sign_up_link(
+    begun: SignUpBegun, *, finishing: str, confirm_link: Callable[[str], str], not_you: str
+) -> None:
+    """Email the link that finishes a sign-up (`To finish {finishing}, open this link...`)."""
+    queue_email(
+        begun.email,
+        "Confirm your email address",
+        f"To finish {finishing}, open this link within 24 hours:\n\n"
+        f"{confirm_link(begun.token)}\n\n"
+        f"If you did not {not_you}, you do not need to do anything.",
+    )
+
+
+def follow_sign_up_link(kind: type[Waiting], token: str) -> Waiting:
+    """The waiting sign-up of this kind that an emailed link names, marked used.
+
+    Raises InvalidLink if the link is unknown, used, expired, or its address was taken since.
+    """
+    now = utcnow()
+    found = db.session.scalar(select(kind).where(kind.token_hash == token_hash(token)))
+    if found is None or found.used_at is not None or found.expires_at <= now:
+        raise InvalidLink("This link has expired or has already been used")
+    found.used_at = now
+    if user_by_email(found.email_address()) is not None:
+        raise InvalidLink("An account already uses this email address: sign in instead")
+    return found
+
+
 def request_sign_up(
     *,
     email: str,
@@ -111,45 +215,34 @@ def request_sign_up(
 ) -> None:
     """Email a link that finishes a citizen's sign-up.
 
-    If the address already has an account, its owner is emailed instead and nothing is made:
-    the person signing up sees the same answer either way, after the same work (the password
-    is hashed either way). Raises PasswordRejected.
+    If the address already has an account, its owner is emailed instead and nothing is made
+    (see `begin_sign_up`). Raises PasswordRejected.
     """
-    email = normalise_email(email)
-    full_name = full_name.strip()
-    _check_password(password, email, full_name)
-    # Hashed before the address is looked up, and whichever way it goes: the hash is nearly
-    # all of the time a sign-up takes, so an existing address answered without it was fast
-    # enough to tell who has an account.
-    password_hash = hash_password(password)
-    if user_by_email(email) is not None:
-        tell_existing_account(
-            email,
-            "create an account on the care and support marketplace with this email address. "
-            "You already have one.",
-            sign_in_link=sign_in_link,
-            reset_link=reset_link,
-        )
+    begun = begin_sign_up(
+        email=email,
+        full_name=full_name,
+        password=password,
+        tried="create an account on the care and support marketplace with this email address. "
+        "You already have one.",
+        sign_in_link=sign_in_link,
+        reset_link=reset_link,
+    )
+    if begun is None:
         return
-    token, hashed = new_token()
-    now = utcnow()
     db.session.add(
         SignUpRequest(
-            email=email,
-            full_name=full_name,
-            password_hash=password_hash,
-            token_hash=hashed,
-            created_at=now,
-            expires_at=now + SIGN_UP_LINK_LIFETIME,
+            email=begun.email,
+            full_name=begun.full_name,
+            password_hash=begun.password_hash,
+            **begun.link_columns(),
         )
     )
     db.session.flush()
-    queue_email(
-        email,
-        "Confirm your email address",
-        f"To finish creating your account, open this link within 24 hours:\n\n"
-        f"{confirm_link(token)}\n\n"
-        "If you did not ask for an account, you do not need to do anything.",
+    send_sign_up_link(
+        begun,
+        finishing="creating your account",
+        confirm_link=confirm_link,
+        not_you="ask for an account",
     )
 
 
@@ -158,15 +251,7 @@ def confirm_sign_up(token: str) -> User:
 
     Raises InvalidLink if the link is unknown, used, expired, or its address was taken since.
     """
-    now = utcnow()
-    sign_up = db.session.scalar(
-        select(SignUpRequest).where(SignUpRequest.token_hash == token_hash(token))
-    )
-    if sign_up is None or sign_up.used_at is not None or sign_up.expires_at <= now:
-        raise InvalidLink("This link has expired or has already been used")
-    sign_up.used_at = now
-    if user_by_email(sign_up.email) is not None:
-        raise InvalidLink("An account already uses this email address: sign in instead")
+    sign_up = follow_sign_up_link(SignUpRequest, token)
     person = Person(full_name=sign_up.full_name, email=sign_up.email)
     user = User(
         email=sign_up.email,
