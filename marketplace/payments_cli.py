@@ -11,7 +11,11 @@ import click
 from flask import current_app
 
 from marketplace.extensions import db
-from marketplace.payments.service import expire_unpaid_orders
+from marketplace.orders.models import Order
+from marketplace.payments.errors import PaymentGatewayError
+from marketplace.payments.models import CardPaymentStatus
+from marketplace.payments.service import expire_unpaid_orders, payments_of_order
+from marketplace.payments_setup import stripe_gateway
 
 
 @click.group("payments")
@@ -34,9 +38,35 @@ def expire(now: datetime | None) -> None:
     minutes = int(current_app.config["PAYMENT_EXPIRY_MINUTES"])
     expired = expire_unpaid_orders(db.session, now=moment, older_than=timedelta(minutes=minutes))
     db.session.commit()
+    _cancel_intents(expired)
     references = ", ".join(order.reference for order in expired)
     plural = "order" if len(expired) == 1 else "orders"
     click.echo(
         f"Cancelled {len(expired)} {plural} awaiting payment"
         + (f": {references}" if expired else f" (none unpaid for over {minutes} minutes)")
     )
+
+
+def _cancel_intents(expired: list[Order]) -> None:
+    """Ask Stripe to cancel the PaymentIntents of the payments expiry stopped, once our own
+    records are committed, so nothing more can be charged on them. Best effort: if Stripe is
+    not set up, down, or the intent succeeded meanwhile, the webhook's success is recorded as
+    owed back (`payment_succeeded`), so nothing is lost by going on."""
+    intents = [
+        payment.stripe_payment_intent_id
+        for order in expired
+        for payment in payments_of_order(db.session, order)
+        if payment.status is CardPaymentStatus.CANCELLED and payment.stripe_payment_intent_id
+    ]
+    if not intents:
+        return
+    try:
+        gateway = stripe_gateway()
+    except PaymentGatewayError:
+        click.echo(f"Stripe is not set up: {len(intents)} PaymentIntents left to expire there")
+        return
+    for intent_id in intents:
+        try:
+            gateway.cancel_payment_intent(intent_id)
+        except PaymentGatewayError as refused:
+            click.echo(f"PaymentIntent {intent_id} not cancelled at Stripe: {refused.message}")

@@ -27,11 +27,14 @@ from sqlalchemy import select
 from marketplace import ledger
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
-from marketplace.budgets.own_funds import open_own_funds_stream, pay_in
+from marketplace.budgets.models import BudgetStatus, PersonalBudget
+from marketplace.budgets.own_funds import is_self_funded, open_own_funds_stream, pay_in
+from marketplace.budgets.queries import current_budget
+from marketplace.formatting import LONDON
 from marketplace.ledger import LedgerAccount
 from marketplace.ledger.transactions import dialect_name
 from marketplace.orders import life
-from marketplace.orders.errors import InvalidTransition, NotYours
+from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.locks import lock_order
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.models import (
@@ -43,6 +46,7 @@ from marketplace.payments.models import (
     CardPurpose,
     idempotency_key_for,
 )
+from marketplace.people.models import Person
 from marketplace.types import Session, utcnow
 
 # How long an order may wait for its card payment before it is cancelled, unless the app's
@@ -125,6 +129,61 @@ def start_order_payment(session: Session, order: Order, *, by: User) -> CardPaym
     return payment
 
 
+def start_top_up(
+    session: Session,
+    person: Person,
+    *,
+    amount_pence: int,
+    by: User,
+    today: date,
+    top_ups_allowed: bool,
+) -> CardPayment:
+    """A card payment of `amount_pence` into the person's own-funds stream, for no order in
+    particular: for a self-funder's account, or (where the council allows top-ups,
+    CARD_TOP_UPS_ALLOWED) a budget holder's budget. The money is paid in when Stripe confirms
+    (`payment_succeeded`), into the budget open then.
+
+    Raises NotYours, InvalidTransfer (not whole pence), InvalidOrder (no open budget, or the
+    council does not take top-ups by card).
+    """
+    if not can(by, "place_order_for", person):
+        raise NotYours("You cannot pay for this person")
+    ledger.check_amount_pence(amount_pence)
+    budget = _open_budget(session, person, today)
+    if budget is None:
+        raise InvalidOrder(
+            "There is no open account to pay into",
+            fields={"amount": "There is no open account to pay into"},
+        )
+    if not (top_ups_allowed or is_self_funded(budget)):
+        raise InvalidOrder(
+            "Your council does not take top-ups by card",
+            fields={"amount": "Your council does not take top-ups by card"},
+        )
+    payment_id = uuid.uuid4()
+    payment = CardPayment(
+        id=payment_id,
+        person_id=person.id,
+        order_id=None,
+        purpose=CardPurpose.TOP_UP,
+        amount_pence=amount_pence,
+        currency=CURRENCY,
+        status=CardPaymentStatus.CREATED,
+        idempotency_key=idempotency_key_for(payment_id),
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def _open_budget(session: Session, person: Person, today: date) -> PersonalBudget | None:
+    """The person's budget open today, if any."""
+    budget = current_budget(session, person, today)
+    if budget is None or budget.status is not BudgetStatus.OPEN:
+        return None
+    return budget if budget.starts_on <= today <= budget.ends_on else None
+
+
 def record_intent(session: Session, payment: CardPayment, *, intent_id: str, status: str) -> None:
     """Remember the PaymentIntent Stripe made for the payment, and where it stands (3-D Secure
     to do, processing). Stripe's final word is taken only by `payment_succeeded` and
@@ -153,12 +212,14 @@ def payment_succeeded(
     Finds our payment by the intent's id, or by metadata["card_payment_id"] (the webhook may
     come before we stored the id). Then, once only: an amount or currency other than ours is
     flagged MISMATCHED and not credited; a payment for an order no longer awaiting payment
-    (cancelled or expired meanwhile, or paid by another payment) is marked REFUND_DUE, owed
-    back in full; otherwise the money is paid from the Stripe clearing account into the
-    person's own-funds stream, the order's card share held from it, and the order sent on
-    (`life.paid`). A second call, or ten, change nothing (Result.ALREADY); so does a success
-    after the payment's money was refunded. NOT_FOUND when no payment of ours matches: our
-    row may not be committed yet, so the caller should let Stripe deliver it again.
+    (cancelled or expired meanwhile, or paid by another payment), or a top-up with no open
+    budget to go into, is marked REFUND_DUE, owed back in full; a top-up is paid into the
+    own-funds stream of the budget open on the day; otherwise the money is paid from the
+    Stripe clearing account into the person's own-funds stream, the order's card share held
+    from it, and the order sent on (`life.paid`). A second call, or ten, change nothing
+    (Result.ALREADY); so does a success after the payment's money was refunded. NOT_FOUND
+    when no payment of ours matches: our row may not be committed yet, so the caller should
+    let Stripe deliver it again.
     """
     now = now or utcnow()
     payment = _find(session, intent_id, metadata)
@@ -179,13 +240,19 @@ def payment_succeeded(
         payment.received_currency = currency.lower()
         session.flush()
         return PaymentOutcome(Result.MISMATCHED, payment)
-    if order is None or order.status is not OrderStatus.AWAITING_PAYMENT:
-        # A top-up has no order to send on: it is not built yet, so its money waits too.
+    budget = (
+        _open_budget(session, payment.person, now.astimezone(LONDON).date())
+        if order is None
+        else order.budget
+        if order.status is OrderStatus.AWAITING_PAYMENT
+        else None
+    )
+    if budget is None:
         payment.status = CardPaymentStatus.REFUND_DUE
         payment.refund_due_pence = payment.amount_pence
         session.flush()
         return PaymentOutcome(Result.REFUND_DUE, payment)
-    stream = open_own_funds_stream(session, order.budget)
+    stream = open_own_funds_stream(session, budget)
     clearing = clearing_account(session)
     ledger.lock_accounts(session, [clearing.id, stream.account_id])
     key = f"card-payment:{payment.id}"
@@ -196,9 +263,12 @@ def payment_succeeded(
             source=clearing,
             amount_pence=payment.amount_pence,
             key=key,
-            description=f"Card payment for order {order.reference}",
+            description=(
+                "Top-up by card" if order is None else f"Card payment for order {order.reference}"
+            ),
         )
-        life.paid(session, order, stream=stream)
+        if order is not None:
+            life.paid(session, order, stream=stream)
     payment.transfer_key = key
     payment.status = CardPaymentStatus.SUCCEEDED
     session.flush()

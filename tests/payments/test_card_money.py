@@ -482,3 +482,61 @@ def test_the_timeline_says_what_the_payment_did(app: Flask, session: Session, sh
         text = render_template_string(page, events=order.events)
 
     assert text == "Order placed: £216 to pay by card|Paid by card: sent to the provider|"
+
+
+def test_a_budget_holder_tops_up_their_own_funds_where_the_council_allows(
+    session: Session, world: World
+) -> None:
+    with pytest.raises(checkout.InvalidOrder):
+        service.start_top_up(
+            session,
+            world.person,
+            amount_pence=50_00,
+            by=world.citizen,
+            today=TODAY,
+            top_ups_allowed=False,
+        )
+    payment = service.start_top_up(
+        session,
+        world.person,
+        amount_pence=50_00,
+        by=world.citizen,
+        today=TODAY,
+        top_ups_allowed=True,
+    )
+    session.commit()
+    assert payment.metadata_for_stripe["order_reference"] == "top-up"
+    before = budget_figures(session, world.budget).total.available_pence
+
+    outcome = _succeed(session, payment, intent_id="pi_top_up", now=NOW)
+
+    assert outcome.result is Result.CREDITED
+    assert budget_figures(session, world.budget).total.available_pence == before + 50_00
+    own = next(s for s in world.budget.streams if s.kind is StreamKind.OWN_FUNDS)
+    lines = [line for line in budget_statement(session, world.budget).lines if line.stream == own]
+    assert [(line.what, line.description, line.in_pence) for line in lines] == [
+        ("Paid in by card", "Top-up by card", 50_00)
+    ]
+    assert _succeed(session, payment, intent_id="pi_top_up", now=NOW).result is Result.ALREADY
+    assert_all_verifies(session)
+
+
+def test_a_top_up_with_no_open_budget_to_go_into_is_owed_back(
+    session: Session, world: World
+) -> None:
+    payment = service.start_top_up(
+        session,
+        world.person,
+        amount_pence=50_00,
+        by=world.citizen,
+        today=TODAY,
+        top_ups_allowed=True,
+    )
+    session.commit()
+    after_the_period = datetime(2027, 5, 1, 10, 0, tzinfo=UTC)
+
+    outcome = _succeed(session, payment, intent_id="pi_late_top_up", now=after_the_period)
+
+    assert outcome.result is Result.REFUND_DUE
+    assert payment.refund_due_pence == 50_00
+    assert_all_verifies(session)
