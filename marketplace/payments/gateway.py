@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import stripe
@@ -56,6 +57,65 @@ class RefundResult:
     intent_id: str | None
 
 
+@dataclass(frozen=True)
+class Charge:
+    """A charge as Stripe lists it, for reconciliation: `refunded_pence` is what Stripe has
+    refunded of it so far; `intent_id` is None for a charge made outside any PaymentIntent."""
+
+    id: str
+    status: str
+    amount_pence: int
+    currency: str
+    refunded_pence: int
+    intent_id: str | None
+    balance_transaction_id: str | None
+    created: datetime
+    metadata: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ListedIntent:
+    """A PaymentIntent as Stripe lists it, with its latest charge, for reconciliation."""
+
+    id: str
+    status: str
+    amount_pence: int
+    currency: str
+    metadata: Mapping[str, str]
+    created: datetime
+    charge: Charge | None
+
+
+@dataclass(frozen=True)
+class Refund:
+    """A refund as Stripe lists it."""
+
+    id: str
+    status: str
+    amount_pence: int
+    currency: str
+    charge_id: str | None
+    intent_id: str | None
+    created: datetime
+
+
+@dataclass(frozen=True)
+class BalanceTransaction:
+    """A movement of our Stripe balance: `type` is `charge` or `refund` (among others),
+    `source_id` the charge or refund that made it; a refund's `amount_pence` is negative."""
+
+    id: str
+    type: str
+    amount_pence: int
+    currency: str
+    source_id: str | None
+    created: datetime
+
+
+# A page of a Stripe list: the most Stripe gives at once.
+PAGE_SIZE = 100
+
+
 class StripeGateway:
     """PaymentIntents and refunds at one Stripe account (or localstripe, given `api_base`)."""
 
@@ -73,6 +133,9 @@ class StripeGateway:
         sent as Stripe's current API names it; None for localstripe, which speaks an older
         API and refuses the parameter (the card element pays with a card either way)."""
         self._allowed_payment_method_types = allowed_payment_method_types
+        # Stripe itself lists objects created since a time (`created[gte]`); localstripe
+        # refuses the parameter on most lists, so there the lists are filtered here only.
+        self._lists_filter_by_created = api_base is None
         self._client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
@@ -168,6 +231,93 @@ class StripeGateway:
             intent_id=_id_of(refund.get("payment_intent")),
         )
 
+    def list_payment_intents(self, *, created_from: datetime | None = None) -> list[ListedIntent]:
+        """Every PaymentIntent created at or after `created_from` (all, given None), each with
+        its latest charge. Raises StripeUnavailable."""
+        return [
+            _listed_intent(item)
+            for item in self._list_all(
+                self._client.v1.payment_intents.list,
+                created_from,
+                expand=["data.latest_charge"],
+            )
+        ]
+
+    def find_payment_intent(self, intent_id: str) -> ListedIntent | None:
+        """The PaymentIntent with its latest charge, or None when Stripe has none of that id.
+        Raises StripeUnavailable."""
+
+        def fetch() -> Any:
+            try:
+                return self._client.v1.payment_intents.retrieve(
+                    intent_id, params={"expand": ["latest_charge"]}
+                )
+            except stripe.InvalidRequestError as error:
+                if error.http_status == 404:
+                    return None
+                raise
+
+        answer = self._call(fetch)
+        return None if answer is None else _listed_intent(answer.to_dict())
+
+    def list_charges(self, *, created_from: datetime | None = None) -> list[Charge]:
+        """Every charge created at or after `created_from`. Raises StripeUnavailable."""
+        return [
+            _charge(item) for item in self._list_all(self._client.v1.charges.list, created_from)
+        ]
+
+    def list_refunds(self, *, created_from: datetime | None = None) -> list[Refund]:
+        """Every refund created at or after `created_from`. Raises StripeUnavailable."""
+        return [
+            Refund(
+                id=item["id"],
+                status=item["status"],
+                amount_pence=item["amount"],
+                currency=item["currency"],
+                charge_id=_id_of(item.get("charge")),
+                intent_id=_id_of(item.get("payment_intent")),
+                created=_moment(item["created"]),
+            )
+            for item in self._list_all(self._client.v1.refunds.list, created_from)
+        ]
+
+    def list_balance_transactions(
+        self, *, created_from: datetime | None = None
+    ) -> list[BalanceTransaction]:
+        """Every balance transaction created at or after `created_from`. Raises
+        StripeUnavailable."""
+        return [
+            BalanceTransaction(
+                id=item["id"],
+                type=item["type"],
+                amount_pence=item["amount"],
+                currency=item["currency"],
+                source_id=_id_of(item.get("source")),
+                created=_moment(item["created"]),
+            )
+            for item in self._list_all(self._client.v1.balance_transactions.list, created_from)
+        ]
+
+    def _list_all(
+        self, lister: Callable[..., Any], created_from: datetime | None, **extra: Any
+    ) -> list[dict[str, Any]]:
+        """Every object of a Stripe list, page by page, as plain dicts, oldest first."""
+        params: dict[str, Any] = {"limit": PAGE_SIZE, **extra}
+        since = None if created_from is None else int(created_from.timestamp())
+        if since is not None and self._lists_filter_by_created:
+            params["created"] = {"gte": since}
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._call(lambda params=params: lister(params=params))
+            batch = [item.to_dict() for item in page.data]
+            items += batch
+            if not page.has_more or not batch:
+                break
+            params = {**params, "starting_after": batch[-1]["id"]}
+        if since is not None:
+            items = [item for item in items if item["created"] >= since]
+        return sorted(items, key=lambda item: (item["created"], item["id"]))
+
     def _call(self, request: Callable[[], Answer]) -> Answer:
         """Make one request (the SDK retries it), turning the SDK's errors into ours."""
         try:
@@ -192,6 +342,38 @@ def _id_of(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return str(value["id"])
+
+
+def _moment(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _charge(charge: Mapping[str, Any]) -> Charge:
+    return Charge(
+        id=charge["id"],
+        status=charge["status"],
+        amount_pence=charge["amount"],
+        currency=charge["currency"],
+        refunded_pence=charge.get("amount_refunded") or 0,
+        intent_id=_id_of(charge.get("payment_intent")),
+        balance_transaction_id=_id_of(charge.get("balance_transaction")),
+        created=_moment(charge["created"]),
+        metadata={str(key): str(value) for key, value in (charge.get("metadata") or {}).items()},
+    )
+
+
+def _listed_intent(intent: Mapping[str, Any]) -> ListedIntent:
+    latest = intent.get("latest_charge")
+    return ListedIntent(
+        id=intent["id"],
+        status=intent["status"],
+        amount_pence=intent["amount"],
+        currency=intent["currency"],
+        metadata={str(key): str(value) for key, value in (intent["metadata"] or {}).items()},
+        created=_moment(intent["created"]),
+        # Expanded at our asking (localstripe always expands it); an id alone says too little.
+        charge=_charge(latest) if isinstance(latest, Mapping) else None,
+    )
 
 
 def _intent(answer: Any) -> Intent:
