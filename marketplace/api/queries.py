@@ -3,22 +3,29 @@ services, their venues and the care taxonomy.
 
 Visibility is decided in the query, every time, so a suspended organisation's services leave the
 feed the moment the suspension commits. Lists come back with their total, ordered so that
-paging is stable (by name, then id). Nothing here commits or knows about requests.
+paging is stable (by name, then id). A page is found by its ids: one statement sorts and skips
+narrow (name, id) rows in a subquery and reads only the page's rows whole, never sorting every
+row whole. The whole directory's totals (no filters) are kept per directory state, as the home
+page's figures are (providers/directory_summary.py); a filtered list is counted on each request.
+Nothing here commits or knows about requests.
 """
 
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.api.params import Paging, Place, ServiceFilters, TermFilters
 from marketplace.extensions import db
+from providers.directory_summary import SUMMARY_MAX_AGE_SECONDS, outbox_position
 from providers.models import (
     Locality,
     Location,
@@ -41,6 +48,7 @@ from providers.search_index import matching_ids
 
 Row = TypeVar("Row")
 EARTH_RADIUS_METRES = 6_371_000
+_KEPT_TOTALS = "feed_totals"
 
 _SERVICE_PARTS: tuple[Any, ...] = (
     selectinload(Service.organisation),
@@ -97,6 +105,39 @@ def _page(query: Select[Any], count: Select[Any], paging: Paging | None) -> Foun
     if paging is not None:
         query = query.limit(paging.per_page).offset(paging.offset)
     return Found(list(db.session.scalars(query)), total)
+
+
+def _total(count: Select[Any], *, kept_as: str | None) -> int:
+    """The count's answer. With `kept_as` (a list of the whole directory, unfiltered), kept
+    per app with the search outbox's position, as the home page's figures are: counted again
+    after any change to the directory, or once SUMMARY_MAX_AGE_SECONDS old (a transaction that
+    took its outbox id early and committed late leaves the position where it was)."""
+    if kept_as is None:
+        return db.session.scalar(count) or 0
+    position = outbox_position()
+    kept: dict[str, tuple[int, int, float]] = current_app.extensions.setdefault(_KEPT_TOTALS, {})
+    now = time.monotonic()
+    found = kept.get(kept_as)
+    if found is not None and found[0] == position and now - found[2] < SUMMARY_MAX_AGE_SECONDS:
+        return found[1]
+    total = db.session.scalar(count) or 0
+    # Two threads counting at once both store a correct answer; the later one stays.
+    kept[kept_as] = (position, total, now)
+    return total
+
+
+def _by_page(entity: type[Any], narrow: Select[Any], paging: Paging) -> Select[Any]:
+    """One page of `entity` in one statement. `narrow` selects the columns the list is ordered
+    by, in order, its id last, under the list's conditions: it is sorted, skipped and cut to the
+    page in a subquery, and only the page's rows are joined back and read whole, in the same
+    order."""
+    order = list(narrow.selected_columns)
+    page = narrow.order_by(*order).limit(paging.per_page).offset(paging.offset).subquery("page")
+    return (
+        select(entity)
+        .join(page, entity.id == page.c.id)
+        .order_by(*(page.c[column.name] for column in order))
+    )
 
 
 # Services --------------------------------------------------------------------------------------
@@ -157,23 +198,17 @@ def services(filters: ServiceFilters, paging: Paging | None) -> Found[Service]:
             )
         }
         return Found([loaded[service_id] for service_id in chosen], len(ordered))
-    # The page's ids first, then their rows: sorting narrow (name, id) rows and skipping the
-    # pages before is far cheaper than sorting every service's whole row (issue 22).
-    ids = (
-        select(Service.id).join(Organisation).where(*conditions).order_by(Service.name, Service.id)
-    )
     count = select(func.count(Service.id)).join(Organisation).where(*conditions)
     if paging is None:
         # All of them: one query (an IN list of every id would outgrow SQLite's parameters).
-        return _page(ids.with_only_columns(Service).options(*_SERVICE_PARTS), count, None)
-    found = _page(ids, count, paging)
-    loaded = {
-        service.id: service
-        for service in db.session.scalars(
-            select(Service).where(Service.id.in_(found.items)).options(*_SERVICE_PARTS)
-        )
-    }
-    return Found([loaded[service_id] for service_id in found.items], found.total)
+        every = select(Service).join(Organisation).where(*conditions)
+        return _page(every.order_by(Service.name, Service.id).options(*_SERVICE_PARTS), count, None)
+    # The page's ids first, then their rows: sorting narrow (name, id) rows and skipping the
+    # pages before is far cheaper than sorting every service's whole row (issue 22).
+    narrow = select(Service.name, Service.id).join(Organisation).where(*conditions)
+    query = _by_page(Service, narrow, paging)
+    total = _total(count, kept_as="services" if filters == ServiceFilters() else None)
+    return Found(list(db.session.scalars(query.options(*_SERVICE_PARTS))), total)
 
 
 def service(service_id: uuid.UUID) -> Service | None:
@@ -320,10 +355,31 @@ def service_at_locations(
     if ranked is not None:
         return _ranked_links(conditions, ranked, place, places, paging)
     if place is None:
-        query = _links_query(conditions).order_by(Service.name, Location.name, ServiceAtLocation.id)
-        count = select(func.count()).select_from(_links_query(conditions).subquery())
-        return _page(query.options(*_LINK_PARTS), count, paging)
+        return _links_by_name(
+            conditions, whole_directory=filters == ServiceFilters(), paging=paging
+        )
     return _nearest(conditions, place, places, paging)
+
+
+def _links_by_name(
+    conditions: list[ColumnElement[bool]], *, whole_directory: bool, paging: Paging | None
+) -> Found[ServiceAtLocation]:
+    """Services at venues by service name, then venue name: a page found by its ids first."""
+    count = (
+        select(func.count(ServiceAtLocation.id))
+        .join(Service, ServiceAtLocation.service_id == Service.id)
+        .join(Organisation, Service.organisation_id == Organisation.id)
+        .where(*conditions)
+    )
+    if paging is None:
+        every = _links_query(conditions).order_by(Service.name, Location.name, ServiceAtLocation.id)
+        return _page(every.options(*_LINK_PARTS), count, None)
+    narrow = _links_query(conditions).with_only_columns(
+        Service.name.label("service_name"), Location.name.label("venue_name"), ServiceAtLocation.id
+    )
+    query = _by_page(ServiceAtLocation, narrow, paging)
+    total = _total(count, kept_as="service_at_locations" if whole_directory else None)
+    return Found(list(db.session.scalars(query.options(*_LINK_PARTS))), total)
 
 
 def _ranked_links(
