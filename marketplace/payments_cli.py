@@ -13,8 +13,12 @@ from flask import current_app
 from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.payments.errors import PaymentGatewayError
-from marketplace.payments.models import CardPaymentStatus
-from marketplace.payments.service import expire_unpaid_orders, payments_of_order
+from marketplace.payments.models import CardPayment, CardPaymentStatus
+from marketplace.payments.service import (
+    expire_unpaid_orders,
+    payments_of_order,
+    stop_stale_payments,
+)
 from marketplace.payments_setup import stripe_gateway
 
 
@@ -32,13 +36,21 @@ def payments() -> None:
 )
 def expire(now: datetime | None) -> None:
     """Cancel every order awaiting its card payment for longer than PAYMENT_EXPIRY_MINUTES,
-    releasing its budget money and telling the person. Safe to run twice (run it every few
-    minutes)."""
+    releasing its budget money and telling the person, and stop the payments still waiting
+    for orders cancelled otherwise; then cancel their PaymentIntents at Stripe. Safe to run
+    twice (run it every few minutes)."""
     moment = now.replace(tzinfo=UTC) if now else datetime.now(UTC)
     minutes = int(current_app.config["PAYMENT_EXPIRY_MINUTES"])
     expired = expire_unpaid_orders(db.session, now=moment, older_than=timedelta(minutes=minutes))
+    stale = stop_stale_payments(db.session)
     db.session.commit()
-    _cancel_intents(expired)
+    _cancel_intents(
+        [
+            payment.stripe_payment_intent_id
+            for payment in [*_stopped(expired), *stale]
+            if payment.stripe_payment_intent_id
+        ]
+    )
     references = ", ".join(order.reference for order in expired)
     plural = "order" if len(expired) == 1 else "orders"
     click.echo(
@@ -47,17 +59,21 @@ def expire(now: datetime | None) -> None:
     )
 
 
-def _cancel_intents(expired: list[Order]) -> None:
-    """Ask Stripe to cancel the PaymentIntents of the payments expiry stopped, once our own
+def _stopped(expired: list[Order]) -> list[CardPayment]:
+    """The payments expiry stopped."""
+    return [
+        payment
+        for order in expired
+        for payment in payments_of_order(db.session, order)
+        if payment.status is CardPaymentStatus.CANCELLED
+    ]
+
+
+def _cancel_intents(intents: list[str]) -> None:
+    """Ask Stripe to cancel the PaymentIntents of the payments we stopped, once our own
     records are committed, so nothing more can be charged on them. Best effort: if Stripe is
     not set up, down, or the intent succeeded meanwhile, the webhook's success is recorded as
     owed back (`payment_succeeded`), so nothing is lost by going on."""
-    intents = [
-        payment.stripe_payment_intent_id
-        for order in expired
-        for payment in payments_of_order(db.session, order)
-        if payment.status is CardPaymentStatus.CANCELLED and payment.stripe_payment_intent_id
-    ]
     if not intents:
         return
     try:

@@ -321,6 +321,32 @@ def expire_unpaid_orders(
     return expired
 
 
+def stop_stale_payments(session: Session) -> list[CardPayment]:
+    """Stop every payment still waiting for an order no longer awaiting payment (cancelled
+    on its own page, say), so that none lingers as payable. Returns those stopped; a success
+    Stripe reports for one later is owed back."""
+    stale = session.scalars(
+        select(CardPayment)
+        .join(Order, CardPayment.order_id == Order.id)
+        .where(CardPayment.status.in_(WAITING), Order.status != OrderStatus.AWAITING_PAYMENT)
+        .order_by(CardPayment.created_at, CardPayment.id)
+    ).all()
+    stopped = []
+    for payment in stale:
+        order = payment.order
+        assert order is not None  # joined on it
+        lock_order(session, order)
+        if order.status is OrderStatus.AWAITING_PAYMENT:
+            continue
+        _lock_payment(session, payment)
+        if payment.status in WAITING:
+            payment.status = CardPaymentStatus.CANCELLED
+            payment.failure_reason = "The order is no longer awaiting payment"
+            stopped.append(payment)
+    session.flush()
+    return stopped
+
+
 def cancel_unpaid_order(
     session: Session, order: Order, *, by: User, today: date, reason: str = ""
 ) -> None:

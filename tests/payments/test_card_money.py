@@ -29,7 +29,7 @@ from marketplace.budgets.statement import budget_statement
 from marketplace.budgets.verify import check_budgets
 from marketplace.ledger import InsufficientFunds, Transfer, verify_ledger
 from marketplace.notifications.models import Notification
-from marketplace.orders import basket, checkout
+from marketplace.orders import basket, checkout, life
 from marketplace.orders.models import CycleState, Order, OrderStatus
 from marketplace.orders.queries import inbox_counts, orders_of_organisation
 from marketplace.orders.verify import check_orders
@@ -539,4 +539,20 @@ def test_a_top_up_with_no_open_budget_to_go_into_is_owed_back(
 
     assert outcome.result is Result.REFUND_DUE
     assert payment.refund_due_pence == 50_00
+    assert_all_verifies(session)
+
+
+def test_payments_left_waiting_by_a_cancellation_elsewhere_are_stopped(
+    session: Session, short: World
+) -> None:
+    order, payment = _awaiting(session, short)
+    life.cancel(session, order, by=short.citizen, today=TODAY)  # the order page's own cancel
+    session.commit()
+    assert payment.status is CardPaymentStatus.CREATED
+
+    assert service.stop_stale_payments(session) == [payment]
+    session.commit()
+    assert payment.status is CardPaymentStatus.CANCELLED
+    assert service.stop_stale_payments(session) == []
+    assert _succeed(session, payment, intent_id="pi_after").result is Result.REFUND_DUE
     assert_all_verifies(session)
