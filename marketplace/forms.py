@@ -15,7 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovTextInput,
 )
-from wtforms import EmailField, Field, PasswordField, SelectMultipleField, ValidationError
+from wtforms import EmailField, Field, Form, PasswordField, SelectMultipleField, ValidationError
 from wtforms.fields.choices import RadioField, SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional
 
@@ -25,6 +25,29 @@ from marketplace.formatting import pounds
 MAX_PRICE_PENCE = 1_000_000  # £10,000 for one unit: anything more is a typing slip
 # A day, month or year as typed: up to 4 ASCII digits (a year has 4; str.isdigit takes "²").
 _DATE_PART = re.compile(r"[0-9]{1,4}", re.ASCII)
+
+
+def refusal_message(refused: Exception, field_name: str | None = None) -> str:
+    """A rule's refusal as a GOV.UK error message: what it says about `field_name` when it
+    names fields (`details["fields"]`, as an order's refusal does), else its `message` (or its
+    text, for a refusal that is a plain ValueError), beginning with a capital letter."""
+    details = getattr(refused, "details", None)
+    fields = details.get("fields") if isinstance(details, dict) else None
+    about_field = fields.get(field_name) if isinstance(fields, dict) and field_name else None
+    message = str(about_field or getattr(refused, "message", None) or refused)
+    return message[:1].upper() + message[1:]
+
+
+def show_refusal(where: Form | Field, refused: Exception) -> None:
+    """Put a rule's refusal on a form as an error, for the form to be shown again (a 4xx).
+
+    On a field, it goes beside that field (what the refusal says about a field of that name,
+    when it names fields); on a form, it goes above the form (`form_errors`), in the error
+    summary."""
+    if isinstance(where, Form):
+        where.form_errors.append(refusal_message(refused))
+    else:
+        where.errors = [*where.errors, refusal_message(refused, where.short_name)]
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:

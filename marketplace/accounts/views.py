@@ -30,6 +30,7 @@ from marketplace.accounts.forms import (
     SignUpForm,
 )
 from marketplace.extensions import limiter
+from marketplace.forms import show_refusal
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
 
@@ -81,7 +82,7 @@ def sign_up() -> Response | tuple[str, int]:
                 reset_link=url_for("accounts.forgotten_password", _external=True),
             )
         except service.PasswordRejected as rejected:
-            form.password.errors.append(str(rejected))
+            show_refusal(form.password, rejected)
         else:
             session["sign_up_email"] = service.normalise_email(form.email.data)
             return redirect(url_for("accounts.check_email_sign_up"))
@@ -157,7 +158,7 @@ def change_password() -> Response | tuple[str, int]:
             service.change_password(user, form.current_password.data, form.password.data)
         except service.PasswordRejected as rejected:
             field = form.current_password if "current" in str(rejected) else form.password
-            field.errors.append(str(rejected))
+            show_refusal(field, rejected)
         else:
             browser_sessions.sign_in(user)
             flash("Your password has been changed", "success")
@@ -201,7 +202,7 @@ def reset_password(user_id: uuid.UUID, token: str) -> Response | tuple[str, int]
         try:
             user = service.reset_password(user_id, token, form.password.data)
         except service.PasswordRejected as rejected:
-            form.password.errors.append(str(rejected))
+            show_refusal(form.password, rejected)
         else:
             browser_sessions.sign_in(user)
             flash("Your password has been reset", "success")

@@ -15,6 +15,7 @@ from marketplace.accounts.roles import Role
 from marketplace.admin import bp
 from marketplace.admin.forms import TOKEN_ROLES, NewTokenForm, RevokeTokenForm
 from marketplace.extensions import db
+from marketplace.forms import show_refusal
 
 
 @bp.route("/api-tokens")
@@ -41,9 +42,9 @@ def new_api_token() -> Response | tuple[str, int]:
                 user=user,
             )
         except tokens.TokenUserError as refused:
-            form.user.errors = [*form.user.errors, str(refused)]
+            show_refusal(form.user, refused)
         except tokens.TokenError as refused:
-            form.name.errors.append(str(refused))
+            show_refusal(form.name, refused)
         else:
             # Shown on this response only: never put in a redirect, a flash or a cache.
             # make_response gives Flask's response class (text/html); werkzeug's own

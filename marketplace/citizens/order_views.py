@@ -34,7 +34,7 @@ from marketplace.citizens.order_forms import (
 )
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
-from marketplace.forms import ButtonForm
+from marketplace.forms import ButtonForm, refusal_message, show_refusal
 from marketplace.ledger import LedgerError
 from marketplace.orders import basket as baskets
 from marketplace.orders import checkout, deliveries, life, queries
@@ -93,7 +93,7 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         except InvalidOrder as refusal:
             form.show_problems(refusal.details.get("fields") or {"": refusal.message})
         except LedgerError as refusal:
-            form.form_errors.append(refusal.message)
+            show_refusal(form, refusal)
         if quoted is not None and form.add.data:
             baskets.add_to_basket(db.session, person, service, schedule, by=_user(), today=today)
             flash(f"{service.name} is in your basket", "success")
@@ -206,7 +206,7 @@ def _refusal_message(refusal: LedgerError) -> str:
         )
     if isinstance(refusal, InsufficientFunds):
         return _shortfall_message(refusal)
-    return refusal.message
+    return refusal_message(refusal)
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -283,7 +283,7 @@ def _place(
         if not about_splits:
             form.form_errors.append(_refusal_message(refused.problems[0][1]))
     except LedgerError as refusal:
-        form.form_errors.append(refusal.message)
+        show_refusal(form, refusal)
     return None
 
 
@@ -361,7 +361,7 @@ def confirm_delivery(order_id: uuid.UUID, delivery_id: uuid.UUID) -> BaseRespons
     except LedgerError as refusal:
         return render_template(
             "citizens/orders/order.html",
-            problem=refusal.message,
+            problem=refusal_message(refusal),
             **order_context(order, london_today()),
         ), 400
     flash(f"You confirmed the delivery on {delivery.delivered_on:%-d %B %Y}", "success")
@@ -377,11 +377,8 @@ def query_delivery(order_id: uuid.UUID, delivery_id: uuid.UUID) -> BaseResponse 
     if form.validate_on_submit():
         try:
             deliveries.query_delivery(db.session, delivery, by=_user(), reason=form.reason.data)
-        except InvalidOrder as refusal:
-            fields = refusal.details.get("fields") or {}
-            form.reason.errors = [*form.reason.errors, fields.get("reason", refusal.message)]
         except LedgerError as refusal:
-            form.reason.errors = [*form.reason.errors, refusal.message]
+            show_refusal(form.reason, refusal)
         else:
             flash(
                 "Your query is sent to the provider. The delivery will not be paid until it "
@@ -410,10 +407,9 @@ def cancel_order(order_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
                 db.session, order, by=_user(), today=today, reason=form.reason.data or ""
             )
         except InvalidOrder as refusal:
-            fields = refusal.details.get("fields") or {}
-            form.reason.errors = [*form.reason.errors, fields.get("reason", refusal.message)]
+            show_refusal(form.reason, refusal)
         except LedgerError as refusal:
-            form.form_errors.append(refusal.message)
+            show_refusal(form, refusal)
         else:
             flash(
                 f"Order {order.reference} is cancelled"

@@ -37,6 +37,7 @@ from marketplace.council.forms import (
 )
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
+from marketplace.forms import refusal_message, show_refusal
 from marketplace.pages.budgets import (
     budget_context,
     save_draft_plan,
@@ -175,7 +176,7 @@ def _give_budget(form: BudgetForm, found: Person, today: date) -> bool:
         )
         return False
     except (BudgetError, ledger.InvalidTransfer) as refused:
-        form.starts_on.errors.append(refused.message[:1].upper() + refused.message[1:])
+        show_refusal(form.starts_on, refused)
         return False
     return True
 
@@ -222,10 +223,10 @@ def revise_stream(
                 f"The amount cannot be less than {pounds(minimum)}, which is already committed, "
                 "spent or released and paid"
                 if isinstance(minimum, int)
-                else refused.message[:1].upper() + refused.message[1:]
+                else refusal_message(refused)
             )
         except ledger.LedgerError as refused:
-            form.amount.errors.append(refused.message[:1].upper() + refused.message[1:])
+            show_refusal(form.amount, refused)
         else:
             flash(
                 f"{STREAM_NAMES[stream.kind]} is now {pounds(stream.amount_pence)} for the period"
@@ -349,7 +350,7 @@ def confirm_close(person_id: uuid.UUID, budget_id: uuid.UUID) -> Response | tupl
             chosen,
             form,
             409,
-            refused.message[:1].upper() + refused.message[1:],
+            refusal_message(refused),
         )
     flash(
         f"The period from {budget.starts_on:%-d %B %Y} to {budget.ends_on:%-d %B %Y} is closed",
@@ -419,7 +420,7 @@ def approve_plan(person_id: uuid.UUID) -> Response | tuple[str, int]:
     try:
         plans.approve_plan(db.session, draft, by=current_user._get_current_object())
     except PlanError as refused:
-        form.submit.errors = [refused.message[:1].upper() + refused.message[1:]]
+        form.submit.errors = [refusal_message(refused)]
         return _plan_page(found, draft, form), 409
     flash(f"{found.full_name}'s support plan is approved", "success")
     return redirect(url_for("council.person", person_id=found.id))

@@ -24,7 +24,7 @@ from marketplace.council import bp
 from marketplace.council.funder_forms import FunderForm, FundPotForm
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
-from marketplace.forms import choices
+from marketplace.forms import choices, show_refusal
 
 
 @bp.route("/funders")
@@ -52,7 +52,7 @@ def new_funder() -> Response | tuple[str, int]:
                 db.session, name=form.name.data, kind=FunderKind(form.kind.data)
             )
         except BudgetError as refused:
-            form.name.errors.append(refused.message[:1].upper() + refused.message[1:])
+            show_refusal(form.name, refused)
         else:
             flash(f"{funder.name} added. Put money into its pot for the year.", "success")
             return redirect(url_for("council.fund_pot", funder=funder.id))
@@ -85,7 +85,7 @@ def fund_pot() -> Response | tuple[str, int]:
                     description=(form.description.data or "").strip(),
                 )
             except ledger.LedgerError as refused:
-                form.amount.errors.append(refused.message[:1].upper() + refused.message[1:])
+                show_refusal(form.amount, refused)
             else:
                 flash(f"{pounds(form.amount.data)} put into {pot.label}", "success")
                 return redirect(url_for("council.funders", year=pot.financial_year))

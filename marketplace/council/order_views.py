@@ -20,9 +20,9 @@ from marketplace.council import bp
 from marketplace.council.order_forms import OrderFiltersForm, RefuseOrderForm
 from marketplace.extensions import db
 from marketplace.formatting import pounds
+from marketplace.forms import refusal_message, show_refusal
 from marketplace.ledger import LedgerError
 from marketplace.orders import invoicing, life, queries
-from marketplace.orders.errors import InvalidOrder
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.schedule import schedule_of
 from providers import organisations
@@ -109,7 +109,9 @@ def approve_order(order_id: uuid.UUID) -> Response | tuple[str, int]:
     try:
         life.approve(db.session, found, by=current_user)
     except LedgerError as refused:
-        return _order_page(found, status=400, refusal={"text": refused.message, "href": "#approve"})
+        return _order_page(
+            found, status=400, refusal={"text": refusal_message(refused), "href": "#approve"}
+        )
     flash(f"Order {found.reference} is approved: the provider has been told", "success")
     return redirect(url_for("council.order", order_id=found.id))
 
@@ -123,8 +125,7 @@ def refuse_order(order_id: uuid.UUID) -> Response | tuple[str, int]:
         try:
             life.refuse(db.session, found, by=current_user, reason=form.reason.data)
         except LedgerError as refused:
-            fields = refused.details.get("fields") if isinstance(refused, InvalidOrder) else None
-            form.reason.errors.extend((fields or {"reason": refused.message}).values())
+            show_refusal(form.reason, refused)
         else:
             flash(
                 f"Order {found.reference} is not approved: its money is back in the budget",
@@ -164,7 +165,7 @@ def settle_invoice(invoice_id: uuid.UUID) -> Response | tuple[str, int]:
         return _invoices_page(
             400,
             refusal={
-                "text": f"{invoice.reference}: {refused.message}",
+                "text": f"{invoice.reference}: {refusal_message(refused)}",
                 "href": f"#invoice-{invoice.reference}",
             },
         )

@@ -13,7 +13,7 @@ from marketplace.accounts.access import requires
 from marketplace.council import bp, decisions
 from marketplace.council.forms import StatusDecisionForm
 from marketplace.extensions import db
-from marketplace.forms import choices
+from marketplace.forms import choices, show_refusal
 from providers import directory, organisations
 from providers.directory_summary import directory_summary
 from providers.models import OrganisationStatus
@@ -78,7 +78,7 @@ def provider(organisation_id: uuid.UUID) -> Response | tuple[str, int]:
                 reason=form.reason.data or "",
             )
         except organisations.StatusChangeRefused as refused:
-            form.reason.errors.append(str(refused))
+            show_refusal(form.reason, refused)
         else:
             flash(f"{organisation.name} is now {organisation.status.value}", "success")
             return redirect(url_for("council.provider", organisation_id=organisation.id))

@@ -20,6 +20,7 @@ from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import PersonalBudget
 from marketplace.budgets.periods import period_status
 from marketplace.extensions import db
+from marketplace.forms import show_refusal
 from marketplace.orders import forecast as outlook
 from marketplace.pages.forms import StatementFilterForm
 from marketplace.people import plans
@@ -123,4 +124,4 @@ def _show_refusal(form: PlanForm, refused: PlanError) -> None:
         # The rules number the items given, which are the rows filled in.
         rows = [row for row in form.rows() if row[0].data] or form.rows()
         field = rows[index][0] if isinstance(index, int) and index < len(rows) else rows[0][0]
-    field.errors = [*field.errors, refused.message[:1].upper() + refused.message[1:]]
+    show_refusal(field, refused)
