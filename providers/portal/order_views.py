@@ -23,6 +23,7 @@ from marketplace.accounts.access import requires
 from marketplace.accounts.policy import can
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
+from marketplace.forms import refusal_message
 from marketplace.ledger import LedgerError
 from marketplace.orders import deliveries, invoicing, life, queries
 from marketplace.orders.delivery_details import delivery_details
@@ -145,7 +146,9 @@ def _invoice_of(order: Order, cycle: OrderCycle) -> Any:
 
 
 def _refused(order: Order, refused: LedgerError, href: str, **forms: Any) -> tuple[str, int]:
-    return _order_page(order, status=400, refusal={"text": refused.message, "href": href}, **forms)
+    return _order_page(
+        order, status=400, refusal={"text": refusal_message(refused), "href": href}, **forms
+    )
 
 
 def _fields_onto(form: Any, refused: LedgerError, fallback: str) -> None:

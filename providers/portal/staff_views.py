@@ -22,6 +22,7 @@ from marketplace.accounts import service as accounts
 from marketplace.accounts.access import requires
 from marketplace.accounts.policy import can
 from marketplace.extensions import limiter
+from marketplace.forms import show_refusal
 from providers import listings, organisations, registration, staff
 from providers.models import Organisation
 from providers.portal import bp
@@ -48,7 +49,7 @@ def register() -> Response | tuple[str, int]:
                 reset_link=url_for("accounts.forgotten_password", _external=True),
             )
         except accounts.PasswordRejected as rejected:
-            form.password.errors.append(str(rejected))
+            show_refusal(form.password, rejected)
         except ValueError:
             form.areas.errors = [*form.areas.errors, "Choose areas from the list"]
         else:
@@ -94,7 +95,7 @@ def join(token: str) -> Response | tuple[str, int]:
         try:
             user = staff.accept(token, full_name=form.full_name.data, password=form.password.data)
         except accounts.PasswordRejected as rejected:
-            form.password.errors.append(str(rejected))
+            show_refusal(form.password, rejected)
         except accounts.InvalidLink as invalid:
             return render_template("accounts/invalid_link.html", reason=str(invalid)), 400
         else:
@@ -128,7 +129,7 @@ def staff_list() -> Response | tuple[str, int]:
                 link=lambda token: url_for("provider_portal.join", token=token, _external=True),
             )
         except staff.StaffChangeRefused as refused:
-            form.email.errors.append(str(refused))
+            show_refusal(form.email, refused)
         else:
             flash(f"Invitation sent to {form.email.data}", "success")
             return redirect(url_for("provider_portal.staff_list"))

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from marketplace.accounts.access import requires
 from marketplace.accounts.policy import can
 from marketplace.cqc import checks
+from marketplace.forms import show_refusal
 from marketplace.types import utcnow
 from providers import listings, organisations
 from providers.models import (
@@ -198,7 +199,7 @@ def _save_listing(
                 listings.update_listing(service, listing_details(form))
                 flash(f"{service.name} has been saved", "success")
         except listings.ListingRefused as refused:
-            form.name.errors.append(str(refused))
+            show_refusal(form.name, refused)
         else:
             return redirect(url_for("provider_portal.dashboard"))
     return render_template(
