@@ -39,7 +39,7 @@ from marketplace.payments.service import Result
 from marketplace.payments.verify import check_card_payments
 from marketplace.people.models import Person
 from marketplace.types import Session as AnySession
-from providers.models import InvoiceCycle
+from providers.models import InvoiceCycle, TaxonomyTerm
 from tests.orders.fixtures import HOURLY_PENCE, TODAY, World
 
 # The default schedule: 2 hours on Mondays and Thursdays for 4 weeks, £26 an hour.
@@ -555,4 +555,40 @@ def test_payments_left_waiting_by_a_cancellation_elsewhere_are_stopped(
     assert payment.status is CardPaymentStatus.CANCELLED
     assert service.stop_stale_payments(session) == []
     assert _succeed(session, payment, intent_id="pi_after").result is Result.REFUND_DUE
+    assert_all_verifies(session)
+
+
+def test_an_order_outside_the_plan_goes_to_the_council_once_paid(
+    session: Session, short: World
+) -> None:
+    day_centres = session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.code == "day-centres"))
+    short.service.taxonomy_terms = [day_centres.one()]
+    session.commit()
+    order = checkout.place_order(
+        session,
+        short.person,
+        short.service,
+        short.schedule(),
+        by=short.citizen,
+        today=TODAY,
+        placement_key="outside-the-plan",
+        plan_rule="approval",
+        pay_by_card=True,
+        card_top_ups_allowed=True,
+    )
+    payment = service.start_order_payment(session, order, by=short.citizen)
+    session.commit()
+    assert order.status is OrderStatus.AWAITING_PAYMENT
+    told_before = _told(session, short.officer)  # the plan's own approval, earlier
+
+    assert _succeed(session, payment).result is Result.CREDITED
+
+    session.refresh(order)
+    assert order.status is OrderStatus.AWAITING_APPROVAL
+    assert _told(session, short.officer) == [
+        *told_before,
+        f"Order {order.reference} is outside a support plan and needs approval",
+    ]
+    assert _told(session, short.staff) == []
+    assert budget_figures(session, short.budget).total.committed_pence == TOTAL
     assert_all_verifies(session)
