@@ -2,12 +2,18 @@
 
 The database is SQLite in a temporary folder, or the server named by TEST_DATABASE_URL
 (`make test-postgres` starts a throw-away PostgreSQL and sets it).
+
+`app` is one app built once per run (per xdist worker) and put back as built after every
+test (see `SharedApp.reset`); `make_app(**settings)` builds a fresh one for a test that needs
+other settings.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,8 +30,9 @@ from werkzeug.test import TestResponse
 from marketplace import create_app
 from marketplace.accounts import service as accounts
 from marketplace.accounts.models import User
+from marketplace.accounts.passwords import configure_hashing
 from marketplace.accounts.roles import Role
-from marketplace.extensions import db
+from marketplace.extensions import csrf, db, limiter, login_manager, talisman
 from marketplace.mail import outbox_messages
 from providers import listings
 from providers.models import Organisation, OrganisationStatus, PriceUnit, Service, ServiceStatus
@@ -154,14 +161,19 @@ def empty_database() -> None:
     db.session.commit()
 
 
+def _build_app(database_url: str, instance: Path, **overrides: object) -> Flask:
+    built = create_app(test_settings(database_url, instance, **overrides))
+    built.test_client_class = RequestClient
+    return built
+
+
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Build apps with extra settings; each is torn down and the database emptied after."""
+    """Build fresh apps with extra settings; each is torn down and the database emptied after."""
     apps: list[Flask] = []
 
     def build(**overrides: object) -> Flask:
-        built = create_app(test_settings(database_url, tmp_path / "instance", **overrides))
-        built.test_client_class = RequestClient
+        built = _build_app(database_url, tmp_path / "instance", **overrides)
         apps.append(built)
         return built
 
@@ -173,11 +185,90 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
             db.engine.dispose()
 
 
+# Extension objects are one per process, and `init_app` keeps some of an app's settings on
+# them (Talisman's HTTPS and headers, the limiter's switch and storage): the app built last
+# wins. A test that builds another app leaves them set for that one.
+_PROCESS_EXTENSIONS = (csrf, limiter, login_manager, talisman)
+
+
+def _copied(value: object) -> object:
+    return copy.copy(value) if isinstance(value, dict | set | list) else value
+
+
+class SharedApp:
+    """The app of every test that needs no settings of its own, built once per run.
+
+    Building an app costs about 50 ms (Werkzeug compiles every URL rule), and a run has about
+    2,000 tests. Whatever a test can leave behind is put back by `reset`: the database rows,
+    the instance folder (mail outbox, search index, backups), the search engine and every
+    other cache the app keeps in `app.extensions`, `app.config`, and the settings the
+    process-wide extension objects hold for it.
+    """
+
+    def __init__(self, database_url: str, instance: Path) -> None:
+        self.instance = instance
+        self.app = _build_app(database_url, instance)
+        self._config = copy.deepcopy(dict(self.app.config))
+        # Containers (the search state's dict) are copied: a test fills them in place.
+        self._extensions = {key: _copied(value) for key, value in self.app.extensions.items()}
+        self._process_extensions = [(ext, dict(vars(ext))) for ext in _PROCESS_EXTENSIONS]
+
+    def take_back(self) -> None:
+        """Make the process-wide state this app's again, after another app was built."""
+        for extension, settings in self._process_extensions:
+            vars(extension).clear()
+            vars(extension).update(settings)
+        config = self.app.config
+        configure_hashing(
+            time_cost=config["ARGON2_TIME_COST"],
+            memory_kib=config["ARGON2_MEMORY_KIB"],
+            parallelism=config["ARGON2_PARALLELISM"],
+        )
+
+    def reset(self) -> None:
+        """Put the app back as it was built: after every test that used it."""
+        with self.app.app_context():
+            db.session.rollback()
+            empty_database()
+            db.session.remove()
+        engine = self.app.extensions["search"].get("engine")
+        if engine is not None:
+            engine.close()
+        self.app.extensions.clear()
+        self.app.extensions.update({k: _copied(v) for k, v in self._extensions.items()})
+        config = self.app.config
+        for key in config.keys() - self._config.keys():
+            del config[key]
+        for key, value in self._config.items():
+            if key not in config or config[key] != value:
+                config[key] = copy.deepcopy(value)
+        for child in self.instance.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+
+    def close(self) -> None:
+        with self.app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedApp]:
+    shared = SharedApp(database_url, tmp_path_factory.mktemp("instance"))
+    yield shared
+    shared.close()
+
+
 @pytest.fixture
-def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
-    built = make_app()
-    with built.app_context():
-        yield built
+def app(shared_app: SharedApp) -> Iterator[Flask]:
+    """The shared app, in an app context of this test's own; put back as built after."""
+    shared_app.take_back()
+    try:
+        with shared_app.app.app_context():
+            yield shared_app.app
+    finally:
+        shared_app.reset()
 
 
 @pytest.fixture
