@@ -592,3 +592,37 @@ def test_an_order_outside_the_plan_goes_to_the_council_once_paid(
     assert _told(session, short.staff) == []
     assert budget_figures(session, short.budget).total.committed_pence == TOTAL
     assert_all_verifies(session)
+
+
+def test_the_checkouts_quote_shows_the_card_share_last_and_records_nothing(
+    session: Session, short: World, self_funder: User
+) -> None:
+    item = basket.add_to_basket(
+        session, short.person, short.service, short.schedule(), by=short.citizen, today=TODAY
+    )
+    session.commit()
+    card = checkout.card_terms(session, short.person, pay_by_card=True, top_ups_allowed=True)
+
+    [line] = checkout.quote_basket(session, short.person, [item], today=TODAY, card=card)
+
+    assert line.quote is not None
+    assert [(s.stream.kind, s.pence) for s in line.quote.shares] == [
+        (StreamKind.CLIENT_CONTRIBUTION, 100_00),
+        (StreamKind.COUNCIL, 100_00),
+    ]
+    assert (line.quote.budget_pence, line.quote.card_pence) == (BUDGET_PART, CARD_PART)
+
+    person = session.get_one(Person, self_funder.person_id)
+    item = basket.add_to_basket(
+        session, person, short.service, short.schedule(), by=self_funder, today=TODAY
+    )
+    session.commit()
+    card = checkout.card_terms(session, person, pay_by_card=True, top_ups_allowed=False)
+    assert card == checkout.CardTerms(self_funded=True)
+
+    [line] = checkout.quote_basket(session, person, [item], today=TODAY, card=card)
+
+    assert line.quote is not None
+    assert (line.quote.shares, line.quote.card_pence) == ([], TOTAL)
+    assert not session.new  # the account it was priced against is not made
+    assert budgets_of(session, person) == []
