@@ -6,6 +6,7 @@ App-level (it reads the app's configuration), beside the other commands; the rul
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -13,7 +14,9 @@ from flask import current_app
 from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.payments.errors import PaymentGatewayError
+from marketplace.payments.mismatches import MismatchKind
 from marketplace.payments.models import CardPayment, CardPaymentStatus
+from marketplace.payments.reconcile import mismatches_csv, reconcile
 from marketplace.payments.service import (
     expire_unpaid_orders,
     payments_of_order,
@@ -24,7 +27,7 @@ from marketplace.payments_setup import stripe_gateway
 
 @click.group("payments")
 def payments() -> None:
-    """Card payments: cancel orders left unpaid."""
+    """Card payments: cancel orders left unpaid; reconcile with Stripe."""
 
 
 @payments.command("expire")
@@ -86,3 +89,62 @@ def _cancel_intents(intents: list[str]) -> None:
             gateway.cancel_payment_intent(intent_id)
         except PaymentGatewayError as refused:
             click.echo(f"PaymentIntent {intent_id} not cancelled at Stripe: {refused.message}")
+
+
+@payments.command("reconcile")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Only what Stripe and we made from this date or time on (UTC; default: everything).",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Also write the unresolved mismatches and this run's repairs to this CSV file.",
+)
+@click.pass_context
+def reconcile_command(ctx: click.Context, since: datetime | None, csv_path: Path | None) -> None:
+    """Match Stripe's PaymentIntents, charges, refunds and balance transactions with our card
+    payments and the ledger; repair a payment Stripe took that never reached the ledger when
+    the evidence is clear; store each mismatch once and list them. Exits 1 while any mismatch
+    is unresolved (council finance resolves them on /council/payments), 2 when Stripe cannot
+    be read. Safe to run again: nothing found before is stored twice."""
+    try:
+        gateway = stripe_gateway()
+        report = reconcile(
+            db.session,
+            gateway,
+            since=since.replace(tzinfo=UTC) if since else None,
+            now=datetime.now(UTC),
+        )
+    except PaymentGatewayError as unavailable:
+        db.session.rollback()
+        click.echo(f"Stripe could not be read: {unavailable.detail or unavailable.message}")
+        ctx.exit(2)
+    db.session.commit()
+    checked = report.checked
+    click.echo(
+        f"Checked {checked['intents']} PaymentIntents, {checked['charges']} charges, "
+        f"{checked['refunds']} refunds, {checked['balance_transactions']} balance "
+        f"transactions and {checked['payments']} card payments"
+        + (f" since {since:%Y-%m-%d %H:%M} UTC" if since else "")
+    )
+    for repaired in report.repaired:
+        click.echo(f"Repaired: {repaired.detail}")
+    for closed in report.closed:
+        click.echo(f"No longer found: {closed.kind.label}: {closed.detail}")
+    click.echo(f"{len(report.new)} new, {len(report.unresolved)} unresolved:")
+    counts = report.unresolved_by_kind()
+    for kind in MismatchKind:
+        click.echo(f"  {kind.label}: {counts[kind]}")
+    for mismatch in report.unresolved:
+        click.echo(f"- {mismatch.kind.label}: {mismatch.detail} [{mismatch.id}]")
+    if csv_path is not None:
+        rows = report.unresolved + [m for m in report.repaired if m not in report.unresolved]
+        csv_path.write_text(mismatches_csv(rows), encoding="utf-8", newline="")
+        click.echo(f"Written to {csv_path}")
+    if not report.clean:
+        ctx.exit(1)

@@ -221,6 +221,13 @@ ROUTES: dict[str, Route] = {
     "council.funders": Route("/council/funders", only(FORBIDDEN, council=PAGE)),
     "council.new_funder": Route("/council/funders/new", only(FORBIDDEN, council=PAGE)),
     "council.fund_pot": Route("/council/funders/fund", only(FORBIDDEN, council=PAGE)),
+    "council.payment_mismatches": Route("/council/payments", only(FORBIDDEN, council=PAGE)),
+    "council.payment_mismatches_csv": Route(
+        "/council/payments/mismatches.csv", only(FORBIDDEN, council=PAGE)
+    ),
+    "council.payment_mismatch": Route(
+        f"/council/payments/mismatches/{uuid.uuid4()}", only(FORBIDDEN, council=NOT_FOUND)
+    ),
     "council.support_plan": Route(
         lambda world: f"/council/people/{world.users['citizen'].person_id}/plan",
         only(FORBIDDEN, council=PAGE),

@@ -114,6 +114,8 @@ RULES: dict[str, Rule] = {
     "approve_order": _role(Role.COUNCIL_OFFICER),
     "settle_invoice": _role(Role.COUNCIL_OFFICER),
     "view_all_orders": _role(Role.COUNCIL_OFFICER),
+    # Council finance: card payments reconciled with Stripe, and resolving their mismatches.
+    "reconcile_payments": _role(Role.COUNCIL_OFFICER),
 }
 
 

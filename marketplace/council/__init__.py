@@ -17,5 +17,6 @@ from marketplace.council import (  # noqa: E402,F401
     details_views,
     funder_views,
     order_views,
+    payment_views,
     views,
 )

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import stripe
@@ -308,7 +309,7 @@ class StripeGateway:
             params["created"] = {"gte": since}
         items: list[dict[str, Any]] = []
         while True:
-            page = self._call(lambda params=params: lister(params=params))
+            page = self._call(partial(lister, params=params))
             batch = [item.to_dict() for item in page.data]
             items += batch
             if not page.has_more or not batch:
