@@ -525,6 +525,9 @@ def lock_self_funder(session: Session, person: Person, card: CardTerms | None) -
     first purchases at once make one account: the second waits, then finds it."""
     if card is None or not card.self_funded:
         return
+    # SQLite: the write lock first, so the account is looked for after any other first
+    # purchase has committed (a read before BEGIN IMMEDIATE would not see it).
+    ledger.begin_immediate(session)
     if ledger.transactions.dialect_name(session) != "sqlite":
         session.execute(select(Person.id).where(Person.id == person.id).with_for_update()).one()
 

@@ -11,6 +11,9 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import func, select
 
+from marketplace.accounts.models import User
+from marketplace.accounts.roles import Role
+from marketplace.budgets.queries import budgets_of
 from marketplace.extensions import db
 from marketplace.ledger import Transfer
 from marketplace.notifications.models import Notification
@@ -19,6 +22,8 @@ from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import service
 from marketplace.payments.models import CardPayment, CardPaymentStatus
 from marketplace.payments.service import Result
+from marketplace.people.models import Person
+from providers.models import Service
 from tests.ledger.threads import engine_options, run_together
 from tests.orders.fixtures import TODAY, World
 from tests.payments.test_card_money import CARD_PART, _shrink_budget, assert_all_verifies
@@ -114,4 +119,39 @@ def test_expiry_racing_a_success_either_pays_or_owes_back(
         (OrderStatus.PLACED, CardPaymentStatus.SUCCEEDED),
         (OrderStatus.CANCELLED, CardPaymentStatus.REFUND_DUE),
     }
+    assert_all_verifies(db.session)
+
+
+def test_a_self_funders_first_purchases_at_once_make_one_account(
+    make_app: Callable[..., Flask], world: World, make_user: Callable[..., User]
+) -> None:
+    person = Person(full_name="Arthur Penrose")
+    db.session.add(person)
+    db.session.flush()
+    buyer = make_user(Role.CITIZEN)
+    buyer.person_id = person.id
+    db.session.commit()
+    person_id, buyer_id, service_id = person.id, buyer.id, world.service.id
+    schedule = world.schedule()
+    tabs = make_app(SQLALCHEMY_ENGINE_OPTIONS=engine_options(DELIVERIES))
+
+    def buy(number: int) -> None:
+        checkout.place_order(
+            db.session,
+            db.session.get_one(Person, person_id),
+            db.session.get_one(Service, service_id),
+            schedule,
+            by=db.session.get_one(User, buyer_id),
+            today=TODAY,
+            placement_key=f"first-{number}",
+            pay_by_card=True,
+        )
+
+    assert run_together(tabs, DELIVERIES, buy) == ["ok"] * DELIVERIES
+
+    db.session.expire_all()
+    [account] = budgets_of(db.session, db.session.get_one(Person, person_id))
+    orders = db.session.scalars(select(Order).where(Order.person_id == person_id)).all()
+    assert len(orders) == DELIVERIES
+    assert {order.budget_id for order in orders} == {account.id}
     assert_all_verifies(db.session)
