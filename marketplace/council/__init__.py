@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from marketplace.pages.acting_for import load_person_from_url
+
 bp = Blueprint("council", __name__, url_prefix="/council")
+# The person pages (/council/people/<person_id>/...) read their person with acting_for(): every
+# one of them is for officers (find_people), who may see anyone's (view_person).
+load_person_from_url(bp, gate="find_people", action="view_person")
 
 from marketplace.council import (  # noqa: E402,F401
     budget_views,

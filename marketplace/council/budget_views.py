@@ -38,6 +38,7 @@ from marketplace.council.forms import (
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import refusal_message, show_refusal
+from marketplace.pages.acting_for import acting_for
 from marketplace.pages.budgets import (
     budget_context,
     save_draft_plan,
@@ -47,15 +48,8 @@ from marketplace.pages.budgets import (
 from marketplace.people import plans
 from marketplace.people.errors import PlanError
 from marketplace.people.models import Person, SupportPlan
-from marketplace.people.service import SEARCH_LIMIT, find_people, person_by_id
+from marketplace.people.service import SEARCH_LIMIT, find_people
 from providers.listings import category_choices
-
-
-def _person(person_id: uuid.UUID) -> Person:
-    person = person_by_id(db.session, person_id)
-    if person is None:
-        abort(404)
-    return person
 
 
 def _budget(person: Person, budget_id: uuid.UUID) -> PersonalBudget:
@@ -81,8 +75,8 @@ def people() -> str:
 
 @bp.route("/people/<uuid:person_id>")
 @requires("find_people")
-def person(person_id: uuid.UUID) -> str:
-    found = _person(person_id)
+def person() -> str:
+    found = acting_for()
     today = london_today()
     budgets = person_budgets.budgets_of(db.session, found)
     return render_template(
@@ -108,8 +102,8 @@ def _pot_labels(years: list[int]) -> tuple[list[FunderPot], dict[uuid.UUID, str]
 
 @bp.route("/people/<uuid:person_id>/budgets/new", methods=["GET", "POST"])
 @requires("manage_budgets")
-def new_budget(person_id: uuid.UUID) -> Response | tuple[str, int]:
-    found = _person(person_id)
+def new_budget() -> Response | tuple[str, int]:
+    found = acting_for()
     today = london_today()
     year = financial_year_of(today)
     form = BudgetForm()
@@ -193,10 +187,8 @@ def _stream(budget: PersonalBudget, stream_id: uuid.UUID) -> FundingStream:
     methods=["GET", "POST"],
 )
 @requires("manage_budgets")
-def revise_stream(
-    person_id: uuid.UUID, budget_id: uuid.UUID, stream_id: uuid.UUID
-) -> Response | tuple[str, int]:
-    found = _person(person_id)
+def revise_stream(budget_id: uuid.UUID, stream_id: uuid.UUID) -> Response | tuple[str, int]:
+    found = acting_for()
     budget = _budget(found, budget_id)
     stream = _stream(budget, stream_id)
     figures = stream_figures(db.session, [stream])[stream.id]
@@ -259,8 +251,8 @@ def _close_inputs(budget: PersonalBudget) -> tuple[PersonalBudget | None, Form]:
 
 @bp.route("/people/<uuid:person_id>/budgets/<uuid:budget_id>/close")
 @requires("manage_budgets")
-def close_budget(person_id: uuid.UUID, budget_id: uuid.UUID) -> str:
-    found = _person(person_id)
+def close_budget(budget_id: uuid.UUID) -> str:
+    found = acting_for()
     budget = _budget(found, budget_id)
     following, form = _close_inputs(budget)
     return render_template(
@@ -275,8 +267,8 @@ def close_budget(person_id: uuid.UUID, budget_id: uuid.UUID) -> str:
 
 @bp.route("/people/<uuid:person_id>/budgets/<uuid:budget_id>/close/preview")
 @requires("manage_budgets")
-def close_preview(person_id: uuid.UUID, budget_id: uuid.UUID) -> tuple[str, int]:
-    found = _person(person_id)
+def close_preview(budget_id: uuid.UUID) -> tuple[str, int]:
+    found = acting_for()
     budget = _budget(found, budget_id)
     following, choice_form = _close_inputs(budget)
     chosen = choices_from(choice_form, [s.id for s in budget.streams])
@@ -324,8 +316,8 @@ def _problem(line: closing.CloseLine) -> str | None:
 
 @bp.route("/people/<uuid:person_id>/budgets/<uuid:budget_id>/close", methods=["POST"])
 @requires("manage_budgets")
-def confirm_close(person_id: uuid.UUID, budget_id: uuid.UUID) -> Response | tuple[str, int]:
-    found = _person(person_id)
+def confirm_close(budget_id: uuid.UUID) -> Response | tuple[str, int]:
+    found = acting_for()
     budget = _budget(found, budget_id)
     form = ConfirmCloseForm()
     chosen = form.chosen()
@@ -361,8 +353,8 @@ def confirm_close(person_id: uuid.UUID, budget_id: uuid.UUID) -> Response | tupl
 
 @bp.route("/people/<uuid:person_id>/budgets/<uuid:budget_id>/statement")
 @requires("manage_budgets")
-def statement(person_id: uuid.UUID, budget_id: uuid.UUID) -> tuple[str, int]:
-    found = _person(person_id)
+def statement(budget_id: uuid.UUID) -> tuple[str, int]:
+    found = acting_for()
     budget = _budget(found, budget_id)
     return statement_page(
         found,
@@ -374,15 +366,15 @@ def statement(person_id: uuid.UUID, budget_id: uuid.UUID) -> tuple[str, int]:
 
 @bp.route("/people/<uuid:person_id>/budgets/<uuid:budget_id>/statement.csv")
 @requires("manage_budgets")
-def statement_csv(person_id: uuid.UUID, budget_id: uuid.UUID) -> Response:
-    found = _person(person_id)
+def statement_csv(budget_id: uuid.UUID) -> Response:
+    found = acting_for()
     return statement_download(found, _budget(found, budget_id))
 
 
 @bp.route("/people/<uuid:person_id>/plan")
 @requires("approve_support_plan")
-def support_plan(person_id: uuid.UUID) -> str:
-    found = _person(person_id)
+def support_plan() -> str:
+    found = acting_for()
     draft = plans.draft_of(db.session, found)
     form = ApprovePlanForm(formdata=None)
     if draft is not None:
@@ -405,8 +397,8 @@ def _plan_page(found: Person, draft: SupportPlan | None, form: ApprovePlanForm) 
 
 @bp.route("/people/<uuid:person_id>/plan/approve", methods=["POST"])
 @requires("approve_support_plan")
-def approve_plan(person_id: uuid.UUID) -> Response | tuple[str, int]:
-    found = _person(person_id)
+def approve_plan() -> Response | tuple[str, int]:
+    found = acting_for()
     draft = plans.draft_of(db.session, found)
     form = ApprovePlanForm()
     if draft is None:
@@ -428,8 +420,8 @@ def approve_plan(person_id: uuid.UUID) -> Response | tuple[str, int]:
 
 @bp.route("/people/<uuid:person_id>/plan/draft", methods=["GET", "POST"])
 @requires("approve_support_plan")
-def draft_plan(person_id: uuid.UUID) -> Response | tuple[str, int]:
-    found = _person(person_id)
+def draft_plan() -> Response | tuple[str, int]:
+    found = acting_for()
     form, saved = save_draft_plan(found)
     if saved:
         flash(f"The draft plan for {found.full_name} is saved", "success")

@@ -3,8 +3,6 @@ as the person's own pages (routes on the `council` blueprint)."""
 
 from __future__ import annotations
 
-import uuid
-
 from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -12,23 +10,14 @@ from werkzeug.wrappers import Response
 from marketplace.accounts.access import requires
 from marketplace.accounts.policy import can
 from marketplace.council import bp
-from marketplace.extensions import db
+from marketplace.pages.acting_for import acting_for
 from marketplace.pages.details import details_page, save_details
-from marketplace.people.models import Person
-from marketplace.people.service import person_by_id
-
-
-def _person(person_id: uuid.UUID, action: str) -> Person:
-    person = person_by_id(db.session, person_id)
-    if person is None or not can(current_user, action, person):
-        abort(404)
-    return person
 
 
 @bp.route("/people/<uuid:person_id>/details")
 @requires("find_people")
-def person_details(person_id: uuid.UUID) -> str:
-    person = _person(person_id, "view_person")
+def person_details() -> str:
+    person = acting_for()
     return details_page(
         person,
         own=False,
@@ -39,8 +28,10 @@ def person_details(person_id: uuid.UUID) -> str:
 
 @bp.route("/people/<uuid:person_id>/details/change", methods=["GET", "POST"])
 @requires("find_people")
-def change_details(person_id: uuid.UUID) -> Response | tuple[str, int]:
-    person = _person(person_id, "change_person_details")
+def change_details() -> Response | tuple[str, int]:
+    person = acting_for()
+    if not can(current_user, "change_person_details", person):
+        abort(404)
     form, saved = save_details(person, own=False)
     if saved:
         return redirect(url_for("council.person_details", person_id=person.id))
