@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator, Mapping
+from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, current_app, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace.extensions import csrf, limiter, login_manager, talisman
@@ -23,6 +25,57 @@ CONTENT_SECURITY_POLICY = {
     "base-uri": "'self'",
     "object-src": "'none'",
 }
+
+
+STRIPE_HOOKS_ORIGIN = "https://hooks.stripe.com"  # Stripe.js's 3-D Secure frames
+STRIPE_API_ORIGIN = "https://api.stripe.com"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class PaymentPagePolicy(Mapping[str, str]):
+    """The site's policy, plus Stripe's origins for the payment page only: Stripe.js (the
+    configured STRIPE_JS_URL's origin) may run, frame the card element and 3-D Secure, and
+    talk to Stripe's API (STRIPE_API_BASE, or Stripe's). Read from the app's settings at each
+    request, since the origins are configuration (localstripe's in development)."""
+
+    def _policy(self) -> dict[str, str]:
+        config = current_app.config
+        js = _origin(config["STRIPE_JS_URL"])
+        api = _origin(config["STRIPE_API_BASE"]) if config["STRIPE_API_BASE"] else STRIPE_API_ORIGIN
+        frames = js if config["STRIPE_API_BASE"] else f"{js} {STRIPE_HOOKS_ORIGIN}"
+        return {
+            **CONTENT_SECURITY_POLICY,
+            "script-src": f"'self' {js}",
+            "frame-src": frames,
+            "connect-src": f"'self' {api}",
+        }
+
+    def __getitem__(self, key: str) -> str:
+        return self._policy()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._policy())
+
+    def __len__(self) -> int:
+        return len(self._policy())
+
+
+PAYMENT_PAGE_POLICY = PaymentPagePolicy()
+
+
+def payment_page_scripts() -> list[str]:
+    """The payment page's scripts, all of them (PCI DSS SAQ A: no script but ours and
+    Stripe's on the page that takes a card): GOV.UK Frontend's starter on every page, Stripe.js
+    from the configured address, and the page's own. A test holds the rendered page to it."""
+    return [
+        url_for("static", filename="js/app.mjs"),
+        current_app.config["STRIPE_JS_URL"],
+        url_for("static", filename="js/card-payment.js"),
+    ]
 
 
 def rate_limit_wait() -> int | None:

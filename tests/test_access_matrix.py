@@ -426,6 +426,19 @@ ROUTES.update(
             f"/my/orders/{uuid.uuid4()}/deliveries/{uuid.uuid4()}/query",
             only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
         ),
+        "citizens.pay_for_order": Route(
+            f"/my/orders/{uuid.uuid4()}/pay",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
+        "citizens.pay_with_card": Route(
+            f"/my/orders/{uuid.uuid4()}/pay/card",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+            method="POST",
+        ),
+        "citizens.payment_return": Route(
+            f"/my/orders/{uuid.uuid4()}/payments/{uuid.uuid4()}",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
         "notifications.inbox": Route("/notifications", SIGNED_IN),
         "notifications.mark_all_read": Route(
             "/notifications/read", {**everyone(REDIRECT), "anonymous": SIGN_IN}, method="POST"

@@ -10,4 +10,9 @@ from flask import Blueprint
 
 bp = Blueprint("citizens", __name__, url_prefix="/my")
 
-from marketplace.citizens import budget_views, details_views, order_views  # noqa: E402,F401
+from marketplace.citizens import (  # noqa: E402,F401
+    budget_views,
+    details_views,
+    order_views,
+    payment_views,
+)

@@ -9,8 +9,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSubmitInput, GovTextInput
-from wtforms import Field, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxInput,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import BooleanField, Field, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from marketplace.forms import CheckboxesField, GovDateField, PenceField, RadiosField, choices
@@ -143,6 +148,9 @@ class CheckoutForm(FlaskForm):
     """Place the order for the items shown; an optional amount per stream for each item."""
 
     place = SubmitField("Place order", widget=GovSubmitInput())
+    # A budget holder's choice to pay by card what the budget cannot cover (offered only
+    # where the council allows it); a self-funder always pays by card.
+    pay_by_card = BooleanField("Pay the rest by card", widget=GovCheckboxInput())
     _form_error_key = "checkout-items"
 
     @staticmethod

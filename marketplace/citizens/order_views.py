@@ -41,8 +41,9 @@ from marketplace.orders import checkout, deliveries, life, queries
 from marketplace.orders import forecast as forecasting
 from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.errors import BasketRefused, InsufficientFunds, InvalidOrder
-from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order
+from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order, OrderStatus
 from marketplace.orders.schedule import schedule_of
+from marketplace.payments import service as card_payments
 from marketplace.people.models import Person
 from providers import directory
 
@@ -56,6 +57,21 @@ def _plan_rule() -> str:
     return str(current_app.config["OUT_OF_PLAN_PURCHASES"])
 
 
+def _top_ups_allowed() -> bool:
+    """The council's CARD_TOP_UPS_ALLOWED: whether a budget holder may pay by card what their
+    budget cannot cover."""
+    return bool(current_app.config["CARD_TOP_UPS_ALLOWED"])
+
+
+def _card_offer(person: Person) -> checkout.CardTerms | None:
+    """How the person may pay by card, if at all: a self-funder pays by card what their own
+    account does not hold; a budget holder, where the council allows it, what their budget
+    cannot cover. None when the card is not open to them."""
+    return checkout.card_terms(
+        db.session, person, pay_by_card=True, top_ups_allowed=_top_ups_allowed()
+    )
+
+
 # Adding a service to the basket --------------------------------------------------------
 
 
@@ -65,7 +81,11 @@ def _shortfall_message(refusal: InsufficientFunds) -> str:
     return (
         f"Your budget is {pounds(short)} short for this: {pounds(available)} is available "
         "to pay for it. Choose fewer hours or fewer weeks, or a different split at checkout. "
-        "Paying the rest by card is not possible yet."
+        + (
+            "You can also pay the rest by card at checkout."
+            if _top_ups_allowed()
+            else "Your council does not take payment by card for what your budget cannot cover."
+        )
     )
 
 
@@ -81,11 +101,18 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     form.label_units(service.price_unit)
     quoted = None
     shortfall = None
+    card = _card_offer(person)
     if form.validate_on_submit():
         schedule = form.schedule()
         try:
             quoted = checkout.quote(
-                db.session, person, service, schedule, today=today, plan_rule=_plan_rule()
+                db.session,
+                person,
+                service,
+                schedule,
+                today=today,
+                plan_rule=_plan_rule(),
+                card=card,
             )
         except InsufficientFunds as refusal:
             shortfall = refusal.details
@@ -105,6 +132,8 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         person=person,
         quote=quoted,
         what_if=(
+            # A self-funder's account holds only what their cards paid in: no budget to
+            # forecast.
             forecasting.what_if_ordered(
                 db.session,
                 quoted.budget,
@@ -112,11 +141,12 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
                 adding=forecasting.weekly_care_of(quoted.schedule, quoted.unit_price_pence),
                 today=today,
             )
-            if quoted
+            if quoted and not (card is not None and card.self_funded)
             else None
         ),
         assumption=forecasting.ASSUMPTION,
         shortfall=shortfall,
+        card=card,
         unit_word=UNIT_WORDS.get(service.price_unit, "units"),
     ), 400 if form.errors else 200
 
@@ -129,7 +159,10 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
 def basket() -> str:
     person = own_person("place_order_for")
     items = baskets.basket_of(db.session, person)
-    costs = basket_costs(db.session, person, items, today=london_today(), plan_rule=_plan_rule())
+    card = _card_offer(person)
+    costs = basket_costs(
+        db.session, person, items, today=london_today(), plan_rule=_plan_rule(), card=card
+    )
     return render_template(
         "citizens/orders/basket.html",
         person=person,
@@ -142,6 +175,7 @@ def basket() -> str:
         assumption=forecasting.ASSUMPTION,
         form=None,
         button=ButtonForm(),
+        card=card,
     )
 
 
@@ -175,7 +209,11 @@ def _streams(person: Person, today: date) -> list[FundingStream]:
 
 
 def _checkout_lines(
-    person: Person, items: list[BasketItem], form: CheckoutForm, today: date
+    person: Person,
+    items: list[BasketItem],
+    form: CheckoutForm,
+    today: date,
+    card: checkout.CardTerms | None,
 ) -> list[CheckoutLine]:
     streams = [stream.id for stream in _streams(person, today)]
     splits = (
@@ -191,7 +229,13 @@ def _checkout_lines(
             None if line.refusal is None else _refusal_message(line.refusal),
         )
         for line in checkout.quote_basket(
-            db.session, person, items, today=today, splits=splits, plan_rule=_plan_rule()
+            db.session,
+            person,
+            items,
+            today=today,
+            splits=splits,
+            plan_rule=_plan_rule(),
+            card=card,
         )
     ]
 
@@ -223,8 +267,17 @@ def checkout_page() -> BaseResponse | tuple[str, int]:
     form = checkout_form(
         (item_id, [(stream.id, stream.kind.label) for stream in streams]) for item_id in item_ids
     )
+    card = _card_offer(person)
     if form.validate_on_submit():
-        placed = _place(person, form, shown, [s.id for s in streams], items, today)
+        placed = _place(person, form, shown, [s.id for s in streams], items, today, card)
+        unpaid = [order for order in placed or [] if order.status is OrderStatus.AWAITING_PAYMENT]
+        if unpaid:
+            flash(
+                f"Your order is placed: {', '.join(order.reference for order in placed or [])}. "
+                "Pay by card to send it to the provider.",
+                "success",
+            )
+            return redirect(url_for("citizens.pay_for_order", order_id=unpaid[0].id))
         if placed is not None:
             references = ", ".join(order.reference for order in placed)
             flash(
@@ -238,7 +291,8 @@ def checkout_page() -> BaseResponse | tuple[str, int]:
         person=person,
         form=form,
         streams=streams,
-        lines=_checkout_lines(person, items, form, today),
+        lines=_checkout_lines(person, items, form, today, card),
+        card=card,
     ), 400 if form.errors else 200
 
 
@@ -249,6 +303,7 @@ def _place(
     stream_ids: list[uuid.UUID],
     items: list[BasketItem],
     today: date,
+    card: checkout.CardTerms | None,
 ) -> list[Order] | None:
     """Place the orders (None if refused: the reasons are on the form). A refusal about an
     item whose split was chosen goes on that split's boxes; otherwise the first item's
@@ -268,6 +323,10 @@ def _place(
             today=today,
             splits=splits,
             plan_rule=_plan_rule(),
+            # A self-funder pays by card; a budget holder only when they chose to pay by card
+            # what their budget cannot cover (and the council allows it).
+            pay_by_card=card is not None and (card.self_funded or bool(form.pay_by_card.data)),
+            card_top_ups_allowed=_top_ups_allowed(),
         )
     except BasketRefused as refused:
         about_splits = [(item, why) for item, why in refused.problems if item.id in splits]
@@ -403,9 +462,16 @@ def cancel_order(order_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     money = life.cancellation_money(order, earliest)
     if form.validate_on_submit():
         try:
-            cancelled_from = life.cancel(
-                db.session, order, by=_user(), today=today, reason=form.reason.data or ""
-            )
+            if order.status is OrderStatus.AWAITING_PAYMENT:
+                # Not paid yet: its card payment is stopped too (a late success is owed back).
+                card_payments.cancel_unpaid_order(
+                    db.session, order, by=_user(), today=today, reason=form.reason.data or ""
+                )
+                cancelled_from = None
+            else:
+                cancelled_from = life.cancel(
+                    db.session, order, by=_user(), today=today, reason=form.reason.data or ""
+                )
         except InvalidOrder as refusal:
             show_refusal(form.reason, refusal)
         except LedgerError as refusal:

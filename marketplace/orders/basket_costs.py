@@ -63,11 +63,15 @@ def basket_costs(
     *,
     today: date,
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
+    card: checkout.CardTerms | None = None,
 ) -> BasketCosts:
     """The basket's costs, and its forecast if checkout would buy every item as it is (None
-    when one would be refused: checkout then places nothing). `plan_rule` is the council's
-    OUT_OF_PLAN_PURCHASES, as checkout takes it."""
-    lines = checkout.quote_basket(session, person, items, today=today, plan_rule=plan_rule)
+    when one would be refused: checkout then places nothing, and for a self-funder, whose
+    account holds only what their cards pay in). `plan_rule` is the council's
+    OUT_OF_PLAN_PURCHASES, as checkout takes it; `card` how the person may pay by card."""
+    lines = checkout.quote_basket(
+        session, person, items, today=today, plan_rule=plan_rule, card=card
+    )
     costs = []
     for line in lines:
         schedule = schedule_of(line.item)
@@ -84,7 +88,7 @@ def basket_costs(
         )
     quotes = [line.quote for line in lines if line.quote is not None]
     what_if = None
-    if quotes and len(quotes) == len(lines):
+    if quotes and len(quotes) == len(lines) and not (card is not None and card.self_funded):
         what_if = what_if_all_ordered(
             session,
             quotes[0].budget,
