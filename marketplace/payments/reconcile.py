@@ -179,10 +179,17 @@ class _Matcher:
             p.stripe_payment_intent_id: p for p in payments if p.stripe_payment_intent_id
         }
         self.by_id = {p.id: p for p in payments}
+        # A refund counts once Stripe says it succeeded, as our records count it; a pending
+        # one is in the charge's amount_refunded already, so it is taken off that too.
         self.refunded_by_charge: dict[str, int] = defaultdict(int)
+        self.pending_by_charge: dict[str, int] = defaultdict(int)
         for refund in refunds:
-            if refund.status in ("succeeded", "pending") and refund.charge_id is not None:
+            if refund.charge_id is None:
+                continue
+            if refund.status == "succeeded":
                 self.refunded_by_charge[refund.charge_id] += refund.amount_pence
+            elif refund.status == "pending":
+                self.pending_by_charge[refund.charge_id] += refund.amount_pence
         self.balance_by_source = {b.source_id: b for b in balance if b.source_id}
         self.clearing = session.scalars(
             select(LedgerAccount).where(LedgerAccount.code == CLEARING_ACCOUNT_CODE)
@@ -331,7 +338,12 @@ class _Matcher:
         charge = intent.charge
         if charge is None:
             return
-        at_stripe = max(self.refunded_by_charge.get(charge.id, 0), charge.refunded_pence)
+        # The listed refunds, or (for refunds made before `since`, not listed) the charge's
+        # own total less what is still pending.
+        at_stripe = max(
+            self.refunded_by_charge.get(charge.id, 0),
+            charge.refunded_pence - self.pending_by_charge.get(charge.id, 0),
+        )
         if at_stripe > payment.refunded_pence:
             self._find(
                 MismatchKind.REFUNDED_NOT_HERE,

@@ -24,7 +24,8 @@ from marketplace.budgets.rules import TransferCode
 from marketplace.ledger import Transfer
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import service
-from marketplace.payments.gateway import StripeGateway
+from marketplace.payments.gateway import Charge, ListedIntent, StripeGateway
+from marketplace.payments.gateway import Refund as StripeRefund
 from marketplace.payments.mismatches import (
     MismatchError,
     MismatchKind,
@@ -472,3 +473,89 @@ def test_citizens_and_providers_may_not_see_the_finance_page(
         ).status_code
         == 403
     )
+
+
+# Stripe's answers that localstripe cannot give, from a stand-in for the gateway.
+
+
+class _Stripe:
+    """Stands in for the gateway with lists given by the test."""
+
+    def __init__(
+        self, intents: list[ListedIntent], refunds: list[StripeRefund] | None = None
+    ) -> None:
+        self.intents, self.refunds = intents, refunds or []
+
+    def list_payment_intents(self, *, created_from: datetime | None = None) -> list[ListedIntent]:
+        return list(self.intents)
+
+    def list_charges(self, *, created_from: datetime | None = None) -> list[Charge]:
+        return [intent.charge for intent in self.intents if intent.charge is not None]
+
+    def list_refunds(self, *, created_from: datetime | None = None) -> list[StripeRefund]:
+        return list(self.refunds)
+
+    def list_balance_transactions(self, *, created_from: datetime | None = None) -> list[object]:
+        return []
+
+    def find_payment_intent(self, intent_id: str) -> ListedIntent | None:
+        return None
+
+
+def _listed(payment: CardPayment, *, refunded_pence: int = 0) -> ListedIntent:
+    assert payment.stripe_payment_intent_id is not None
+    charge = Charge(
+        id="ch_stub",
+        status="succeeded",
+        amount_pence=payment.amount_pence,
+        currency="gbp",
+        refunded_pence=refunded_pence,
+        intent_id=payment.stripe_payment_intent_id,
+        balance_transaction_id=None,
+        created=NOW,
+        metadata={},
+    )
+    return ListedIntent(
+        id=payment.stripe_payment_intent_id,
+        status="succeeded",
+        amount_pence=payment.amount_pence,
+        currency="gbp",
+        metadata=payment.metadata_for_stripe,
+        created=NOW,
+        charge=charge,
+    )
+
+
+def test_a_refund_stripe_has_not_finished_is_not_yet_refunded(
+    session: Session, world: World
+) -> None:
+    """Stripe counts a pending refund in its charge's amount_refunded; we record a refund when
+    it succeeds. A refund still pending is no mismatch; once it succeeds at Stripe it is."""
+    _shrink_budget(session, world)
+    _order, payment = _awaiting(session, world)
+    service.payment_succeeded(
+        session,
+        intent_id="pi_stub",
+        amount_pence=payment.amount_pence,
+        currency="gbp",
+        metadata=payment.metadata_for_stripe,
+    )
+    session.commit()
+
+    def refund(status: str) -> StripeRefund:
+        return StripeRefund(
+            id="re_stub",
+            status=status,
+            amount_pence=5_00,
+            currency="gbp",
+            charge_id="ch_stub",
+            intent_id="pi_stub",
+            created=NOW,
+        )
+
+    pending = _Stripe([_listed(payment, refunded_pence=5_00)], [refund("pending")])
+    assert _run(session, pending).clean  # type: ignore[arg-type]
+    succeeded = _Stripe([_listed(payment, refunded_pence=5_00)], [refund("succeeded")])
+    assert [m.kind for m in _run(session, succeeded).unresolved] == [  # type: ignore[arg-type]
+        MismatchKind.REFUNDED_NOT_HERE
+    ]
