@@ -23,7 +23,7 @@ from marketplace.accounts.access import requires
 from marketplace.accounts.policy import can
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
-from marketplace.forms import refusal_message
+from marketplace.forms import refusal_message, show_refusal
 from marketplace.ledger import LedgerError
 from marketplace.orders import deliveries, invoicing, life, queries
 from marketplace.orders.delivery_details import delivery_details
@@ -152,10 +152,12 @@ def _refused(order: Order, refused: LedgerError, href: str, **forms: Any) -> tup
 
 
 def _fields_onto(form: Any, refused: LedgerError, fallback: str) -> None:
-    """Put a refusal on the form: each field the rules name, or the fallback field."""
+    """Put a refusal on the form with the one helper: beside each of the form's fields the
+    rules name (what they say about it), or beside the fallback field when they name none."""
     fields = refused.details.get("fields") if isinstance(refused, InvalidOrder) else None
-    for name, message in (fields or {fallback: refused.message}).items():
-        form[name if name in form else fallback].errors.append(message)
+    named = [name for name in fields or () if name in form]
+    for name in named or [fallback]:
+        show_refusal(form[name], refused)
 
 
 @bp.route("/orders")
