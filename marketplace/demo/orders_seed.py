@@ -167,9 +167,26 @@ class Story:
             if read and isinstance(row, Notification) and row.read_at is None:
                 row.read_at = moment + timedelta(hours=3)
 
-    def place(self, key: str, service: str, schedule: Schedule, *, offset: int, hour: int) -> Order:
+    def place(
+        self,
+        key: str,
+        service: str,
+        schedule: Schedule,
+        *,
+        offset: int,
+        hour: int,
+        by_card_pence: int = 0,
+    ) -> Order:
+        """Dorothy orders; with `by_card_pence`, that much of it is hers to pay by card (her
+        budget's share the rest, in its draw order)."""
         listing = self.services[service]
         with self.at(offset, hour) as today, _listing_open_then(listing):
+            split = None
+            if by_card_pence:
+                quoted = checkout.quote(db.session, self.person, listing, schedule, today=today)
+                split = {share.stream.id: share.pence for share in quoted.shares}
+                last = quoted.shares[-1].stream.id
+                split[last] -= min(by_card_pence, split[last])
             order = checkout.place_order(
                 db.session,
                 self.person,
@@ -178,7 +195,10 @@ class Story:
                 by=self.citizen,
                 today=today,
                 placement_key=key,
+                split=split,
                 plan_rule=current_app.config["OUT_OF_PLAN_PURCHASES"],
+                pay_by_card=bool(by_card_pence),
+                card_top_ups_allowed=current_app.config["CARD_TOP_UPS_ALLOWED"],
             )
         order.placed_at = min(_at(today, hour), utcnow())
         return order
@@ -460,6 +480,12 @@ def awaiting_approval(story: Story, key: str) -> Order:
     return story.place(key, HOUSEWORK, story.schedule(9, 2, weeks=6), offset=0, hour=9)
 
 
+def awaiting_payment(story: Story, key: str) -> Order:
+    """A longer visit before a hospital appointment, £20 of it from her own pocket by card
+    (where the council takes top-ups by card): waiting for the card payment."""
+    return story.place(key, WASHING, story.schedule(12, 2), offset=0, hour=10, by_card_pence=20_00)
+
+
 # name: (first day of the story, last day of its schedule, as offsets from today), the story.
 STORIES: tuple[tuple[str, tuple[int, int], Callable[[Story, str], Order]], ...] = (
     ("completed", (-63, -44), completed),
@@ -470,6 +496,7 @@ STORIES: tuple[tuple[str, tuple[int, int], Callable[[Story, str], Order]], ...] 
     ("accepted", (-3, 10), accepted),
     ("placed", (-1, 36), placed),
     ("awaiting-approval", (0, 44), awaiting_approval),
+    ("awaiting-payment", (0, 12), awaiting_payment),
 )
 
 
@@ -514,9 +541,13 @@ def seed_orders(today: date | None = None) -> SeedReport:
             tally.existing += 1
             continue
         fits = budget.starts_on <= story.day(first) and story.day(last) <= budget.ends_on
-        if not fits or (
-            name == "awaiting-approval"
-            and current_app.config["OUT_OF_PLAN_PURCHASES"] != "approval"
+        if (
+            not fits
+            or (
+                name == "awaiting-approval"
+                and current_app.config["OUT_OF_PLAN_PURCHASES"] != "approval"
+            )
+            or (name == "awaiting-payment" and not current_app.config["CARD_TOP_UPS_ALLOWED"])
         ):
             continue
         try:
