@@ -412,7 +412,7 @@ def approve_plan() -> Response | tuple[str, int]:
     try:
         plans.approve_plan(db.session, draft, by=current_user._get_current_object())
     except PlanError as refused:
-        form.submit.errors = [refusal_message(refused)]
+        show_refusal(form.submit, refused)
         return _plan_page(found, draft, form), 409
     flash(f"{found.full_name}'s support plan is approved", "success")
     return redirect(url_for("council.person", person_id=found.id))
