@@ -17,6 +17,7 @@ from marketplace.payments.errors import PaymentGatewayError
 from marketplace.payments.mismatches import MismatchKind
 from marketplace.payments.models import CardPayment, CardPaymentStatus
 from marketplace.payments.reconcile import mismatches_csv, reconcile
+from marketplace.payments.refunds import issue_owed_refunds
 from marketplace.payments.service import (
     expire_unpaid_orders,
     payments_of_order,
@@ -27,7 +28,8 @@ from marketplace.payments_setup import stripe_gateway
 
 @click.group("payments")
 def payments() -> None:
-    """Card payments: cancel orders left unpaid; reconcile with Stripe."""
+    """Card payments: cancel orders left unpaid; refund unspent card money; reconcile with
+    Stripe."""
 
 
 @payments.command("expire")
@@ -147,4 +149,34 @@ def reconcile_command(ctx: click.Context, since: datetime | None, csv_path: Path
         csv_path.write_text(mismatches_csv(rows), encoding="utf-8", newline="")
         click.echo(f"Written to {csv_path}")
     if not report.clean:
+        ctx.exit(1)
+
+
+@payments.command("refunds")
+@click.option(
+    "--now",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Act as if it were this time (UTC; default: now).",
+)
+@click.pass_context
+def refunds_command(ctx: click.Context, now: datetime | None) -> None:
+    """Ask Stripe for every refund owed to a card (unspent card money), each once: Stripe's
+    answer, or its webhook later, records it in the ledger. A refund Stripe could not be asked
+    for stays owed for the next run (exit code 1). Safe to run in two processes at once."""
+    moment = now.replace(tzinfo=UTC) if now else datetime.now(UTC)
+    try:
+        gateway = stripe_gateway()
+    except PaymentGatewayError as unavailable:
+        click.echo(f"Refunds not asked: {unavailable.detail or unavailable.message}")
+        ctx.exit(1)
+    report = issue_owed_refunds(db.session, gateway, now=moment, commit=db.session.commit)
+    click.echo(
+        f"Refunds: {len(report.owed)} newly owed, {len(report.confirmed)} confirmed, "
+        f"{len(report.pending)} pending at Stripe, {len(report.failed)} failed, "
+        f"{len(report.unavailable)} still owed (Stripe not reached)"
+    )
+    for refund_id, error in report.unavailable:
+        click.echo(f"- refund {refund_id} still owed: {error}")
+    if report.unavailable:
         ctx.exit(1)

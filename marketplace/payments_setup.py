@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from marketplace.config import ConfigurationError
+from marketplace.orders import hooks
+from marketplace.payments import refunds
 from marketplace.payments.errors import StripeUnavailable
 from marketplace.payments.gateway import UNAVAILABLE_MESSAGE, StripeGateway
 
@@ -28,6 +30,8 @@ def init_app(app: Flask) -> None:
     publishable and webhook keys, or with STRIPE_API_BASE (a fake Stripe there would let
     anyone "pay" with a made-up card).
     """
+    # Card money an order gives back is owed back to the card, in the release's transaction.
+    hooks.on_money_released(refunds.owe_for_release)
     config = app.config
     api_base = config["STRIPE_API_BASE"].rstrip("/")
     if config["ENVIRONMENT"] == "production":

@@ -244,6 +244,12 @@ _WORDS: dict[str, str] = {
     TransferCode.CARD_REFUND: "Refunded to your card",
 }
 
+# A refund to the card is held on the stream until Stripe confirms it (then posted).
+_CARD_REFUND_WORDS: dict[TransferKind, str] = {
+    TransferKind.PENDING: "Being refunded to your card",
+    TransferKind.VOID: "Refund to your card not made: back in your account",
+}
+
 
 def _what(transfer: Transfer, sign: int, carried_to: PersonalBudget | None = None) -> str:
     """The line in plain words, from the transfer's code and kind (and, for money carried
@@ -259,6 +265,8 @@ def _what(transfer: Transfer, sign: int, carried_to: PersonalBudget | None = Non
         if held is not None and held > transfer.amount_pence:
             return "Paid in part; the rest released"
         return "Paid"
+    if transfer.code == TransferCode.CARD_REFUND:
+        return _CARD_REFUND_WORDS.get(transfer.kind, "Refunded to your card")
     if transfer.code == TransferCode.CARRY_FORWARD:
         if sign > 0:
             return "Carried forward from the last period"

@@ -29,6 +29,7 @@ class NotificationKind(enum.StrEnum):
     PROVIDER_REGISTERED = "provider_registered"
     SUPPORT_PLAN_DRAFTED = "support_plan_drafted"
     LISTING_STALE_SOON = "listing_stale_soon"
+    CARD_REFUNDED = "card_refunded"  # unspent card money back on the card (Stripe confirmed)
 
 
 class Notification(Model):

@@ -19,7 +19,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.budgets import spending
 from marketplace.notifications.models import NotificationKind
-from marketplace.orders import events, life
+from marketplace.orders import events, hooks, life
 from marketplace.orders.checkout import new_reference
 from marketplace.orders.deliveries import visits_in
 from marketplace.orders.errors import InvalidTransition, NotYours
@@ -152,6 +152,8 @@ def settle_invoice(session: Session, invoice: Invoice, *, by: User | None) -> No
             )
         else:
             spending.release(session, commitment, key=f"invoice:{invoice.id}")
+        if invoice.amount_pence < cycle.amount_pence:
+            hooks.money_released(session, order, why="settled")
     invoice.status = InvoiceStatus.SETTLED
     invoice.settled_at = utcnow()
     invoice.settled_by_id = by.id if by else None

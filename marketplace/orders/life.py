@@ -22,7 +22,7 @@ from marketplace.budgets import spending
 from marketplace.budgets.funders import payee_account
 from marketplace.budgets.models import FundingStream
 from marketplace.notifications.models import NotificationKind
-from marketplace.orders import events
+from marketplace.orders import events, hooks
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.locks import lock_order
 from marketplace.orders.models import CycleState, Order, OrderCycle, OrderStatus, ScheduleKind
@@ -155,6 +155,8 @@ def _release_all(session: Session, order: Order, *, why: str) -> int:
         if cycle.state is CycleState.HELD:
             released += cycle.amount_pence
             release_cycle(session, order, cycle, why=why)
+    if released:
+        hooks.money_released(session, order, why=why)
     return released
 
 
@@ -317,6 +319,8 @@ def cancel(
         if cycle.starts_on >= effective and cycle.state is CycleState.HELD:
             released += cycle.amount_pence
             release_cycle(session, order, cycle, why="cancelled")
+    if released:
+        hooks.money_released(session, order, why="cancelled")
     _tell_cancelled(session, order, by, released_pence=released)
     # Cut short after its last bill, nothing is left to deliver or invoice: it is done.
     complete_if_done(session, order, by=by)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace import ledger
 from marketplace.extensions import Model
-from marketplace.payments import service
+from marketplace.payments import refunds, service
 from marketplace.types import Session, UTCDateTime, string_enum, utcnow
 
 
@@ -160,11 +160,43 @@ def _intent_failed(
     )
 
 
+def _refund_event(
+    session: Session, refund: Mapping[str, Any], now: datetime
+) -> refunds.RefundOutcome:
+    # refund.created / refund.updated: the refund itself, by its status.
+    return refunds.take_refund_object(session, refund, now=now)
+
+
+def _charge_refunded(
+    session: Session, charge: Mapping[str, Any], now: datetime
+) -> refunds.RefundOutcome:
+    # Stripe lists the charge's refunds only when asked (older API versions always did):
+    # each one listed is taken by its status; then the charge's total confirms the rest.
+    listed = (charge.get("refunds") or {}).get("data") or []
+    outcomes = [refunds.take_refund_object(session, refund, now=now) for refund in listed]
+    intent = charge.get("payment_intent")
+    outcomes.append(
+        refunds.charge_refunded(
+            session,
+            intent_id=str(intent) if intent else None,
+            amount_refunded_pence=int(charge.get("amount_refunded") or 0),
+            now=now,
+        )
+    )
+    confirmed = [o for o in outcomes if o.result is refunds.RefundOutcomeKind.CONFIRMED]
+    return confirmed[0] if confirmed else outcomes[0]
+
+
 # The events we act on, and the payment rule each goes to. Any other type is kept as ignored.
-Handler = Callable[[Session, Mapping[str, Any], datetime], service.PaymentOutcome]
+Handler = Callable[
+    [Session, Mapping[str, Any], datetime], service.PaymentOutcome | refunds.RefundOutcome
+]
 HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": _intent_succeeded,
     "payment_intent.payment_failed": _intent_failed,
+    "refund.created": _refund_event,
+    "refund.updated": _refund_event,
+    "charge.refunded": _charge_refunded,
 }
 
 

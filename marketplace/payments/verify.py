@@ -5,7 +5,9 @@
 - each confirmed payment was credited once, by the transfer it names, for its own amount,
   from the clearing account;
 - every card-payment transfer out of the clearing account belongs to a confirmed payment;
-- a payment that was not credited (waiting, failed, mismatched, owed back) moved nothing.
+- a payment that was not credited (waiting, failed, mismatched, owed back) moved nothing;
+- each refund to a card is held, posted or released as its status says, and each payment's
+  refunded and owed-back figures are its refunds' (`payments.refunds.check_card_refunds`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from marketplace.budgets.rules import TransferCode
 from marketplace.formatting import pounds
 from marketplace.ledger import LedgerAccount, Transfer, TransferKind
 from marketplace.payments.models import CLEARING_ACCOUNT_CODE, CardPayment
+from marketplace.payments.refunds import check_card_refunds
 from marketplace.types import Session
 
 
@@ -57,6 +60,7 @@ def check_card_payments(session: Session) -> tuple[list[str], int]:
             f"payments less refunds come to {pounds(confirmed - refunded)} "
             f"({pounds(confirmed)} confirmed, {pounds(refunded)} refunded)"
         )
+    problems += check_card_refunds(session)
     return problems, len(payments)
 
 
