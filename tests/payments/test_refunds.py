@@ -441,3 +441,60 @@ def test_the_refunds_command_asks_stripe_and_exits_1_while_any_is_still_owed(
         assert_all_verifies(session)
     finally:
         server.stop()
+
+
+def test_a_payment_for_an_order_cancelled_meanwhile_goes_back_without_touching_the_ledger(
+    session: Session, short: World, gateway: StripeGateway, localstripe: LocalStripe
+) -> None:
+    world = short
+    order = checkout.place_order(
+        session,
+        world.person,
+        world.service,
+        world.schedule(),
+        by=world.citizen,
+        today=TODAY,
+        placement_key="gone",
+        pay_by_card=True,
+        card_top_ups_allowed=True,
+    )
+    payment = service.start_order_payment(session, order, by=world.citizen)
+    session.commit()
+    intent = gateway.create_payment_intent(
+        amount_pence=payment.amount_pence,
+        idempotency_key=payment.idempotency_key,
+        metadata=payment.metadata_for_stripe,
+        payment_method="pm_card_visa",
+        confirm=True,
+    )
+    service.cancel_unpaid_order(session, order, by=world.citizen, today=TODAY)
+    session.commit()
+    outcome = service.payment_succeeded(
+        session,
+        intent_id=intent.id,
+        amount_pence=intent.amount_pence,
+        currency=intent.currency,
+        metadata=intent.metadata,
+    )
+    session.commit()
+    assert outcome.result is service.Result.REFUND_DUE
+    transfers = session.scalar(select(func.count()).select_from(Transfer))
+
+    report = _issue(session, gateway)
+
+    [refund] = _refunds(session)
+    assert report.owed == [refund.id]
+    assert report.confirmed == [refund.id]
+    assert (refund.reason, refund.amount_pence, refund.hold_key) == (
+        RefundReason.ORDER_GONE,
+        CARD_PART,
+        None,
+    )
+    assert _at_stripe(gateway, intent.id) == [CARD_PART]
+    session.refresh(payment)
+    assert (payment.refunded_pence, payment.refund_due_pence) == (CARD_PART, 0)
+    # It never entered a budget, so the ledger has nothing to record.
+    assert session.scalar(select(func.count()).select_from(Transfer)) == transfers
+    assert _told(session, world) == [f"Order {order.reference}: £216 refunded to your card"]
+    assert _issue(session, gateway).owed == []  # owed once
+    assert_all_verifies(session)
