@@ -31,6 +31,7 @@ from marketplace.payments.refunds import CardRefund, RefundReason, RefundStatus
 from marketplace.payments_setup import EXTENSION
 from marketplace.types import utcnow
 from providers.models import InvoiceCycle
+from tests.conftest import sign_in
 from tests.orders.fixtures import HOURLY_PENCE, TODAY, World
 from tests.payments.conftest import SECRET_KEY, LocalStripe, start_localstripe
 from tests.payments.test_card_money import CARD_PART, _shrink_budget, assert_all_verifies
@@ -497,4 +498,56 @@ def test_a_payment_for_an_order_cancelled_meanwhile_goes_back_without_touching_t
     assert session.scalar(select(func.count()).select_from(Transfer)) == transfers
     assert _told(session, world) == [f"Order {order.reference}: £216 refunded to your card"]
     assert _issue(session, gateway).owed == []  # owed once
+    assert_all_verifies(session)
+
+
+def test_the_person_sees_the_refund_on_their_order_and_statement_pages(
+    session: Session,
+    short: World,
+    gateway: StripeGateway,
+    localstripe: LocalStripe,
+    client: FlaskClient,
+) -> None:
+    world = short
+    order, _ = _paid_order(session, world, gateway)
+    life.decline(session, order, by=world.staff, reason="No carers")
+    session.commit()
+    sign_in(client, world.citizen)
+
+    owed = client.get(f"/my/orders/{order.id}").get_data(as_text=True)
+    assert "£216 to be refunded to the card it was paid with" in owed
+    statement = f"/my/budgets/{world.budget.id}/statement"
+    assert "Being refunded to your card" in client.get(statement).get_data(as_text=True)
+
+    _issue(session, gateway)
+
+    page = client.get(f"/my/orders/{order.id}").get_data(as_text=True)
+    assert "£216 refunded to the card (Stripe confirmed)" in page
+    assert "Refunded to your card" in client.get(statement).get_data(as_text=True)
+
+
+def test_cancelling_the_remaining_weeks_refunds_their_card_share(
+    session: Session, short: World, gateway: StripeGateway, localstripe: LocalStripe
+) -> None:
+    world = short
+    order, payment = _paid_order(session, world, gateway)
+    life.accept(session, order, by=world.staff)
+    session.commit()
+
+    effective = life.cancel(session, order, by=world.citizen, today=date(2026, 6, 12))
+    session.commit()
+
+    assert effective is not None
+    released_card = sum(
+        order.card_share_of(cycle) for cycle in order.cycles if cycle.starts_on >= effective
+    )
+    assert 0 < released_card < CARD_PART
+    [refund] = _refunds(session)
+    assert (refund.amount_pence, refund.reason) == (released_card, RefundReason.CANCELLED)
+    _issue(session, gateway)
+    session.refresh(payment)
+    assert (payment.status, payment.refunded_pence) == (
+        CardPaymentStatus.PARTLY_REFUNDED,
+        released_card,
+    )
     assert_all_verifies(session)
