@@ -585,3 +585,22 @@ def test_against_stripe_itself_the_policy_names_stripes_origins(
     assert policy["frame-src"] == "https://js.stripe.com https://hooks.stripe.com"
     assert policy["connect-src"] == "'self' https://api.stripe.com"
     assert "https://js.stripe.com/v3/" in scripts
+
+
+def test_cancelling_an_unpaid_order_stops_its_payment(
+    unpaid: tuple[FlaskClient, Order], localstripe: LocalStripe
+) -> None:
+    client, order = unpaid
+    client.get(f"/my/orders/{order.id}/pay")
+    assert "Cancel this order" in _text(client.get(f"/my/orders/{order.id}"))
+    assert client.get(f"/my/orders/{order.id}/cancel").status_code == 200
+
+    cancelled = client.post(f"/my/orders/{order.id}/cancel", data={"reason": "Found a neighbour"})
+
+    assert cancelled.status_code == 302
+    (order,) = _orders(_owner(order))
+    assert order.status is OrderStatus.CANCELLED
+    assert _payment(order).status is CardPaymentStatus.CANCELLED
+    # Nothing left to pay: the payment page sends the person to the order.
+    assert client.get(f"/my/orders/{order.id}/pay").status_code == 302
+    _all_verifies()
