@@ -30,6 +30,8 @@ class NotificationKind(enum.StrEnum):
     SUPPORT_PLAN_DRAFTED = "support_plan_drafted"
     LISTING_STALE_SOON = "listing_stale_soon"
     CARD_REFUNDED = "card_refunded"  # unspent card money back on the card (Stripe confirmed)
+    # A recurring cycle's charge to the saved card was declined: the cycle waits for payment.
+    CARD_CHARGE_FAILED = "card_charge_failed"
 
 
 class Notification(Model):

@@ -44,6 +44,9 @@ class Move(enum.StrEnum):
     PAY = "pay"  # Stripe confirmed the card share: on to the provider
     PAY_FOR_APPROVAL = "pay_for_approval"  # ... or, outside the plan, to the council first
     EXPIRE = "expire"  # not paid in time: cancelled by the system
+    # Recurring care by card: the person saved a card and agreed each cycle's card share is
+    # charged before the cycle starts (payments.recurring); on to the provider, unpaid yet.
+    CARD_AGREED = "card_agreed"
 
 
 S = OrderStatus
@@ -52,6 +55,7 @@ TRANSITIONS: dict[tuple[OrderStatus, Move], OrderStatus] = {
     (S.AWAITING_PAYMENT, Move.PAY_FOR_APPROVAL): S.AWAITING_APPROVAL,
     (S.AWAITING_PAYMENT, Move.CANCEL): S.CANCELLED,
     (S.AWAITING_PAYMENT, Move.EXPIRE): S.CANCELLED,
+    (S.AWAITING_PAYMENT, Move.CARD_AGREED): S.PLACED,
     (S.AWAITING_APPROVAL, Move.APPROVE): S.PLACED,
     (S.AWAITING_APPROVAL, Move.REFUSE): S.CANCELLED,
     (S.AWAITING_APPROVAL, Move.CANCEL): S.CANCELLED,
@@ -393,6 +397,58 @@ def paid(session: Session, order: Order, *, stream: FundingStream) -> bool:
             session, order, NotificationKind.ORDER_PLACED, f"New order {order.reference}"
         )
     return True
+
+
+def card_agreed(session: Session, order: Order) -> bool:
+    """The person saved a card and agreed that each cycle's card share is charged to it
+    before the cycle starts: the order goes to the provider (told as placing tells it) with
+    no card share held yet; each cycle's is held when its charge is confirmed
+    (`cycle_paid`). The caller holds the order's lock. Returns False, changing nothing,
+    unless the order is awaiting payment."""
+    if order.status is not OrderStatus.AWAITING_PAYMENT:
+        return False
+    _move(session, order, Move.CARD_AGREED, by=None)
+    events.tell_provider(
+        session, order, NotificationKind.ORDER_PLACED, f"New order {order.reference}"
+    )
+    return True
+
+
+def cycle_paid(session: Session, order: Order, cycle: OrderCycle, *, stream: FundingStream) -> bool:
+    """Stripe confirmed a cycle's card share, charged to the saved card, and the money is in
+    the person's own-funds `stream`: hold it for the cycle (as `paid` does for a whole
+    order). The caller holds the order's lock, then the stream's. Returns False, changing
+    nothing, when the cycle's card share is held already or the cycle no longer holds money
+    (released: cancelled meanwhile)."""
+    card = order.card_share_of(cycle)
+    if not card or cycle.state is not CycleState.HELD or cycle_card_held(order, cycle):
+        return False
+    payee = payee_account(
+        session, code=f"organisation:{order.organisation_id}", name=order.organisation.name
+    )
+    spending.hold_part(
+        session,
+        stream,
+        card,
+        payee=payee,
+        key=cycle.commitment_key,
+        part="card",
+        description=f"Order {order.reference}: {order.service_name} (card, cycle {cycle.number})",
+    )
+    events.record(session, order, CYCLE_PAID, by=None, cycle=cycle.number, card_pence=card)
+    return True
+
+
+CYCLE_PAID = "cycle_paid"
+
+
+def cycle_card_held(order: Order, cycle: OrderCycle) -> bool:
+    """Whether the cycle's card share is held: the whole order was paid at once, or this
+    cycle's charge to the saved card was confirmed."""
+    return card_share_held(order) or any(
+        event.kind == CYCLE_PAID and event.details.get("cycle") == cycle.number
+        for event in order.events
+    )
 
 
 def expire(session: Session, order: Order) -> bool:

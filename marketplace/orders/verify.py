@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.ledger import Transfer, TransferKind, TransferState
 from marketplace.orders.deliveries import deliverable_units
-from marketplace.orders.life import card_share_held
+from marketplace.orders.life import card_share_held, cycle_card_held
 from marketplace.orders.models import (
     CycleState,
     Invoice,
@@ -176,8 +176,11 @@ def _check_cycle(
             Transfer.reference == cycle.commitment_key, Transfer.kind == TransferKind.PENDING
         )
     ).all()
-    # The card's part is held only once the card payment is confirmed.
-    expected = cycle.amount_pence - (0 if card_share_held(order) else order.card_share_of(cycle))
+    # The card's part is held only once the card payment is confirmed (the whole order's, or
+    # this cycle's charge to a saved card).
+    expected = cycle.amount_pence - (
+        0 if cycle_card_held(order, cycle) else order.card_share_of(cycle)
+    )
     if expected == 0:
         return [f"{where}: holds money for nothing"] if held else []
     if sum(t.amount_pence for t in held) != expected:

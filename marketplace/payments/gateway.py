@@ -113,6 +113,20 @@ class BalanceTransaction:
     created: datetime
 
 
+@dataclass(frozen=True)
+class CardSetup:
+    """A SetupIntent as Stripe last told us: saving a card for later charges. `status` is
+    Stripe's word (`succeeded`, `requires_payment_method`, `requires_action`, `canceled`...);
+    `payment_method` the saved card, once there is one."""
+
+    id: str
+    status: str
+    customer_id: str | None
+    payment_method: str | None
+    client_secret: str | None
+    metadata: Mapping[str, str]
+
+
 # A page of a Stripe list: the most Stripe gives at once.
 PAGE_SIZE = 100
 
@@ -190,6 +204,57 @@ class StripeGateway:
             )
         )
         return _intent(intent)
+
+    def create_customer(
+        self, *, idempotency_key: str, metadata: Mapping[str, str], email: str | None = None
+    ) -> str:
+        """Make a Stripe Customer (whose saved cards can be charged later) and return its id.
+        The same `idempotency_key` gives the same customer. Raises StripeUnavailable."""
+        params: dict[str, Any] = {"metadata": dict(metadata)}
+        if email:
+            params["email"] = email
+        customer = self._call(
+            lambda: self._client.v1.customers.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            )
+        )
+        return str(customer.to_dict()["id"])
+
+    def create_setup_intent(
+        self, *, customer_id: str, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> CardSetup:
+        """A SetupIntent to save a card to the customer for charges made while the person is
+        away (`usage=off_session`): the card element confirms it in the browser
+        (`confirmCardSetup`, 3-D Secure included). Raises StripeUnavailable."""
+        answer = self._call(
+            lambda: self._client.v1.setup_intents.create(
+                params={
+                    "customer": customer_id,
+                    "usage": "off_session",
+                    "payment_method_types": ["card"],
+                    "metadata": dict(metadata),
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        )
+        return _card_setup(answer)
+
+    def retrieve_setup_intent(self, setup_id: str) -> CardSetup:
+        """The SetupIntent as Stripe has it now. Raises StripeUnavailable."""
+        return _card_setup(self._call(lambda: self._client.v1.setup_intents.retrieve(setup_id)))
+
+    def confirm_setup_intent(self, setup_id: str, *, payment_method: str) -> CardSetup:
+        """Confirm a SetupIntent with a card already tokenised (localstripe's fake Stripe.js,
+        and tests): what `confirmCardSetup` does in a real browser. Raises CardDeclined,
+        StripeUnavailable."""
+        return _card_setup(
+            self._call(
+                lambda: self._client.v1.setup_intents.confirm(
+                    setup_id, params={"payment_method": payment_method}
+                )
+            )
+        )
 
     def retrieve_payment_intent(self, intent_id: str) -> Intent:
         """The PaymentIntent as Stripe has it now. Raises StripeUnavailable."""
@@ -386,6 +451,18 @@ def _listed_intent(intent: Mapping[str, Any]) -> ListedIntent:
         created=_moment(intent["created"]),
         # Expanded at our asking (localstripe always expands it); an id alone says too little.
         charge=_charge(latest) if isinstance(latest, Mapping) else None,
+    )
+
+
+def _card_setup(answer: Any) -> CardSetup:
+    setup = answer.to_dict()
+    return CardSetup(
+        id=setup["id"],
+        status=setup["status"],
+        customer_id=_id_of(setup.get("customer")),
+        payment_method=_id_of(setup.get("payment_method")),
+        client_secret=setup.get("client_secret"),
+        metadata={str(key): str(value) for key, value in (setup.get("metadata") or {}).items()},
     )
 
 

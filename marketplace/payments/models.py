@@ -32,6 +32,7 @@ CLEARING_ACCOUNT_CODE = "stripe:clearing"
 class CardPurpose(enum.StrEnum):
     ORDER = "order"  # the card share of an order
     TOP_UP = "top_up"  # money into the person's own-funds stream, for no order in particular
+    CYCLE = "cycle"  # one invoicing cycle's card share of a recurring order, charged off-session
 
 
 class CardPaymentStatus(enum.StrEnum):
@@ -96,7 +97,9 @@ class CardPayment(Model):
         CheckConstraint("amount_pence > 0", name="amount_positive"),
         CheckConstraint("refunded_pence >= 0", name="refunded_not_negative"),
         CheckConstraint("refund_due_pence >= 0", name="refund_due_not_negative"),
-        CheckConstraint("(purpose = 'order') = (order_id IS NOT NULL)", name="order_payment_order"),
+        CheckConstraint(
+            "(purpose IN ('order', 'cycle')) = (order_id IS NOT NULL)", name="order_payment_order"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

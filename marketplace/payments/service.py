@@ -36,7 +36,8 @@ from marketplace.ledger.transactions import dialect_name
 from marketplace.orders import life
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.locks import lock_order
-from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.models import CycleState, Order, OrderCycle, OrderStatus
+from marketplace.payments.mandates import CycleCharge
 from marketplace.payments.models import (
     CLEARING_ACCOUNT_CODE,
     CURRENCY,
@@ -240,9 +241,12 @@ def payment_succeeded(
         payment.received_currency = currency.lower()
         session.flush()
         return PaymentOutcome(Result.MISMATCHED, payment)
+    cycle = _cycle_paid_for(session, payment)
     budget = (
         _open_budget(session, payment.person, now.astimezone(LONDON).date())
         if order is None
+        else (order.budget if _cycle_still_payable(order, cycle) else None)
+        if cycle is not None
         else order.budget
         if order.status is OrderStatus.AWAITING_PAYMENT
         else None
@@ -264,10 +268,15 @@ def payment_succeeded(
             amount_pence=payment.amount_pence,
             key=key,
             description=(
-                "Top-up by card" if order is None else f"Card payment for order {order.reference}"
+                "Top-up by card"
+                if order is None
+                else f"Card payment for order {order.reference}"
+                + (f", cycle {cycle.number}" if cycle is not None else "")
             ),
         )
-        if order is not None:
+        if order is not None and cycle is not None:
+            life.cycle_paid(session, order, cycle, stream=stream)
+        elif order is not None:
             life.paid(session, order, stream=stream)
     payment.transfer_key = key
     payment.status = CardPaymentStatus.SUCCEEDED
@@ -328,7 +337,11 @@ def stop_stale_payments(session: Session) -> list[CardPayment]:
     stale = session.scalars(
         select(CardPayment)
         .join(Order, CardPayment.order_id == Order.id)
-        .where(CardPayment.status.in_(WAITING), Order.status != OrderStatus.AWAITING_PAYMENT)
+        .where(
+            CardPayment.status.in_(WAITING),
+            CardPayment.purpose == CardPurpose.ORDER,
+            Order.status != OrderStatus.AWAITING_PAYMENT,
+        )
         .order_by(CardPayment.created_at, CardPayment.id)
     ).all()
     stopped = []
@@ -382,6 +395,28 @@ def _stop_waiting(session: Session, order: Order, *, why: str) -> None:
             if payment.status in WAITING:
                 payment.status = CardPaymentStatus.CANCELLED
                 payment.failure_reason = why
+
+
+def _cycle_paid_for(session: Session, payment: CardPayment) -> OrderCycle | None:
+    """The invoicing cycle a recurring charge (purpose `cycle`) pays for; None for others."""
+    if payment.purpose is not CardPurpose.CYCLE:
+        return None
+    return session.scalars(
+        select(OrderCycle)
+        .join(CycleCharge, CycleCharge.cycle_id == OrderCycle.id)
+        .where(CycleCharge.card_payment_id == payment.id)
+    ).one()
+
+
+def _cycle_still_payable(order: Order, cycle: OrderCycle) -> bool:
+    """Whether a cycle's card share can still be taken: the order open and past awaiting
+    payment, the cycle still holding money, and its card share not paid by another charge."""
+    return (
+        order.status.is_open
+        and order.status is not OrderStatus.AWAITING_PAYMENT
+        and cycle.state is CycleState.HELD
+        and not life.cycle_card_held(order, cycle)
+    )
 
 
 def _find(session: Session, intent_id: str, metadata: Mapping[str, str]) -> CardPayment | None:
