@@ -22,8 +22,9 @@ from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.budgets.rules import TransferCode
 from marketplace.ledger import Transfer
+from marketplace.orders import life
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.payments import service
+from marketplace.payments import refunds, service
 from marketplace.payments.gateway import Charge, ListedIntent, StripeGateway
 from marketplace.payments.gateway import Refund as StripeRefund
 from marketplace.payments.mismatches import (
@@ -35,6 +36,7 @@ from marketplace.payments.mismatches import (
 from marketplace.payments.models import CardPayment, CardPaymentStatus
 from marketplace.payments.reconcile import CSV_HEADER, NO_LONGER_FOUND, reconcile
 from marketplace.payments_setup import EXTENSION
+from marketplace.types import utcnow
 from tests.conftest import sign_in
 from tests.orders.fixtures import World
 from tests.payments.conftest import SECRET_KEY, LocalStripe
@@ -252,6 +254,27 @@ def test_a_refund_made_at_stripe_but_not_recorded_here_is_found(
     ] == [(MismatchKind.REFUNDED_NOT_HERE, payment.id, 5_00, 0)]
     assert report.checked["refunds"] == 1
     assert len(_stored(session)) == 1
+
+
+def test_refunds_made_through_our_refund_job_agree_with_stripe(
+    session: Session, world: World, gateway: StripeGateway
+) -> None:
+    """The refund job's refunds (asked of localstripe, recorded on its word) are no mismatch:
+    neither while owed, nor once made."""
+    order, payment = _paid(session, world, gateway)
+    life.decline(session, order, by=world.staff, reason="No carers that week")
+    session.commit()
+    assert _run(session, gateway).clean  # owed, not yet asked of Stripe: nothing refunded
+
+    issued = refunds.issue_owed_refunds(session, gateway, now=utcnow(), commit=session.commit)
+
+    assert len(issued.confirmed) == 1
+    session.refresh(payment)
+    assert payment.refunded_pence == payment.amount_pence
+    report = _run(session, gateway)
+    assert [m.detail for m in report.unresolved] == []
+    assert report.checked["refunds"] == 1
+    assert_all_verifies(session)
 
 
 def test_a_payment_stripe_took_that_never_reached_the_ledger_is_repaired_once(
