@@ -2,7 +2,8 @@
 a self-funder (a person with no budget, like the demo's Rajesh Mehta) buys a one-off visit,
 sees at checkout that the card pays it all, pays on the payment page with the card element,
 and reaches the return page, which credits the payment on Stripe's word. Also a card that asks
-for 3-D Secure, and a declined card that leaves the order payable. The checkout, payment and
+for 3-D Secure, a declined card that leaves the order payable, and a budget holder who pays
+by card what their budget cannot cover (the council allowing it). The checkout, payment and
 return pages are checked (axe and the page checks) each time.
 
 This module serves its own copy of the app, talking to a localstripe of its own (the suite's
@@ -29,17 +30,19 @@ from marketplace.formatting import pounds
 from marketplace.ledger import Transfer
 from marketplace.orders import queries
 from marketplace.orders.models import Order, OrderStatus
+from marketplace.people.plans import PlanItemSpec, approve_plan, draft_plan
 from providers import listings
 from providers.models import Organisation, OrganisationStatus, PriceUnit, ServiceStatus
 from providers.reference_data import ensure_localities, ensure_taxonomy
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in
-from tests.citizens.helpers import TODAY
+from tests.citizens.helpers import TODAY, funded_pots, give_budget
 from tests.conftest import PASSWORD, test_settings
 from tests.payments.conftest import LocalStripe, start_localstripe
 
 SELF_FUNDER = "raj@example.org"
+BUDGET_HOLDER = "dorothy@example.org"
 SERVICE = "Gardening help"
 HOURLY_PENCE = 22_50
 HOURS = 2
@@ -71,6 +74,8 @@ def live_server(
             SERVER_NAME=None,
             STRIPE_API_BASE=localstripe.url,
             STRIPE_JS_URL="",
+            # Budget holders may pay a shortfall by card (self-funders always pay by card).
+            CARD_TOP_UPS_ALLOWED=True,
         )
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -119,9 +124,37 @@ def listing_id(live_server: LiveServer, localstripe: LocalStripe) -> str:
     return found
 
 
-def rajs_order(live_server: LiveServer) -> Order:
+@pytest.fixture
+def budget_holder(live_server: LiveServer, listing_id: str) -> str:
+    """Dorothy: £100 a year from the council (less than the order costs) and a plan for help
+    at home; returns her email address."""
     with live_server.app.app_context():
-        person_id = accounts.user_by_email(SELF_FUNDER).person_id
+        dorothy = accounts.create_user(
+            email=BUDGET_HOLDER, full_name="Dorothy Pearce", password=PASSWORD, role=Role.CITIZEN
+        )
+        officer = accounts.create_user(
+            email="officer@council.example.org",
+            full_name="Helen Brooks",
+            password=PASSWORD,
+            role=Role.COUNCIL_OFFICER,
+        )
+        give_budget(dorothy.person, funded_pots(), council=100_00)
+        plan = draft_plan(
+            db.session,
+            dorothy.person,
+            by=dorothy,
+            outcomes="To keep my garden safe to walk in.",
+            items=[PlanItemSpec("help-at-home", 300_00)],
+        )
+        approve_plan(db.session, plan, by=officer)
+        db.session.commit()
+        db.session.remove()
+    return BUDGET_HOLDER
+
+
+def rajs_order(live_server: LiveServer, email: str = SELF_FUNDER) -> Order:
+    with live_server.app.app_context():
+        person_id = accounts.user_by_email(email).person_id
         (order,) = queries.orders_of_person(db.session, person_id)
         db.session.expunge(order)
         db.session.remove()
@@ -252,4 +285,56 @@ def test_a_declined_card_says_so_and_leaves_the_order_payable(
     expect(page.get_by_role("heading", name="Payment received")).to_be_visible()
     assert_accessible(page)
     assert rajs_order(live_server).status is OrderStatus.PLACED
+    assert card_credits(live_server) == 1
+
+
+def test_a_budget_holder_pays_the_rest_by_card(
+    page: Page, live_server: LiveServer, listing_id: str, budget_holder: str
+) -> None:
+    page.goto("/sign-in")
+    assert_accessible(page)
+    sign_in(page, budget_holder, PASSWORD)
+    expect(heading(page)).not_to_have_text("Sign in")
+    assert_accessible(page)
+    page.goto(f"/my/services/{listing_id}/order")
+    assert_accessible(page)
+    page.get_by_label("Every week, on the days I choose").check()
+    when = TODAY + timedelta(days=10)
+    page.get_by_label("Day", exact=True).fill(str(when.day))
+    page.get_by_label("Month", exact=True).fill(str(when.month))
+    page.get_by_label("Year", exact=True).fill(str(when.year))
+    page.get_by_label("How many hours each time").fill(str(HOURS))
+    page.get_by_label("Monday", exact=True).check()
+    page.get_by_label("For how many weeks?").fill("4")
+    page.get_by_role("button", name="Check the cost").click()
+    expect(page.get_by_role("main")).to_contain_text("card (")
+    assert_accessible(page)
+    page.get_by_role("button", name="Add to basket").click()
+    expect(heading(page)).to_have_text("Your basket")
+    assert_accessible(page)
+    page.get_by_role("button", name="Check out").click()
+    expect(heading(page)).to_have_text("Check out")
+    # The budget pays first, the card last, and says how much.
+    rows = page.locator("#checkout-items table tbody tr th")
+    expect(rows).to_have_text(["Council", "Card, paid by you after you place the order"])
+    assert_accessible(page)
+    page.get_by_label("Pay the rest by card").check()
+    page.get_by_role("button", name="Place order").click()
+    expect(heading(page)).to_have_text("Pay by card")
+    order = rajs_order(live_server, budget_holder)
+    assert order.status is OrderStatus.AWAITING_PAYMENT
+    assert 0 < order.card_pence < order.total_pence == 4 * PRICE
+
+    show_localstripes_card_fields(page)
+    assert_accessible(page)
+    fields = page.locator("#card-element")
+    fields.locator('input[placeholder="number"]').fill(VISA)
+    fields.locator('input[placeholder="exp_month"]').fill("12")
+    fields.locator('input[placeholder="exp_year"]').fill(str(TODAY.year + 2)[-2:])
+    fields.locator('input[placeholder="cvc"]').fill("123")
+    page.get_by_role("button", name=f"Pay {pounds(order.card_pence)}").click()
+
+    expect(page.get_by_role("heading", name="Payment received")).to_be_visible()
+    assert_accessible(page)
+    assert rajs_order(live_server, budget_holder).status is OrderStatus.PLACED
     assert card_credits(live_server) == 1
