@@ -302,16 +302,16 @@ def due_cycles(session: Session, *, today: date, days_ahead: int) -> list[OrderC
     candidates = session.scalars(
         select(OrderCycle)
         .join(Order, OrderCycle.order_id == Order.id)
-        .join(CardMandate, CardMandate.order_id == Order.id)
         .where(
             Order.status.in_(_CHARGED_WHILE),
             Order.card_pence > 0,
             OrderCycle.state == CycleState.HELD,
             OrderCycle.starts_on <= today + timedelta(days=days_ahead),
-            CardMandate.status == MandateStatus.ACTIVE,
+            select(CardMandate.id)
+            .where(CardMandate.order_id == Order.id, CardMandate.status == MandateStatus.ACTIVE)
+            .exists(),
         )
         .order_by(OrderCycle.starts_on, OrderCycle.id)
-        .distinct()
     ).all()
     return [
         cycle
