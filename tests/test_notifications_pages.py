@@ -93,3 +93,19 @@ def test_an_emails_link_uses_the_address_the_user_came_by_or_site_url_in_a_job(
     assert sorted(links_in_outbox(app, user.email)) == sorted(
         ["https://care.example.gov.uk/my/orders/1", f"{site}/my/orders/2", site]
     )
+
+
+def test_a_row_stored_with_its_path_still_links_there(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    # Order notifications written before they named their order stored the page's path.
+    user = make_user(Role.CITIZEN)
+    notify(db.session, [user], NotificationKind.ORDER_ACCEPTED, title="Old", link="/my/orders/7")
+    notify(db.session, [user], NotificationKind.ORDER_PLACED, title="Nowhere")
+    db.session.commit()
+    sign_in(client, user)
+
+    page = client.get("/notifications").get_data(as_text=True)
+
+    assert 'href="/my/orders/7">Old</a>' in page
+    assert "Nowhere</span>" in page

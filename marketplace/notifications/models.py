@@ -44,7 +44,10 @@ class Notification(Model):
     )
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
-    # A path inside the site (never an absolute address) to what it is about.
+    # A path inside the site (never an absolute address) to what it is about. An order's
+    # notifications store the order instead, and each reader's page for it is linked at the
+    # edge (marketplace/links.py); rows written before keep the path they stored.
     link: Mapped[str | None] = mapped_column(String(300))
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from marketplace.accounts.models import User
+from marketplace.links import notification_link
 from marketplace.mail import queue_email, site_address
 from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.types import Session, utcnow
@@ -26,20 +27,27 @@ def notify(
     title: str,
     body: str = "",
     link: str | None = None,
+    order_id: uuid.UUID | None = None,
     email: bool = True,
 ) -> list[Notification]:
-    """Put a notification in each active user's inbox and email them (after commit)."""
+    """Put a notification in each active user's inbox and email them (after commit). It links
+    to `link` (a path inside the site), or, for one about an order (`order_id`), to each
+    reader's own page for that order, made at the edge (`links.notification_link`)."""
     notifications = []
     seen: set[uuid.UUID] = set()
     for user in users:
         if not user.active or user.id in seen:
             continue
         seen.add(user.id)
-        notification = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link)
+        notification = Notification(
+            user_id=user.id, kind=kind, title=title, body=body, link=link, order_id=order_id
+        )
         session.add(notification)
         notifications.append(notification)
         if email:
-            queue_email(user.email, title, _email_body(title, link))
+            queue_email(
+                user.email, title, _email_body(title, notification_link(notification, user.role))
+            )
     session.flush()
     return notifications
 

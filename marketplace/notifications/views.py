@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from marketplace.accounts.access import requires
 from marketplace.extensions import db
 from marketplace.forms import ButtonForm
+from marketplace.links import notification_link
 from marketplace.notifications import bp, service
 
 
@@ -20,6 +21,7 @@ def inbox() -> str:
     return render_template(
         "notifications/inbox.html",
         notifications=notifications,
+        links={each.id: notification_link(each, user.role) for each in notifications},
         unread=sum(1 for notification in notifications if notification.read_at is None),
     )
 

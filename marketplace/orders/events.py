@@ -1,4 +1,5 @@
-"""The order's timeline, and telling the parties what concerns them."""
+"""The order's timeline, and telling the parties what concerns them. A notification names the
+order it is about; each reader's page for it is linked at the edge (marketplace/links.py)."""
 
 from __future__ import annotations
 
@@ -44,21 +45,13 @@ def record(
     return event
 
 
-def _link(order: Order, side: str) -> str:
-    return {
-        "person": f"/my/orders/{order.id}",
-        "provider": f"/provider/orders/{order.id}",
-        "council": f"/council/orders/{order.id}",
-    }[side]
-
-
 def tell_person(session: Session, order: Order, kind: NotificationKind, title: str) -> None:
     notify(
         session,
         recipients_for_person(session, order.person_id),
         kind,
         title=title,
-        link=_link(order, "person"),
+        order_id=order.id,
     )
 
 
@@ -68,9 +61,9 @@ def tell_provider(session: Session, order: Order, kind: NotificationKind, title:
         recipients_for_organisation(session, order.organisation_id),
         kind,
         title=title,
-        link=_link(order, "provider"),
+        order_id=order.id,
     )
 
 
 def tell_council(session: Session, order: Order, kind: NotificationKind, title: str) -> None:
-    notify(session, council_officers(session), kind, title=title, link=_link(order, "council"))
+    notify(session, council_officers(session), kind, title=title, order_id=order.id)

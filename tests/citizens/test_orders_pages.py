@@ -23,6 +23,7 @@ from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import FunderPot, PersonalBudget, StreamKind
 from marketplace.extensions import db
 from marketplace.formatting import LONDON, pounds
+from marketplace.notifications.models import Notification
 from marketplace.orders import deliveries, life, queries
 from marketplace.orders.basket import basket_of
 from marketplace.orders.checkout import quote
@@ -37,7 +38,7 @@ from marketplace.orders.schedule import schedule_of
 from marketplace.people.plans import PlanItemSpec, approve_plan, draft_plan
 from providers.models import CapacityStatus, Organisation, Service, TaxonomyTerm
 from tests.citizens.helpers import TODAY, give_budget
-from tests.conftest import sign_in
+from tests.conftest import links_in_outbox, sign_in
 
 HOURLY_PENCE = 26_00
 
@@ -791,9 +792,12 @@ def test_a_delivery_of_another_order_is_not_found(citizen_client: FlaskClient, s
 
 
 def test_ordering_tells_the_provider_and_not_the_citizen(
-    citizen_client: FlaskClient, shop: Shop, client: FlaskClient
+    app: Flask, citizen_client: FlaskClient, shop: Shop, client: FlaskClient
 ) -> None:
     order = place_order(citizen_client, shop)
+    # The email, made in the citizen's request, links to the provider's own page for it.
+    (link,) = links_in_outbox(app, shop.staff.email)
+    assert link.endswith(f"/provider/orders/{order.id}")
 
     citizen_inbox = _text(citizen_client.get("/notifications"))
     assert f"New order {order.reference}" not in citizen_inbox
@@ -808,12 +812,19 @@ def test_ordering_tells_the_provider_and_not_the_citizen(
 
 
 def test_the_citizen_hears_when_the_provider_accepts(
-    citizen_client: FlaskClient, shop: Shop
+    app: Flask, citizen_client: FlaskClient, shop: Shop
 ) -> None:
     order = place_order(citizen_client, shop)
-    life.accept(db.session, order, by=shop.staff)
+    life.accept(db.session, order, by=shop.staff)  # outside a request, as a job would
     db.session.commit()
 
+    # The rules stored the order, not a page's path; the edge links each reader's own page.
+    (told,) = db.session.scalars(
+        select(Notification).where(Notification.user_id == shop.citizen.id)
+    )
+    assert (told.order_id, told.link) == (order.id, None)
+    site = app.config["SITE_URL"].rstrip("/")
+    assert f"{site}/my/orders/{order.id}" in links_in_outbox(app, shop.citizen.email)
     page = _text(citizen_client.get("/notifications"))
 
     assert f"Order {order.reference} was accepted" in page

@@ -285,7 +285,12 @@ def test_an_order_waiting_for_approval_tells_only_the_officers_once(
     assert set(told) == {world.officer, other_officer}
     for notifications in told.values():
         (notification,) = notifications
-        assert notification.link == f"/council/orders/{order.id}"
+        assert (notification.order_id, notification.link) == (order.id, None)
+    officer = app.test_client()
+    sign_in(officer, other_officer)
+    assert f'href="/council/orders/{order.id}"' in officer.get("/notifications").get_data(
+        as_text=True
+    )
     for user in (world.citizen, world.staff, world.other_staff):
         reader = app.test_client()
         sign_in(reader, user)
