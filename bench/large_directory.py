@@ -149,6 +149,8 @@ def measure(size: int, rounds: int, folder: Path) -> list[str]:
         )
         feed = anyone.get(f"{url}/api/v1/services?per_page=50", timeout=120).json()
         middle = max(1, int(feed.get("total_pages", 1)) // 2)
+        at_venues = anyone.get(f"{url}/api/v1/service_at_locations?per_page=50", timeout=120)
+        venues = max(1, int(at_venues.json().get("total_pages", 1)) // 2)
         pages = [
             ("home", anyone, "/"),
             ("search page", anyone, "/search?q=help+at+home+in+Stevenage"),
@@ -157,6 +159,12 @@ def measure(size: int, rounds: int, folder: Path) -> list[str]:
             ("feed, first page", anyone, "/api/v1/services?per_page=50"),
             ("feed, middle page", anyone, f"/api/v1/services?per_page=50&page={middle}"),
             ("feed, search", anyone, "/api/v1/services?per_page=50&search=home+care"),
+            ("feed at venues", anyone, "/api/v1/service_at_locations?per_page=50"),
+            (
+                "feed at venues, mid",
+                anyone,
+                f"/api/v1/service_at_locations?per_page=50&page={venues}",
+            ),
             ("council overview", officer, "/council/"),
             ("council providers", officer, "/council/providers"),
             ("council orders", officer, "/council/orders"),
