@@ -27,6 +27,7 @@ from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import refunds, service
 from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.models import CardPayment, CardPaymentStatus
+from marketplace.payments.reconcile import reconcile
 from marketplace.payments.refunds import CardRefund, RefundReason, RefundStatus
 from marketplace.payments_setup import EXTENSION
 from marketplace.types import utcnow
@@ -227,6 +228,10 @@ def test_a_missed_visit_settles_less_and_refunds_the_difference_in_part(
     )
     assert _at_stripe(gateway, payment.stripe_payment_intent_id or "") == [2 * HOURLY_PENCE]
     assert_all_verifies(session)
+    # Stripe and the ledger agree: reconciliation finds nothing.
+    report = reconcile(session, gateway, since=None, now=utcnow())
+    session.commit()
+    assert report.clean, [m.detail for m in report.unresolved]
 
 
 def test_cancelling_after_payment_refunds_the_card_share(
