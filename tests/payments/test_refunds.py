@@ -25,6 +25,7 @@ from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.orders import checkout, deliveries, invoicing, life
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import refunds, service
+from marketplace.payments.events import StripeEvent
 from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.models import CardPayment, CardPaymentStatus
 from marketplace.payments.reconcile import reconcile
@@ -347,6 +348,7 @@ def test_the_confirmation_three_times_in_a_random_order_is_recorded_once(
     deliveries_ = _refund_events(answer.id, request.intent_id, str(refund_id), CARD_PART) * 3
     random.Random(seed).shuffle(deliveries_)
 
+    replays = 0
     for body in deliveries_:
         response = client.post(
             "/webhooks/stripe",
@@ -355,6 +357,13 @@ def test_the_confirmation_three_times_in_a_random_order_is_recorded_once(
             content_type="application/json",
         )
         assert response.status_code == 200, response.get_json()
+        replays += bool(response.get_json()["replay"])
+
+    # 9 deliveries: 3 events kept and handled (none lost), 6 replays changing nothing.
+    assert replays == 6
+    kept = session.scalars(select(StripeEvent)).all()
+    assert sorted(e.type for e in kept) == ["charge.refunded", "refund.created", "refund.updated"]
+    assert all(e.outcome == "handled" and e.handled_at is not None for e in kept)
 
     session.expire_all()
     refund = session.get_one(CardRefund, refund_id)
