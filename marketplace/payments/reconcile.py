@@ -33,11 +33,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from marketplace import ledger
 from marketplace.budgets.rules import TransferCode
 from marketplace.formatting import LONDON, pounds
 from marketplace.ledger import LedgerAccount, Transfer, TransferKind
+from marketplace.ledger.transactions import dialect_name
 from marketplace.payments import service
 from marketplace.payments.gateway import (
     BalanceTransaction,
@@ -450,6 +452,7 @@ def _store(
 ) -> None:
     """Each finding stored once (by its key); repairs stored resolved; on a full run, stored
     mismatches no longer found are resolved."""
+    _lock_mismatches(session)
     stored = {m.key: m for m in session.scalars(select(PaymentMismatch))}
     seen: set[str] = set()
     for finding, resolution in [(f, None) for f in findings] + list(repairs):
@@ -491,6 +494,16 @@ def _store(
     report.unresolved = [m for m in stored.values() if m.resolved_at is None]
     order = list(MismatchKind)
     report.unresolved.sort(key=lambda m: (order.index(m.kind), m.found_at, m.key))
+
+
+def _lock_mismatches(session: Session) -> None:
+    """Hold the mismatches table against other runs until this transaction ends, so that two
+    runs at once store a mismatch once: the second reads what the first committed. SQLite:
+    the write lock; PostgreSQL: a table lock that conflicts with itself (and with an officer
+    resolving one meanwhile, who waits) but not with reading."""
+    ledger.begin_immediate(session)
+    if dialect_name(session) == "postgresql":
+        session.execute(text("LOCK TABLE payment_mismatches IN SHARE ROW EXCLUSIVE MODE"))
 
 
 CSV_HEADER = (

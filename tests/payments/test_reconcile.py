@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.budgets.rules import TransferCode
+from marketplace.extensions import db
 from marketplace.ledger import Transfer
 from marketplace.orders import life
 from marketplace.orders.models import Order, OrderStatus
@@ -38,6 +39,7 @@ from marketplace.payments.reconcile import CSV_HEADER, NO_LONGER_FOUND, reconcil
 from marketplace.payments_setup import EXTENSION
 from marketplace.types import utcnow
 from tests.conftest import sign_in
+from tests.ledger.threads import engine_options, run_together
 from tests.orders.fixtures import World
 from tests.payments.conftest import SECRET_KEY, LocalStripe
 from tests.payments.test_card_money import (
@@ -582,3 +584,39 @@ def test_a_refund_stripe_has_not_finished_is_not_yet_refunded(
     assert [m.kind for m in _run(session, succeeded).unresolved] == [  # type: ignore[arg-type]
         MismatchKind.REFUNDED_NOT_HERE
     ]
+
+
+RUNS = 3
+
+
+@pytest.mark.parametrize("with_repair", [False, True])
+def test_runs_at_once_store_each_mismatch_once_and_repair_once(
+    session: Session,
+    world: World,
+    gateway: StripeGateway,
+    localstripe: LocalStripe,
+    make_app: Callable[..., Flask],
+    with_repair: bool,
+) -> None:
+    """Two schedulers (or a scheduler and a person) start the command together."""
+    if with_repair:  # paid at Stripe, the webhook lost: to repair
+        _shrink_budget(session, world)
+        _order, payment = _awaiting(session, world)
+        _intent_for(session, gateway, payment)
+    _sdk(localstripe).v1.charges.create(
+        params={"amount": 12_34, "currency": "gbp", "source": "pm_card_visa"}
+    )
+    workers = make_app(SQLALCHEMY_ENGINE_OPTIONS=engine_options(RUNS))
+
+    def run(_number: int) -> None:
+        reconcile(db.session, gateway, since=None, now=NOW)
+
+    assert run_together(workers, RUNS, run) == ["ok"] * RUNS
+
+    session.expire_all()
+    assert sorted((m.kind, m.repaired) for m in _stored(session)) == [
+        (MismatchKind.PAID_NOT_IN_LEDGER, False),
+        *([(MismatchKind.PAID_NOT_IN_LEDGER, True)] if with_repair else []),
+    ]
+    assert _card_transfers(session) == (1 if with_repair else 0)
+    assert_all_verifies(session)
