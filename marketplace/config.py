@@ -170,6 +170,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # differ), and how long an order waits for its card payment before it is cancelled.
         "CARD_TOP_UPS_ALLOWED": _flag("CARD_TOP_UPS_ALLOWED", False),
         "PAYMENT_EXPIRY_MINUTES": _positive("PAYMENT_EXPIRY_MINUTES", 60),
+        # Recurring care by card: how many days before a cycle starts its card share is charged.
+        "CARD_CHARGE_DAYS_BEFORE": _positive("CARD_CHARGE_DAYS_BEFORE", 3),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),

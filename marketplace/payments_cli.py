@@ -12,11 +12,13 @@ import click
 from flask import current_app
 
 from marketplace.extensions import db
+from marketplace.formatting import london_today
 from marketplace.orders.models import Order
 from marketplace.payments.errors import PaymentGatewayError
 from marketplace.payments.mismatches import MismatchKind
 from marketplace.payments.models import CardPayment, CardPaymentStatus
 from marketplace.payments.reconcile import mismatches_csv, reconcile
+from marketplace.payments.recurring import charge_due_cycles
 from marketplace.payments.refunds import issue_owed_refunds
 from marketplace.payments.service import (
     expire_unpaid_orders,
@@ -179,4 +181,41 @@ def refunds_command(ctx: click.Context, now: datetime | None) -> None:
     for refund_id, error in report.unavailable:
         click.echo(f"- refund {refund_id} still owed: {error}")
     if report.unavailable:
+        ctx.exit(1)
+
+
+@payments.command("charge-cycles")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Act as if it were this day (default: today in London).",
+)
+@click.pass_context
+def charge_cycles_command(ctx: click.Context, today: datetime | None) -> None:
+    """Charge each recurring order's invoicing cycle that starts within
+    CARD_CHARGE_DAYS_BEFORE days and whose card share is unpaid to the saved card, each once
+    (run it hourly; safe in two processes at once). A declined charge tells the person and
+    the provider, and the cycle waits for payment. Exit code 1 when a charge failed or
+    Stripe could not be reached."""
+    day = today.date() if today else london_today()
+    try:
+        gateway = stripe_gateway()
+    except PaymentGatewayError as unavailable:
+        click.echo(f"Cycles not charged: {unavailable.detail or unavailable.message}")
+        ctx.exit(1)
+    report = charge_due_cycles(
+        db.session,
+        gateway,
+        today=day,
+        days_ahead=int(current_app.config["CARD_CHARGE_DAYS_BEFORE"]),
+        commit=db.session.commit,
+    )
+    click.echo(
+        f"Cycles charged: {len(report.paid)} paid, {len(report.failed)} declined, "
+        f"{len(report.unavailable)} not charged (Stripe not reached)"
+    )
+    for payment_id in report.failed:
+        click.echo(f"- card payment {payment_id} declined: the cycle waits for payment")
+    if report.failed or report.unavailable:
         ctx.exit(1)

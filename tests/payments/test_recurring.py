@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from marketplace.payments import recurring, service
 from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.mandates import CardMandate, CycleCharge, MandateStatus
 from marketplace.payments.models import CardPayment, CardPaymentStatus, CardPurpose
+from marketplace.payments_setup import EXTENSION
 from marketplace.types import utcnow
 from providers.models import InvoiceCycle
 from tests.orders.fixtures import TODAY, World
@@ -301,3 +303,27 @@ def test_only_recurring_care_with_a_card_share_saves_a_card(
 
     with pytest.raises(checkout.InvalidOrder):
         recurring.begin_card_setup(session, order, by=world.citizen, gateway=gateway)
+
+
+def test_the_command_charges_the_due_cycles_and_says_what_failed(
+    app: Flask, session: Session, world: World, gateway: StripeGateway, localstripe: LocalStripe
+) -> None:
+    order = place_recurring(session, world)
+    save_card(session, world, gateway, order, "pm_card_visa")
+    app.extensions[EXTENSION] = gateway
+    runner = app.test_cli_runner()
+
+    paid = runner.invoke(args=["payments", "charge-cycles", "--today", CYCLE_3_DUE.isoformat()])
+    again = runner.invoke(args=["payments", "charge-cycles", "--today", CYCLE_3_DUE.isoformat()])
+
+    assert paid.exit_code == 0, paid.output
+    assert "2 paid, 0 declined" in paid.output
+    assert again.exit_code == 0, again.output
+    assert "0 paid, 0 declined" in again.output
+    save_card(session, world, gateway, order, "pm_card_chargeCustomerFail")
+    declined = runner.invoke(args=["payments", "charge-cycles", "--today", CYCLE_4_DUE.isoformat()])
+    assert declined.exit_code == 1, declined.output
+    assert "0 paid, 1 declined" in declined.output
+    assert "the cycle waits for payment" in declined.output
+    session.expire_all()
+    assert_all_verifies(session)
