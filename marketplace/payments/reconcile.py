@@ -70,15 +70,14 @@ class Finding:
 
     @property
     def key(self) -> str:
-        subject = (
-            str(self.payment.id)
-            if self.payment is not None
-            else self.stripe_object_id or self.transfer_key or ""
-        )
+        """What was found, on what (our payment, the Stripe object, the transfer), for which
+        amounts: the same disagreement has the same key on every run."""
         return ":".join(
             (
                 self.kind.value,
-                subject,
+                str(self.payment.id) if self.payment is not None else "-",
+                self.stripe_object_id or "-",
+                self.transfer_key or "-",
                 str(self.stripe_amount_pence),
                 str(self.our_amount_pence),
             )
@@ -216,10 +215,17 @@ class _Matcher:
                 )
             return
         if payment is None:
+            named = self._named_elsewhere(intent)
             self._find(
                 MismatchKind.PAID_NOT_IN_LEDGER,
                 f"Stripe took {pounds(intent.amount_pence)} (PaymentIntent {intent.id}) for "
-                "no card payment of ours" + _named(intent),
+                + (
+                    "no card payment of ours"
+                    if named is None
+                    else f"card payment {named.id}, which PaymentIntent "
+                    f"{named.stripe_payment_intent_id} paid: charged twice?"
+                ),
+                payment=named,
                 stripe_object_id=intent.id,
                 stripe_amount_pence=intent.amount_pence,
                 currency=intent.currency,
@@ -258,6 +264,14 @@ class _Matcher:
         if payment is None or payment.stripe_payment_intent_id not in (None, intent.id):
             return None
         return payment
+
+    def _named_elsewhere(self, intent: ListedIntent) -> CardPayment | None:
+        """The payment of ours the intent's metadata names, when another intent paid it."""
+        try:
+            named = uuid.UUID(intent.metadata.get("card_payment_id", ""))
+        except ValueError:
+            return None
+        return self.by_id.get(named) or self.session.get(CardPayment, named)
 
     def _repair(self, intent: ListedIntent, payment: CardPayment) -> None:
         """Stripe says it succeeded; we never took its word. With clear evidence (the intent
@@ -434,11 +448,6 @@ class _Matcher:
 
     def _find(self, kind: MismatchKind, detail: str, **facts: object) -> None:
         self.findings.append(Finding(kind, detail, **facts))  # type: ignore[arg-type]
-
-
-def _named(intent: ListedIntent) -> str:
-    named = intent.metadata.get("card_payment_id")
-    return f" (its metadata names payment {named}, which another intent paid)" if named else ""
 
 
 def _store(

@@ -187,6 +187,33 @@ def test_money_taken_at_stripe_with_no_record_here_is_found(
     assert len(_stored(session)) == 1
 
 
+def test_a_second_intent_for_a_paid_payment_is_found_on_that_payment(
+    session: Session, world: World, gateway: StripeGateway, localstripe: LocalStripe
+) -> None:
+    """Charged twice for one payment (a second intent carrying its metadata): the money is
+    not ours to credit again, and finance sees which payment and order it was for."""
+    _order, payment = _paid(session, world, gateway)
+    _run(session, gateway)
+    second = _sdk(localstripe).v1.payment_intents.create(
+        params={
+            "amount": payment.amount_pence,
+            "currency": "gbp",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "metadata": payment.metadata_for_stripe,
+        }
+    )
+
+    report = _run(session, gateway)
+
+    assert [
+        (m.kind, m.card_payment_id, m.stripe_object_id, m.stripe_amount_pence)
+        for m in report.unresolved
+    ] == [(MismatchKind.PAID_NOT_IN_LEDGER, payment.id, second.id, payment.amount_pence)]
+    assert payment.stripe_payment_intent_id in report.unresolved[0].detail
+    assert _card_transfers(session) == 1
+
+
 def test_an_amount_other_than_ours_at_stripe_is_found_not_credited(
     session: Session, world: World, gateway: StripeGateway
 ) -> None:
