@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from marketplace.accounts.access import requires
 from marketplace.council import bp
 from marketplace.council.order_forms import OrderFiltersForm, RefuseOrderForm
+from marketplace.council.paging import Paged, page_number
 from marketplace.extensions import db
 from marketplace.formatting import pounds
 from marketplace.forms import refusal_message, show_refusal
@@ -25,7 +26,6 @@ from marketplace.ledger import LedgerError
 from marketplace.orders import invoicing, life, queries
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.schedule import schedule_of
-from providers import organisations
 
 
 def _order(order_id: uuid.UUID) -> Order:
@@ -51,32 +51,23 @@ def _filters(form: OrderFiltersForm) -> queries.OrderFilters:
     )
 
 
-def _page_number() -> int:
-    """`?page=`, from 1; anything else, or a page deeper than any list, is the first page
-    (a 20-digit page overflowed the database's OFFSET, a 500)."""
-    text = request.args.get("page", "1").strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 6):
-        return 1
-    return max(int(text), 1)
-
-
 @bp.route("/orders")
 @requires("view_all_orders")
 def orders() -> tuple[str, int]:
     form = OrderFiltersForm(request.args)
-    form.offer(organisations.organisations())
+    form.offer(queries.organisations_with_orders(db.session))
     valid = form.validate()
-    page = _page_number()
-    found, total = queries.all_orders(db.session, _filters(form), page=page)
-    pages = max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1)
+    page = page_number()
+    found, total = queries.all_orders(
+        db.session, _filters(form), page=page, per_page=queries.PAGE_SIZE
+    )
     args = {key: request.args.getlist(key) for key in request.args if key != "page"}
     return render_template(
         "council/orders/orders.html",
         form=form,
         orders=found,
         total=total,
-        page=page,
-        pages=pages,
+        paged=Paged(page=page, per_page=queries.PAGE_SIZE, total=total),
         page_url=lambda number: url_for("council.orders", page=number, **args),
         filtered=any(key != "page" for key in request.args),
     ), 200 if valid else 400

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from marketplace.accounts.access import requires
 from marketplace.council import bp, decisions
 from marketplace.council.forms import StatusDecisionForm
+from marketplace.council.paging import Paged, page_number
 from marketplace.extensions import db
 from marketplace.forms import choices, show_refusal
 from providers import directory, organisations
@@ -23,6 +24,8 @@ DECISION_LABELS = {
     OrganisationStatus.REJECTED: "Reject",
     OrganisationStatus.SUSPENDED: "Suspend: hide its services from the public at once",
 }
+# Organisations are one line each: fifty is a screenful or two, and a page of a few kilobytes.
+PROVIDERS_PER_PAGE = 50
 
 
 @bp.route("/")
@@ -51,12 +54,25 @@ def plans_to_approve() -> str:
 def providers() -> str:
     wanted = request.args.get("status", "")
     status = OrganisationStatus(wanted) if wanted in set(OrganisationStatus) else None
+    counts = directory.organisation_counts_by_status()
+    # The tabs' counts are one grouped count; the list's total is read from them, not counted
+    # again, and a page past the end reads no rows.
+    paged = Paged(
+        page=page_number(),
+        per_page=PROVIDERS_PER_PAGE,
+        total=counts[status] if status else sum(counts.values()),
+    )
+    kept = {"status": status.value} if status else {}
     return render_template(
         "council/providers.html",
-        organisations=organisations.organisations(status),
+        organisations=[]
+        if paged.past_end
+        else organisations.organisations_page(status, page=paged.page, per_page=paged.per_page),
         status=status,
         statuses=OrganisationStatus,
-        counts=directory.organisation_counts_by_status(),
+        counts=counts,
+        paged=paged,
+        page_url=lambda number: url_for("council.providers", page=number, **kept),
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.orders.models import (
@@ -23,7 +23,7 @@ from marketplace.orders.models import (
     OrderStatus,
 )
 from marketplace.types import Session
-from providers.models import Service
+from providers.models import Organisation, Service
 
 PAGE_SIZE = 25
 
@@ -141,28 +141,55 @@ class OrderFilters:
 def all_orders(
     session: Session, filters: OrderFilters, *, page: int = 1, per_page: int = PAGE_SIZE
 ) -> tuple[list[Order], int]:
-    """One page of every order matching the filters, newest first, and how many match."""
-    query = select(Order)
+    """One page of every order matching the filters, newest first, and how many match (a page
+    past the end is empty). The count reads only the orders' own columns; the page's (placed,
+    id) pairs are sorted, skipped and cut in a subquery and only its rows read whole, never
+    every matching order's whole row (issue 22)."""
+    conditions: list[ColumnElement[bool]] = []
     if filters.status is not None:
-        query = query.where(Order.status == filters.status)
+        conditions.append(Order.status == filters.status)
     if filters.organisation_id is not None:
-        query = query.where(Order.organisation_id == filters.organisation_id)
+        conditions.append(Order.organisation_id == filters.organisation_id)
     if filters.person_id is not None:
-        query = query.where(Order.person_id == filters.person_id)
+        conditions.append(Order.person_id == filters.person_id)
     if filters.reference:
-        query = query.where(Order.reference == filters.reference.strip().upper())
+        conditions.append(Order.reference == filters.reference.strip().upper())
     if filters.placed_from is not None:
-        query = query.where(func.date(Order.placed_at) >= filters.placed_from)
+        conditions.append(func.date(Order.placed_at) >= filters.placed_from)
     if filters.placed_to is not None:
-        query = query.where(func.date(Order.placed_at) <= filters.placed_to)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        _newest_first(query)
-        .options(selectinload(Order.person), selectinload(Order.organisation))
+        conditions.append(func.date(Order.placed_at) <= filters.placed_to)
+    total = session.scalar(select(func.count(Order.id)).where(*conditions)) or 0
+    offset = (max(page, 1) - 1) * per_page
+    if offset >= total:
+        return [], total
+    chosen = (
+        select(Order.placed_at, Order.id)
+        .where(*conditions)
+        .order_by(Order.placed_at.desc(), Order.id)
         .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
+        .offset(offset)
+        .subquery("chosen")
+    )
+    rows = session.scalars(
+        select(Order)
+        .join(chosen, Order.id == chosen.c.id)
+        .order_by(chosen.c.placed_at.desc(), chosen.c.id)
+        .options(selectinload(Order.person), selectinload(Order.organisation))
     )
     return list(rows), total
+
+
+def organisations_with_orders(session: Session) -> list[Organisation]:
+    """The organisations that have ever had an order, by name: the providers the council's
+    orders can be filtered by (not the whole directory, which may hold thousands that never
+    had one)."""
+    return list(
+        session.scalars(
+            select(Organisation)
+            .where(exists().where(Order.organisation_id == Organisation.id))
+            .order_by(Organisation.name, Organisation.id)
+        )
+    )
 
 
 def invoices_of_organisation(
