@@ -65,7 +65,7 @@ from marketplace.orders.locks import lock_order
 from marketplace.orders.models import Order
 from marketplace.payments.errors import PaymentGatewayError
 from marketplace.payments.gateway import RefundResult, StripeGateway
-from marketplace.payments.models import CardPayment, CardPaymentStatus, CardPurpose
+from marketplace.payments.models import CardPayment, CardPaymentStatus
 from marketplace.payments.service import clearing_account
 from marketplace.types import Session, UTCDateTime, string_enum, utcnow
 
@@ -195,8 +195,10 @@ def owe_for_release(session: Session, order: Order, why: str) -> list[CardRefund
     payments = [
         p
         for p in session.scalars(
+            # The order's card share paid at once, or cycle by cycle (a recurring order's
+            # charges to a saved card): a top-up names no order.
             select(CardPayment)
-            .where(CardPayment.order_id == order.id, CardPayment.purpose == CardPurpose.ORDER)
+            .where(CardPayment.order_id == order.id)
             .order_by(CardPayment.created_at.desc(), CardPayment.id)
         )
         if p.status.in_ledger and p.transfer_key is not None

@@ -37,6 +37,13 @@ from tests.conftest import sign_in
 from tests.orders.fixtures import HOURLY_PENCE, TODAY, World
 from tests.payments.conftest import SECRET_KEY, LocalStripe, start_localstripe
 from tests.payments.test_card_money import CARD_PART, _shrink_budget, assert_all_verifies
+from tests.payments.test_recurring import (
+    CYCLE_2_DUE,
+    CYCLE_3_DUE,
+    place_recurring,
+    run_job,
+    save_card,
+)
 
 WEEK = 4 * HOURLY_PENCE  # a weekly cycle of the default schedule: £104
 WEBHOOK_SECRET = "whsec_test_marketplace"
@@ -564,4 +571,32 @@ def test_cancelling_the_remaining_weeks_refunds_their_card_share(
         CardPaymentStatus.PARTLY_REFUNDED,
         released_card,
     )
+    assert_all_verifies(session)
+
+
+def test_cancelling_recurring_care_refunds_each_cycle_charge_already_taken(
+    session: Session, world: World, gateway: StripeGateway, localstripe: LocalStripe
+) -> None:
+    """Cycles 2 (£8 of card money) and 3 (£104) charged to the saved card, cycle 4 not yet:
+    cancelling gives back what the two charges brought in, each to its own PaymentIntent."""
+    order = place_recurring(session, world)
+    save_card(session, world, gateway, order, "pm_card_visa")
+    run_job(session, gateway, CYCLE_2_DUE)
+    run_job(session, gateway, CYCLE_3_DUE)
+    session.refresh(order)
+    assert order.status is OrderStatus.PLACED
+
+    life.cancel(session, order, by=world.citizen, today=TODAY)
+    session.commit()
+
+    owed = sorted(r.amount_pence for r in _refunds(session))
+    assert owed == [8_00, WEEK]
+    _issue(session, gateway)
+    assert sorted(r.amount_pence for r in gateway.list_refunds()) == [8_00, WEEK]
+    session.expire_all()
+    paid = session.scalars(select(CardPayment).where(CardPayment.order_id == order.id)).all()
+    assert {(p.amount_pence, p.status, p.refunded_pence) for p in paid} == {
+        (8_00, CardPaymentStatus.REFUNDED, 8_00),
+        (WEEK, CardPaymentStatus.REFUNDED, WEEK),
+    }
     assert_all_verifies(session)
