@@ -439,6 +439,24 @@ ROUTES.update(
             f"/my/orders/{uuid.uuid4()}/payments/{uuid.uuid4()}",
             only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
         ),
+        "citizens.save_card": Route(
+            f"/my/orders/{uuid.uuid4()}/card",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
+        "citizens.card_return": Route(
+            f"/my/orders/{uuid.uuid4()}/card/{uuid.uuid4()}",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
+        "citizens.stop_paying_by_card": Route(
+            f"/my/orders/{uuid.uuid4()}/card/stop",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+            method="POST",
+        ),
+        "citizens.pay_cycle_now": Route(
+            f"/my/orders/{uuid.uuid4()}/cycles/{uuid.uuid4()}/pay",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+            method="POST",
+        ),
         "notifications.inbox": Route("/notifications", SIGNED_IN),
         "notifications.mark_all_read": Route(
             "/notifications/read", {**everyone(REDIRECT), "anonymous": SIGN_IN}, method="POST"

@@ -43,6 +43,7 @@ from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.errors import BasketRefused, InsufficientFunds, InvalidOrder
 from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order, OrderStatus
 from marketplace.orders.schedule import schedule_of
+from marketplace.payments import recurring
 from marketplace.payments import service as card_payments
 from marketplace.people.models import Person
 from providers import directory
@@ -398,6 +399,8 @@ def order_context(order: Order, today: date) -> dict[str, Any]:
         "button": ButtonForm(),
         "DeliveryStatus": DeliveryStatus,
         "today": today,
+        # Recurring care paid cycle by cycle with a saved card (None for other orders).
+        "card_plan": recurring.card_plan(db.session, order),
     }
 
 

@@ -120,7 +120,8 @@ def begin_card_setup(
 ) -> tuple[CardMandate, CardSetup]:
     """Start saving a card for the order's cycles: the person's Stripe Customer (made once,
     with an idempotency key from the person, so two tabs make one), a SetupIntent for it,
-    and the mandate that records what they are agreeing to (not yet agreed).
+    and the mandate that records what they are agreeing to (not yet agreed). A mandate
+    still being set up for the order is gone on with (one SetupIntent however many tabs).
 
     Raises NotYours, InvalidTransition (the order is not waiting for its card share to be
     agreed or its card changed), InvalidOrder (not recurring care with a card share),
@@ -136,6 +137,14 @@ def begin_card_setup(
             status=order.status.value,
             move=life.Move.CARD_AGREED.value,
         )
+    waiting = setting_up_mandate(session, order)
+    if waiting is not None:
+        # A reload, or a second tab: go on with the card being saved, unless Stripe has
+        # finished with it (saved: the caller takes its word; cancelled: start again).
+        setup = gateway.retrieve_setup_intent(waiting.stripe_setup_intent_id)
+        if setup.status != "canceled":
+            return waiting, setup
+        waiting.status = MandateStatus.ABANDONED
     customer_id = customer_of(session, order.person_id)
     if customer_id is None:
         customer_id = gateway.create_customer(
@@ -170,6 +179,55 @@ def begin_card_setup(
     session.add(mandate)
     session.flush()
     return mandate, setup
+
+
+def setting_up_mandate(session: Session, order: Order) -> CardMandate | None:
+    """The order's newest mandate still waiting for its card (a reload of the card page goes
+    on with it), if any."""
+    return session.scalars(
+        select(CardMandate)
+        .where(CardMandate.order_id == order.id, CardMandate.status == MandateStatus.SETTING_UP)
+        .order_by(CardMandate.created_at.desc())
+    ).first()
+
+
+@dataclass(frozen=True)
+class CardPlan:
+    """What the order's page shows of paying cycle by cycle with a saved card."""
+
+    mandate: CardMandate | None
+    waiting: list[OrderCycle]  # cycles whose charge failed: waiting for payment
+    paid: list[OrderCycle]  # cycles whose card share was charged
+    upcoming: list[OrderCycle]  # cycles with a card share still to charge
+
+
+def card_plan(session: Session, order: Order) -> CardPlan | None:
+    """The order's card plan, None unless it is recurring care with a card share."""
+    if not pays_by_saved_card(order):
+        return None
+    waiting, paid, upcoming = [], [], []
+    for cycle in order.cycles:
+        if not order.card_share_of(cycle):
+            continue
+        if life.cycle_card_held(order, cycle):
+            paid.append(cycle)
+        elif cycle.state is CycleState.HELD and cycle_waits_for_payment(session, order, cycle):
+            waiting.append(cycle)
+        elif cycle.state is CycleState.HELD:
+            upcoming.append(cycle)
+    return CardPlan(active_mandate(session, order), waiting, paid, upcoming)
+
+
+def cycle_of(session: Session, order: Order, cycle_id: uuid.UUID) -> OrderCycle | None:
+    """The order's cycle of that id, None when it is not this order's."""
+    cycle = session.get(OrderCycle, cycle_id)
+    return cycle if cycle is not None and cycle.order_id == order.id else None
+
+
+def mandate_of(session: Session, order: Order, mandate_id: uuid.UUID) -> CardMandate | None:
+    """The order's mandate of that id, None when it is not this order's."""
+    mandate = session.get(CardMandate, mandate_id)
+    return mandate if mandate is not None and mandate.order_id == order.id else None
 
 
 def mandate_for_setup(session: Session, setup_id: str) -> CardMandate | None:

@@ -1,4 +1,5 @@
-// The payment page: Stripe.js's card element, and paying the order's PaymentIntent with it.
+// The payment page: Stripe.js's card element, and paying the order's PaymentIntent with it
+// (or, on the card page of recurring care, data-mode="setup", saving the card for later).
 // Card details go from the card element to Stripe only; this script never reads them. After
 // paying (or 3-D Secure) the browser goes to our return page, which asks Stripe itself
 // whether the payment went through: nothing here is believed by the server.
@@ -93,11 +94,31 @@
     });
   }
 
+  // The card page of recurring care: save the card (a SetupIntent) for the periods to come.
+  // localstripe's Stripe.js confirms a SetupIntent itself, so no server step is needed.
+  function saveCard() {
+    return stripe
+      .confirmCardSetup(data.clientSecret, { payment_method: { card: card } })
+      .then(function (result) {
+        if (result.error) {
+          showError(
+            result.error.message || "Your card was not saved. Try again, or use another card."
+          );
+        } else {
+          finish();
+        }
+      });
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     button.disabled = true;
     var paying =
-      data.confirmOnServer === "true" ? confirmOnServer() : confirmInBrowser(data.clientSecret);
+      data.mode === "setup"
+        ? saveCard()
+        : data.confirmOnServer === "true"
+          ? confirmOnServer()
+          : confirmInBrowser(data.clientSecret);
     paying.catch(function () {
       showError("Card payments are not working at the moment. Nothing has been charged: try again later.");
     });
