@@ -126,7 +126,7 @@ def _total(count: Select[Any], *, kept_as: str | None) -> int:
     return total
 
 
-def _by_page(entity: type[Any], narrow: Select[Any], paging: Paging) -> Select[Any]:
+def _by_page(entity: type[Any], narrow: Select[*tuple[Any, ...]], paging: Paging) -> Select[Any]:
     """One page of `entity` in one statement. `narrow` selects the columns the list is ordered
     by, in order, its id last, under the list's conditions: it is sorted, skipped and cut to the
     page in a subquery, and only the page's rows are joined back and read whole, in the same
