@@ -140,6 +140,14 @@ def record_delivery(
         raise InvalidTransition(
             "That period has already been invoiced", status=cycle.state.value, cycle=cycle.number
         )
+    if order.card_share_of(cycle) and not life.cycle_card_held(order, cycle):
+        # Recurring care paid period by period with a saved card: a period whose card share
+        # is not paid (its charge failed, or is still to come) is not delivered against.
+        raise InvalidTransition(
+            "That period is waiting for its card payment: it cannot be delivered yet",
+            status=cycle.state.value,
+            cycle=cycle.number,
+        )
     if any(delivery.delivered_on == delivered_on for delivery in order.deliveries):
         # One record per visit: a second would bill the visit twice. A slip is corrected.
         raise InvalidTransition(

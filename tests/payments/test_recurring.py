@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.notifications.models import Notification, NotificationKind
-from marketplace.orders import checkout
+from marketplace.orders import checkout, deliveries, life
+from marketplace.orders.errors import InvalidTransition
 from marketplace.orders.models import CycleState, Order, OrderStatus
 from marketplace.payments import recurring, service
 from marketplace.payments.gateway import StripeGateway
@@ -36,6 +37,7 @@ WEEK = 104_00
 CYCLE_2_DUE = date(2026, 6, 12)
 CYCLE_3_DUE = date(2026, 6, 19)
 CYCLE_4_DUE = date(2026, 6, 26)
+AFTER = date(2026, 7, 6)  # after the schedule, when every visit can be recorded
 
 
 def place_recurring(session: Session, world: World, key: str = "recurring-card") -> Order:
@@ -326,4 +328,32 @@ def test_the_command_charges_the_due_cycles_and_says_what_failed(
     assert "0 paid, 1 declined" in declined.output
     assert "the cycle waits for payment" in declined.output
     session.expire_all()
+    assert_all_verifies(session)
+
+
+def test_a_period_waiting_for_its_card_payment_is_not_delivered_against(
+    session: Session, world: World, gateway: StripeGateway, localstripe: LocalStripe
+) -> None:
+    order = place_recurring(session, world)
+    save_card(session, world, gateway, order, "pm_card_chargeCustomerFail")
+    life.accept(session, order, by=world.staff)
+    session.commit()
+    run_job(session, gateway, CYCLE_2_DUE)
+    assert recurring.cycle_waits_for_payment(session, order, order.cycles[1])
+
+    # Cycle 1 is the budget's money: delivered as usual. Cycle 2 waits for its card share.
+    deliveries.record_delivery(
+        session, order, by=world.staff, delivered_on=date(2026, 6, 8), units=2, today=AFTER
+    )
+    with pytest.raises(InvalidTransition, match="waiting for its card payment"):
+        deliveries.record_delivery(
+            session, order, by=world.staff, delivered_on=date(2026, 6, 15), units=2, today=AFTER
+        )
+    session.rollback()
+    save_card(session, world, gateway, order, "pm_card_visa")
+    run_job(session, gateway, CYCLE_2_DUE)
+    deliveries.record_delivery(
+        session, order, by=world.staff, delivered_on=date(2026, 6, 15), units=2, today=AFTER
+    )
+    session.commit()
     assert_all_verifies(session)
