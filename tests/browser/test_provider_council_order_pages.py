@@ -2,13 +2,15 @@
 with axe on each: the provider's inbox, a new order (declining it without a reason is
 refused), an order in progress with a queried delivery to correct, the invoices page; the
 council's overview of what waits for a decision (a draft support plan, followed to the plans to
-approve), its orders with a filter, an order, and the invoices to settle (one held, one settled).
+approve), its orders with a filter, an order, and the invoices to settle (one held, one settled);
+and the council's providers list in pages with a large directory beside it.
 
 The orders are made directly, dated a few weeks back from today (London), so their weekly
 periods are over and invoiced."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -232,4 +234,52 @@ def test_the_provider_and_the_council_work_through_orders(
     assert_accessible(page)
     page.get_by_role("link", name=orders["in_progress"]).click()
     expect(page.get_by_role("main")).to_contain_text("Raised, not yet paid")
+    assert_accessible(page)
+
+
+def test_the_council_pages_through_a_large_directory(
+    page: Page, orders: dict[str, str], live_server: LiveServer
+) -> None:
+    """The providers list in pages of 50 with GOV.UK pagination (issue 22): the status tab kept
+    across pages, and a page past the end of the orders saying so; axe on each."""
+    with live_server.app.app_context():
+        db.session.add_all(
+            Organisation(
+                name=f"Herts Care {n:03d}",
+                status=OrganisationStatus.PENDING if n % 2 else OrganisationStatus.APPROVED,
+            )
+            for n in range(120)
+        )
+        db.session.commit()
+        db.session.remove()
+    page.goto("/sign-in")
+    assert_accessible(page)
+    sign_in(page, OFFICER_EMAIL, PASSWORD)
+    expect(heading(page)).to_have_text("Council overview")
+    assert_accessible(page)
+    page.goto("/council/providers")
+    expect(page.get_by_role("table")).to_contain_text("All providers: 121, page 1 of 3")
+    pages = page.get_by_role("navigation", name="Pages of providers")
+    expect(pages.get_by_role("link", name="Page 3")).to_be_visible()
+    assert_accessible(page)
+    pages.get_by_role("link", name="Next").click()
+    expect(page).to_have_title(re.compile(r"^Providers, page 2 of 3"))
+    expect(page.get_by_role("link", name="Page 2")).to_have_attribute("aria-current", "page")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Pending (60)").click()
+    expect(page.get_by_role("table")).to_contain_text("Pending providers: 60, page 1 of 2")
+    assert_accessible(page)
+    page.get_by_role("navigation", name="Pages of providers").get_by_role(
+        "link", name="Next"
+    ).click()
+    expect(page.get_by_role("table")).to_contain_text("Pending providers: 60, page 2 of 2")
+    expect(page.get_by_role("row")).to_have_count(11)  # the header and ten
+    assert_accessible(page)
+
+    page.goto("/council/orders?page=7")
+    expect(page.get_by_role("main")).to_contain_text("Page 7 is past the end: there is 1 page.")
+    assert_accessible(page)
+    page.get_by_role("link", name="Go to the last page").click()
+    expect(page.get_by_role("table")).to_contain_text("All orders: 2")
     assert_accessible(page)
