@@ -427,6 +427,10 @@ def claim_charge(
             return _request(last, mandate)
         if payment.status.settled:
             return None
+        if payment.status is CardPaymentStatus.FAILED:
+            # Stripe's webhook may have said so first (this worker died before it could):
+            # the person and the provider are told all the same, once.
+            charge_failed(session, payment.id, reason=payment.failure_reason or "Declined")
         if last.mandate_id == mandate.id and not retry_failed:
             return None
     attempt = (last.attempt if last is not None else 0) + 1

@@ -357,3 +357,33 @@ def test_a_period_waiting_for_its_card_payment_is_not_delivered_against(
     )
     session.commit()
     assert_all_verifies(session)
+
+
+def test_a_decline_only_the_webhook_reported_is_told_by_the_next_run(
+    session: Session, world: World, gateway: StripeGateway, localstripe: LocalStripe
+) -> None:
+    """The worker claimed a charge and died; Stripe declined it and its webhook said so (the
+    payment failed, nobody told). The next run tells the person and the provider, once."""
+    order = place_recurring(session, world)
+    save_card(session, world, gateway, order, "pm_card_visa")
+    request = recurring.claim_charge(session, order.cycles[1], now=utcnow())
+    session.commit()
+    assert request is not None
+    outcome = service.payment_failed(
+        session,
+        intent_id="pi_declined_elsewhere",
+        reason="Your card was declined.",
+        metadata={"card_payment_id": str(request.card_payment_id)},
+    )
+    session.commit()
+    assert outcome.result is service.Result.FAILED
+
+    run_job(session, gateway, CYCLE_2_DUE)
+    run_job(session, gateway, CYCLE_2_DUE)
+
+    told = session.scalars(
+        select(Notification).where(Notification.kind == NotificationKind.CARD_CHARGE_FAILED)
+    ).all()
+    assert len(told) == 2  # the person and the provider, once each
+    assert gateway.list_payment_intents() == []
+    assert_all_verifies(session)
