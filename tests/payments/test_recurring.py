@@ -21,7 +21,7 @@ from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.orders import checkout, deliveries, life
 from marketplace.orders.errors import InvalidTransition
 from marketplace.orders.models import CycleState, Order, OrderStatus
-from marketplace.payments import recurring, service
+from marketplace.payments import recurring, refunds, service
 from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.mandates import CardMandate, CycleCharge, MandateStatus
 from marketplace.payments.models import CardPayment, CardPaymentStatus, CardPurpose
@@ -281,6 +281,8 @@ def test_stopping_paying_by_card_ends_the_order_under_its_notice(
     [mandate] = session.scalars(select(CardMandate)).all()
     assert mandate.status is MandateStatus.STOPPED
     assert mandate.ended_at is not None
+    # The £8 cycle 2's charge brought in goes back to the card (the refunds' job asks Stripe).
+    assert [r.amount_pence for r in refunds.refunds_of_order(session, order)] == [8_00]
     assert run_job(session, gateway, CYCLE_4_DUE).paid == []
     assert len(gateway.list_payment_intents()) == 1
     assert_all_verifies(session)
