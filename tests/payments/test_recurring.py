@@ -389,3 +389,25 @@ def test_a_decline_only_the_webhook_reported_is_told_by_the_next_run(
     assert len(told) == 2  # the person and the provider, once each
     assert gateway.list_payment_intents() == []
     assert_all_verifies(session)
+
+
+def test_cycle_charges_reconcile_with_stripe_and_the_ledger_verifies(
+    app: Flask, session: Session, world: World, gateway: StripeGateway, localstripe: LocalStripe
+) -> None:
+    """A declined charge, then two paid (one after another card): `flask payments reconcile`
+    finds nothing amiss and `flask ledger verify` passes."""
+    order = place_recurring(session, world)
+    save_card(session, world, gateway, order, "pm_card_chargeCustomerFail")
+    run_job(session, gateway, CYCLE_2_DUE)
+    save_card(session, world, gateway, order, "pm_card_visa")
+    run_job(session, gateway, CYCLE_3_DUE)
+    app.extensions[EXTENSION] = gateway
+    runner = app.test_cli_runner()
+
+    reconciled = runner.invoke(args=["payments", "reconcile"])
+    verified = runner.invoke(args=["ledger", "verify"])
+
+    assert reconciled.exit_code == 0, reconciled.output
+    assert "Checked 3 PaymentIntents" in reconciled.output  # the declined one too
+    assert verified.exit_code == 0, verified.output
+    assert len([p for p in cycle_payments(session) if p.status.in_ledger]) == 2
