@@ -62,7 +62,6 @@ def providers() -> str:
         per_page=PROVIDERS_PER_PAGE,
         total=counts[status] if status else sum(counts.values()),
     )
-    kept = {"status": status.value} if status else {}
     return render_template(
         "council/providers.html",
         organisations=[]
@@ -72,7 +71,10 @@ def providers() -> str:
         statuses=OrganisationStatus,
         counts=counts,
         paged=paged,
-        page_url=lambda number: url_for("council.providers", page=number, **kept),
+        # The status tab is kept across pages (None leaves it out).
+        page_url=lambda number: url_for(
+            "council.providers", page=number, status=status.value if status else None
+        ),
     )
 
 
