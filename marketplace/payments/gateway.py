@@ -18,7 +18,12 @@ from functools import partial
 from typing import Any, TypeVar
 
 import stripe
-from stripe.params import PaymentIntentCreateParams, RefundCreateParams
+from stripe.params import (
+    CustomerCreateParams,
+    PaymentIntentCreateParams,
+    RefundCreateParams,
+    SetupIntentCreateParams,
+)
 
 from marketplace.payments.errors import CardDeclined, StripeUnavailable
 
@@ -210,12 +215,12 @@ class StripeGateway:
     ) -> str:
         """Make a Stripe Customer (whose saved cards can be charged later) and return its id.
         The same `idempotency_key` gives the same customer. Raises StripeUnavailable."""
-        params: dict[str, Any] = {"metadata": dict(metadata)}
+        params: CustomerCreateParams = {"metadata": dict(metadata)}
         if email:
             params["email"] = email
         customer = self._call(
             lambda: self._client.v1.customers.create(
-                params=params,  # type: ignore[arg-type]
+                params=params,
                 options={"idempotency_key": idempotency_key},
             )
         )
@@ -227,14 +232,17 @@ class StripeGateway:
         """A SetupIntent to save a card to the customer for charges made while the person is
         away (`usage=off_session`): the card element confirms it in the browser
         (`confirmCardSetup`, 3-D Secure included). Raises StripeUnavailable."""
+        params: SetupIntentCreateParams = {
+            "customer": customer_id,
+            "usage": "off_session",
+            "metadata": dict(metadata),
+        }
+        if self._allowed_payment_method_types is not None:
+            # Cards only, as for PaymentIntents (localstripe takes cards without being told).
+            params["allowed_payment_method_types"] = list(self._allowed_payment_method_types)
         answer = self._call(
             lambda: self._client.v1.setup_intents.create(
-                params={
-                    "customer": customer_id,
-                    "usage": "off_session",
-                    "payment_method_types": ["card"],
-                    "metadata": dict(metadata),
-                },
+                params=params,
                 options={"idempotency_key": idempotency_key},
             )
         )
