@@ -6,17 +6,21 @@ the council each have their own page for one order)."""
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from marketplace.accounts.roles import Role
-from marketplace.notifications.models import Notification
+if TYPE_CHECKING:
+    from marketplace.accounts.roles import Role
+    from marketplace.notifications.models import Notification
 
-# Each kind of user's page for one order; others have none.
-ORDER_PAGES: dict[Role, str] = {
-    Role.CITIZEN: "citizens.order_page",
-    Role.PROVIDER_STAFF: "provider_portal.order",
-    Role.COUNCIL_OFFICER: "council.order",
+# Each kind of user's page for one order; others have none. Keyed by the role's value (a Role
+# is a str enum, so Role.CITIZEN finds "citizen"): importing accounts/ here would be a cycle,
+# since the notifications' rules import this module and accounts/ imports its pages.
+ORDER_PAGES: dict[str, str] = {
+    "citizen": "citizens.order_page",
+    "provider_staff": "provider_portal.order",
+    "council_officer": "council.order",
 }
 
 

@@ -109,3 +109,13 @@ def test_a_row_stored_with_its_path_still_links_there(
 
     assert 'href="/my/orders/7">Old</a>' in page
     assert "Nowhere</span>" in page
+
+
+def test_each_order_page_is_a_real_roles_page(app: Flask) -> None:
+    """ORDER_PAGES is keyed by the role's value (to avoid an import cycle): a misspelt key
+    would leave that kind of user with no link, so each key must be a role and each
+    endpoint a route the app has."""
+    from marketplace.links import ORDER_PAGES
+
+    assert set(ORDER_PAGES) == {Role.CITIZEN, Role.PROVIDER_STAFF, Role.COUNCIL_OFFICER}
+    assert set(ORDER_PAGES.values()) <= set(app.view_functions)
