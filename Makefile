@@ -51,6 +51,9 @@ $(VENV)/.installed-localstripe: requirements/constraints.txt | $(BIN)/python
 	touch $@
 
 ## Set up, migrate, seed the demo county (idempotent) and serve on http://$(HOST):$(PORT)
+# The demo county takes top-ups by card, so its budget holder can pay a shortfall; a council
+# chooses (CARD_TOP_UPS_ALLOWED=0 make run shows the other choice).
+run: export CARD_TOP_UPS_ALLOWED ?= 1
 run: $(VENV)/.installed-run $(if $(STRIPE_SECRET_KEY),,$(VENV)/.installed-localstripe)
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
