@@ -457,6 +457,22 @@ ROUTES.update(
             only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
             method="POST",
         ),
+        # The citizen's budget is the council's, which takes no card here (CARD_TOP_UPS_ALLOWED
+        # off): refused plainly; citizen_b has no budget, so pays their own way and may.
+        "citizens.top_up": Route("/my/top-up", only(FORBIDDEN, citizen=FORBIDDEN, citizen_b=PAGE)),
+        "citizens.pay_top_up": Route(
+            f"/my/top-up/{uuid.uuid4()}/pay",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
+        "citizens.pay_top_up_with_card": Route(
+            f"/my/top-up/{uuid.uuid4()}/pay/card",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+            method="POST",
+        ),
+        "citizens.top_up_return": Route(
+            f"/my/top-up/{uuid.uuid4()}",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
         "notifications.inbox": Route("/notifications", SIGNED_IN),
         "notifications.mark_all_read": Route(
             "/notifications/read", {**everyone(REDIRECT), "anonymous": SIGN_IN}, method="POST"

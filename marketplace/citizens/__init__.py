@@ -16,4 +16,5 @@ from marketplace.citizens import (  # noqa: E402,F401
     details_views,
     order_views,
     payment_views,
+    top_up_views,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -29,6 +29,7 @@ from marketplace.pages.budgets import (
     statement_download,
     statement_page,
 )
+from marketplace.payments import service
 from marketplace.people import plans
 from marketplace.people.models import Person
 from providers.listings import category_choices
@@ -87,6 +88,13 @@ def _budget_page(person: Person, chosen: PersonalBudget | None, today: date) -> 
         person=person,
         budgets=budgets,
         periods={each.id: period_status(each, today) for each in budgets},
+        can_top_up=service.top_up_refusal(
+            db.session,
+            person,
+            today=today,
+            top_ups_allowed=bool(current_app.config["CARD_TOP_UPS_ALLOWED"]),
+        )
+        is None,
         **context,
     )
 

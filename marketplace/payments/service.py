@@ -28,7 +28,13 @@ from marketplace import ledger
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.budgets.models import BudgetStatus, PersonalBudget
-from marketplace.budgets.own_funds import is_self_funded, open_own_funds_stream, pay_in
+from marketplace.budgets.own_funds import (
+    create_self_funded_budget,
+    is_self_funded,
+    is_self_funder,
+    open_own_funds_stream,
+    pay_in,
+)
 from marketplace.budgets.queries import current_budget
 from marketplace.formatting import LONDON
 from marketplace.ledger import LedgerAccount
@@ -142,7 +148,8 @@ def start_top_up(
     """A card payment of `amount_pence` into the person's own-funds stream, for no order in
     particular: for a self-funder's account, or (where the council allows top-ups,
     CARD_TOP_UPS_ALLOWED) a budget holder's budget. The money is paid in when Stripe confirms
-    (`payment_succeeded`), into the budget open then.
+    (`payment_succeeded`), into the budget open then. A self-funder with no open account has
+    one opened (as checkout opens it for their first order).
 
     Raises NotYours, InvalidTransfer (not whole pence), InvalidOrder (no open budget, or the
     council does not take top-ups by card).
@@ -151,6 +158,9 @@ def start_top_up(
         raise NotYours("You cannot pay for this person")
     ledger.check_amount_pence(amount_pence)
     budget = _open_budget(session, person, today)
+    if budget is None and is_self_funder(session, person):
+        # A self-funder's account is opened by their first payment, as checkout does.
+        budget = create_self_funded_budget(session, person, today=today)
     if budget is None:
         raise InvalidOrder(
             "There is no open account to pay into",
@@ -175,6 +185,29 @@ def start_top_up(
     session.add(payment)
     session.flush()
     return payment
+
+
+TOP_UPS_NOT_TAKEN = (
+    "Your council does not take money by card for your budget. Ask your social worker if "
+    "your budget does not cover your care."
+)
+
+
+def top_up_refusal(
+    session: Session, person: Person, *, today: date, top_ups_allowed: bool
+) -> str | None:
+    """Why the person cannot add money to their account by card today, in words for them, or
+    None when they can (`start_top_up`'s own rule: an open budget, and either a self-funder's
+    account or a council that takes top-ups by card; a self-funder with none may, as their
+    payment opens one)."""
+    budget = _open_budget(session, person, today)
+    if budget is None:
+        if is_self_funder(session, person):
+            return None  # their first payment opens their account (`start_top_up`)
+        return "You have no open budget to add money to."
+    if not (top_ups_allowed or is_self_funded(budget)):
+        return TOP_UPS_NOT_TAKEN
+    return None
 
 
 def _open_budget(session: Session, person: Person, today: date) -> PersonalBudget | None:
