@@ -26,7 +26,9 @@ from tests.conftest import PASSWORD
 
 CITIZEN_EMAIL = "dorothy@example.org"
 STAFF_EMAIL = "staff@chiltern.example.org"
-START = TODAY + timedelta(days=14)
+# A Monday, one of the order's visit days, so the first visit falls on the start (a start two
+# weeks on that fell on another day made the test depend on the day it ran).
+START = TODAY + timedelta(days=14 + (7 - (TODAY + timedelta(days=14)).weekday()) % 7)
 
 
 @pytest.fixture
