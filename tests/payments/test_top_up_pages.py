@@ -234,6 +234,9 @@ def test_a_top_up_paid_and_reported_by_the_return_page_and_webhook_at_once_credi
     assert "Top-up by card" in statement
     assert "£1,250.50" in statement
     _all_verifies()
+    db.session.remove()
+    verified = stripe_app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert verified.exit_code == 0, verified.output
 
 
 def test_a_declined_card_is_shown_in_the_error_summary_and_credits_nothing(
@@ -312,4 +315,35 @@ def test_a_budget_holder_tops_up_only_where_the_council_takes_cards(
         assert posted.status_code == 403
         assert _top_ups() == []
     assert _card_transfers() == 0
+    _all_verifies()
+
+
+def test_the_return_page_says_processing_while_the_bank_is_asked(
+    client: FlaskClient, localstripe: LocalStripe
+) -> None:
+    payment = _start(client, "20")
+    client.get(f"/my/top-up/{payment.id}/pay")
+    (payment,) = _top_ups()
+    # A 3-D Secure card: Stripe waits for the bank.
+    card = _stripe(
+        localstripe,
+        "POST",
+        "/v1/payment_methods",
+        type="card",
+        **{
+            "card[number]": "4000002760003184",
+            "card[exp_month]": "12",
+            "card[exp_year]": str(TODAY.year + 2),
+            "card[cvc]": "123",
+        },
+    )
+    _pay_at_stripe(localstripe, str(payment.stripe_payment_intent_id), str(card["id"]))
+
+    page = client.get(f"/my/top-up/{payment.id}")
+
+    assert page.status_code == 200
+    assert "Your payment is being processed" in _text(page)
+    assert "Money added" not in _text(page)
+    assert _card_transfers() == 0
+    assert _top_ups()[0].status in (CardPaymentStatus.CREATED, CardPaymentStatus.REQUIRES_ACTION)
     _all_verifies()
