@@ -88,11 +88,8 @@ def _budget_page(person: Person, chosen: PersonalBudget | None, today: date) -> 
         person=person,
         budgets=budgets,
         periods={each.id: period_status(each, today) for each in budgets},
-        can_top_up=service.top_up_refusal(
-            db.session,
-            person,
-            today=today,
-            top_ups_allowed=bool(current_app.config["CARD_TOP_UPS_ALLOWED"]),
+        can_top_up=service.top_up_refusal_among(
+            budgets, today=today, top_ups_allowed=bool(current_app.config["CARD_TOP_UPS_ALLOWED"])
         )
         is None,
         **context,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -27,7 +27,7 @@ from sqlalchemy import select
 from marketplace import ledger
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
-from marketplace.budgets.models import BudgetStatus, PersonalBudget
+from marketplace.budgets.models import BudgetStatus, PersonalBudget, StreamKind
 from marketplace.budgets.own_funds import (
     create_self_funded_budget,
     is_self_funded,
@@ -35,7 +35,7 @@ from marketplace.budgets.own_funds import (
     open_own_funds_stream,
     pay_in,
 )
-from marketplace.budgets.queries import current_budget
+from marketplace.budgets.queries import budgets_of, current_budget
 from marketplace.formatting import LONDON
 from marketplace.ledger import LedgerAccount
 from marketplace.ledger.transactions import dialect_name
@@ -200,10 +200,29 @@ def top_up_refusal(
     None when they can (`start_top_up`'s own rule: an open budget, and either a self-funder's
     account or a council that takes top-ups by card; a self-funder with none may, as their
     payment opens one)."""
-    budget = _open_budget(session, person, today)
+    return top_up_refusal_among(
+        budgets_of(session, person), today=today, top_ups_allowed=top_ups_allowed
+    )
+
+
+def top_up_refusal_among(
+    budgets: Sequence[PersonalBudget], *, today: date, top_ups_allowed: bool
+) -> str | None:
+    """`top_up_refusal` from the person's budgets already loaded with their streams
+    (`budgets_of`), so a page that shows them asks nothing more of the database."""
+    budget = next(
+        (
+            each
+            for each in budgets
+            if each.status is BudgetStatus.OPEN and each.starts_on <= today <= each.ends_on
+        ),
+        None,
+    )
     if budget is None:
-        if is_self_funder(session, person):
-            return None  # their first payment opens their account (`start_top_up`)
+        # A self-funder (no budget with anyone else's money in it, ever) may: their first
+        # payment opens their account (`start_top_up`).
+        if all(stream.kind is StreamKind.OWN_FUNDS for each in budgets for stream in each.streams):
+            return None
         return "You have no open budget to add money to."
     if not (top_ups_allowed or is_self_funded(budget)):
         return TOP_UPS_NOT_TAKEN
