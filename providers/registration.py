@@ -42,8 +42,7 @@ class ProviderRegistration(EmailedLink, Model):
     # The organisation's details as given (OrganisationDetails' fields).
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
-    def email_address(self) -> str:
-        return self.owner_email
+    email_column = "owner_email"
 
 
 def request_registration(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Uuid
@@ -107,9 +107,12 @@ class EmailedLink:
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The column that holds the address the link was sent to (each kind names its own).
+    email_column: ClassVar[str]
+
     def email_address(self) -> str:
         """The address the link was sent to, which the account will have."""
-        raise NotImplementedError
+        return str(getattr(self, self.email_column))
 
 
 class SignUpRequest(EmailedLink, Model):
@@ -126,8 +129,7 @@ class SignUpRequest(EmailedLink, Model):
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
 
-    def email_address(self) -> str:
-        return self.email
+    email_column = "email"
 
 
 class SignInSession(Model):
