@@ -129,7 +129,32 @@ def parse_event(payload: str) -> ReceivedEvent:
 
 def _metadata(intent: Mapping[str, Any]) -> dict[str, str]:
     metadata = intent.get("metadata") or {}
-    return {str(key): str(value) for key, value in metadata.items()}
+    if not isinstance(metadata, dict):
+        raise MalformedEvent("The object's metadata is not an object")
+    return {
+        _text(key, "metadata key"): _text(value, "metadata value")
+        for key, value in metadata.items()
+    }
+
+
+# Bounds on what a signed event may carry: Stripe's own ids, codes and amounts are far inside
+# them; anything outside is a malformed event (a 400 that changes nothing), never a crash.
+_MAX_TEXT = 5000
+_MAX_PENCE = 10**12
+
+
+def _text(value: Any, what: str) -> str:
+    """A string field of the event's object, as Stripe sends it (no NUL, of sane length)."""
+    if not isinstance(value, str) or "\x00" in value or len(value) > _MAX_TEXT:
+        raise MalformedEvent(f"The object's {what} is not text")
+    return value
+
+
+def _pence(value: Any, what: str) -> int:
+    """An amount of the event's object: a whole number of pence (Stripe's smallest unit)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_PENCE:
+        raise MalformedEvent(f"The object's {what} is not an amount")
+    return value
 
 
 def _intent_succeeded(
@@ -137,12 +162,12 @@ def _intent_succeeded(
 ) -> service.PaymentOutcome:
     # What Stripe took (`amount_received`; localstripe gives only `amount`): the rules compare
     # it with what we asked for.
-    received = intent.get("amount_received") or intent["amount"]
+    received = intent.get("amount_received") or intent.get("amount")
     return service.payment_succeeded(
         session,
-        intent_id=str(intent["id"]),
-        amount_pence=int(received),
-        currency=str(intent["currency"]),
+        intent_id=_text(intent.get("id"), "id"),
+        amount_pence=_pence(received, "amount"),
+        currency=_text(intent.get("currency"), "currency"),
         metadata=_metadata(intent),
         now=now,
     )
@@ -152,9 +177,11 @@ def _intent_failed(
     session: Session, intent: Mapping[str, Any], _now: datetime
 ) -> service.PaymentOutcome:
     error = intent.get("last_payment_error") or {}
+    if not isinstance(error, dict):
+        raise MalformedEvent("The object's last_payment_error is not an object")
     return service.payment_failed(
         session,
-        intent_id=str(intent["id"]),
+        intent_id=_text(intent.get("id"), "id"),
         reason=str(error.get("message") or error.get("code") or "The payment failed"),
         metadata=_metadata(intent),
     )
@@ -164,7 +191,20 @@ def _refund_event(
     session: Session, refund: Mapping[str, Any], now: datetime
 ) -> refunds.RefundOutcome:
     # refund.created / refund.updated: the refund itself, by its status.
-    return refunds.take_refund_object(session, refund, now=now)
+    return refunds.take_refund_object(session, _checked_refund(refund), now=now)
+
+
+def _checked_refund(refund: Any) -> Mapping[str, Any]:
+    """A refund object whose fields the refund rules read are what Stripe sends."""
+    if not isinstance(refund, dict):
+        raise MalformedEvent("A refund is not an object")
+    _text(refund.get("id"), "refund id")
+    _pence(refund.get("amount"), "refund amount")
+    for optional in ("status", "failure_reason", "payment_intent", "charge"):
+        if refund.get(optional) is not None and not isinstance(refund.get(optional), dict):
+            _text(refund.get(optional), optional)
+    _metadata(refund)
+    return refund
 
 
 def _charge_refunded(
@@ -172,14 +212,19 @@ def _charge_refunded(
 ) -> refunds.RefundOutcome:
     # Stripe lists the charge's refunds only when asked (older API versions always did):
     # each one listed is taken by its status; then the charge's total confirms the rest.
-    listed = (charge.get("refunds") or {}).get("data") or []
-    outcomes = [refunds.take_refund_object(session, refund, now=now) for refund in listed]
+    listing = charge.get("refunds") or {}
+    listed = listing.get("data") or [] if isinstance(listing, dict) else None
+    if not isinstance(listed, list):
+        raise MalformedEvent("The charge's refunds are not a list")
+    outcomes = [
+        refunds.take_refund_object(session, _checked_refund(refund), now=now) for refund in listed
+    ]
     intent = charge.get("payment_intent")
     outcomes.append(
         refunds.charge_refunded(
             session,
-            intent_id=str(intent) if intent else None,
-            amount_refunded_pence=int(charge.get("amount_refunded") or 0),
+            intent_id=_text(intent, "payment_intent") if intent else None,
+            amount_refunded_pence=_pence(charge.get("amount_refunded") or 0, "amount_refunded"),
             now=now,
         )
     )
@@ -206,8 +251,9 @@ def receive_event(session: Session, event: ReceivedEvent, *, now: datetime) -> E
 
     A replay changes nothing. Raises PaymentNotRecordedYet when the event names a payment of
     ours (a `card_payment_id` in its metadata) that is not found: the caller must roll back
-    and answer so that Stripe delivers again. A problem with the object itself (a KeyError
-    on a field Stripe always sends) propagates: the caller rolls back and Stripe retries.
+    and answer so that Stripe delivers again. Raises MalformedEvent when a field the rules
+    read is missing or not what Stripe sends (text without NUL, whole pence): the caller
+    rolls back and answers 400.
     """
     claimed = claim_event(session, event_id=event.id, event_type=event.type)
     if claimed is None:

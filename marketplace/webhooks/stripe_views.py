@@ -82,6 +82,8 @@ def stripe_event() -> Response:
         return _problem(400, "malformed_event", str(error))
     try:
         receipt = events.receive_event(db.session, event, now=utcnow())
+    except events.MalformedEvent as error:
+        return _problem(400, "malformed_event", str(error))
     except events.PaymentNotRecordedYet:
         return _problem(
             409, "payment_not_recorded_yet", "The payment is not recorded here yet: send again"

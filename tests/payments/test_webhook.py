@@ -147,6 +147,43 @@ def test_a_signed_body_that_is_not_an_event_is_refused(
     assert stored_events() == []
 
 
+def _intent_event(intent: Mapping[str, Any], event_type: str = "payment_intent.succeeded") -> str:
+    return json.dumps({"id": "evt_h", "type": event_type, "data": {"object": dict(intent)}})
+
+
+_INTENT = {"id": "pi_h", "amount": 100, "currency": "gbp", "metadata": {}}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A float too big for pence (json reads 1e999999 as infinity): was a 500.
+        _intent_event(_INTENT).replace('"amount": 100', '"amount": 1e999999'),
+        _intent_event(_INTENT).replace('"amount": 100', '"amount": 1' + "0" * 5000),
+        _intent_event({**_INTENT, "amount": -5}),
+        _intent_event({**_INTENT, "amount": "100"}),
+        _intent_event({**_INTENT, "id": "pi\x00"}),
+        _intent_event({**_INTENT, "id": None}),
+        _intent_event({k: v for k, v in _INTENT.items() if k != "currency"}),
+        _intent_event({**_INTENT, "metadata": ["card_payment_id"]}),
+        _intent_event({**_INTENT, "metadata": {"card_payment_id": "x\x00"}}),
+        _intent_event(
+            {**_INTENT, "last_payment_error": "declined"}, "payment_intent.payment_failed"
+        ),
+        _intent_event({"id": "re_h", "amount": 1e999999, "status": "succeeded"}, "refund.updated"),
+        _intent_event({"id": "ch_h", "refunds": {"data": "re_h"}}, "charge.refunded"),
+        _intent_event({"id": "ch_h", "amount_refunded": 2**80}, "charge.refunded"),
+    ],
+)
+def test_a_signed_event_whose_object_is_not_what_stripe_sends_is_refused(
+    client: FlaskClient, sign_webhook: Callable[..., str], body: str
+) -> None:
+    """Only Stripe can sign, but a field the rules read that is out of shape (an amount that
+    is not whole pence, text with NUL) is a 400 that keeps nothing, never a crash."""
+    assert_problem(deliver(client, body, sign_webhook), 400, "malformed_event")
+    assert stored_events() == []
+
+
 def test_without_a_signing_secret_nothing_is_believed(
     make_app: Callable[..., Flask], sign_webhook: Callable[..., str]
 ) -> None:
