@@ -41,6 +41,19 @@ class OrganisationStatus(enum.StrEnum):
     SUSPENDED = "suspended"
 
 
+class OrganisationKind(enum.StrEnum):
+    """A care provider, or a brokerage (an independent support broker, a charity, or the
+    council's own service-finding team) whose brokers act for clients with their consent. A
+    brokerage is registered and approved like a provider, and may list its own service."""
+
+    PROVIDER = "provider"
+    BROKERAGE = "brokerage"
+
+    @property
+    def label(self) -> str:
+        return {"provider": "Care provider", "brokerage": "Brokerage"}[self.value]
+
+
 class ServiceStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -178,12 +191,16 @@ class TaxonomyTerm(Model):
 
 
 class Organisation(Model):
-    """A provider organisation. Invisible to the public until the council approves it."""
+    """A provider organisation (or a brokerage: `kind`). Invisible to the public until the
+    council approves it."""
 
     __tablename__ = "organisations"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OrganisationKind] = mapped_column(
+        string_enum(OrganisationKind, "organisation_kind"), default=OrganisationKind.PROVIDER
+    )
     description: Mapped[str] = mapped_column(Text, default="")
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(30))
@@ -226,6 +243,10 @@ class Organisation(Model):
     @property
     def is_public(self) -> bool:
         return self.status is OrganisationStatus.APPROVED
+
+    @property
+    def is_brokerage(self) -> bool:
+        return self.kind is OrganisationKind.BROKERAGE
 
 
 class Service(Model):

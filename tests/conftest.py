@@ -35,7 +35,14 @@ from marketplace.accounts.roles import Role
 from marketplace.extensions import csrf, db, limiter, login_manager, talisman
 from marketplace.mail import outbox_messages
 from providers import listings
-from providers.models import Organisation, OrganisationStatus, PriceUnit, Service, ServiceStatus
+from providers.models import (
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+    PriceUnit,
+    Service,
+    ServiceStatus,
+)
 from providers.reference_data import ensure_localities, ensure_taxonomy
 
 # Fixtures shared across folders: budgets (funded pots, a person, make_budget), orders (a
@@ -291,7 +298,8 @@ def make_organisation(app: Flask) -> Callable[..., Organisation]:
 
 @pytest.fixture
 def make_user(app: Flask, make_organisation: Callable[..., Organisation]) -> Callable[..., User]:
-    """Make a committed user of a role (provider staff get an organisation of their own)."""
+    """Make a committed user of a role (provider staff get an organisation of their own, and
+    brokers a brokerage)."""
 
     def build(
         role: Role = Role.CITIZEN,
@@ -301,6 +309,9 @@ def make_user(app: Flask, make_organisation: Callable[..., Organisation]) -> Cal
     ) -> User:
         if role is Role.PROVIDER_STAFF and organisation is None:
             organisation = make_organisation(f"Provider {uuid.uuid4().hex[:6]}")
+        if role is Role.BROKER and organisation is None:
+            organisation = make_organisation(f"Brokerage {uuid.uuid4().hex[:6]}")
+            organisation.kind = OrganisationKind.BROKERAGE
         user = accounts.create_user(
             email=email or f"{role.value}-{uuid.uuid4().hex[:8]}@example.org",
             full_name=f"Test {role.label}",

@@ -64,12 +64,15 @@ def api_only(outcome_for_others: str, **allowed: str) -> dict[str, str]:
 
 
 SIGNED_IN = {**everyone(PAGE), "anonymous": SIGN_IN}
-PROVIDERS = only(FORBIDDEN, provider=PAGE, provider_b=PAGE)
+# A brokerage keeps its own listing and fulfils orders for it like any provider, so its
+# brokers use the provider portal for their own organisation.
+PROVIDERS = only(FORBIDDEN, provider=PAGE, provider_b=PAGE, broker=PAGE)
 
 
 def own_only(outcome: str) -> dict[str, str]:
-    """Provider A owns the thing: A gets `outcome`, provider B a 404, everyone else a 403."""
-    return only(FORBIDDEN, provider=outcome, provider_b=NOT_FOUND)
+    """Provider A owns the thing: A gets `outcome`, provider B (and a broker, whose brokerage
+    is another organisation) a 404, everyone else a 403."""
+    return only(FORBIDDEN, provider=outcome, provider_b=NOT_FOUND, broker=NOT_FOUND)
 
 
 ROUTES: dict[str, Route] = {
@@ -241,9 +244,7 @@ ROUTES: dict[str, Route] = {
         only(FORBIDDEN, council=NOT_FOUND),
         method="POST",
     ),
-    "provider_portal.dashboard": Route(
-        "/provider/", only(FORBIDDEN, provider=PAGE, provider_b=PAGE)
-    ),
+    "provider_portal.dashboard": Route("/provider/", PROVIDERS),
     "brokers.dashboard": Route("/broker/", only(FORBIDDEN, broker=PAGE)),
     "council.dashboard": Route("/council/", only(FORBIDDEN, council=PAGE)),
     "council.plans_to_approve": Route("/council/plans", only(FORBIDDEN, council=PAGE)),
@@ -350,12 +351,12 @@ ROUTES.update(
         "provider_portal.invoices": Route("/provider/invoices", PROVIDERS),
         "provider_portal.order": Route(
             f"/provider/orders/{uuid.uuid4()}",
-            only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND),
+            only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND, broker=NOT_FOUND),
         ),
         **{
             f"provider_portal.{endpoint}": Route(
                 f"/provider/orders/{uuid.uuid4()}/{action}",
-                only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND),
+                only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND, broker=NOT_FOUND),
                 method="POST",
             )
             for endpoint, action in (

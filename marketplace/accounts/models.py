@@ -30,8 +30,8 @@ class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "(role = 'provider_staff') = (organisation_id IS NOT NULL)",
-            name="provider_staff_have_organisation",
+            "(role IN ('provider_staff', 'broker')) = (organisation_id IS NOT NULL)",
+            name="staff_and_brokers_have_organisation",
         ),
         CheckConstraint(
             "person_id IS NULL OR role = 'citizen'", name="only_citizens_link_a_person"
@@ -56,10 +56,11 @@ class User(UserMixin, Model):
     # password change or reset signs every other session out.
     login_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_id)
     active: Mapped[bool] = mapped_column(default=True)
+    # The provider staff's organisation, or the broker's brokerage.
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organisations.id"), index=True
     )
-    # Owners of a provider organisation invite and remove its staff.
+    # Owners of a provider organisation (or a brokerage) invite and remove its staff.
     is_organisation_owner: Mapped[bool] = mapped_column(default=False)
     person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -75,6 +76,18 @@ class User(UserMixin, Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def acting_for(self) -> Person | None:
+        """The person this user acts for in this request (a broker's client, or the person a
+        family member holds a power of attorney for): set by the request's acting-for loader
+        (marketplace/pages/on_behalf.py) once a live consent is found; never stored. The
+        loaded user lives only as long as the request's database session."""
+        person: Person | None = self.__dict__.get("_acting_for")
+        return person
+
+    def act_for(self, person: Person | None) -> None:
+        self.__dict__["_acting_for"] = person
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"

@@ -13,39 +13,97 @@ from typing import TYPE_CHECKING, Any
 from marketplace.accounts.models import User
 from marketplace.accounts.principals import TokenPrincipal
 from marketplace.accounts.roles import Role
+from marketplace.types import utcnow
 
 if TYPE_CHECKING:
     from flask_login.mixins import AnonymousUserMixin
 
-    from marketplace.people.models import Person
+    from marketplace.people.models import Consent, Person
     from providers.models import Organisation, Service
 
 Rule = Callable[[User, Any], bool]
+
+# Staff of an organisation: a provider's, or a brokerage's (which may list and sell its own
+# service, so it keeps listings and fulfils orders like any provider).
+_STAFF = (Role.PROVIDER_STAFF, Role.BROKER)
 
 
 def _role(*roles: Role) -> Rule:
     return lambda user, _thing: user.role in roles
 
 
-def _own_person(user: User, person: Person) -> bool:
-    return user.role is Role.COUNCIL_OFFICER or (
-        user.role is Role.CITIZEN and user.person_id == person.id
+def live_consent(user: User, person: Person, scope: str | None = None) -> Consent | None:
+    """The live consent under which `user` may act for `person` in `scope` (any scope when
+    None): one granted to the user's brokerage (for a broker) or to the user's own account (a
+    family member), not revoked, started and not ended. Read afresh from the person's consents
+    on every request, so a revocation or an expiry takes effect on the very next one."""
+    now = utcnow()
+    for consent in person.consents:
+        live_and_held = consent.is_live(now) and consent.held_by(user)
+        if live_and_held and (scope is None or consent.covers(scope)):
+            return consent
+    return None
+
+
+def is_attorney(user: User, person: Person) -> bool:
+    """True if `user` holds a live consent for `person` resting on a legal authority (a
+    lasting power of attorney or a deputyship) granted to their own account: they may then do
+    what the person may about their consents, approvals and notes."""
+    now = utcnow()
+    return any(
+        consent.is_live(now)
+        and consent.grantee_user_id is not None
+        and consent.grantee_user_id == getattr(user, "id", None)
+        and consent.authority.is_legal
+        for consent in person.consents
     )
+
+
+def _self(user: User, person: Person) -> bool:
+    return user.role is Role.CITIZEN and user.person_id == person.id
+
+
+def _own_person(user: User, person: Person) -> bool:
+    return user.role is Role.COUNCIL_OFFICER or _self(user, person)
+
+
+def _for_person(scope: str) -> Rule:
+    """The person themselves, a council officer, or someone acting under a live consent of
+    the person's that covers `scope` (a broker of the brokerage it was given to, or the
+    account it was granted to)."""
+
+    def rule(user: User, person: Person) -> bool:
+        return _own_person(user, person) or (
+            user.role in (Role.BROKER, Role.CITIZEN)
+            and live_consent(user, person, scope) is not None
+        )
+
+    return rule
+
+
+def _person_or_attorney(user: User, person: Person) -> bool:
+    """What only the person decides: their consents, their approvals (never a broker)."""
+    return _self(user, person) or is_attorney(user, person)
+
+
+def _order_for(scope: str) -> Rule:
+    by_person = _for_person(scope)
+    return lambda user, order: by_person(user, order.person)
 
 
 def _own_organisation(user: User, organisation: Organisation) -> bool:
     return user.role is Role.COUNCIL_OFFICER or (
-        user.role is Role.PROVIDER_STAFF and user.organisation_id == organisation.id
+        user.role in _STAFF and user.organisation_id == organisation.id
     )
 
 
 def _own_listing(user: User, service: Service) -> bool:
-    return user.role is Role.PROVIDER_STAFF and user.organisation_id == service.organisation_id
+    return user.role in _STAFF and user.organisation_id == service.organisation_id
 
 
 def _owner_of(user: User, organisation: Organisation) -> bool:
     return (
-        user.role is Role.PROVIDER_STAFF
+        user.role in _STAFF
         and user.organisation_id == organisation.id
         and user.is_organisation_owner
     )
@@ -54,7 +112,7 @@ def _owner_of(user: User, organisation: Organisation) -> bool:
 def _providing(user: User, order: Any) -> bool:
     """Staff of the order's provider, once the order has been sent to them."""
     return (
-        user.role is Role.PROVIDER_STAFF
+        user.role in _STAFF
         and user.organisation_id == order.organisation_id
         and order.reached_provider
     )
@@ -65,24 +123,27 @@ _DELIVERING = frozenset({"accepted", "in_progress"})
 
 
 def _party_to_order(user: User, order: Any) -> bool:
-    """The person it is for, council officers, and its provider's staff once it has been sent
-    to them (not while the council decides on it, nor if the council refused it)."""
-    return _own_person(user, order.person) or (
-        user.role is Role.PROVIDER_STAFF
-        and user.organisation_id == order.organisation_id
-        and order.reached_provider
-    )
+    """The person it is for (or whoever may see their orders under a live consent), council
+    officers, and its provider's staff once it has been sent to them (not while the council
+    decides on it, nor if the council refused it)."""
+    return _for_person("see")(user, order.person) or _providing(user, order)
+
+
+def _acting(user: User, _thing: Any) -> bool:
+    """A citizen on their own pages, or anyone whose request acts for a person under a live
+    consent (the acting-for loader checked it): the citizen pages then show that person."""
+    return user.role is Role.CITIZEN or getattr(user, "acting_for", None) is not None
 
 
 RULES: dict[str, Rule] = {
     "use_account": lambda _user, _thing: True,
-    "use_citizen_pages": _role(Role.CITIZEN),
-    "use_provider_portal": _role(Role.PROVIDER_STAFF),
+    "use_citizen_pages": _acting,
+    "use_provider_portal": _role(*_STAFF),
     "use_broker_pages": _role(Role.BROKER),
     "use_council_pages": _role(Role.COUNCIL_OFFICER),
     "administer": _role(Role.ADMIN),
     "read_mail_outbox": _role(Role.ADMIN),
-    "view_person": _own_person,
+    "view_person": _for_person("see"),
     "manage_organisation": _own_organisation,
     "manage_listing": _own_listing,
     "manage_staff": _owner_of,
@@ -91,21 +152,26 @@ RULES: dict[str, Rule] = {
     "find_people": _role(Role.COUNCIL_OFFICER),
     # Creating and changing a person's record (the integration API).
     "manage_people": _role(Role.COUNCIL_OFFICER),
-    "view_budget": _own_person,
+    "view_budget": _for_person("see"),
     "manage_budgets": _role(Role.COUNCIL_OFFICER),
-    "view_support_plan": _own_person,
-    # The person drafts their own plan, or an officer drafts it with them (brokers later).
-    "draft_support_plan": _own_person,
+    "view_support_plan": _for_person("see"),
+    # The person drafts their own plan, an officer drafts it with them, or a broker (or
+    # attorney) whose consent covers planning drafts it for them.
+    "draft_support_plan": _for_person("plan"),
     "approve_support_plan": _role(Role.COUNCIL_OFFICER),
     # Orders: the person (or an officer for them) buys, cancels and confirms deliveries; the
     # order's provider accepts, delivers and invoices; officers approve and settle.
-    "place_order_for": _own_person,
+    "place_order_for": _for_person("order"),
     "view_order": _party_to_order,
-    "cancel_order": lambda user, order: _own_person(user, order.person),
-    "confirm_delivery": lambda user, order: _own_person(user, order.person),
+    "cancel_order": _order_for("order"),
+    "confirm_delivery": _order_for("order"),
+    # Paying by card (an order's card share, a top-up, a saved card for recurring care).
+    "pay_by_card_for": _for_person("pay"),
     "fulfil_order": _providing,
-    # A person's details: the person keeps them, or an officer for them (brokers later).
-    "change_person_details": _own_person,
+    # A person's details: the person keeps them, an officer for them, or their attorney.
+    "change_person_details": lambda user, person: (
+        _own_person(user, person) or is_attorney(user, person)
+    ),
     # The order's provider sees how to get in (key safe code, access notes) only while the
     # order is accepted or in progress: not before it accepts, nor once the order has ended.
     "see_how_to_get_in": lambda user, order: (
@@ -116,6 +182,41 @@ RULES: dict[str, Rule] = {
     "view_all_orders": _role(Role.COUNCIL_OFFICER),
     # Council finance: card payments reconciled with Stripe, and resolving their mismatches.
     "reconcile_payments": _role(Role.COUNCIL_OFFICER),
+    # Brokers, families and consent (issue 17). A thing named "person" is a Person.
+    # Acting for a person at all (choosing them to act for): any live consent of theirs.
+    "act_for": lambda user, person: (
+        user.role in (Role.BROKER, Role.CITIZEN) and live_consent(user, person) is not None
+    ),
+    # The person's consents: they (or their attorney) see, give and revoke them; officers see.
+    "view_consents": lambda user, person: _own_person(user, person) or is_attorney(user, person),
+    "manage_consents": _person_or_attorney,
+    # A brokerage's caseload: its brokers keep it (adding clients, recording paper consent).
+    "manage_caseload": _role(Role.BROKER),
+    # Notes about a client: its brokers write them under a live consent; the person, their
+    # attorney and officers read every one.
+    "write_client_note": lambda user, person: (
+        user.role is Role.BROKER and live_consent(user, person) is not None
+    ),
+    "read_client_notes": lambda user, person: (
+        _own_person(user, person) or is_attorney(user, person)
+    ),
+    # Shortlists: a person's own, or one built for them under a consent covering shortlists;
+    # only the person (or their attorney) approves one, and that approval is what lets a
+    # broker place the order.
+    "shortlist_for": _for_person("shortlist"),
+    "approve_shortlist": _person_or_attorney,
+    # Questions to a provider about a service, for a person (or under a consent to talk to
+    # providers); the provider's staff answer their own organisation's threads.
+    "ask_provider_for": _for_person("message"),
+    "answer_questions": lambda user, organisation: (
+        user.role in _STAFF and user.organisation_id == organisation.id
+    ),
+    # The audit log: a person sees their own entries (an attorney too); officers search all.
+    "view_audit_log_of": lambda user, person: (
+        _own_person(user, person) or is_attorney(user, person)
+    ),
+    "search_audit_log": _role(Role.COUNCIL_OFFICER),
+    "export_subject_access": _role(Role.COUNCIL_OFFICER),
 }
 
 

@@ -37,6 +37,8 @@ class TokenPrincipal:
     is_organisation_owner: bool = False
     is_active: bool = True
     is_authenticated: bool = True
+    # A token never acts for a person by session: the API names the person in each request.
+    acting_for: None = None
 
     @property
     def identity(self) -> str:

@@ -79,8 +79,8 @@ def create_user(
     _check_password(password, email, full_name)
     if user_by_email(email) is not None:
         raise ValueError(f"an account already uses {email}")
-    if (role is Role.PROVIDER_STAFF) != (organisation_id is not None):
-        raise ValueError("provider staff, and only provider staff, belong to an organisation")
+    if (role in (Role.PROVIDER_STAFF, Role.BROKER)) != (organisation_id is not None):
+        raise ValueError("provider staff and brokers, and only they, belong to an organisation")
     if role is Role.CITIZEN and person is None:
         person = Person(full_name=full_name.strip(), email=email)
     user = User(

@@ -198,6 +198,7 @@ def _new_organisation(plan: OrganisationPlan) -> Organisation:
         # Chosen now rather than at flush, so its services can be keyed by it straight away.
         id=uuid.uuid4(),
         name=plan.name,
+        kind=plan.kind,
         description=plan.description,
         email=plan.email,
         phone=plan.phone,

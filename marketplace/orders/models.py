@@ -148,6 +148,8 @@ class Order(Model):
     service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("services.id"), index=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     placed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    # The consent a broker or attorney placed it under (None when the person or an officer did).
+    consent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consents.id"))
     status: Mapped[OrderStatus] = mapped_column(
         string_enum(OrderStatus, "order_status"), default=OrderStatus.PLACED, index=True
     )

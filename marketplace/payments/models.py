@@ -105,6 +105,9 @@ class CardPayment(Model):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
     order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    # Who started it: the person, or a broker or attorney paying on their behalf.
+    started_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    consent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consents.id"))
     purpose: Mapped[CardPurpose] = mapped_column(string_enum(CardPurpose, "card_purpose"))
     amount_pence: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default=CURRENCY)

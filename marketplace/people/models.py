@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.accounts.models import EmailedLink
 from marketplace.encryption import EncryptedText
 from marketplace.extensions import Model
 from marketplace.types import UTCDateTime, string_enum, utcnow
@@ -30,6 +31,7 @@ from marketplace.types import UTCDateTime, string_enum, utcnow
 if TYPE_CHECKING:
     from marketplace.accounts.api_tokens import ApiToken
     from marketplace.accounts.models import User
+    from providers.models import Organisation
 
 
 class ContactMethod(enum.StrEnum):
@@ -87,6 +89,11 @@ class Person(Model):
     user: Mapped[User | None] = relationship(back_populates="person", uselist=False)
     support_plans: Mapped[list[SupportPlan]] = relationship(
         back_populates="person", order_by="SupportPlan.created_at.desc()", viewonly=True
+    )
+    # Every consent the person (or their attorney) has given, live or not: the policy reads
+    # them to decide what a broker or a family member may do for the person.
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="person", order_by="Consent.created_at.desc()", viewonly=True
     )
 
     def __repr__(self) -> str:
@@ -206,3 +213,178 @@ class SupportPlanItem(Model):
     position: Mapped[int] = mapped_column(default=0)
 
     plan: Mapped[SupportPlan] = relationship(back_populates="items")
+
+
+class ConsentScope(enum.StrEnum):
+    """What a consent lets its holder do for the person. The policy maps each action on a
+    person to one scope (marketplace/accounts/policy.py)."""
+
+    SEE = "see"
+    PLAN = "plan"
+    SHORTLIST = "shortlist"
+    ORDER = "order"
+    PAY = "pay"
+    MESSAGE = "message"
+
+    @property
+    def label(self) -> str:
+        return {
+            "see": "See their budget and orders",
+            "plan": "Draft their support plan",
+            "shortlist": "Shortlist services for them",
+            "order": "Place and cancel orders for them",
+            "pay": "Pay by card for them",
+            "message": "Talk to providers for them",
+        }[self.value]
+
+
+class Authority(enum.StrEnum):
+    """On what authority a consent rests: the person's own word, or a legal authority held by
+    whoever gave it (an attorney under a lasting power of attorney, or a deputy appointed by
+    the Court of Protection). A family member acting under a lasting power of attorney holds
+    a consent of the second kind, granted to their own account."""
+
+    PERSON = "person"
+    LPA_HEALTH_WELFARE = "lpa_health_welfare"
+    LPA_PROPERTY_FINANCE = "lpa_property_finance"
+    DEPUTY = "deputy"
+
+    @property
+    def label(self) -> str:
+        return {
+            "person": "Given by the person",
+            "lpa_health_welfare": "Lasting power of attorney (health and welfare)",
+            "lpa_property_finance": "Lasting power of attorney (property and financial affairs)",
+            "deputy": "Deputy appointed by the Court of Protection",
+        }[self.value]
+
+    @property
+    def is_legal(self) -> bool:
+        """An attorney's or deputy's authority (a document proves it), not the person's word."""
+        return self is not Authority.PERSON
+
+
+class Consent(Model):
+    """A person's recorded permission for a brokerage (any of its brokers) or one other account
+    (a family member) to act for them: who gave it and on what authority, what it covers, from
+    when until when, and whether it was revoked. Never deleted: a revoked or expired consent
+    is part of the record of who acted and why they could."""
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        CheckConstraint(
+            "(brokerage_id IS NULL) <> (grantee_user_id IS NULL)",
+            name="consent_to_a_brokerage_or_an_account",
+        ),
+        CheckConstraint("ends_at > starts_at", name="consent_ends_after_it_starts"),
+        CheckConstraint(
+            "authority = 'person' OR document_reference IS NOT NULL",
+            name="legal_authority_has_a_document",
+        ),
+        CheckConstraint(
+            "(revoked_at IS NULL) = (revoked_by_name IS NULL)", name="revocations_say_by_whom"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    # Exactly one grantee: a brokerage (organisation of kind "brokerage"), or one user.
+    brokerage_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisations.id"), index=True
+    )
+    grantee_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # ConsentScope values.
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    authority: Mapped[Authority] = mapped_column(string_enum(Authority, "consent_authority"))
+    # Who gave it, as a name: the person, or their attorney or deputy.
+    given_by_name: Mapped[str] = mapped_column(String(200))
+    # The lasting power of attorney's or the court order's reference (required for those).
+    document_reference: Mapped[str | None] = mapped_column(String(100))
+    # Who recorded it: the person (or attorney) online, a broker from a signed form, an officer.
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    revoked_by_name: Mapped[str | None] = mapped_column(String(200))
+
+    person: Mapped[Person] = relationship(back_populates="consents")
+    brokerage: Mapped[Organisation | None] = relationship()
+    grantee_user: Mapped[User | None] = relationship(foreign_keys=[grantee_user_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    def is_live(self, at: datetime) -> bool:
+        return self.revoked_at is None and self.starts_at <= at < self.ends_at
+
+    def held_by(self, user: Any) -> bool:
+        """True if `user` (a User or an API token's principal) is this consent's grantee: a
+        broker of its brokerage, or the account it was granted to."""
+        if self.brokerage_id is not None:
+            return (
+                getattr(user, "role", None) == "broker"
+                and getattr(user, "organisation_id", None) == self.brokerage_id
+            )
+        return getattr(user, "id", None) == self.grantee_user_id
+
+    def covers(self, scope: ConsentScope | str) -> bool:
+        return str(scope) in self.scopes
+
+    @property
+    def grantee_name(self) -> str:
+        if self.brokerage is not None:
+            return self.brokerage.name
+        return self.grantee_user.full_name if self.grantee_user else ""
+
+
+class Client(Model):
+    """A person on a brokerage's caseload. Being on it gives no access by itself: only a live
+    consent does (the policy). A person with no account may be a client, and may later claim
+    their record (`RecordClaim`)."""
+
+    __tablename__ = "clients"
+    __table_args__ = (UniqueConstraint("brokerage_id", "person_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    brokerage_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    added_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person] = relationship()
+    brokerage: Mapped[Organisation] = relationship()
+    added_by: Mapped[User] = relationship()
+
+
+class ClientNote(Model):
+    """A broker's note about a client. The client (and their attorney) can read every note:
+    people have a right to see what is written about them. Notes are never changed."""
+
+    __tablename__ = "client_notes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    brokerage_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    written_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    written_by: Mapped[User] = relationship()
+    brokerage: Mapped[Organisation] = relationship()
+
+
+class RecordClaim(EmailedLink, Model):
+    """An invitation, emailed to a person with no account, to claim their record: following
+    the link makes a citizen account linked to the person (`accounts.service.begin_sign_up`
+    and `follow_sign_up_link` start and finish it, as for any sign-up)."""
+
+    __tablename__ = "record_claims"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    invited_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+
+    email_column = "email"

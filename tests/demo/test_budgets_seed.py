@@ -23,7 +23,13 @@ from marketplace.people.models import Person
 
 TODAY = date(2026, 11, 24)
 # The providers the demo users work for.
-PROVIDERS = {"Chiltern Home Care", "Lea Valley Day Centre", "Bluebell Homecare Stevenage"}
+# The organisations the demo users work for (the broker's brokerage among them).
+PROVIDERS = {
+    "Chiltern Home Care",
+    "Lea Valley Day Centre",
+    "Bluebell Homecare Stevenage",
+    "Herts Independent Brokerage",
+}
 
 
 def _prerequisites() -> None:

@@ -41,7 +41,7 @@ from marketplace.types import utcnow
 from providers.models import CapacityStatus, Service
 
 TODAY = date(2026, 11, 24)
-PROVIDERS = {"Chiltern Home Care", "Lea Valley Day Centre", PROVIDER}
+PROVIDERS = {"Chiltern Home Care", "Lea Valley Day Centre", PROVIDER, "Herts Independent Brokerage"}
 
 
 def _prerequisites() -> None:

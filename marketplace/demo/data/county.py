@@ -19,7 +19,13 @@ from typing import Any
 
 from marketplace.accounts.roles import Role
 from marketplace.demo.data.wording import Voice, describe, join
-from providers.models import DeliveryMode, OrganisationStatus, PriceUnit, ServiceStatus
+from providers.models import (
+    DeliveryMode,
+    OrganisationKind,
+    OrganisationStatus,
+    PriceUnit,
+    ServiceStatus,
+)
 from providers.reference_data import GazetteerEntry, county_name, gazetteer_entries
 
 SEED = 2026
@@ -95,6 +101,7 @@ class OrganisationPlan:
     charity_number: str | None
     cqc_provider_id: str | None
     services: tuple[ServicePlan, ...]
+    kind: OrganisationKind = OrganisationKind.PROVIDER
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,7 @@ class _Writer:
             ),
             cqc_provider_id=self._cqc_provider_id() if regulated else None,
             services=services,
+            kind=OrganisationKind(self.org.get("kind", "provider")),
         )
 
     def _cqc_provider_id(self) -> str:
