@@ -6,7 +6,7 @@ is idempotent: it looks rows up by their natural key (taxonomy and locality code
 name, service name within its organisation, user email) and creates only what is missing, so a
 second run creates nothing. Steps flush and never commit; the command commits once.
 
-Later work adds steps (budgets, orders, brokers' clients) by appending to `STEPS`.
+Later work adds steps by appending to `STEPS`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from marketplace.accounts import service as accounts
 from marketplace.accounts.roles import Role
+from marketplace.demo.brokers_seed import seed_brokers
 from marketplace.demo.budgets_seed import seed_budgets
 from marketplace.demo.cqc_seed import seed_cqc
 from marketplace.demo.data.county import (
@@ -381,6 +382,7 @@ STEPS: tuple[Step, ...] = (
     seed_users,
     seed_budgets,
     seed_orders,
+    seed_brokers,
 )
 
 

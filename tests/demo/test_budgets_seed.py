@@ -22,7 +22,6 @@ from marketplace.people import plans
 from marketplace.people.models import Person
 
 TODAY = date(2026, 11, 24)
-# The providers the demo users work for.
 # The organisations the demo users work for (the broker's brokerage among them).
 PROVIDERS = {
     "Chiltern Home Care",

@@ -25,7 +25,7 @@ from marketplace.demo.data import county
 from marketplace.demo.data.county import demo_organisations, demo_users
 from marketplace.extensions import db
 from marketplace.orders.models import Order
-from marketplace.people.models import Person, SupportPlan
+from marketplace.people.models import ClientNote, Consent, Person, SupportPlan
 from marketplace.types import utcnow
 from providers import directory
 from providers.models import (
@@ -55,6 +55,8 @@ TABLES = (
     PersonalBudget,
     Order,
     CqcLocation,
+    Consent,
+    ClientNote,
 )
 
 
