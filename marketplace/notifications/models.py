@@ -32,6 +32,10 @@ class NotificationKind(enum.StrEnum):
     CARD_REFUNDED = "card_refunded"  # unspent card money back on the card (Stripe confirmed)
     # A recurring cycle's charge to the saved card was declined: the cycle waits for payment.
     CARD_CHARGE_FAILED = "card_charge_failed"
+    # Consents (issue 17): given to a brokerage or an account, withdrawn, about to end.
+    CONSENT_GIVEN = "consent_given"
+    CONSENT_REVOKED = "consent_revoked"
+    CONSENT_EXPIRING = "consent_expiring"
 
 
 class Notification(Model):

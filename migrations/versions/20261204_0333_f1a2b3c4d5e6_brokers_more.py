@@ -15,10 +15,37 @@ down_revision = 'e7f8a9b0c1d2'
 branch_labels = None
 depends_on = None
 
+# Notification kinds: the kinds before issue 17, and each part's new ones (one list per part,
+# so parts add theirs with a targeted edit; the constraint is replaced once, here).
+_KINDS = [
+    'order_placed', 'order_needs_approval', 'order_approved', 'order_accepted',
+    'order_declined', 'order_cancelled', 'delivery_to_confirm', 'delivery_queried',
+    'invoice_raised', 'invoice_settled', 'budget_nearly_spent',
+    'provider_registered', 'support_plan_drafted', 'listing_stale_soon', 'card_refunded',
+    'card_charge_failed',
+]
+# CONSENTS: a consent given, withdrawn, about to end.
+_CONSENTS_KINDS = ['consent_given', 'consent_revoked', 'consent_expiring']
+_NEW_KINDS = _CONSENTS_KINDS
+
+
+def _in(column, values):
+    return f"{column} IN (" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+def _notification_kinds(kinds):
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_notifications_notification_kind'), type_='check')
+        batch_op.create_check_constraint('notification_kind', _in('kind', kinds))
+
 
 def upgrade():
-    pass
+    _notification_kinds(_KINDS + _NEW_KINDS)
 
 
 def downgrade():
-    pass
+    op.execute(sa.text(
+        "DELETE FROM notifications WHERE kind IN ("
+        + ", ".join(f"'{kind}'" for kind in _NEW_KINDS) + ")"
+    ))
+    _notification_kinds(_KINDS)
