@@ -36,6 +36,9 @@ class NotificationKind(enum.StrEnum):
     CONSENT_GIVEN = "consent_given"
     CONSENT_REVOKED = "consent_revoked"
     CONSENT_EXPIRING = "consent_expiring"
+    # Shortlists (issue 17): a broker sent the person a shortlist; the person approved from it.
+    SHORTLIST_SHARED = "shortlist_shared"
+    SHORTLIST_APPROVED = "shortlist_approved"
 
 
 class Notification(Model):

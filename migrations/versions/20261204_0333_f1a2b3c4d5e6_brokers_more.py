@@ -26,7 +26,9 @@ _KINDS = [
 ]
 # CONSENTS: a consent given, withdrawn, about to end.
 _CONSENTS_KINDS = ['consent_given', 'consent_revoked', 'consent_expiring']
-_NEW_KINDS = _CONSENTS_KINDS
+# SHORTLISTS: a shortlist shared with the person, approved by them.
+_SHORTLISTS_KINDS = ['shortlist_shared', 'shortlist_approved']
+_NEW_KINDS = _CONSENTS_KINDS + _SHORTLISTS_KINDS
 
 
 def _in(column, values):
