@@ -36,6 +36,8 @@ class NotificationKind(enum.StrEnum):
     CONSENT_GIVEN = "consent_given"
     CONSENT_REVOKED = "consent_revoked"
     CONSENT_EXPIRING = "consent_expiring"
+    # Acting on behalf (issue 17): a broker or attorney placed an order for the person.
+    ORDER_PLACED_FOR_YOU = "order_placed_for_you"
     # Shortlists (issue 17): a broker sent the person a shortlist; the person approved from it.
     SHORTLIST_SHARED = "shortlist_shared"
     SHORTLIST_APPROVED = "shortlist_approved"

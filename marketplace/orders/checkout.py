@@ -27,7 +27,6 @@ from sqlalchemy import select
 
 from marketplace import ledger
 from marketplace.accounts.models import User
-from marketplace.accounts.policy import can
 from marketplace.budgets import spending
 from marketplace.budgets.allocations import current_status
 from marketplace.budgets.errors import BudgetClosed
@@ -45,13 +44,12 @@ from marketplace.budgets.queries import current_budget
 from marketplace.formatting import pounds
 from marketplace.ledger import LedgerAccount
 from marketplace.notifications.models import NotificationKind
-from marketplace.orders import events
+from marketplace.orders import events, on_behalf
 from marketplace.orders.basket import basket_item_key, basket_of, check_orderable
 from marketplace.orders.errors import (
     BasketRefused,
     InsufficientFunds,
     InvalidOrder,
-    NotYours,
     OutsideSupportPlan,
 )
 from marketplace.orders.models import (
@@ -69,7 +67,7 @@ from marketplace.orders.schedule import (
     schedule_of,
     validation_problems,
 )
-from marketplace.people.models import Person
+from marketplace.people.models import Consent, Person
 from marketplace.people.plans import (
     DEFAULT_OUT_OF_PLAN_RULE,
     OutOfPlanRule,
@@ -589,10 +587,12 @@ def place_order(
     placed first and records nothing; for a different order it is refused (IdempotencyConflict).
     With `pay_by_card`, what the budget does not pay is paid by card (see `CardTerms`; a
     budget holder only when `card_top_ups_allowed`): the order is then placed awaiting payment.
-    Raises what `quote` raises, and NotYours when `by` may not buy for this person.
+    Raises what `quote` raises, and NotYours when `by` may not buy for this person. Someone
+    acting under the person's consent (`on_behalf`) needs it live, covering orders, when the
+    order is written, and (unless they are the person's attorney) the person's approval of the
+    service on a shortlist (NotApproved); the order names the consent and the person is told.
     """
-    if not can(by, "place_order_for", person):
-        raise NotYours("You cannot place orders for this person")
+    on_behalf.check_may_order(session, by, person)
     card = card_terms(
         session, person, pay_by_card=pay_by_card, top_ups_allowed=card_top_ups_allowed
     )
@@ -611,6 +611,10 @@ def place_order(
                 "this key was used for a different order", idempotency_key=placement_key
             )
         return earlier
+    # Again under the locks: a consent withdrawn or ended meanwhile refuses it.
+    consent = on_behalf.check_may_order(session, by, person)
+    if on_behalf.needs_approval(by, person, consent):
+        on_behalf.check_approved(session, person, service)
     priced = price(
         session,
         person,
@@ -627,7 +631,9 @@ def place_order(
         priced = with_account(session, priced, today)
         refuse_if_closed(session, priced.budget)
         money = MoneyLeft.of(session, priced.budget)
-        return _write_order(session, priced, by=by, placement_key=placement_key, money=money)
+        return _write_order(
+            session, priced, by=by, placement_key=placement_key, money=money, consent=consent
+        )
 
 
 def refuse_if_closed(session: Session, budget: PersonalBudget) -> None:
@@ -638,12 +644,20 @@ def refuse_if_closed(session: Session, budget: PersonalBudget) -> None:
 
 
 def _write_order(
-    session: Session, priced: Quote, *, by: User, placement_key: str, money: MoneyLeft
+    session: Session,
+    priced: Quote,
+    *,
+    by: User,
+    placement_key: str,
+    money: MoneyLeft,
+    consent: Consent | None = None,
 ) -> Order:
     """Record a priced order under the budget's locks, inside the caller's savepoint: the
     order, its cycles and the money each holds, then who is told. `money` is brought down by
-    the order's cost."""
+    the order's cost. `consent` is the one `by` placed it under for the person (None when they
+    placed it as themselves)."""
     order = _new_order(session, priced, by=by, placement_key=placement_key)
+    order.consent_id = consent.id if consent is not None else None
     _hold_cycles(session, order, priced)
     was_nearly_spent = money.nearly_spent
     money.left_pence -= priced.budget_pence
@@ -653,6 +667,7 @@ def _write_order(
         priced,
         by=by,
         now_nearly_spent=(not was_nearly_spent) and money.nearly_spent,
+        consent=consent,
     )
     return order
 
@@ -735,12 +750,19 @@ def _hold_cycles(session: Session, order: Order, priced: Quote) -> None:
 
 
 def _tell_of_order(
-    session: Session, order: Order, priced: Quote, *, by: User, now_nearly_spent: bool
+    session: Session,
+    order: Order,
+    priced: Quote,
+    *,
+    by: User,
+    now_nearly_spent: bool,
+    consent: Consent | None = None,
 ) -> None:
     """The order's first timeline entry, and who hears of it: the council when it waits for
-    approval, else the provider; the person when it leaves their budget nearly spent."""
+    approval, else the provider; the person when it leaves their budget nearly spent, and
+    always when someone placed it for them under their consent."""
     excess = priced.plan_excess
-    over_plan = (
+    over_plan: dict[str, Any] = (
         {}
         if excess is None
         else {
@@ -749,6 +771,9 @@ def _tell_of_order(
             "plan_weekly_pence": excess.agreed_pence,
         }
     )
+    if consent is not None:
+        over_plan.update(on_behalf.Placer.of(by, consent).details(consent))
+        on_behalf.tell_person_placed_for(session, order, by=by, consent=consent)
     if order.status is OrderStatus.AWAITING_PAYMENT:
         # Nobody is told until it is paid: then the provider, or the council first.
         paying: dict[str, Any] = {"card_pence": order.card_pence, **over_plan}
@@ -806,7 +831,9 @@ def check_out(
     shown: nothing is placed and InvalidOrder says so. Raises NotYours when `by` may not buy
     for this person; the caller's transaction then holds nothing. `pay_by_card` and
     `card_top_ups_allowed` are as for `place_order`: an item whose budget share falls short
-    is placed awaiting payment of the rest by card.
+    is placed awaiting payment of the rest by card. Someone acting under the person's consent
+    is refused as in `place_order` (NotYours; each item the person has not approved is a
+    NotApproved in the BasketRefused).
     """
     if not item_ids:
         raise InvalidOrder("Your basket is empty", fields={"basket": "Your basket is empty"})
@@ -833,8 +860,8 @@ def check_out(
         to_place.append(items[item_id])
     placed: dict[uuid.UUID, Order] = {}
     if to_place:
-        if not can(by, "place_order_for", person):
-            raise NotYours("You cannot place orders for this person")
+        # Under the locks: a consent withdrawn or ended since the page was shown refuses it.
+        consent = on_behalf.check_may_order(session, by, person)
         lines = _quote_items(
             session,
             person,
@@ -845,7 +872,9 @@ def check_out(
             plan_rule=plan_rule,
             card=card,
         )
-        refused = [(line.item, line.refusal) for line in lines if line.refusal is not None]
+        refused = _refusals(
+            session, person, lines, approval=on_behalf.needs_approval(by, person, consent)
+        )
         if refused:
             raise BasketRefused(refused)
         with ledger.savepoint(session):
@@ -864,8 +893,30 @@ def check_out(
             money = MoneyLeft.of(session, budget)
             for line, priced in zip(lines, quotes, strict=True):
                 placed[line.item.id] = _write_order(
-                    session, priced, by=by, placement_key=keys[line.item.id], money=money
+                    session,
+                    priced,
+                    by=by,
+                    placement_key=keys[line.item.id],
+                    money=money,
+                    consent=consent,
                 )
                 session.delete(line.item)
             session.flush()
     return [earlier.get(keys[item_id]) or placed[item_id] for item_id in item_ids]
+
+
+def _refusals(
+    session: Session, person: Person, lines: Sequence[BasketLine], *, approval: bool
+) -> list[tuple[BasketItem, ledger.LedgerError]]:
+    """Each item that cannot be bought and why, in basket order: its quote's refusal, or (when
+    `approval` is needed) that the person has not approved it on a shortlist."""
+    refused: list[tuple[BasketItem, ledger.LedgerError]] = []
+    for line in lines:
+        if line.refusal is not None:
+            refused.append((line.item, line.refusal))
+        elif approval:
+            try:
+                on_behalf.check_approved(session, person, line.item.service)
+            except on_behalf.NotApproved as refusal:
+                refused.append((line.item, refusal))
+    return refused

@@ -127,7 +127,7 @@ def begin_card_setup(
     agreed or its card changed), InvalidOrder (not recurring care with a card share),
     StripeUnavailable.
     """
-    if not can(by, "place_order_for", order.person):
+    if not can(by, "pay_by_card_for", order.person):
         raise NotYours("You cannot pay for this order")
     if not pays_by_saved_card(order):
         raise InvalidOrder("Only recurring care with a card share is paid with a saved card")
@@ -575,7 +575,7 @@ def charge_cycle_now(
 ) -> ChargeReport:
     """The person pays a cycle waiting for payment now, with the saved card (after their
     bank's refusal was put right, say). Raises NotYours."""
-    if not can(by, "place_order_for", cycle.order.person):
+    if not can(by, "pay_by_card_for", cycle.order.person):
         raise NotYours("You cannot pay for this order")
     report = ChargeReport()
     request = claim_charge(session, cycle, now=now or utcnow(), retry_failed=True)

@@ -26,7 +26,6 @@ from sqlalchemy import select
 
 from marketplace import ledger
 from marketplace.accounts.models import User
-from marketplace.accounts.policy import can
 from marketplace.budgets.models import BudgetStatus, PersonalBudget, StreamKind
 from marketplace.budgets.own_funds import (
     create_self_funded_budget,
@@ -40,9 +39,10 @@ from marketplace.formatting import LONDON
 from marketplace.ledger import LedgerAccount
 from marketplace.ledger.transactions import dialect_name
 from marketplace.orders import life
-from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
+from marketplace.orders.errors import InvalidOrder, InvalidTransition
 from marketplace.orders.locks import lock_order
 from marketplace.orders.models import CycleState, Order, OrderCycle, OrderStatus
+from marketplace.orders.on_behalf import check_may_pay
 from marketplace.payments.mandates import CycleCharge
 from marketplace.payments.models import (
     CLEARING_ACCOUNT_CODE,
@@ -101,12 +101,12 @@ def start_order_payment(session: Session, order: Order, *, by: User) -> CardPaym
     is one (a second tab or a reload goes on with it, so the person is charged once), else a
     new one (after a failed attempt). Its id gives the PaymentIntent's idempotency key.
 
-    Raises NotYours when `by` may not buy for the person, InvalidTransition when the order is
-    not awaiting payment.
+    Raises NotYours when `by` may not pay by card for the person (someone acting for them
+    needs a live consent covering payment, read afresh), InvalidTransition when the order is
+    not awaiting payment. A new payment names who started it and the consent they acted under.
     """
-    if not can(by, "place_order_for", order.person):
-        raise NotYours("You cannot pay for this order")
     lock_order(session, order)
+    consent = check_may_pay(session, by, order.person)
     if order.status is not OrderStatus.AWAITING_PAYMENT:
         raise InvalidTransition(
             f"An order that is {order.status.label.lower()} is not awaiting payment",
@@ -130,6 +130,8 @@ def start_order_payment(session: Session, order: Order, *, by: User) -> CardPaym
         currency=CURRENCY,
         status=CardPaymentStatus.CREATED,
         idempotency_key=idempotency_key_for(payment_id),
+        started_by_id=by.id,
+        consent_id=consent.id if consent is not None else None,
     )
     session.add(payment)
     session.flush()
@@ -151,11 +153,11 @@ def start_top_up(
     (`payment_succeeded`), into the budget open then. A self-funder with no open account has
     one opened (as checkout opens it for their first order).
 
-    Raises NotYours, InvalidTransfer (not whole pence), InvalidOrder (no open budget, or the
-    council does not take top-ups by card).
+    Raises NotYours (someone acting for the person needs a live consent covering payment),
+    InvalidTransfer (not whole pence), InvalidOrder (no open budget, or the council does not
+    take top-ups by card). The payment names who started it and the consent they acted under.
     """
-    if not can(by, "place_order_for", person):
-        raise NotYours("You cannot pay for this person")
+    consent = check_may_pay(session, by, person)
     ledger.check_amount_pence(amount_pence)
     budget = _open_budget(session, person, today)
     if budget is None and is_self_funder(session, person):
@@ -181,6 +183,8 @@ def start_top_up(
         currency=CURRENCY,
         status=CardPaymentStatus.CREATED,
         idempotency_key=idempotency_key_for(payment_id),
+        started_by_id=by.id,
+        consent_id=consent.id if consent is not None else None,
     )
     session.add(payment)
     session.flush()

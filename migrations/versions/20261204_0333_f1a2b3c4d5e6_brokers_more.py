@@ -28,7 +28,9 @@ _KINDS = [
 _CONSENTS_KINDS = ['consent_given', 'consent_revoked', 'consent_expiring']
 # SHORTLISTS: a shortlist shared with the person, approved by them.
 _SHORTLISTS_KINDS = ['shortlist_shared', 'shortlist_approved']
-_NEW_KINDS = _CONSENTS_KINDS + _SHORTLISTS_KINDS
+# ONBEHALF: an order placed for the person by a broker or attorney.
+_ONBEHALF_KINDS = ['order_placed_for_you']
+_NEW_KINDS = _ONBEHALF_KINDS + _CONSENTS_KINDS + _SHORTLISTS_KINDS
 
 
 def _in(column, values):
