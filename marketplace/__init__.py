@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(instance_path, overrides))
 
     from marketplace import database, errors, jinja, payments_setup, request_text, security
+    from marketplace.pages import on_behalf
     from providers import search_index
 
     database.init_app(app)
@@ -38,6 +39,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     request_text.init_app(app)
     jinja.init_app(app)
     errors.init_app(app)
+    # Before every blueprint's loaders: the person a broker or family member acts for.
+    on_behalf.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     return app

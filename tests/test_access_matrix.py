@@ -98,6 +98,12 @@ ROUTES: dict[str, Route] = {
     "accounts.revoke_api_token": Route(
         f"/account/api-tokens/{uuid.uuid4()}/revoke", only(NOT_FOUND), method="POST"
     ),
+    # Acting for someone needs a live consent of theirs: without one, nobody learns whether the
+    # person exists (tests/brokers/test_acting.py, test_consent_matrix.py).
+    "accounts.start_acting_for": Route(
+        f"/acting-for/{uuid.uuid4()}", only(NOT_FOUND), method="POST"
+    ),
+    "accounts.stop_acting_for": Route("/acting-for/stop", only(REDIRECT), method="POST"),
     "accounts.forgotten_password": Route("/forgotten-password", everyone(PAGE)),
     "accounts.check_email_reset": Route("/forgotten-password/check-your-email", everyone(PAGE)),
     "accounts.reset_password": Route(

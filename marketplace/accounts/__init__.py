@@ -11,4 +11,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from marketplace.accounts import token_views, views  # noqa: E402,F401
+from marketplace.accounts import acting_views, token_views, views  # noqa: E402,F401

@@ -78,6 +78,7 @@ def _for_person(scope: str) -> Rule:
             and live_consent(user, person, scope) is not None
         )
 
+    rule.scope = scope  # type: ignore[attr-defined]  # what a refusal page names: scope_needed
     return rule
 
 
@@ -88,7 +89,12 @@ def _person_or_attorney(user: User, person: Person) -> bool:
 
 def _order_for(scope: str) -> Rule:
     by_person = _for_person(scope)
-    return lambda user, order: by_person(user, order.person)
+
+    def rule(user: User, order: Any) -> bool:
+        return by_person(user, order.person)
+
+    rule.scope = scope  # type: ignore[attr-defined]
+    return rule
 
 
 def _own_organisation(user: User, organisation: Organisation) -> bool:
@@ -190,6 +196,9 @@ RULES: dict[str, Rule] = {
     # The person's consents: they (or their attorney) see, give and revoke them; officers see.
     "view_consents": lambda user, person: _own_person(user, person) or is_attorney(user, person),
     "manage_consents": _person_or_attorney,
+    # An officer records a lasting power of attorney or a deputyship they have seen, granted
+    # to a family member's account (the person's attorney cannot make another by themselves).
+    "record_legal_authority": _role(Role.COUNCIL_OFFICER),
     # A brokerage's caseload: its brokers keep it (adding clients, recording paper consent).
     "manage_caseload": _role(Role.BROKER),
     # Notes about a client: its brokers write them under a live consent; the person, their
@@ -218,6 +227,14 @@ RULES: dict[str, Rule] = {
     "search_audit_log": _role(Role.COUNCIL_OFFICER),
     "export_subject_access": _role(Role.COUNCIL_OFFICER),
 }
+
+
+def scope_needed(action: str) -> str | None:
+    """The consent scope (a `ConsentScope` value) that lets someone acting for a person do
+    `action`, or None when no consent does (only the person, their attorney or an officer may):
+    what a refusal while acting names. Raises KeyError for an unknown action, as `can` does."""
+    scope: str | None = getattr(RULES[action], "scope", None)
+    return scope
 
 
 def can(

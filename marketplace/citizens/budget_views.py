@@ -29,6 +29,7 @@ from marketplace.pages.budgets import (
     statement_download,
     statement_page,
 )
+from marketplace.pages.on_behalf import person_in_hand, refuse_outside_consent
 from marketplace.payments import service
 from marketplace.people import plans
 from marketplace.people.models import Person
@@ -36,9 +37,16 @@ from providers.listings import category_choices
 
 
 def own_person(action: str = "view_budget") -> Person:
-    """The signed-in citizen's own person record (404 if there is none, or it is not theirs)."""
-    person = current_user.person
-    if person is None or not can(current_user, action, person):
+    """The person these pages are about (`person_in_hand`: the one the user acts for, else the
+    signed-in citizen's own), if the user may `action` for them. 404 if there is none; a 403
+    page saying so in words when the user acts for them under a consent that does not cover
+    `action`."""
+    person = person_in_hand()
+    if person is None:
+        abort(404)
+    if not can(current_user, action, person):
+        if current_user.acting_for is not None:
+            refuse_outside_consent(person, action)
         abort(404)
     return person
 

@@ -13,12 +13,20 @@ from marketplace.accounts.access import requires
 from marketplace.accounts.policy import can
 from marketplace.citizens import bp
 from marketplace.pages.details import details_page, save_details
+from marketplace.pages.on_behalf import person_in_hand, refuse_outside_consent
 from marketplace.people.models import Person
 
 
-def _own_person() -> Person:
-    person = current_user.person
-    if person is None or not can(current_user, "view_person", person):
+def _own_person(action: str = "view_person") -> Person:
+    """The person these pages are about (`person_in_hand`), if the user may `action` for them:
+    404 if there is none, a 403 page saying why when acting under a consent that does not
+    cover `action`."""
+    person = person_in_hand()
+    if person is None:
+        abort(404)
+    if not can(current_user, action, person):
+        if current_user.acting_for is not None:
+            refuse_outside_consent(person, action)
         abort(404)
     return person
 
@@ -37,9 +45,7 @@ def person_details() -> str:
 @bp.route("/details/change", methods=["GET", "POST"])
 @requires("use_citizen_pages")
 def change_details() -> Response | tuple[str, int]:
-    person = _own_person()
-    if not can(current_user, "change_person_details", person):
-        abort(404)
+    person = _own_person("change_person_details")
     form, saved = save_details(person, own=True)
     if saved:
         return redirect(url_for("citizens.person_details"))
