@@ -34,6 +34,7 @@ _BY_ACTION = [
     ("use_citizen_pages", NavItem("My orders", "citizens.orders")),
     ("use_provider_portal", NavItem("Your organisation", "provider_portal.dashboard")),
     ("use_provider_portal", NavItem("Orders", "provider_portal.orders")),
+    ("use_provider_portal", NavItem("Questions", "provider_portal.questions_list")),
     ("use_provider_portal", NavItem("Invoices", "provider_portal.invoices")),
     ("use_broker_pages", NavItem("Your clients", "brokers.dashboard")),
     ("use_council_pages", NavItem("Council", "council.dashboard")),

@@ -355,6 +355,13 @@ ROUTES.update(
     {
         "provider_portal.orders": Route("/provider/orders?tab=to_invoice", PROVIDERS),
         "provider_portal.invoices": Route("/provider/invoices", PROVIDERS),
+        # Questions about a provider's services (issue 17): its staff answer their own; any
+        # other thread, like an unknown one, is 404 (tests/brokers/test_questions_pages.py).
+        "provider_portal.questions_list": Route("/provider/questions", PROVIDERS),
+        "provider_portal.question": Route(
+            f"/provider/questions/{uuid.uuid4()}",
+            only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND, broker=NOT_FOUND),
+        ),
         "provider_portal.order": Route(
             f"/provider/orders/{uuid.uuid4()}",
             only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND, broker=NOT_FOUND),

@@ -41,6 +41,9 @@ class NotificationKind(enum.StrEnum):
     # Shortlists (issue 17): a broker sent the person a shortlist; the person approved from it.
     SHORTLIST_SHARED = "shortlist_shared"
     SHORTLIST_APPROVED = "shortlist_approved"
+    # Questions (issue 17): a question (or a follow-up) for the provider; the provider's answer.
+    QUESTION_ASKED = "question_asked"
+    QUESTION_ANSWERED = "question_answered"
 
 
 class Notification(Model):

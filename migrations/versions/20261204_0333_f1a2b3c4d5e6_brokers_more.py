@@ -30,7 +30,9 @@ _CONSENTS_KINDS = ['consent_given', 'consent_revoked', 'consent_expiring']
 _SHORTLISTS_KINDS = ['shortlist_shared', 'shortlist_approved']
 # ONBEHALF: an order placed for the person by a broker or attorney.
 _ONBEHALF_KINDS = ['order_placed_for_you']
-_NEW_KINDS = _ONBEHALF_KINDS + _CONSENTS_KINDS + _SHORTLISTS_KINDS
+# QUESTIONS: a question for a provider, the provider's answer.
+_QUESTIONS_KINDS = ['question_asked', 'question_answered']
+_NEW_KINDS = _ONBEHALF_KINDS + _CONSENTS_KINDS + _SHORTLISTS_KINDS + _QUESTIONS_KINDS
 
 
 def _in(column, values):

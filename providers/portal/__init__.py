@@ -1,7 +1,8 @@
 """The provider portal: an organisation's staff keep their listings, capacity, staff and
-venues current (`views`, `staff_views`, `forms`) and answer their orders (`order_views`,
-`order_forms`). The HTTP edge only: the rules it calls live in `providers/` and
-`marketplace/orders/`.
+venues current (`views`, `staff_views`, `forms`), answer their orders (`order_views`,
+`order_forms`) and the questions people ask about their services (`question_views`). The
+HTTP edge only: the rules it calls live in `providers/`, `marketplace/orders/` and
+`marketplace/people/questions.py`.
 
 The blueprint is made here and the view modules add their routes to it when imported below,
 so registering `bp` brings every portal page with it.
@@ -11,4 +12,4 @@ from flask import Blueprint
 
 bp = Blueprint("provider_portal", __name__, url_prefix="/provider")
 
-from providers.portal import order_views, staff_views, views  # noqa: E402, F401
+from providers.portal import order_views, question_views, staff_views, views  # noqa: E402, F401
