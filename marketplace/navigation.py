@@ -31,6 +31,7 @@ class NavItem:
 _BY_ACTION = [
     ("use_citizen_pages", NavItem("Your care and support", "citizens.dashboard")),
     ("use_citizen_pages", NavItem("Basket", "citizens.basket")),
+    ("use_citizen_pages", NavItem("Shortlist", "citizens.shortlist")),
     ("use_citizen_pages", NavItem("My orders", "citizens.orders")),
     ("use_provider_portal", NavItem("Your organisation", "provider_portal.dashboard")),
     ("use_provider_portal", NavItem("Orders", "provider_portal.orders")),

@@ -495,6 +495,27 @@ ROUTES.update(
 )
 
 
+# Consents (issue 17): the person's (a broker or family member reaches them only while acting:
+# tests/brokers/test_consent_matrix.py), and the council's person pages.
+ROUTES.update(
+    {
+        "citizens.consents_page": Route("/my/consents", CITIZENS),
+        "citizens.give_consent": Route("/my/consents/new", CITIZENS),
+        "citizens.withdraw_consent": Route(
+            f"/my/consents/{uuid.uuid4()}/withdraw",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
+        "council.person_consents": Route(
+            lambda world: f"/council/people/{world.users['citizen'].person_id}/consents",
+            only(FORBIDDEN, council=PAGE),
+        ),
+        "council.record_attorney": Route(
+            lambda world: f"/council/people/{world.users['citizen'].person_id}/consents/attorney",
+            only(FORBIDDEN, council=PAGE),
+        ),
+    }
+)
+
 def test_every_route_is_in_the_table(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - ROUTES.keys() == set(), "add these routes to the access matrix"

@@ -19,6 +19,10 @@ from marketplace.extensions import login_manager
 
 # Where the cookie keeps the session record's secret.
 RECORD_IN_COOKIE = "_sign_in"
+# What a visitor kept before signing in that is theirs to keep, not a token of any kind: the
+# services they shortlisted (ids; marketplace/public/shortlist_views.py moves them into the
+# account when it is a citizen's).
+KEPT_AT_SIGN_IN = ("shortlist",)
 
 
 def limits() -> sessions.SessionLimits:
@@ -32,8 +36,10 @@ def limits() -> sessions.SessionLimits:
 def sign_in(user: User) -> None:
     """Sign this browser in as `user`, in a fresh session with a record of its own."""
     # A fresh session (and so a fresh CSRF token) at every sign-in: nothing set before it,
-    # by anyone, carries over.
+    # by anyone, carries over, but what the visitor chose (KEPT_AT_SIGN_IN).
+    kept = {key: session[key] for key in KEPT_AT_SIGN_IN if key in session}
     session.clear()
+    session.update(kept)
     g.pop("sign_in_session", None)
     session[RECORD_IN_COOKIE] = sessions.open_session(user)
     login_user(user)

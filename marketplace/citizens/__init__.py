@@ -13,6 +13,7 @@ bp = Blueprint("citizens", __name__, url_prefix="/my")
 from marketplace.citizens import (  # noqa: E402,F401
     budget_views,
     card_views,
+    consent_views,
     details_views,
     order_views,
     payment_views,

@@ -18,6 +18,7 @@ load_person_from_url(bp, gate="find_people", action="view_person")
 
 from marketplace.council import (  # noqa: E402,F401
     budget_views,
+    consent_views,
     cqc_views,
     details_views,
     funder_views,

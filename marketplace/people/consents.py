@@ -11,11 +11,13 @@ by the edge. Functions flush and never commit.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
@@ -38,6 +40,48 @@ GIVEN_BY_NAME_MAX_LENGTH = 200
 PERSON_CONSENTS_PATH = "/my/consents"
 BROKER_WORKSPACE_PATH = "/broker/"
 ACTING_FROM_PATH = "/my/"
+
+
+class ConsentState(enum.StrEnum):
+    """Where a consent stands at a moment, for saying so on a page."""
+
+    LIVE = "live"
+    NOT_STARTED = "not_started"
+    ENDED = "ended"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {
+            "live": "In use",
+            "not_started": "Not started yet",
+            "ended": "Ended",
+            "withdrawn": "Withdrawn",
+        }[self.value]
+
+    @property
+    def tag_class(self) -> str:
+        return {
+            "live": "govuk-tag--green",
+            "not_started": "govuk-tag--blue",
+            "ended": "govuk-tag--grey",
+            "withdrawn": "govuk-tag--red",
+        }[self.value]
+
+    @property
+    def may_withdraw(self) -> bool:
+        return self in (ConsentState.LIVE, ConsentState.NOT_STARTED)
+
+
+def state_of(consent: Consent, at: datetime | None = None) -> ConsentState:
+    at = at or utcnow()
+    if consent.revoked_at is not None:
+        return ConsentState.WITHDRAWN
+    if consent.ends_at <= at:
+        return ConsentState.ENDED
+    if consent.starts_at > at:
+        return ConsentState.NOT_STARTED
+    return ConsentState.LIVE
 
 
 class ConsentRefused(Exception):
@@ -69,6 +113,11 @@ def end_of_day(day: date) -> datetime:
     """The moment a consent covering `day` (in London) to its end ends: midnight as the next
     day begins, in UTC."""
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=LONDON).astimezone(UTC)
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight as `day` begins in London, in UTC: when a consent from `day` starts."""
+    return datetime.combine(day, time(), tzinfo=LONDON).astimezone(UTC)
 
 
 def latest_end(at: datetime) -> datetime:
@@ -111,6 +160,8 @@ def give(
         **_dates_problems(starts_at, ends_at, at),
         **_grantee_problems(person, brokerage, grantee),
     }
+    if wanted is not None and recorded_by is not None and "scopes" not in problems:
+        problems.update(_delegation_problems(recorded_by, person, wanted, at))
     if not problems:
         # Hold the person while checking for an overlapping consent, so two consents given at
         # once to the same grantee cannot both be recorded (PostgreSQL; SQLite writes one at a
@@ -231,6 +282,74 @@ def last_day(consent: Consent) -> datetime:
     return consent.ends_at - timedelta(microseconds=1)
 
 
+def approved_brokerages(session: Session) -> list[Organisation]:
+    """The brokerages a person may give consent to (approved by the council), by name."""
+    return list(
+        session.scalars(
+            select(Organisation)
+            .where(
+                Organisation.kind == OrganisationKind.BROKERAGE,
+                Organisation.status == OrganisationStatus.APPROVED,
+            )
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def approved_brokerage(session: Session, brokerage_id: uuid.UUID) -> Organisation | None:
+    """The approved brokerage of this id, or None (a provider, or one not approved)."""
+    organisation = session.get(Organisation, brokerage_id)
+    if organisation is None or organisation not in approved_brokerages(session):
+        return None
+    return organisation
+
+
+def citizen_account(session: Session, email: str) -> User | None:
+    """The active citizen's account with this email address (any case), or None."""
+    return session.scalar(
+        select(User).where(
+            func.lower(User.email) == email.strip().lower(),
+            User.role == Role.CITIZEN,
+            User.active.is_(True),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Giver:
+    """Who gives a consent online and on what authority: the person themselves, or their
+    attorney or deputy (whose own consent names the authority and its document), and which
+    scopes they may pass on (an attorney: no more than their own consent covers)."""
+
+    authority: Authority
+    name: str
+    document_reference: str | None
+    may_give: tuple[ConsentScope, ...]
+
+
+def giver(user: User, person: Person, at: datetime | None = None) -> Giver | None:
+    """How `user` gives consent for `person` online: as the person (their own account), as
+    their attorney or deputy (a live legal consent granted to the user's account), or None."""
+    at = at or utcnow()
+    if user.role is Role.CITIZEN and user.person_id == person.id:
+        return Giver(Authority.PERSON, person.full_name, None, tuple(ConsentScope))
+    legal = [
+        consent
+        for consent in person.consents
+        if consent.is_live(at) and consent.grantee_user_id == user.id and consent.authority.is_legal
+    ]
+    if not legal:
+        return None
+    held = {scope for consent in legal for scope in consent.scopes}
+    first = legal[0]
+    return Giver(
+        first.authority,
+        user.full_name,
+        first.document_reference,
+        tuple(scope for scope in ConsentScope if scope.value in held),
+    )
+
+
 def grantee_users(session: Session, consent: Consent) -> list[User]:
     """Whoever holds the consent: the brokers of its brokerage, or its one account."""
     if consent.brokerage_id is not None:
@@ -267,10 +386,10 @@ def _words_problems(
 
 
 def _dates_problems(starts_at: datetime, ends_at: datetime, at: datetime) -> dict[str, str]:
-    if ends_at <= starts_at:
-        return {"ends_at": "The end date must be after the start date"}
     if ends_at <= at:
         return {"ends_at": "The end date must be in the future"}
+    if ends_at <= starts_at:
+        return {"ends_at": "The end date must be after the start date"}
     if ends_at > latest_end(at):
         last = london_time(latest_end(at) - timedelta(microseconds=1), with_time=False)
         return {
@@ -293,6 +412,21 @@ def _grantee_problems(
     if grantee is not None and grantee.person_id == person.id:
         return {"grantee": "A person cannot give consent to their own account"}
     return {}
+
+
+def _delegation_problems(
+    recorded_by: User, person: Person, wanted: list[str], at: datetime
+) -> dict[str, str]:
+    """An attorney or deputy giving consent online passes on no more than their own consent
+    covers."""
+    as_giver = giver(recorded_by, person, at)
+    if as_giver is None or not as_giver.authority.is_legal:
+        return {}
+    beyond = [scope for scope in wanted if ConsentScope(scope) not in as_giver.may_give]
+    if not beyond:
+        return {}
+    allowed = ", ".join(scope.label.lower() for scope in as_giver.may_give)
+    return {"scopes": f"You can only pass on what your own authority covers: {allowed}"}
 
 
 def _scopes(scopes: Collection[ConsentScope | str]) -> list[str] | None:

@@ -10,4 +10,9 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from marketplace.public import search_views, suggestion_views, views  # noqa: E402,F401
+from marketplace.public import (  # noqa: E402,F401
+    search_views,
+    shortlist_views,
+    suggestion_views,
+    views,
+)

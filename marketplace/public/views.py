@@ -8,6 +8,7 @@ from flask import abort, render_template
 
 from marketplace.cqc import checks
 from marketplace.public import bp
+from marketplace.public.shortlist_views import state_for
 from marketplace.types import utcnow
 from providers import directory
 from providers.directory_summary import directory_summary
@@ -34,6 +35,7 @@ def service(service_id: uuid.UUID) -> str:
         service=listing,
         cqc=checks.verified_location(listing),
         now=utcnow(),
+        shortlist=state_for(listing.id),
     )
 
 

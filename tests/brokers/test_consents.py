@@ -109,7 +109,10 @@ def test_a_consent_recorded_by_a_broker_is_told_to_the_person(
         ({"scopes": []}, "scopes"),
         ({"scopes": ["see", "fly"]}, "scopes"),
         ({"given_by_name": "   "}, "given_by_name"),
-        ({"ends_at": utcnow() - timedelta(days=2)}, "ends_at"),  # before the start
+        (
+            {"starts_at": utcnow() + timedelta(days=10), "ends_at": utcnow() + timedelta(days=5)},
+            "ends_at",
+        ),  # before the start
         (
             {"starts_at": utcnow() - timedelta(days=30), "ends_at": utcnow() - timedelta(days=1)},
             "ends_at",
