@@ -487,6 +487,48 @@ ROUTES.update(
             f"/my/top-up/{uuid.uuid4()}",
             only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
         ),
+        # Shortlists (issue 17): a visitor's in the session, a citizen's in their account (a
+        # broker or a family member reaches the citizen's pages only while acting: see
+        # tests/brokers). A POST without a service is a bad request to whoever may shortlist.
+        "public.shortlist": Route(
+            "/shortlist",
+            {
+                **everyone(FORBIDDEN),
+                "anonymous": PAGE,
+                **dict.fromkeys(("citizen", "citizen_b"), REDIRECT),
+            },
+        ),
+        "public.add_to_shortlist": Route(
+            "/shortlist/add",
+            {
+                **everyone(FORBIDDEN),
+                **dict.fromkeys(("anonymous", "citizen", "citizen_b"), BAD_REQUEST),
+            },
+            method="POST",
+        ),
+        "public.remove_from_shortlist": Route(
+            "/shortlist/remove", {**everyone(FORBIDDEN), "anonymous": BAD_REQUEST}, method="POST"
+        ),
+        "citizens.shortlist": Route("/my/shortlist", CITIZENS),
+        "citizens.approve_shortlist": Route(
+            "/my/shortlist/approve",
+            only(FORBIDDEN, citizen=BAD_REQUEST, citizen_b=BAD_REQUEST),
+            method="POST",
+        ),
+        "citizens.share_shortlist": Route(
+            "/my/shortlist/share",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+            method="POST",
+        ),
+        "citizens.remove_shortlist_item": Route(
+            f"/my/shortlist/{uuid.uuid4()}/remove",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+            method="POST",
+        ),
+        "citizens.shortlist_note": Route(
+            f"/my/shortlist/{uuid.uuid4()}/note",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
         "notifications.inbox": Route("/notifications", SIGNED_IN),
         "notifications.mark_all_read": Route(
             "/notifications/read", {**everyone(REDIRECT), "anonymous": SIGN_IN}, method="POST"

@@ -17,5 +17,6 @@ from marketplace.citizens import (  # noqa: E402,F401
     details_views,
     order_views,
     payment_views,
+    shortlist_views,
     top_up_views,
 )
