@@ -26,6 +26,7 @@ from marketplace.citizens.consent_forms import GiveConsentForm, scope_choices
 from marketplace.extensions import db
 from marketplace.forms import ButtonForm, choices
 from marketplace.pages.consents import consent_cards, consent_rows
+from marketplace.pages.on_behalf import person_in_hand
 from marketplace.people import consents
 from marketplace.people.consents import ConsentRefused
 from marketplace.people.models import Consent, Person
@@ -44,7 +45,7 @@ def _person(action: str) -> Person:
     """The person in hand (the one the user acts for, else their own), if the user may
     `action` about their consents; a 403 page in words for someone acting for them who may
     not (a broker), a 404 for anyone else."""
-    person: Person | None = getattr(current_user, "acting_for", None) or current_user.person
+    person = person_in_hand()
     if person is None:
         abort(404)
     if not can(current_user, action, person):
