@@ -111,3 +111,10 @@ def test_a_broker_acting_for_a_client_is_told_only_the_client_or_attorney_may(
 
     assert response.status_code == 403
     assert f"Only {CLIENT_NAME} or their attorney can do this" in _text(response)
+
+
+def test_a_broker_acting_is_not_offered_the_clients_consents(app: Flask, people: People) -> None:
+    consent(people.person, broker=people.broker)
+    home = _acting(app, people.broker, people).get("/my/").get_data(as_text=True)
+    assert CLIENT_NAME in home
+    assert 'href="/my/consents"' not in home

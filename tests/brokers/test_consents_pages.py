@@ -399,3 +399,15 @@ def test_recording_with_missing_answers_shows_every_error(
         "Enter the end date",
     ):
         assert message in page
+
+
+def test_the_persons_home_and_the_councils_person_page_link_to_the_consents(
+    app: Flask, citizen: User, officer: User
+) -> None:
+    home = _signed_in(app, citizen).get("/my/").get_data(as_text=True)
+    assert 'href="/my/consents"' in home
+
+    person_page = _signed_in(app, officer).get(f"/council/people/{citizen.person_id}")
+    assert f'href="/council/people/{citizen.person_id}/consents"' in person_page.get_data(
+        as_text=True
+    )
