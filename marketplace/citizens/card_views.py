@@ -20,6 +20,7 @@ from marketplace.accounts.access import requires
 from marketplace.accounts.models import User
 from marketplace.citizens import bp
 from marketplace.citizens.order_views import own_order
+from marketplace.citizens.payment_views import card_refusal, refuse_card
 from marketplace.extensions import db, talisman
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import ButtonForm
@@ -50,6 +51,9 @@ def save_card(order_id: uuid.UUID) -> BaseResponse | str | tuple[str, int]:
     order = own_order(order_id)
     if not recurring.pays_by_saved_card(order):
         abort(404)
+    refused = card_refusal(order)
+    if refused is not None:
+        return refuse_card(order, refused)
     try:
         mandate, setup = recurring.begin_card_setup(
             db.session,
@@ -129,7 +133,7 @@ def stop_paying_by_card(order_id: uuid.UUID) -> BaseResponse:
 
 @bp.route("/orders/<uuid:order_id>/cycles/<uuid:cycle_id>/pay", methods=["POST"])
 @requires("use_citizen_pages")
-def pay_cycle_now(order_id: uuid.UUID, cycle_id: uuid.UUID) -> BaseResponse:
+def pay_cycle_now(order_id: uuid.UUID, cycle_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     """Pay a period whose charge failed, now, with the saved card."""
     order = own_order(order_id)
     cycle = recurring.cycle_of(db.session, order, cycle_id)
@@ -137,6 +141,9 @@ def pay_cycle_now(order_id: uuid.UUID, cycle_id: uuid.UUID) -> BaseResponse:
         abort(404)
     if not ButtonForm().validate_on_submit():
         abort(400)
+    refused = card_refusal(order)
+    if refused is not None:
+        return refuse_card(order, refused)
     try:
         gateway = stripe_gateway()
     except StripeUnavailable as error:

@@ -37,7 +37,7 @@ from marketplace.formatting import london_today, pounds
 from marketplace.forms import ButtonForm, refusal_message, show_refusal
 from marketplace.ledger import LedgerError
 from marketplace.orders import basket as baskets
-from marketplace.orders import checkout, deliveries, life, queries
+from marketplace.orders import checkout, deliveries, life, on_behalf, queries
 from marketplace.orders import forecast as forecasting
 from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.errors import BasketRefused, InsufficientFunds, InvalidOrder
@@ -47,6 +47,7 @@ from marketplace.payments import recurring
 from marketplace.payments import service as card_payments
 from marketplace.people.models import Person
 from providers import directory
+from providers.models import Service
 
 
 def _user() -> User:
@@ -62,6 +63,17 @@ def _top_ups_allowed() -> bool:
     """The council's CARD_TOP_UPS_ALLOWED: whether a budget holder may pay by card what their
     budget cannot cover."""
     return bool(current_app.config["CARD_TOP_UPS_ALLOWED"])
+
+
+def _not_approved(person: Person, service: Service) -> str | None:
+    """Why the user, ordering for the person under their consent, may not order `service`
+    (the person has not approved it on a shortlist), or None."""
+    return on_behalf.approval_refusal(db.session, _user(), person, service)
+
+
+def _for_someone_else(person: Person) -> bool:
+    """Whether the user is buying for someone other than themselves (acting for them)."""
+    return current_user.person_id != person.id
 
 
 def _card_offer(person: Person) -> checkout.CardTerms | None:
@@ -103,7 +115,11 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     quoted = None
     shortfall = None
     card = _card_offer(person)
-    if form.validate_on_submit():
+    not_approved = _not_approved(person, service)
+    if not_approved is not None and form.is_submitted():
+        form.validate()
+        form.form_errors.append(not_approved)
+    elif form.validate_on_submit():
         schedule = form.schedule()
         try:
             quoted = checkout.quote(
@@ -149,6 +165,7 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         shortfall=shortfall,
         card=card,
         unit_word=UNIT_WORDS.get(service.price_unit, "units"),
+        not_approved=not_approved,
     ), 400 if form.errors else 200
 
 
@@ -169,9 +186,15 @@ def basket() -> str:
         person=person,
         costs=costs,
         problems={
-            each.item.id: _refusal_message(each.refusal)
+            each.item.id: problem
             for each in costs.items
-            if each.refusal is not None
+            if (
+                problem := (
+                    _refusal_message(each.refusal)
+                    if each.refusal is not None
+                    else _not_approved(person, each.item.service)
+                )
+            )
         },
         assumption=forecasting.ASSUMPTION,
         form=None,
@@ -227,7 +250,9 @@ def _checkout_lines(
             line.item,
             schedule_of(line.item).describe(),
             line.quote,
-            None if line.refusal is None else _refusal_message(line.refusal),
+            _not_approved(person, line.item.service)
+            if line.refusal is None
+            else _refusal_message(line.refusal),
         )
         for line in checkout.quote_basket(
             db.session,
@@ -271,22 +296,8 @@ def checkout_page() -> BaseResponse | tuple[str, int]:
     card = _card_offer(person)
     if form.validate_on_submit():
         placed = _place(person, form, shown, [s.id for s in streams], items, today, card)
-        unpaid = [order for order in placed or [] if order.status is OrderStatus.AWAITING_PAYMENT]
-        if unpaid:
-            flash(
-                f"Your order is placed: {', '.join(order.reference for order in placed or [])}. "
-                "Pay by card to send it to the provider.",
-                "success",
-            )
-            return redirect(url_for("citizens.pay_for_order", order_id=unpaid[0].id))
         if placed is not None:
-            references = ", ".join(order.reference for order in placed)
-            flash(
-                f"Your order is placed: {references}. The money is held in your budget until "
-                "the provider is paid.",
-                "success",
-            )
-            return redirect(url_for("citizens.orders"))
+            return _placed(person, placed)
     return render_template(
         "citizens/orders/checkout.html",
         person=person,
@@ -295,6 +306,33 @@ def checkout_page() -> BaseResponse | tuple[str, int]:
         lines=_checkout_lines(person, items, form, today, card),
         card=card,
     ), 400 if form.errors else 200
+
+
+def _placed(person: Person, placed: list[Order]) -> BaseResponse:
+    """Where checkout goes once the orders are placed, and what it says: the payment page
+    when a card share waits (or, for someone whose consent does not cover paying by card, the
+    order's page: the person pays it), else the orders."""
+    references = ", ".join(order.reference for order in placed)
+    unpaid = [order for order in placed if order.status is OrderStatus.AWAITING_PAYMENT]
+    if _for_someone_else(person):
+        placed_words = f"The order for {person.full_name} is placed: {references}."
+        budget_words = "The money is held in their budget until the provider is paid."
+    else:
+        placed_words = f"Your order is placed: {references}."
+        budget_words = "The money is held in your budget until the provider is paid."
+    if unpaid and not can(current_user, "pay_by_card_for", person):
+        flash(
+            f"{placed_words} {person.full_name} needs to pay "
+            f"{pounds(sum(order.card_pence for order in unpaid))} by card before it goes to the "
+            "provider: their consent does not let you pay by card for them.",
+            "success",
+        )
+        return redirect(url_for("citizens.order_page", order_id=unpaid[0].id))
+    if unpaid:
+        flash(f"{placed_words} Pay by card to send it to the provider.", "success")
+        return redirect(url_for("citizens.pay_for_order", order_id=unpaid[0].id))
+    flash(f"{placed_words} {budget_words}", "success")
+    return redirect(url_for("citizens.orders"))
 
 
 def _place(

@@ -23,16 +23,19 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.accounts.access import requires
 from marketplace.accounts.models import User
+from marketplace.accounts.policy import can
 from marketplace.citizens import bp
 from marketplace.citizens.order_views import own_order
 from marketplace.extensions import db, talisman
 from marketplace.forms import ButtonForm
 from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.on_behalf import refusal_for
 from marketplace.payments import service
 from marketplace.payments.errors import CardDeclined, StripeUnavailable
 from marketplace.payments.gateway import DECLINED_MESSAGE, Intent
 from marketplace.payments.models import WAITING, CardPayment
 from marketplace.payments_setup import stripe_gateway
+from marketplace.people.models import ConsentScope
 from marketplace.security import PAYMENT_PAGE_POLICY
 
 # Stripe's words for an intent the person can still pay on this page.
@@ -52,6 +55,19 @@ def _user() -> User:
 def _confirm_on_server() -> bool:
     """Whether this app talks to localstripe, whose fake Stripe.js cannot confirm a card."""
     return bool(current_app.config["STRIPE_API_BASE"])
+
+
+def card_refusal(order: Order) -> str | None:
+    """Why the signed-in user may not pay the order by card, in words (someone acting for the
+    person under a consent that does not cover paying by card), or None when they may."""
+    if can(current_user, "pay_by_card_for", order.person):
+        return None
+    return refusal_for(_user(), order.person, ConsentScope.PAY)
+
+
+def refuse_card(order: Order, refused: str) -> tuple[str, int]:
+    """The card step refused in words, 403: the order itself stands."""
+    return render_template("citizens/orders/card_refused.html", order=order, refused=refused), 403
 
 
 def _payment_of(order: Order, payment_id: uuid.UUID) -> CardPayment:
@@ -100,6 +116,9 @@ def pay_for_order(order_id: uuid.UUID) -> BaseResponse | str | tuple[str, int]:
     order = own_order(order_id)
     if order.status is not OrderStatus.AWAITING_PAYMENT:
         return redirect(url_for("citizens.order_page", order_id=order.id))
+    refused = card_refusal(order)
+    if refused is not None:
+        return refuse_card(order, refused)
     try:
         payment, intent = _intent_for(order)
     except StripeUnavailable as error:
@@ -138,6 +157,9 @@ def pay_with_card(order_id: uuid.UUID) -> BaseResponse | tuple[BaseResponse, int
         abort(400)
     if order.status is not OrderStatus.AWAITING_PAYMENT:
         return jsonify(status="finished", return_url=_order_url(order))
+    refused = card_refusal(order)
+    if refused is not None:
+        return jsonify(status="refused", message=refused), 403
     try:
         payment, intent = _intent_for(order)
         if intent.status in PAYABLE and intent.status != "requires_action":

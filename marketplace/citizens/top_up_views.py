@@ -20,6 +20,7 @@ from wtforms import SubmitField
 from wtforms.validators import InputRequired, ValidationError
 
 from marketplace.accounts.access import requires
+from marketplace.accounts.policy import can
 from marketplace.citizens import bp
 from marketplace.citizens.budget_views import own_person
 from marketplace.citizens.payment_views import NOT_PAID_MESSAGE, PAYABLE, _user
@@ -27,12 +28,13 @@ from marketplace.extensions import db, talisman
 from marketplace.formatting import london_today
 from marketplace.forms import ButtonForm, PenceField
 from marketplace.orders.errors import InvalidOrder
+from marketplace.orders.on_behalf import refusal_for
 from marketplace.payments import service
 from marketplace.payments.errors import CardDeclined, StripeUnavailable
 from marketplace.payments.gateway import DECLINED_MESSAGE, Intent
 from marketplace.payments.models import WAITING, CardPayment, CardPurpose
 from marketplace.payments_setup import stripe_gateway
-from marketplace.people.models import Person
+from marketplace.people.models import ConsentScope, Person
 from marketplace.security import PAYMENT_PAGE_POLICY
 
 # The most one top-up may bring in: far above a month of care, well below a mistyped figure.
@@ -54,6 +56,10 @@ class TopUpForm(FlaskForm):
 
 
 def _refusal(person: Person) -> str | None:
+    """Why the user cannot add money to the person's account by card, in words, or None:
+    someone acting for them needs a consent covering payment; then the council's rule."""
+    if not can(_user(), "pay_by_card_for", person):
+        return refusal_for(_user(), person, ConsentScope.PAY)
     return service.top_up_refusal(
         db.session,
         person,
@@ -65,7 +71,7 @@ def _refusal(person: Person) -> str | None:
 @bp.route("/top-up", methods=["GET", "POST"])
 @requires("use_citizen_pages")
 def top_up() -> BaseResponse | str | tuple[str, int]:
-    person = own_person("place_order_for")
+    person = own_person()
     refused = _refusal(person)
     if refused is not None:
         return render_template("citizens/top_up.html", refused=refused), 403
@@ -88,7 +94,7 @@ def top_up() -> BaseResponse | str | tuple[str, int]:
 
 
 def _own_top_up(payment_id: uuid.UUID) -> CardPayment:
-    person = own_person("place_order_for")
+    person = own_person("pay_by_card_for")
     payment = db.session.get(CardPayment, payment_id)
     if payment is None or payment.person_id != person.id or payment.purpose != CardPurpose.TOP_UP:
         abort(404)

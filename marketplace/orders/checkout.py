@@ -656,8 +656,7 @@ def _write_order(
     order, its cycles and the money each holds, then who is told. `money` is brought down by
     the order's cost. `consent` is the one `by` placed it under for the person (None when they
     placed it as themselves)."""
-    order = _new_order(session, priced, by=by, placement_key=placement_key)
-    order.consent_id = consent.id if consent is not None else None
+    order = _new_order(session, priced, by=by, placement_key=placement_key, consent=consent)
     _hold_cycles(session, order, priced)
     was_nearly_spent = money.nearly_spent
     money.left_pence -= priced.budget_pence
@@ -672,8 +671,16 @@ def _write_order(
     return order
 
 
-def _new_order(session: Session, priced: Quote, *, by: User, placement_key: str) -> Order:
-    """The order row, its prices, schedule and terms fixed as they are today."""
+def _new_order(
+    session: Session,
+    priced: Quote,
+    *,
+    by: User,
+    placement_key: str,
+    consent: Consent | None = None,
+) -> Order:
+    """The order row, its prices, schedule and terms fixed as they are today, and the consent
+    it was placed under (if any)."""
     service, schedule = priced.service, priced.schedule
     organisation = service.organisation
     order = Order(
@@ -685,6 +692,7 @@ def _new_order(session: Session, priced: Quote, *, by: User, placement_key: str)
         service_id=service.id,
         organisation_id=organisation.id,
         placed_by_id=by.id,
+        consent_id=consent.id if consent is not None else None,
         status=(
             OrderStatus.AWAITING_PAYMENT
             if priced.card_pence

@@ -118,6 +118,19 @@ def may_order_unapproved(by: User, person: Person) -> bool:
     return acts_as_themselves(by, person) or is_attorney(by, person)
 
 
+def approval_refusal(session: Session, by: User, person: Person, service: Service) -> str | None:
+    """Why `by` may not order `service` for the person because the person has not approved it
+    on a shortlist, in words, or None (they may order unapproved services, or it is approved):
+    for the pages, before checkout refuses it."""
+    if may_order_unapproved(by, person):
+        return None
+    try:
+        check_approved(session, person, service)
+    except NotApproved as refusal:
+        return refusal.message
+    return None
+
+
 @dataclass(frozen=True)
 class Placer:
     """Who placed an order for the person, for its timeline: their name, and their brokerage's
