@@ -39,6 +39,7 @@ GIVEN_BY_NAME_MAX_LENGTH = 200
 # Where each reader's notification points (paths inside the site; rules make no URLs).
 PERSON_CONSENTS_PATH = "/my/consents"
 BROKER_WORKSPACE_PATH = "/broker/"
+BROKER_CLIENT_PATH = "/broker/clients/{person_id}"
 ACTING_FROM_PATH = "/my/"
 
 
@@ -276,6 +277,36 @@ def expiring(
     )
 
 
+def remind_expiring(
+    session: Session, at: datetime | None = None, within: timedelta = EXPIRING_WITHIN
+) -> int:
+    """Tell the holders and the person of every live consent ending within `within` of `at`
+    (now) that it ends soon, once per consent (its `expiry_reminded_at`); how many consents were
+    reminded about. A consent given for less than `within` is reminded about at once: it is
+    still news to the person that it ends. Run daily (`flask people remind-consents`)."""
+    at = at or utcnow()
+    due = list(
+        session.scalars(
+            select(Consent)
+            .where(
+                Consent.revoked_at.is_(None),
+                Consent.expiry_reminded_at.is_(None),
+                Consent.starts_at <= at,
+                Consent.ends_at > at,
+                Consent.ends_at <= at + within,
+            )
+            .options(selectinload(Consent.person), selectinload(Consent.brokerage))
+            .order_by(Consent.ends_at)
+            .with_for_update(skip_locked=True, of=Consent)
+        )
+    )
+    for consent in due:
+        consent.expiry_reminded_at = at
+        _tell_expiring(session, consent)
+    session.flush()
+    return len(due)
+
+
 def last_day(consent: Consent) -> datetime:
     """The last moment a consent covers (its end is the first moment it no longer does): for
     saying "until 3 March 2027" of a consent ending at midnight as 4 March begins."""
@@ -492,7 +523,7 @@ def _tell_given(session: Session, consent: Consent, person: Person, by: User | N
         NotificationKind.CONSENT_GIVEN,
         title="You have been given consent to act for someone",
         body=f"{person.full_name} gave consent until {until} to: {scopes}.",
-        link=BROKER_WORKSPACE_PATH if consent.brokerage_id is not None else ACTING_FROM_PATH,
+        link=_holders_link(consent),
     )
     notify(
         session,
@@ -523,5 +554,36 @@ def _tell_revoked(session: Session, consent: Consent, by: User) -> None:
         NotificationKind.CONSENT_REVOKED,
         title=f"Consent for {consent.grantee_name} to act for you has been withdrawn",
         body=f"{by.full_name} withdrew it. {consent.grantee_name} can no longer act for you.",
+        link=PERSON_CONSENTS_PATH,
+    )
+
+
+def _holders_link(consent: Consent) -> str:
+    """Where a holder of a live consent goes about it: a broker to the client's page, a family
+    member to their home, where they choose whom to act for."""
+    if consent.brokerage_id is not None:
+        return BROKER_CLIENT_PATH.format(person_id=consent.person_id)
+    return ACTING_FROM_PATH
+
+
+def _tell_expiring(session: Session, consent: Consent) -> None:
+    person = consent.person
+    until = london_time(last_day(consent), with_time=False)
+    notify(
+        session,
+        grantee_users(session, consent),
+        NotificationKind.CONSENT_EXPIRING,
+        title="Consent to act for someone ends soon",
+        body=f"The consent to act for {person.full_name} ends at the end of {until}. "
+        "Ask them (or their attorney) to give consent again if they want you to carry on.",
+        link=_holders_link(consent),
+    )
+    notify(
+        session,
+        _person_users(person),
+        NotificationKind.CONSENT_EXPIRING,
+        title=f"Your consent for {consent.grantee_name} to act for you ends soon",
+        body=f"It ends at the end of {until}. If you want them to carry on, withdraw it and "
+        "give a new consent with a later end date from your consents page.",
         link=PERSON_CONSENTS_PATH,
     )

@@ -308,6 +308,8 @@ class Consent(Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     revoked_by_name: Mapped[str | None] = mapped_column(String(200))
+    # When its holders and the person were told it ends soon (once: consents.remind_expiring).
+    expiry_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     person: Mapped[Person] = relationship(back_populates="consents")
     brokerage: Mapped[Organisation | None] = relationship()

@@ -47,9 +47,14 @@ def _notification_kinds(kinds):
 
 def upgrade():
     _notification_kinds(_KINDS + _NEW_KINDS)
+    # CONSENTS: when a consent's holders and the person were told it ends soon.
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('expiry_reminded_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.drop_column('expiry_reminded_at')
     op.execute(sa.text(
         "DELETE FROM notifications WHERE kind IN ("
         + ", ".join(f"'{kind}'" for kind in _NEW_KINDS) + ")"

@@ -385,3 +385,46 @@ def test_consents_of_lists_every_consent_newest_first(
     assert [c.id for c in consents.consents_of(db.session, person)] == [second.id, first.id]
     assert consents.consent_of(db.session, person, second.id) == second
     assert consents.consent_of(db.session, someone_else, second.id) is None
+
+
+def test_holders_and_the_person_are_reminded_once_that_a_consent_ends_soon(
+    app: Flask, broker: User, brokerage: Organisation, make_user: MakeUser
+) -> None:
+    now = utcnow()
+    soon, later, begun_later, withdrawn = (make_user(Role.CITIZEN).person for _ in range(4))
+    ending = _give(soon, brokerage=brokerage, ends_at=now + timedelta(days=13))
+    _give(later, brokerage=brokerage, ends_at=now + timedelta(days=15))
+    _give(begun_later, brokerage=brokerage, starts_at=now + timedelta(days=1))
+    gone = _give(withdrawn, brokerage=brokerage, ends_at=now + timedelta(days=3))
+    consents.revoke(db.session, gone, by=withdrawn.user)
+    db.session.commit()
+
+    assert consents.remind_expiring(db.session, now) == 1
+    db.session.commit()
+
+    assert ending.expiry_reminded_at == now
+    told = _inbox(broker, NotificationKind.CONSENT_EXPIRING)
+    assert [n.link for n in told] == [f"/broker/clients/{soon.id}"]
+    assert soon.full_name not in told[0].title
+    assert soon.full_name in told[0].body
+    assert [n.link for n in _inbox(soon.user, NotificationKind.CONSENT_EXPIRING)] == [
+        "/my/consents"
+    ]
+    # Once only: the next day's run finds it reminded about; two days on, the next one is due.
+    assert consents.remind_expiring(db.session, now + timedelta(days=1)) == 1  # `later` now
+    assert consents.remind_expiring(db.session, now + timedelta(days=1)) == 0
+    assert len(_inbox(broker, NotificationKind.CONSENT_EXPIRING)) == 2
+
+
+def test_the_daily_command_reminds_and_says_how_many(
+    app: Flask, person: Person, brokerage: Organisation
+) -> None:
+    _give(person, brokerage=brokerage, ends_at=utcnow() + timedelta(days=2))
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["people", "remind-consents"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 consents ending within 14 days reminded about" in result.output
+    again = app.test_cli_runner().invoke(args=["people", "remind-consents"])
+    assert "0 consents" in again.output
