@@ -145,7 +145,14 @@ def sign_out() -> Response:
 @bp.route("/account")
 @requires("use_account")
 def account() -> str:
-    return render_template("accounts/account.html", user=current_user)
+    # Imported here: the loader imports people's models, which import this package.
+    from marketplace.pages.on_behalf import people_to_act_for
+
+    return render_template(
+        "accounts/account.html",
+        user=current_user,
+        people_to_act_for=people_to_act_for(current_user._get_current_object()),
+    )
 
 
 @bp.route("/account/change-password", methods=["GET", "POST"])

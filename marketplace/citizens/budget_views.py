@@ -29,7 +29,11 @@ from marketplace.pages.budgets import (
     statement_download,
     statement_page,
 )
-from marketplace.pages.on_behalf import person_in_hand, refuse_outside_consent
+from marketplace.pages.on_behalf import (
+    people_to_act_for,
+    person_in_hand,
+    refuse_outside_consent,
+)
 from marketplace.payments import service
 from marketplace.people import plans
 from marketplace.people.models import Person
@@ -69,6 +73,12 @@ def dashboard() -> str:
         "citizens/dashboard.html",
         person=person,
         summary=home_summary(db.session, person, london_today()),
+        # A family member's own home lists whom they may act for (not while acting for one).
+        people_to_act_for=(
+            people_to_act_for(current_user._get_current_object())
+            if current_user.acting_for is None
+            else []
+        ),
     )
 
 

@@ -15,6 +15,8 @@ words (`refuse_outside_consent`), never by a 404 that would hide why.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NoReturn
 
 from flask import (
@@ -34,6 +36,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.policy import can, scope_needed
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
+from marketplace.people import consents
 from marketplace.people.models import Consent, ConsentScope, Person
 from marketplace.people.service import person_by_id
 from marketplace.types import utcnow
@@ -118,6 +121,30 @@ def refuse_outside_consent(person: Person, action: str) -> NoReturn:
         covers=covered_scopes(current_user._get_current_object(), person),
     )
     abort(Response(response, status=403, mimetype="text/html"))
+
+
+@dataclass(frozen=True)
+class ActingChoice:
+    """Someone the user may act for: the person, the authority their consent rests on (its
+    label), and the last moment it covers."""
+
+    person: Person
+    authority: str
+    until: datetime
+
+
+def people_to_act_for(user: User) -> list[ActingChoice]:
+    """The people a citizen (a family member) holds a live consent from, by name, each once
+    (with the consent that lasts longest). Brokers choose from their caseload instead."""
+    if user.role is not Role.CITIZEN:
+        return []
+    latest: dict[uuid.UUID, Consent] = {}
+    for held in consents.held_by(db.session, user):
+        latest[held.person_id] = held  # held_by orders each person's by end: the last lasts
+    return [
+        ActingChoice(held.person, held.authority.label, consents.last_day(held))
+        for held in latest.values()
+    ]
 
 
 def live_consents(user: User, person: Person) -> list[Consent]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -260,3 +260,42 @@ def test_the_client_sees_their_own_pages_without_a_banner(app: Flask, people: Pe
     client = app.test_client()
     sign_in(client, people.client)
     assert "You are acting for" not in page(client, "/my/")
+
+
+def test_a_family_member_finds_the_people_they_can_act_for(app: Flask, people: People) -> None:
+    consent(
+        people.person,
+        grantee=people.family,
+        authority=Authority.LPA_PROPERTY_FINANCE,
+        ends_at=datetime(2030, 3, 5, 0, 0, tzinfo=UTC),
+    )
+    client = app.test_client()
+    sign_in(client, people.family)
+    for path in ("/my/", "/account"):
+        text = page(client, path)
+        assert "People you can act for" in text
+        assert CLIENT_NAME in text
+        assert (
+            "Lasting power of attorney (property and financial affairs), until 4 March 2030" in text
+        )
+        assert f'action="/acting-for/{people.person.id}"' in text
+        assert f"Act for {CLIENT_NAME}" in text
+
+    start_acting(client, people.person)
+    # Their mother's home is hers, not the list; the account page says whom they act for.
+    assert "People you can act for" not in page(client, "/my/")
+    account = page(client, "/account")
+    assert "You are acting for them now" in account
+    assert f"Act for {CLIENT_NAME}" not in account
+
+
+def test_no_one_to_act_for_without_a_live_consent(app: Flask, people: People) -> None:
+    consent(people.person, grantee=people.family, revoked=True)
+    consent(people.person, broker=people.broker)
+    for user in (people.family, people.client, people.broker):
+        client = app.test_client()
+        sign_in(client, user)
+        assert "People you can act for" not in page(client, "/account")
+    client = app.test_client()
+    sign_in(client, people.family)
+    assert "People you can act for" not in page(client, "/my/")
