@@ -43,6 +43,7 @@ from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.errors import BasketRefused, InsufficientFunds, InvalidOrder
 from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order, OrderStatus
 from marketplace.orders.schedule import schedule_of
+from marketplace.pages.on_behalf import refuse_outside_consent
 from marketplace.payments import recurring
 from marketplace.payments import service as card_payments
 from marketplace.people.models import Person
@@ -496,6 +497,9 @@ def query_delivery(order_id: uuid.UUID, delivery_id: uuid.UUID) -> BaseResponse 
 def cancel_order(order_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
     order = own_order(order_id)
     if not can(current_user, "cancel_order", order):
+        if current_user.acting_for is not None:
+            # They may see the order but their consent does not cover cancelling: say so.
+            refuse_outside_consent(order.person, "cancel_order")
         abort(404)
     today = london_today()
     form = CancelOrderForm()

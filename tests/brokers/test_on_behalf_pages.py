@@ -198,3 +198,22 @@ def test_without_payment_the_order_is_placed_and_the_card_step_refused_in_words(
     top_up = browser.get("/my/top-up")
     assert top_up.status_code == 403
     assert "consent does not let you pay by card for them" in _text(top_up)
+
+
+def test_a_broker_who_may_only_see_the_order_is_told_they_cannot_cancel_it(
+    app: Flask, shop: Shop, broker: User, citizen_client: FlaskClient
+) -> None:
+    person = shop.citizen.person
+    assert add_to_basket(citizen_client, shop).status_code == 302
+    assert check_out(citizen_client, shop).status_code == 302
+    (order,) = orders_of(shop)
+    give_consent(person, broker=broker, scopes=[ConsentScope.SEE.value])
+    browser = acting(app, broker, shop)
+
+    assert browser.get(f"/my/orders/{order.id}").status_code == 200
+    refused = browser.get(f"/my/orders/{order.id}/cancel")
+
+    assert refused.status_code == 403
+    assert f"Your consent from {person.full_name} does not cover this" in _text(refused)
+    assert "place and cancel orders for them" in _text(refused)
+    assert orders_of(shop)[0].status is OrderStatus.PLACED
