@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -23,7 +23,8 @@ from marketplace.extensions import db
 @requires("use_account")
 def start_acting_for(person_id: uuid.UUID) -> Response:
     """Act for the person from now on, if the user holds a live consent of theirs (404
-    otherwise, so an id tells nobody whether the person exists); then their home."""
+    otherwise, so an id tells nobody whether the person exists); then the first of their pages
+    the consent opens."""
     from marketplace.pages import on_behalf
     from marketplace.people.service import person_by_id
 
@@ -32,7 +33,7 @@ def start_acting_for(person_id: uuid.UUID) -> Response:
     if person is None or not can(user, "act_for", person):
         abort(404)
     on_behalf.start_acting(person)
-    return redirect(url_for("citizens.dashboard"))
+    return redirect(on_behalf.landing_page(user, person))
 
 
 @bp.route("/acting-for/stop", methods=["POST"])

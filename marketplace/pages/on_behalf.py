@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from flask import (
     Flask,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -101,6 +102,26 @@ def person_in_hand() -> Person | None:
         return acting
     own: Person | None = getattr(current_user, "person", None)
     return own
+
+
+# Where acting for someone starts: the first of these pages the consent opens (their home
+# needs "see"; a consent to shortlist only opens their shortlist), else the directory's search.
+LANDING_PAGES = (
+    ("view_person", "citizens.dashboard"),
+    ("shortlist_for", "citizens.shortlist"),
+    ("ask_provider_for", "citizens.questions_list"),
+    ("draft_support_plan", "citizens.draft_plan"),
+    ("place_order_for", "citizens.basket"),
+)
+
+
+def landing_page(user: User, person: Person) -> str:
+    """The page to start acting for `person` on: the first of `LANDING_PAGES` the user may
+    see under their consent, else the search (a consent to pay by card only, say)."""
+    for action, endpoint in LANDING_PAGES:
+        if endpoint in current_app.view_functions and can(user, action, person):
+            return url_for(endpoint)
+    return url_for("public.search")
 
 
 def acting_from(user: User) -> str:
