@@ -318,6 +318,22 @@ ROUTES: dict[str, Route] = {
     # Orders: the body names the person, so without one every signed-in user gets 422; an
     # unknown order is 404 for all. Who may see and change a real order (the person, an
     # officer, the order's own provider; 403 for the rest) is in tests/api/test_orders_api.py.
+    # Consents (issue 17): anyone signed in lists the consents they hold (none here); the
+    # person's own are theirs and officers' to see, and only theirs (or an attorney's) to give.
+    "api.held_consents": Route("/api/v1/consents", api_only(PAGE)),
+    "api.person_consents": Route(
+        lambda world: f"/api/v1/people/{world.users['citizen'].person_id}/consents",
+        api_only(FORBIDDEN, citizen=PAGE, council=PAGE),
+    ),
+    "api.give_consent": Route(
+        lambda world: f"/api/v1/people/{world.users['citizen'].person_id}/consents",
+        api_only(FORBIDDEN, citizen=INVALID),
+        method="POST",
+    ),
+    "api.get_consent": Route(f"/api/v1/consents/{uuid.uuid4()}", api_only(NOT_FOUND)),
+    "api.revoke_consent": Route(
+        f"/api/v1/consents/{uuid.uuid4()}/revoke", api_only(NOT_FOUND), method="POST"
+    ),
     "api.create_order": Route("/api/v1/orders", api_only(INVALID), method="POST"),
     "api.get_order": Route(f"/api/v1/orders/{uuid.uuid4()}", api_only(NOT_FOUND)),
     **{

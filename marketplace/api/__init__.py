@@ -18,4 +18,9 @@ PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)
 
-from marketplace.api import integration_views, order_views, views  # noqa: E402,F401
+from marketplace.api import (  # noqa: E402,F401
+    consent_views,
+    integration_views,
+    order_views,
+    views,
+)

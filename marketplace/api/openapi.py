@@ -15,7 +15,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from marketplace.api import integration_openapi, openapi_orders, params
+from marketplace.api import integration_openapi, openapi_consents, openapi_orders, params
 
 Json = dict[str, Any]
 
@@ -244,6 +244,7 @@ def document(server_url: str) -> Json:
     paths.update(_own_paths())
     paths.update(integration_openapi.paths())
     openapi_orders.add_to(paths, components)
+    openapi_consents.add_to(paths, components)
     _request_bodies_refuse_nul(paths, components["schemas"])
     return {
         "openapi": "3.1.0",

@@ -245,8 +245,10 @@ _ERRORS = {
     "request).",
     "OrderRefused": "`validation_error` (`details.fields` names each field at fault, such as "
     "`schedule.days`; a body that is not a JSON object, or a malformed `Idempotency-Key`, is "
-    "one too) or `outside_support_plan` (the person's support plan does not cover "
-    "the service and the council refuses such purchases).",
+    "one too), `outside_support_plan` (the person's support plan does not cover "
+    "the service and the council refuses such purchases) or `not_approved` (a broker "
+    "ordering under the person's consent chose a service the person has not approved on "
+    "their shortlist).",
 }
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _ID}
 _DELIVERY_ID = {"name": "delivery_id", "in": "path", "required": True, "schema": _ID}

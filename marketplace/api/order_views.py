@@ -45,6 +45,7 @@ Json = dict[str, Any]
 STATUS = {
     "validation_error": 422,
     "outside_support_plan": 422,
+    "not_approved": 422,
     "forbidden": 403,
     "conflict": 409,
     "insufficient_funds": 409,
