@@ -252,6 +252,27 @@ ROUTES: dict[str, Route] = {
     ),
     "provider_portal.dashboard": Route("/provider/", PROVIDERS),
     "brokers.dashboard": Route("/broker/", only(FORBIDDEN, broker=PAGE)),
+    # The caseload (issue 17): a client's pages need a live consent of theirs held by the
+    # broker's brokerage; without one the person's existence is not revealed (404).
+    "brokers.add_client": Route("/broker/clients/new", only(FORBIDDEN, broker=PAGE)),
+    "brokers.ask_for_consent": Route(
+        "/broker/clients/ask-for-consent", only(FORBIDDEN, broker=PAGE)
+    ),
+    "brokers.client_page": Route(
+        lambda world: f"/broker/clients/{world.users['citizen'].person_id}",
+        only(FORBIDDEN, broker=NOT_FOUND),
+    ),
+    "brokers.add_note": Route(
+        lambda world: f"/broker/clients/{world.users['citizen'].person_id}/notes",
+        only(FORBIDDEN, broker=NOT_FOUND),
+        method="POST",
+    ),
+    "brokers.invite_to_claim": Route(
+        lambda world: f"/broker/clients/{world.users['citizen'].person_id}/invite",
+        only(FORBIDDEN, broker=NOT_FOUND),
+    ),
+    "accounts.claim_record": Route("/claim-your-record/not-a-real-token", everyone(BAD_LINK)),
+    "citizens.notes": Route("/my/notes", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
     "council.dashboard": Route("/council/", only(FORBIDDEN, council=PAGE)),
     "council.plans_to_approve": Route("/council/plans", only(FORBIDDEN, council=PAGE)),
     "admin.users": Route("/admin/users", only(FORBIDDEN, admin=PAGE)),

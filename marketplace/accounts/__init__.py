@@ -11,4 +11,9 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from marketplace.accounts import acting_views, token_views, views  # noqa: E402,F401
+from marketplace.accounts import (  # noqa: E402,F401
+    acting_views,
+    claim_views,
+    token_views,
+    views,
+)
