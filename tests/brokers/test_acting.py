@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -326,3 +327,32 @@ def test_a_consent_to_talk_to_providers_only_starts_on_their_questions(
     # The questions pages (QUESTIONS' part of #17) may not be in this build yet: then search.
     expected = "/my/questions" if "citizens.questions_list" in app.view_functions else "/search"
     assert start_acting(broker_client, people.person) == expected
+
+
+@pytest.fixture
+def service_page(make_organisation: Callable[..., Any], make_listing: Callable[..., Any]) -> str:
+    listing = make_listing(make_organisation("Chiltern Home Care"))
+    return f"/services/{listing.id}"
+
+
+def test_the_service_page_offers_to_buy_for_the_person_acted_for(
+    broker_client: FlaskClient, people: People, service_page: str
+) -> None:
+    consent(people.person, broker=people.broker, scopes=["see", "order"])
+    assert "Buy for" not in page(broker_client, service_page)
+    start_acting(broker_client, people.person)
+    text = page(broker_client, service_page)
+    assert f"Buy for {CLIENT_NAME}" in text
+    assert f'href="{service_page.replace("/services/", "/my/services/")}/order"' in text
+    assert "Buy with my budget" not in text
+
+
+def test_no_buy_button_when_the_consent_does_not_cover_ordering(
+    broker_client: FlaskClient, people: People, service_page: str
+) -> None:
+    consent(people.person, broker=people.broker, scopes=["see", "shortlist"])
+    start_acting(broker_client, people.person)
+    text = page(broker_client, service_page)
+    assert BANNER in text
+    assert "Buy for" not in text
+    assert "Buy with my budget" not in text
