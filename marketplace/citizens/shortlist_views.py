@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -21,18 +21,16 @@ from marketplace.citizens.budget_views import own_person
 from marketplace.citizens.shortlist_forms import ApproveShortlistForm, ShortlistNoteForm
 from marketplace.extensions import db
 from marketplace.forms import ButtonForm, choices, show_refusal
+from marketplace.pages.on_behalf import refuse_outside_consent
 from marketplace.people import shortlists
 from marketplace.people.models import Person
 from marketplace.people.shortlists import ShortlistChanged, ShortlistItem, ShortlistRefused
 
-# What the page is about when someone else is looking: the refusal says so in plain words.
-_NOT_COVERED = "citizens/shortlist/not_covered.html"
-
 
 def _person(action: str | None = None) -> Person:
-    """The person whose shortlist this is (the citizen, or whoever they act for), if `action`
-    (or, when None, seeing the shortlist at all) is allowed; a 403 page in plain words if
-    the consent does not cover it."""
+    """The person whose shortlist this is (the citizen, or whoever the user acts for), if the
+    user may `action` for them (when None, see the shortlist at all: build it or approve
+    from it). Acting under a consent that does not cover it is a 403 page in words."""
     person = own_person("use_citizen_pages")
     allowed = (
         can(current_user, action, person)
@@ -41,7 +39,9 @@ def _person(action: str | None = None) -> Person:
         or can(current_user, "approve_shortlist", person)
     )
     if not allowed:
-        abort(make_response(render_template(_NOT_COVERED, person=person), 403))
+        if current_user.acting_for is not None:
+            refuse_outside_consent(person, action or "shortlist_for")
+        abort(404)
     return person
 
 

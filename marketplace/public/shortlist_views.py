@@ -23,6 +23,7 @@ from marketplace.accounts.policy import can
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
 from marketplace.forms import ButtonForm
+from marketplace.pages.on_behalf import person_in_hand
 from marketplace.people import shortlists
 from marketplace.people.models import Person
 from marketplace.people.shortlists import ShortlistRefused
@@ -45,12 +46,10 @@ class ShortlistState:
 
 
 def _person_in_hand() -> Person | None:
-    """The person a signed-in user shortlists for: whoever their request acts for, else their
-    own person record (a citizen's)."""
+    """The person a signed-in user shortlists for: whoever they act for, else their own."""
     if not current_user.is_authenticated:
         return None
-    acting_for: Person | None = getattr(current_user, "acting_for", None)
-    return acting_for or current_user.person
+    return person_in_hand()
 
 
 def _keeps_visit_shortlist() -> bool:
