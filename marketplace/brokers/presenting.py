@@ -1,6 +1,6 @@
 """How the workspace words a client's entry on the caseload: one summary list's rows, the same
 on the caseload and on the client's page. A figure the brokerage's consent does not cover is
-said so, and one not built yet says "Not available yet": never a made-up figure."""
+said so: never a made-up figure."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from marketplace.people.models import ConsentScope
 
 NOT_COVERED = "Not covered by their consent"
 NO_LIVE_CONSENT = "Not shown without their consent"
-NOT_YET = "Not available yet"
 
 
 def consent_html(entry: CaseloadEntry) -> Markup:
@@ -36,11 +35,9 @@ def consent_html(entry: CaseloadEntry) -> Markup:
 
 
 def _unavailable(entry: CaseloadEntry, scope: ConsentScope) -> str:
-    if not entry.state.is_live or entry.consent is None:
+    if not entry.state.is_live or entry.consent is None or entry.consent.covers(scope):
         return NO_LIVE_CONSENT
-    if not entry.consent.covers(scope):
-        return NOT_COVERED
-    return NOT_YET
+    return NOT_COVERED
 
 
 def money_text(entry: CaseloadEntry) -> str:
@@ -75,8 +72,7 @@ def questions_text(entry: CaseloadEntry) -> str:
 
 
 def entry_rows(entry: CaseloadEntry) -> list[dict[str, Any]]:
-    """The rows of the entry's summary list. The shortlist and question rows come last: they
-    are read from parts of the service built alongside the caseload."""
+    """The rows of the entry's summary list: the consent, then what it lets the broker see."""
     return [
         {"key": {"text": "Consent"}, "value": {"html": consent_html(entry)}},
         {"key": {"text": "Money"}, "value": {"text": money_text(entry)}},

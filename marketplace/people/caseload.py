@@ -29,7 +29,7 @@ from sqlalchemy.orm import selectinload
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.mail import queue_email
-from marketplace.people import consents
+from marketplace.people import consents, questions, shortlists
 from marketplace.people.models import (
     Authority,
     Client,
@@ -112,7 +112,7 @@ PositionOf = Callable[[Person], MoneyPosition]
 @dataclass(frozen=True)
 class CaseloadEntry:
     """One client as the caseload shows them. A figure is None when the brokerage's consent
-    does not cover it (or, for shortlists and questions, while that part is not built)."""
+    does not cover it."""
 
     person: Person
     client: Client | None
@@ -244,35 +244,12 @@ def _entry(
     )
 
 
-# Adapters for the parts of issue 17 built alongside this one (SHORTLISTS, QUESTIONS). Each is
-# switched on here once its module and its table have landed; while off (or while its module is
-# missing) it answers None and the caseload says "Not available yet": it never shows a figure
-# it did not read.
-SHORTLISTS_ON = True
-QUESTIONS_ON = False
+def _shortlist_awaiting(session: Session, person: Person) -> bool:
+    return shortlists.awaiting_approval(session, person) is not None
 
 
-def _shortlist_awaiting(session: Session, person: Person) -> bool | None:
-    if not SHORTLISTS_ON:
-        return None
-    try:
-        from marketplace.people.shortlists import awaiting_approval
-    except ImportError:
-        return None
-    return awaiting_approval(session, person) is not None
-
-
-def _unanswered_questions(session: Session, person: Person) -> int | None:
-    if not QUESTIONS_ON:
-        return None
-    try:
-        from marketplace.people.questions import (  # type: ignore[import-not-found,unused-ignore]
-            unanswered_for,
-        )
-    except ImportError:
-        return None
-    found = unanswered_for(session, person)
-    return found if isinstance(found, int) else len(found)
+def _unanswered_questions(session: Session, person: Person) -> int:
+    return len(questions.unanswered_for(session, person))
 
 
 def _check_broker_of(by: User, brokerage: Organisation) -> None:

@@ -23,7 +23,7 @@ from marketplace.people import caseload, consents
 from marketplace.people.caseload import CaseloadRefused, ConsentState, MoneyPosition
 from marketplace.people.models import Authority, Client, Consent, Person, RecordClaim
 from marketplace.types import utcnow
-from providers.models import Organisation, OrganisationKind, OrganisationStatus
+from providers.models import Organisation, OrganisationKind, OrganisationStatus, Service
 from tests.brokers.shortlist_fixtures import give_consent
 from tests.citizens.helpers import TODAY, give_budget
 from tests.conftest import PASSWORD
@@ -367,3 +367,35 @@ def test_a_brokerage_not_approved_cannot_be_given_consent_on_paper(broker: User)
     with pytest.raises(consents.ConsentRefused):
         _add(broker)
     db.session.rollback()
+
+
+def test_the_caseload_counts_a_shared_shortlist_and_unanswered_questions(
+    broker: User,
+    make_user: Callable[..., User],
+    make_organisation: Callable[..., Organisation],
+    make_listing: Callable[..., Service],
+) -> None:
+    from marketplace.people import questions, shortlists
+
+    citizen = make_user(Role.CITIZEN)
+    _consent(citizen.person, broker)
+    service = make_listing(make_organisation("Chiltern Home Care"))
+    provider = make_user(Role.PROVIDER_STAFF, organisation=service.organisation)
+
+    def entry() -> caseload.CaseloadEntry:
+        [found] = caseload.clients_of(db.session, broker.organisation_id)
+        return found
+
+    assert (entry().shortlist_awaiting, entry().unanswered_questions) == (False, 0)
+    shortlists.add(db.session, citizen.person, service.id, by=broker)
+    shortlist = shortlists.shortlist_of(db.session, citizen.person)
+    assert shortlist is not None
+    shortlists.share(db.session, shortlist, broker)
+    thread = questions.ask(
+        db.session, person=citizen.person, service=service, by=broker, text="Visits at 8am?"
+    )
+    db.session.commit()
+    assert (entry().shortlist_awaiting, entry().unanswered_questions) == (True, 1)
+    questions.answer(db.session, thread, by=provider, text="Yes, from 7am.")
+    db.session.commit()
+    assert entry().unanswered_questions == 0

@@ -387,3 +387,11 @@ def test_an_unknown_claim_link_cannot_be_used(client: FlaskClient) -> None:
     response = client.get("/claim-your-record/not-a-token")
     assert response.status_code == 400
     assert "This link cannot be used" in _page(response)
+
+
+def test_the_citizens_home_links_to_their_notes(app: Flask, dorothy: User) -> None:
+    browser = app.test_client()
+    sign_in(browser, dorothy)
+    page = _page(browser.get("/my/"))
+    assert 'id="notes-link"' in page
+    assert 'href="/my/notes"' in page
