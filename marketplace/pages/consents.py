@@ -18,16 +18,23 @@ def _sentence_case(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def consent_rows(consent: Consent) -> list[dict[str, Any]]:
-    """The summary list's rows: who can act, what they can do, who gave it and on what
-    authority (and its document), from and until when, and its withdrawal."""
+def consent_rows(consent: Consent, state: ConsentState | None = None) -> list[dict[str, Any]]:
+    """The summary list's rows: where it stands (when `state` is given), who can act, what they
+    can do, who gave it and on what authority (and its document), from and until when, and its
+    withdrawal."""
     who = f"Any broker at {consent.brokerage.name}" if consent.brokerage else consent.grantee_name
     covers = Markup('<ul class="govuk-list govuk-list--bullet">{}</ul>').format(
         Markup("").join(
             Markup("<li>{}</li>").format(ConsentScope(scope).label) for scope in consent.scopes
         )
     )
-    rows: list[dict[str, Any]] = [
+    rows: list[dict[str, Any]] = []
+    if state is not None:
+        tag = Markup('<strong class="govuk-tag {}">{}</strong>').format(
+            state.tag_class, state.label
+        )
+        rows.append({"key": {"text": "Status"}, "value": {"html": tag}})
+    rows += [
         {"key": {"text": "Who can act"}, "value": {"text": who}},
         {"key": {"text": "What they can do"}, "value": {"html": covers}},
         {
@@ -63,36 +70,25 @@ def consent_rows(consent: Consent) -> list[dict[str, Any]]:
 def consent_cards(
     consents: Iterable[Consent], withdraw_url: Callable[[Consent], str] | None = None
 ) -> list[dict[str, Any]]:
-    """One summary card's parameters per consent: the grantee and where the consent stands in
-    the title, a "Withdraw consent" action (to `withdraw_url(consent)`) on those still to be
-    withdrawn when the reader may."""
+    """One summary card's parameters per consent: the grantee as its title, where it stands
+    first among its rows, and a "Withdraw consent" action (to `withdraw_url(consent)`) on
+    those still to be withdrawn, when the reader may."""
     now = utcnow()
     cards = []
     for consent in consents:
         state = state_of(consent, now)
         actions = []
         if withdraw_url is not None and state.may_withdraw:
-            actions.append(
-                {
-                    "href": withdraw_url(consent),
-                    "text": "Withdraw consent",
-                    "visuallyHiddenText": f"for {consent.grantee_name}",
-                }
-            )
+            # The card's title follows in hidden text: "Withdraw consent (<grantee>)".
+            actions.append({"href": withdraw_url(consent), "text": "Withdraw consent"})
         cards.append(
             {
                 "card": {
-                    "title": {"html": _title(consent, state), "headingLevel": 2},
+                    "title": {"text": consent.grantee_name, "headingLevel": 2},
                     "actions": {"items": actions},
                     "attributes": {"id": f"consent-{consent.id}"},
                 },
-                "rows": consent_rows(consent),
+                "rows": consent_rows(consent, state),
             }
         )
     return cards
-
-
-def _title(consent: Consent, state: ConsentState) -> Markup:
-    return Markup('{} <strong class="govuk-tag {}">{}</strong>').format(
-        consent.grantee_name, state.tag_class, state.label
-    )

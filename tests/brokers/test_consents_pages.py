@@ -111,8 +111,11 @@ def test_the_person_sees_every_consent_in_words(
     assert "In use" in page
     assert "Withdrawn" in page
     assert f"by {citizen.full_name}" in page
-    # Only the live one can be withdrawn.
+    # Only the live one can be withdrawn; a screen reader hears whose consent it is.
     assert page.count("Withdraw consent") == 1
+    assert (
+        'Withdraw consent<span class="govuk-visually-hidden"> (Herts Independent Brokerage)' in page
+    )
     assert f"/my/consents/{live.id}/withdraw" in page
     assert f"/my/consents/{withdrawn.id}/withdraw" not in page
 
