@@ -7,7 +7,7 @@ brokerage holding a live consent of theirs finds them (404 otherwise)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import record_claims
@@ -16,7 +16,7 @@ from marketplace.brokers import bp
 from marketplace.brokers.forms import InviteToClaimForm, NoteForm
 from marketplace.brokers.presenting import entry_rows
 from marketplace.brokers.views import _broker, position_reader
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.forms import show_refusal
 from marketplace.pages.acting_for import acting_for
 from marketplace.people import caseload, consents
@@ -70,6 +70,8 @@ def add_note() -> Response | tuple[str, int]:
 
 
 @bp.route("/clients/<uuid:person_id>/invite", methods=["GET", "POST"])
+# It emails an address the broker types, as a sign-up does: held to the sign-up's rate.
+@limiter.limit(lambda: current_app.config["SIGN_UP_RATE_LIMIT"], methods=["POST"])
 @requires("use_broker_pages")
 def invite_to_claim() -> Response | tuple[str, int]:
     broker = _broker()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -15,7 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.brokers import bp
 from marketplace.brokers.forms import AddClientForm, AskForConsentForm
 from marketplace.brokers.presenting import entry_rows
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.formatting import london_today
 from marketplace.forms import show_refusal
 from marketplace.orders.positions import money_position
@@ -104,6 +104,8 @@ def _show(form: AddClientForm, refused: CaseloadRefused | ConsentRefused) -> Non
 
 
 @bp.route("/clients/ask-for-consent", methods=["GET", "POST"])
+# It emails an address the broker types, as a sign-up does: held to the sign-up's rate.
+@limiter.limit(lambda: current_app.config["SIGN_UP_RATE_LIMIT"], methods=["POST"])
 @requires("manage_caseload")
 def ask_for_consent() -> Response | tuple[str, int]:
     broker = _broker()

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
+from marketplace.accounts.service import create_user
 from marketplace.budgets.models import FunderPot, StreamKind
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
@@ -21,7 +22,7 @@ from marketplace.mail import outbox_messages
 from marketplace.orders.positions import money_position
 from marketplace.people.models import Authority, Client, ClientNote, Consent, Person, RecordClaim
 from marketplace.types import utcnow
-from providers.models import OrganisationStatus
+from providers.models import Organisation, OrganisationKind, OrganisationStatus
 from tests.brokers.acting_helpers import consent
 from tests.citizens.helpers import give_budget
 from tests.conftest import PASSWORD, links_in_outbox, sign_in
@@ -395,3 +396,36 @@ def test_the_citizens_home_links_to_their_notes(app: Flask, dorothy: User) -> No
     page = _page(browser.get("/my/"))
     assert 'id="notes-link"' in page
     assert 'href="/my/notes"' in page
+
+
+def test_asking_for_consent_is_held_to_the_sign_ups_rate(make_app: Callable[..., Flask]) -> None:
+    """Each request emails an address the broker types: a broker (or a stolen session) cannot
+    use it to send mail without limit."""
+    app = make_app(RATELIMIT_ENABLED=True, SIGN_UP_RATE_LIMIT="2 per minute")
+    with app.app_context():
+        brokerage = Organisation(
+            name="Limited Brokerage",
+            status=OrganisationStatus.APPROVED,
+            kind=OrganisationKind.BROKERAGE,
+        )
+        db.session.add(brokerage)
+        db.session.flush()
+        user = create_user(
+            email="limited.broker@example.org",
+            full_name="Lim Broker",
+            password=PASSWORD,
+            role=Role.BROKER,
+            organisation_id=brokerage.id,
+        )
+        db.session.commit()
+        browser = app.test_client()
+        sign_in(browser, user)
+        statuses = [
+            browser.post(
+                "/broker/clients/ask-for-consent", data={"email": f"person{n}@example.org"}
+            ).status_code
+            for n in range(3)
+        ]
+        assert statuses == [302, 302, 429]
+        sent = outbox_messages(app.config["MAIL_OUTBOX_PATH"])
+        assert sorted(m.to for m in sent) == ["person0@example.org", "person1@example.org"]
