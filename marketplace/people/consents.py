@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.orm import selectinload
 
+from marketplace import ledger
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.formatting import LONDON, london_time
@@ -165,8 +166,9 @@ def give(
         problems.update(_delegation_problems(recorded_by, person, wanted, at))
     if not problems:
         # Hold the person while checking for an overlapping consent, so two consents given at
-        # once to the same grantee cannot both be recorded (PostgreSQL; SQLite writes one at a
-        # time anyway).
+        # once to the same grantee cannot both be recorded: SQLite's write lock taken before
+        # the read; PostgreSQL's row lock on the person, the second giver waiting for the first.
+        ledger.begin_immediate(session)
         session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
         clash = _overlapping(session, person, brokerage, grantee, starts_at, ends_at)
         if clash is not None:
