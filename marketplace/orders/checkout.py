@@ -67,6 +67,7 @@ from marketplace.orders.schedule import (
     schedule_of,
     validation_problems,
 )
+from marketplace.people import questions
 from marketplace.people.models import Consent, Person
 from marketplace.people.plans import (
     DEFAULT_OUT_OF_PLAN_RULE,
@@ -655,9 +656,12 @@ def _write_order(
     """Record a priced order under the budget's locks, inside the caller's savepoint: the
     order, its cycles and the money each holds, then who is told. `money` is brought down by
     the order's cost. `consent` is the one `by` placed it under for the person (None when they
-    placed it as themselves)."""
+    placed it as themselves). The person's questions to the provider about the service, not
+    yet kept with an order, are kept with this one."""
     order = _new_order(session, priced, by=by, placement_key=placement_key, consent=consent)
     _hold_cycles(session, order, priced)
+    # The questions asked of the provider about this service before buying are kept with it.
+    questions.link_to_order(session, order)
     was_nearly_spent = money.nearly_spent
     money.left_pence -= priced.budget_pence
     _tell_of_order(

@@ -29,7 +29,7 @@ from marketplace.orders.models import BasketItem, Order, OrderEvent, OrderStatus
 from marketplace.orders.on_behalf import NotApproved
 from marketplace.payments import service
 from marketplace.payments.models import CardPayment
-from marketplace.people import consents, shortlists
+from marketplace.people import consents, questions, shortlists
 from marketplace.people.models import Authority, Consent, Person
 from marketplace.types import utcnow
 from tests.brokers.shortlist_fixtures import ALL_SCOPES, give_consent
@@ -97,6 +97,26 @@ def test_a_broker_places_an_approved_order_under_the_consent_and_the_person_is_t
         f"Sam Patel (Herts Independent Brokerage) placed order {order.reference} for you"
     )
     assert_ledger_verifies(db.session)
+
+
+def test_the_brokers_question_to_the_provider_is_kept_with_the_order_that_follows(
+    world: World, broker: User
+) -> None:
+    give_consent(world.person, broker=broker)
+    thread = questions.ask(
+        db.session,
+        person=world.person,
+        service=world.service,
+        by=broker,
+        text="Can the carer come before 9 in the morning?",
+    )
+    approve(world, broker)
+    item = in_basket(world, broker)
+
+    [order] = checkout.check_out(db.session, world.person, [item.id], by=broker, today=TODAY)
+    db.session.commit()
+
+    assert thread.order_id == order.id
 
 
 def test_the_person_ordering_for_themselves_names_no_consent_and_is_not_told_of_it(
