@@ -6,6 +6,7 @@ widths, axe on every page."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,13 +14,14 @@ from playwright.sync_api import Page, expect
 from marketplace.accounts import service as accounts
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
-from marketplace.people.models import ClientNote
+from marketplace.people import caseload
+from marketplace.people.models import Authority, ClientNote
 from marketplace.types import utcnow
 from providers.models import Organisation, OrganisationKind, OrganisationStatus
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveServer
-from tests.browser.test_account_journeys import heading, sign_in
-from tests.conftest import PASSWORD
+from tests.browser.test_account_journeys import heading, sign_in, sign_out
+from tests.conftest import PASSWORD, links_in_outbox
 
 BROKER_EMAIL = "sam.broker@example.org"
 CLIENT_EMAIL = "dorothy@example.org"
@@ -127,4 +129,69 @@ def test_a_client_reads_the_notes_about_them(page: Page, brokerage: None) -> Non
     page.get_by_role("link", name="Notes brokers have written about you").click()
     expect(heading(page)).to_have_text("Notes about you")
     expect(page.get_by_text("Prefers visits in the morning.")).to_be_visible()
+    assert_accessible(page)
+
+
+@pytest.fixture
+def client_without_account(live_server: LiveServer, brokerage: None) -> None:
+    """Edna, on the brokerage's caseload with a live consent, with no account of her own."""
+    with live_server.app.app_context():
+        organisation = db.session.query(Organisation).one()
+        broker = accounts.user_by_email(BROKER_EMAIL)
+        assert broker is not None
+        now = utcnow()
+        caseload.add_client(
+            db.session,
+            brokerage=organisation,
+            by=broker,
+            full_name="Edna Clarke",
+            date_of_birth=None,
+            postcode=None,
+            email="edna@example.org",
+            scopes=["see"],
+            authority=Authority.PERSON,
+            given_by_name="Edna Clarke",
+            starts_at=now,
+            ends_at=now + timedelta(days=200),
+        )
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_client_is_invited_and_claims_their_record(
+    page: Page, live_server: LiveServer, client_without_account: None
+) -> None:
+    page.goto("/sign-in")
+    assert_accessible(page)
+    sign_in(page, BROKER_EMAIL, PASSWORD)
+    expect(heading(page)).to_have_text("Your clients")
+    assert_accessible(page)
+    page.get_by_role("link", name="Details and notes for Edna Clarke").click()
+    expect(heading(page)).to_have_text("Edna Clarke")
+    assert_accessible(page)
+    page.get_by_role("link", name="Invite them to see their record").click()
+    expect(heading(page)).to_have_text("Invite Edna Clarke to see their record")
+    expect(page.get_by_label("Their email address")).to_have_value("edna@example.org")
+    assert_accessible(page)
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "We have emailed edna@example.org an invitation"
+    )
+    assert_accessible(page)
+    sign_out(page)
+    assert_accessible(page)
+
+    [link] = links_in_outbox(live_server.app, "edna@example.org")
+    page.goto(urlsplit(link).path)
+    expect(heading(page)).to_have_text("See your record")
+    assert_accessible(page)
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Create a password").fill(PASSWORD)
+    page.get_by_role("button", name="Create my account").click()
+    expect(heading(page)).to_have_text("Your care and support")
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "This is your record"
+    )
     assert_accessible(page)
