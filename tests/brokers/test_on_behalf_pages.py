@@ -73,7 +73,11 @@ def acting(app: Flask, broker: User, shop: Shop) -> FlaskClient:
 
 
 def test_a_broker_orders_what_the_client_approved_and_the_client_sees_who_did(
-    app: Flask, shop: Shop, broker: User, client: FlaskClient
+    app: Flask,
+    shop: Shop,
+    broker: User,
+    client: FlaskClient,
+    make_user: Callable[..., User],
 ) -> None:
     consent = give_consent(shop.citizen.person, broker=broker)
     approve(shop, broker)
@@ -105,6 +109,17 @@ def test_a_broker_orders_what_the_client_approved_and_the_client_sees_who_did(
     ]
     inbox = _text(client.get("/notifications"))
     assert f'href="/my/orders/{order.id}"' in inbox
+    # The council reads names; the provider reads the brokerage only, as it reads steps by role.
+    sign_in(client, make_user(Role.COUNCIL_OFFICER))
+    council = _text(client.get(f"/council/orders/{order.id}"))
+    assert (
+        "Placed by Sam Patel (Herts Independent Brokerage) on behalf of "
+        f"{shop.citizen.person.full_name}" in council
+    )
+    sign_in(client, shop.staff)
+    provider = _text(client.get(f"/provider/orders/{order.id}"))
+    assert "Placed on the person's behalf by Herts Independent Brokerage" in provider
+    assert "Sam Patel" not in provider
 
 
 def test_what_the_client_has_not_approved_is_refused_at_every_step(
