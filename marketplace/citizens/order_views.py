@@ -306,6 +306,7 @@ def checkout_page() -> BaseResponse | tuple[str, int]:
         streams=streams,
         lines=_checkout_lines(person, items, form, today, card),
         card=card,
+        may_pay=can(current_user, "pay_by_card_for", person),
     ), 400 if form.errors else 200
 
 

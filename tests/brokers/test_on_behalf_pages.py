@@ -193,6 +193,8 @@ def test_without_payment_the_order_is_placed_and_the_card_step_refused_in_words(
     browser = acting(app, broker, shop)
     # 96 hours at £26: £2,496, more than the budget has released.
     assert add_to_basket(browser, shop, units="12").status_code == 302
+    page = _text(browser.get("/my/checkout"))
+    assert "Their consent does not let you pay by card for them. If you place the order" in page
     response = check_out(browser, shop, pay_by_card="y")
 
     (order,) = orders_of(shop)
