@@ -118,3 +118,16 @@ def test_a_broker_acting_is_not_offered_the_clients_consents(app: Flask, people:
     home = _acting(app, people.broker, people).get("/my/").get_data(as_text=True)
     assert CLIENT_NAME in home
     assert 'href="/my/consents"' not in home
+
+
+def test_a_family_member_acting_without_a_legal_authority_is_told_in_words(
+    app: Flask, people: People
+) -> None:
+    consent(people.person, grantee=people.family, scopes=["see"])  # the person's own word
+    response = _acting(app, people.family, people).get("/my/consents")
+
+    assert response.status_code == 403
+    page = _text(response)
+    assert f"Only {CLIENT_NAME} or their attorney can do this" in page
+    assert "does not let you see or change their consents" in page
+    assert "broker" not in page.split("<main", 1)[1].split("</main>", 1)[0].lower()
