@@ -7,7 +7,7 @@ brokerage holding a live consent of theirs finds them (404 otherwise)."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import record_claims
@@ -37,6 +37,8 @@ def _client_page(note_form: NoteForm | None = None) -> tuple[str, int]:
         entry=entry,
         notes=caseload.notes_of(db.session, person, brokerage_id=broker.organisation_id),
         form=note_form,
+        may_invite=person.user is None
+        and caseload.record_made_by(db.session, broker.organisation_id, person),
         rows_of=entry_rows,
         last_day=consents.last_day,
         scope_label=lambda scope: ConsentScope(scope).label,
@@ -80,6 +82,8 @@ def invite_to_claim() -> Response | tuple[str, int]:
     if person.user is not None:
         flash(f"{person.full_name} already has an account", "success")
         return redirect(url_for("brokers.client_page", person_id=person.id))
+    if not caseload.record_made_by(db.session, broker.organisation_id, person):
+        abort(404)
     if not form.is_submitted() and person.email:
         form.email.data = person.email
     if form.validate_on_submit():

@@ -326,6 +326,32 @@ def keep_on_caseload(
     return client
 
 
+def record_made_by(session: Session, brokerage_id: uuid.UUID, person: Person) -> bool:
+    """Whether the brokerage made the person's record (`add_client`): it is not the council's
+    (no case reference), and the first consent ever recorded for the person was given to the
+    brokerage and recorded by one of its brokers.
+
+    Only then may the brokerage invite someone to claim the record: an invitation makes an
+    account that sees everything about the person, so a brokerage must not be able to send one
+    for a record that holds more than it put there (a council's person with a budget)."""
+    if person.case_reference is not None:
+        return False
+    first = session.scalar(
+        select(Consent)
+        .where(Consent.person_id == person.id)
+        .order_by(Consent.created_at, Consent.id)
+        .limit(1)
+    )
+    if first is None or first.brokerage_id != brokerage_id or first.recorded_by_id is None:
+        return False
+    recorder = session.get(User, first.recorded_by_id)
+    return (
+        recorder is not None
+        and recorder.role is Role.BROKER
+        and recorder.organisation_id == brokerage_id
+    )
+
+
 def ask_for_consent(*, brokerage: Organisation, by: User, email: str, consent_link: str) -> None:
     """Email `email` a request from the brokerage to give it consent online, with the link to
     the page that gives it (`/my/consents/new?brokerage=<id>`, made by the caller).

@@ -399,3 +399,21 @@ def test_the_caseload_counts_a_shared_shortlist_and_unanswered_questions(
     questions.answer(db.session, thread, by=provider, text="Yes, from 7am.")
     db.session.commit()
     assert entry().unanswered_questions == 0
+
+
+def test_only_a_record_the_brokerage_made_may_be_invited_to_be_claimed(
+    broker: User, make_user: Callable[..., User]
+) -> None:
+    made = _add(broker).person
+    council_held = _person("Council Held")
+    council_held.case_reference = "CASE-1"
+    _consent(council_held, broker, recorded_by_id=broker.id)
+    consented_online = _person("Online Giver")
+    _consent(consented_online, broker)  # recorded by no broker
+    other = make_user(Role.BROKER)
+    db.session.commit()
+    brokerage_id = broker.organisation_id
+    assert caseload.record_made_by(db.session, brokerage_id, made)
+    assert not caseload.record_made_by(db.session, other.organisation_id, made)
+    assert not caseload.record_made_by(db.session, brokerage_id, council_held)
+    assert not caseload.record_made_by(db.session, brokerage_id, consented_online)

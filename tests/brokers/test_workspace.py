@@ -436,3 +436,25 @@ def test_asking_for_consent_is_held_to_the_sign_ups_rate(make_app: Callable[...,
         assert statuses == [302, 302, 429]
         sent = outbox_messages(app.config["MAIL_OUTBOX_PATH"])
         assert sorted(m.to for m in sent) == ["person0@example.org", "person1@example.org"]
+
+
+def test_a_record_the_brokerage_did_not_make_cannot_be_invited_to_be_claimed(
+    app: Flask, broker_client: FlaskClient, broker: User
+) -> None:
+    """An invitation makes an account that sees everything about the person: a brokerage may
+    send one only for a record it made itself, not for the council's person it holds a consent
+    of (their budget and orders are not the brokerage's to hand to an address it types)."""
+    person = Person(full_name="Council Person", case_reference="HCC-001")
+    db.session.add(person)
+    db.session.commit()
+    consent(person, broker=broker)
+    page = _page(broker_client.get(f"/broker/clients/{person.id}"))
+    assert 'id="invite"' not in page
+    assert "you cannot invite them to it" in page
+    assert broker_client.get(f"/broker/clients/{person.id}/invite").status_code == 404
+    response = broker_client.post(
+        f"/broker/clients/{person.id}/invite", data={"email": "someone@example.org"}
+    )
+    assert response.status_code == 404
+    assert db.session.query(RecordClaim).count() == 0
+    assert outbox_messages(app.config["MAIL_OUTBOX_PATH"]) == []
