@@ -83,6 +83,7 @@ def _page(
             shortlist=shortlist,
             items=shortlist.items if shortlist else [],
             approved=shortlists.approvals_of(db.session, person),
+            history=shortlists.approval_history(db.session, person),
             awaiting=shortlists.awaiting_approval(db.session, person) is not None,
             form=_approve_form(person, form),
             button=ButtonForm(),

@@ -385,6 +385,18 @@ def approvals_of(session: Session, person: Person) -> dict[uuid.UUID, ShortlistA
     return {approval.service_id: approval for approval in approvals}
 
 
+def approval_history(session: Session, person: Person) -> list[ShortlistApproval]:
+    """Every approval the person (or their attorney) made, withdrawn or not, newest first:
+    the record of what they agreed to."""
+    return list(
+        session.scalars(
+            select(ShortlistApproval)
+            .where(ShortlistApproval.person_id == person.id)
+            .order_by(ShortlistApproval.approved_at.desc(), ShortlistApproval.id)
+        )
+    )
+
+
 def awaiting_approval(session: Session, person: Person) -> Shortlist | None:
     """The person's shortlist if it was shared with them and they have not answered it since
     (approved from it at the version shared or later), else None."""

@@ -174,6 +174,7 @@ def test_the_approval_is_what_lets_the_broker_order_and_it_is_on_the_record(
     assert shortlists.approved_choice(db.session, person, three[0].id) is None
     db.session.refresh(approval)
     assert approval.withdrawn_at is not None
+    assert shortlists.approval_history(db.session, person) == [approval]
 
 
 def test_a_shortlist_changed_after_it_was_opened_is_not_approved(

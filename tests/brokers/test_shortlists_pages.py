@@ -162,6 +162,17 @@ def test_the_client_approves_the_services_they_choose_from_a_brokers_shortlist(
     assert approval.shortlist_version == int(version)
     assert shortlists.approved_choice(db.session, person, three[1].id) is None
     assert shortlists.awaiting_approval(db.session, person) is None
+    assert "Approvals on the record" in page
+    assert "Can be ordered" in page
+
+    # Taken off the list, the approval stays on the record as withdrawn.
+    item = next(
+        i for i in shortlists.shortlist_of(db.session, person).items if i.service_id == three[0].id
+    )  # type: ignore[union-attr]
+    assert citizen_client.post(f"/my/shortlist/{item.id}/remove").status_code == 302
+    page = citizen_client.get("/my/shortlist").get_data(as_text=True)
+    assert "Taken off the shortlist" in page
+    assert "Can be ordered" not in page
 
 
 def test_approving_a_shortlist_changed_since_it_was_opened_is_refused(
