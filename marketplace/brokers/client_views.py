@@ -15,7 +15,7 @@ from marketplace.accounts.access import requires
 from marketplace.brokers import bp
 from marketplace.brokers.forms import InviteToClaimForm, NoteForm
 from marketplace.brokers.presenting import entry_rows
-from marketplace.brokers.views import _broker, position_reader
+from marketplace.brokers.views import _broker, _brokerage, position_reader
 from marketplace.extensions import db, limiter
 from marketplace.forms import show_refusal
 from marketplace.pages.acting_for import acting_for
@@ -26,19 +26,18 @@ from marketplace.people.models import ConsentScope
 
 def _client_page(note_form: NoteForm | None = None) -> tuple[str, int]:
     broker = _broker()
+    brokerage_id = _brokerage(broker).id
     person = acting_for()
     note_form = note_form or NoteForm()
-    entry = caseload.client_entry(
-        db.session, broker.organisation_id, person, position_of=position_reader()
-    )
+    entry = caseload.client_entry(db.session, brokerage_id, person, position_of=position_reader())
     return render_template(
         "brokers/client.html",
         person=person,
         entry=entry,
-        notes=caseload.notes_of(db.session, person, brokerage_id=broker.organisation_id),
+        notes=caseload.notes_of(db.session, person, brokerage_id=brokerage_id),
         form=note_form,
         may_invite=person.user is None
-        and caseload.record_made_by(db.session, broker.organisation_id, person),
+        and caseload.record_made_by(db.session, brokerage_id, person),
         rows_of=entry_rows,
         last_day=consents.last_day,
         scope_label=lambda scope: ConsentScope(scope).label,
@@ -55,6 +54,7 @@ def client_page() -> tuple[str, int]:
 @requires("use_broker_pages")
 def add_note() -> Response | tuple[str, int]:
     broker = _broker()
+    brokerage_id = _brokerage(broker).id
     person = acting_for()
     form = NoteForm()
     if form.validate_on_submit():
@@ -64,7 +64,7 @@ def add_note() -> Response | tuple[str, int]:
             show_refusal(form.text, refused)
         else:
             caseload.keep_on_caseload(
-                db.session, brokerage_id=broker.organisation_id, person=person, by=broker
+                db.session, brokerage_id=brokerage_id, person=person, by=broker
             )
             flash("Note added", "success")
             return redirect(url_for("brokers.client_page", person_id=person.id) + "#notes")
@@ -77,12 +77,13 @@ def add_note() -> Response | tuple[str, int]:
 @requires("use_broker_pages")
 def invite_to_claim() -> Response | tuple[str, int]:
     broker = _broker()
+    brokerage_id = _brokerage(broker).id
     person = acting_for()
     form = InviteToClaimForm()
     if person.user is not None:
         flash(f"{person.full_name} already has an account", "success")
         return redirect(url_for("brokers.client_page", person_id=person.id))
-    if not caseload.record_made_by(db.session, broker.organisation_id, person):
+    if not caseload.record_made_by(db.session, brokerage_id, person):
         abort(404)
     if not form.is_submitted() and person.email:
         form.email.data = person.email

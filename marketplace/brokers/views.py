@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -24,6 +24,7 @@ from marketplace.people.caseload import CaseloadRefused
 from marketplace.people.consents import ConsentRefused
 from marketplace.people.models import Authority
 from marketplace.types import utcnow
+from providers.models import Organisation
 
 # A refusal's field (the rules' parameter names) and the form field it is shown beside.
 _FIELDS = {
@@ -42,6 +43,13 @@ def _broker() -> User:
     return user
 
 
+def _brokerage(broker: User) -> Organisation:
+    """The broker's brokerage (every broker has one: a CHECK constraint says so)."""
+    if broker.organisation is None:
+        abort(403)
+    return broker.organisation
+
+
 def position_reader() -> caseload.PositionOf:
     """How the caseload reads a client's money: as their own home page does, today."""
     return partial(money_position, db.session, today=london_today())
@@ -50,8 +58,8 @@ def position_reader() -> caseload.PositionOf:
 @bp.route("/")
 @requires("use_broker_pages")
 def dashboard() -> str:
-    broker = _broker()
-    entries = caseload.clients_of(db.session, broker.organisation_id, position_of=position_reader())
+    brokerage = _brokerage(_broker())
+    entries = caseload.clients_of(db.session, brokerage.id, position_of=position_reader())
     return render_template(
         "brokers/dashboard.html",
         entries=entries,
@@ -67,10 +75,13 @@ def add_client() -> Response | tuple[str, int]:
     broker = _broker()
     form = AddClientForm()
     if form.validate_on_submit():
+        ends_on = form.ends_on.data
+        if ends_on is None:  # the form's validate() requires it
+            abort(400)
         try:
             client = caseload.add_client(
                 db.session,
-                brokerage=broker.organisation,
+                brokerage=_brokerage(broker),
                 by=broker,
                 full_name=form.full_name.data,
                 date_of_birth=form.date_of_birth.data,
@@ -81,7 +92,7 @@ def add_client() -> Response | tuple[str, int]:
                 given_by_name=form.given_by_name.data,
                 document_reference=(form.document_reference.data or "").strip() or None,
                 starts_at=utcnow(),
-                ends_at=consents.end_of_day(form.ends_on.data),
+                ends_at=consents.end_of_day(ends_on),
             )
         except (CaseloadRefused, ConsentRefused) as refused:
             _show(form, refused)
@@ -109,16 +120,15 @@ def _show(form: AddClientForm, refused: CaseloadRefused | ConsentRefused) -> Non
 @requires("manage_caseload")
 def ask_for_consent() -> Response | tuple[str, int]:
     broker = _broker()
+    brokerage = _brokerage(broker)
     form = AskForConsentForm()
     if form.validate_on_submit():
         email = form.email.data.strip()
         caseload.ask_for_consent(
-            brokerage=broker.organisation,
+            brokerage=brokerage,
             by=broker,
             email=email,
-            consent_link=url_for(
-                "citizens.give_consent", brokerage=broker.organisation_id, _external=True
-            ),
+            consent_link=url_for("citizens.give_consent", brokerage=brokerage.id, _external=True),
         )
         # The same words whoever the address belongs to: a broker never learns who has an
         # account.
