@@ -47,10 +47,18 @@ _BY_ACTION = [
 ]
 
 
+def _as_named_by(user: User | AnonymousUserMixin, item: NavItem) -> NavItem:
+    """A brokerage's brokers call their organisation their brokerage."""
+    organisation = getattr(user, "organisation", None)
+    if item.endpoint == "provider_portal.dashboard" and organisation and organisation.is_brokerage:
+        return NavItem("Your brokerage", item.endpoint)
+    return item
+
+
 def navigation_for(user: User | AnonymousUserMixin) -> list[dict[str, object]]:
     """Navigation links for the signed-in role, then the account links."""
     items = [NavItem("Find care and support", "public.home")]
-    items += [item for action, item in _BY_ACTION if can(user, action)]
+    items += [_as_named_by(user, item) for action, item in _BY_ACTION if can(user, action)]
     if isinstance(user, User) and user.is_authenticated:
         unread = unread_count(db.session, user)
         items.append(NavItem(f"Notifications ({unread})", "notifications.inbox"))

@@ -1,5 +1,6 @@
-"""Provider organisations: registration, the council's approval, rejection and suspension, and
-finding an organisation already in the directory by registration number or name.
+"""Provider organisations (and brokerages): registration, the council's approval, rejection and
+suspension, the council's own brokerage, and finding an organisation already in the directory
+by registration number or name.
 
 Every status change is written to `organisation_status_changes` with who, when and why, in the
 same transaction as the change. Functions flush and never commit.
@@ -23,6 +24,7 @@ from providers.models import (
     InvoiceCycle,
     Locality,
     Organisation,
+    OrganisationKind,
     OrganisationStatus,
     OrganisationStatusChange,
 )
@@ -97,19 +99,30 @@ def check_areas(codes: list[str]) -> None:
     _areas(codes)
 
 
+def staff_role(organisation: Organisation) -> Role:
+    """The role of the organisation's staff: a brokerage's staff are brokers (who act for
+    clients with their consent), a provider's are provider staff."""
+    return Role.BROKER if organisation.is_brokerage else Role.PROVIDER_STAFF
+
+
 def register(
-    details: OrganisationDetails, *, owner_name: str, owner_email: str, owner_password_hash: str
+    details: OrganisationDetails,
+    *,
+    owner_name: str,
+    owner_email: str,
+    owner_password_hash: str,
+    kind: OrganisationKind = OrganisationKind.PROVIDER,
 ) -> User:
-    """A new, pending organisation and its first staff account (its owner), made together once
-    the owner has confirmed their address (`providers.registration`), with the password hash
-    made when they registered.
+    """A new, pending organisation of `kind` and its first staff account (its owner: a broker
+    for a brokerage), made together once the owner has confirmed their address
+    (`providers.registration`), with the password hash made when they registered.
 
     Raises ValueError if the email has an account or an area is unknown.
     """
     email = accounts.normalise_email(owner_email)
     if accounts.user_by_email(email) is not None:
         raise ValueError(f"an account already uses {email}")
-    organisation = Organisation(status=OrganisationStatus.PENDING)
+    organisation = Organisation(status=OrganisationStatus.PENDING, kind=kind)
     _apply(organisation, details)
     db.session.add(organisation)
     db.session.flush()
@@ -117,14 +130,16 @@ def register(
         organisation=organisation,
         from_status=None,
         to_status=OrganisationStatus.PENDING,
-        reason="Registered by the provider",
+        reason="Registered by the brokerage"
+        if organisation.is_brokerage
+        else "Registered by the provider",
     )
     db.session.add(registered)
     owner = User(
         email=email,
         full_name=owner_name.strip(),
         password_hash=owner_password_hash,
-        role=Role.PROVIDER_STAFF,
+        role=staff_role(organisation),
         organisation_id=organisation.id,
         is_organisation_owner=True,
     )
@@ -132,6 +147,38 @@ def register(
     registered.changed_by = owner
     db.session.flush()
     return owner
+
+
+class NameTaken(ValueError):
+    """Another organisation in the directory already answers to this name."""
+
+
+def add_council_brokerage(details: OrganisationDetails, *, by: User) -> Organisation:
+    """The council's own brokerage (its service finders), added by a council officer and
+    approved at once: the council does not ask itself for approval. The change is on the
+    record as the officer's. It has no staff yet: the officer invites its first broker, who
+    becomes its owner (`providers.staff.accept`).
+
+    Raises NameTaken if an organisation of the same name (as names are matched) exists, and
+    ValueError for an unknown area."""
+    wanted = normalised_name(details.name)
+    for name in db.session.scalars(select(Organisation.name)):
+        if normalised_name(name) == wanted:
+            raise NameTaken(f"An organisation called {name} is already registered")
+    organisation = Organisation(status=OrganisationStatus.APPROVED, kind=OrganisationKind.BROKERAGE)
+    _apply(organisation, details)
+    db.session.add(organisation)
+    db.session.add(
+        OrganisationStatusChange(
+            organisation=organisation,
+            from_status=None,
+            to_status=OrganisationStatus.APPROVED,
+            reason="Added by the council as its own brokerage",
+            changed_by=by,
+        )
+    )
+    db.session.flush()
+    return organisation
 
 
 def update_details(organisation: Organisation, details: OrganisationDetails) -> None:
@@ -192,6 +239,13 @@ def change_status(
 def _status_email(
     organisation: Organisation, status: OrganisationStatus, reason: str
 ) -> tuple[str, str]:
+    if status is OrganisationStatus.APPROVED and organisation.is_brokerage:
+        return (
+            "Your brokerage has been approved",
+            f"{organisation.name} has been approved by the council. People can now give your "
+            "brokers their consent to act for them, and any services you publish are visible "
+            "to the public.",
+        )
     if status is OrganisationStatus.APPROVED:
         return (
             "Your organisation has been approved",

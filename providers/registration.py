@@ -1,4 +1,4 @@
-"""A provider's registration, confirmed by email before anything is made.
+"""A provider's (or a brokerage's) registration, confirmed by email before anything is made.
 
 Registering asks for the organisation's details and its owner's name, email address and
 password. Nothing is made until the owner follows the link emailed to that address; then the
@@ -27,7 +27,12 @@ from marketplace.extensions import Model, db
 from marketplace.notifications.models import NotificationKind
 from marketplace.notifications.service import council_officers, notify
 from providers import organisations
+from providers.models import OrganisationKind
 from providers.organisations import OrganisationDetails
+
+# The key the organisation's kind is kept under beside its details (a registration kept
+# before brokerages existed has none: a provider).
+_KIND = "kind"
 
 
 class ProviderRegistration(EmailedLink, Model):
@@ -54,10 +59,12 @@ def request_registration(
     confirm_link: Callable[[str], str],
     sign_in_link: str,
     reset_link: str,
+    kind: OrganisationKind = OrganisationKind.PROVIDER,
 ) -> None:
-    """Email the owner a link that finishes the registration; if the address already has an
-    account, email its owner instead and store nothing. Raises PasswordRejected for a weak
-    password, and ValueError for an unknown area."""
+    """Email the owner a link that finishes the registration of an organisation of `kind` (a
+    care provider or a brokerage); if the address already has an account, email its owner
+    instead and store nothing. Raises PasswordRejected for a weak password, and ValueError for
+    an unknown area."""
     begun = accounts.begin_sign_up(
         email=owner_email,
         full_name=owner_name,
@@ -76,7 +83,7 @@ def request_registration(
             owner_email=begun.email,
             owner_name=begun.full_name,
             password_hash=begun.password_hash,
-            details=dataclasses.asdict(details),
+            details={**dataclasses.asdict(details), _KIND: kind.value},
             **begun.link_columns(),
         )
     )
@@ -90,22 +97,27 @@ def request_registration(
 
 
 def confirm_registration(token: str) -> User:
-    """Make the pending organisation and its owner's account from an emailed link, and tell
-    every council officer it waits for their decision; returns the owner. Raises InvalidLink if
-    the link is unknown, used or expired, or its address has an account by now."""
+    """Make the pending organisation (a provider or a brokerage, as registered) and its owner's
+    account (a broker for a brokerage) from an emailed link, and tell every council officer it
+    waits for their decision; returns the owner. Raises InvalidLink if the link is unknown, used
+    or expired, or its address has an account by now."""
     found = accounts.follow_sign_up_link(ProviderRegistration, token)
+    details = dict(found.details)
+    kind = OrganisationKind(details.pop(_KIND, OrganisationKind.PROVIDER.value))
     owner = organisations.register(
-        OrganisationDetails(**found.details),
+        OrganisationDetails(**details),
         owner_name=found.owner_name,
         owner_email=found.owner_email,
         owner_password_hash=found.password_hash,
+        kind=kind,
     )
     # Told now, not when the form was sent: until the link is followed nothing exists to decide.
+    what = "brokerage" if kind is OrganisationKind.BROKERAGE else "provider"
     notify(
         db.session,
         council_officers(db.session),
         NotificationKind.PROVIDER_REGISTERED,
-        title="A new provider has registered and is waiting for approval",
+        title=f"A new {what} has registered and is waiting for approval",
         link=f"/council/providers/{owner.organisation_id}",
     )
     return owner

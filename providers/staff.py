@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from marketplace.accounts import service as accounts
 from marketplace.accounts.models import User
-from marketplace.accounts.roles import Role
 from marketplace.accounts.tokens import new_token, token_hash
 from marketplace.extensions import db
 from marketplace.mail import queue_email
 from marketplace.types import utcnow
+from providers import organisations
 from providers.models import Organisation, StaffInvitation
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -53,11 +53,20 @@ def invite(
     queue_email(
         email,
         f"Join {organisation.name} on the care and support marketplace",
-        f"{by.full_name} has invited you to help manage {organisation.name}'s listings and "
-        f"orders.\n\nOpen this link within 7 days to set up your account:\n\n{link(token)}\n\n"
+        f"{by.full_name} has invited you to {_work_of(organisation)}.\n\n"
+        f"Open this link within 7 days to set up your account:\n\n{link(token)}\n\n"
         "The link works once. If you were not expecting this, you can ignore it.",
     )
     return invitation
+
+
+def _work_of(organisation: Organisation) -> str:
+    if organisation.is_brokerage:
+        return (
+            f"join {organisation.name} as a broker, helping people find and arrange care with "
+            "their consent"
+        )
+    return f"help manage {organisation.name}'s listings and orders"
 
 
 def invitation_for(token: str) -> StaffInvitation:
@@ -76,17 +85,23 @@ def invitation_for(token: str) -> StaffInvitation:
 
 
 def accept(token: str, *, full_name: str, password: str) -> User:
-    """Make the invited person's staff account. Raises InvalidLink or PasswordRejected."""
+    """Make the invited person's staff account: a broker for a brokerage, provider staff
+    otherwise. Someone joining an organisation with no active owner (the council's own
+    brokerage, added by an officer) becomes its owner, so that someone can invite the rest.
+    Raises InvalidLink or PasswordRejected."""
     invitation = invitation_for(token)
     if accounts.user_by_email(invitation.email) is not None:
         raise accounts.InvalidLink("An account already uses this email address")
+    organisation = invitation.organisation
+    first_owner = not any(member.is_organisation_owner for member in active_staff(organisation))
     user = accounts.create_user(
         email=invitation.email,
         full_name=full_name,
         password=password,
-        role=Role.PROVIDER_STAFF,
+        role=organisations.staff_role(organisation),
         organisation_id=invitation.organisation_id,
     )
+    user.is_organisation_owner = first_owner
     invitation.accepted_at = utcnow()
     db.session.flush()
     return user

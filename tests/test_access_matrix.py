@@ -160,6 +160,7 @@ ROUTES: dict[str, Route] = {
         lambda world: f"/council/providers/{world.service_a.organisation_id}",
         only(FORBIDDEN, council=PAGE),
     ),
+    "council.add_brokerage": Route("/council/brokerages/new", only(FORBIDDEN, council=PAGE)),
     "citizens.dashboard": Route("/my/", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
     # Budgets and support plans: citizen A owns the budget; B gets a 404 for it.
     "citizens.budget": Route("/my/budget", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),

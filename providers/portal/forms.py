@@ -22,7 +22,7 @@ from wtforms import (
     URLField,
     ValidationError,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marketplace.forms import (
     CheckboxesField,
@@ -34,7 +34,14 @@ from marketplace.forms import (
     new_password_field,
 )
 from providers import validation
-from providers.models import CapacityStatus, CqcRating, DeliveryMode, InvoiceCycle, PriceUnit
+from providers.models import (
+    CapacityStatus,
+    CqcRating,
+    DeliveryMode,
+    InvoiceCycle,
+    OrganisationKind,
+    PriceUnit,
+)
 
 DESCRIPTION_MAX = 3000
 DAYS = [
@@ -143,6 +150,20 @@ def _check(field: Any, check: Any) -> None:
 
 
 class RegisterProviderForm(OrganisationForm):
+    # Most who register provide care; a brokerage comes from its own link (?kind=brokerage).
+    kind = RadiosField(
+        "What kind of organisation is it?",
+        choices=choices(
+            [
+                (OrganisationKind.PROVIDER.value, "A care provider"),
+                (OrganisationKind.BROKERAGE.value, "A brokerage"),
+            ]
+        ),
+        default=OrganisationKind.PROVIDER.value,
+        # A form sent without the question (a page from before it was asked) registers a
+        # provider, as every registration did then.
+        validators=[DataRequired(message="Select what kind of organisation it is")],
+    )
     owner_name = _text("Your full name", 200, "Enter your full name")
     owner_email = email_field("Your email address", description="You will use this to sign in")
     password = new_password_field()

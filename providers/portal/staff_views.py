@@ -24,7 +24,7 @@ from marketplace.accounts.policy import can
 from marketplace.extensions import limiter
 from marketplace.forms import show_refusal
 from providers import listings, organisations, registration, staff
-from providers.models import Organisation
+from providers.models import Organisation, OrganisationKind
 from providers.portal import bp
 from providers.portal.forms import AcceptInvitationForm, InviteForm, RegisterProviderForm, VenueForm
 from providers.portal.views import organisation_details, own_organisation
@@ -35,6 +35,8 @@ from providers.portal.views import organisation_details, own_organisation
 def register() -> Response | tuple[str, int]:
     form = RegisterProviderForm()
     form.areas.choices = organisations.district_choices()
+    if request.method == "GET" and request.args.get("kind") == OrganisationKind.BROKERAGE:
+        form.kind.data = OrganisationKind.BROKERAGE.value
     if form.validate_on_submit():
         try:
             registration.request_registration(
@@ -47,6 +49,7 @@ def register() -> Response | tuple[str, int]:
                 ),
                 sign_in_link=url_for("accounts.sign_in", _external=True),
                 reset_link=url_for("accounts.forgotten_password", _external=True),
+                kind=OrganisationKind(form.kind.data),
             )
         except accounts.PasswordRejected as rejected:
             show_refusal(form.password, rejected)
@@ -76,7 +79,10 @@ def confirm_registration(token: str) -> Response | tuple[str, int] | str:
         return render_template("accounts/invalid_link.html", reason=str(invalid)), 400
     browser_sessions.sign_in(owner)
     flash(
-        "Your organisation is registered. The council will check it before your "
+        "Your brokerage is registered. The council will check it before people can give "
+        "your brokers their consent or your services are shown to the public"
+        if owner.organisation.is_brokerage
+        else "Your organisation is registered. The council will check it before your "
         "services are shown to the public",
         "success",
     )
