@@ -143,6 +143,15 @@ def active_staff(organisation: Organisation) -> list[User]:
     return [user for user in organisation.staff if user.active]
 
 
+def needs_first_broker(organisation: Organisation) -> bool:
+    """True for a brokerage with no active owner (the council's own, added by an officer, or
+    one whose brokers have all left): a council officer may then invite a broker, who becomes
+    its owner on joining."""
+    return organisation.is_brokerage and not any(
+        member.is_organisation_owner for member in active_staff(organisation)
+    )
+
+
 def staff_member(organisation: Organisation, user_id: uuid.UUID) -> User | None:
     """A member of this organisation's staff (another organisation's is never found)."""
     return db.session.scalar(

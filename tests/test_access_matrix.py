@@ -161,6 +161,11 @@ ROUTES: dict[str, Route] = {
         only(FORBIDDEN, council=PAGE),
     ),
     "council.add_brokerage": Route("/council/brokerages/new", only(FORBIDDEN, council=PAGE)),
+    # A provider (service_a's) never has a first broker invited by the council.
+    "council.invite_first_broker": Route(
+        lambda world: f"/council/providers/{world.service_a.organisation_id}/invite-broker",
+        only(FORBIDDEN, council=NOT_FOUND),
+    ),
     "citizens.dashboard": Route("/my/", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
     # Budgets and support plans: citizen A owns the budget; B gets a 404 for it.
     "citizens.budget": Route("/my/budget", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),

@@ -58,3 +58,10 @@ class AddBrokerageForm(FlaskForm):
         "of the team.",
     )
     submit = SubmitField("Add the brokerage", widget=GovSubmitInput())
+
+
+class InviteBrokerForm(FlaskForm):
+    """The first broker of a brokerage with none, invited by a council officer."""
+
+    email = email_field("Their email address", required="Enter their email address")
+    submit = SubmitField("Send invitation", widget=GovSubmitInput())

@@ -1,15 +1,18 @@
 """The council's own brokerage: an officer adds its service-finding team as a brokerage,
-approved at once, and invites its first broker (who becomes its owner)."""
+approved at once, and invites its first broker (who becomes its owner); and invites the first
+broker of any brokerage left with no owner."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+import uuid
+
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import requires
 from marketplace.council import bp
-from marketplace.council.brokerage_forms import AddBrokerageForm
+from marketplace.council.brokerage_forms import AddBrokerageForm, InviteBrokerForm
 from marketplace.forms import show_refusal
 from providers import organisations, staff
 from providers.organisations import OrganisationDetails
@@ -58,3 +61,36 @@ def add_brokerage() -> Response | tuple[str, int]:
             )
             return redirect(url_for("council.provider", organisation_id=brokerage.id))
     return render_template("council/add_brokerage.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/providers/<uuid:organisation_id>/invite-broker", methods=["GET", "POST"])
+@requires("review_providers")
+def invite_first_broker(organisation_id: uuid.UUID) -> Response | tuple[str, int]:
+    brokerage = organisations.organisation(organisation_id)
+    # Only a brokerage with no owner: otherwise its owners invite their own colleagues.
+    if brokerage is None or not staff.needs_first_broker(brokerage):
+        abort(404)
+    form = InviteBrokerForm()
+    if form.validate_on_submit():
+        try:
+            staff.invite(
+                brokerage,
+                form.email.data,
+                by=current_user._get_current_object(),
+                link=lambda token: url_for("provider_portal.join", token=token, _external=True),
+            )
+        except staff.StaffChangeRefused as refused:
+            show_refusal(form.email, refused)
+        else:
+            flash(
+                f"Invitation sent to {form.email.data}: they will be {brokerage.name}'s first "
+                "broker",
+                "success",
+            )
+            return redirect(url_for("council.provider", organisation_id=brokerage.id))
+    return render_template(
+        "council/invite_broker.html",
+        form=form,
+        brokerage=brokerage,
+        invitations=staff.open_invitations(brokerage),
+    ), 400 if form.errors else 200

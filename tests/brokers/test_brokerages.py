@@ -373,3 +373,46 @@ def test_only_council_officers_add_the_councils_brokerage(
         )
         == 0
     )
+
+
+def test_an_officer_invites_the_first_broker_of_a_brokerage_with_no_owner(
+    app: Flask,
+    make_user: Callable[..., User],
+    make_organisation: Callable[..., Organisation],
+    provider_owner: User,
+) -> None:
+    """The demo's council brokerage is made with no staff: an officer invites its first broker.
+    A brokerage with an owner, or a provider, is its own staff's to invite to (404 here)."""
+    team = make_organisation("County Finders")
+    team.kind = OrganisationKind.BROKERAGE
+    owned = make_user(Role.BROKER).organisation
+    db.session.commit()
+    officer = make_user(Role.COUNCIL_OFFICER)
+    council = app.test_client()
+    sign_in(council, officer)
+    path = f"/council/providers/{team.id}/invite-broker"
+    assert f'href="{path}"' in _text(council, f"/council/providers/{team.id}")
+
+    response = council.post(path, data={"email": ""})
+    assert response.status_code == 400
+    assert "Enter their email address" in response.get_data(as_text=True)
+    response = council.post(path, data={"email": "ria@finders.example.org"})
+    assert response.status_code == 302
+    assert response.location == f"/council/providers/{team.id}"
+    assert "ria@finders.example.org" in _text(council, path), "the invitation waiting is named"
+    _join(app, "ria@finders.example.org", "Ria Patel")
+    ria = db.session.scalar(select(User).where(User.email == "ria@finders.example.org"))
+    assert (ria.role, ria.organisation_id, ria.is_organisation_owner) == (
+        Role.BROKER,
+        team.id,
+        True,
+    )
+    assert council.get(path).status_code == 404, "it has an owner now"
+    assert 'id="no-broker-owner"' not in _text(council, f"/council/providers/{team.id}")
+
+    owned_owner = owned.staff[0]
+    owned_owner.is_organisation_owner = True
+    db.session.commit()
+    assert council.get(f"/council/providers/{owned.id}/invite-broker").status_code == 404
+    provider = provider_owner.organisation_id
+    assert council.get(f"/council/providers/{provider}/invite-broker").status_code == 404
