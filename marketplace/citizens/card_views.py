@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.accounts.access import requires
 from marketplace.accounts.models import User
+from marketplace.accounts.policy import can
 from marketplace.citizens import bp
 from marketplace.citizens.order_views import own_order
 from marketplace.citizens.payment_views import card_refusal, refuse_card
@@ -26,6 +27,7 @@ from marketplace.formatting import london_today, pounds
 from marketplace.forms import ButtonForm
 from marketplace.orders.errors import InvalidTransition
 from marketplace.orders.models import Order
+from marketplace.pages.on_behalf import refuse_outside_consent
 from marketplace.payments import recurring
 from marketplace.payments.errors import StripeUnavailable
 from marketplace.payments_setup import stripe_gateway
@@ -114,6 +116,9 @@ def stop_paying_by_card(order_id: uuid.UUID) -> BaseResponse:
     order = own_order(order_id)
     if not ButtonForm().validate_on_submit() or not recurring.pays_by_saved_card(order):
         abort(400)
+    if not can(current_user, "cancel_order", order):
+        # Stopping the card ends the order: someone acting for the person needs "order".
+        refuse_outside_consent(order.person, "cancel_order")
     try:
         cancelled_from = recurring.stop_paying_by_card(
             db.session, order, by=_user(), today=london_today()

@@ -46,6 +46,7 @@ from marketplace.orders.schedule import schedule_of
 from marketplace.pages.on_behalf import refuse_outside_consent
 from marketplace.payments import recurring
 from marketplace.payments import service as card_payments
+from marketplace.people import questions
 from marketplace.people.models import Person
 from providers import directory
 from providers.models import Service
@@ -399,9 +400,13 @@ def own_order(order_id: uuid.UUID) -> Order:
 
 
 def own_delivery(order: Order, delivery_id: uuid.UUID) -> Delivery:
+    """The order's delivery (404 if it is not the order's). Someone acting for the person whose
+    consent does not cover confirming or querying deliveries is told so (403)."""
     delivery = queries.delivery_by_id(db.session, delivery_id)
     if delivery is None or delivery.order_id != order.id:
         abort(404)
+    if current_user.acting_for is not None and not can(current_user, "confirm_delivery", order):
+        refuse_outside_consent(order.person, "confirm_delivery")
     return delivery
 
 
@@ -441,6 +446,12 @@ def order_context(order: Order, today: date) -> dict[str, Any]:
         "today": today,
         # Recurring care paid cycle by cycle with a saved card (None for other orders).
         "card_plan": recurring.card_plan(db.session, order),
+        # Questions asked the provider about this service, kept with the order (issue 17).
+        "questions": (
+            questions.threads_about_order(db.session, order)
+            if can(current_user, "ask_provider_for", order.person)
+            else []
+        ),
     }
 
 

@@ -29,6 +29,7 @@ from marketplace.types import utcnow
 from tests.brokers.shortlist_fixtures import ALL_SCOPES, give_consent
 from tests.citizens.test_orders_pages import (
     Shop,
+    _delivered,
     add_to_basket,
     basket_items,
     check_out,
@@ -234,3 +235,44 @@ def test_a_broker_who_may_only_see_the_order_is_told_they_cannot_cancel_it(
     assert f"Your consent from {person.full_name} does not cover this" in _text(refused)
     assert "place and cancel orders for them" in _text(refused)
     assert orders_of(shop)[0].status is OrderStatus.PLACED
+
+
+def test_a_broker_who_may_only_see_cannot_stop_a_card_plan_and_is_told_why(
+    app: Flask, shop: Shop, broker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "CARD_TOP_UPS_ALLOWED", True)
+    person = shop.citizen.person
+    own = app.test_client()
+    sign_in(own, shop.citizen)
+    # Recurring care partly paid by card: the kind paid period by period with a saved card.
+    assert add_to_basket(own, shop, units="12").status_code == 302
+    assert check_out(own, shop, pay_by_card="y").status_code == 302
+    (order,) = orders_of(shop)
+    assert order.status is OrderStatus.AWAITING_PAYMENT
+    give_consent(person, broker=broker, scopes=[ConsentScope.SEE.value])
+    browser = acting(app, broker, shop)
+
+    refused = browser.post(f"/my/orders/{order.id}/card/stop")
+
+    assert refused.status_code == 403  # it was a 500: the rule's refusal was not caught
+    assert f"Your consent from {person.full_name} does not cover this" in _text(refused)
+    assert orders_of(shop)[0].status is OrderStatus.AWAITING_PAYMENT
+
+
+def test_a_broker_who_may_only_see_is_told_they_cannot_confirm_or_query_a_visit(
+    app: Flask, shop: Shop, broker: User, citizen_client: FlaskClient
+) -> None:
+    person = shop.citizen.person
+    assert add_to_basket(citizen_client, shop).status_code == 302
+    assert check_out(citizen_client, shop).status_code == 302
+    (order,) = orders_of(shop)
+    delivery_id = _delivered(shop, order)
+    give_consent(person, broker=broker, scopes=[ConsentScope.SEE.value])
+    browser = acting(app, broker, shop)
+
+    for response in (
+        browser.post(f"/my/orders/{order.id}/deliveries/{delivery_id}/confirm"),
+        browser.get(f"/my/orders/{order.id}/deliveries/{delivery_id}/query"),
+    ):
+        assert response.status_code == 403  # it was a 400 naming no reason, and a form
+        assert f"Your consent from {person.full_name} does not cover this" in _text(response)
