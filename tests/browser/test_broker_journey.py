@@ -207,7 +207,8 @@ def start_acting(page: Page) -> None:
 
 
 def shortlist_for_the_client(page: Page) -> None:
-    """Sam, acting, searches, puts the service on Raj's shortlist, writes a note, sends it."""
+    """Sam, acting, searches, puts the service on Raj's shortlist, writes a note, sends it;
+    approving it and Raj's consents are not his."""
     page.goto("/search?q=gardening")
     expect(page.locator(".app-results")).to_contain_text(SERVICE)
     check_acting(page)
@@ -231,6 +232,12 @@ def shortlist_for_the_client(page: Page) -> None:
     page.get_by_role("button", name=f"Send the shortlist to {CLIENT}").click()
     expect(success(page)).to_contain_text(f"The shortlist was sent to {CLIENT} to choose from")
     check_acting(page)
+    # Choosing is the client's: the broker is offered no approval.
+    expect(page.get_by_role("button", name="Approve the services I chose")).to_have_count(0)
+    # Who may act for Raj is his to decide: the broker is told so in words.
+    page.goto("/my/consents")
+    expect(heading(page)).to_have_text(f"Only {CLIENT} or their attorney can do this")
+    check_acting(page)
 
 
 def approve_by_keyboard(page: Page) -> None:
@@ -244,7 +251,8 @@ def approve_by_keyboard(page: Page) -> None:
     choice = page.get_by_label(f"{SERVICE}, from ")
     press(choice, "Space")
     expect(choice).to_be_checked()
-    press(page.get_by_role("button", name="Approve the services I chose"), "Enter")
+    tab_to(page, "Approve the services I chose", limit=5)
+    page.keyboard.press("Enter")
     expect(success(page)).to_contain_text(f"Approved: {SERVICE}")
     expect(main).to_contain_text(f"Yes, by {CLIENT}")
     assert_accessible(page)
