@@ -22,7 +22,8 @@ from sqlalchemy import JSON, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.accounts import service as accounts
-from marketplace.accounts.models import EmailedLink, User
+from marketplace.accounts.models import User
+from marketplace.emailed_links import EmailedLink
 from marketplace.extensions import Model, db
 from marketplace.notifications.models import NotificationKind
 from marketplace.notifications.service import council_officers, notify

@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.roles import Role
+from marketplace.emailed_links import EmailedLink
 from marketplace.extensions import Model
 from marketplace.types import UTCDateTime, utcnow
 
@@ -106,26 +107,6 @@ class PasswordResetToken(Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
-
-
-class EmailedLink:
-    """What a sign-up that waits for its emailed link keeps of the link: the token's hash (the
-    token itself is only in the email), when it was made, when it expires and when it was used.
-    A citizen's sign-up (`SignUpRequest`) and a provider's registration
-    (`providers.registration.ProviderRegistration`) both are one; `accounts.service` starts
-    and finishes both the same way (`begin_sign_up`, `follow_sign_up_link`)."""
-
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    # The column that holds the address the link was sent to (each kind names its own).
-    email_column: ClassVar[str]
-
-    def email_address(self) -> str:
-        """The address the link was sent to, which the account will have."""
-        return str(getattr(self, self.email_column))
 
 
 class SignUpRequest(EmailedLink, Model):

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.accounts.models import EmailedLink
+from marketplace.emailed_links import EmailedLink
 from marketplace.encryption import EncryptedText
 from marketplace.extensions import Model
 from marketplace.types import UTCDateTime, string_enum, utcnow
