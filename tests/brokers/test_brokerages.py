@@ -205,6 +205,7 @@ def test_a_brokerages_staff_are_invited_as_brokers(
     assert (lee.role, lee.organisation_id) == (Role.BROKER, brokerage.id)
     assert not lee.is_organisation_owner, "the brokerage has an owner already"
     assert "Your brokerage" in _text(newcomer, "/provider/")
+    assert "Your brokerage's details</h1>" in _text(newcomer, "/provider/organisation")
 
 
 def test_a_providers_staff_are_still_invited_as_provider_staff(
