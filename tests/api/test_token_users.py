@@ -305,7 +305,7 @@ def test_a_token_whose_user_changed_role_is_refused(
     """The token was made for a council officer: if the account stops being one, the token
     does not carry on with the account's new role."""
     officer = token_for(world.officer)
-    world.officer.role = Role.BROKER
+    world.officer.role = Role.ADMIN
     session.commit()
     assert client.post(ORDERS, json=new_order(world), headers=officer).status_code == 401
     assert count(Order) == 0
