@@ -43,7 +43,7 @@ from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.errors import BasketRefused, InsufficientFunds, InvalidOrder
 from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order, OrderStatus
 from marketplace.orders.schedule import schedule_of
-from marketplace.pages.on_behalf import refuse_outside_consent
+from marketplace.pages.on_behalf import person_in_hand, refuse_outside_consent
 from marketplace.payments import recurring
 from marketplace.payments import service as card_payments
 from marketplace.people import questions
@@ -392,9 +392,16 @@ def _place(
 
 
 def own_order(order_id: uuid.UUID) -> Order:
-    """The signed-in citizen's order: anyone else's answers 404, so ids reveal nothing."""
+    """An order of the person these pages are about (the citizen's own, or the person the user
+    acts for): anyone else's answers 404, so ids reveal nothing, even an order of another
+    person the same broker may see; one the consent does not let them see is refused in words."""
+    person = person_in_hand()
     order = queries.order_by_id(db.session, order_id)
-    if order is None or not can(current_user, "view_order", order):
+    if order is None or person is None or order.person_id != person.id:
+        abort(404)
+    if not can(current_user, "view_order", order):
+        if current_user.acting_for is not None:
+            refuse_outside_consent(person, "view_order")
         abort(404)
     return order
 

@@ -276,3 +276,30 @@ def test_a_broker_who_may_only_see_is_told_they_cannot_confirm_or_query_a_visit(
     ):
         assert response.status_code == 403  # it was a 400 naming no reason, and a form
         assert f"Your consent from {person.full_name} does not cover this" in _text(response)
+
+
+def test_acting_for_one_client_never_opens_another_clients_order(
+    app: Flask,
+    shop: Shop,
+    broker: User,
+    citizen_client: FlaskClient,
+    make_user: Callable[..., User],
+) -> None:
+    """The brokerage may see both clients' orders, but the pages are about the one it acts
+    for: the other's order is not found under this client's banner (it once was)."""
+    person = shop.citizen.person
+    assert add_to_basket(citizen_client, shop).status_code == 302
+    assert check_out(citizen_client, shop).status_code == 302
+    (order,) = orders_of(shop)
+    other = make_user(Role.CITIZEN)
+    give_consent(person, broker=broker, scopes=[ConsentScope.SEE.value])
+    give_consent(other.person, broker=broker, scopes=[ConsentScope.SEE.value])
+    browser = app.test_client()
+    sign_in(browser, broker)
+    assert browser.post(f"/acting-for/{other.person.id}").status_code == 302
+
+    for path in (f"/my/orders/{order.id}", f"/my/orders/{order.id}/cancel"):
+        assert browser.get(path).status_code == 404, path
+
+    assert browser.post(f"/acting-for/{person.id}").status_code == 302
+    assert browser.get(f"/my/orders/{order.id}").status_code == 200
