@@ -29,10 +29,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(instance_path, overrides))
 
     from marketplace import database, errors, jinja, payments_setup, request_text, security
-    from marketplace.pages import on_behalf
+    from marketplace.pages import audit_hooks, on_behalf
     from providers import search_index
 
     database.init_app(app)
+    # After the database: the audit log's entry is written before the request's commit.
+    audit_hooks.init_app(app)
     search_index.init_app(app)
     security.init_app(app)
     payments_setup.init_app(app)

@@ -164,8 +164,37 @@ def make_empty_database(database_url: str, tmp_path: Path) -> Iterator[Callable[
 
 def empty_database() -> None:
     for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(delete(table))
+        if table.name in APPEND_ONLY_TABLES:
+            _empty_append_only(table.name)
+        else:
+            db.session.execute(delete(table))
     db.session.commit()
+
+
+# Tables whose triggers refuse DELETE (the audit log): emptied past their triggers.
+APPEND_ONLY_TABLES = frozenset({"audit_entries"})
+
+
+def _empty_append_only(name: str) -> None:
+    """Empty a table whose triggers refuse DELETE, keeping the triggers: they are switched off
+    (PostgreSQL) or dropped and made again from their own SQL (SQLite) around the DELETE, in
+    the same transaction (both databases' DDL is transactional), so no other connection ever
+    sees the table without them. Not TRUNCATE: its lock waits for any other connection that
+    has read the table (a second app's session in the same test)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"ALTER TABLE {name} DISABLE TRIGGER USER"))
+        db.session.execute(text(f"DELETE FROM {name}"))
+        db.session.execute(text(f"ALTER TABLE {name} ENABLE TRIGGER USER"))
+        return
+    triggers = db.session.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table"),
+        {"table": name},
+    ).all()
+    for trigger, _sql in triggers:
+        db.session.execute(text(f'DROP TRIGGER "{trigger}"'))
+    db.session.execute(text(f"DELETE FROM {name}"))
+    for _trigger, sql in triggers:
+        db.session.execute(text(sql))
 
 
 def _build_app(database_url: str, instance: Path, **overrides: object) -> Flask:
