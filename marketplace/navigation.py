@@ -33,6 +33,7 @@ _BY_ACTION = [
     ("use_citizen_pages", NavItem("Basket", "citizens.basket")),
     ("use_citizen_pages", NavItem("Shortlist", "citizens.shortlist")),
     ("use_citizen_pages", NavItem("My orders", "citizens.orders")),
+    ("use_citizen_pages", NavItem("Questions", "citizens.questions_list")),
     ("use_provider_portal", NavItem("Your organisation", "provider_portal.dashboard")),
     ("use_provider_portal", NavItem("Orders", "provider_portal.orders")),
     ("use_provider_portal", NavItem("Questions", "provider_portal.questions_list")),

@@ -572,6 +572,16 @@ ROUTES.update(
             f"/my/shortlist/{uuid.uuid4()}/note",
             only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
         ),
+        # Questions to a provider (issue 17): the person's own threads only; asking about a
+        # listed service (a broker or family member only while acting: tests/brokers).
+        "citizens.questions_list": Route("/my/questions", CITIZENS),
+        "citizens.question": Route(
+            f"/my/questions/{uuid.uuid4()}",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
+        "citizens.ask_question": Route(
+            lambda world: f"/my/questions/ask/{world.service_a.id}", CITIZENS
+        ),
         "notifications.inbox": Route("/notifications", SIGNED_IN),
         "notifications.mark_all_read": Route(
             "/notifications/read", {**everyone(REDIRECT), "anonymous": SIGN_IN}, method="POST"

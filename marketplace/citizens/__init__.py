@@ -18,6 +18,7 @@ from marketplace.citizens import (  # noqa: E402,F401
     note_views,
     order_views,
     payment_views,
+    question_views,
     shortlist_views,
     top_up_views,
 )

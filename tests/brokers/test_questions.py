@@ -283,7 +283,7 @@ def test_the_database_refuses_a_provider_message_naming_a_consent(
     db.session.rollback()
 
 
-def _place(session: Session, world: World) -> Order:
+def _place(session: Session, world: World, key: str = "questions-order") -> Order:
     order = checkout.place_order(
         session,
         world.person,
@@ -291,7 +291,7 @@ def _place(session: Session, world: World) -> Order:
         world.schedule(),
         by=world.citizen,
         today=TODAY,
-        placement_key="questions-order",
+        placement_key=key,
     )
     session.commit()
     return order
@@ -306,9 +306,24 @@ def test_a_thread_is_kept_with_the_order_that_follows(session: Session, world: W
     # Checkout kept it with the order (ONBEHALF: checkout calls link_to_order).
     session.refresh(asked)
     assert asked.order_id == order.id
-    assert [t.id for t in questions.threads_about_order(session, order)] == [asked.id]
-    # Linked once: a second call (a second order of the same service) takes nothing from it.
+    # Linked once: a second call takes nothing more.
     assert questions.link_to_order(session, order) == []
+    assert [t.id for t in questions.threads_about_order(session, order)] == [asked.id]
+    # A second order of the same service takes nothing from the first.
+    again = _place(session, world, key="questions-order-2")
+    assert questions.link_to_order(session, again) == []
+    assert questions.threads_about_order(session, again) == []
+    assert asked.order_id == order.id
+
+
+def test_an_order_page_finds_a_thread_not_kept_with_any_order(
+    session: Session, world: World
+) -> None:
+    order = _place(session, world)
+    asked = questions.ask(
+        session, person=world.person, service=world.service, by=world.citizen, text=SECRET
+    )
+    session.commit()
     assert [t.id for t in questions.threads_about_order(session, order)] == [asked.id]
 
 
