@@ -19,6 +19,7 @@ from marketplace.citizens import (  # noqa: E402,F401
     order_views,
     payment_views,
     question_views,
+    record_log_views,
     shortlist_views,
     top_up_views,
 )

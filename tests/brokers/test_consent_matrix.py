@@ -98,6 +98,8 @@ NEEDS: dict[str, Needs] = {
     "citizens.give_consent": needs("manage_consents"),
     "citizens.withdraw_consent": needs("manage_consents"),
     "citizens.notes": needs("read_client_notes"),
+    # The audit log's entries about the person: theirs (and their attorney's) to read.
+    "citizens.record_log": needs("view_audit_log_of"),
 }
 
 
