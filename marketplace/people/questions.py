@@ -26,6 +26,8 @@ from marketplace.accounts.models import User
 from marketplace.accounts.policy import can, live_consent
 from marketplace.accounts.roles import Role
 from marketplace.extensions import Model
+from marketplace.ledger import begin_immediate
+from marketplace.ledger.transactions import dialect_name
 from marketplace.notifications.models import NotificationKind
 from marketplace.notifications.service import (
     notify,
@@ -176,6 +178,7 @@ def follow_up(session: Session, thread: QuestionThread, *, by: User, text: str) 
     under a consent covering "message") and tell the provider's staff. Raises as `ask` does."""
     _check_may_ask(by, thread.person)
     cleaned = clean_text(text)
+    _lock(session, thread)
     now = utcnow()
     message = _add_person_side_message(session, thread, by, cleaned, now)
     thread.waiting_for = Side.PROVIDER
@@ -193,6 +196,7 @@ def answer(session: Session, thread: QuestionThread, *, by: User, text: str) -> 
     if not can(by, "answer_questions", thread.organisation):
         raise QuestionForbidden("You cannot answer questions for this provider")
     cleaned = clean_text(text)
+    _lock(session, thread)
     now = utcnow()
     message = QuestionMessage(
         thread_id=thread.id, side=Side.PROVIDER, author_id=by.id, text=cleaned, written_at=now
@@ -313,6 +317,18 @@ def threads_about_order(session: Session, order: Order) -> list[QuestionThread]:
             .order_by(QuestionThread.last_message_at.desc())
         )
     )
+
+
+def _lock(session: Session, thread: QuestionThread) -> None:
+    """Take the thread's write lock before writing to it, so that two messages sent at once
+    (the person's and the provider's) queue: whose turn it is then always follows the last
+    message written. SQLite: its one write lock (BEGIN IMMEDIATE); PostgreSQL: the row's."""
+    begin_immediate(session)
+    if dialect_name(session) != "sqlite":
+        session.execute(
+            select(QuestionThread.id).where(QuestionThread.id == thread.id).with_for_update()
+        ).one()
+    session.refresh(thread, ["waiting_for", "last_message_at"])
 
 
 def _check_may_ask(by: User, person: Person) -> None:
