@@ -113,7 +113,11 @@ def last_day_allowed(at: datetime) -> date:
 
 def end_of_day(day: date) -> datetime:
     """The moment a consent covering `day` (in London) to its end ends: midnight as the next
-    day begins, in UTC."""
+    day begins, in UTC. The calendar's last day (31 December 9999, which anyone may type) has
+    no next day: its end is the latest moment there is, which `give` refuses as too far ahead
+    like any other end more than three years away (it was an OverflowError: a 500)."""
+    if day == date.max:
+        return datetime.max.replace(tzinfo=UTC)
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=LONDON).astimezone(UTC)
 
 
