@@ -18,7 +18,7 @@ from marketplace.orders import checkout
 from marketplace.people import questions
 from marketplace.people.models import ConsentScope
 from marketplace.people.questions import Side
-from providers.models import Organisation, Service
+from providers.models import Organisation, OrganisationStatus, Service, ServiceStatus
 from tests.brokers.acting_helpers import consent, start_acting
 from tests.conftest import sign_in
 from tests.orders.fixtures import TODAY, World
@@ -178,8 +178,6 @@ def test_a_service_nobody_can_see_cannot_be_asked_about(
     make_organisation: Callable[..., Organisation],
     make_listing: Callable[..., Service],
 ) -> None:
-    from providers.models import OrganisationStatus
-
     pending = make_organisation("Pending Care", OrganisationStatus.PENDING)
     hidden = make_listing(pending, name="Not yet approved")
     assert citizen_client.get(f"/my/questions/ask/{hidden.id}").status_code == 404
@@ -284,3 +282,18 @@ def test_the_order_page_links_the_questions_asked_before_it(
     assert f"/my/questions/{thread.id}" in page
     # The thread says which order it is kept with.
     assert f"/my/orders/{order.id}" in _page(client, f"/my/questions/{thread.id}")
+
+
+def test_a_thread_about_a_service_no_longer_listed_stays_open(
+    citizen_client: FlaskClient, citizen: User, service: Service
+) -> None:
+    thread = questions.ask(
+        db.session, person=citizen.person, service=service, by=citizen, text=QUESTION
+    )
+    service.status = ServiceStatus.ARCHIVED
+    db.session.commit()
+    page = _page(citizen_client, f"/my/questions/{thread.id}")
+    assert "This service is no longer listed" in page
+    assert f'href="/services/{service.id}"' not in page
+    response = citizen_client.post(f"/my/questions/{thread.id}", data={"text": "Still there?"})
+    assert response.status_code == 302
