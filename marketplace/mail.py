@@ -37,11 +37,14 @@ class OutboxMessage:
 
 
 def queue_email(to: str, subject: str, body: str) -> None:
-    """Send an email once the current transaction commits (dropped if it rolls back)."""
+    """Send an email once the current transaction commits (dropped if it rolls back). The
+    subject is put on one line: subjects name people, services and organisations, whose names
+    are whatever a form was sent, and a line break in a header is refused by `email` (a 500)
+    or, sent on, would start a header of the sender's choosing."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())
     message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
     message["Message-ID"] = f"<{uuid.uuid4()}@marketplace>"
     message.set_content(body)

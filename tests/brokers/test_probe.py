@@ -13,10 +13,13 @@ from flask.testing import FlaskClient
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
+from marketplace.mail import outbox_messages
 from marketplace.people.models import Consent
-from providers.models import Organisation, OrganisationStatus
+from providers.models import Organisation, OrganisationStatus, Service
 from tests.api.integration_helpers import error_of
 from tests.api.test_consents_api import token_for
+from tests.brokers.acting_helpers import start_acting
+from tests.brokers.shortlist_fixtures import give_consent, services
 from tests.conftest import sign_in
 
 MakeUser = Callable[..., User]
@@ -116,3 +119,36 @@ def test_an_attorney_recorded_to_the_calendars_last_day_is_explained(
     assert response.status_code == 400
     assert "govuk-error-summary" in response.get_data(as_text=True)
     assert _consents() == 0
+
+
+HEADER_INJECTION = "Sam Patel\r\nBcc: everyone@example.org"
+
+
+def test_a_name_with_a_line_break_reaches_an_emails_subject_as_one_line(
+    app: Flask,
+    client: FlaskClient,
+    make_user: MakeUser,
+    make_organisation: Callable[..., Organisation],
+    make_listing: Callable[..., Service],
+) -> None:
+    """A broker whose name holds CR LF (the sign-up and join forms keep what a tampered POST
+    sends) sends a client a shortlist: the email's subject names them on one line, and no
+    header is added."""
+    broker = make_user(Role.BROKER)
+    broker.full_name = HEADER_INJECTION
+    client_user = make_user(Role.CITIZEN)
+    assert client_user.person is not None
+    give_consent(client_user.person, broker=broker)
+    [service] = services(make_organisation, make_listing, count=1)
+    sign_in(client, broker)
+    start_acting(client, client_user.person)
+    assert client.post("/shortlist/add", data={"service_id": str(service.id)}).status_code == 302
+    response = client.post("/my/shortlist/share")
+    assert response.status_code == 302
+    [sent] = [
+        m for m in outbox_messages(app.config["MAIL_OUTBOX_PATH"]) if m.to == client_user.email
+    ]
+    assert (
+        sent.subject
+        == "Sam Patel Bcc: everyone@example.org has sent you a shortlist of services to choose from"
+    )
