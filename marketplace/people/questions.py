@@ -253,7 +253,8 @@ def threads_for_organisation(session: Session, organisation: Organisation) -> li
         .where(QuestionThread.organisation_id == organisation.id)
         .order_by(QuestionThread.last_message_at.desc())
     )
-    waiting, rest = [], []
+    waiting: list[QuestionThread] = []
+    rest: list[QuestionThread] = []
     for thread in threads:
         (waiting if thread.unanswered else rest).append(thread)
     return list(reversed(waiting)) + rest
