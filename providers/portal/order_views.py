@@ -30,6 +30,7 @@ from marketplace.orders.delivery_details import delivery_details
 from marketplace.orders.errors import InvalidOrder
 from marketplace.orders.models import Delivery, DeliveryStatus, InvoiceStatus, Order, OrderCycle
 from marketplace.orders.schedule import schedule_of
+from marketplace.people import questions
 from providers.portal import bp
 from providers.portal.order_forms import (
     UNIT_NAMES,
@@ -138,6 +139,8 @@ def _order_page(
         form=form,
         refusal=refusal,
         today=today,
+        # The person's questions about this service, kept with the order (issue 17).
+        questions=questions.threads_about_order(db.session, order),
     ), status
 
 

@@ -259,8 +259,8 @@ def test_staff_of_other_kinds_see_no_question_link_on_the_service_page(
         assert "Ask the provider a question" not in _page(client, f"/services/{service.id}")
 
 
-def test_the_order_page_links_the_questions_asked_before_it(
-    session: Session, world: World, client: FlaskClient
+def test_the_order_pages_link_the_questions_asked_before_it(
+    app: Flask, session: Session, world: World, client: FlaskClient
 ) -> None:
     thread = questions.ask(
         session, person=world.person, service=world.service, by=world.citizen, text=QUESTION
@@ -282,6 +282,13 @@ def test_the_order_page_links_the_questions_asked_before_it(
     assert f"/my/questions/{thread.id}" in page
     # The thread says which order it is kept with.
     assert f"/my/orders/{order.id}" in _page(client, f"/my/questions/{thread.id}")
+    # The provider's page for the order (it has reached them) links it too.
+    assert order.reached_provider
+    provider_client = app.test_client()
+    sign_in(provider_client, world.staff)
+    portal = _page(provider_client, f"/provider/orders/{order.id}")
+    assert "Questions about this service" in portal
+    assert f"/provider/questions/{thread.id}" in portal
 
 
 def test_a_thread_about_a_service_no_longer_listed_stays_open(
