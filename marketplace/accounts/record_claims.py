@@ -54,10 +54,12 @@ def invite_to_claim(
         raise ClaimRefused(f"{person.full_name} already has an account")
     email = service.normalise_email(email)
     if service.user_by_email(email) is not None:
+        # The address is whatever the broker typed: it may be a stranger's, who must not
+        # learn whose record it is (or that they have one), so the person is not named.
         service.tell_existing_account(
             email,
-            f"invite you to claim a record on the care and support marketplace for "
-            f"{person.full_name}, but this email address already has an account.\n\n"
+            "invite you to claim a record on the care and support marketplace, but this "
+            "email address already has an account.\n\n"
             "If the record is yours, tell the person who invited you to use another address, "
             "or give them your consent from your account instead.",
             sign_in_link=sign_in_link,

@@ -5,6 +5,7 @@ content of a question or a note."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from flask import Flask
@@ -14,8 +15,9 @@ from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
 from marketplace.mail import outbox_messages
-from marketplace.people.models import Consent
-from providers.models import Organisation, OrganisationStatus, Service
+from marketplace.people import caseload, questions, shortlists
+from marketplace.people.models import Consent, Person
+from providers.models import Organisation, OrganisationKind, OrganisationStatus, Service
 from tests.api.integration_helpers import error_of
 from tests.api.test_consents_api import token_for
 from tests.brokers.acting_helpers import start_acting
@@ -152,3 +154,278 @@ def test_a_name_with_a_line_break_reaches_an_emails_subject_as_one_line(
         sent.subject
         == "Sam Patel Bcc: everyone@example.org has sent you a shortlist of services to choose from"
     )
+
+
+# Other people's ids, and users of every kind who hold no live consent, find nothing.
+
+
+@dataclass
+class World:
+    """A client with a live consent to a broker's brokerage, a thread with a provider, a
+    shortlist item and a note; and outsiders of every kind."""
+
+    broker: User
+    client: User
+    person: Person
+    consent: Consent
+    service: Service
+    staff: User
+    thread: questions.QuestionThread
+    item: shortlists.ShortlistItem
+    other_citizen: User
+    other_broker: User
+    other_staff: User
+    family: User
+
+
+@pytest.fixture
+def world(
+    make_user: MakeUser,
+    make_organisation: Callable[..., Organisation],
+    make_listing: Callable[..., Service],
+) -> World:
+    broker = make_user(Role.BROKER)
+    client_user = make_user(Role.CITIZEN)
+    person = client_user.person
+    assert person is not None
+    given = give_consent(person, broker=broker)
+    [service] = services(make_organisation, make_listing, count=1)
+    staff = make_user(Role.PROVIDER_STAFF, organisation=service.organisation)
+    thread = questions.ask(
+        db.session, person=person, service=service, by=client_user, text="Before 8am?"
+    )
+    item = shortlists.add(db.session, person, service.id, by=client_user)
+    caseload.write_note(db.session, person=person, by=broker, text="Prefers mornings")
+    db.session.commit()
+    return World(
+        broker=broker,
+        client=client_user,
+        person=person,
+        consent=given,
+        service=service,
+        staff=staff,
+        thread=thread,
+        item=item,
+        other_citizen=make_user(Role.CITIZEN),
+        other_broker=make_user(Role.BROKER),
+        other_staff=make_user(Role.PROVIDER_STAFF),
+        family=make_user(Role.CITIZEN),
+    )
+
+
+_OTHERS_REQUESTS = [
+    ("GET", "/my/questions/{thread}"),
+    ("POST", "/my/questions/{thread}"),
+    ("POST", "/my/shortlist/{item}/remove"),
+    ("GET", "/my/shortlist/{item}/note"),
+    ("POST", "/my/shortlist/{item}/note"),
+    ("GET", "/my/consents/{consent}/withdraw"),
+    ("POST", "/my/consents/{consent}/withdraw"),
+    ("POST", "/acting-for/{person}"),
+    ("GET", "/broker/clients/{person}"),
+    ("POST", "/broker/clients/{person}/notes"),
+    ("GET", "/broker/clients/{person}/invite"),
+    ("POST", "/broker/clients/{person}/invite"),
+    ("GET", "/provider/questions/{thread}"),
+    ("POST", "/provider/questions/{thread}"),
+    ("GET", "/council/people/{person}/consents"),
+    ("POST", "/council/people/{person}/consents/attorney"),
+]
+
+
+@pytest.mark.parametrize("who", ["other_citizen", "family", "other_broker", "other_staff"])
+def test_others_find_nothing_of_the_persons_and_change_nothing(
+    app: Flask, world: World, who: str
+) -> None:
+    ids = {name: getattr(world, name).id for name in ("thread", "item", "consent", "person")}
+    client = app.test_client()
+    sign_in(client, getattr(world, who))
+    for method, path in _OTHERS_REQUESTS:
+        url = path.format(**ids)
+        response = client.open(
+            url,
+            method=method,
+            data={"text": "Hostile", "note": "Hostile", "email": "x@example.org"},
+        )
+        assert response.status_code in (403, 404), (url, method, response.status_code)
+    for path in ("/my/notes", "/my/questions", "/my/shortlist", "/my/consents"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Prefers mornings" not in page, path
+        assert "Before 8am?" not in page, path
+    db.session.expire_all()
+    thread = world.thread
+    assert len(thread.messages) == 1
+    assert world.consent.revoked_at is None
+    assert shortlists.item_of(db.session, world.person, ids["item"]) is not None
+    assert world.item.note is None
+
+
+@pytest.mark.parametrize("who", ["other_citizen", "family", "other_broker"])
+def test_others_tokens_find_nothing_of_the_persons_consents(
+    client: FlaskClient, world: World, who: str
+) -> None:
+    headers = token_for(getattr(world, who))
+    consent_id = world.consent.id
+    person_id = world.person.id
+    assert client.get(f"/api/v1/consents/{consent_id}", headers=headers).status_code == 404
+    revoked = client.post(f"/api/v1/consents/{consent_id}/revoke", headers=headers)
+    assert revoked.status_code == 404, revoked.get_json()
+    listed = client.get(f"/api/v1/people/{person_id}/consents", headers=headers)
+    assert listed.status_code in (403, 404), listed.get_json()
+    given = client.post(
+        f"/api/v1/people/{person_id}/consents",
+        json={
+            "brokerage_id": str(world.other_broker.organisation_id),
+            "scopes": ["see"],
+            "ends_on": "2027-01-01",
+        },
+        headers=headers,
+    )
+    assert given.status_code in (403, 404), given.get_json()
+    db.session.expire_all()
+    assert world.consent.revoked_at is None
+    assert len(world.person.consents) == 1
+
+
+# Hidden and chosen fields tampered with: refused with the error summary, nothing recorded.
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        {"brokerage": "provider"},
+        {"brokerage": "pending"},
+        {"brokerage": "not-a-uuid"},
+        {"scopes": ["see", "admin"]},
+        {"scopes": []},
+        {"ends_on": ["29", "2", "2027"]},
+        {"ends_on": ["1", "1", "2020"]},
+        {"ends_on": ["2", "1", "2147483648"]},
+    ],
+)
+def test_a_tampered_consent_form_is_explained_and_records_nothing(
+    client: FlaskClient,
+    make_user: MakeUser,
+    make_organisation: Callable[..., Organisation],
+    brokerage_broker: User,
+    tampered: dict[str, object],
+) -> None:
+    citizen = make_user(Role.CITIZEN)
+    provider = make_organisation("Chiltern Home Care")
+    pending = make_organisation("Pending Brokerage", status=OrganisationStatus.PENDING)
+    pending.kind = OrganisationKind.BROKERAGE
+    db.session.commit()
+    named = {"provider": str(provider.id), "pending": str(pending.id)}
+    data: dict[str, object] = {
+        "brokerage": str(brokerage_broker.organisation_id),
+        "scopes": ["see"],
+        "ends_on": ["1", "6", "2027"],
+        **tampered,
+    }
+    data["brokerage"] = named.get(str(data["brokerage"]), data["brokerage"])
+    sign_in(client, citizen)
+    response = client.post("/my/consents/new", data=data)
+    assert response.status_code == 400
+    assert "govuk-error-summary" in response.get_data(as_text=True)
+    assert _consents() == 0
+
+
+@pytest.mark.parametrize(
+    ("grantee", "tampered"),
+    [
+        ("staff", {}),
+        ("officer", {}),
+        ("broker", {}),
+        ("mother", {}),
+        ("daughter", {"authority": "person"}),
+        ("daughter", {"scopes": ["see", "admin"]}),
+        ("daughter", {"document_reference": ""}),
+        ("daughter", {"document_reference": "x" * 10_000}),
+        ("daughter", {"starts_on": ["1", "6", "2027"], "ends_on": ["1", "5", "2027"]}),
+        ("daughter", {"starts_on": ["29", "2", "2027"]}),
+        ("daughter", {"email": "daughter@example.org\r\nBcc: x@example.org"}),
+    ],
+)
+def test_a_tampered_attorney_form_is_explained_and_records_nothing(
+    client: FlaskClient, make_user: MakeUser, grantee: str, tampered: dict[str, object]
+) -> None:
+    officer = make_user(Role.COUNCIL_OFFICER)
+    mother = make_user(Role.CITIZEN)
+    users = {
+        "staff": make_user(Role.PROVIDER_STAFF),
+        "officer": officer,
+        "broker": make_user(Role.BROKER),
+        "mother": mother,
+        "daughter": make_user(Role.CITIZEN, email="daughter@example.org"),
+    }
+    sign_in(client, officer)
+    response = client.post(
+        f"/council/people/{mother.person_id}/consents/attorney",
+        data={
+            "email": users[grantee].email,
+            "authority": "lpa_health_welfare",
+            "document_reference": "LPA 1",
+            "scopes": ["see"],
+            "starts_on": ["1", "1", "2026"],
+            "ends_on": ["1", "6", "2027"],
+            **tampered,
+        },
+    )
+    assert response.status_code == 400
+    assert "govuk-error-summary" in response.get_data(as_text=True)
+    assert _consents() == 0
+
+
+# Emails carry a link, never what is written about a person, nor their name to a stranger.
+
+
+def test_an_invitation_to_an_address_with_an_account_does_not_name_the_client(
+    app: Flask, client: FlaskClient, make_user: MakeUser, brokerage_broker: User
+) -> None:
+    """The broker types the address; if it is someone else's account (a typo, a neighbour),
+    its owner must not learn who the client is."""
+    stranger = make_user(Role.CITIZEN)
+    sign_in(client, brokerage_broker)
+    added = client.post(
+        "/broker/clients/new",
+        data={
+            "full_name": "Dorothy Pearce",
+            "authority": "person",
+            "given_by_name": "Dorothy Pearce",
+            "scopes": ["see"],
+            "ends_on": ["1", "6", "2027"],
+        },
+    )
+    assert added.status_code == 302, added.status_code
+    invited = client.post(f"{added.location}/invite", data={"email": stranger.email})
+    assert invited.status_code == 302, invited.status_code
+    [sent] = [m for m in outbox_messages(app.config["MAIL_OUTBOX_PATH"]) if m.to == stranger.email]
+    assert "Pearce" not in sent.subject + sent.body
+
+
+def test_emails_about_questions_and_notes_carry_a_link_not_what_was_written(
+    app: Flask, world: World
+) -> None:
+    secret = "My husband's dementia is getting worse at night"
+    answer = "We have a night carer free from Monday, ask for Gita"
+    client_user, broker, staff = world.client, world.broker, world.staff
+    person, service = world.person, world.service
+    asker = app.test_client()
+    sign_in(asker, broker)
+    start_acting(asker, person)
+    asked = asker.post(f"/my/questions/ask/{service.id}", data={"text": secret})
+    assert asked.status_code == 302
+    note = asker.post(f"/broker/clients/{person.id}/notes", data={"text": secret})
+    assert note.status_code == 302
+    provider = app.test_client()
+    sign_in(provider, staff)
+    thread_id = asked.location.rsplit("/", 1)[1]
+    answered = provider.post(f"/provider/questions/{thread_id}", data={"text": answer})
+    assert answered.status_code == 302
+    mail = outbox_messages(app.config["MAIL_OUTBOX_PATH"])
+    readers = {client_user.email, broker.email, staff.email}
+    assert {m.to for m in mail} >= readers
+    for message in mail:
+        assert secret not in message.subject + message.body
+        assert answer not in message.subject + message.body
+        assert "night" not in message.subject + message.body
