@@ -198,6 +198,15 @@ ROUTES: dict[str, Route] = {
         only(FORBIDDEN, council=PAGE),
     ),
     "council.people": Route("/council/people", only(FORBIDDEN, council=PAGE)),
+    "council.audit_search": Route("/council/audit", only(FORBIDDEN, council=PAGE)),
+    "council.subject_access_csv": Route(
+        lambda world: f"/council/people/{world.users['citizen'].person_id}/subject-access.csv",
+        only(FORBIDDEN, council=PAGE),
+    ),
+    "council.subject_access_json": Route(
+        lambda world: f"/council/people/{world.users['citizen'].person_id}/subject-access.json",
+        only(FORBIDDEN, council=PAGE),
+    ),
     "council.person": Route(
         lambda world: f"/council/people/{world.users['citizen'].person_id}",
         only(FORBIDDEN, council=PAGE),

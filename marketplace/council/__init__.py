@@ -17,6 +17,7 @@ bp = Blueprint("council", __name__, url_prefix="/council")
 load_person_from_url(bp, gate="find_people", action="view_person")
 
 from marketplace.council import (  # noqa: E402,F401
+    audit_views,
     brokerage_views,
     budget_views,
     consent_views,
