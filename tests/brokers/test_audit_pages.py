@@ -86,3 +86,17 @@ def test_a_broker_acting_cannot_read_the_person_s_log(
     # The refused attempt is itself on the record.
     tried = session.scalars(select(AuditEntry).where(AuditEntry.path == "/my/record-log")).one()
     assert (tried.status_code, tried.succeeded) == (403, False)
+
+
+def test_a_broker_reading_a_client_page_is_recorded(
+    session: Session, client: FlaskClient, people: People
+) -> None:
+    given = consent(people.person, broker=people.broker)
+    sign_in(client, people.broker)
+
+    assert client.get(f"/broker/clients/{people.person.id}").status_code == 200
+
+    [entry] = session.scalars(select(AuditEntry)).all()
+    assert (entry.actor_id, entry.person_id) == (people.broker.id, people.person.id)
+    assert (entry.action, entry.consent_id) == (AuditAction.VIEWED, given.id)
+    assert entry.path == f"/broker/clients/{people.person.id}"
