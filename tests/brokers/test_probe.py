@@ -16,7 +16,8 @@ from marketplace.accounts.roles import Role
 from marketplace.extensions import db
 from marketplace.mail import outbox_messages
 from marketplace.people import caseload, questions, shortlists
-from marketplace.people.models import Consent, Person
+from marketplace.people.models import Authority, Consent, Person
+from marketplace.types import utcnow
 from providers.models import Organisation, OrganisationKind, OrganisationStatus, Service
 from tests.api.integration_helpers import error_of
 from tests.api.test_consents_api import token_for
@@ -429,3 +430,123 @@ def test_emails_about_questions_and_notes_carry_a_link_not_what_was_written(
         assert secret not in message.subject + message.body
         assert answer not in message.subject + message.body
         assert "night" not in message.subject + message.body
+
+
+SCRIPT = '<script>alert("x")</script>'
+RTL = "\u202egnp.exe"
+
+
+def test_hostile_names_and_text_are_shown_as_text_on_every_new_page(
+    app: Flask, world: World
+) -> None:
+    """A person, a broker and a brokerage named with markup and an RTL override, and a
+    question, an answer, a shortlist note and a client note of 10,000 characters of it: every
+    page that shows them escapes them."""
+    world.person.full_name = SCRIPT + RTL
+    world.broker.full_name = SCRIPT
+    brokerage = db.session.get(Organisation, world.broker.organisation_id)
+    assert brokerage is not None
+    brokerage.name = SCRIPT
+    world.service.name = SCRIPT
+    db.session.commit()
+    long_text = (SCRIPT + RTL + " ") * (10_000 // len(SCRIPT + RTL + " "))
+    broker = app.test_client()
+    sign_in(broker, world.broker)
+    start_acting(broker, world.person)
+    asked = broker.post(f"/my/questions/ask/{world.service.id}", data={"text": long_text[:4000]})
+    assert asked.status_code in (302, 400), asked.status_code
+    too_long = broker.post(f"/my/questions/ask/{world.service.id}", data={"text": long_text})
+    assert too_long.status_code == 400
+    assert "govuk-error-summary" in too_long.get_data(as_text=True)
+    assert broker.post(
+        f"/broker/clients/{world.person.id}/notes", data={"text": long_text[:1000]}
+    ).status_code in (302, 400)
+    assert broker.post(
+        f"/my/shortlist/{world.item.id}/note", data={"note": long_text[:500]}
+    ).status_code in (302, 400)
+    staff = app.test_client()
+    sign_in(staff, world.staff)
+    owner = app.test_client()
+    sign_in(owner, world.client)
+    pages = [
+        (broker, "/broker/"),
+        (broker, f"/broker/clients/{world.person.id}"),
+        (broker, "/my/"),
+        (broker, "/my/questions"),
+        (broker, f"/my/questions/{world.thread.id}"),
+        (broker, "/my/shortlist"),
+        (staff, "/provider/questions"),
+        (staff, f"/provider/questions/{world.thread.id}"),
+        (owner, "/my/consents"),
+        (owner, "/my/notes"),
+        (owner, "/my/shortlist"),
+        (owner, "/my/questions"),
+        (owner, "/notifications"),
+    ]
+    for user_client, path in pages:
+        response = user_client.get(path)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, (path, response.status_code)
+        assert "<script>alert" not in page, path
+
+
+def test_a_family_member_on_the_persons_word_and_a_broker_cannot_change_consents(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """Consent to act (every scope) is not authority to decide: neither a family member
+    without a power of attorney nor a broker gives or withdraws the person's consents, by
+    page or by token."""
+    give_consent(world.person, grantee=world.family)
+    brokerage_id = str(world.broker.organisation_id)
+    for user in (world.family, world.broker):
+        browser = app.test_client()
+        sign_in(browser, user)
+        start_acting(browser, world.person)
+        for path in (f"/my/consents/{world.consent.id}/withdraw", "/my/consents/new"):
+            for method in ("GET", "POST"):
+                response = browser.open(
+                    path,
+                    method=method,
+                    data={
+                        "brokerage": brokerage_id,
+                        "scopes": ["pay"],
+                        "ends_on": ["1", "6", "2027"],
+                    },
+                )
+                assert response.status_code == 403, (user.role, path, method)
+        headers = token_for(user)
+        revoked = client.post(f"/api/v1/consents/{world.consent.id}/revoke", headers=headers)
+        assert revoked.status_code in (403, 404), revoked.get_json()
+        given = client.post(
+            f"/api/v1/people/{world.person.id}/consents",
+            json={"brokerage_id": brokerage_id, "scopes": ["pay"], "ends_on": "2027-06-01"},
+            headers=headers,
+        )
+        assert given.status_code in (403, 404), given.get_json()
+    db.session.expire_all()
+    assert world.consent.revoked_at is None
+    assert len(world.person.consents) == 2
+
+
+def test_an_attorneys_token_passes_on_no_more_than_their_own_authority(
+    client: FlaskClient, world: World
+) -> None:
+    lpa = give_consent(
+        world.person, grantee=world.family, scopes=["see"], authority=Authority.LPA_PROPERTY_FINANCE
+    )
+    world.consent.revoked_at = utcnow()
+    world.consent.revoked_by_name = "Test"
+    db.session.commit()
+    given = client.post(
+        f"/api/v1/people/{world.person.id}/consents",
+        json={
+            "brokerage_id": str(world.broker.organisation_id),
+            "scopes": ["see", "pay"],
+            "ends_on": "2027-06-01",
+        },
+        headers=token_for(world.family),
+    )
+    assert given.status_code == 422, given.get_json()
+    assert set(given.get_json()["details"]["fields"]) == {"scopes"}
+    db.session.expire_all()
+    assert [c.id for c in world.person.consents if c.revoked_at is None] == [lpa.id]
