@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from flask import Response, render_template, request, url_for
 
@@ -73,7 +74,8 @@ def audit_search() -> tuple[str, int]:
             person=person,
             actor=actor,
             since=_start_of(since) if since else None,
-            before=_start_of(until + timedelta(days=1)) if until else None,
+            # The calendar's last day has no next: searching to it is searching to the end.
+            before=_start_of(until + timedelta(days=1)) if until and until < date.max else None,
         )
         entries, total = audit.search(db.session, wanted, page=paged.page, per_page=paged.per_page)
         paged = Paged(page=paged.page, per_page=paged.per_page, total=total)
@@ -90,7 +92,10 @@ def audit_search() -> tuple[str, int]:
         entries=entries,
         paged=paged,
         searched=bool(arguments),
-        page_url=lambda number: url_for("council.audit_search", page=number, **arguments),
+        # The search is kept across pages.
+        page_url=lambda number: (
+            f"{url_for('council.audit_search')}?{urlencode({**arguments, 'page': number})}"
+        ),
     ), 400 if errors else 200
 
 

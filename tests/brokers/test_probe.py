@@ -550,3 +550,17 @@ def test_an_attorneys_token_passes_on_no_more_than_their_own_authority(
     assert set(given.get_json()["details"]["fields"]) == {"scopes"}
     db.session.expire_all()
     assert [c.id for c in world.person.consents if c.revoked_at is None] == [lpa.id]
+
+
+# The audit log's search and the record log.
+
+
+def test_an_audit_search_to_the_calendars_last_day_is_a_search_not_a_500(
+    client: FlaskClient, make_user: MakeUser
+) -> None:
+    sign_in(client, make_user(Role.COUNCIL_OFFICER))
+    response = client.get(
+        "/council/audit?until-day=31&until-month=12&until-year=9999"
+        "&since-day=1&since-month=1&since-year=2026&person=%25_%5C"
+    )
+    assert response.status_code == 200, response.status_code
