@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -191,3 +192,20 @@ def test_only_officers_export_or_search(client: FlaskClient, people: People) -> 
 
     assert client.get("/council/audit").status_code == 403
     assert client.get(f"/council/people/{people.person.id}/subject-access.json").status_code == 403
+
+
+def test_the_page_links_keep_the_search(
+    session: Session, client: FlaskClient, people: People, officer: User
+) -> None:
+    for _ in range(ENTRIES_PER_PAGE + 1):
+        audit.record(
+            session, actor_id=officer.id, person_id=people.person.id, action="viewed", what="p"
+        )
+    session.commit()
+    sign_in(client, officer)
+
+    page = client.get("/council/audit", query_string={"person": "pearce"}).get_data(as_text=True)
+
+    links = re.findall(r'href="(/council/audit\?[^"]*page=2[^"]*)"', page)
+    assert links
+    assert all("person=pearce" in link for link in links)
