@@ -169,7 +169,7 @@ def ask(
     session.add(thread)
     session.flush()
     _add_person_side_message(session, thread, by, cleaned, now)
-    _tell_provider(session, thread, f"A question about {service.name}")
+    _tell_provider(session, thread, f"A question about {service.name}", by=by)
     return thread
 
 
@@ -184,7 +184,7 @@ def follow_up(session: Session, thread: QuestionThread, *, by: User, text: str) 
     thread.waiting_for = Side.PROVIDER
     thread.last_message_at = now
     session.flush()
-    _tell_provider(session, thread, f"A new message about {thread.service.name}")
+    _tell_provider(session, thread, f"A new message about {thread.service.name}", by=by)
     return message
 
 
@@ -378,10 +378,12 @@ def _add_person_side_message(
     return message
 
 
-def _tell_provider(session: Session, thread: QuestionThread, title: str) -> None:
+def _tell_provider(session: Session, thread: QuestionThread, title: str, *, by: User) -> None:
+    """Tell the provider's staff, but not the writer: a broker asking, for a client, about
+    their own brokerage's service is one of its staff."""
     notify(
         session,
-        recipients_for_organisation(session, thread.organisation_id),
+        [u for u in recipients_for_organisation(session, thread.organisation_id) if u.id != by.id],
         NotificationKind.QUESTION_ASKED,
         title=title,
         link=f"{PORTAL_QUESTIONS_PATH}/{thread.id}",

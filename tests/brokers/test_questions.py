@@ -341,3 +341,20 @@ def test_an_order_finds_no_thread_of_another_person_or_service(
     order = _place(session, world)
     assert questions.threads_about_order(session, order) == []
     assert questions.link_to_order(session, order) == []
+
+
+def test_a_broker_asking_about_their_own_brokerages_service_is_not_told_of_it(
+    make_user: Callable[..., User],
+    make_listing: Callable[..., Service],
+    citizen: User,
+    broker: User,
+) -> None:
+    brokerage = broker.organisation
+    assert brokerage is not None
+    colleague = make_user(Role.BROKER, organisation=brokerage)
+    own_service = make_listing(brokerage, name="Support brokerage")
+    give_consent(citizen.person, broker=broker, scopes=[ConsentScope.MESSAGE.value])
+    questions.ask(db.session, person=citizen.person, service=own_service, by=broker, text="Hi")
+    db.session.commit()
+    assert _notifications(broker, NotificationKind.QUESTION_ASKED) == []
+    assert len(_notifications(colleague, NotificationKind.QUESTION_ASKED)) == 1
