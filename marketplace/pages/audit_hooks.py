@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
 
-from marketplace.accounts.policy import live_consent
+from marketplace.accounts.models import User
+from marketplace.accounts.policy import can, live_consent
 from marketplace.extensions import db
 from marketplace.people import audit
 from marketplace.people.audit import AuditAction
@@ -143,8 +144,12 @@ def _save(entry: _Unsaved) -> None:
     entry.saved = True
 
 
-def _consent_id(user: object, person: Person) -> uuid.UUID | None:
-    consent = live_consent(user, person)  # type: ignore[arg-type]
+def _consent_id(user: User, person: Person) -> uuid.UUID | None:
+    """The live consent the user acts under, if they act under one at all (asked of the
+    policy first, which answers an officer without reading the person's consents)."""
+    if not can(user, "act_for", person):
+        return None
+    consent = live_consent(user, person)
     return consent.id if consent is not None else None
 
 
