@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, false, func, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace import ledger
@@ -479,7 +479,11 @@ def _scopes(scopes: Collection[ConsentScope | str]) -> list[str] | None:
 def _held(user: User) -> Select[Consent]:
     query = select(Consent).where(Consent.revoked_at.is_(None))
     if user.role is Role.BROKER and user.organisation_id is not None:
-        return query.where(Consent.brokerage_id == user.organisation_id)
+        query = query.where(Consent.brokerage_id == user.organisation_id)
+        # A brokerage the council has suspended holds no consent (`Consent.held_by`).
+        organisation = user.organisation
+        approved = organisation is not None and organisation.status is OrganisationStatus.APPROVED
+        return query if approved else query.where(false())
     return query.where(Consent.grantee_user_id == user.id)
 
 

@@ -322,11 +322,15 @@ class Consent(Model):
 
     def held_by(self, user: Any) -> bool:
         """True if `user` (a User or an API token's principal) is this consent's grantee: a
-        broker of its brokerage, or the account it was granted to."""
+        broker of its brokerage while the council approves it (a suspended brokerage acts for
+        no one, and its consents, kept, hold again once it is approved again), or the account
+        it was granted to."""
         if self.brokerage_id is not None:
             return (
                 getattr(user, "role", None) == "broker"
                 and getattr(user, "organisation_id", None) == self.brokerage_id
+                # OrganisationStatus.APPROVED, by value: providers' models import this module.
+                and getattr(getattr(user, "organisation", None), "status", None) == "approved"
             )
         return getattr(user, "id", None) == self.grantee_user_id
 

@@ -19,6 +19,7 @@ from marketplace.people import caseload, questions, shortlists
 from marketplace.people.models import Authority, Consent, Person
 from marketplace.types import utcnow
 from providers.models import Organisation, OrganisationKind, OrganisationStatus, Service
+from providers.organisations import change_status
 from tests.api.integration_helpers import error_of
 from tests.api.test_consents_api import token_for
 from tests.brokers.acting_helpers import start_acting
@@ -564,3 +565,43 @@ def test_an_audit_search_to_the_calendars_last_day_is_a_search_not_a_500(
         "&since-day=1&since-month=1&since-year=2026&person=%25_%5C"
     )
     assert response.status_code == 200, response.status_code
+
+
+# A brokerage the council suspends stops acting for anyone at once.
+
+
+def test_the_brokers_of_a_suspended_brokerage_act_for_no_one(
+    app: Flask, client: FlaskClient, make_user: MakeUser, world: World
+) -> None:
+    """Council approval is what lets people give a brokerage consent; when the council
+    suspends the brokerage, its brokers lose access on their very next request, by page and by
+    token (the consents are kept, not withdrawn: approving it again restores them)."""
+    acting = app.test_client()
+    sign_in(acting, world.broker)
+    start_acting(acting, world.person)
+    headers = token_for(world.broker)
+    assert client.get(f"/api/v1/people/{world.person.id}", headers=headers).status_code == 200
+    brokerage = db.session.get(Organisation, world.broker.organisation_id)
+    assert brokerage is not None
+    change_status(
+        brokerage,
+        OrganisationStatus.SUSPENDED,
+        by=make_user(Role.COUNCIL_OFFICER),
+        reason="Under investigation",
+    )
+    db.session.commit()
+
+    assert acting.get("/my/budget").status_code == 302
+    assert acting.get(f"/broker/clients/{world.person.id}").status_code == 404
+    assert acting.post(f"/acting-for/{world.person.id}").status_code == 404
+    assert client.get(f"/api/v1/people/{world.person.id}", headers=headers).status_code in (
+        403,
+        404,
+    )
+    assert client.get("/api/v1/consents", headers=headers).get_json()["items"] == []
+    db.session.expire_all()
+    assert world.consent.revoked_at is None
+
+    change_status(brokerage, OrganisationStatus.APPROVED, by=make_user(Role.COUNCIL_OFFICER))
+    db.session.commit()
+    assert acting.post(f"/acting-for/{world.person.id}").status_code == 302
