@@ -605,3 +605,47 @@ def test_the_brokers_of_a_suspended_brokerage_act_for_no_one(
     change_status(brokerage, OrganisationStatus.APPROVED, by=make_user(Role.COUNCIL_OFFICER))
     db.session.commit()
     assert acting.post(f"/acting-for/{world.person.id}").status_code == 302
+
+
+def test_an_authority_recorded_from_the_year_1_is_shown_everywhere_it_appears(
+    app: Flask, client: FlaskClient, make_user: MakeUser
+) -> None:
+    """An officer may record a power of attorney registered long ago; one typed as from the
+    year 1 is kept, and every page and export that shows it still works."""
+    officer = make_user(Role.COUNCIL_OFFICER)
+    mother = make_user(Role.CITIZEN)
+    daughter = make_user(Role.CITIZEN)
+    sign_in(client, officer)
+    recorded = client.post(
+        f"/council/people/{mother.person_id}/consents/attorney",
+        data={
+            "email": daughter.email,
+            "authority": "lpa_health_welfare",
+            "document_reference": '=HYPERLINK("http://evil.example")',
+            "scopes": ["see"],
+            "starts_on": ["1", "1", "1"],
+            "ends_on": ["1", "6", "2027"],
+        },
+    )
+    assert recorded.status_code == 302, recorded.status_code
+    for path in (
+        f"/council/people/{mother.person_id}/consents",
+        f"/council/people/{mother.person_id}/subject-access.json",
+        f"/council/people/{mother.person_id}/subject-access.csv",
+        f"/council/people/{mother.person_id}",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+    csv_text = client.get(f"/council/people/{mother.person_id}/subject-access.csv").get_data(
+        as_text=True
+    )
+    assert ",=HYPERLINK" not in csv_text
+    assert "\n=HYPERLINK" not in csv_text
+    for user in (mother, daughter):
+        reader = app.test_client()
+        sign_in(reader, user)
+        if user is daughter:
+            start_acting(reader, mother.person)  # type: ignore[arg-type]
+        for path in ("/my/", "/my/consents", "/my/record-log"):
+            response = reader.get(path)
+            assert response.status_code == 200, (path, response.status_code)
