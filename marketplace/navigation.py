@@ -56,10 +56,34 @@ def _as_named_by(user: User | AnonymousUserMixin, item: NavItem) -> NavItem:
     return item
 
 
+# While acting for someone, the person's own pages are theirs, not the reader's (issue 17).
+_WHILE_ACTING = {
+    "citizens.dashboard": "Their care and support",
+    "citizens.basket": "Their basket",
+    "citizens.shortlist": "Their shortlist",
+    "citizens.orders": "Their orders",
+    "citizens.questions_list": "Their questions",
+}
+
+
+def _as_acted_for(item: NavItem) -> NavItem:
+    """The person's items say whose they are while the reader acts for them."""
+    return NavItem(_WHILE_ACTING.get(item.endpoint, item.text), item.endpoint)
+
+
 def navigation_for(user: User | AnonymousUserMixin) -> list[dict[str, object]]:
-    """Navigation links for the signed-in role, then the account links."""
+    """Navigation links for the signed-in role, then the account links. While acting for
+    someone the person's items say "Their ...", and the reader's own organisation's portal is
+    hidden (two "Questions" and two "Orders" could not be told apart); it comes back when they
+    stop acting."""
     items = [NavItem("Find care and support", "public.home")]
-    items += [_as_named_by(user, item) for action, item in _BY_ACTION if can(user, action)]
+    acting = getattr(user, "acting_for", None) is not None
+    for action, item in _BY_ACTION:
+        if acting and action == "use_provider_portal":
+            continue
+        if can(user, action):
+            named = _as_named_by(user, item)
+            items.append(_as_acted_for(named) if acting else named)
     if isinstance(user, User) and user.is_authenticated:
         unread = unread_count(db.session, user)
         items.append(NavItem(f"Notifications ({unread})", "notifications.inbox"))
