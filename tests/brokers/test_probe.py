@@ -649,3 +649,83 @@ def test_an_authority_recorded_from_the_year_1_is_shown_everywhere_it_appears(
         for path in ("/my/", "/my/consents", "/my/record-log"):
             response = reader.get(path)
             assert response.status_code == 200, (path, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        (
+            {"brokerage_id": "provider", "scopes": ["see"], "ends_on": "2027-06-01"},
+            {"brokerage_id"},
+        ),
+        ({"brokerage_id": "pending", "scopes": ["see"], "ends_on": "2027-06-01"}, {"brokerage_id"}),
+        ({"brokerage_id": "approved", "scopes": ["see"], "ends_on": "2027-02-29"}, {"ends_on"}),
+        ({"brokerage_id": "approved", "scopes": ["see"], "ends_on": "2020-01-01"}, {"ends_on"}),
+        ({"brokerage_id": "approved", "scopes": ["see"], "ends_on": "+2027-06-1"}, {"ends_on"}),
+        (
+            {
+                "brokerage_id": "approved",
+                "scopes": ["see"] * 10_000 + ["admin"],
+                "ends_on": "2027-06-01",
+            },
+            {"scopes"},
+        ),
+        ({"brokerage_id": "approved", "scopes": "see", "ends_on": "2027-06-01"}, {"scopes"}),
+        ({"brokerage_id": "approved", "scopes": [["see"]], "ends_on": "2027-06-01"}, {"scopes"}),
+        ({"brokerage_id": "approved", "scopes": ["see"], "ends_on": 20270601}, {"ends_on"}),
+        (
+            {"brokerage_id": "approved\u202e", "scopes": ["see"], "ends_on": "2027-06-01"},
+            {"brokerage_id"},
+        ),
+        (
+            {
+                "brokerage_id": "approved",
+                "scopes": ["see"],
+                "ends_on": "2027-06-01",
+                "authority": "deputy",
+            },
+            {"authority"},
+        ),
+    ],
+)
+def test_a_tampered_consent_body_is_the_apis_validation_error_and_records_nothing(
+    client: FlaskClient,
+    make_user: MakeUser,
+    make_organisation: Callable[..., Organisation],
+    brokerage_broker: User,
+    body: dict[str, object],
+    fields: set[str],
+) -> None:
+    citizen = make_user(Role.CITIZEN)
+    pending = make_organisation("Pending Brokerage", status=OrganisationStatus.PENDING)
+    pending.kind = OrganisationKind.BROKERAGE
+    provider = make_organisation("Chiltern Home Care")
+    db.session.commit()
+    ids = {
+        "approved": str(brokerage_broker.organisation_id),
+        "pending": str(pending.id),
+        "provider": str(provider.id),
+    }
+    sent = {**body, "brokerage_id": ids.get(str(body["brokerage_id"]), body["brokerage_id"])}
+    response = client.post(
+        f"/api/v1/people/{citizen.person_id}/consents", json=sent, headers=token_for(citizen)
+    )
+    assert response.status_code == 422, response.get_json()
+    assert error_of(response) == "validation_error"
+    assert set(response.get_json()["details"]["fields"]) == fields
+    assert _consents() == 0
+
+
+def test_what_is_written_about_a_person_and_who_read_it_is_not_a_brokers_to_read(
+    app: Flask, world: World
+) -> None:
+    """A broker acting under a consent to everything still may not read the notes every
+    brokerage wrote about the person, nor their record log: those are the person's (and their
+    attorney's), and the broker is told so (403), not shown them."""
+    broker = app.test_client()
+    sign_in(broker, world.broker)
+    start_acting(broker, world.person)
+    for path in ("/my/notes", "/my/record-log"):
+        response = broker.get(path)
+        assert response.status_code == 403, (path, response.status_code)
+        assert "Prefers mornings" not in response.get_data(as_text=True)
