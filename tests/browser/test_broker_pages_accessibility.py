@@ -45,7 +45,7 @@ from providers.models import (
     ServiceStatus,
 )
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.browser.accessibility import assert_accessible, assert_focus_visible
+from tests.browser.accessibility import assert_accessible, assert_focus_visible, tab_to
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in
 from tests.conftest import PASSWORD
@@ -258,6 +258,64 @@ _MARK_CONTROLS = """
 """
 
 
+# 2.5.3 Label in Name: a control whose name is given by aria-label must include the words it
+# shows, so that someone speaking what they see reaches it.
+_NAMES_WITHOUT_LABEL = """
+() => {
+  const words = (t) => (t || "").replace(/\\s+/g, " ").trim().toLowerCase();
+  const named = "a[aria-label], button[aria-label], [role=button][aria-label]";
+  return [...document.querySelectorAll(named)]
+    .filter((e) => e.getClientRects().length > 0)
+    .filter((e) => !words(e.getAttribute("aria-label")).includes(words(e.innerText)))
+    .map((e) => `${e.tagName.toLowerCase()} shows "${words(e.innerText)}" `
+      + `but is named "${e.getAttribute("aria-label")}"`);
+}
+"""
+
+# 1.4.12 Text Spacing: with WCAG's spacing applied, no text is cut off by a box that hides
+# what overflows it, and nothing scrolls sideways.
+_TEXT_SPACING = """
+() => {
+  // A constructed sheet: the service's CSP (style-src 'self') refuses a <style> element.
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(`* { line-height: 1.5 !important; letter-spacing: 0.12em !important;
+    word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }`);
+  const before = document.adoptedStyleSheets;
+  document.adoptedStyleSheets = [...before, sheet];
+  const found = [];
+  for (const e of document.querySelectorAll("body *")) {
+    // Hidden on purpose: the skip link until it has focus, text for screen readers.
+    if (e.closest(".govuk-visually-hidden, .govuk-skip-link, [hidden], script, style")) continue;
+    const css = getComputedStyle(e);
+    const hides = (v) => v === "hidden" || v === "clip";
+    if (!(hides(css.overflowX) || hides(css.overflowY))) continue;
+    if (e.getClientRects().length === 0) continue;
+    if (!(e.innerText || "").trim()) continue;
+    if ((hides(css.overflowX) && e.scrollWidth > e.clientWidth + 1)
+        || (hides(css.overflowY) && e.scrollHeight > e.clientHeight + 1)) {
+      found.push(`${e.tagName.toLowerCase()}.${[...e.classList].join(".")} `
+        + `"${e.innerText.replace(/\\s+/g, " ").trim().slice(0, 40)}"`);
+    }
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth) {
+    found.push(`the page is ${document.documentElement.scrollWidth}px wide`);
+  }
+  document.adoptedStyleSheets = before;
+  return found;
+}
+"""
+
+
+def assert_labels_in_names(page: Page) -> None:
+    found: list[str] = page.evaluate(_NAMES_WITHOUT_LABEL)
+    assert not found, f"{page.url}: names that leave out what the control shows: {found}"
+
+
+def assert_text_spacing_keeps_text(page: Page) -> None:
+    found: list[str] = page.evaluate(_TEXT_SPACING)
+    assert not found, f"{page.url}: with WCAG's text spacing, text is cut off: {found}"
+
+
 def assert_headings_in_order(page: Page) -> None:
     """One h1, first; no level skipped on the way down. The titles of a notification banner and
     of an error summary (h2s GOV.UK puts above the h1, to be read first) are left out."""
@@ -316,6 +374,8 @@ def walk(page: Page, viewport: str, *, errors: bool = False) -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"{page.url} is {width}px wide at 320px"
     assert_targets_big_enough(page)
+    assert_labels_in_names(page)
+    assert_text_spacing_keeps_text(page)
     reached = assert_tab_reaches_every_control(page)
     if page.locator(".app-acting-banner").count():
         stop = page.locator(".app-acting-banner").get_by_role("button", name="Stop acting")
@@ -372,6 +432,10 @@ def test_the_person_reads_their_shortlist_questions_notes_and_record_log(
     expect(page.get_by_role("main")).to_contain_text(QUESTION)
     walk(page, viewport)
 
+    page.get_by_role("button", name="Send").first.click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    walk(page, viewport, errors=True)
+
     page.goto("/my/notes")
     expect(heading(page)).to_have_text("Notes about you")
     walk(page, viewport)
@@ -405,7 +469,11 @@ def test_a_broker_acting_shortlists_asks_and_is_refused_outside_consent(
     expect(page.locator(".app-acting-banner")).to_contain_text(f"You are acting for {PERSON}")
     walk(page, viewport, errors=True)
 
-    page.locator(".app-acting-banner").get_by_role("button", name="Stop acting").click()
+    # Stop acting by keyboard, from the top of the page (its first stop, the skip link).
+    page.locator(".govuk-skip-link").focus()
+    tab_to(page, "Stop acting for them")
+    page.keyboard.press("Enter")
+    expect(page.locator(".app-acting-banner")).to_have_count(0)
     walk(page, viewport)
     page.goto("/broker/")
     walk(page, viewport)
@@ -414,6 +482,7 @@ def test_a_broker_acting_shortlists_asks_and_is_refused_outside_consent(
     response = page.goto("/my/questions")
     assert response is not None
     assert response.status == 403
+    expect(heading(page)).to_have_text(f"Your consent from {NO_MESSAGE_CLIENT} does not cover this")
     walk(page, viewport)
 
 
