@@ -9,9 +9,12 @@ instalments, orders with their events, deliveries and cycles, card payments, sho
 questions, notifications of their account, and the audit log's entries. The ledger's transfers
 on their budget's accounts (their statements) are found from those accounts.
 
-Left out: what would let someone into the person's home or account, which no export should
-carry (a key safe code and access notes are said to be held, not given; password hashes,
-login ids and link token hashes are not personal data about them but keys).
+Left out: rows about someone else (naming another person), reached from this person's
+account because they acted for that person (an attorney's consent and what they did under
+it: the other person's own export holds them); and what would let someone into the person's
+home or account, which no export should carry (a key safe code and access notes are said to
+be held, not given; password hashes, login ids and link token hashes are not personal data
+about them but keys).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ def subject_access(session: Session, person: Person) -> dict[str, list[Row]]:
     found: dict[str, dict[Any, Row]] = {"people": {}}
     for row in _rows(session, tables["people"], [tables["people"].c.id == person.id]):
         found["people"][row["id"]] = row
+    about = str(person.id)
     frontier = {"people": {person.id}}
     for _ in range(DEPTH):
         reached: dict[str, set[Any]] = {}
@@ -60,7 +64,7 @@ def subject_access(session: Session, person: Person) -> dict[str, list[Row]]:
                 if key.column.name != "id" or not frontier.get(parent):
                     continue
                 rows = _rows(session, table, [key.parent.in_(frontier[parent])])
-                _keep(found, reached, table, rows)
+                _keep(found, reached, table, _not_about_others(rows, about))
         # The ledger's transfers on the accounts the person's rows name (their statements).
         accounts = reached.pop(NAMED_ACCOUNTS, set())
         if accounts and LEDGER_TRANSFERS in tables:
@@ -75,11 +79,19 @@ def subject_access(session: Session, person: Person) -> dict[str, list[Row]]:
                     )
                 ],
             )
-            _keep(found, reached, transfers, rows)
+            _keep(found, reached, transfers, _not_about_others(rows, about))
         frontier = reached
         if not frontier:
             break
     return {name: list(rows.values()) for name, rows in found.items() if rows}
+
+
+def _not_about_others(rows: Iterable[Row], about: str) -> list[Row]:
+    """The rows that are not about someone else: a row naming another person (`person_id`) is
+    theirs, though the walk reached it from this person's (the consent a mother granted her
+    daughter's account, the orders and record-log entries the daughter made for her under it),
+    so it is left out of this person's export, and the walk goes no further from it."""
+    return [row for row in rows if row.get("person_id") in (None, about)]
 
 
 def _keep(

@@ -729,3 +729,25 @@ def test_what_is_written_about_a_person_and_who_read_it_is_not_a_brokers_to_read
         response = broker.get(path)
         assert response.status_code == 403, (path, response.status_code)
         assert "Prefers mornings" not in response.get_data(as_text=True)
+
+
+def test_an_attorneys_subject_access_export_holds_nothing_about_the_person_they_act_for(
+    app: Flask, client: FlaskClient, make_user: MakeUser, world: World
+) -> None:
+    """The daughter's export is hers: the consent her mother granted her account, the record
+    log of what she did for her mother and her mother's orders are her mother's (in her
+    mother's export), not sent out with the daughter's. It was: the export followed every
+    foreign key to the daughter's account."""
+    give_consent(world.person, grantee=world.family, authority=Authority.LPA_HEALTH_WELFARE)
+    daughter = app.test_client()
+    sign_in(daughter, world.family)
+    start_acting(daughter, world.person)
+    assert daughter.get("/my/").status_code == 200
+    sign_in(client, make_user(Role.COUNCIL_OFFICER))
+    own = client.get(f"/council/people/{world.family.person_id}/subject-access.json")
+    assert own.status_code == 200
+    assert str(world.person.id) not in own.get_data(as_text=True)
+    assert own.get_json()["held"]["users"][0]["id"] == str(world.family.id)
+    mothers = client.get(f"/council/people/{world.person.id}/subject-access.json").get_json()
+    assert {row["grantee_user_id"] for row in mothers["held"]["consents"]} >= {str(world.family.id)}
+    assert any(row["actor_id"] == str(world.family.id) for row in mothers["held"]["audit_entries"])
