@@ -29,7 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(instance_path, overrides))
 
     from marketplace import database, errors, jinja, payments_setup, request_text, security
-    from marketplace.pages import audit_hooks, on_behalf
+    from marketplace.pages import audit_hooks, on_behalf, reader_words
     from providers import search_index
 
     database.init_app(app)
@@ -43,6 +43,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     # Before every blueprint's loaders: the person a broker or family member acts for.
     on_behalf.init_app(app)
+    # The citizens' pages say "you" to the person and name them to whoever acts for them.
+    reader_words.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
