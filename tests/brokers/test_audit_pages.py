@@ -100,3 +100,11 @@ def test_a_broker_reading_a_client_page_is_recorded(
     assert (entry.actor_id, entry.person_id) == (people.broker.id, people.person.id)
     assert (entry.action, entry.consent_id) == (AuditAction.VIEWED, given.id)
     assert entry.path == f"/broker/clients/{people.person.id}"
+
+
+def test_the_home_page_links_to_the_record_log(client: FlaskClient, people: People) -> None:
+    sign_in(client, people.client)
+
+    page = client.get("/my/").get_data(as_text=True)
+
+    assert 'id="record-log-link"' in page
