@@ -178,6 +178,7 @@ class World:
     other_broker: User
     other_staff: User
     family: User
+    admin: User
 
 
 @pytest.fixture
@@ -212,6 +213,7 @@ def world(
         other_broker=make_user(Role.BROKER),
         other_staff=make_user(Role.PROVIDER_STAFF),
         family=make_user(Role.CITIZEN),
+        admin=make_user(Role.ADMIN),
     )
 
 
@@ -235,7 +237,7 @@ _OTHERS_REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("who", ["other_citizen", "family", "other_broker", "other_staff"])
+@pytest.mark.parametrize("who", ["other_citizen", "family", "other_broker", "other_staff", "admin"])
 def test_others_find_nothing_of_the_persons_and_change_nothing(
     app: Flask, world: World, who: str
 ) -> None:
@@ -751,3 +753,22 @@ def test_an_attorneys_subject_access_export_holds_nothing_about_the_person_they_
     mothers = client.get(f"/council/people/{world.person.id}/subject-access.json").get_json()
     assert {row["grantee_user_id"] for row in mothers["held"]["consents"]} >= {str(world.family.id)}
     assert any(row["actor_id"] == str(world.family.id) for row in mothers["held"]["audit_entries"])
+
+
+def test_an_officer_sees_consents_but_acts_for_no_one_and_withdraws_nothing(
+    app: Flask, make_user: MakeUser, world: World
+) -> None:
+    officer = app.test_client()
+    sign_in(officer, make_user(Role.COUNCIL_OFFICER))
+    assert officer.get(f"/council/people/{world.person.id}/consents").status_code == 200
+    assert officer.post(f"/acting-for/{world.person.id}").status_code == 404
+    for method, path in (
+        ("POST", f"/my/consents/{world.consent.id}/withdraw"),
+        ("POST", "/my/shortlist/approve"),
+        ("GET", "/my/notes"),
+        ("GET", "/broker/"),
+    ):
+        response = officer.open(path, method=method)
+        assert response.status_code in (403, 404), (path, response.status_code)
+    db.session.expire_all()
+    assert world.consent.revoked_at is None
