@@ -5,6 +5,7 @@ whose money it is. The person still reads "you"."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +14,8 @@ from flask.testing import FlaskClient
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
+from marketplace.people.models import Authority
+from tests.brokers.acting_helpers import CLIENT_NAME, People, consent, make_people, start_acting
 from tests.brokers.shortlist_fixtures import give_consent
 from tests.brokers.test_on_behalf_pages import acting, approve
 from tests.citizens.test_orders_pages import Shop, add_to_basket, check_out, orders_of
@@ -29,6 +32,12 @@ def text(client: FlaskClient, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
     return html.unescape(response.get_data(as_text=True))
+
+
+def heading(page: str) -> str:
+    found = re.search(r'<h1 class="govuk-heading-l">([^<]*)</h1>', page)
+    assert found is not None
+    return found.group(1).strip()
 
 
 def test_a_broker_reads_the_persons_name_where_the_person_reads_you(
@@ -48,6 +57,7 @@ def test_a_broker_reads_the_persons_name_where_the_person_reads_you(
         "/my/plan": [(f"{whose} support plan", "Your support plan")],
         "/my/orders": [(f"{whose} orders", "Your orders")],
         "/my/basket": [(f"{whose} basket", "Your basket")],
+        "/my/questions": [(f"{whose} questions to providers", "Your questions to providers")],
     }
     for path, pairs in pages.items():
         theirs, own = text(browser, path), text(client, path)
@@ -73,3 +83,29 @@ def test_a_broker_reads_the_persons_name_where_the_person_reads_you(
     order_page = text(browser, f"/my/orders/{order.id}")
     assert f"held from {whose} budget when it was ordered" in order_page
     assert "held from your budget when you ordered" in text(client, f"/my/orders/{order.id}")
+
+
+def test_an_attorney_reads_the_persons_name_on_the_pages_only_they_and_the_person_see(
+    app: Flask, make_user: Callable[..., User], reference_data: None
+) -> None:
+    people: People = make_people(make_user)
+    consent(people.person, grantee=people.family, authority=Authority.LPA_HEALTH_WELFARE)
+    family = app.test_client()
+    sign_in(family, people.family)
+    start_acting(family, people.person)
+    own = app.test_client()
+    sign_in(own, people.client)
+
+    pages = {
+        "/my/consents": (f"Who can act for {CLIENT_NAME}", "Who can act for you"),
+        "/my/notes": (f"Notes about {CLIENT_NAME}", "Notes about you"),
+        "/my/record-log": (
+            f"Who has looked at {CLIENT_NAME}\u2019s record",
+            "Who has looked at your record",
+        ),
+        "/my/": (f"{CLIENT_NAME}\u2019s care and support", "Your care and support"),
+    }
+    for path, (attorney_reads, person_reads) in pages.items():
+        # The headings: the person's log lists the attorney's visits by their pages' names.
+        assert heading(text(family, path)) == attorney_reads, path
+        assert heading(text(own, path)) == person_reads, path

@@ -217,7 +217,7 @@ def test_a_broker_acting_for_a_client_asks_for_them_and_the_page_names_both(
     )
     page = _page(client, f"/my/questions/{thread.id}")
     assert f"Sam Patel (Herts Independent Brokerage), for {person.full_name}" in page
-    assert f"Questions to providers for {person.full_name}" in _page(client, "/my/questions")
+    assert f"{person.full_name}\u2019s questions to providers" in _page(client, "/my/questions")
 
     # The provider sees who asked and for whom; the client sees it among their own.
     provider_client = app.test_client()
