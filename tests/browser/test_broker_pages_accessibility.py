@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from marketplace.accounts import service as accounts
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
-from marketplace.people import caseload, questions, shortlists
+from marketplace.people import audit, caseload, questions, shortlists
 from marketplace.people.models import Authority, ClientNote, Consent, ConsentScope
 from marketplace.types import utcnow
 from providers import listings, search_index
@@ -77,8 +77,8 @@ class Seeded:
 def seeded(live_server: LiveServer) -> Seeded:
     """A provider listing a service (with one member of staff), an approved brokerage listing
     its own, Sam its broker; Dorothy, who gave it consent to everything, with a shortlist Sam
-    sent her, a question to the provider and a note; Edna, whose consent lets the brokerage
-    only see her record; and a council officer."""
+    sent her, a question to the provider, a note and two entries in her record log; Edna,
+    whose consent lets the brokerage only see her record; and a council officer."""
     with live_server.app.app_context():
         ensure_taxonomy()
         ensure_localities()
@@ -171,6 +171,16 @@ def seeded(live_server: LiveServer) -> Seeded:
                 text="Prefers visits in the morning.",
             )
         )
+        for action, what in (("viewed", "Their shortlist"), ("changed", "Their shortlist")):
+            audit.record(
+                db.session,
+                actor_id=broker.id,
+                person_id=person.id,
+                action=action,
+                what=what,
+                ip="192.0.2.10",
+                path="/my/shortlist",
+            )
         db.session.commit()
         search_index.sync(live_server.app)
         found = Seeded(
@@ -443,6 +453,7 @@ def test_the_person_reads_their_shortlist_questions_notes_and_record_log(
     if not served(live_server, "/my/record-log"):
         pytest.xfail("/my/record-log is not served yet")
     page.goto("/my/record-log")
+    expect(page.get_by_role("main")).to_contain_text(BROKER)
     walk(page, viewport)
 
 
