@@ -210,6 +210,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "TRUSTED_PROXY_HOPS": int(os.environ.get("TRUSTED_PROXY_HOPS", "0")),
         "SIGN_UP_RATE_LIMIT": os.environ.get("SIGN_UP_RATE_LIMIT", "5 per minute; 30 per hour"),
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute; 20 per hour"),
+        # Questions to a provider, and messages in a thread: each emails the provider's staff.
+        "QUESTION_RATE_LIMIT": os.environ.get("QUESTION_RATE_LIMIT", "10 per minute; 60 per hour"),
         # Suggestions as you type: a request for each pause in typing, so far more than a
         # form's; per address, and an office behind one address has several people typing.
         "SUGGESTION_RATE_LIMIT": os.environ.get(

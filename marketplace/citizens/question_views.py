@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -20,7 +20,7 @@ from marketplace.accounts.access import requires
 from marketplace.citizens import bp
 from marketplace.citizens.budget_views import own_person
 from marketplace.citizens.question_forms import AskForm, FollowUpForm
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.forms import show_refusal
 from marketplace.people import questions
 from marketplace.people.models import Person
@@ -28,6 +28,13 @@ from marketplace.people.questions import QuestionRefused, QuestionThread
 from providers import directory
 
 ACTION = "ask_provider_for"
+
+
+# Each message (a question, or one more in a thread) emails the provider's staff: held to one
+# rate shared by both pages, per address.
+_HELD_TO_THE_QUESTIONS_RATE = limiter.shared_limit(
+    lambda: current_app.config["QUESTION_RATE_LIMIT"], scope="questions", methods=["POST"]
+)
 
 
 def _person() -> Person:
@@ -59,6 +66,7 @@ def questions_list() -> str:
 
 
 @bp.route("/questions/<uuid:thread_id>", methods=["GET", "POST"])
+@_HELD_TO_THE_QUESTIONS_RATE
 @requires("use_citizen_pages")
 def question(thread_id: uuid.UUID) -> Response | tuple[str, int]:
     person = _person()
@@ -84,6 +92,7 @@ def question(thread_id: uuid.UUID) -> Response | tuple[str, int]:
 
 
 @bp.route("/questions/ask/<uuid:service_id>", methods=["GET", "POST"])
+@_HELD_TO_THE_QUESTIONS_RATE
 @requires("use_citizen_pages")
 def ask_question(service_id: uuid.UUID) -> Response | tuple[str, int]:
     person = _person()

@@ -13,18 +13,28 @@ from flask.testing import FlaskClient
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
+from marketplace.accounts.service import create_user
 from marketplace.extensions import db
 from marketplace.mail import outbox_messages
 from marketplace.people import caseload, questions, shortlists
 from marketplace.people.models import Authority, Consent, Person
 from marketplace.types import utcnow
-from providers.models import Organisation, OrganisationKind, OrganisationStatus, Service
+from providers import listings
+from providers.models import (
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+    PriceUnit,
+    Service,
+    ServiceStatus,
+)
 from providers.organisations import change_status
+from providers.reference_data import ensure_localities, ensure_taxonomy
 from tests.api.integration_helpers import error_of
 from tests.api.test_consents_api import token_for
 from tests.brokers.acting_helpers import start_acting
 from tests.brokers.shortlist_fixtures import give_consent, services
-from tests.conftest import sign_in
+from tests.conftest import PASSWORD, sign_in
 
 MakeUser = Callable[..., User]
 LAST_DAY_OF_THE_CALENDAR = {"ends_on": ["31", "12", "9999"]}
@@ -772,3 +782,51 @@ def test_an_officer_sees_consents_but_acts_for_no_one_and_withdraws_nothing(
         assert response.status_code in (403, 404), (path, response.status_code)
     db.session.expire_all()
     assert world.consent.revoked_at is None
+
+
+def test_questions_to_a_provider_are_held_to_a_rate(make_app: Callable[..., Flask]) -> None:
+    """Each question and each message in a thread emails every one of the provider's staff:
+    anyone who signs up (or a stolen session) cannot use the form to send them mail without
+    limit."""
+    app = make_app(RATELIMIT_ENABLED=True, QUESTION_RATE_LIMIT="2 per minute")
+    with app.app_context():
+        ensure_taxonomy()
+        ensure_localities()
+        provider = Organisation(name="Chiltern Home Care", status=OrganisationStatus.APPROVED)
+        db.session.add(provider)
+        db.session.flush()
+        service = listings.create_listing(
+            provider,
+            listings.ListingDetails(
+                name="Home care visits",
+                description="Help with washing and dressing.",
+                category_codes=["personal-care"],
+                price_pence=2600,
+                price_unit=PriceUnit.PER_HOUR,
+                area_codes=["stevenage"],
+                delivery_modes=["at_home"],
+            ),
+        )
+        service.status = ServiceStatus.PUBLISHED
+        staff = create_user(
+            email="staff@chiltern.example.org",
+            full_name="Priya Shah",
+            password=PASSWORD,
+            role=Role.PROVIDER_STAFF,
+            organisation_id=provider.id,
+        )
+        asker = create_user(
+            email="asker@example.org", full_name="Ann Asker", password=PASSWORD, role=Role.CITIZEN
+        )
+        db.session.commit()
+        browser = app.test_client()
+        sign_in(browser, asker)
+        first = browser.post(f"/my/questions/ask/{service.id}", data={"text": "Mornings?"})
+        statuses = [
+            first.status_code,
+            browser.post(first.location, data={"text": "Or evenings?"}).status_code,
+            browser.post(f"/my/questions/ask/{service.id}", data={"text": "Weekends?"}).status_code,
+        ]
+        assert statuses == [302, 302, 429]
+        mail = [m for m in outbox_messages(app.config["MAIL_OUTBOX_PATH"]) if m.to == staff.email]
+        assert len(mail) == 2
