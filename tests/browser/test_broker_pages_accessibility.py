@@ -21,6 +21,7 @@ consent does not cover, and the acting banner above an error summary.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -530,12 +531,6 @@ def test_the_council_pages(page: Page, viewport: str, seeded: Seeded) -> None:
     walk(page, viewport, errors=True)
 
 
-@pytest.mark.xfail(
-    reason="the results page has the empty form's title ('Audit log'); the title should say "
-    "what was searched, as the search page's does (templates/council/audit.html is AUDIT's, "
-    "not committed as this was written)",
-    strict=False,
-)
 def test_the_council_searches_the_audit_log(
     page: Page, viewport: str, seeded: Seeded, live_server: LiveServer
 ) -> None:
@@ -550,10 +545,14 @@ def test_the_council_searches_the_audit_log(
     search.fill(PERSON)
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("main").locator("table")).to_contain_text(PERSON)
+    expect(page).to_have_title(
+        re.compile(f"^Audit log: [0-9]+ matching entr(y|ies) for “{PERSON}”")
+    )
     walk(page, viewport)
     search.fill("Nobody Known")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("main").locator("table")).to_have_count(0)
+    expect(page).to_have_title(re.compile("^Audit log: 0 matching entries for “Nobody Known”"))
     walk(page, viewport)
 
 
