@@ -830,3 +830,42 @@ def test_questions_to_a_provider_are_held_to_a_rate(make_app: Callable[..., Flas
         assert statuses == [302, 302, 429]
         mail = [m for m in outbox_messages(app.config["MAIL_OUTBOX_PATH"]) if m.to == staff.email]
         assert len(mail) == 2
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        {"version": "99999999999999999999"},
+        {"version": "1e9"},
+        {"version": "-1"},
+        {"version": "\u0661"},
+        {"services": "other"},
+        {"services": "not-a-uuid"},
+    ],
+)
+def test_a_tampered_approval_is_explained_and_approves_nothing(
+    app: Flask,
+    make_organisation: Callable[..., Organisation],
+    make_listing: Callable[..., Service],
+    world: World,
+    tampered: dict[str, str],
+) -> None:
+    [other] = services(make_organisation, make_listing, count=1)
+    shortlist = shortlists.shortlist_of(db.session, world.person)
+    assert shortlist is not None
+    version = str(shortlist.version)
+    sent = {"services": str(world.service.id), "version": version, **tampered}
+    if sent["services"] == "other":
+        sent["services"] = str(other.id)
+    owner = app.test_client()
+    sign_in(owner, world.client)
+    response = owner.post("/my/shortlist/approve", data=sent)
+    assert response.status_code == 400, response.status_code
+    assert "govuk-error-summary" in response.get_data(as_text=True)
+    assert not shortlists.approvals_of(db.session, world.person)
+    # The form as the page drew it still approves.
+    approved = owner.post(
+        "/my/shortlist/approve", data={"services": str(world.service.id), "version": version}
+    )
+    assert approved.status_code == 302
+    assert shortlists.approvals_of(db.session, world.person)
