@@ -24,10 +24,14 @@ from marketplace.accounts import api_tokens as tokens
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import RULES, can
 from marketplace.accounts.principals import TokenPrincipal, act_through_token
+from marketplace.accounts.roles import Role
 from marketplace.api.problems import ApiProblem
 from marketplace.extensions import csrf, db
+from marketplace.people.models import Person
 
 Principal = User | TokenPrincipal
+# Who reads or changes a person's things for them: the audit log records it.
+_FOR_SOMEONE = frozenset({Role.BROKER, Role.CITIZEN, Role.COUNCIL_OFFICER})
 F = TypeVar("F", bound=Callable[..., Any])
 REALM = 'Bearer realm="marketplace-api"'
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -92,9 +96,22 @@ def principal_identity() -> str:
 
 
 def check(action: str, thing: Any = None) -> None:
-    """Raise 403 `forbidden` unless the current principal may do `action` (to `thing`)."""
-    if not can(current_principal(), action, thing):
+    """Raise 403 `forbidden` unless the current principal may do `action` (to `thing`).
+
+    Allowed to read or change something of a person's (the person, or their order) for them
+    (a broker or attorney under their consent, or a council officer), the request is about
+    that person for the audit log (`marketplace/pages/audit_hooks.py`)."""
+    principal = current_principal()
+    if not can(principal, action, thing):
         raise ApiProblem("forbidden", "You may not do this", action=action)
+    person = thing if isinstance(thing, Person) else getattr(thing, "person", None)
+    if (
+        isinstance(principal, User)
+        and isinstance(person, Person)
+        and principal.role in _FOR_SOMEONE
+        and principal.person_id != person.id
+    ):
+        g.acting_for = person
 
 
 def required(action: str) -> Callable[[F], F]:

@@ -3,7 +3,9 @@
 Every request made while acting for someone (`current_user.acting_for`, set by the
 acting-for loader) is recorded, and every request for a page about a person that an audience
 loads from its URL (`g.acting_for`, set by `load_person_from_url`: the council's person pages,
-a broker's client pages): who, for whom, what (the page in words), when, from where.
+a broker's client pages), and every API request about a person by someone other than the
+person (`g.acting_for`, set by `api.auth.check`; the entry names the token too): who, for
+whom, what (the page in words), when, from where.
 
 One commit per request (`marketplace/database.py`), and the entry follows it (docs/decisions.md,
 "The audit log joins the request's transaction"):
@@ -55,6 +57,7 @@ class _Unsaved:
     what: str
     path: str
     ip: str | None
+    token_id: uuid.UUID | None = None
     status_code: int | None = None
     saved: bool = False
 
@@ -80,19 +83,33 @@ def _people_in_hand() -> list[Person]:
     return people
 
 
+def _actor() -> User | None:
+    """Who made this request: the API's principal when it is a user (a token acting for one,
+    or a signed-in session calling the API), else the signed-in user."""
+    principal = g.get("api_principal")
+    if isinstance(principal, User):
+        return principal
+    if current_user.is_authenticated:
+        user: User = current_user._get_current_object()
+        return user
+    return None
+
+
 def _record_request(response: Response) -> Response:
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    if request.endpoint == "static":
         return response
-    people = _people_in_hand()
-    if not people:
+    user = _actor()
+    people = _people_in_hand() if user is not None else []
+    if user is None or not people:
         return response
-    user = current_user._get_current_object()
+    token = g.get("api_token")
     what = _what(response)
     unsaved = [
         _Unsaved(
             actor_id=user.id,
             person_id=person.id,
             consent_id=_consent_id(user, person),
+            token_id=token.token_id if token is not None else None,
             action=AuditAction.VIEWED if request.method in READING else AuditAction.CHANGED,
             what=what,
             path=request.full_path.rstrip("?"),
@@ -137,6 +154,7 @@ def _save(entry: _Unsaved) -> None:
         action=entry.action,
         what=entry.what,
         consent_id=entry.consent_id,
+        token_id=entry.token_id,
         ip=entry.ip,
         path=entry.path,
         status_code=entry.status_code,

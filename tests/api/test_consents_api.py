@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from marketplace.accounts import api_tokens as tokens
 from marketplace.accounts.models import User
@@ -24,6 +25,7 @@ from marketplace.api import openapi
 from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.people import shortlists
+from marketplace.people.audit import AuditEntry
 from marketplace.people.models import Authority, Consent
 from providers.models import Organisation, OrganisationStatus
 from tests.api.conftest import Clock
@@ -269,3 +271,27 @@ def clock_now() -> Any:
     from marketplace.types import utcnow
 
     return utcnow()
+
+
+def test_what_a_brokers_token_reads_and_places_for_the_person_is_in_their_audit_log(
+    app: Flask, world: World, broker: User
+) -> None:
+    client = app.test_client()
+    consent_id = _give(client, world, broker).get_json()["id"]
+    brokers_token = token_for(broker)
+    person_path = f"/api/v1/people/{world.person.id}"
+
+    assert client.get(person_path, headers=brokers_token).status_code == 200
+    assert client.get(f"{person_path}/budget", headers=brokers_token).status_code == 200
+    # The person reading their own record through the API is not an entry about them.
+    assert client.get(person_path, headers=token_for(world.citizen)).status_code == 200
+
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.person_id == world.person.id).order_by(AuditEntry.path)
+    ).all()
+    assert [(e.actor_id, str(e.consent_id), e.action.value) for e in entries] == [
+        (broker.id, consent_id, "viewed"),
+        (broker.id, consent_id, "viewed"),
+    ]
+    assert all(e.token_id is not None for e in entries)
+    assert [e.path for e in entries] == [person_path, f"{person_path}/budget"]
