@@ -17,7 +17,7 @@ from marketplace.people.models import Authority, Consent
 from marketplace.types import utcnow
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveServer
-from tests.browser.test_account_journeys import heading, sign_in
+from tests.browser.test_account_journeys import heading, navigation, sign_in
 from tests.conftest import PASSWORD
 
 FAMILY_EMAIL = "karen@example.org"
@@ -74,7 +74,10 @@ def test_a_family_member_acts_for_their_mother_and_stops(
     expect(acting_banner(page)).to_contain_text(
         "Their consent lets you: see their budget and orders, place and cancel orders for them."
     )
-    expect(heading(page)).to_have_text("Your care and support")
+    # Her home, named as hers: the reader is not the one cared for.
+    expect(heading(page)).to_have_text("Dorothy Pearce\u2019s care and support")
+    expect(navigation(page).get_by_role("link", name="Their care and support")).to_be_visible()
+    expect(navigation(page).get_by_role("link", name="Your care and support")).to_have_count(0)
     assert_accessible(page)
 
     page.goto("/search?q=home+care")
@@ -90,4 +93,5 @@ def test_a_family_member_acts_for_their_mother_and_stops(
         "You have stopped acting for Dorothy Pearce"
     )
     expect(acting_banner(page)).to_have_count(0)
+    expect(navigation(page).get_by_role("link", name="Your care and support")).to_be_visible()
     assert_accessible(page)
