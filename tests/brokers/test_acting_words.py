@@ -52,8 +52,15 @@ def test_a_broker_reads_the_persons_name_where_the_person_reads_you(
 
     # page: (the broker reads, the person reads)
     pages = {
-        "/my/": [(f"{whose} care and support", "Your care and support")],
-        "/my/budget": [(f"{whose} personal budget", "Your personal budget")],
+        "/my/": [
+            (f"{whose} care and support", "Your care and support"),
+            (f"{whose} orders in progress", "Your orders in progress"),
+            ("All their orders", "All your orders"),
+        ],
+        "/my/budget": [
+            (f"{whose} personal budget", "Your personal budget"),
+            (f"Where {whose} budget stands", "Where your budget stands"),
+        ],
         "/my/plan": [(f"{whose} support plan", "Your support plan")],
         "/my/orders": [(f"{whose} orders", "Your orders")],
         "/my/basket": [(f"{whose} basket", "Your basket")],
