@@ -623,6 +623,7 @@ ROUTES.update(
     }
 )
 
+
 def test_every_route_is_in_the_table(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - ROUTES.keys() == set(), "add these routes to the access matrix"
