@@ -288,9 +288,7 @@ ROUTES: dict[str, Route] = {
     ),
     "accounts.claim_record": Route("/claim-your-record/not-a-real-token", everyone(BAD_LINK)),
     "citizens.notes": Route("/my/notes", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
-    "citizens.record_log": Route(
-        "/my/record-log", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)
-    ),
+    "citizens.record_log": Route("/my/record-log", only(FORBIDDEN, citizen=PAGE, citizen_b=PAGE)),
     "council.dashboard": Route("/council/", only(FORBIDDEN, council=PAGE)),
     "council.plans_to_approve": Route("/council/plans", only(FORBIDDEN, council=PAGE)),
     "admin.users": Route("/admin/users", only(FORBIDDEN, admin=PAGE)),
