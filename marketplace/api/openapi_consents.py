@@ -17,7 +17,7 @@ _SCOPE = {
     "enum": [scope.value for scope in ConsentScope],
     "description": "; ".join(f"`{scope.value}`: {scope.label}" for scope in ConsentScope),
 }
-_SECURITY = [{"bearerAuth": []}, {"browserSession": []}]
+_SECURITY: list[Json] = [{"bearerAuth": []}, {"browserSession": []}]
 _PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": _ID}
 _CONSENT_ID = {"name": "consent_id", "in": "path", "required": True, "schema": _ID}
 

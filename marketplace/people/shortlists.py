@@ -326,7 +326,7 @@ def approve(
         .values(answered_version=seen_version, answered_at=now)
         .execution_options(synchronize_session=False)
     )
-    if answered.rowcount != 1:
+    if answered.rowcount != 1:  # type: ignore[attr-defined]
         raise ShortlistChanged()
     session.refresh(shortlist)
     consent = None if by.person_id == person.id else live_consent(by, person)

@@ -81,7 +81,7 @@ def confirm_registration(token: str) -> Response | tuple[str, int] | str:
     flash(
         "Your brokerage is registered. The council will check it before people can give "
         "your brokers their consent or your services are shown to the public"
-        if owner.organisation.is_brokerage
+        if owner.organisation is not None and owner.organisation.is_brokerage
         else "Your organisation is registered. The council will check it before your "
         "services are shown to the public",
         "success",
