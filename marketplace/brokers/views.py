@@ -62,6 +62,8 @@ def dashboard() -> str:
     entries = caseload.clients_of(db.session, brokerage.id, position_of=position_reader())
     return render_template(
         "brokers/dashboard.html",
+        # Consents to a brokerage count only while the council approves it (Consent.held_by).
+        approved=brokerage.is_public,
         entries=entries,
         expiring=[e for e in entries if e.state is caseload.ConsentState.EXPIRING],
         rows_of=entry_rows,

@@ -458,3 +458,19 @@ def test_a_record_the_brokerage_did_not_make_cannot_be_invited_to_be_claimed(
     assert response.status_code == 404
     assert db.session.query(RecordClaim).count() == 0
     assert outbox_messages(app.config["MAIL_OUTBOX_PATH"]) == []
+
+
+def test_a_suspended_brokerage_is_told_it_cannot_act_and_offered_no_button(
+    broker_client: FlaskClient, broker: User, dorothy: User
+) -> None:
+    consent(dorothy.person, broker=broker)
+    assert broker.organisation is not None
+    broker.organisation.status = OrganisationStatus.SUSPENDED
+    db.session.commit()
+
+    page = _page(broker_client.get("/broker/"))
+
+    assert "has not approved your brokerage, or has suspended it" in page
+    assert "Act for Dorothy Pearce" not in page
+    assert f'action="/acting-for/{dorothy.person_id}"' not in page
+    assert broker_client.post(f"/acting-for/{dorothy.person_id}").status_code == 404
