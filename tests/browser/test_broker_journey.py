@@ -127,10 +127,14 @@ def success(page: Page) -> Locator:
     return page.locator(".govuk-notification-banner--success")
 
 
-def check_acting(page: Page) -> None:
-    """The page names the client in the acting banner, and passes the checks."""
-    expect(acting_banner(page)).to_contain_text(f"You are acting for {CLIENT}")
+def check_acting_for(page: Page, name: str) -> None:
+    """The page names `name` in the acting banner, and passes the checks."""
+    expect(acting_banner(page)).to_contain_text(f"You are acting for {name}")
     assert_accessible(page)
+
+
+def check_acting(page: Page) -> None:
+    check_acting_for(page, CLIENT)
 
 
 def press(control: Locator, key: str) -> None:
@@ -139,13 +143,18 @@ def press(control: Locator, key: str) -> None:
     control.page.keyboard.press(key)
 
 
-def rajs_order(server: LiveServer) -> Order:
+def only_order_of(server: LiveServer, email: str) -> Order:
+    """The one order of the person whose account is `email`, detached from the session."""
     with server.app.app_context():
-        person_id = accounts.user_by_email(SELF_FUNDER).person_id
+        person_id = accounts.user_by_email(email).person_id
         (order,) = queries.orders_of_person(db.session, person_id)
         db.session.expunge(order)
         db.session.remove()
     return order
+
+
+def rajs_order(server: LiveServer) -> Order:
+    return only_order_of(server, SELF_FUNDER)
 
 
 def read_the_record_log(page: Page) -> None:

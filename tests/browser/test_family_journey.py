@@ -16,12 +16,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from marketplace.accounts import service as accounts
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
-from marketplace.orders import queries
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.people import consents
 from marketplace.people.models import Authority, ConsentScope
@@ -32,6 +31,13 @@ from providers.reference_data import ensure_localities, ensure_taxonomy
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in, sign_out
+from tests.browser.test_broker_journey import (
+    acting_banner,
+    check_acting_for,
+    only_order_of,
+    press,
+    success,
+)
 from tests.citizens.helpers import TODAY, funded_pots, give_budget
 from tests.conftest import PASSWORD
 
@@ -113,33 +119,12 @@ def service_id(live_server: LiveServer) -> str:
     return found
 
 
-def acting_banner(page: Page) -> Locator:
-    return page.locator(".app-acting-banner")
-
-
-def success(page: Page) -> Locator:
-    return page.locator(".govuk-notification-banner--success")
-
-
 def check_acting(page: Page) -> None:
-    """The page names Dorothy in the acting banner, and passes the checks."""
-    expect(acting_banner(page)).to_contain_text(f"You are acting for {PERSON}")
-    assert_accessible(page)
-
-
-def press(control: Locator, key: str) -> None:
-    """Give `control` the focus and press `key` on it (Space ticks, Enter submits)."""
-    control.focus()
-    control.page.keyboard.press(key)
+    check_acting_for(page, PERSON)
 
 
 def dorothys_order(server: LiveServer) -> Order:
-    with server.app.app_context():
-        person_id = accounts.user_by_email(PERSON_EMAIL).person_id
-        (order,) = queries.orders_of_person(db.session, person_id)
-        db.session.expunge(order)
-        db.session.remove()
-    return order
+    return only_order_of(server, PERSON_EMAIL)
 
 
 def shortlist_and_approve(page: Page) -> None:
