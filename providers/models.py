@@ -363,6 +363,27 @@ class ServiceAtLocation(Model):
     location: Mapped[Location] = relationship()
 
 
+class LeadProvider(Model):
+    """The provider the council names as lead for a service category in a district (issue
+    18, Hertfordshire's home care model): search shows it first to people living there, saying
+    why. A new naming ends the one before (`ends_on`); rows are kept as the history."""
+
+    __tablename__ = "lead_providers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    locality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("localities.id"), index=True)
+    category_code: Mapped[str] = mapped_column(String(60))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    named_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    locality: Mapped[Locality] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
 class OrganisationStatusChange(Model):
     """Who changed an organisation's status, when, and why. Never edited or deleted."""
 

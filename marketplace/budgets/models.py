@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     String,
+    Text,
     UniqueConstraint,
     Uuid,
 )
@@ -64,6 +65,18 @@ class StreamKind(enum.StrEnum):
         }[self]
 
 
+class PotPurpose(enum.StrEnum):
+    """What a funder's yearly pot pays for."""
+
+    BUDGETS = "budgets"  # personal budgets
+    # Reablement episodes (issue 18): free to the person, never from their budget.
+    REABLEMENT = "reablement"
+
+    @property
+    def label(self) -> str:
+        return {"budgets": "Personal budgets", "reablement": "Reablement"}[self.value]
+
+
 class BudgetStatus(enum.StrEnum):
     OPEN = "open"
     CLOSED = "closed"
@@ -92,12 +105,17 @@ class FunderPot(Model):
     are allocated. Its ledger account is guarded: allocations never exceed what it holds."""
 
     __tablename__ = "funder_pots"
-    __table_args__ = (UniqueConstraint("funder_id", "financial_year"),)
+    __table_args__ = (UniqueConstraint("funder_id", "financial_year", "purpose"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     funder_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("funders.id"))
     # The calendar year in which the financial year starts: 2026 is 2026/27.
     financial_year: Mapped[int]
+    purpose: Mapped[PotPurpose] = mapped_column(
+        string_enum(PotPurpose, "pot_purpose"),
+        default=PotPurpose.BUDGETS,
+        server_default=PotPurpose.BUDGETS.value,
+    )
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_accounts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -106,7 +124,10 @@ class FunderPot(Model):
 
     @property
     def label(self) -> str:
-        return f"{self.funder.name} {self.financial_year}/{(self.financial_year + 1) % 100:02d}"
+        year = f"{self.financial_year}/{(self.financial_year + 1) % 100:02d}"
+        if self.purpose is PotPurpose.REABLEMENT:
+            return f"{self.funder.name} reablement {year}"
+        return f"{self.funder.name} {year}"
 
 
 class PersonalBudget(Model):
@@ -221,3 +242,87 @@ class StreamRevision(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     stream: Mapped[FundingStream] = relationship()
+
+
+class IsfState(enum.StrEnum):
+    REQUESTED = "requested"  # the person asked; the provider has not agreed yet
+    AGREED = "agreed"  # the money is with the provider, spent as agreed
+    DECLINED = "declined"
+    # The provider was suspended (or the person asked): no more spending; what is left waits
+    # to go back to the person's budget.
+    SUSPENDED = "suspended"
+    CLOSED = "closed"  # the unspent balance returned (at period end, or on suspension)
+
+    @property
+    def label(self) -> str:
+        return {
+            "requested": "Waiting for the provider",
+            "agreed": "Agreed",
+            "declined": "Declined",
+            "suspended": "Suspended",
+            "closed": "Closed",
+        }[self.value]
+
+
+class IndividualServiceFund(Model):
+    """Part of a person's budget held by a provider for them, spent as they agreed together
+    (issue 18). Its ledger account holds the money: moved there from the funding stream
+    when agreed, spent from it as the provider records spending, and what is unspent goes
+    back to the stream (and so, at period end, wherever the stream's money goes)."""
+
+    __tablename__ = "individual_service_funds"
+    __table_args__ = (CheckConstraint("amount_pence > 0", name="amount_positive"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    budget_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("personal_budgets.id"), index=True)
+    stream_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("funding_streams.id"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # Guarded: the provider can never record more spending than the fund holds.
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_accounts.id"))
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    # How the person and the provider agreed it is spent, in their words.
+    agreement: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[IsfState] = mapped_column(
+        string_enum(IsfState, "isf_state"), default=IsfState.REQUESTED
+    )
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    consent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consents.id"))
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship()
+    budget: Mapped[PersonalBudget] = relationship()
+    stream: Mapped[FundingStream] = relationship()
+    account: Mapped[LedgerAccount] = relationship()
+    spends: Mapped[list[IsfSpend]] = relationship(
+        back_populates="fund", order_by="IsfSpend.spent_on"
+    )
+
+
+class IsfSpend(Model):
+    """One thing an ISF's money was spent on, recorded by the provider; its ledger transfer
+    moves the amount from the fund to the provider."""
+
+    __tablename__ = "isf_spends"
+    __table_args__ = (CheckConstraint("amount_pence > 0", name="amount_positive"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    fund_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("individual_service_funds.id"), index=True
+    )
+    spent_on: Mapped[date]
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(String(500))
+    # The idempotency key of its ledger transfer (a retried form records it once).
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    transfer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_transfers.id"))
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    fund: Mapped[IndividualServiceFund] = relationship(back_populates="spends")
+    transfer: Mapped[Transfer] = relationship()

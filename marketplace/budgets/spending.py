@@ -25,7 +25,8 @@ from marketplace.types import Session
 
 @dataclass(frozen=True)
 class CommitmentPart:
-    stream: FundingStream
+    # None for a part held straight from a funder's pot (a reablement cycle).
+    stream: FundingStream | None
     transfer: Transfer
 
     @property
@@ -47,7 +48,7 @@ class Commitment:
     @property
     def split(self) -> dict[uuid.UUID, int]:
         """Pence held on each stream, by stream id."""
-        return {part.stream.id: part.amount_pence for part in self.parts}
+        return {part.stream.id: part.amount_pence for part in self.parts if part.stream is not None}
 
 
 def reserve(
@@ -269,7 +270,11 @@ def find_commitment(session: Session, budget: PersonalBudget, key: str) -> Commi
     if not transfers:
         return None
     parts = [CommitmentPart(streams[t.debit_account_id], t) for t in transfers]
-    return Commitment(key, sorted(parts, key=lambda part: part.stream.draw_order))
+    return Commitment(key, sorted(parts, key=lambda part: _draw_order(part.stream)))
+
+
+def _draw_order(stream: FundingStream | None) -> int:
+    return -1 if stream is None else stream.draw_order
 
 
 def spend(

@@ -44,6 +44,21 @@ class NotificationKind(enum.StrEnum):
     # Questions (issue 17): a question (or a follow-up) for the provider; the provider's answer.
     QUESTION_ASKED = "question_asked"
     QUESTION_ANSWERED = "question_answered"
+    # Ongoing care (issue 18): a package cycle its budget cannot cover; a package carried into
+    # a new budget period; a variation proposed, waiting for the council, decided; a
+    # reablement episode started or ended; a week's outcomes to confirm; an ISF asked for,
+    # decided, spent from.
+    PACKAGE_SHORTFALL = "package_shortfall"
+    PACKAGE_CARRIED = "package_carried"
+    VARIATION_PROPOSED = "variation_proposed"
+    VARIATION_COUNCIL = "variation_council"
+    VARIATION_DECIDED = "variation_decided"
+    REABLEMENT_STARTED = "reablement_started"
+    REABLEMENT_ENDED = "reablement_ended"
+    OUTCOMES_TO_CONFIRM = "outcomes_to_confirm"
+    ISF_REQUESTED = "isf_requested"
+    ISF_DECIDED = "isf_decided"
+    ISF_SPENT = "isf_spent"
 
 
 class Notification(Model):

@@ -741,6 +741,7 @@ def _hold_cycles(session: Session, order: Order, priced: Quote) -> None:
             shown[str(card_stream.id)] = shown.get(str(card_stream.id), 0) + card
         cycle = OrderCycle(
             order_id=order.id,
+            budget_id=priced.budget.id,
             number=plan.number,
             starts_on=plan.starts_on,
             ends_on=plan.ends_on,

@@ -13,7 +13,7 @@ from datetime import date
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.notifications.models import NotificationKind
-from marketplace.orders import events, life
+from marketplace.orders import events, life, package_terms
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.locks import lock_order
 from marketplace.orders.models import (
@@ -25,7 +25,7 @@ from marketplace.orders.models import (
     OrderCycle,
     OrderStatus,
 )
-from marketplace.orders.schedule import MAX_UNITS_PER_OCCASION, schedule_of
+from marketplace.orders.schedule import MAX_UNITS_PER_OCCASION
 from marketplace.types import Session
 
 NOTE_MAX_LENGTH = 2000
@@ -33,18 +33,17 @@ NOTE_MAX_LENGTH = 2000
 
 def visits_in(order: Order, cycle: OrderCycle) -> list[date]:
     """The days of the cycle's visits (occasions) that are still due: none from the day the
-    order was cut short."""
+    order was cut short; a package's under the terms in force each day."""
     return [
-        day
-        for day in schedule_of(order).occasions()
-        if cycle.starts_on <= day <= cycle.ends_on
-        and (order.cancelled_from is None or day < order.cancelled_from)
+        occasion.day for occasion in package_terms.occasions(order, cycle.starts_on, cycle.ends_on)
     ]
 
 
 def deliverable_units(order: Order, cycle: OrderCycle) -> int:
     """The most that may be delivered (and billed) in a cycle: its occasions, less any after
     the order was cut short."""
+    if order.open_ended:
+        return sum(o.units for o in package_terms.occasions(order, cycle.starts_on, cycle.ends_on))
     if order.cancelled_from is None or cycle.ends_on < order.cancelled_from:
         return cycle.units
     return len(visits_in(order, cycle)) * order.units_per_occasion

@@ -19,7 +19,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.budgets import spending
 from marketplace.notifications.models import NotificationKind
-from marketplace.orders import events, hooks, life
+from marketplace.orders import cycle_money, events, hooks, life
 from marketplace.orders.checkout import new_reference
 from marketplace.orders.deliveries import visits_in
 from marketplace.orders.errors import InvalidTransition, NotYours
@@ -139,7 +139,7 @@ def settle_invoice(session: Session, invoice: Invoice, *, by: User | None) -> No
         )
     order = invoice.order
     cycle = invoice.cycle
-    commitment = spending.find_commitment(session, order.budget, cycle.commitment_key)
+    commitment = cycle_money.commitment_of(session, order, cycle)
     if commitment is None and cycle.amount_pence:
         raise ledger.InvalidTransfer("the cycle's commitment is missing", cycle=cycle.number)
     if commitment is not None:

@@ -22,7 +22,7 @@ from marketplace.budgets import spending
 from marketplace.budgets.funders import payee_account
 from marketplace.budgets.models import FundingStream
 from marketplace.notifications.models import NotificationKind
-from marketplace.orders import events, hooks
+from marketplace.orders import cycle_money, events, hooks
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.locks import lock_order
 from marketplace.orders.models import CycleState, Order, OrderCycle, OrderStatus, ScheduleKind
@@ -147,7 +147,7 @@ def release_cycle(session: Session, order: Order, cycle: OrderCycle, *, why: str
     if cycle.state is not CycleState.HELD:
         return
     if cycle.amount_pence:
-        commitment = spending.find_commitment(session, order.budget, cycle.commitment_key)
+        commitment = cycle_money.commitment_of(session, order, cycle)
         if commitment is not None:
             spending.release(session, commitment, key=f"{cycle.commitment_key}:{why}")
     cycle.state = CycleState.RELEASED
