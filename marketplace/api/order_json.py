@@ -30,6 +30,8 @@ Json = dict[str, Any]
 def _shares(order: Order, split: dict[str, int]) -> list[Json]:
     """A {stream id: pence} split as a list in the budget's draw order, with each stream's
     kind."""
+    if order.budget is None:  # a reablement order: paid from a funder's pot, no streams
+        return []
     streams = sorted(order.budget.streams, key=lambda stream: stream.draw_order)
     return [
         {"stream_id": str(stream.id), "kind": stream.kind.value, "pence": split[str(stream.id)]}
@@ -131,7 +133,8 @@ def order(found: Order) -> Json:
         "schedule": {
             "kind": found.schedule_kind.value,
             "starts_on": found.starts_on.isoformat(),
-            "ends_on": found.ends_on.isoformat(),
+            # None for an open-ended package ("until further notice").
+            "ends_on": found.ends_on.isoformat() if found.ends_on else None,
             "units_per_occasion": found.units_per_occasion,
             "weeks": found.weeks,
             "days": list(found.days or []),

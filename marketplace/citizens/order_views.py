@@ -432,7 +432,8 @@ def orders() -> str:
 
 def order_context(order: Order, today: date) -> dict[str, Any]:
     """What an order's page shows: its schedule, who pays what, and what may be done."""
-    names = {str(stream.id): stream.kind.label for stream in order.budget.streams}
+    streams = order.budget.streams if order.budget is not None else []
+    names = {str(stream.id): stream.kind.label for stream in streams}
     paid = queries.paid_by_stream(order)
     return {
         "order": order,

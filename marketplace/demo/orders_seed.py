@@ -291,6 +291,7 @@ def _four_weeks(
             story.deliver(order, offset, 0, missed[number])
         else:
             story.deliver(order, offset, order.units_per_occasion, visit_note)
+    assert order.ends_on is not None  # these demo orders are for a fixed number of weeks
     invoiced_on = (order.ends_on - story.today).days + 2
     if invoiced_on < 0:
         with story.at(invoiced_on, 9) as today:
@@ -376,6 +377,7 @@ def completed(story: Story, key: str) -> Order:
             )
         else:
             story.deliver(order, offset, 1, "Wash, dressed, breakfast and tablets.")
+    assert order.ends_on is not None  # these demo orders are for a fixed number of weeks
     with story.at((order.ends_on - story.today).days + 2, 9) as today:
         # Every line confirmed: the invoice is paid at once and the order completed.
         invoicing.raise_invoice(

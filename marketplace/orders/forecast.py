@@ -60,6 +60,8 @@ def carrying_on(orders: Iterable[Order]) -> list[WeeklyCare]:
             tuple(order.days), order.units_per_occasion * order.unit_price_pence, order.ends_on
         )
         for order in orders
+        # A package (no end) carries on by its own cycles: the packages part forecasts it.
+        if order.ends_on is not None
         if order.schedule_kind is ScheduleKind.RECURRING
         and order.status in OPEN_STATUSES
         and order.cancelled_from is None

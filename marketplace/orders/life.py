@@ -302,7 +302,9 @@ def cancel(
         _tell_cancelled(session, order, by, released_pence=released, sent=not unpaid)
         return None
     last_day = order.cancelled_from - timedelta(days=1) if order.cancelled_from else order.ends_on
-    if order.schedule_kind is ScheduleKind.ONE_OFF or effective > last_day:
+    if order.schedule_kind is ScheduleKind.ONE_OFF or (
+        last_day is not None and effective > last_day
+    ):
         raise InvalidTransition(
             f"It is too late to cancel: {order.organisation.name} needs "
             f"{order.notice_days} days' notice",

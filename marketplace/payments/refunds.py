@@ -205,7 +205,7 @@ def owe_for_release(session: Session, order: Order, why: str) -> list[CardRefund
     ]
     if not payments:
         return []
-    stream = own_funds_stream(order.budget)
+    stream = None if order.budget is None else own_funds_stream(order.budget)
     if stream is None:
         return []
     lock_order(session, order)
