@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.ledger import Transfer, TransferKind, TransferState
+from marketplace.orders import cycle_money
 from marketplace.orders.deliveries import deliverable_units
 from marketplace.orders.life import card_share_held, cycle_card_held
 from marketplace.orders.models import (
@@ -167,15 +168,30 @@ def _numbers(numbers: list[int]) -> str:
     return ", ".join(str(number) for number in numbers)
 
 
+def _payer_accounts(order: Order, cycle: OrderCycle) -> set[object]:
+    """The accounts a cycle's money may be held from: its pot's, or its budget's streams'."""
+    if cycle.pot is not None:
+        return {cycle.pot.account_id}
+    budget = cycle_money.paying_budget(order, cycle)
+    return set() if budget is None else {stream.account_id for stream in budget.streams}
+
+
 def _check_cycle(
     session: Session, order: Order, cycle: OrderCycle, invoice: Invoice | None
 ) -> list[str]:
     where = f"order {order.reference} cycle {cycle.number}"
-    held = session.scalars(
+    every_part = session.scalars(
         select(Transfer).where(
             Transfer.reference == cycle.commitment_key, Transfer.kind == TransferKind.PENDING
         )
     ).all()
+    # A cycle held again (a variation, a package carried into the next budget, reablement
+    # turned chargeable) voided its earlier parts under a re-worked key: only the rest count.
+    held = [part for part in every_part if not cycle_money.superseded(part)]
+    payers = _payer_accounts(order, cycle)
+    strangers = [part for part in held if part.debit_account_id not in payers]
+    if strangers:
+        return [f"{where}: money held from an account that is not its payer's"]
     # The card's part is held only once the card payment is confirmed (the whole order's, or
     # this cycle's charge to a saved card).
     expected = cycle.amount_pence - (
