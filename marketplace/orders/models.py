@@ -525,6 +525,9 @@ class PackageVariation(Model):
     units_per_occasion: Mapped[int | None]
     days: Mapped[list[str] | None] = mapped_column(JSON)
     unit_price_pence: Mapped[int | None] = mapped_column(BigInteger)
+    # VARIATIONS: a pause with a known end (a planned hospital stay): the day care restarts
+    # on the terms before the pause (a second terms row); None: restarted by a later variation.
+    resumes_on: Mapped[date | None]
     reason: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

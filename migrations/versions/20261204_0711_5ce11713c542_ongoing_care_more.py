@@ -18,8 +18,12 @@ depends_on = None
 
 def upgrade():
     # Each part adds its operations here with a comment naming the part.
-    pass
+    # VARIATIONS: a pause's planned end.
+    with op.batch_alter_table("package_variations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("resumes_on", sa.Date(), nullable=True))
 
 
 def downgrade():
-    pass
+    # VARIATIONS
+    with op.batch_alter_table("package_variations", schema=None) as batch_op:
+        batch_op.drop_column("resumes_on")
