@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
-from search.catalogue import SealedPart
+from search.catalogue import SealedPart, bits_of
 from search.categories import CategoryTree
 from search.documents import ListingDocument
 from search.errors import IndexCorrupted, IndexMissing
@@ -263,6 +263,7 @@ class BaseEngine(ABC):
             found.origin,
             0,
             limit,
+            query.first,
         )
         ids = view.catalogue.ids
         return [ids[ordinal] for ordinal, _ in ranked if ids[ordinal] is not None]  # type: ignore[misc]
@@ -348,6 +349,7 @@ class BaseEngine(ABC):
                 origin,
                 offset,
                 query.per_page,
+                query.first,
             )
         if relaxed:
             notices.append("No service matched all your words; these match some of them.")
@@ -402,6 +404,66 @@ class BaseEngine(ABC):
         return plan.places[0] if plan.places else None
 
     def _rank(
+        self,
+        view: View,
+        plan: QueryPlan,
+        sort: Sort,
+        relaxed: bool,
+        matches: int,
+        candidates: int,
+        selection: Selection,
+        origin: PlaceMatch | None,
+        offset: int,
+        limit: int,
+        first: frozenset[str] = frozenset(),
+    ) -> list[tuple[int, float]]:
+        """The candidates from `offset`, `limit` of them, in `sort`'s order; the candidates
+        whose ids are in `first` come before all the others, in the same order among
+        themselves."""
+        ahead = candidates & self._bits_of_ids(view, first) if first else 0
+        if not ahead:
+            return self._rank_all(
+                view, plan, sort, relaxed, matches, candidates, selection, origin, offset, limit
+            )
+        # An engine's scoring may take its filters from `selection` rather than from the
+        # candidates given (Tantivy's does), so each part is read wide and then held to its
+        # own members.
+        count = ahead.bit_count()
+        fetch = count
+        while True:
+            ranked = self._rank_all(
+                view, plan, sort, relaxed, matches, ahead, selection, origin, 0, fetch
+            )
+            pinned = [hit for hit in ranked if (ahead >> hit[0]) & 1]
+            if len(pinned) >= count or len(ranked) < fetch:
+                break
+            fetch *= 4
+        page = pinned[offset : offset + limit]
+        wanted = limit - len(page)
+        if wanted > 0:
+            skip = max(0, offset - len(pinned))
+            rest = self._rank_all(
+                view,
+                plan,
+                sort,
+                relaxed,
+                matches,
+                candidates & ~ahead,
+                selection,
+                origin,
+                0,
+                skip + wanted + count,
+            )
+            page += [hit for hit in rest if not (ahead >> hit[0]) & 1][skip : skip + wanted]
+        return page
+
+    def _bits_of_ids(self, view: View, ids: frozenset[str]) -> int:
+        return bits_of(
+            (ordinal for ordinal, id_ in enumerate(view.catalogue.ids) if id_ in ids),
+            view.catalogue.size,
+        )
+
+    def _rank_all(
         self,
         view: View,
         plan: QueryPlan,

@@ -94,6 +94,10 @@ class SearchQuery:
     near: str | None = None
     as_of: date | None = None
     problems: tuple[str, ...] = ()
+    # Listing ids the caller puts first, when they match, in the query's own order among
+    # themselves (the council's lead providers for the searcher's area). Not a URL parameter:
+    # the caller sets it with `dataclasses.replace`.
+    first: frozenset[str] = frozenset()
 
     def with_page(self, page: int) -> SearchQuery:
         return replace(self, page=page)
