@@ -184,6 +184,8 @@ RULES: dict[str, Rule] = {
         _providing(user, order) and order.status.value in _DELIVERING
     ),
     "approve_order": _role(Role.COUNCIL_OFFICER),
+    # OUTCOMES (issue 18): a council officer sets an outcome order's safety parameters.
+    "set_outcome_safety": _role(Role.COUNCIL_OFFICER),
     "settle_invoice": _role(Role.COUNCIL_OFFICER),
     "view_all_orders": _role(Role.COUNCIL_OFFICER),
     # Council finance: card payments reconciled with Stripe, and resolving their mismatches.

@@ -23,6 +23,7 @@ from marketplace.orders.models import (
     InvoiceStatus,
     Order,
     OrderCycle,
+    OrderPricing,
     OrderStatus,
 )
 from marketplace.orders.schedule import MAX_UNITS_PER_OCCASION
@@ -102,6 +103,11 @@ def record_delivery(
     lock_order(session, order)
     if not can(by, "fulfil_order", order):
         raise NotYours("Only the provider of this order can record its deliveries")
+    if order.pricing is OrderPricing.OUTCOMES:
+        # OUTCOMES: paid for outcomes, recorded week by week (orders/outcomes.py), not visits.
+        raise InvalidTransition(
+            "This order is paid for outcomes: record what was achieved each week instead"
+        )
     if order.status not in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS):
         raise InvalidTransition(
             f"Deliveries cannot be recorded on an order that is {order.status.label.lower()}",

@@ -19,13 +19,14 @@ from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.budgets import spending
 from marketplace.notifications.models import NotificationKind
-from marketplace.orders import cycle_money, events, hooks, life
+from marketplace.orders import cycle_money, events, hooks, life, outcomes
 from marketplace.orders.checkout import new_reference
 from marketplace.orders.deliveries import visits_in
 from marketplace.orders.errors import InvalidTransition, NotYours
 from marketplace.orders.locks import lock_order
 from marketplace.orders.models import (
     CycleState,
+    Delivery,
     DeliveryStatus,
     Invoice,
     InvoiceStatus,
@@ -47,8 +48,12 @@ def last_visit(order: Order, cycle: OrderCycle) -> date | None:
 
 def can_invoice(order: Order, cycle: OrderCycle, today: date) -> bool:
     """Whether the cycle is ready to bill: held, and its last visit (counting only those
-    before the order was cut short) has come."""
-    last = last_visit(order, cycle)
+    before the order was cut short) has come; for an outcome order, its last week is over."""
+    last = (
+        outcomes.last_week_ended(order, cycle)
+        if outcomes.is_outcome_order(order)
+        else last_visit(order, cycle)
+    )
     return (
         order.status in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
         and cycle.state is CycleState.HELD
@@ -75,13 +80,8 @@ def raise_invoice(
             "That period has already been invoiced or released", cycle_state=cycle.state.value
         )
     if not can_invoice(order, cycle, today):
-        last = last_visit(order, cycle) or cycle.ends_on
-        raise InvalidTransition(
-            f"That period's last visit is on {last:%-d %B %Y}: invoice it on or after that day",
-            last_visit=last.isoformat(),
-        )
-    lines = [d for d in order.deliveries if d.cycle_id == cycle.id]
-    amount = sum(d.units for d in lines) * order.unit_price_pence
+        raise _not_yet(order, cycle)
+    lines, amount, all_confirmed = _bill(session, order, cycle)
     if amount > cycle.amount_pence:  # the delivery caps make this impossible; never bill more
         raise InvalidTransition("An invoice cannot be for more than was committed")
     invoice = Invoice(
@@ -96,6 +96,8 @@ def raise_invoice(
     session.flush()
     for line in lines:
         line.invoice_id = invoice.id
+    if outcomes.is_outcome_order(order):
+        outcomes.attach_to_invoice(session, order, cycle, invoice)
     cycle.state = CycleState.INVOICED
     events.record(
         session,
@@ -113,13 +115,43 @@ def raise_invoice(
         f"Order {order.reference}: invoice {invoice.reference} raised",
     )
     session.refresh(invoice, ["deliveries"])
-    if all(d.status is DeliveryStatus.CONFIRMED for d in lines):
+    if all_confirmed:
         settle_invoice(session, invoice, by=None)
     return invoice
 
 
+def _not_yet(order: Order, cycle: OrderCycle) -> InvalidTransition:
+    """Why the cycle cannot be billed yet: its last visit (or, paid for outcomes, its last
+    week) is still to come."""
+    if outcomes.is_outcome_order(order):
+        last = outcomes.last_week_ended(order, cycle) or cycle.ends_on
+        return InvalidTransition(
+            f"That period's last week ends on {last:%-d %B %Y}: invoice it after that day",
+            last_visit=last.isoformat(),
+        )
+    last = last_visit(order, cycle) or cycle.ends_on
+    return InvalidTransition(
+        f"That period's last visit is on {last:%-d %B %Y}: invoice it on or after that day",
+        last_visit=last.isoformat(),
+    )
+
+
+def _bill(session: Session, order: Order, cycle: OrderCycle) -> tuple[list[Delivery], int, bool]:
+    """The cycle's delivery lines, what they bill, and whether the person confirmed them all.
+    OUTCOMES: an outcome order has no lines; it bills the weekly amount less each outcome not
+    achieved (`outcomes.bill_cycle`)."""
+    if outcomes.is_outcome_order(order):
+        amount, all_confirmed = outcomes.bill_cycle(session, order, cycle)
+        return [], amount, all_confirmed
+    lines = [d for d in order.deliveries if d.cycle_id == cycle.id]
+    amount = sum(d.units for d in lines) * order.unit_price_pence
+    return lines, amount, all(d.status is DeliveryStatus.CONFIRMED for d in lines)
+
+
 def held_by_query(invoice: Invoice) -> bool:
-    return any(d.status is DeliveryStatus.QUERIED for d in invoice.deliveries)
+    return any(
+        d.status is DeliveryStatus.QUERIED for d in invoice.deliveries
+    ) or outcomes.held_by_outcome_query(invoice)
 
 
 def settle_invoice(session: Session, invoice: Invoice, *, by: User | None) -> None:

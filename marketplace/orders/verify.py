@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.ledger import Transfer, TransferKind, TransferState
-from marketplace.orders import cycle_money
+from marketplace.orders import cycle_money, outcomes
 from marketplace.orders.deliveries import deliverable_units
 from marketplace.orders.life import card_share_held, cycle_card_held
 from marketplace.orders.models import (
@@ -59,7 +59,11 @@ def check_orders(session: Session) -> tuple[list[str], int]:
         problems += _check_status(order)
         problems += _check_card_share(order)
         problems += _check_timeline(order)
-        problems += _check_deliveries(order)
+        # OUTCOMES: an outcome order is billed from its weeks' outcome records, not deliveries.
+        if outcomes.is_outcome_order(order):
+            problems += _check_outcomes(session, order)
+        else:
+            problems += _check_deliveries(order)
     return problems, len(orders)
 
 
@@ -160,6 +164,25 @@ def _check_deliveries(order: Order) -> list[str]:
             problems.append(
                 f"{where}: invoice {invoice.reference} is for {invoice.amount_pence}p but its "
                 f"deliveries come to {billed * order.unit_price_pence}p"
+            )
+    return problems
+
+
+def _check_outcomes(session: Session, order: Order) -> list[str]:
+    """OUTCOMES: no delivery records, and every invoice for exactly what its outcome records
+    earn (each week's amount less the share of each outcome not achieved)."""
+    where = f"order {order.reference}"
+    problems = []
+    if order.deliveries:
+        problems.append(f"{where}: paid for outcomes, yet it has delivery records")
+    records = outcomes.records_of(session, order)
+    for invoice in order.invoices:
+        on_it = [r for r in records if r.invoice_id == invoice.id]
+        due = outcomes.amount_due(order, invoice.cycle, on_it)
+        if invoice.amount_pence != due:
+            problems.append(
+                f"{where}: invoice {invoice.reference} is for {invoice.amount_pence}p but its "
+                f"outcome records come to {due}p"
             )
     return problems
 
