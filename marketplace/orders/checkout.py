@@ -44,7 +44,7 @@ from marketplace.budgets.queries import current_budget
 from marketplace.formatting import pounds
 from marketplace.ledger import LedgerAccount
 from marketplace.notifications.models import NotificationKind
-from marketplace.orders import events, on_behalf
+from marketplace.orders import cycle_money, events, on_behalf, package_terms
 from marketplace.orders.basket import basket_item_key, basket_of, check_orderable
 from marketplace.orders.errors import (
     BasketRefused,
@@ -132,6 +132,9 @@ class Quote:
     codes: frozenset[str] = frozenset()
     # Paid by card, after the streams' shares: held only once the card payment is confirmed.
     card_pence: int = 0
+    # PACKAGES (issue 18): an open-ended schedule is priced for its first `cycles_ahead`
+    # cycles, the ones held when it is placed (`marketplace.orders.packages`).
+    cycles_ahead: int = 1
 
     @property
     def total_units(self) -> int:
@@ -207,6 +210,7 @@ def price(
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
     before: Sequence[Quote] = (),
     card: CardTerms | None = None,
+    cycles_ahead: int = 1,
 ) -> Quote:
     """`quote`, for a budget already found (the person's current one) and, when given, what
     each of its streams had available before any of `before` (read once for a whole basket,
@@ -217,6 +221,7 @@ def price(
     if problems:
         raise InvalidOrder("Check the details of the order", fields=problems)
     check_orderable(service, schedule)
+    card = _package_card(schedule, card, split)
     if (
         card is not None
         and card.self_funded
@@ -230,12 +235,17 @@ def price(
         )
     check_budget_period(budget, schedule)
     codes = category_codes_of(session, service)
+    cycle_days = service.organisation.invoice_cycle.days
     if card is not None and card.self_funded:
         # The support plan governs what public money buys, not the person's own.
         check, excess = PurchaseCheck.ALLOWED, None
     else:
         check, excess = _plan_check(session, person, service, schedule, codes, plan_rule, before)
-    plans = cycles(schedule, service.organisation.invoice_cycle.days)
+    plans = cycles(schedule, cycle_days)
+    if schedule.open_ended:
+        # PACKAGES: the first cycles, held now; each from this budget, so none starting after
+        # its period (the daily job holds that one from the next budget).
+        plans = [p for p in plans[:cycles_ahead] if p.starts_on <= budget.ends_on]
     streams = list(budget.streams)
     available = dict(
         spending.available_by_stream(session, budget) if available is None else available
@@ -264,7 +274,23 @@ def price(
         plan_excess=excess,
         codes=frozenset(codes),
         card_pence=card_pence,
+        cycles_ahead=cycles_ahead,
     )
+
+
+def _package_card(
+    schedule: Schedule, card: CardTerms | None, split: Mapping[uuid.UUID, int] | None
+) -> CardTerms | None:
+    """PACKAGES: a package is paid from the budget's streams only, in their draw order, cycle
+    by cycle (no card share, and no chosen split: its later cycles are drawn so too)."""
+    if not schedule.open_ended:
+        return card
+    if split is not None:
+        raise InvalidOrder(
+            "An ongoing package is paid from your budget in its usual order",
+            fields={"split": "Leave the amounts blank for an ongoing package"},
+        )
+    return None
 
 
 def _budget_part(
@@ -289,8 +315,10 @@ def _budget_part(
 
 
 def check_budget_period(budget: PersonalBudget, schedule: Schedule) -> None:
-    """Refuse a schedule outside the budget's period."""
-    if schedule.starts_on < budget.starts_on or schedule.ends_on > budget.ends_on:
+    """Refuse a schedule outside the budget's period (a package: one starting outside it; it
+    carries on into the next budget)."""
+    ends_after = not schedule.open_ended and schedule.ends_on > budget.ends_on
+    if schedule.starts_on < budget.starts_on or schedule.starts_on > budget.ends_on or ends_after:
         field_name = "starts_on" if schedule.starts_on < budget.starts_on else "weeks"
         raise InvalidOrder(
             "The order must fall within the budget period",
@@ -581,6 +609,7 @@ def place_order(
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
     pay_by_card: bool = False,
     card_top_ups_allowed: bool = False,
+    cycles_ahead: int = 1,
 ) -> Order:
     """Place an order and commit its money, in the caller's transaction.
 
@@ -627,6 +656,7 @@ def place_order(
         split=split,
         plan_rule=plan_rule,
         card=card,
+        cycles_ahead=cycles_ahead,
     )
     with ledger.savepoint(session):
         priced = with_account(session, priced, today)
@@ -711,7 +741,9 @@ def _new_order(
         schedule_kind=schedule.kind,
         units_per_occasion=schedule.units_per_occasion,
         starts_on=schedule.starts_on,
-        ends_on=schedule.ends_on,
+        # PACKAGES: None for a package, "until further notice".
+        ends_on=None if schedule.open_ended else schedule.ends_on,
+        cycles_ahead=priced.cycles_ahead,
         weeks=schedule.weeks if schedule.kind is ScheduleKind.RECURRING else None,
         days=list(schedule.days),
         total_pence=priced.total_pence,
@@ -730,6 +762,9 @@ def _hold_cycles(session: Session, order: Order, priced: Quote) -> None:
     savepoint, so the order and its money are written all or none. A card share is held
     later, when it is paid; each cycle's split shows it on the own-funds stream it will be
     paid into."""
+    if priced.schedule.open_ended:
+        _hold_package_cycles(session, order, priced)
+        return
     payee = organisation_payee(session, priced.service.organisation)
     streams = {share.stream.id: share.stream for share in priced.shares}
     card_stream = open_own_funds_stream(session, priced.budget) if priced.card_pence else None
@@ -759,6 +794,28 @@ def _hold_cycles(session: Session, order: Order, priced: Quote) -> None:
                 key=cycle.commitment_key,
                 description=f"Order {order.reference}: {priced.service.name}",
             )
+    session.flush()
+
+
+def _hold_package_cycles(session: Session, order: Order, priced: Quote) -> None:
+    """PACKAGES: a package's first terms, and its first cycles, each held from the budget
+    (`cycle_money.hold_cycle`, in draw order from what it has released)."""
+    session.add(package_terms.first_terms(order))
+    for plan in priced.cycles:
+        cycle = OrderCycle(
+            order_id=order.id,
+            budget_id=priced.budget.id,
+            number=plan.number,
+            starts_on=plan.starts_on,
+            ends_on=plan.ends_on,
+            units=plan.units,
+            amount_pence=plan.units * priced.unit_price_pence,
+            commitment_key=f"order:{order.id}:cycle:{plan.number}",
+            split={},
+        )
+        session.add(cycle)
+        session.flush()
+        cycle_money.hold_cycle(session, order, cycle)
     session.flush()
 
 

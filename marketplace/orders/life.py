@@ -22,7 +22,7 @@ from marketplace.budgets import spending
 from marketplace.budgets.funders import payee_account
 from marketplace.budgets.models import FundingStream
 from marketplace.notifications.models import NotificationKind
-from marketplace.orders import cycle_money, events, hooks
+from marketplace.orders import cycle_money, events, hooks, package_terms, packages
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.locks import lock_order
 from marketplace.orders.models import CycleState, Order, OrderCycle, OrderStatus, ScheduleKind
@@ -218,8 +218,21 @@ def complete_if_done(session: Session, order: Order, *, by: User | None) -> bool
         return False
     if any(cycle.state in (CycleState.HELD, CycleState.INVOICED) for cycle in order.cycles):
         return False
+    if package_terms.is_package(order) and not _package_all_made(order):
+        return False
     _move(session, order, Move.COMPLETE, by=by)
     return True
+
+
+def _package_all_made(order: Order) -> bool:
+    """PACKAGES: whether a package has every cycle it will ever have: it was cut short
+    (`cancelled_from`), and the cycle of its last day is made (the daily job makes it)."""
+    if order.cancelled_from is None:
+        return False  # until further notice: more cycles to come
+    if order.cancelled_from <= order.starts_on:
+        return True
+    last = package_terms.cycle_number_on(order, order.cancelled_from - timedelta(days=1))
+    return any(cycle.number >= last for cycle in order.cycles)
 
 
 def earliest_cancellation(order: Order, today: date) -> date:
@@ -299,6 +312,7 @@ def cancel(
         unpaid = order.status is OrderStatus.AWAITING_PAYMENT
         _move(session, order, Move.CANCEL, by=by, reason=reason)
         released = _release_all(session, order, why="cancelled")
+        packages.resolve_shortfalls(session, order, packages.Resolution.CANCELLED)
         _tell_cancelled(session, order, by, released_pence=released, sent=not unpaid)
         return None
     last_day = order.cancelled_from - timedelta(days=1) if order.cancelled_from else order.ends_on
@@ -327,6 +341,10 @@ def cancel(
             release_cycle(session, order, cycle, why="cancelled")
     if released:
         hooks.money_released(session, order, why="cancelled")
+    # PACKAGES: no cycle is made from `cancelled_from` on; the flags of those are resolved.
+    packages.resolve_shortfalls(
+        session, order, packages.Resolution.CANCELLED, starting_from=effective
+    )
     _tell_cancelled(session, order, by, released_pence=released)
     # Cut short after its last bill, nothing is left to deliver or invoice: it is done.
     complete_if_done(session, order, by=by)

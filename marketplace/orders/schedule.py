@@ -20,6 +20,9 @@ WEEKDAY_NAMES: dict[str, str] = dict(
 # Sixteen hours (or visits, or items) on one occasion, a year of weeks: more is a slip.
 MAX_UNITS_PER_OCCASION = 16
 MAX_WEEKS = 52
+# An open-ended schedule ("until further notice", issue 18) has no last occasion; the checks
+# that need a list of occasions (the support plan's weekly amounts) read its first year.
+OPEN_ENDED_CHECKED_WEEKS = 52
 
 
 @dataclass(frozen=True)
@@ -30,12 +33,19 @@ class Schedule:
     weeks: int | None = None
     days: tuple[str, ...] = ()
 
+    @property
+    def open_ended(self) -> bool:
+        """Recurring with no number of weeks: until further notice (a package)."""
+        return self.kind is ScheduleKind.RECURRING and self.weeks is None
+
     def occasions(self) -> list[date]:
-        """Every date care is due on, in order."""
+        """Every date care is due on, in order (an open-ended schedule's first
+        OPEN_ENDED_CHECKED_WEEKS weeks)."""
         if self.kind is ScheduleKind.ONE_OFF:
             return [self.starts_on]
         wanted = {WEEKDAYS.index(code) for code in self.days}
-        span = 7 * (self.weeks or 0)
+        weeks = OPEN_ENDED_CHECKED_WEEKS if self.weeks is None else self.weeks
+        span = 7 * weeks if isinstance(weeks, int) and not isinstance(weeks, bool) else 0
         return [
             day
             for day in (self.starts_on + timedelta(days=n) for n in range(span))
@@ -61,6 +71,8 @@ class Schedule:
         if self.kind is ScheduleKind.ONE_OFF:
             return f"Once, on {self.starts_on:%-d %B %Y}"
         names = [WEEKDAY_NAMES[code] for code in WEEKDAYS if code in self.days]
+        if self.open_ended:
+            return f"Every {_join(names)} from {self.starts_on:%-d %B %Y}, until further notice"
         weeks = f"{self.weeks} week" + ("" if self.weeks == 1 else "s")
         return f"Every {_join(names)} for {weeks}, from {self.starts_on:%-d %B %Y}"
 
@@ -86,7 +98,9 @@ def validation_problems(schedule: Schedule, *, today: date) -> dict[str, str]:
         problems["starts_on"] = "The start date must be today or in the future"
     if schedule.kind is ScheduleKind.RECURRING:
         weeks = schedule.weeks
-        if isinstance(weeks, bool) or not isinstance(weeks, int):
+        if weeks is None:
+            pass  # until further notice: a package, held cycle by cycle
+        elif isinstance(weeks, bool) or not isinstance(weeks, int):
             problems["weeks"] = "Enter how many weeks, as a whole number"
         elif not 1 <= weeks <= MAX_WEEKS:
             problems["weeks"] = f"Enter a number of weeks between 1 and {MAX_WEEKS}"
