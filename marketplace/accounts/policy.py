@@ -135,6 +135,37 @@ def _party_to_order(user: User, order: Any) -> bool:
     return _for_person("see")(user, order.person) or _providing(user, order)
 
 
+def variation_side(user: User, order: Any) -> str | None:
+    """VARIATIONS (issue 18): which party to a package `user` speaks for in a change to it:
+    "provider" (its provider's staff), "person" (the person, or whoever acts for them under a
+    live consent covering orders), or None. Officers are neither: the council agrees, or
+    refuses, a change both parties accepted (`council_decide_variation`)."""
+    if _providing(user, order):
+        return "provider"
+    person = order.person
+    if _self(user, person) or (
+        user.role in (Role.BROKER, Role.CITIZEN) and live_consent(user, person, "order") is not None
+    ):
+        return "person"
+    return None
+
+
+def _propose_variation(user: User, order: Any) -> bool:
+    return variation_side(user, order) is not None
+
+
+_propose_variation.scope = "order"  # type: ignore[attr-defined]
+
+
+def _decide_variation(user: User, variation: Any) -> bool:
+    """The other party to the one that proposed it: never the proposer's own side."""
+    side = variation_side(user, variation.order)
+    return side is not None and side != variation.proposed_by_party.value
+
+
+_decide_variation.scope = "order"  # type: ignore[attr-defined]
+
+
 def _acting(user: User, _thing: Any) -> bool:
     """A citizen on their own pages, or anyone whose request acts for a person under a live
     consent (the acting-for loader checked it): the citizen pages then show that person."""
@@ -228,6 +259,12 @@ RULES: dict[str, Rule] = {
     ),
     "search_audit_log": _role(Role.COUNCIL_OFFICER),
     "export_subject_access": _role(Role.COUNCIL_OFFICER),
+    # VARIATIONS (issue 18): a change to a package (an order) is proposed by one party (the
+    # person's side or the provider's), accepted or declined (a variation) by the other, and,
+    # where the council pays for a rise, agreed or refused by an officer.
+    "propose_variation": _propose_variation,
+    "decide_variation": _decide_variation,
+    "council_decide_variation": _role(Role.COUNCIL_OFFICER),
 }
 
 
