@@ -172,6 +172,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PAYMENT_EXPIRY_MINUTES": _positive("PAYMENT_EXPIRY_MINUTES", 60),
         # Recurring care by card: how many days before a cycle starts its card share is charged.
         "CARD_CHARGE_DAYS_BEFORE": _positive("CARD_CHARGE_DAYS_BEFORE", 3),
+        # PACKAGES (issue 18): how many days before a package's cycle starts a cycle its
+        # budget cannot cover is flagged to the person, the council and the provider.
+        "PACKAGE_SHORTFALL_NOTICE_DAYS": _positive("PACKAGE_SHORTFALL_NOTICE_DAYS", 7),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),

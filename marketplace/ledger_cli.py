@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import click
+from flask import current_app
 
 from marketplace.budgets.allocations import release_due_instalments
 from marketplace.budgets.verify import check_budgets
@@ -57,9 +58,14 @@ def verify() -> None:
     help="Release what is due on or before this day (default: today in London).",
 )
 def release_instalments(on: datetime | None) -> None:
-    """Release every instalment that has fallen due. Safe to run twice."""
+    """Release every instalment that has fallen due, then hold the ongoing packages' next
+    cycles out of what was released (`flask orders roll-packages`). Safe to run twice."""
     today: date = on.date() if on else datetime.now(LONDON).date()
     released = release_due_instalments(db.session, today)
     db.session.commit()
     total = sum(instalment.amount_pence for instalment in released)
     click.echo(f"Released {len(released)} instalments ({pounds(total)}) due by {today:%Y-%m-%d}")
+    # PACKAGES (issue 18): after the release, so a cycle is held from the instalment that pays it.
+    from marketplace.orders.cli import roll_and_report
+
+    roll_and_report(today, notice_days=int(current_app.config["PACKAGE_SHORTFALL_NOTICE_DAYS"]))
