@@ -38,6 +38,7 @@ from marketplace.council.forms import (
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import refusal_message, show_refusal
+from marketplace.orders import package_periods
 from marketplace.pages.acting_for import acting_for
 from marketplace.pages.budgets import (
     budget_context,
@@ -285,10 +286,21 @@ def _preview_page(
     refusal: str | None = None,
 ) -> tuple[str, int]:
     """The preview of closing with these choices; `refusal` is why a confirmation failed."""
-    plan = closing.preview_close(db.session, budget, choices=chosen, next_budget=following)
+    plan = closing.preview_close(
+        db.session,
+        budget,
+        choices=chosen,
+        next_budget=following,
+        # PERIODS: the packages that go on after the period, and into which budget.
+        carrying_on=package_periods.carrying_on(db.session, budget),
+    )
     form.choices.data = encode_choices(chosen)
     form.expected_unspent_pence.data = str(plan.unspent_pence)
-    problems = [*([refusal] if refusal else []), *(_problem(line) for line in plan.lines)]
+    problems = [
+        *([refusal] if refusal else []),
+        *(_problem(line) for line in plan.lines),
+        *(package.problem(budget) for package in plan.carrying_on),
+    ]
     problems = [problem for problem in problems if problem]
     return render_template(
         "council/close_preview.html",
@@ -305,9 +317,10 @@ def _preview_page(
 def _problem(line: closing.CloseLine) -> str | None:
     name = STREAM_NAMES[line.stream.kind]
     if line.committed_pence:
+        held_for = f" (held for {'; '.join(line.held_for)})" if line.held_for else ""
         return (
-            f"{name}: {pounds(line.committed_pence)} is still committed. Those purchases must "
-            "be paid or released before the period can close"
+            f"{name}: {pounds(line.committed_pence)} is still committed{held_for}. Those "
+            "purchases must be paid or released before the period can close"
         )
     if line.problem:
         return f"{name}: the next budget has no stream like it to carry the money into"
@@ -333,6 +346,7 @@ def confirm_close(budget_id: uuid.UUID) -> Response | tuple[str, int]:
             choices=chosen,
             next_budget=following,
             expected_unspent_pence=form.expected(),
+            carrying_on=package_periods.carrying_on(db.session, budget),
         )
     except ledger.LedgerError as refused:
         return _preview_page(

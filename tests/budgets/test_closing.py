@@ -152,7 +152,7 @@ def test_a_period_with_money_committed_cannot_close(
     budget = make_budget(council=100_00)
     reserve(session, budget, amount_pence=10_00, category_codes=MEALS, payee=payee, key="o")
 
-    assert preview_close(session, budget).problems == ["Council: 1000p is still committed"]
+    assert preview_close(session, budget).problems == ["Council: £10 is still committed"]
     with pytest.raises(CloseRefused):
         close_period(session, budget)
 

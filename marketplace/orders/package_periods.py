@@ -1,0 +1,155 @@
+"""Ongoing packages and budget periods (issue 18, PERIODS): which packages carry on past a
+budget's period and into which budget, which period paid each cycle, and which packages a
+budget reduced below their needs would leave short.
+
+A package's cycle is paid by the budget whose period contains the cycle's first day
+(`marketplace.orders.packages`), so a package crosses from one period into the next without
+being ordered again. The budgets' rules know no orders: these functions read the orders for
+the budget pages, the period close and the statement, which pass them down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from marketplace.budgets.closing import CarryingOn
+from marketplace.budgets.models import BudgetStatus, FunderPot, PersonalBudget
+from marketplace.orders.models import (
+    Order,
+    OrderCycle,
+    OrderFunding,
+    OrderStatus,
+    ScheduleKind,
+)
+from marketplace.types import Session
+
+# A package that is going on: sent to (or waiting for) the provider and not ended.
+GOING_ON = (
+    OrderStatus.AWAITING_APPROVAL,
+    OrderStatus.PLACED,
+    OrderStatus.ACCEPTED,
+    OrderStatus.IN_PROGRESS,
+)
+
+
+def dates_of(starts_on: date, ends_on: date) -> str:
+    """'4 May to 31 May 2026', or with both years when they differ."""
+    if starts_on.year == ends_on.year:
+        return f"{starts_on:%-d %B} to {ends_on:%-d %B %Y}"
+    return f"{starts_on:%-d %B %Y} to {ends_on:%-d %B %Y}"
+
+
+def cycle_name(order: Order, cycle: OrderCycle) -> str:
+    """'Order ORD-1234, cycle 5 (4 May to 31 May 2026)': how a statement names a cycle."""
+    return (
+        f"Order {order.reference}, cycle {cycle.number} "
+        f"({dates_of(cycle.starts_on, cycle.ends_on)})"
+    )
+
+
+def period_name(budget: PersonalBudget) -> str:
+    """'Budget for 1 April 2026 to 31 March 2027'."""
+    return f"Budget for {budget.starts_on:%-d %B %Y} to {budget.ends_on:%-d %B %Y}"
+
+
+def packages_of(session: Session, person_id: object) -> list[Order]:
+    """The person's packages paid from their budgets that are going on, oldest first."""
+    return list(
+        session.scalars(
+            select(Order)
+            .where(
+                Order.person_id == person_id,
+                Order.ends_on.is_(None),
+                Order.schedule_kind == ScheduleKind.RECURRING,
+                Order.funding == OrderFunding.BUDGET,
+                Order.status.in_(GOING_ON),
+            )
+            .order_by(Order.placed_at, Order.reference)
+        )
+    )
+
+
+def goes_on_after(order: Order, day: date) -> bool:
+    """Whether the package has care after `day` (it was not cut short on or before it)."""
+    return order.cancelled_from is None or order.cancelled_from > day + timedelta(days=1)
+
+
+def budget_on(session: Session, person_id: object, day: date) -> PersonalBudget | None:
+    """The person's open budget whose period contains `day` (the newest, if two do)."""
+    return session.scalar(
+        select(PersonalBudget)
+        .where(
+            PersonalBudget.person_id == person_id,
+            PersonalBudget.status == BudgetStatus.OPEN,
+            PersonalBudget.starts_on <= day,
+            PersonalBudget.ends_on >= day,
+        )
+        .order_by(PersonalBudget.starts_on.desc(), PersonalBudget.created_at.desc())
+        .limit(1)
+    )
+
+
+def carrying_on(session: Session, budget: PersonalBudget) -> list[CarryingOn]:
+    """The person's packages that began by the end of the budget's period and carry on after
+    it, each with the open budget that pays its cycles from the day after (None if the person
+    has none yet) and how many cycles that budget holds already: what the close passes to
+    `closing.preview_close` and `closing.close_period`."""
+    after = budget.ends_on + timedelta(days=1)
+    following = budget_on(session, budget.person_id, after)
+    found = []
+    for order in packages_of(session, budget.person_id):
+        if order.starts_on > budget.ends_on or not goes_on_after(order, budget.ends_on):
+            continue
+        held_there = (
+            sum(1 for cycle in order.cycles if cycle.budget_id == following.id)
+            if following is not None
+            else 0
+        )
+        found.append(CarryingOn(order.reference, order.service_name, following, held_there))
+    return found
+
+
+def purchase_names(session: Session, budget: PersonalBudget) -> dict[str, str]:
+    """Each commitment key of a cycle paid by the budget, and how its statement names the
+    cycle ('Order ORD-1234, cycle 5 (4 May to 31 May 2026)')."""
+    cycles = session.scalars(
+        select(OrderCycle).where(OrderCycle.budget_id == budget.id).order_by(OrderCycle.number)
+    ).all()
+    return {cycle.commitment_key: cycle_name(cycle.order, cycle) for cycle in cycles}
+
+
+@dataclass(frozen=True)
+class CyclePayer:
+    """Who paid (or holds the money for) one cycle, as the order pages say it."""
+
+    cycle: OrderCycle
+    paid_by: str
+    budget: PersonalBudget | None
+    pot: FunderPot | None
+
+
+def cycle_payers(order: Order) -> list[CyclePayer]:
+    """Each of the order's cycles, in number order, with the budget period (or the
+    reablement pot) that paid it."""
+    found = []
+    for cycle in sorted(order.cycles, key=lambda cycle: cycle.number):
+        budget = cycle.budget if cycle.budget is not None else None
+        pot = cycle.pot
+        if pot is not None:
+            paid_by = f"{pot.label} (free to you)"
+        elif budget is not None:
+            paid_by = period_name(budget)
+        elif order.budget is not None:
+            paid_by = period_name(order.budget)
+        else:
+            paid_by = "Not yet known"
+        found.append(CyclePayer(cycle, paid_by, budget or order.budget, pot))
+    return found
+
+
+def periods_paying(order: Order) -> int:
+    """How many budget periods (or pots) have paid the order's cycles."""
+    return len({(cycle.budget_id, cycle.pot_id) for cycle in order.cycles})
