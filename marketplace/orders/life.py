@@ -22,7 +22,7 @@ from marketplace.budgets import spending
 from marketplace.budgets.funders import payee_account
 from marketplace.budgets.models import FundingStream
 from marketplace.notifications.models import NotificationKind
-from marketplace.orders import cycle_money, events, hooks, package_terms, packages
+from marketplace.orders import cycle_money, events, hooks, package_terms, packages, variations
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.locks import lock_order
 from marketplace.orders.models import CycleState, Order, OrderCycle, OrderStatus, ScheduleKind
@@ -311,6 +311,8 @@ def cancel(
             )
         unpaid = order.status is OrderStatus.AWAITING_PAYMENT
         _move(session, order, Move.CANCEL, by=by, reason=reason)
+        # VARIATIONS: a change still waiting lapses with the package.
+        variations.lapse_pending(session, order, by=by, why="the package was cancelled")
         released = _release_all(session, order, why="cancelled")
         packages.resolve_shortfalls(session, order, packages.Resolution.CANCELLED)
         _tell_cancelled(session, order, by, released_pence=released, sent=not unpaid)
@@ -334,6 +336,8 @@ def cancel(
         cancelled_from=effective.isoformat(),
     )
     order.cancelled_from = effective
+    # VARIATIONS: a change still waiting lapses: the package is ending.
+    variations.lapse_pending(session, order, by=by, why="the package is cancelled")
     released = 0
     for cycle in order.cycles:
         if cycle.starts_on >= effective and cycle.state is CycleState.HELD:
