@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from marketplace import ledger
 from marketplace.budgets.errors import BudgetError
-from marketplace.budgets.models import Funder, FunderKind, FunderPot
+from marketplace.budgets.models import Funder, FunderKind, FunderPot, PotPurpose
 from marketplace.types import Session
 
 __all__ = [
@@ -43,23 +43,34 @@ def create_funder(session: Session, *, name: str, kind: FunderKind) -> Funder:
     return funder
 
 
-def open_pot(session: Session, funder: Funder, financial_year: int) -> FunderPot:
-    """The funder's pot for the financial year starting in April of `financial_year`, made if
-    it does not exist yet. Its account is guarded: nothing is allocated that it does not hold."""
+def open_pot(
+    session: Session,
+    funder: Funder,
+    financial_year: int,
+    purpose: PotPurpose = PotPurpose.BUDGETS,
+) -> FunderPot:
+    """The funder's pot for the financial year starting in April of `financial_year`, for
+    `purpose` (personal budgets, or reablement episodes: issue 18), made if it does not exist
+    yet. Its account is guarded: nothing is allocated or held that it does not hold."""
     pot = session.scalars(
         select(FunderPot).where(
-            FunderPot.funder_id == funder.id, FunderPot.financial_year == financial_year
+            FunderPot.funder_id == funder.id,
+            FunderPot.financial_year == financial_year,
+            FunderPot.purpose == purpose,
         )
     ).first()
     if pot is not None:
         return pot
+    # REABLEMENT: a reablement pot's account is its own, beside the budgets pot's.
+    reablement = purpose is PotPurpose.REABLEMENT
     account = ledger.open_account(
         session,
-        code=f"pot:{funder.id}:{financial_year}",
-        name=f"{funder.name} pot {financial_year}/{(financial_year + 1) % 100:02d}",
+        code=f"pot:{funder.id}:{financial_year}" + (":reablement" if reablement else ""),
+        name=f"{funder.name} {'reablement ' if reablement else ''}pot "
+        f"{financial_year}/{(financial_year + 1) % 100:02d}",
         guarded=True,
     )
-    pot = FunderPot(funder=funder, financial_year=financial_year, account=account)
+    pot = FunderPot(funder=funder, financial_year=financial_year, purpose=purpose, account=account)
     session.add(pot)
     session.flush()
     return pot

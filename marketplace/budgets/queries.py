@@ -18,6 +18,7 @@ from marketplace.budgets.models import (
     FunderPot,
     FundingStream,
     PersonalBudget,
+    PotPurpose,
 )
 from marketplace.people.models import Person
 from marketplace.types import Session
@@ -116,8 +117,14 @@ def pots_for_year(session: Session, financial_year: int) -> list[FunderPot]:
 
 
 def pots_to_allocate_from(session: Session, years: list[int]) -> list[FunderPot]:
-    """The pots of these financial years, for an officer choosing where a stream comes from."""
-    return [pot for year in years for pot in pots_for_year(session, year)]
+    """The pots of these financial years, for an officer choosing where a stream comes from
+    (not a reablement pot: REABLEMENT, issue 18; its money pays episodes, never budgets)."""
+    return [
+        pot
+        for year in years
+        for pot in pots_for_year(session, year)
+        if pot.purpose is PotPurpose.BUDGETS
+    ]
 
 
 def pot_by_id(session: Session, pot_id: uuid.UUID) -> FunderPot | None:
