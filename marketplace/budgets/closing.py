@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from marketplace import ledger
+from marketplace.budgets import isf
 from marketplace.budgets.allocations import current_status, release_instalment
 from marketplace.budgets.errors import BudgetClosed, CloseRefused
 from marketplace.budgets.models import (
@@ -144,7 +145,9 @@ def preview_close(
             CloseLine(
                 stream,
                 choice,
-                held.available + to_come,
+                # ISF: what the stream's open Individual Service Funds hold comes back to it
+                # first at the close (budgets/isf.py), so it is unspent money too.
+                held.available + to_come + isf.unspent_in_funds(session, stream),
                 held.debits_pending,
                 destination,
                 problem,
@@ -194,6 +197,7 @@ def close_period(
     accounts += [s.source_account_id for s in budget.streams]
     if next_budget is not None:
         accounts += [s.account_id for s in next_budget.streams]
+    accounts += isf.fund_accounts_to_lock(session, budget)  # ISF: the open funds' accounts
     ledger.lock_accounts(session, accounts)
     if current_status(session, budget.id) is BudgetStatus.CLOSED:
         raise BudgetClosed("this budget's period is already closed")
@@ -215,6 +219,8 @@ def close_period(
             unspent_pence=plan.unspent_pence,
         )
     with ledger.savepoint(session):
+        # ISF: each open Individual Service Fund first returns what it holds to its stream.
+        isf.close_funds_of_budget(session, budget, why="The budget's period ended")
         for line in plan.lines:
             _close_stream(session, line)
         budget.status = BudgetStatus.CLOSED

@@ -2,7 +2,7 @@
 per funder pot, always computed from the ledger's transfers.
 
 For every stream, budget and pot:
-allocated = committed + spent + available + returned + carried forward.
+allocated = committed + spent + available + returned + carried forward + in ISFs.
 "Allocated" is what has been released into the stream so far (plus revisions and money
 carried in); what is still to come in later instalments is `scheduled`, beside it, so the
 stream's whole amount for the period is allocated + scheduled. What is unspent at the
@@ -43,6 +43,9 @@ class Figures:
     returned_pence: int = 0  # back to the funder (or the person) at the close
     scheduled_pence: int = 0
     carried_forward_pence: int = 0  # into the next budget at the close
+    # ISF: moved into Individual Service Funds (held or spent by their providers), less what
+    # came back from them (budgets/isf.py).
+    isf_pence: int = 0
     # Movements on a stream's accounts that none of the figures above explains; only a
     # bug or a hand-made transfer puts anything here, and verification reports it.
     unexplained: tuple[str, ...] = field(default=(), compare=False)
@@ -61,6 +64,7 @@ class Figures:
             + self.available_pence
             + self.returned_pence
             + self.carried_forward_pence
+            + self.isf_pence
         )
 
     @property
@@ -121,7 +125,14 @@ def figures_of(stream: FundingStream, transfers: Iterable[Transfer]) -> Figures:
     A reversal counts as the negative of what it reverses, so a refund of a purchase lowers
     `spent` and a reversed release lowers `allocated`.
     """
-    counts = {"allocated": 0, "committed": 0, "spent": 0, "returned": 0, "carried_forward": 0}
+    counts = {
+        "allocated": 0,
+        "committed": 0,
+        "spent": 0,
+        "returned": 0,
+        "carried_forward": 0,
+        "isf": 0,
+    }
     available = scheduled = 0
     unexplained: list[str] = []
     transfers = list(transfers)
@@ -155,6 +166,7 @@ def figures_of(stream: FundingStream, transfers: Iterable[Transfer]) -> Figures:
         returned_pence=counts["returned"],
         scheduled_pence=scheduled,
         carried_forward_pence=counts["carried_forward"],
+        isf_pence=counts["isf"],
         unexplained=tuple(unexplained),
     )
 
@@ -168,6 +180,8 @@ def _classify(transfer: Transfer, account_id: uuid.UUID) -> tuple[str | None, in
     code = transfer.code
     amount = transfer.amount_pence
     if transfer.credit_account_id == account_id:
+        if code == TransferCode.ISF_RETURN:  # ISF: unspent money back from a fund
+            return "isf", -amount
         return ("allocated", amount) if code in _INTO_ALLOCATED else (None, amount)
     if code == TransferCode.REVISION:
         return "allocated", -amount
@@ -177,6 +191,8 @@ def _classify(transfer: Transfer, account_id: uuid.UUID) -> tuple[str | None, in
         return "returned", amount
     if code == TransferCode.CARRY_FORWARD:
         return "carried_forward", amount
+    if code == TransferCode.ISF:  # ISF: held by a provider as an Individual Service Fund
+        return "isf", amount
     return None, amount
 
 

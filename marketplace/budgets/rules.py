@@ -26,6 +26,12 @@ class TransferCode(enum.StrEnum):
     CARRY_FORWARD = "carry_forward"  # unspent at period end, into the next period's stream
     CARD_PAYMENT = "card_payment"  # Stripe clearing -> the own-funds stream, on Stripe's word
     CARD_REFUND = "card_refund"  # unspent card money, own-funds stream -> back to the card
+    # ISF (issue 18): an Individual Service Fund's money: stream -> the fund's account when the
+    # provider agrees, fund -> the provider as it records spending, fund -> the stream for what
+    # is unspent (period end, provider suspended).
+    ISF = "isf"
+    ISF_SPEND = "isf_spend"
+    ISF_RETURN = "isf_return"
 
 
 # By default the person's assessed contribution is used first, then the NHS money (which its

@@ -242,6 +242,9 @@ _WORDS: dict[str, str] = {
     TransferCode.FUNDING: "Funding",
     TransferCode.CARD_PAYMENT: "Paid in by card",
     TransferCode.CARD_REFUND: "Refunded to your card",
+    # ISF: the description names the provider ("Held by Care Co as an Individual Service Fund").
+    TransferCode.ISF: "Individual Service Fund",
+    TransferCode.ISF_RETURN: "Returned from an Individual Service Fund",
 }
 
 # A refund to the card is held on the stream until Stripe confirms it (then posted).

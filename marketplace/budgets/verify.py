@@ -4,6 +4,8 @@
   every movement on a stream's accounts explained by one of those figures;
 - a stream's whole amount = allocated + scheduled, and scheduled = the instalments to come;
 - a closed budget holds nothing: no money available, committed or still to come;
+- every Individual Service Fund's account holds exactly agreed - spent - returned
+  (`check_isfs`);
 - a pot only funds, and is only given back to by, streams allocated out of it, so the
   individual allocations add up to what its funder gave less what the pot still holds.
 """
@@ -17,9 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.budgets.figures import Figures, figures_of
-from marketplace.budgets.models import BudgetStatus, FunderPot, FundingStream
+from marketplace.budgets.models import (
+    BudgetStatus,
+    FunderPot,
+    FundingStream,
+    IndividualServiceFund,
+    IsfSpend,
+    IsfState,
+)
 from marketplace.budgets.rules import TransferCode
-from marketplace.ledger import Transfer, TransferKind
+from marketplace.ledger import LedgerAccount, Transfer, TransferKind
+from marketplace.ledger import balance as ledger_balance
 from marketplace.types import Session
 
 _POT_CODES = {
@@ -66,6 +76,7 @@ def check_budgets(session: Session) -> tuple[list[str], int]:
         problems.extend(_pot_problems(pot, touching[pot.account_id], stream_pots))
         if not by_pot[pot.id].balanced:
             problems.append(f"pot {pot.label}: allocated does not add up: {by_pot[pot.id]}")
+    problems.extend(check_isfs(session, touching))  # ISF
     return problems, len(by_budget)
 
 
@@ -132,3 +143,105 @@ def _pot_problems(
                 f"({transfer.idempotency_key})"
             )
     return problems
+
+
+# ISF (issue 18): the codes a fund's account may see, and from or to where.
+_ISF_CODES = {TransferCode.ISF, TransferCode.ISF_SPEND, TransferCode.ISF_RETURN}
+
+
+def check_isfs(
+    session: Session, touching: dict[uuid.UUID, list[Transfer]] | None = None
+) -> list[str]:
+    """Every Individual Service Fund against its ledger account: money in only once, from its
+    own stream, for its agreed amount (and only once agreed); spending only to its
+    provider, each spend a row of `isf_spends` with the same amount; what went back only to
+    its stream; the account holding exactly agreed - spent - returned, nothing once the fund
+    has ended, and no fund of a closed budget still open."""
+    if touching is None:
+        touching = defaultdict(list)
+        for transfer in session.scalars(select(Transfer)):
+            touching[transfer.debit_account_id].append(transfer)
+            touching[transfer.credit_account_id].append(transfer)
+    problems: list[str] = []
+    funds = session.scalars(
+        select(IndividualServiceFund).options(
+            selectinload(IndividualServiceFund.spends),
+            selectinload(IndividualServiceFund.stream),
+            selectinload(IndividualServiceFund.budget),
+        )
+    ).all()
+    for fund in funds:
+        problems.extend(_isf_problems(session, fund, touching[fund.account_id]))
+    return problems
+
+
+def _isf_problems(
+    session: Session, fund: IndividualServiceFund, transfers: list[Transfer]
+) -> list[str]:
+    name = f"ISF {fund.reference}"
+    problems: list[str] = []
+    payee = session.scalar(
+        select(LedgerAccount.id).where(
+            LedgerAccount.code == f"payee:organisation:{fund.organisation_id}"
+        )
+    )
+    spends = {spend.transfer_id: spend for spend in fund.spends}
+    (agreed, spent, returned), moved = _isf_movements(fund, transfers, spends, payee)
+    problems.extend(moved)
+    for spend in spends.values():
+        problems.append(f"{name}: spending recorded on {spend.spent_on} moved no money")
+    held = ledger_balance(session, fund.account_id)
+    if held.posted != agreed - spent - returned or held.debits_pending:
+        problems.append(
+            f"{name}: holds {held.posted}p, not agreed {agreed}p - spent {spent}p - "
+            f"returned {returned}p"
+        )
+    never_agreed = fund.state in (IsfState.REQUESTED, IsfState.DECLINED) or (
+        fund.decided_at is None
+    )
+    if agreed not in ((0,) if never_agreed else (fund.amount_pence,)):
+        problems.append(f"{name}: {agreed}p moved in for a fund of {fund.amount_pence}p")
+    if fund.state in (IsfState.CLOSED, IsfState.SUSPENDED, IsfState.DECLINED) and held.posted:
+        problems.append(f"{name}: it has ended but still holds {held.posted}p")
+    if fund.budget.status is BudgetStatus.CLOSED and fund.state in (
+        IsfState.REQUESTED,
+        IsfState.AGREED,
+    ):
+        problems.append(f"{name}: the budget is closed but the fund is still open")
+    return problems
+
+
+def _isf_movements(
+    fund: IndividualServiceFund,
+    transfers: list[Transfer],
+    spends: dict[uuid.UUID, IsfSpend],
+    payee: uuid.UUID | None,
+) -> tuple[tuple[int, int, int], list[str]]:
+    """(agreed, spent, returned) on the fund's account, and what is wrong with its movements;
+    takes each spend's row out of `spends` as its transfer is found."""
+    name = f"ISF {fund.reference}"
+    problems = []
+    totals = dict.fromkeys(_ISF_CODES, 0)
+    expected = {
+        TransferCode.ISF: (fund.stream.account_id, fund.account_id),
+        TransferCode.ISF_SPEND: (fund.account_id, payee),
+        TransferCode.ISF_RETURN: (fund.account_id, fund.stream.account_id),
+    }
+    for transfer in transfers:
+        key = transfer.idempotency_key
+        if transfer.kind is not TransferKind.POSTED or transfer.code not in _ISF_CODES:
+            problems.append(f"{name}: unexplained movement {key} ({transfer.code})")
+            continue
+        code = TransferCode(transfer.code)
+        totals[code] += transfer.amount_pence
+        if (transfer.debit_account_id, transfer.credit_account_id) != expected[code]:
+            problems.append(f"{name}: {transfer.code} between the wrong accounts ({key})")
+        if code is TransferCode.ISF_SPEND:
+            spend = spends.pop(transfer.id, None)
+            if spend is None or spend.amount_pence != transfer.amount_pence:
+                problems.append(f"{name}: spending {key} is not as its record says")
+    return (
+        totals[TransferCode.ISF],
+        totals[TransferCode.ISF_SPEND],
+        totals[TransferCode.ISF_RETURN],
+    ), problems
