@@ -245,6 +245,12 @@ ROUTES: dict[str, Route] = {
     "council.funders": Route("/council/funders", only(FORBIDDEN, council=PAGE)),
     "council.new_funder": Route("/council/funders/new", only(FORBIDDEN, council=PAGE)),
     "council.fund_pot": Route("/council/funders/fund", only(FORBIDDEN, council=PAGE)),
+    # LEAD (issue 18): lead providers by area and category.
+    "council.lead_providers": Route("/council/lead-providers", only(FORBIDDEN, council=PAGE)),
+    "council.name_lead_provider": Route(
+        "/council/lead-providers/new", only(FORBIDDEN, council=PAGE)
+    ),
+    "council.lead_report": Route("/council/lead-providers/report", only(FORBIDDEN, council=PAGE)),
     "council.payment_mismatches": Route("/council/payments", only(FORBIDDEN, council=PAGE)),
     "council.payment_mismatches_csv": Route(
         "/council/payments/mismatches.csv", only(FORBIDDEN, council=PAGE)

@@ -185,6 +185,8 @@ RULES: dict[str, Rule] = {
     "manage_listing": _own_listing,
     "manage_staff": _owner_of,
     "review_providers": _role(Role.COUNCIL_OFFICER),
+    # LEAD (issue 18): name lead providers by area and category, read their share of care.
+    "manage_lead_providers": _role(Role.COUNCIL_OFFICER),
     # People, their budgets and their support plans.
     "find_people": _role(Role.COUNCIL_OFFICER),
     # Creating and changing a person's record (the integration API).

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from flask import current_app, render_template, request
 
+from marketplace.extensions import db
 from marketplace.formatting import LONDON
+from marketplace.pages.on_behalf import person_in_hand
 from marketplace.public import bp
 from providers import directory
-from providers.models import STALE_AFTER_DAYS
+from providers import lead_providers as leads
+from providers.models import STALE_AFTER_DAYS, LeadProvider, Locality
 from providers.search_index import search_engine, sync_if_stale
 from providers.search_log import record_search
 from search import SearchQuery, SearchResults, parse_params, to_params
@@ -70,12 +74,50 @@ def _other_units(query: SearchQuery, results: SearchResults) -> list[tuple[str, 
     ]
 
 
+def _area_chosen(query: SearchQuery) -> Locality | None:
+    """The district an area chosen on the page names (a filter, then "near"), if any."""
+    for value in (*query.filters.localities, query.near or ""):
+        district = leads.district_for_place(db.session, value)
+        if district is not None:
+            return district
+    return None
+
+
+def _searcher_area(query: SearchQuery, results: SearchResults) -> Locality | None:
+    """Whose area's lead providers come first (LEAD, issue 18): an area chosen on the page, a
+    place named in the words, else where the signed-in person (or whoever they act for)
+    lives."""
+    chosen = _area_chosen(query)
+    if chosen is not None:
+        return chosen
+    for place in results.places:
+        for code in sorted(place.codes):
+            district = leads.district_for_place(db.session, code)
+            if district is not None:
+                return district
+    person = person_in_hand()
+    return leads.district_of_person(db.session, person) if person is not None else None
+
+
+def _with_leads_first(
+    query: SearchQuery, results: SearchResults, today: date
+) -> tuple[SearchQuery, SearchResults, dict[str, LeadProvider]]:
+    """The search again with the area's lead providers' services first, when it has any."""
+    area = _searcher_area(query, results)
+    lead_services = leads.lead_services_for_area(db.session, area, today) if area else {}
+    if not lead_services:
+        return query, results, {}
+    query = replace(query, first=frozenset(lead_services))
+    return query, search_engine().search(query), lead_services
+
+
 @bp.route("/search")
 def search() -> str:
     today = datetime.now(LONDON).date()
     query = parse_params(request.args.items(multi=True), today=today)
     sync_if_stale(current_app._get_current_object())  # type: ignore[attr-defined]
     results = search_engine().search(query)
+    query, results, lead_services = _with_leads_first(query, results, today)
     if query.page == 1:
         record_search(query, results, source="page")
     chosen = [
@@ -90,6 +132,10 @@ def search() -> str:
         facet_titles=FACET_TITLES,
         sorts=SORTS,
         localities=directory.locality_names(),
+        lead_labels={
+            service_id: leads.label_for(db.session, lead)
+            for service_id, lead in lead_services.items()
+        },
         price_units=PRICE_UNITS,
         other_units=_other_units(query, results),
         stale_before=today - timedelta(days=STALE_AFTER_DAYS),
