@@ -24,6 +24,8 @@ from marketplace.orders.models import ScheduleKind
 from marketplace.orders.schedule import WEEKDAY_NAMES, WEEKDAYS, Schedule
 from providers.models import PriceUnit
 
+HOW_LONG_WEEKS = "weeks"
+HOW_LONG_ONGOING = "ongoing"
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 # The word for one of a service's units, by its price unit.
@@ -83,8 +85,24 @@ class ScheduleForm(FlaskForm):
         choices=choices((code, WEEKDAY_NAMES[code]) for code in WEEKDAYS),
         description="Only if you need it every week. Select all that apply.",
     )
+    # PACKAGES (issue 18): every week for some weeks, or until further notice (a package).
+    how_long = RadiosField(
+        "For how long?",
+        choices=choices(
+            [
+                (HOW_LONG_WEEKS, "For a number of weeks"),
+                (HOW_LONG_ONGOING, "Until further notice"),
+            ]
+        ),
+        default=HOW_LONG_WEEKS,
+        description=(
+            "Only if you need it every week. Until further notice, it carries on from one "
+            "budget period to the next until you or the provider end it."
+        ),
+    )
     weeks = WholeNumberField(
-        "For how many weeks?", description="Only if you need it every week. For example, 12"
+        "For how many weeks?",
+        description="Only if you need it for a number of weeks. For example, 12",
     )
     check = SubmitField("Check the cost", widget=GovSubmitInput())
     add = SubmitField("Add to basket", widget=GovSubmitInput())
@@ -108,7 +126,12 @@ class ScheduleForm(FlaskForm):
         if self.is_recurring and not self.days.data and not self.days.errors:
             self.days.errors = [*self.days.errors, "Select at least one day of the week"]
             valid = False
-        if self.is_recurring and self.weeks.data is None and not self.weeks.errors:
+        if (
+            self.is_recurring
+            and not self.until_further_notice
+            and self.weeks.data is None
+            and not self.weeks.errors
+        ):
             self.weeks.errors = [*self.weeks.errors, "Enter how many weeks"]
             valid = False
         return valid
@@ -117,6 +140,10 @@ class ScheduleForm(FlaskForm):
     def is_recurring(self) -> bool:
         return self.schedule_kind.data == ScheduleKind.RECURRING.value
 
+    @property
+    def until_further_notice(self) -> bool:
+        return self.how_long.data == HOW_LONG_ONGOING
+
     def schedule(self) -> Schedule:
         """The schedule asked for (call after `validate`)."""
         if self.is_recurring:
@@ -124,7 +151,7 @@ class ScheduleForm(FlaskForm):
                 ScheduleKind.RECURRING,
                 self.starts_on.data,
                 self.units_per_occasion.data,
-                self.weeks.data,
+                None if self.until_further_notice else self.weeks.data,
                 tuple(code for code in WEEKDAYS if code in (self.days.data or [])),
             )
         return Schedule(ScheduleKind.ONE_OFF, self.starts_on.data, self.units_per_occasion.data)

@@ -39,9 +39,11 @@ from marketplace.ledger import LedgerError
 from marketplace.orders import basket as baskets
 from marketplace.orders import checkout, deliveries, life, on_behalf, queries
 from marketplace.orders import forecast as forecasting
+from marketplace.orders import packages as ongoing
 from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.errors import BasketRefused, InsufficientFunds, InvalidOrder
 from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order, OrderStatus
+from marketplace.orders.package_terms import is_package
 from marketplace.orders.schedule import schedule_of
 from marketplace.pages.on_behalf import person_in_hand, refuse_outside_consent
 from marketplace.payments import recurring
@@ -454,6 +456,8 @@ def order_context(order: Order, today: date) -> dict[str, Any]:
         "today": today,
         # Recurring care paid cycle by cycle with a saved card (None for other orders).
         "card_plan": recurring.card_plan(db.session, order),
+        # PACKAGES (issue 18): an ongoing package's next period and shortfall flags.
+        "package": (ongoing.package_view(db.session, order, today) if is_package(order) else None),
         # Questions asked the provider about this service, kept with the order (issue 17).
         "questions": (
             questions.threads_about_order(db.session, order)

@@ -82,7 +82,12 @@ def basket_costs(
                 item=line.item,
                 schedule=schedule,
                 weekly_pence=care.weekly_pence if care is not None else None,
-                total_pence=schedule.total_units * price,
+                # PACKAGES: an ongoing package costs, now, what its first cycles hold.
+                total_pence=(
+                    (line.quote.total_pence if line.quote is not None else 0)
+                    if schedule.open_ended
+                    else schedule.total_units * price
+                ),
                 refusal=line.refusal,
             )
         )

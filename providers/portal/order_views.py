@@ -26,9 +26,11 @@ from marketplace.formatting import london_today, pounds
 from marketplace.forms import refusal_message, show_refusal
 from marketplace.ledger import LedgerError
 from marketplace.orders import deliveries, invoicing, life, queries
+from marketplace.orders import packages as ongoing
 from marketplace.orders.delivery_details import delivery_details
 from marketplace.orders.errors import InvalidOrder
 from marketplace.orders.models import Delivery, DeliveryStatus, InvoiceStatus, Order, OrderCycle
+from marketplace.orders.package_terms import is_package
 from marketplace.orders.schedule import schedule_of
 from marketplace.people import questions
 from providers.portal import bp
@@ -141,6 +143,8 @@ def _order_page(
         today=today,
         # The person's questions about this service, kept with the order (issue 17).
         questions=questions.threads_about_order(db.session, order),
+        # PACKAGES (issue 18): an ongoing package's next period and shortfall flags.
+        package=(ongoing.package_view(db.session, order, today) if is_package(order) else None),
     ), status
 
 

@@ -1,0 +1,114 @@
+"""The package on the citizen's ordering pages and on both order pages (PACKAGES, issue 18):
+"until further notice" on the order form, the basket and checkout; the person's and the
+provider's order pages show the package as ongoing, its next period and any shortfall."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from marketplace.extensions import db
+from marketplace.formatting import pounds
+from marketplace.orders import life
+from marketplace.orders.models import Order, PackageShortfall
+from tests.citizens import test_orders_pages as pages
+from tests.conftest import sign_in
+
+shop = pages.shop
+Shop = pages.Shop
+WEEKLY = 2 * 2 * pages.HOURLY_PENCE
+
+
+def _ongoing(client: FlaskClient, shop: Shop, **fields: object) -> TestResponse:
+    data = pages.schedule_form(weeks="", **fields)  # type: ignore[arg-type]
+    data["how_long"] = "ongoing"
+    return client.post(f"/my/services/{shop.service.id}/order", data=data)
+
+
+def _text(response: TestResponse) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_the_cost_of_an_ongoing_order_says_until_further_notice(
+    citizen_client: FlaskClient, shop: Shop
+) -> None:
+    response = _ongoing(citizen_client, shop, action="check")
+    page = _text(response)
+
+    assert response.status_code == 200, page
+    assert "until further notice" in page
+    assert "Until further notice" in page  # the choice on the form
+    assert "Set aside now" in page
+    assert pounds(WEEKLY) in page
+    assert pages.basket_items(shop) == []
+
+
+def test_a_number_of_weeks_still_needs_the_weeks(citizen_client: FlaskClient, shop: Shop) -> None:
+    data = pages.schedule_form(weeks="")
+    data["how_long"] = "weeks"
+    response = citizen_client.post(f"/my/services/{shop.service.id}/order", data=data)
+    assert response.status_code == 400
+    assert "Enter how many weeks" in _text(response)
+    assert pages.basket_items(shop) == []
+
+
+def test_an_ongoing_order_goes_through_the_basket_and_checkout_as_a_package(
+    citizen_client: FlaskClient, shop: Shop
+) -> None:
+    assert _ongoing(citizen_client, shop).status_code == 302
+    (item,) = pages.basket_items(shop)
+    assert (item.weeks, item.days) == (None, ["MO", "TH"])
+    basket = _text(citizen_client.get("/my/basket"))
+    assert "until further notice" in basket
+
+    assert pages.check_out(citizen_client, shop).status_code == 302
+    (order,) = pages.orders_of(shop)
+    assert order.open_ended
+    assert order.total_pence == order.cycles[0].amount_pence
+    assert [t.sequence for t in order.terms] == [1]
+
+    page = _text(citizen_client.get(f"/my/orders/{order.id}"))
+    assert "Ongoing care" in page
+    assert "until further notice" in page
+    assert "Next period" in page
+    assert f"2: {(order.starts_on + timedelta(days=order.invoice_cycle.days)):%-d %B}" in page
+    assert "Budget for" in page
+
+
+def test_a_shortfall_is_a_warning_on_both_order_pages(
+    app: Flask, citizen_client: FlaskClient, shop: Shop
+) -> None:
+    assert _ongoing(citizen_client, shop).status_code == 302
+    assert pages.check_out(citizen_client, shop).status_code == 302
+    (order,) = pages.orders_of(shop)
+    life.accept(db.session, order, by=shop.staff)
+    flag_day = order.starts_on + timedelta(days=7)
+    db.session.add(
+        PackageShortfall(
+            order_id=order.id,
+            cycle_starts_on=flag_day,
+            needed_pence=WEEKLY,
+            available_pence=40_00,
+        )
+    )
+    db.session.commit()
+
+    page = _text(citizen_client.get(f"/my/orders/{order.id}"))
+    assert f"The care from {flag_day:%-d %B %Y} is not paid for yet" in page
+    assert f"needs {pounds(WEEKLY)}" in page
+    assert "Ask the council to review your budget" in page
+
+    staff_client = app.test_client()
+    sign_in(staff_client, shop.staff)
+    provider_page = _text(staff_client.get(f"/provider/orders/{order.id}"))
+    assert "Ongoing care" in provider_page
+    assert f"The money for the care from {flag_day:%-d %B %Y}" in provider_page
+
+
+def test_a_fixed_order_shows_no_package(citizen_client: FlaskClient, shop: Shop) -> None:
+    order: Order = pages.place_order(citizen_client, shop)
+    page = _text(citizen_client.get(f"/my/orders/{order.id}"))
+    assert "Ongoing care" not in page
