@@ -265,6 +265,9 @@ def decide(
     if current_status(session, fund.budget_id) is not BudgetStatus.OPEN:
         raise BudgetClosed("The budget's period is closed")
     if agree:
+        # The provider's payee account exists before its first spend (made here, under the
+        # fund's lock, rather than by two spends racing to make it).
+        _payee(session, organisation)
         try:
             ledger.transfer(
                 session,
@@ -338,11 +341,12 @@ def record_spend(
     budget = session.get_one(PersonalBudget, fund.budget_id)
     _check_spend(amount_pence, description, spent_on, today=today, budget=budget)
     organisation = session.get_one(Organisation, fund.organisation_id)
-    payee = payee_account(session, code=f"organisation:{organisation.id}", name=organisation.name)
     # Lock the fund's account, then read its state afresh: a suspension or a return that got
-    # there first has ended the spending.
-    ledger.lock_accounts(session, [fund.account_id, payee.id])
+    # there first has ended the spending. The lock comes before the provider's payee account
+    # is found (made, the first time): two first spends at once would both make it.
+    ledger.lock_accounts(session, [fund.account_id])
     session.refresh(fund)
+    payee = _payee(session, organisation)
     if fund.state is not IsfState.AGREED:
         raise IsfRefused(
             f"This fund is {fund.state.label.lower()}: no more spending can be recorded"
@@ -405,6 +409,11 @@ def _check_spend(
             "budget's period began",
             field="spent_on",
         )
+
+
+def _payee(session: Session, organisation: Organisation) -> ledger.LedgerAccount:
+    """The provider's payee account, the one its orders are paid to too."""
+    return payee_account(session, code=f"organisation:{organisation.id}", name=organisation.name)
 
 
 # --- returning ------------------------------------------------------------------------------
