@@ -7,15 +7,18 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.extensions import db
 from marketplace.orders import checkout, life
 from marketplace.orders.lead_report import lead_share_report
 from marketplace.orders.models import Order
 from providers import lead_providers as leads
-from providers.models import Locality, Organisation, OrganisationStatus, Service
+from providers.models import LeadProvider, Locality, Organisation, OrganisationStatus, Service
+from tests.ledger.threads import engine_options, run_together
 from tests.orders.fixtures import TODAY, World
 
 APRIL = date(2026, 4, 1)
@@ -246,3 +249,39 @@ def test_care_counts_for_the_lead_in_force_on_the_day_it_began(
         "Chiltern Home Care",
         "Bluebell Home Care",
     ]
+
+
+def test_officers_naming_leads_for_one_area_at_once_leave_one_in_force(
+    make_app: Callable[..., Flask],
+    session: Session,
+    world: World,
+    make_organisation: Callable[..., Organisation],
+) -> None:
+    """Each naming in its own thread, session and connection: the area's lock makes each see
+    the one before, so one lead is in force on any day (SQLite and PostgreSQL)."""
+    names = 4
+    providers = [make_organisation(f"Provider {number}").id for number in range(names)]
+    session.commit()
+    area_id, officer_id = stevenage(session).id, world.officer.id
+    officers = make_app(SQLALCHEMY_ENGINE_OPTIONS=engine_options(names))
+
+    def name(number: int) -> None:
+        leads.name_lead(
+            db.session,
+            locality=db.session.get_one(Locality, area_id),
+            category_code="help-at-home",
+            organisation=db.session.get_one(Organisation, providers[number]),
+            starts_on=APRIL,
+            reason="Won the contract",
+            by=db.session.get_one(User, officer_id),
+            today=APRIL,
+        )
+
+    assert run_together(officers, names, name) == ["ok"] * names
+    session.expire_all()
+    everything = leads.all_leads(session)
+    assert len(everything) == names
+    assert [lead.ends_on for lead in everything].count(None) == 1
+    for day in (APRIL, date(2026, 9, 1)):
+        in_force = session.scalars(select(LeadProvider).where(leads.in_force(day))).all()
+        assert len(in_force) == 1
