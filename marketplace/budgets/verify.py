@@ -26,6 +26,7 @@ from marketplace.budgets.models import (
     IndividualServiceFund,
     IsfSpend,
     IsfState,
+    PotPurpose,
 )
 from marketplace.budgets.rules import TransferCode
 from marketplace.ledger import LedgerAccount, Transfer, TransferKind
@@ -119,6 +120,10 @@ def _pot_problems(
 ) -> list[str]:
     problems = []
     for transfer in transfers:
+        if pot.purpose is PotPurpose.REABLEMENT and _reablement_hold(pot, transfer):
+            # A reablement pot pays its episodes' cycles straight from the pot: held, then
+            # posted or voided (orders.verify holds each against its cycle).
+            continue
         if transfer.kind is not TransferKind.POSTED:
             problems.append(
                 f"pot {pot.label}: holds are not made on pots ({transfer.idempotency_key})"
@@ -143,6 +148,18 @@ def _pot_problems(
                 f"({transfer.idempotency_key})"
             )
     return problems
+
+
+def _reablement_hold(pot: FunderPot, transfer: Transfer) -> bool:
+    """Whether a reablement pot's transfer is one of its cycles' commitments: held from the
+    pot (pending), or the posting or voiding of such a hold."""
+    held = transfer.pending if transfer.kind in (TransferKind.POST, TransferKind.VOID) else transfer
+    return (
+        held is not None
+        and held.kind is TransferKind.PENDING
+        and held.code == TransferCode.COMMITMENT
+        and held.debit_account_id == pot.account_id
+    )
 
 
 # ISF (issue 18): the codes a fund's account may see, and from or to where.
