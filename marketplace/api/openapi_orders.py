@@ -141,9 +141,19 @@ SCHEMAS: Json = {
                 {
                     "kind": {"type": "string", "enum": ["one_off", "recurring"]},
                     "starts_on": _DATE,
-                    "ends_on": _DATE,
+                    "ends_on": {
+                        **_nullable(_DATE),
+                        "description": "None for a package (until further notice).",
+                    },
                     "units_per_occasion": {"type": "integer", "minimum": 1},
                     "weeks": {"type": ["integer", "null"]},
+                    "until_further_notice": {
+                        "type": "boolean",
+                        "description": (
+                            "An open-ended package: each invoicing period's money is held "
+                            "shortly before it starts, from the budget for that time."
+                        ),
+                    },
                     "days": _list(_WEEKDAY),
                     "units_per_week": {"type": "integer"},
                     "description": _TEXT,
@@ -187,7 +197,16 @@ SCHEMAS: Json = {
                         "type": "integer",
                         "minimum": 1,
                         "maximum": 52,
-                        "description": "Recurring only.",
+                        "description": "Recurring only; leave it out until further notice.",
+                    },
+                    "until_further_notice": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": (
+                            "Recurring only: true for an ongoing package with no end (no "
+                            "`weeks`). Its first invoicing period is held now, the rest as "
+                            "the person's budgets release the money."
+                        ),
                     },
                     "days": {
                         **_list(_WEEKDAY),

@@ -137,6 +137,8 @@ def order(found: Order) -> Json:
             "ends_on": found.ends_on.isoformat() if found.ends_on else None,
             "units_per_occasion": found.units_per_occasion,
             "weeks": found.weeks,
+            # PACKAGES (issue 18): an open-ended package, its cycles held as budgets release.
+            "until_further_notice": found.open_ended,
             "days": list(found.days or []),
             "units_per_week": schedule.units_per_week,
             "description": schedule.describe(),

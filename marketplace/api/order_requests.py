@@ -21,7 +21,15 @@ from marketplace.orders.models import ScheduleKind
 from marketplace.orders.schedule import Schedule
 
 _ORDER_FIELDS = {"service_id", "person_id", "schedule", "split"}
-_SCHEDULE_FIELDS = {"kind", "starts_on", "units_per_occasion", "weeks", "days"}
+# PACKAGES (issue 18): `until_further_notice` true, with no `weeks`, asks for a package.
+_SCHEDULE_FIELDS = {
+    "kind",
+    "starts_on",
+    "units_per_occasion",
+    "weeks",
+    "days",
+    "until_further_notice",
+}
 
 
 @dataclass(frozen=True)
@@ -127,15 +135,27 @@ def _schedule(value: Any, errors: dict[str, str]) -> Schedule | None:
         errors["schedule.units_per_occasion"] = "Give a whole number, like 2"
     weeks = value.get("weeks")
     days = value.get("days")
+    ongoing = value.get("until_further_notice", False)
+    if not isinstance(ongoing, bool):
+        errors["schedule.until_further_notice"] = "Give true or false"
     if kind == ScheduleKind.ONE_OFF.value:
         if weeks is not None:
             errors["schedule.weeks"] = "A one-off order has no weeks: leave it out"
         if days:
             errors["schedule.days"] = "A one-off order has no days: leave them out"
+        if ongoing is True:
+            errors["schedule.until_further_notice"] = "A one-off order happens once"
         weeks, days = None, []
     else:
-        if not _is_int(weeks):
-            errors["schedule.weeks"] = "Give how many weeks, as a whole number"
+        if ongoing is True:
+            if weeks is not None:
+                errors["schedule.weeks"] = (
+                    "An order until further notice has no number of weeks: leave it out"
+                )
+        elif not _is_int(weeks):
+            errors["schedule.weeks"] = (
+                "Give how many weeks, as a whole number, or until_further_notice: true"
+            )
         if not isinstance(days, list) or not all(isinstance(day, str) for day in days):
             errors["schedule.days"] = 'Give the days as a list of codes, like ["MO", "TH"]'
     if kind not in kinds or starts_on is None or any(f.startswith("schedule") for f in errors):
