@@ -95,6 +95,9 @@ def _line(found: StatementLine) -> Json:
         "balance_pence": found.balance_pence,
         "held_pence": found.held_pence,
         "available_pence": found.available_pence,
+        # PERIODS (issue 18): what a commitment's line was held for ("Order ORD-1234, cycle 5
+        # (4 May to 31 May 2026)"), or null.
+        "purchase": found.purchase,
     }
 
 

@@ -199,6 +199,7 @@ SCHEMAS: Json = {
             "balance_pence": _PENCE,
             "held_pence": _PENCE,
             "available_pence": _PENCE,
+            "purchase": _TEXT_OR_NULL,
         },
         additionalProperties=False,
     ),

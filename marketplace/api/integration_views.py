@@ -21,13 +21,13 @@ from marketplace.api.idempotency import idempotent
 from marketplace.api.problems import ApiProblem, from_refusal, invalid, response_for
 from marketplace.budgets import allocations
 from marketplace.budgets import queries as person_budgets
-from marketplace.budgets import statement as statements
 from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import PersonalBudget
 from marketplace.budgets.rules import financial_year_of
 from marketplace.extensions import db
 from marketplace.formatting import london_today
+from marketplace.orders import package_periods
 from marketplace.people import records
 from marketplace.people.models import Person
 from marketplace.people.service import person_by_id
@@ -211,5 +211,8 @@ def get_statement(person_id: str) -> Response:
         request.args, {stream.id for stream in chosen.streams}
     )
     return _answer(
-        integration_json.statement(statements.budget_statement(db.session, chosen, asked))
+        integration_json.statement(
+            # PERIODS: each commitment's lines name the order and cycle they were held for.
+            package_periods.budget_statement(db.session, chosen, asked)
+        )
     )

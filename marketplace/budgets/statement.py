@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -54,6 +54,9 @@ class StatementLine:
     held_change_pence: int  # + money set aside for a purchase, - a hold paid or released
     balance_pence: int
     held_pence: int
+    # What the money was held for, in the orders' words (issue 18: "Order ORD-1234, cycle 5
+    # (4 May to 31 May 2026)"), for a commitment's lines; None when not known.
+    purchase: str | None = None
 
     @property
     def available_pence(self) -> int:
@@ -95,19 +98,35 @@ class Statement:
         return self.closing_balance_pence - self.closing_held_pence
 
 
+# Given the references of a statement's commitments, what each was held for (the orders know:
+# `marketplace.orders.package_periods.purchase_names`, passed in by the pages and the API).
+PurchaseNames = Callable[[Collection[str]], Mapping[str, str]]
+
+
 def budget_statement(
-    session: Session, budget: PersonalBudget, chosen: StatementFilter | None = None
+    session: Session,
+    budget: PersonalBudget,
+    chosen: StatementFilter | None = None,
+    *,
+    purchase_names: PurchaseNames | None = None,
 ) -> Statement:
     """The statement of the budget (or of one of its streams) for the chosen dates.
 
     A `stream_id` that is not one of the budget's streams chooses no stream: the statement is
-    empty rather than another budget's.
+    empty rather than another budget's. `purchase_names` names what each commitment was for
+    (each of its lines' `purchase`).
     """
     chosen = chosen or StatementFilter()
     streams = [s for s in budget.streams if chosen.stream_id in (None, s.id)]
     transfers = _transfers(session, [s.account_id for s in streams])
+    references = {ref for t in transfers if (ref := commitment_reference(t)) is not None}
     all_lines = list(
-        statement_lines(streams, transfers, carried_to=_carried_to(session, streams, transfers))
+        statement_lines(
+            streams,
+            transfers,
+            carried_to=_carried_to(session, streams, transfers),
+            purchases=purchase_names(references) if purchase_names and references else None,
+        )
     )
     shown = [line for line in all_lines if _within(line.on, chosen)]
     before = [line for line in all_lines if chosen.date_from and line.on < chosen.date_from]
@@ -184,10 +203,12 @@ def statement_lines(
     transfers: Iterable[Transfer],
     *,
     carried_to: Mapping[uuid.UUID, PersonalBudget] | None = None,
+    purchases: Mapping[str, str] | None = None,
 ) -> Iterable[StatementLine]:
     """A line for each transfer (in the order given) on each stream's available account, with
     the running balance and held amounts over all of them. `carried_to` names the budget
-    money carried forward went into, by the account it was paid into."""
+    money carried forward went into, by the account it was paid into; `purchases` what each
+    commitment (by its reference) was held for."""
     by_account = {stream.account_id: stream for stream in streams}
     balance = held = 0
     for transfer in transfers:
@@ -215,7 +236,20 @@ def statement_lines(
                 held_change_pence=held_change,
                 balance_pence=balance,
                 held_pence=held,
+                purchase=(purchases or {}).get(commitment_reference(transfer) or ""),
             )
+
+
+def commitment_reference(transfer: Transfer) -> str | None:
+    """The reference of the commitment a transfer belongs to: its own for a hold, its hold's
+    for the hold's payment or release, the payment's hold's for a refund; None otherwise."""
+    if transfer.code != TransferCode.COMMITMENT:
+        return None
+    if transfer.reverses is not None:
+        transfer = transfer.reverses
+    if transfer.pending is not None:
+        transfer = transfer.pending
+    return transfer.reference
 
 
 def _movement(transfer: Transfer, sign: int) -> tuple[int, int, int]:
@@ -293,6 +327,7 @@ CSV_HEADER = (
     "held",
     "available",
     "transfer_id",
+    "purchase",
 )
 
 
@@ -325,6 +360,7 @@ def statement_csv(statement: Statement) -> str:
                 pounds(line.held_pence, plain=True),
                 pounds(line.available_pence, plain=True),
                 str(line.transfer_id),
+                _cell(line.purchase or ""),
             )
         )
     return out.getvalue()

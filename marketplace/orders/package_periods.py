@@ -10,13 +10,14 @@ the budget pages, the period close and the statement, which pass them down.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from marketplace.budgets import statement as statements
 from marketplace.budgets.closing import CarryingOn
-from marketplace.budgets.models import BudgetStatus, FunderPot, PersonalBudget
+from marketplace.budgets.models import BudgetStatus, PersonalBudget
 from marketplace.orders.models import (
     Order,
     OrderCycle,
@@ -112,44 +113,37 @@ def carrying_on(session: Session, budget: PersonalBudget) -> list[CarryingOn]:
     return found
 
 
-def purchase_names(session: Session, budget: PersonalBudget) -> dict[str, str]:
-    """Each commitment key of a cycle paid by the budget, and how its statement names the
-    cycle ('Order ORD-1234, cycle 5 (4 May to 31 May 2026)')."""
-    cycles = session.scalars(
-        select(OrderCycle).where(OrderCycle.budget_id == budget.id).order_by(OrderCycle.number)
+def purchase_names(session: Session, references: Collection[str]) -> dict[str, str]:
+    """What each commitment (by its reference, a cycle's commitment key) was held for, as a
+    statement names it: 'Order ORD-1234, cycle 5 (4 May to 31 May 2026)'. References that
+    are not a cycle's are left out."""
+    if not references:
+        return {}
+    rows = session.execute(
+        select(
+            OrderCycle.commitment_key,
+            Order.reference,
+            OrderCycle.number,
+            OrderCycle.starts_on,
+            OrderCycle.ends_on,
+        )
+        .join(Order, OrderCycle.order_id == Order.id)
+        .where(OrderCycle.commitment_key.in_(list(references)))
     ).all()
-    return {cycle.commitment_key: cycle_name(cycle.order, cycle) for cycle in cycles}
+    return {
+        key: f"Order {reference}, cycle {number} ({dates_of(starts_on, ends_on)})"
+        for key, reference, number, starts_on, ends_on in rows
+    }
 
 
-@dataclass(frozen=True)
-class CyclePayer:
-    """Who paid (or holds the money for) one cycle, as the order pages say it."""
-
-    cycle: OrderCycle
-    paid_by: str
-    budget: PersonalBudget | None
-    pot: FunderPot | None
-
-
-def cycle_payers(order: Order) -> list[CyclePayer]:
-    """Each of the order's cycles, in number order, with the budget period (or the
-    reablement pot) that paid it."""
-    found = []
-    for cycle in sorted(order.cycles, key=lambda cycle: cycle.number):
-        budget = cycle.budget if cycle.budget is not None else None
-        pot = cycle.pot
-        if pot is not None:
-            paid_by = f"{pot.label} (free to you)"
-        elif budget is not None:
-            paid_by = period_name(budget)
-        elif order.budget is not None:
-            paid_by = period_name(order.budget)
-        else:
-            paid_by = "Not yet known"
-        found.append(CyclePayer(cycle, paid_by, budget or order.budget, pot))
-    return found
-
-
-def periods_paying(order: Order) -> int:
-    """How many budget periods (or pots) have paid the order's cycles."""
-    return len({(cycle.budget_id, cycle.pot_id) for cycle in order.cycles})
+def budget_statement(
+    session: Session, budget: PersonalBudget, chosen: statements.StatementFilter | None = None
+) -> statements.Statement:
+    """The budget's statement with each commitment's lines naming the order and cycle they
+    were held for: what the pages, the CSV and the API show."""
+    return statements.budget_statement(
+        session,
+        budget,
+        chosen,
+        purchase_names=lambda references: purchase_names(session, references),
+    )

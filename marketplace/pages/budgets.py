@@ -22,6 +22,7 @@ from marketplace.budgets.periods import period_status
 from marketplace.extensions import db
 from marketplace.forms import show_refusal
 from marketplace.orders import forecast as outlook
+from marketplace.orders import package_periods
 from marketplace.pages.forms import StatementFilterForm
 from marketplace.people import plans
 from marketplace.people.errors import PlanError
@@ -65,7 +66,7 @@ def statement_page(
     wrong: the page then shows the statement without that filter beneath them). `csv_url` is
     the download's address, to which the same filters are added."""
     form = _filter_form(budget)
-    found = statements.budget_statement(db.session, budget, form.chosen())
+    found = package_periods.budget_statement(db.session, budget, form.chosen())
     return render_template(
         "citizens/statement.html",
         person=person,
@@ -82,7 +83,9 @@ def statement_download(person: Person, budget: PersonalBudget) -> BaseResponse:
     form = _filter_form(budget)
     if form.errors:
         abort(400)
-    text = statements.statement_csv(statements.budget_statement(db.session, budget, form.chosen()))
+    text = statements.statement_csv(
+        package_periods.budget_statement(db.session, budget, form.chosen())
+    )
     name = re.sub(r"[^a-z0-9]+", "-", person.full_name.lower()).strip("-") or "person"
     return Response(
         text,
