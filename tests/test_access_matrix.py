@@ -681,6 +681,30 @@ def outcome_of(client: FlaskClient, route: Route, world: World) -> str:
     }.get(status, f"HTTP {status}")
 
 
+# REABLEMENT (issue 18): officers start reablement for a person, see an episode, record its
+# outcome and read the report; an unknown episode is 404 to them (tests/packages/
+# test_reablement_pages.py has real ones).
+ROUTES.update(
+    {
+        "council.start_reablement": Route(
+            lambda world: f"/council/people/{world.users['citizen'].person_id}/reablement/new",
+            only(FORBIDDEN, council=PAGE),
+        ),
+        "council.person_reablement": Route(
+            lambda world: f"/council/people/{world.users['citizen'].person_id}/reablement",
+            only(FORBIDDEN, council=PAGE),
+        ),
+        "council.reablement_report": Route("/council/reablement", only(FORBIDDEN, council=PAGE)),
+        "council.reablement_episode": Route(
+            "/council/reablement/REA-NONE", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "council.record_reablement_outcome": Route(
+            "/council/reablement/REA-NONE/outcome", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+    }
+)
+
+
 @pytest.mark.parametrize("actor", ACTORS)
 def test_each_actor_gets_the_expected_outcome_on_every_route(
     app: Flask, world: World, actor: str

@@ -40,6 +40,7 @@ from marketplace.orders import basket as baskets
 from marketplace.orders import checkout, deliveries, life, on_behalf, queries
 from marketplace.orders import forecast as forecasting
 from marketplace.orders import packages as ongoing
+from marketplace.orders import reablement
 from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.errors import BasketRefused, InsufficientFunds, InvalidOrder
 from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order, OrderStatus
@@ -458,6 +459,8 @@ def order_context(order: Order, today: date) -> dict[str, Any]:
         "card_plan": recurring.card_plan(db.session, order),
         # PACKAGES (issue 18): an ongoing package's next period and shortfall flags.
         "package": (ongoing.package_view(db.session, order, today) if is_package(order) else None),
+        # REABLEMENT (issue 18): free reablement, or the care it became (None for others).
+        "reablement": reablement.order_note(db.session, order),
         # Questions asked the provider about this service, kept with the order (issue 17).
         "questions": (
             questions.threads_about_order(db.session, order)

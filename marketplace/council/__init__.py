@@ -27,5 +27,6 @@ from marketplace.council import (  # noqa: E402,F401
     lead_views,
     order_views,
     payment_views,
+    reablement_views,  # REABLEMENT (issue 18)
     views,
 )

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from marketplace.budgets.models import FunderKind
+from marketplace.budgets.models import FunderKind, PotPurpose
 from marketplace.forms import PenceField, RadiosField, choices
 
 # £500 million into one pot at once: more than a county's whole adult social care budget.
@@ -59,6 +59,21 @@ class FundPotForm(FlaskForm):
             InputRequired(message="Enter the year the financial year starts in, like 2026"),
             NumberRange(min=2000, max=2100, message="Enter a year between 2000 and 2100"),
         ],
+    )
+    # REABLEMENT (issue 18): a funder has a pot for budgets and may have one for reablement.
+    purpose = RadiosField(
+        "Which pot?",
+        choices=choices(
+            [
+                (PotPurpose.BUDGETS.value, "Personal budgets"),
+                (
+                    PotPurpose.REABLEMENT.value,
+                    "Reablement (free short-term care, never from a person's budget)",
+                ),
+            ]
+        ),
+        default=PotPurpose.BUDGETS.value,
+        validators=[InputRequired(message="Select which pot")],
     )
     amount = PenceField(
         "Amount put into the pot, in pounds",

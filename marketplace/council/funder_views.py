@@ -18,13 +18,14 @@ from marketplace.budgets import funders as funding
 from marketplace.budgets import queries as person_budgets
 from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.figures import pot_figures
-from marketplace.budgets.models import FunderKind
+from marketplace.budgets.models import FunderKind, PotPurpose
 from marketplace.budgets.rules import financial_year_of
 from marketplace.council import bp
 from marketplace.council.funder_forms import FunderForm, FundPotForm
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import choices, show_refusal
+from marketplace.orders import reablement
 
 
 @bp.route("/funders")
@@ -37,7 +38,15 @@ def funders() -> str:
     return render_template(
         "council/funders.html",
         year=year,
-        pots=[(pot, pot_figures(db.session, pot)) for pot in pots],
+        pots=[
+            (pot, pot_figures(db.session, pot)) for pot in pots if pot.purpose is PotPurpose.BUDGETS
+        ],
+        # REABLEMENT (issue 18): a reablement pot's money is held for and paid to providers.
+        reablement_pots=[
+            (pot, reablement.pot_use(db.session, pot))
+            for pot in pots
+            if pot.purpose is PotPurpose.REABLEMENT
+        ],
         funders=funding.all_funders(db.session),
     )
 
@@ -75,7 +84,9 @@ def fund_pot() -> Response | tuple[str, int]:
         if funder is None:
             form.funder.errors.append("Select a funder from the list")
         else:
-            pot = funding.open_pot(db.session, funder, form.financial_year.data)
+            pot = funding.open_pot(
+                db.session, funder, form.financial_year.data, PotPurpose(form.purpose.data)
+            )
             try:
                 funding.fund_pot(
                     db.session,

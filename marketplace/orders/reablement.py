@@ -60,7 +60,13 @@ from marketplace.orders.models import (
 from marketplace.orders.schedule import Schedule, validation_problems
 from marketplace.people.models import Person
 from marketplace.types import Session, utcnow
-from providers.models import PriceUnit, Service
+from providers.models import (
+    Organisation,
+    OrganisationStatus,
+    PriceUnit,
+    Service,
+    ServiceStatus,
+)
 
 # How long an episode may run unless the council configures otherwise (REABLEMENT_MAX_WEEKS).
 DEFAULT_MAX_WEEKS = 6
@@ -561,3 +567,63 @@ def pot_use(session: Session, pot: FunderPot) -> dict[str, int]:
         "paid": balance.debits_posted,
         "left": balance.available,
     }
+
+
+def commissionable_services(session: Session) -> list[Service]:
+    """Every service a reablement episode may be given by: published by an approved provider,
+    not free; by provider, then name."""
+    services = session.scalars(
+        select(Service)
+        .join(Organisation, Service.organisation_id == Organisation.id)
+        .where(
+            Service.status == ServiceStatus.PUBLISHED,
+            Organisation.status == OrganisationStatus.APPROVED,
+            Service.price_unit != PriceUnit.FREE,
+        )
+        .order_by(Organisation.name, Service.name)
+        .options(selectinload(Service.organisation))
+    )
+    return list(services)
+
+
+def running_episodes(session: Session) -> list[ReablementEpisode]:
+    """Every episode still waiting for its outcome, the soonest to end first."""
+    return list(
+        session.scalars(
+            select(ReablementEpisode)
+            .where(ReablementEpisode.outcome.is_(None))
+            .order_by(ReablementEpisode.ends_on, ReablementEpisode.reference)
+            .options(
+                selectinload(ReablementEpisode.person),
+                selectinload(ReablementEpisode.organisation),
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class OrderNote:
+    """What an order's pages say about the reablement it is (or began as)."""
+
+    episode: ReablementEpisode
+    free_until: date
+    funder_name: str
+
+    @property
+    def running(self) -> bool:
+        return self.episode.outcome is None
+
+    @property
+    def chargeable_from(self) -> date | None:
+        """The first day the person's budget pays (ongoing care after reablement)."""
+        if self.episode.outcome is ReablementOutcome.ONGOING_CARE:
+            return self.free_until + timedelta(days=1)
+        return None
+
+
+def order_note(session: Session, order: Order) -> OrderNote | None:
+    """The reablement an order is, or began as (None for any other order)."""
+    episode = episode_of_order(session, order)
+    if episode is None:
+        return None
+    return OrderNote(episode, free_until(order, episode), episode.pot.funder.name)
