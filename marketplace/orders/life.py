@@ -26,7 +26,7 @@ from marketplace.orders import cycle_money, events, hooks, package_terms, packag
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.locks import lock_order
 from marketplace.orders.models import CycleState, Order, OrderCycle, OrderStatus, ScheduleKind
-from marketplace.orders.schedule import schedule_of
+from marketplace.orders.schedule import WEEKDAYS, schedule_of
 from marketplace.types import Session
 
 REASON_MAX_LENGTH = 1000
@@ -270,10 +270,27 @@ def cancellation_money(order: Order, cancelled_from: date) -> CancellationMoney:
         if cycle.starts_on >= cancelled_from:
             now += cycle.amount_pence
         elif cycle.ends_on >= cancelled_from:
-            visits = sum(1 for day in occasions if cancelled_from <= day <= cycle.ends_on)
-            later = visits * order.units_per_occasion * order.unit_price_pence
+            if package_terms.is_package(order):
+                # PACKAGES: a package's days and prices are its terms' (variations, pauses).
+                later = _package_pence(order, cancelled_from, cycle.ends_on)
+            else:
+                visits = sum(1 for day in occasions if cancelled_from <= day <= cycle.ends_on)
+                later = visits * order.units_per_occasion * order.unit_price_pence
             later_after = cycle.ends_on if later else None
     return CancellationMoney(now, later, later_after)
+
+
+def _package_pence(order: Order, first: date, last: date) -> int:
+    """What a package's occasions from `first` to `last` cost under the terms in force on
+    each day (whether or not it was since cut short)."""
+    terms = package_terms.terms_of(order)
+    pence, day = 0, first
+    while day <= last:
+        current = package_terms.terms_on(terms, day)
+        if current is not None and not current.paused and WEEKDAYS[day.weekday()] in current.days:
+            pence += current.units_per_occasion * current.unit_price_pence
+        day += timedelta(days=1)
+    return pence
 
 
 def cancel(

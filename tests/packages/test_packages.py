@@ -18,11 +18,17 @@ from marketplace.budgets.schedule import instalment_dates
 from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.orders import life, packages
 from marketplace.orders.errors import InvalidOrder
-from marketplace.orders.models import CycleState, Order, OrderEvent, PackageShortfall
+from marketplace.orders.models import (
+    CycleState,
+    Order,
+    OrderEvent,
+    PackageShortfall,
+    PackageTerms,
+)
 from marketplace.orders.schedule import Schedule
 from tests.orders.fixtures import assert_ledger_verifies
 from tests.packages import package_fixtures
-from tests.packages.package_fixtures import FIRST_DAY, WEEKLY_PENCE, PackageWorld
+from tests.packages.package_fixtures import FIRST_DAY, HOURLY_PENCE, WEEKLY_PENCE, PackageWorld
 
 package_world = package_fixtures.package_world
 
@@ -60,9 +66,7 @@ def test_placing_a_package_holds_only_its_first_cycle_and_writes_its_first_terms
     assert [(t.sequence, t.effective_from, t.days) for t in order.terms] == [
         (1, FIRST_DAY, ["MO", "TH"])
     ]
-    assert sum(spending.available_by_stream(session, budget).values()) == (
-        2_000_00 - WEEKLY_PENCE
-    )
+    assert sum(spending.available_by_stream(session, budget).values()) == (2_000_00 - WEEKLY_PENCE)
     assert_ledger_verifies(session)
 
 
@@ -123,9 +127,7 @@ def test_the_daily_job_run_late_catches_up_every_missed_cycle(
     report = _roll(session, FIRST_DAY + timedelta(weeks=3))
 
     assert [c.number for c in report.held] == [2, 3, 4, 5]
-    assert [c.starts_on for c in order.cycles] == [
-        FIRST_DAY + timedelta(weeks=n) for n in range(5)
-    ]
+    assert [c.starts_on for c in order.cycles] == [FIRST_DAY + timedelta(weeks=n) for n in range(5)]
     assert all(c.state is CycleState.HELD for c in order.cycles)
     assert order.total_pence == 5 * WEEKLY_PENCE
     assert _roll(session, FIRST_DAY + timedelta(weeks=3)).held == []
@@ -377,3 +379,29 @@ def test_an_order_placed_for_someone_else_is_not_rolled(
     assert _roll(session, FIRST_DAY + timedelta(weeks=1)).held == []
     assert len(order.cycles) == 2
     assert isinstance(order, Order)
+
+
+def test_what_cancelling_gives_back_later_follows_the_packages_terms(
+    session: Session, package_world: PackageWorld
+) -> None:
+    package_world.make_budget(council=1_000_00, starts_on=date(2026, 4, 1))
+    order = package_world.place(session)
+    _roll(session, FIRST_DAY)  # cycle 2, 8 to 14 June
+    # Three hours a visit from 8 June (as an accepted variation would have it).
+    session.add(
+        PackageTerms(
+            order_id=order.id,
+            sequence=2,
+            effective_from=date(2026, 6, 8),
+            units_per_occasion=3,
+            days=["MO", "TH"],
+            unit_price_pence=HOURLY_PENCE,
+        )
+    )
+    session.commit()
+    session.refresh(order)
+
+    # Cancelled from Thursday 11 June: that visit, at three hours, comes back once billed.
+    money = life.cancellation_money(order, date(2026, 6, 11))
+    assert (money.now_pence, money.later_pence) == (0, 3 * HOURLY_PENCE)
+    assert money.later_after == date(2026, 6, 14)
