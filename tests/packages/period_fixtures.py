@@ -1,7 +1,8 @@
 """Helpers for the periods tests (PERIODS, issue 18): a person whose year is cut into two
 budget periods (April to September, October to March, both in the 2026/27 pots), a
-weekly-invoicing home care provider, and packages made through checkout and then held cycle
-by cycle from the budget whose period contains each cycle's first day, as the roll job does.
+weekly-invoicing home care provider, and packages placed (PACKAGES's `place_package`) and then
+held cycle by cycle from the budget chosen by each test (`hold_next_cycle`), as the roll job
+does from the budget whose period contains each cycle's first day.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.budgets.models import FunderPot, PaymentFrequency, PersonalBudget
 from marketplace.ledger import verify_ledger
-from marketplace.orders import checkout, cycle_money, deliveries, invoicing, life
+from marketplace.orders import cycle_money, deliveries, invoicing, life, packages
 from marketplace.orders.models import Order, OrderCycle, ScheduleKind
-from marketplace.orders.package_terms import cycle_cost, first_terms
+from marketplace.orders.package_terms import cycle_cost
 from marketplace.orders.schedule import Schedule
 from marketplace.orders.verify import check_orders
 from marketplace.people.models import Person
@@ -79,21 +80,17 @@ class PeriodWorld:
         today: date | None = None,
         key: str = "package",
     ) -> Order:
-        """A package placed, accepted, with its first weekly cycle held: placed through
-        checkout as a one-week order, then made open-ended (no end, its first terms)."""
-        order = checkout.place_order(
+        """A package placed (`packages.place_package`: its first weekly cycle held) and
+        accepted."""
+        order = packages.place_package(
             session,
             self.person,
             self.service,
-            Schedule(ScheduleKind.RECURRING, starts_on, 2, 1, ("MO", "TH")),
+            Schedule(ScheduleKind.RECURRING, starts_on, 2, None, ("MO", "TH")),
             by=self.citizen,
             today=today or starts_on,
             placement_key=key,
         )
-        order.ends_on = None
-        order.weeks = None
-        session.add(first_terms(order))
-        session.flush()
         life.accept(session, order, by=self.staff)
         session.commit()
         return order

@@ -93,7 +93,8 @@ def test_a_package_with_no_next_budget_is_refused_with_what_to_do(
     plan = preview_close(session, first, carrying_on=packages)
 
     assert plan.problems == [
-        f"Council: £104 is still committed (Order {order.reference}: {order.service_name})",
+        f"Council: £104 is still committed (Order {order.reference}: {order.service_name}, "
+        "cycle 1)",
         f"Order {order.reference} ({order.service_name}) carries on after 30 September 2026, "
         "and there is no open budget for the person from 1 October 2026 to pay for it. Set up "
         "the next budget first, or end the package",
