@@ -720,3 +720,31 @@ def test_each_actor_gets_the_expected_outcome_on_every_route(
         if got != route.expect[actor]:
             mismatches.append(f"{endpoint}: expected {route.expect[actor]}, got {got}")
     assert mismatches == []
+
+
+# ISF (issue 18): Individual Service Funds. A person's own funds (an unknown one, like anyone
+# else's, is 404); a provider's staff answer and record spending on funds asked of their own
+# organisation (an unknown one 404); officers see every fund (tests/packages/test_isf_pages.py
+# has the real ones). Asking needs an open budget: the citizen here has one, citizen_b none.
+_FUND = uuid.uuid4()
+_OWN_FUND_404 = only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND)
+_ORGANISATION_FUND_404 = only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND, broker=NOT_FOUND)
+ROUTES.update(
+    {
+        "citizens.isf_list": Route("/my/isf", CITIZENS),
+        "citizens.isf_request": Route(
+            "/my/isf/new", only(FORBIDDEN, citizen=PAGE, citizen_b=FORBIDDEN)
+        ),
+        "citizens.isf_fund": Route(f"/my/isf/{_FUND}", _OWN_FUND_404),
+        "provider_portal.isf_list": Route("/provider/isf", PROVIDERS),
+        "provider_portal.isf_fund": Route(f"/provider/isf/{_FUND}", _ORGANISATION_FUND_404),
+        "provider_portal.isf_decide": Route(
+            f"/provider/isf/{_FUND}/decide", _ORGANISATION_FUND_404, method="POST"
+        ),
+        "provider_portal.isf_spend": Route(
+            f"/provider/isf/{_FUND}/spend", _ORGANISATION_FUND_404, method="POST"
+        ),
+        "council.isf_list": Route("/council/isf", only(FORBIDDEN, council=PAGE)),
+        "council.isf_fund": Route(f"/council/isf/{_FUND}", only(FORBIDDEN, council=NOT_FOUND)),
+    }
+)

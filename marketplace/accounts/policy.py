@@ -166,6 +166,16 @@ def _decide_variation(user: User, variation: Any) -> bool:
 _decide_variation.scope = "order"  # type: ignore[attr-defined]
 
 
+def _holds_fund(user: User, fund: Any) -> bool:
+    """ISF (issue 18): staff of the provider an Individual Service Fund was asked of."""
+    return user.role in _STAFF and user.organisation_id == fund.organisation_id
+
+
+def _party_to_fund(user: User, fund: Any) -> bool:
+    """ISF: whoever may see the person's budget, officers, and the fund's provider's staff."""
+    return _for_person("see")(user, fund.person) or _holds_fund(user, fund)
+
+
 def _acting(user: User, _thing: Any) -> bool:
     """A citizen on their own pages, or anyone whose request acts for a person under a live
     consent (the acting-for loader checked it): the citizen pages then show that person."""
@@ -267,6 +277,15 @@ RULES: dict[str, Rule] = {
     "propose_variation": _propose_variation,
     "decide_variation": _decide_variation,
     "council_decide_variation": _role(Role.COUNCIL_OFFICER),
+    # ISF (issue 18): a person (or whoever orders for them) asks a provider to hold part of
+    # their budget as an Individual Service Fund; the provider's staff agree or decline it and
+    # record its spending; the person, the provider and officers read its statement; an
+    # officer lists every fund and may end one, returning what is unspent.
+    "request_isf_for": _for_person("order"),
+    "view_isf": _party_to_fund,
+    "answer_isf": _holds_fund,
+    "view_all_isfs": _role(Role.COUNCIL_OFFICER),
+    "end_isf": _role(Role.COUNCIL_OFFICER),
 }
 
 

@@ -81,7 +81,7 @@ __all__ = [
 # The most one fund may hold: far above a period's care, well below a mistyped figure.
 MAX_FUND_PENCE = 100_000_00
 AGREEMENT_MAX = 2000
-DESCRIPTION_MAX = IsfSpend.__table__.c.description.type.length
+DESCRIPTION_MAX = 500  # isf_spends.description is String(500)
 _REFERENCE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ23456789"
 
 # Where each kind of user reads a fund (the notifications' links; the pages are at the edge).

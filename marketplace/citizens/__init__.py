@@ -15,6 +15,7 @@ from marketplace.citizens import (  # noqa: E402,F401
     card_views,
     consent_views,
     details_views,
+    isf_views,  # ISF (issue 18)
     note_views,
     order_views,
     payment_views,

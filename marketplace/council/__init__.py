@@ -24,6 +24,7 @@ from marketplace.council import (  # noqa: E402,F401
     cqc_views,
     details_views,
     funder_views,
+    isf_views,  # ISF (issue 18)
     lead_views,
     order_views,
     payment_views,

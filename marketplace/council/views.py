@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import requires
+from marketplace.budgets import isf
 from marketplace.council import bp, decisions
 from marketplace.council.forms import StatusDecisionForm
 from marketplace.council.paging import Paged, page_number
@@ -98,6 +99,15 @@ def provider(organisation_id: uuid.UUID) -> Response | tuple[str, int]:
         except organisations.StatusChangeRefused as refused:
             show_refusal(form.reason, refused)
         else:
+            if organisation.status is OrganisationStatus.SUSPENDED:
+                # ISF: a suspended provider spends no more of anyone's Individual Service
+                # Fund; what each holds goes back to the person's budget at once.
+                isf.suspend_funds_of(
+                    db.session,
+                    organisation,
+                    by=current_user._get_current_object(),
+                    why=form.reason.data or "",
+                )
             flash(f"{organisation.name} is now {organisation.status.value}", "success")
             return redirect(url_for("council.provider", organisation_id=organisation.id))
     return render_template(

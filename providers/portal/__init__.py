@@ -12,4 +12,10 @@ from flask import Blueprint
 
 bp = Blueprint("provider_portal", __name__, url_prefix="/provider")
 
-from providers.portal import order_views, question_views, staff_views, views  # noqa: E402, F401
+from providers.portal import (  # noqa: E402, F401
+    isf_views,  # ISF (issue 18)
+    order_views,
+    question_views,
+    staff_views,
+    views,
+)
