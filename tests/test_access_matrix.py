@@ -634,6 +634,36 @@ def test_every_route_is_in_the_table(app: Flask) -> None:
     assert ROUTES.keys() - endpoints == set(), "these routes no longer exist"
 
 
+# OUTCOMES (issue 18): outcome-based orders. Buying for outcomes needs a service sold by the
+# week (world's listing is by the hour: 404 to citizens); an unknown order is 404 to those who
+# may use the pages and 403 to everyone else (tests/packages/test_outcomes_pages.py has the
+# real ones).
+ROUTES.update(
+    {
+        "citizens.order_for_outcomes": Route(
+            lambda world: f"/my/services/{world.service_a.id}/outcomes",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
+        "citizens.confirm_outcomes": Route(
+            f"/my/orders/{uuid.uuid4()}/outcomes/2026-06-08/confirm",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+            method="POST",
+        ),
+        "citizens.query_outcome": Route(
+            f"/my/orders/{uuid.uuid4()}/outcomes/{uuid.uuid4()}/query",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
+        "provider_portal.record_outcomes": Route(
+            f"/provider/orders/{uuid.uuid4()}/outcomes/2026-06-08",
+            only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND, broker=NOT_FOUND),
+        ),
+        "council.outcome_safety": Route(
+            f"/council/orders/{uuid.uuid4()}/safety", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+    }
+)
+
+
 @dataclass(frozen=True)
 class World:
     """Two users of each role where ownership matters, and a listing provider A owns."""

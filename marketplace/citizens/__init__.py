@@ -18,6 +18,7 @@ from marketplace.citizens import (  # noqa: E402,F401
     isf_views,  # ISF (issue 18)
     note_views,
     order_views,
+    outcome_views,  # OUTCOMES (issue 18)
     payment_views,
     question_views,
     record_log_views,

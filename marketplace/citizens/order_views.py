@@ -37,7 +37,7 @@ from marketplace.formatting import london_today, pounds
 from marketplace.forms import ButtonForm, refusal_message, show_refusal
 from marketplace.ledger import LedgerError
 from marketplace.orders import basket as baskets
-from marketplace.orders import checkout, deliveries, life, on_behalf, queries
+from marketplace.orders import checkout, deliveries, life, on_behalf, outcomes, queries
 from marketplace.orders import forecast as forecasting
 from marketplace.orders import packages as ongoing
 from marketplace.orders import reablement
@@ -457,6 +457,10 @@ def order_context(order: Order, today: date) -> dict[str, Any]:
         "today": today,
         # Recurring care paid cycle by cycle with a saved card (None for other orders).
         "card_plan": recurring.card_plan(db.session, order),
+        # OUTCOMES (issue 18): an outcome order's weeks, to confirm or query.
+        "outcome_weeks": (
+            outcomes.week_rows(db.session, order, today) if outcomes.is_outcome_order(order) else []
+        ),
         # PACKAGES (issue 18): an ongoing package's next period and shortfall flags.
         "package": (ongoing.package_view(db.session, order, today) if is_package(order) else None),
         # REABLEMENT (issue 18): free reablement, or the care it became (None for others).

@@ -27,6 +27,7 @@ from marketplace.council import (  # noqa: E402,F401
     isf_views,  # ISF (issue 18)
     lead_views,
     order_views,
+    outcome_views,  # OUTCOMES (issue 18)
     payment_views,
     reablement_views,  # REABLEMENT (issue 18)
     views,

@@ -620,3 +620,63 @@ def held_by_outcome_query(invoice: Invoice) -> bool:
         )
         is not None
     )
+
+
+# --- What the pages show ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One week of an outcome order as the pages show it: its amount, its records by outcome
+    key, the safety answers, and whether the provider may record it now."""
+
+    week_starting: date
+    cycle: OrderCycle
+    pence: int
+    records: dict[str, OutcomeRecord]
+    safety: dict[str, bool]
+    recordable: bool
+
+    @property
+    def status(self) -> str:
+        """ "to record", "to confirm", "queried" or "confirmed"."""
+        statuses = {record.status for record in self.records.values()}
+        if not statuses:
+            return "to record"
+        if OutcomeStatus.QUERIED in statuses:
+            return "queried"
+        if OutcomeStatus.RECORDED in statuses:
+            return "to confirm"
+        return "confirmed"
+
+
+def week_rows(session: Session, order: Order, today: date) -> list[WeekRow]:
+    """Every week of the order that has started (newest first), with what was recorded."""
+    records = records_of(session, order)
+    rows = []
+    for cycle in order.cycles:
+        for week in weeks_in(order, cycle):
+            if week.day > today:
+                continue
+            found = {r.outcome_key: r for r in records if r.week_starting == week.day}
+            invoiced = cycle.state is not CycleState.HELD
+            rows.append(
+                WeekRow(
+                    week_starting=week.day,
+                    cycle=cycle,
+                    pence=week.pence,
+                    records=found,
+                    safety=safety_answers(order, week.day),
+                    recordable=(
+                        order.status in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
+                        and not any(r.status is OutcomeStatus.CONFIRMED for r in found.values())
+                        and not (invoiced and not found)
+                        and not any(_paid(session, r) for r in found.values())
+                    ),
+                )
+            )
+    return sorted(rows, key=lambda row: row.week_starting, reverse=True)
+
+
+def outcome_text(order: Order, key: str) -> str:
+    return next((o["text"] for o in order.outcomes if o["key"] == key), key)

@@ -15,6 +15,7 @@ bp = Blueprint("provider_portal", __name__, url_prefix="/provider")
 from providers.portal import (  # noqa: E402, F401
     isf_views,  # ISF (issue 18)
     order_views,
+    outcome_views,  # OUTCOMES (issue 18)
     question_views,
     staff_views,
     views,
