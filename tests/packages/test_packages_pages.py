@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 
 from marketplace.extensions import db
 from marketplace.formatting import pounds
-from marketplace.orders import life
+from marketplace.orders import events, life, packages
 from marketplace.orders.models import Order, PackageShortfall
 from tests.citizens import test_orders_pages as pages
 from tests.conftest import sign_in
@@ -94,9 +94,25 @@ def test_a_shortfall_is_a_warning_on_both_order_pages(
             available_pence=40_00,
         )
     )
+    # The job's steps, as it records them on the timeline.
+    events.record(
+        db.session,
+        order,
+        "shortfall",
+        by=None,
+        reason=packages.NOT_ENOUGH,
+        cycle_starts_on=flag_day.isoformat(),
+        needed_pence=WEEKLY,
+        available_pence=40_00,
+    )
+    events.record(
+        db.session, order, "carried", by=None, budget_starts_on=flag_day.isoformat(), cycle=2
+    )
     db.session.commit()
 
     page = _text(citizen_client.get(f"/my/orders/{order.id}"))
+    assert f"The period from {flag_day:%-d %B %Y} is not paid for yet: it needs" in page
+    assert f"Carried on into the budget from {flag_day:%-d %B %Y}, without a new order" in page
     assert f"The care from {flag_day:%-d %B %Y} is not paid for yet" in page
     assert f"needs {pounds(WEEKLY)}" in page
     assert "Ask the council to review your budget" in page
