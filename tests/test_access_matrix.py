@@ -664,6 +664,38 @@ ROUTES.update(
 )
 
 
+# VARIATIONS (issue 18): changes to a package, under its order's pages; an unknown order is
+# 404 to those who may use the pages and 403 to everyone else (the real ones:
+# tests/packages/test_variations_pages.py). The council's queue is for officers.
+_CHANGE = f"changes/{uuid.uuid4()}"
+_CITIZENS_404 = only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND)
+_PROVIDERS_404 = only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND, broker=NOT_FOUND)
+ROUTES.update(
+    {
+        **{
+            f"{audience}.{endpoint}": Route(
+                f"{prefix}/orders/{uuid.uuid4()}/{action}", expect, method=method
+            )
+            for audience, prefix, expect in (
+                ("citizens", "/my", _CITIZENS_404),
+                ("provider_portal", "/provider", _PROVIDERS_404),
+            )
+            for endpoint, action, method in (
+                ("propose_variation", "changes/new/hours", "GET"),
+                ("variation_page", _CHANGE, "GET"),
+                ("accept_variation", f"{_CHANGE}/accept", "POST"),
+                ("decline_variation", f"{_CHANGE}/decline", "GET"),
+                ("withdraw_variation", f"{_CHANGE}/withdraw", "POST"),
+            )
+        },
+        "council.variations_queue": Route("/council/variations", only(FORBIDDEN, council=PAGE)),
+        "council.variation": Route(
+            f"/council/variations/{uuid.uuid4()}", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+    }
+)
+
+
 @dataclass(frozen=True)
 class World:
     """Two users of each role where ownership matters, and a listing provider A owns."""

@@ -24,4 +24,5 @@ from marketplace.citizens import (  # noqa: E402,F401
     record_log_views,
     shortlist_views,
     top_up_views,
+    variation_views,  # VARIATIONS (issue 18)
 )

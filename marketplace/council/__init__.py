@@ -30,5 +30,6 @@ from marketplace.council import (  # noqa: E402,F401
     outcome_views,  # OUTCOMES (issue 18)
     payment_views,
     reablement_views,  # REABLEMENT (issue 18)
+    variation_views,  # VARIATIONS (issue 18)
     views,
 )

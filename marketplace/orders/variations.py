@@ -573,19 +573,27 @@ def _apply(session: Session, order: Order, variation: PackageVariation) -> None:
     variation.state = VariationState.ACCEPTED
 
 
-def _needs_council(order: Order, variation: PackageVariation) -> bool:
-    """Whether the council must agree: it pays for the package, and the change costs more
-    each week than the terms it replaces (a resumption: than the terms before the pause)."""
-    if not _council_pays(order):
-        return False
+def weekly_change(order: Order, variation: PackageVariation) -> tuple[int, int]:
+    """What a week of the package costs before the change (for a restart: before the pause)
+    and after it, in pence."""
     terms = terms_of(order)
     current = terms_on(terms, variation.effective_from)
     assert current is not None
     before = _before_pause(terms, variation.effective_from) if current.paused else current
-    after = new_terms(order, variation)[0]
+    return before.weekly_pence, new_terms(order, variation)[0].weekly_pence
+
+
+def _needs_council(order: Order, variation: PackageVariation) -> bool:
+    """Whether the council must agree: it pays for the package, and the change costs more
+    each week than the terms it replaces (a new price: a higher price)."""
+    if not _council_pays(order):
+        return False
     if variation.kind is VariationKind.PRICE:
-        return after.unit_price_pence > before.unit_price_pence
-    return after.weekly_pence > before.weekly_pence
+        current = terms_on(terms_of(order), variation.effective_from)
+        assert current is not None
+        return (variation.unit_price_pence or 0) > current.unit_price_pence
+    before, after = weekly_change(order, variation)
+    return after > before
 
 
 def _council_pays(order: Order) -> bool:

@@ -18,5 +18,6 @@ from providers.portal import (  # noqa: E402, F401
     outcome_views,  # OUTCOMES (issue 18)
     question_views,
     staff_views,
+    variation_views,  # VARIATIONS (issue 18)
     views,
 )
