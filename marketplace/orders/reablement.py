@@ -42,6 +42,7 @@ from marketplace.budgets.models import (
 )
 from marketplace.formatting import pounds
 from marketplace.ledger.errors import LedgerError
+from marketplace.ledger.transactions import dialect_name
 from marketplace.notifications.models import NotificationKind
 from marketplace.orders import cycle_money, events, life, package_terms, packages, variations
 from marketplace.orders.checkout import category_codes_of, new_reference
@@ -142,6 +143,7 @@ def start_episode(
         raise ReablementError(f"{pot.label} is not a reablement pot", pot_id=str(pot.id))
     if not service.is_public or service.price_unit is PriceUnit.FREE:
         raise ReablementError(f"{service.name} cannot be commissioned for reablement")
+    _lock_person(session, person)
     current = current_episode(session, person)
     if current is not None:
         raise ReablementError(
@@ -228,6 +230,15 @@ def start_episode(
         f"(order {order.reference}), paid by {pot.funder.name}",
     )
     return episode
+
+
+def _lock_person(session: Session, person: Person) -> None:
+    """Hold the person's row until the transaction ends, so two officers starting reablement
+    for them at once queue, and the second finds the first's episode (SQLite: the IMMEDIATE
+    transaction; PostgreSQL: SELECT ... FOR UPDATE)."""
+    ledger.begin_immediate(session)
+    if dialect_name(session) != "sqlite":
+        session.execute(select(Person.id).where(Person.id == person.id).with_for_update()).all()
 
 
 def _hold_episode(
