@@ -4,6 +4,7 @@ outcomes of the support plan, and querying what the provider recorded for a week
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -59,6 +60,14 @@ class OutcomeOrderForm(FlaskForm):
             self.weeks.errors = [*self.weeks.errors, "Enter how many weeks"]
             valid = False
         return valid
+
+    @property
+    def chosen_start(self) -> date:
+        """The first day (call after `validate`, which requires one)."""
+        day: date | None = self.starts_on.data
+        if day is None:
+            raise ValueError("the form was not validated")
+        return day
 
     @property
     def chosen_weeks(self) -> int | None:

@@ -49,7 +49,7 @@ def order_for_outcomes(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
                     db.session,
                     person,
                     service,
-                    starts_on=form.starts_on.data,
+                    starts_on=form.chosen_start,
                     weeks=form.chosen_weeks,
                     outcome_keys=form.outcomes.data or [],
                     by=current_user._get_current_object(),

@@ -350,3 +350,27 @@ def test_cancelling_an_outcome_order_releases_its_money_and_verifies(
     assert order.status is OrderStatus.CANCELLED
     assert budget_figures(session, world.budget).total.committed_pence == 0
     assert_ledger_verifies(session)
+
+
+def test_an_outcome_order_until_further_notice_is_a_package_billed_the_same_way(
+    session: Session, weekly: World
+) -> None:
+    order = _place(session, weekly, weeks=None, placement_key="ongoing")
+
+    assert order.open_ended
+    assert order.pricing is OrderPricing.OUTCOMES
+    assert [(t.sequence, t.days, t.unit_price_pence) for t in order.terms] == [
+        (1, ["MO"], WEEKLY_PENCE)
+    ]
+    # Its first invoicing period (four weeks) is held, as for any package.
+    assert [c.amount_pence for c in order.cycles] == [4 * WEEKLY_PENCE]
+    life.accept(session, order, by=weekly.staff)
+    session.commit()
+    for week in WEEKS:
+        _record(session, weekly, order, week, missed=(MEAL,) if week == WEEKS[3] else ())
+
+    invoice = invoicing.raise_invoice(session, order, order.cycles[0], by=weekly.staff, today=AFTER)
+    session.commit()
+
+    assert invoice.amount_pence == 4 * WEEKLY_PENCE - 66_66
+    assert_ledger_verifies(session)
