@@ -175,6 +175,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # PACKAGES (issue 18): how many days before a package's cycle starts a cycle its
         # budget cannot cover is flagged to the person, the council and the provider.
         "PACKAGE_SHORTFALL_NOTICE_DAYS": _positive("PACKAGE_SHORTFALL_NOTICE_DAYS", 7),
+        # REABLEMENT (issue 18): the longest reablement episode an officer may start, in weeks.
+        "REABLEMENT_MAX_WEEKS": _positive("REABLEMENT_MAX_WEEKS", 6),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
