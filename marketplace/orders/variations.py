@@ -83,6 +83,24 @@ PER_UNIT = {
 }
 
 
+# "2 hours", "1 visit": a number of the order's units.
+UNIT_NAMES = {
+    "per_hour": ("hour", "hours"),
+    "per_visit": ("visit", "visits"),
+    "per_session": ("session", "sessions"),
+    "per_day": ("day", "days"),
+    "per_night": ("night", "nights"),
+    "per_week": ("week", "weeks"),
+    "per_item": ("item", "items"),
+}
+
+
+def units_text(units: int, order: Order) -> str:
+    """'2 hours', '1 visit': `units` of the order's price unit."""
+    one, many = UNIT_NAMES.get(order.price_unit.value, ("unit", "units"))
+    return f"{units} {one if units == 1 else many}"
+
+
 def _day(day: date) -> str:
     return f"{day:%-d %B %Y}"
 
@@ -104,7 +122,7 @@ def describe(variation: PackageVariation) -> str:
         return f"Pause from {start}{until}"
     parts = []
     if variation.units_per_occasion is not None:
-        parts.append(f"{variation.units_per_occasion} each time")
+        parts.append(f"{units_text(variation.units_per_occasion, variation.order)} each time")
     if variation.days:
         names = [WEEKDAY_NAMES[code] for code in WEEKDAYS if code in variation.days]
         parts.append("on " + _join(names))

@@ -177,9 +177,8 @@ def terms_text(terms: Terms | None, order: Order) -> str:
     names = [WEEKDAY_NAMES[code] for code in WEEKDAYS if code in terms.days]
     joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     each = variations.PER_UNIT.get(order.price_unit.value, "a unit")
-    return (
-        f"{terms.units_per_occasion} each time on {joined}, {pounds(terms.unit_price_pence)} {each}"
-    )
+    units = variations.units_text(terms.units_per_occasion, order)
+    return f"{units} each time on {joined}, {pounds(terms.unit_price_pence)} {each}"
 
 
 def variation_words(today: date) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def test_asked_by_the_person_accepted_by_the_provider_agreed_by_the_council(
     sign_in(client, world.citizen)
     page = client.get(f"/my/orders/{order.id}").get_data(as_text=True)
     assert "Changes to this care" in page
-    assert "Now: 2 each time on Monday and Thursday, £26 an hour." in page
+    assert "Now: 2 hours each time on Monday and Thursday, £26 an hour." in page
     path = f"/my/orders/{order.id}/changes/new/hours"
     assert client.get(path).status_code == 200
 
@@ -66,7 +66,7 @@ def test_asked_by_the_person_accepted_by_the_provider_agreed_by_the_council(
     provider = app.test_client()
     sign_in(provider, world.staff)
     on_order = provider.get(f"/provider/orders/{order.id}").get_data(as_text=True)
-    assert "3 each time, from 8 June 2026" in on_order
+    assert "3 hours each time, from 8 June 2026" in on_order
     assert "See and answer this change" in on_order
     accepted = provider.post(f"/provider/orders/{order.id}/changes/{variation.id}/accept")
     assert accepted.status_code == 302
@@ -84,6 +84,9 @@ def test_asked_by_the_person_accepted_by_the_provider_agreed_by_the_council(
     assert agreed.status_code == 302
 
     assert _only_variation(session).state is VariationState.ACCEPTED
+    timeline = client.get(f"/my/orders/{order.id}").get_data(as_text=True)
+    assert "Change proposed: 3 hours each time, from 8 June 2026" in timeline
+    assert "Change agreed by the council: 3 hours each time, from 8 June 2026" in timeline
     order = session.get_one(Order, order.id)
     assert [cycle.amount_pence for cycle in order.cycles] == [WEEKLY_PENCE, 156_00, 156_00]
     assert_ledger_verifies(session)
