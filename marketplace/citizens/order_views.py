@@ -37,10 +37,9 @@ from marketplace.formatting import london_today, pounds
 from marketplace.forms import ButtonForm, refusal_message, show_refusal
 from marketplace.ledger import LedgerError
 from marketplace.orders import basket as baskets
-from marketplace.orders import checkout, deliveries, life, on_behalf, outcomes, queries
+from marketplace.orders import checkout, deliveries, life, on_behalf, outcomes, queries, reablement
 from marketplace.orders import forecast as forecasting
 from marketplace.orders import packages as ongoing
-from marketplace.orders import reablement
 from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.errors import BasketRefused, InsufficientFunds, InvalidOrder
 from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order, OrderStatus

@@ -25,7 +25,7 @@ from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import refusal_message, show_refusal
 from marketplace.ledger import LedgerError
-from marketplace.orders import deliveries, invoicing, life, outcomes, queries
+from marketplace.orders import deliveries, invoicing, life, outcomes, queries, reablement
 from marketplace.orders import packages as ongoing
 from marketplace.orders.delivery_details import delivery_details
 from marketplace.orders.errors import InvalidOrder
@@ -145,6 +145,8 @@ def _order_page(
         questions=questions.threads_about_order(db.session, order),
         # PACKAGES (issue 18): an ongoing package's next period and shortfall flags.
         package=(ongoing.package_view(db.session, order, today) if is_package(order) else None),
+        # REABLEMENT (issue 18): free reablement paid by a funder, or the care it became.
+        reablement=reablement.order_note(db.session, order),
         # OUTCOMES (issue 18): an outcome order's weeks to record, instead of deliveries.
         outcome_weeks=(
             outcomes.week_rows(db.session, order, today) if outcomes.is_outcome_order(order) else []

@@ -219,3 +219,19 @@ def test_money_put_into_a_reablement_pot_makes_that_pot(
         (PotPurpose.REABLEMENT, 5000_00)
     ]
     assert_ledger_verifies(session)
+
+
+def test_the_providers_order_page_says_who_pays_for_the_reablement(
+    client: FlaskClient, session: Session, reablement_world: ReablementWorld
+) -> None:
+    world = reablement_world
+    with time_machine.travel(datetime(2026, 5, 28, 10, tzinfo=UTC)):
+        episode = world.start(session, today=date(2026, 5, 28))
+        sign_in(client, world.staff)
+        page = client.get(f"/provider/orders/{episode.order_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert (
+        f"Reablement {episode.reference}, commissioned by the council: paid by "
+        "Hertfordshire County Council until 12 July 2026."
+    ) in text
