@@ -64,3 +64,5 @@ def roll_and_report(today: date, *, notice_days: int = SHORTFALL_NOTICE_DAYS) ->
         f"{len(report.carried)} carried into a new budget, {len(report.flagged)} shortfalls "
         f"flagged, {len(report.resolved)} resolved, {report.waiting} waiting for money due"
     )
+    for reference, message in report.failed:
+        click.echo(f"Could not roll {reference}: {message}", err=True)

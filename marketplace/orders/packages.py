@@ -130,10 +130,28 @@ class RollReport:
     flagged: list[PackageShortfall] = field(default_factory=list)
     resolved: list[PackageShortfall] = field(default_factory=list)
     waiting: int = 0
+    # Packages the job could not roll, by reference, with what the rules said: the others
+    # are rolled all the same, and these are tried again on the next run.
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def held_pence(self) -> int:
         return sum(cycle.amount_pence for cycle in self.held)
+
+    def counts(self) -> tuple[int, int, int, int, int]:
+        return (
+            len(self.held),
+            len(self.carried),
+            len(self.flagged),
+            len(self.resolved),
+            self.waiting,
+        )
+
+    def undo_to(self, counts: tuple[int, int, int, int, int]) -> None:
+        """Forget what was reported since `counts` (its steps were rolled back)."""
+        held, carried, flagged, resolved, self.waiting = counts
+        del self.held[held:], self.carried[carried:]
+        del self.flagged[flagged:], self.resolved[resolved:]
 
 
 def open_packages(session: Session) -> list[uuid.UUID]:
@@ -162,8 +180,18 @@ def roll_packages(
     report = RollReport()
     for order_id in open_packages(session):
         order = session.get(Order, order_id)
-        if order is not None:
-            roll_package(session, order, today, notice_days=notice_days, report=report)
+        if order is None:
+            continue
+        before = report.counts()
+        try:
+            with ledger.savepoint(session):
+                roll_package(session, order, today, notice_days=notice_days, report=report)
+        except ledger.LedgerError as refusal:
+            # One package's fault (money held under its key by something else, say) must not
+            # stop every other package's care being paid for: its steps are undone.
+            session.expire_all()
+            report.undo_to(before)
+            report.failed.append((order.reference, refusal.message))
     return report
 
 

@@ -12,10 +12,12 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace import ledger
+from marketplace.budgets.rules import TransferCode
 from marketplace.extensions import db
 from marketplace.ledger import Transfer
 from marketplace.notifications.models import Notification, NotificationKind
-from marketplace.orders import packages
+from marketplace.orders import cycle_money, packages
 from marketplace.orders.models import Order, OrderCycle, OrderEvent, PackageShortfall
 from tests.ledger.threads import engine_options, run_together
 from tests.orders.fixtures import assert_ledger_verifies
@@ -134,3 +136,37 @@ def test_a_shortfall_flagged_by_two_runs_at_once_is_flagged_and_told_once(
     assert events.count("shortfall") == 1
     assert_ledger_verifies(db.session)
     _verify(runs)
+
+
+def test_one_package_the_job_cannot_roll_does_not_stop_the_others(
+    app: Flask, session: Session, package_world: PackageWorld
+) -> None:
+    budget = package_world.make_budget(council=2_000_00, starts_on=date(2026, 4, 1))
+    broken = package_world.place(session, key="broken")
+    order = package_world.place(session)
+    # Something else held money under the key of the broken package's next cycle.
+    stream = budget.streams[0]
+    ledger.transfer(
+        session,
+        key="stray",
+        debit=stream.account_id,
+        credit=cycle_money.provider_payee(session, broken),
+        amount_pence=1,
+        code=TransferCode.COMMITMENT,
+        description="A stray hold",
+        reference=f"order:{broken.id}:cycle:3",
+        pending=True,
+    )
+    session.commit()
+
+    result = app.test_cli_runner().invoke(args=["orders", "roll-packages", "--date", "2026-06-08"])
+
+    assert result.exit_code == 0, result.output
+    assert f"Could not roll {broken.reference}: this cycle already holds its money" in (
+        result.output
+    )
+    session.expire_all()
+    assert [c.number for c in order.cycles] == [1, 2, 3]
+    # The broken one's cycle 2, made before its cycle 3 failed, was undone with it.
+    assert [c.number for c in broken.cycles] == [1]
+    assert "Packages: held 2 cycles" in result.output
