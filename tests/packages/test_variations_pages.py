@@ -74,6 +74,8 @@ def test_asked_by_the_person_accepted_by_the_provider_agreed_by_the_council(
 
     officer = app.test_client()
     sign_in(officer, world.officer)
+    dashboard = officer.get("/council/").get_data(as_text=True)
+    assert "Changes to packages waiting for the council" in dashboard
     queue = officer.get("/council/variations").get_data(as_text=True)
     assert order.reference in queue
     assert "£104" in queue
