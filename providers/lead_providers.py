@@ -20,13 +20,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.ledger.transactions import begin_immediate, dialect_name
 from marketplace.people.models import Person
+from marketplace.postcodes import OUTWARD_CODE, POSTCODE
 from marketplace.types import Session
 from providers.models import (
     LeadProvider,
@@ -217,20 +218,31 @@ def district_for_postcode(session: Session, postcode: str | None) -> Locality | 
     return None
 
 
-def district_for_place(session: Session, value: str) -> Locality | None:
-    """The district a search's area names: a locality's code or name (a town's district), or a
-    postcode or postcode district. None when it names none."""
-    text = value.strip()
+def area_and_leads(
+    session: Session, place: str, on: date
+) -> tuple[Locality | None, list[LeadProvider]]:
+    """The district `place` names (a locality's code or name, a town meaning its district, or a
+    postcode or postcode district), and its leads in force on `on`: (None, []) when it names
+    none. A locality is one statement, found or not, so a search pays one for its leads."""
+    text = place.strip()
     if not text:
-        return None
-    place = session.scalar(
-        select(Locality).where(or_(Locality.code == text.lower(), Locality.name == text))
+        return None, []
+    named = select(func.coalesce(Locality.parent_id, Locality.id)).where(
+        or_(Locality.code == text.lower(), Locality.name == text)
     )
-    if place is None:
-        return district_for_postcode(session, text)
-    if place.kind == "district":
-        return place
-    return session.get(Locality, place.parent_id) if place.parent_id else None
+    rows = session.execute(
+        select(Locality, LeadProvider)
+        .outerjoin(LeadProvider, and_(LeadProvider.locality_id == Locality.id, in_force(on)))
+        .where(Locality.id.in_(named), Locality.kind == "district")
+        .order_by(Locality.name, LeadProvider.category_code)
+    ).all()
+    if rows:
+        district = rows[0][0]
+        return district, [lead for place_, lead in rows if lead is not None and place_ is district]
+    if not (OUTWARD_CODE.match(text.upper()) or POSTCODE.match(text.upper())):
+        return None, []
+    found = district_for_postcode(session, text)
+    return found, leads_in(session, found, on) if found is not None else []
 
 
 def district_of_person(session: Session, person: Person) -> Locality | None:
@@ -252,13 +264,12 @@ def label_for(session: Session, lead: LeadProvider) -> str:
 
 
 def lead_services_for_area(
-    session: Session, district: Locality, on: date
+    session: Session, district: Locality, leads: list[LeadProvider]
 ) -> dict[str, LeadProvider]:
-    """The public services of each lead in force in `district` on `on`, by service id (as
-    search's documents name them): those in the lead's category (or a kind of it) that cover
-    the district (the district or a town in it, or, for a listing naming no areas, an area its
-    organisation serves)."""
-    leads = leads_in(session, district, on)
+    """The public services of each of `leads` (the district's, from `leads_in` or
+    `area_and_leads`), by service id (as search's documents name them): those in the lead's
+    category (or a kind of it) that cover the district (the district or a town in it, or, for
+    a listing naming no areas, an area its organisation serves)."""
     if not leads:
         return {}
     covering = {district.id} | set(

@@ -74,41 +74,39 @@ def _other_units(query: SearchQuery, results: SearchResults) -> list[tuple[str, 
     ]
 
 
-def _area_chosen(query: SearchQuery) -> Locality | None:
-    """The district an area chosen on the page names (a filter, then "near"), if any."""
+def _searcher_area(
+    query: SearchQuery, results: SearchResults, today: date
+) -> tuple[Locality | None, list[LeadProvider]]:
+    """Whose area's lead providers come first (LEAD, issue 18), with its leads: an area chosen
+    on the page (a filter, then "near"), else a place named in the words, else where the
+    signed-in person (or whoever they act for) lives."""
     for value in (*query.filters.localities, query.near or ""):
-        district = leads.district_for_place(db.session, value)
+        district, found = leads.area_and_leads(db.session, value, today)
         if district is not None:
-            return district
-    return None
-
-
-def _searcher_area(query: SearchQuery, results: SearchResults) -> Locality | None:
-    """Whose area's lead providers come first (LEAD, issue 18): an area chosen on the page, a
-    place named in the words, else where the signed-in person (or whoever they act for)
-    lives."""
-    chosen = _area_chosen(query)
-    if chosen is not None:
-        return chosen
+            return district, found
     for place in results.places:
         for code in sorted(place.codes):
-            district = leads.district_for_place(db.session, code)
+            district, found = leads.area_and_leads(db.session, code, today)
             if district is not None:
-                return district
+                return district, found
     person = person_in_hand()
-    return leads.district_of_person(db.session, person) if person is not None else None
+    district = leads.district_of_person(db.session, person) if person is not None else None
+    return district, leads.leads_in(db.session, district, today) if district else []
 
 
 def _with_leads_first(
     query: SearchQuery, results: SearchResults, today: date
-) -> tuple[SearchQuery, SearchResults, dict[str, LeadProvider]]:
-    """The search again with the area's lead providers' services first, when it has any."""
-    area = _searcher_area(query, results)
-    lead_services = leads.lead_services_for_area(db.session, area, today) if area else {}
+) -> tuple[SearchQuery, SearchResults, dict[str, str]]:
+    """The search again with the area's lead providers' services first, when it has any, and
+    the label each of those services carries."""
+    district, found = _searcher_area(query, results, today)
+    lead_services = leads.lead_services_for_area(db.session, district, found) if district else {}
     if not lead_services:
         return query, results, {}
+    labels = {lead.id: leads.label_for(db.session, lead) for lead in set(lead_services.values())}
     query = replace(query, first=frozenset(lead_services))
-    return query, search_engine().search(query), lead_services
+    labelled = {service_id: labels[lead.id] for service_id, lead in lead_services.items()}
+    return query, search_engine().search(query), labelled
 
 
 @bp.route("/search")
@@ -117,7 +115,7 @@ def search() -> str:
     query = parse_params(request.args.items(multi=True), today=today)
     sync_if_stale(current_app._get_current_object())  # type: ignore[attr-defined]
     results = search_engine().search(query)
-    query, results, lead_services = _with_leads_first(query, results, today)
+    query, results, lead_labels = _with_leads_first(query, results, today)
     if query.page == 1:
         record_search(query, results, source="page")
     chosen = [
@@ -132,10 +130,7 @@ def search() -> str:
         facet_titles=FACET_TITLES,
         sorts=SORTS,
         localities=directory.locality_names(),
-        lead_labels={
-            service_id: leads.label_for(db.session, lead)
-            for service_id, lead in lead_services.items()
-        },
+        lead_labels=lead_labels,
         price_units=PRICE_UNITS,
         other_units=_other_units(query, results),
         stale_before=today - timedelta(days=STALE_AFTER_DAYS),

@@ -171,9 +171,10 @@ def test_the_lead_services_are_its_public_ones_in_its_category_covering_the_area
     draft = make_listing(world.provider, name="Not yet published")
     draft.status = draft.status.DRAFT
     session.commit()
-    found = leads.lead_services_for_area(session, stevenage(session), TODAY)
+    here = stevenage(session)
+    found = leads.lead_services_for_area(session, here, leads.leads_in(session, here, TODAY))
     assert found == {str(world.service.id): lead, str(in_a_town.id): lead}
-    assert leads.lead_services_for_area(session, north_herts(session), TODAY) == {}
+    assert leads.leads_in(session, north_herts(session), TODAY) == []
     assert leads.label_for(session, lead) == (
         "Lead provider for help at home in Stevenage: the council's chosen provider for this area"
     )
@@ -285,3 +286,25 @@ def test_officers_naming_leads_for_one_area_at_once_leave_one_in_force(
     for day in (APRIL, date(2026, 9, 1)):
         in_force = session.scalars(select(LeadProvider).where(leads.in_force(day))).all()
         assert len(in_force) == 1
+
+
+@pytest.mark.parametrize(
+    ("place", "district", "has_lead"),
+    [
+        ("stevenage", "stevenage", True),
+        ("stevenage-town", "stevenage", True),
+        ("Stevenage", "stevenage", True),
+        ("SG2", "stevenage", True),
+        ("sg1 2ab", "stevenage", True),
+        ("hitchin", "north-herts", False),
+        ("Narnia", None, False),
+        ("", None, False),
+    ],
+)
+def test_an_area_named_on_the_search_page_is_its_district_with_its_leads(
+    session: Session, world: World, place: str, district: str | None, has_lead: bool
+) -> None:
+    lead = _name(session, world, world.provider).lead
+    found, its_leads = leads.area_and_leads(session, place, TODAY)
+    assert (found.code if found else None) == district
+    assert its_leads == ([lead] if has_lead else [])
