@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -235,3 +236,20 @@ def test_the_providers_order_page_says_who_pays_for_the_reablement(
         f"Reablement {episode.reference}, commissioned by the council: paid by "
         "Hertfordshire County Council until 12 July 2026."
     ) in text
+
+
+@pytest.mark.usefixtures("on_first_day")
+def test_the_longest_episode_is_configured(
+    make_app: Callable[..., Flask], session: Session, reablement_world: ReablementWorld
+) -> None:
+    world = reablement_world
+    client = make_app(REABLEMENT_MAX_WEEKS=4).test_client()
+    sign_in(client, world.officer)
+    path = f"/council/people/{world.person.id}/reablement/new"
+    assert "Up to 4 weeks" in client.get(path).get_data(as_text=True)
+    refused = client.post(path, data=_start_form(world, weeks="5"))
+    assert refused.status_code == 400
+    assert "Enter a number of weeks between 1 and 4" in refused.get_data(as_text=True)
+    assert client.post(path, data=_start_form(world, weeks="4")).status_code == 302
+    session.expire_all()
+    assert session.query(ReablementEpisode).one().ends_on == date(2026, 6, 28)
