@@ -21,7 +21,7 @@ from marketplace.extensions import db
 from marketplace.formatting import london_today
 from marketplace.forms import ButtonForm, refusal_message, show_refusal
 from marketplace.ledger import LedgerError
-from marketplace.orders import variations
+from marketplace.orders import variation_terms, variations
 from marketplace.orders.models import (
     Order,
     PackageVariation,
@@ -95,7 +95,7 @@ def propose_variation(order_id: uuid.UUID, kind: str) -> BaseResponse | tuple[st
         if proposed is not None:
             flash(
                 f"Your request is sent to {order.organisation.name}: "
-                f"{variations.describe(proposed)}. We will tell you when they answer.",
+                f"{variation_terms.describe(proposed)}. We will tell you when they answer.",
                 "success",
             )
             return _back(order)
@@ -105,7 +105,7 @@ def propose_variation(order_id: uuid.UUID, kind: str) -> BaseResponse | tuple[st
         form=form,
         kind=PERSON_KINDS[kind],
         heading=HEADINGS[PERSON_KINDS[kind]],
-        earliest=variations.earliest_start(order, today),
+        earliest=variation_terms.earliest_start(order, today),
     ), 400 if form.errors or form.form_errors else 200
 
 
@@ -152,7 +152,7 @@ def accept_variation(
     flash(
         "You accepted the change. The council will now decide on it."
         if variation.state is VariationState.AWAITING_COUNCIL
-        else f"You accepted the change: {variations.describe(variation)}.",
+        else f"You accepted the change: {variation_terms.describe(variation)}.",
         "success",
     )
     return _back(order)

@@ -17,7 +17,7 @@ from marketplace.extensions import db
 from marketplace.formatting import london_today
 from marketplace.forms import show_refusal
 from marketplace.ledger import LedgerError
-from marketplace.orders import variations
+from marketplace.orders import variation_terms, variations
 from marketplace.orders.models import PackageVariation
 from marketplace.pages.variation_forms import CouncilDecisionForm, terms_now, terms_text
 
@@ -27,9 +27,9 @@ from marketplace.pages.variation_forms import CouncilDecisionForm, terms_now, te
 def variations_queue() -> str:
     return render_template(
         "council/variations/queue.html",
-        describe=variations.describe,
+        describe=variation_terms.describe,
         waiting=[
-            (waiting, variations.weekly_change(waiting.order, waiting))
+            (waiting, variation_terms.weekly_change(waiting.order, waiting))
             for waiting in variations.awaiting_council(db.session)
         ],
     )
@@ -68,12 +68,12 @@ def variation(variation_id: uuid.UUID) -> Response | tuple[str, int]:
                 "success",
             )
             return redirect(url_for("council.variations_queue"))
-    before, after = variations.weekly_change(found.order, found)
+    before, after = variation_terms.weekly_change(found.order, found)
     return render_template(
         "council/variations/variation.html",
         variation=found,
         order=found.order,
-        change=variations.describe(found),
+        change=variation_terms.describe(found),
         now=terms_text(terms_now(found.order, london_today()), found.order),
         before_pence=before,
         after_pence=after,

@@ -25,7 +25,7 @@ from marketplace.forms import (
     show_refusal,
 )
 from marketplace.ledger import LedgerError
-from marketplace.orders import variations
+from marketplace.orders import variation_terms, variations
 from marketplace.orders.models import (
     Order,
     PackageVariation,
@@ -176,18 +176,18 @@ def terms_text(terms: Terms | None, order: Order) -> str:
         return "Paused"
     names = [WEEKDAY_NAMES[code] for code in WEEKDAYS if code in terms.days]
     joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    each = variations.PER_UNIT.get(order.price_unit.value, "a unit")
-    units = variations.units_text(terms.units_per_occasion, order)
+    each = variation_terms.PER_UNIT.get(order.price_unit.value, "a unit")
+    units = variation_terms.units_text(terms.units_per_occasion, order)
     return f"{units} each time on {joined}, {pounds(terms.unit_price_pence)} {each}"
 
 
 def variation_words(today: date) -> dict[str, Any]:
     """What the order pages' variation partials call (a context processor's dictionary)."""
     return {
-        "variation_text": variations.describe,
+        "variation_text": variation_terms.describe,
         "pending_variations": variations.pending_of,
         "package_terms_now": lambda order: terms_text(terms_now(order, today), order),
-        "earliest_price_change": lambda order: variations.earliest_price_change(order, today),
+        "earliest_price_change": lambda order: variation_terms.earliest_price_change(order, today),
         "variation_headings": HEADINGS,
         "package_paused": lambda order: bool(order.terms) and terms_of(order)[-1].paused,
     }

@@ -19,7 +19,7 @@ from marketplace.extensions import db
 from marketplace.formatting import london_today
 from marketplace.forms import ButtonForm, refusal_message, show_refusal
 from marketplace.ledger import LedgerError
-from marketplace.orders import variations
+from marketplace.orders import variation_terms, variations
 from marketplace.orders.models import (
     Order,
     PackageVariation,
@@ -85,7 +85,7 @@ def propose_variation(found: Order, kind: str) -> Response | tuple[str, int]:
             today=today,
         )
         if proposed is not None:
-            flash(f"Your proposal is sent: {variations.describe(proposed)}", "success")
+            flash(f"Your proposal is sent: {variation_terms.describe(proposed)}", "success")
             return _back(found)
     return render_template(
         "providers/variations/propose.html",
@@ -93,10 +93,10 @@ def propose_variation(found: Order, kind: str) -> Response | tuple[str, int]:
         form=form,
         kind=PROVIDER_KINDS[kind],
         heading=HEADINGS[PROVIDER_KINDS[kind]],
-        earliest=variations.earliest_start(found, today),
+        earliest=variation_terms.earliest_start(found, today),
         earliest_price=max(
-            variations.earliest_start(found, today),
-            variations.earliest_price_change(found, today),
+            variation_terms.earliest_start(found, today),
+            variation_terms.earliest_price_change(found, today),
         ),
     ), 400 if form.errors or form.form_errors else 200
 
@@ -138,7 +138,7 @@ def accept_variation(found: Order, variation_id: uuid.UUID) -> Response | tuple[
     flash(
         "You accepted the change. The council will now decide on it."
         if variation.state is VariationState.AWAITING_COUNCIL
-        else f"You accepted the change: {variations.describe(variation)}",
+        else f"You accepted the change: {variation_terms.describe(variation)}",
         "success",
     )
     return _back(found)

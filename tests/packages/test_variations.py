@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.policy import can
 from marketplace.ledger import InsufficientFunds
 from marketplace.notifications.models import Notification, NotificationKind
-from marketplace.orders import cycle_money, variations
+from marketplace.orders import cycle_money, variation_terms, variations
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.models import (
     CycleState,
@@ -201,7 +201,7 @@ def test_a_price_rise_with_notice_reworks_the_cycles_from_its_day(
         unit_price_pence=28_00,
         today=TODAY,
     )
-    assert variations.describe(variation) == "New price £28 an hour, from 18 June 2026"
+    assert variation_terms.describe(variation) == "New price £28 an hour, from 18 June 2026"
     variations.accept(session, variation, by=world.citizen, today=TODAY)
     assert variation.state is VariationState.AWAITING_COUNCIL
     variations.council_decide(session, variation, by=world.officer, agree=True, today=TODAY)
@@ -278,7 +278,7 @@ def test_a_pause_without_an_end_then_a_restart(session: Session, world: World) -
         effective_from=date(2026, 6, 15),
         today=TODAY,
     )
-    assert variations.describe(restart) == "Restart from 15 June 2026, as before the pause"
+    assert variation_terms.describe(restart) == "Restart from 15 June 2026, as before the pause"
     variations.accept(session, restart, by=world.staff, today=TODAY)
     session.commit()
 
