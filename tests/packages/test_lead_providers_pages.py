@@ -13,11 +13,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import User
+from marketplace.accounts.roles import Role
 from marketplace.formatting import london_today, pounds
 from marketplace.orders import checkout
 from providers import lead_providers as leads
 from providers import search_index
 from providers.models import LeadProvider, Locality, Organisation, Service
+from tests.brokers.acting_helpers import consent, start_acting
 from tests.conftest import sign_in
 from tests.orders.fixtures import TODAY, World
 
@@ -195,3 +198,24 @@ def test_search_puts_the_lead_first_with_its_label_for_people_in_its_area(
     officer = app.test_client()
     sign_in(officer, world.officer)
     assert _results(officer) == cheapest_first
+
+
+def test_someone_acting_for_a_person_sees_the_leads_of_where_the_person_lives(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    world: World,
+    make_organisation: Callable[..., Organisation],
+    make_listing: Callable[..., Service],
+    make_user: Callable[..., User],
+) -> None:
+    make_listing(make_organisation("Bluebell Home Care"), name="Bluebell visits", price_pence=20_00)
+    _name_lead(session, world, world.provider)
+    search_index.sync(app)
+    world.person.postcode = "SG1 2AB"
+    broker = make_user(Role.BROKER)
+    consent(world.person, broker=broker)
+    sign_in(client, broker)
+    assert _results(client) == [("Bluebell Home Care", False), ("Chiltern Home Care", False)]
+    start_acting(client, world.person)
+    assert _results(client) == [("Chiltern Home Care", True), ("Bluebell Home Care", False)]
