@@ -20,11 +20,13 @@ from marketplace.council import bp
 from marketplace.council.order_forms import OrderFiltersForm, RefuseOrderForm
 from marketplace.council.paging import Paged, page_number
 from marketplace.extensions import db
-from marketplace.formatting import pounds
+from marketplace.formatting import london_today, pounds
 from marketplace.forms import refusal_message, show_refusal
 from marketplace.ledger import LedgerError
 from marketplace.orders import invoicing, life, queries
+from marketplace.orders import packages as ongoing
 from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.package_terms import is_package
 from marketplace.orders.schedule import schedule_of
 
 
@@ -84,6 +86,10 @@ def _order_page(
         refuse_form=form or RefuseOrderForm(prefix="refuse"),
         form=form,
         refusal=refusal,
+        # PACKAGES (issue 18): an ongoing package's next period and shortfall flags.
+        package=(
+            ongoing.package_view(db.session, order, london_today()) if is_package(order) else None
+        ),
     ), status
 
 

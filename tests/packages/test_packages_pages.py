@@ -1,15 +1,19 @@
 """The package on the citizen's ordering pages and on both order pages (PACKAGES, issue 18):
-"until further notice" on the order form, the basket and checkout; the person's and the
-provider's order pages show the package as ongoing, its next period and any shortfall."""
+"until further notice" on the order form, the basket and checkout; the person's, the
+provider's and the council's order pages show the package as ongoing, its next period and any
+shortfall."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from marketplace.accounts.models import User
+from marketplace.accounts.roles import Role
 from marketplace.extensions import db
 from marketplace.formatting import pounds
 from marketplace.orders import events, life, packages
@@ -78,8 +82,8 @@ def test_an_ongoing_order_goes_through_the_basket_and_checkout_as_a_package(
     assert "Budget for" in page
 
 
-def test_a_shortfall_is_a_warning_on_both_order_pages(
-    app: Flask, citizen_client: FlaskClient, shop: Shop
+def test_a_shortfall_is_a_warning_on_every_order_page(
+    app: Flask, citizen_client: FlaskClient, shop: Shop, make_user: Callable[..., User]
 ) -> None:
     assert _ongoing(citizen_client, shop).status_code == 302
     assert pages.check_out(citizen_client, shop).status_code == 302
@@ -122,6 +126,13 @@ def test_a_shortfall_is_a_warning_on_both_order_pages(
     provider_page = _text(staff_client.get(f"/provider/orders/{order.id}"))
     assert "Ongoing care" in provider_page
     assert f"The money for the care from {flag_day:%-d %B %Y}" in provider_page
+
+    officer_client = app.test_client()
+    sign_in(officer_client, make_user(Role.COUNCIL_OFFICER))
+    council_page = _text(officer_client.get(f"/council/orders/{order.id}"))
+    assert f"The period from {flag_day:%-d %B %Y} is not paid for: it needs" in council_page
+    assert "Review " in council_page
+    assert "Budget for" in council_page
 
 
 def test_a_fixed_order_shows_no_package(citizen_client: FlaskClient, shop: Shop) -> None:
