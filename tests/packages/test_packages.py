@@ -5,12 +5,15 @@ never skipped; cancelling stops it. `flask ledger verify`'s checks pass after ea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import User
+from marketplace.accounts.roles import Role
 from marketplace.budgets import spending
 from marketplace.budgets.allocations import release_due_instalments, revise_stream
 from marketplace.budgets.models import PaymentFrequency, StreamKind
@@ -26,6 +29,10 @@ from marketplace.orders.models import (
     PackageTerms,
 )
 from marketplace.orders.schedule import Schedule
+from marketplace.people import consents
+from marketplace.people.models import Authority, ConsentScope
+from marketplace.types import utcnow
+from providers.models import Organisation
 from tests.orders.fixtures import assert_ledger_verifies
 from tests.packages import package_fixtures
 from tests.packages.package_fixtures import FIRST_DAY, HOURLY_PENCE, WEEKLY_PENCE, PackageWorld
@@ -433,3 +440,34 @@ def test_a_flagged_package_whose_cycles_are_all_paid_passes_ledger_verify(
     assert [c.state for c in order.cycles] == [CycleState.SETTLED]
     assert order.status.is_open
     assert_ledger_verifies(session)
+
+
+def test_a_shortfall_is_told_to_whoever_holds_the_persons_consent(
+    session: Session, package_world: PackageWorld, make_user: Callable[..., User]
+) -> None:
+    broker, other_broker = make_user(Role.BROKER), make_user(Role.BROKER)
+    now = utcnow()
+    for holder, ends_at in ((broker, now + timedelta(days=90)), (other_broker, None)):
+        consent = consents.give(
+            session,
+            person=package_world.person,
+            scopes=[ConsentScope.SEE, ConsentScope.ORDER],
+            authority=Authority.PERSON,
+            given_by_name=package_world.person.full_name,
+            starts_at=now - timedelta(minutes=1),
+            ends_at=ends_at or now + timedelta(days=1),
+            recorded_by=package_world.citizen,
+            brokerage=session.get(Organisation, holder.organisation_id),
+        )
+        if ends_at is None:  # the other brokerage's consent was withdrawn
+            consents.revoke(session, consent, by=package_world.citizen)
+    session.commit()
+    package_world.make_budget(council=150_00, starts_on=date(2026, 4, 1))
+    order = package_world.place(session)
+
+    assert len(_roll(session, FIRST_DAY).flagged) == 1
+
+    [told] = _notified(session, broker.id, NotificationKind.PACKAGE_SHORTFALL)
+    assert order.reference in told.title
+    assert "review your budget" in told.body
+    assert _notified(session, other_broker.id, NotificationKind.PACKAGE_SHORTFALL) == []
