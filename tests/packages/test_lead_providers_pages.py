@@ -69,6 +69,7 @@ def test_an_officer_names_a_lead_provider_and_sees_it_listed(
     page = _text(client.get("/council/lead-providers"))
     assert "Chiltern Home Care is the lead provider for help at home in Stevenage" in page
     assert "Won the Stevenage home care contract" in page
+    assert f"From {day.strftime('%-d %B %Y')}" in page
 
     again = client.post("/council/lead-providers/new", data=form)
     assert again.status_code == 400
