@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
+from typing import Any
 
+import argon2._password_hasher as argon2_hasher
+import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from marketplace.accounts import service
+from marketplace.accounts import passwords, service
 from marketplace.accounts.models import PasswordResetToken, User
 from marketplace.accounts.passwords import needs_rehash, verify_password
 from marketplace.accounts.roles import Role
@@ -189,3 +193,30 @@ def test_an_old_hash_is_upgraded_at_sign_in(app: Flask, make_user: Callable[...,
     assert service.authenticate(user.email, PASSWORD) is user
     assert not needs_rehash(user.password_hash)
     assert verify_password(user.password_hash, PASSWORD)
+
+
+def test_importing_hashes_nothing_and_configuring_makes_the_decoy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The decoy hash (what an unknown email is verified against) is made when the hashing is
+    configured at start-up, not by every process that imports the module (0.1 s and 64 MiB at
+    the default cost); once made, verifying an unknown email hashes nothing more."""
+    hashed: list[int] = []
+    real_hash_secret = argon2_hasher.hash_secret
+
+    def counting_hash_secret(*args: Any, **kwargs: Any) -> bytes:
+        hashed.append(1)
+        return real_hash_secret(*args, **kwargs)
+
+    # Put back after the test: the module's hasher and decoy as the app configured them.
+    monkeypatch.setattr(passwords, "_hasher", passwords._hasher)
+    monkeypatch.setattr(passwords, "_decoy_hash", passwords._decoy_hash)
+    monkeypatch.setattr(argon2_hasher, "hash_secret", counting_hash_secret)
+
+    importlib.reload(passwords)
+    assert hashed == []
+
+    passwords.configure_hashing(time_cost=1, memory_kib=8192, parallelism=1)
+    assert len(hashed) == 1
+    assert not passwords.verify_password(None, "decoy password that is never anyone's")
+    assert len(hashed) == 1
