@@ -67,6 +67,10 @@ def test_an_ongoing_order_goes_through_the_basket_and_checkout_as_a_package(
     assert (item.weeks, item.days) == (None, ["MO", "TH"])
     basket = _text(citizen_client.get("/my/basket"))
     assert "until further notice" in basket
+    checkout_page = _text(citizen_client.get("/my/checkout"))
+    assert "for the first period" in checkout_page
+    assert "Each later period's money is set aside" in checkout_page
+    assert "Choose a different split" not in checkout_page
 
     assert pages.check_out(citizen_client, shop).status_code == 302
     (order,) = pages.orders_of(shop)
