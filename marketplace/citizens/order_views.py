@@ -159,7 +159,8 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
                 db.session,
                 quoted.budget,
                 total_pence=quoted.total_pence,
-                adding=forecasting.weekly_care_of(quoted.schedule, quoted.unit_price_pence),
+                # PERIODS: a package adds its later cycles, as the budget page counts them.
+                adding=forecasting.care_of_quote(quoted),
                 today=today,
             )
             if quoted and not (card is not None and card.self_funded)

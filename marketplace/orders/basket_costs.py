@@ -16,7 +16,7 @@ from datetime import date
 from marketplace.budgets.forecast import WhatIf
 from marketplace.ledger import LedgerError
 from marketplace.orders import checkout
-from marketplace.orders.forecast import weekly_care_of, what_if_all_ordered
+from marketplace.orders.forecast import care_of_quote, weekly_care_of, what_if_all_ordered
 from marketplace.orders.models import BasketItem
 from marketplace.orders.schedule import Schedule, schedule_of
 from marketplace.people.models import Person
@@ -98,7 +98,8 @@ def basket_costs(
             session,
             quotes[0].budget,
             orders=[
-                (quoted.total_pence, weekly_care_of(quoted.schedule, quoted.unit_price_pence))
+                # PERIODS: a package adds its later cycles, as the budget page counts them.
+                (quoted.total_pence, care_of_quote(quoted))
                 for quoted in quotes
             ],
             today=today,

@@ -7,6 +7,13 @@ Money already held for orders is out of the available balance, so only the occas
 order's last one count as spending to come. Nothing is guessed from a pace of spending over a
 few days: a one-off purchase, or a new budget with nothing ordered, adds nothing. An order cut
 short (its remaining weeks cancelled), declined, refused or finished does not carry on.
+
+An ongoing package (issue 18: no end date) is counted as it is paid: cycle by cycle, each
+cycle's cost under the terms in force (`package_terms.cycle_cost`, so an agreed variation or a
+pause counts), each taken from the budget whose period contains the cycle's first day on the
+day the daily job holds it (`cycles_ahead` cycles before it starts). So a budget's forecast
+counts the package's cycles that start in its period and are not held yet, labelled
+"ongoing", and says when the package carries on after the period (`OngoingPackage`).
 """
 
 from __future__ import annotations
@@ -15,19 +22,25 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 from sqlalchemy import select
 
 from marketplace.budgets.forecast import Forecast, Movement, WhatIf, budget_forecast, what_if
 from marketplace.budgets.models import PersonalBudget
 from marketplace.orders.models import Order, OrderStatus, ScheduleKind
+from marketplace.orders.package_periods import packages_of
+from marketplace.orders.package_terms import cycle_cost, cycle_dates, terms_of, terms_on
 from marketplace.orders.schedule import WEEKDAYS, Schedule
 from marketplace.types import Session
+from providers.models import Service
 
 ASSUMPTION = (
     "This assumes that the care ordered every week carries on at the same cost until the end "
     "of the period, and that nothing else is bought."
 )
+# What a package's lines in the forecast are called.
+ONGOING = "ongoing"
 OPEN_STATUSES = (
     # An order awaiting its card payment already holds its budget's part: it counts, so
     # that nothing else is bought on the strength of the same money or plan.
@@ -106,11 +119,146 @@ def open_orders_of(session: Session, budget: PersonalBudget) -> list[Order]:
 
 
 def budget_outlook(session: Session, budget: PersonalBudget, today: date) -> Forecast:
-    """The budget's forecast from today, expecting what its orders' weekly care will cost."""
+    """The budget's forecast from today, expecting what its orders' weekly care will cost and
+    the cycles of ongoing packages that it will pay."""
+    return budget_outlook_and_packages(session, budget, today)[0]
+
+
+def budget_outlook_and_packages(
+    session: Session, budget: PersonalBudget, today: date
+) -> tuple[Forecast, list[OngoingPackage]]:
+    """`budget_outlook`, and the ongoing packages it counts (for the page's lines saying what
+    each costs and whether it carries on after the period)."""
+    packages = ongoing_packages(session, budget, today)
     spending = expected_spending(
         carrying_on(open_orders_of(session, budget)), today=today, ends_on=budget.ends_on
     )
-    return budget_forecast(session, budget, today, spending=spending)
+    forecast = budget_forecast(
+        session, budget, today, spending=[*spending, *package_spending(packages)]
+    )
+    return forecast, packages
+
+
+@dataclass(frozen=True)
+class OngoingPackage:
+    """An ongoing package as a budget's forecast counts it: its cycles still to be held from
+    the budget (one movement each, on the day the daily job will hold it), what a week costs
+    under the terms in force, and whether it goes on after the budget's period."""
+
+    order: Order
+    movements: tuple[Movement, ...]
+    weekly_pence: int
+    carries_on_after: bool
+
+    @property
+    def to_come_pence(self) -> int:
+        return sum(movement.amount_pence for movement in self.movements)
+
+
+def package_outlook(
+    order: Order, budget: PersonalBudget, today: date, *, made: int | None = None
+) -> OngoingPackage:
+    """What the budget will pay for the package: each cycle after the `made` ones (by default
+    those it has) that starts within the budget's period, at its cost under the terms."""
+    made = max((cycle.number for cycle in order.cycles), default=0) if made is None else made
+    length = order.invoice_cycle.days
+    ahead = timedelta(days=order.cycles_ahead * length)
+    tomorrow = today + timedelta(days=1)
+    movements = []
+    number = made + 1
+    while True:
+        starts_on, _ = cycle_dates(order, number)
+        if starts_on > budget.ends_on:
+            break
+        if order.cancelled_from is not None and starts_on >= order.cancelled_from:
+            break
+        if starts_on >= budget.starts_on:
+            pence = cycle_cost(order, number).amount_pence
+            if pence:
+                movements.append(
+                    Movement(
+                        max(starts_on - ahead, tomorrow),
+                        pence,
+                        f"{order.service_name} ({order.reference}), {ONGOING}: "
+                        f"cycle {number} from {starts_on:%-d %B %Y}",
+                    )
+                )
+        number += 1
+    next_start, _ = cycle_dates(order, number)
+    carries_on = order.cancelled_from is None or order.cancelled_from > next_start
+    current = terms_on(terms_of(order), max(today, order.starts_on))
+    return OngoingPackage(
+        order,
+        tuple(movements),
+        current.weekly_pence if current is not None else 0,
+        carries_on,
+    )
+
+
+def ongoing_packages(session: Session, budget: PersonalBudget, today: date) -> list[OngoingPackage]:
+    """The person's ongoing packages that this budget pays for some of (a cycle starting in
+    its period, held or still to be held), each as its forecast counts it."""
+    found = []
+    for order in packages_of(session, budget.person_id):
+        if order.starts_on > budget.ends_on:
+            continue
+        if order.cancelled_from is not None and order.cancelled_from <= budget.starts_on:
+            continue
+        package = package_outlook(order, budget, today)
+        if package.movements or any(c.budget_id == budget.id for c in order.cycles):
+            found.append(package)
+    return found
+
+
+def package_spending(packages: Iterable[OngoingPackage]) -> list[Movement]:
+    return [movement for package in packages for movement in package.movements]
+
+
+class QuoteLike(Protocol):
+    """What the forecast reads of checkout's quote (`checkout.Quote`)."""
+
+    @property
+    def schedule(self) -> Schedule: ...
+    @property
+    def unit_price_pence(self) -> int: ...
+    @property
+    def service(self) -> Service: ...
+    @property
+    def cycles_ahead(self) -> int: ...
+    @property
+    def total_pence(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class NewPackage:
+    """A package not yet ordered, as the what-if counts it: an unsaved order on the quoted
+    terms and how many of its cycles placing it holds at once."""
+
+    order: Order
+    held: int
+
+
+def care_of_quote(quoted: QuoteLike) -> WeeklyCare | NewPackage | None:
+    """What a quoted order adds to the forecast after what it holds now: a fixed order's
+    weekly care carrying on after its end, a package's cycles after those held at placing
+    (as the budget page will count them once it is ordered), or nothing for a one-off."""
+    schedule = quoted.schedule
+    if not schedule.open_ended:
+        return weekly_care_of(schedule, quoted.unit_price_pence)
+    order = Order(
+        reference="new",
+        service_name=quoted.service.name,
+        schedule_kind=ScheduleKind.RECURRING,
+        starts_on=schedule.starts_on,
+        ends_on=None,
+        units_per_occasion=schedule.units_per_occasion,
+        days=list(schedule.days),
+        unit_price_pence=quoted.unit_price_pence,
+        invoice_cycle=quoted.service.organisation.invoice_cycle,
+        cycles_ahead=quoted.cycles_ahead,
+        cancelled_from=None,
+    )
+    return NewPackage(order, quoted.cycles_ahead)
 
 
 def what_if_ordered(
@@ -118,12 +266,13 @@ def what_if_ordered(
     budget: PersonalBudget,
     *,
     total_pence: int,
-    adding: WeeklyCare | None,
+    adding: WeeklyCare | NewPackage | None,
     today: date,
 ) -> WhatIf:
     """The budget's forecast as it is, and as it would be with an order of `total_pence`
     placed today (held now) whose weekly care, if any (`adding`), then carries on like the
-    rest: the same figures the budget page will show once it is ordered."""
+    rest (a package: its later cycles, `care_of_quote`): the same figures the budget page will
+    show once it is ordered."""
     return what_if_all_ordered(session, budget, orders=[(total_pence, adding)], today=today)
 
 
@@ -131,23 +280,34 @@ def what_if_all_ordered(
     session: Session,
     budget: PersonalBudget,
     *,
-    orders: Iterable[tuple[int, WeeklyCare | None]],
+    orders: Iterable[tuple[int, WeeklyCare | NewPackage | None]],
     today: date,
 ) -> WhatIf:
     """As `what_if_ordered`, for several orders placed today together (a basket checked
-    out): each `(total_pence, weekly care or None)` is held now, and its weekly care carries
-    on like the rest."""
+    out): each `(total_pence, weekly care, new package or None)` is held now, and its weekly
+    care (or its package's later cycles) carries on like the rest."""
     orders = list(orders)
     care = carrying_on(open_orders_of(session, budget))
+    packages = package_spending(ongoing_packages(session, budget, today))
     before = budget_forecast(
         session,
         budget,
         today,
-        spending=expected_spending(care, today=today, ends_on=budget.ends_on),
+        spending=[*expected_spending(care, today=today, ends_on=budget.ends_on), *packages],
     )
-    after_care = [*care, *(adding for _, adding in orders if adding is not None)]
+    adding = [added for _, added in orders if added is not None]
+    after_care = [*care, *(added for added in adding if isinstance(added, WeeklyCare))]
+    new_packages = [
+        package_outlook(added.order, budget, today, made=added.held).movements
+        for added in adding
+        if isinstance(added, NewPackage)
+    ]
     return what_if(
         before,
         held_pence=sum(total_pence for total_pence, _ in orders),
-        spending=expected_spending(after_care, today=today, ends_on=budget.ends_on),
+        spending=[
+            *expected_spending(after_care, today=today, ends_on=budget.ends_on),
+            *packages,
+            *(movement for movements in new_packages for movement in movements),
+        ],
     )

@@ -34,13 +34,15 @@ from providers.listings import category_choices
 def budget_context(budget: PersonalBudget, today: date) -> dict[str, Any]:
     """What a budget page shows: the figures, the forecast and the alerts."""
     figures = budget_figures(db.session, budget)
-    projected = outlook.budget_outlook(db.session, budget, today)
+    # PERIODS: the forecast counts ongoing packages' cycles; the page names each package.
+    projected, ongoing = outlook.budget_outlook_and_packages(db.session, budget, today)
     return {
         "budget": budget,
         "period": period_status(budget, today),
         "figures": figures,
         "forecast": projected,
         "assumption": outlook.ASSUMPTION,
+        "ongoing": ongoing,
         "alerts": forecasting.budget_alerts(budget, figures.total, projected, today),
         "carried_to": (
             statements.carried_forward_to(db.session, budget)
