@@ -338,20 +338,25 @@ def end_episode(
             f"{episode.outcome.label.lower()}",
             outcome=episode.outcome.value,
         )
-    if order.status not in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS):
-        raise ReablementError(
-            f"Order {order.reference} is {order.status.label.lower()}: record the outcome "
-            "without it",
-            status=order.status.value,
-        )
     ended_on = max(episode.starts_on, min(today, episode.ends_on))
+    # The order was stopped already (the person cancelled it, or the provider declined):
+    # the outcome is recorded, its money was settled by that step.
+    stopped = not order.status.is_open or order.cancelled_from is not None
+    if stopped and order.cancelled_from is not None:
+        ended_on = max(episode.starts_on, min(ended_on, order.cancelled_from - timedelta(days=1)))
     note = (note or "").strip()
     if outcome is ReablementOutcome.ONGOING_CARE:
+        if stopped:
+            raise ReablementError(
+                f"Order {order.reference} was cancelled, so the care cannot carry on with it: "
+                "record no ongoing care needed here, and order ongoing care in the usual way",
+                status=order.status.value,
+            )
         _continue_chargeable(session, order, episode, ended_on, by=by, budget=budget)
         episode.ends_on = ended_on
         # Its next cycles now, as the daily job would (a late outcome: those missed since).
         packages.roll_package(session, order, today)
-    else:
+    elif not stopped:
         _end_package(session, order, ended_on)
     episode.ends_on = ended_on
     episode.ended_on = ended_on

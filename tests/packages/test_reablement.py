@@ -18,7 +18,7 @@ from marketplace.accounts.roles import Role
 from marketplace.budgets import funders, spending
 from marketplace.budgets.models import FunderKind, FunderPot, PersonalBudget, PotPurpose
 from marketplace.notifications.models import Notification, NotificationKind
-from marketplace.orders import cycle_money, invoicing, packages, reablement
+from marketplace.orders import cycle_money, deliveries, invoicing, life, packages, reablement
 from marketplace.orders.errors import InvalidOrder, NotYours
 from marketplace.orders.models import (
     CycleState,
@@ -444,4 +444,69 @@ def test_the_daily_job_waits_for_the_outcome_then_rolls_the_package_from_the_bud
     packages.roll_packages(session, date(2026, 7, 15))
     session.commit()
     assert len(order.cycles) == 8
+    assert_ledger_verifies(session)
+
+
+def test_a_reablement_cycle_billed_and_settled_is_paid_from_the_pot(
+    session: Session, reablement_world: ReablementWorld
+) -> None:
+    world = reablement_world
+    episode = world.start(session)
+    order = episode.order
+    for day in (date(2026, 6, 1), date(2026, 6, 4)):
+        delivery = deliveries.record_delivery(
+            session, order, by=world.staff, delivered_on=day, units=2, today=day
+        )
+        deliveries.confirm_delivery(session, delivery, by=world.citizen)
+    session.commit()
+    invoice = invoicing.raise_invoice(
+        session, order, order.cycles[0], by=world.staff, today=date(2026, 6, 8)
+    )
+    session.commit()
+    assert invoice.amount_pence == WEEKLY_PENCE
+    assert order.cycles[0].state is CycleState.SETTLED
+    use = reablement.pot_use(session, world.pot)
+    assert use["paid"] == WEEKLY_PENCE
+    assert use["held"] == 5 * WEEKLY_PENCE
+    assert use["left"] == POT_PENCE - 6 * WEEKLY_PENCE
+    assert_ledger_verifies(session)
+
+
+def test_an_episode_whose_order_the_person_cancelled_records_no_ongoing_need_only(
+    session: Session,
+    reablement_world: ReablementWorld,
+    make_budget: Callable[..., PersonalBudget],
+) -> None:
+    world = reablement_world
+    make_budget(council=2_000_00)
+    episode = world.start(session, today=date(2026, 5, 28))
+    life.cancel(session, episode.order, by=world.citizen, today=date(2026, 5, 28))
+    session.commit()
+    # The provider's 7 days' notice: cut short from 4 June, the weeks after it back to the pot.
+    assert episode.order.cancelled_from == date(2026, 6, 4)
+    assert _pot_left(session, world.pot) == POT_PENCE - WEEKLY_PENCE
+
+    with pytest.raises(reablement.ReablementError, match="cannot carry on"):
+        reablement.end_episode(
+            session,
+            episode,
+            outcome=ReablementOutcome.ONGOING_CARE,
+            by=world.officer,
+            note="",
+            today=date(2026, 6, 3),
+        )
+    session.rollback()
+    assert reablement.end_episode(
+        session,
+        episode,
+        outcome=ReablementOutcome.NO_ONGOING_NEED,
+        by=world.officer,
+        note="She said no to it",
+        today=date(2026, 6, 3),
+    )
+    session.commit()
+    assert episode.outcome is ReablementOutcome.NO_ONGOING_NEED
+    assert episode.ended_on == date(2026, 6, 3)
+    assert _pot_left(session, world.pot) == POT_PENCE - WEEKLY_PENCE
+    assert reablement.current_episode(session, world.person) is None
     assert_ledger_verifies(session)
