@@ -59,6 +59,8 @@ class NotificationKind(enum.StrEnum):
     ISF_REQUESTED = "isf_requested"
     ISF_DECIDED = "isf_decided"
     ISF_SPENT = "isf_spent"
+    # OUTCOMES (issue 18): a provider answered "no" to a safety check the council set.
+    SAFETY_CHECK_MISSED = "safety_check_missed"
 
 
 class Notification(Model):

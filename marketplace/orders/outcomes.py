@@ -419,6 +419,16 @@ def record_week(
         NotificationKind.OUTCOMES_TO_CONFIRM,
         f"Order {order.reference}: the week of {week_starting:%-d %B} to confirm",
     )
+    missed = [q.text for q in safety_questions(order) if answers.get(q.key) is False]
+    if missed:
+        # A safety check the council set was not met: the council hears of it at once.
+        events.tell_council(
+            session,
+            order,
+            NotificationKind.SAFETY_CHECK_MISSED,
+            f"Order {order.reference}: a safety check was not met in the week of "
+            f"{week_starting:%-d %B} ({'; '.join(missed)})",
+        )
     return records
 
 

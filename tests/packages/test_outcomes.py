@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.budgets.figures import budget_figures
+from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.orders import deliveries, invoicing, life, outcomes
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.models import (
@@ -87,6 +89,17 @@ def order(session: Session, weekly: World) -> Order:
     life.accept(session, order, by=weekly.staff)
     session.commit()
     return order
+
+
+def _kinds(session: Session, user: object) -> list[NotificationKind]:
+    return list(
+        session.scalars(
+            select(Notification.kind).where(
+                Notification.user_id == user.id,  # type: ignore[attr-defined]
+                Notification.kind == NotificationKind.SAFETY_CHECK_MISSED,
+            )
+        )
+    )
 
 
 ALL_SAFE = {"medication:08:00": True, "medication:18:00": True, "out_of_bed": True}
@@ -263,8 +276,12 @@ def test_recording_asks_every_outcome_a_note_when_missed_and_every_safety_questi
     }
     assert outcomes.records_of(session, order) == []
 
-    _record(session, world, order, WEEKS[0], safety={**ALL_SAFE, "medication:18:00": False})
-    assert outcomes.safety_answers(order, WEEKS[0])["medication:18:00"] is False
+    _record(session, world, order, WEEKS[0])
+    assert _kinds(session, world.officer) == []
+    _record(session, world, order, WEEKS[1], safety={**ALL_SAFE, "medication:18:00": False})
+    assert outcomes.safety_answers(order, WEEKS[1])["medication:18:00"] is False
+    # The council is told a safety check was not met.
+    assert _kinds(session, world.officer) == [NotificationKind.SAFETY_CHECK_MISSED]
     assert [q.text for q in outcomes.safety_questions(order)] == [
         "Medication given at 08:00 every day?",
         "Medication given at 18:00 every day?",

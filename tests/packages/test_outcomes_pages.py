@@ -130,11 +130,19 @@ def test_the_person_confirms_a_week_or_queries_an_outcome(
     client: FlaskClient, session: Session, world: World, order: Order
 ) -> None:
     base._record(session, world, order, WEEKS[0])
-    base._record(session, world, order, WEEKS[1], missed=(DRESSED,))
+    base._record(
+        session,
+        world,
+        order,
+        WEEKS[1],
+        missed=(DRESSED,),
+        safety={**base.ALL_SAFE, "medication:18:00": False},
+    )
     sign_in(client, world.citizen)
     page = client.get(f"/my/orders/{order.id}").get_data(as_text=True)
     assert "What the provider recorded" in page
     assert "Was unwell" in page
+    assert "safety checks were not met this week:</strong> medication at 18:00." in page
 
     confirmed = client.post(f"/my/orders/{order.id}/outcomes/{WEEKS[0].isoformat()}/confirm")
     assert confirmed.status_code == 302
