@@ -98,6 +98,7 @@ def test_the_provider_records_a_week_answering_the_safety_questions(
     assert "Paid for outcomes" in page
     assert "Medication given at 08:00" in page
     assert "Record a delivery" not in page
+    assert "This order is paid for outcomes: record each week" in page
     path = f"/provider/orders/{order.id}/outcomes/{WEEKS[0].isoformat()}"
     form_page = client.get(path).get_data(as_text=True)
     assert "Medication given at 18:00 every day?" in form_page
@@ -142,6 +143,7 @@ def test_the_person_confirms_a_week_or_queries_an_outcome(
     page = client.get(f"/my/orders/{order.id}").get_data(as_text=True)
     assert "What the provider recorded" in page
     assert "Was unwell" in page
+    assert "The provider has not recorded any deliveries yet" not in page
     assert "safety checks were not met this week:</strong> medication at 18:00." in page
 
     confirmed = client.post(f"/my/orders/{order.id}/outcomes/{WEEKS[0].isoformat()}/confirm")
