@@ -38,6 +38,7 @@ from marketplace.council.forms import (
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import refusal_message, show_refusal
+from marketplace.orders import forecast as forecasting
 from marketplace.orders import package_periods
 from marketplace.pages.acting_for import acting_for
 from marketplace.pages.budgets import (
@@ -196,7 +197,15 @@ def revise_stream(budget_id: uuid.UUID, stream_id: uuid.UUID) -> Response | tupl
     form = ReviseStreamForm()
     if not form.is_submitted():
         form.amount.data = stream.amount_pence
-    if form.validate_on_submit():
+    # PERIODS (issue 18): a decrease that would leave ongoing packages short is allowed, once
+    # the officer has read which packages and by how much ("Reduce it anyway").
+    shortfall = (
+        forecasting.shortfall_after_revision(db.session, stream, form.amount.data, london_today())
+        if form.is_submitted() and isinstance(form.amount.data, int)
+        else None
+    )
+    warned = shortfall is not None and request.form.get("accept_shortfall") != "yes"
+    if form.validate_on_submit() and not warned:
         try:
             revision = allocations.revise_stream(
                 db.session,
@@ -222,7 +231,17 @@ def revise_stream(budget_id: uuid.UUID, stream_id: uuid.UUID) -> Response | tupl
             show_refusal(form.amount, refused)
         else:
             flash(
-                f"{STREAM_NAMES[stream.kind]} is now {pounds(stream.amount_pence)} for the period"
+                (
+                    f"{STREAM_NAMES[stream.kind]} is now {pounds(stream.amount_pence)} for the "
+                    "period"
+                    + (
+                        f". Ongoing care is {pounds(shortfall.short_pence)} short: each period "
+                        "that cannot be paid for will be flagged to the person, their provider "
+                        "and the council before it starts"
+                        if shortfall is not None
+                        else ""
+                    )
+                )
                 if revision is not None
                 else "The amount is the same as before: nothing has changed",
                 "success",
@@ -236,6 +255,7 @@ def revise_stream(budget_id: uuid.UUID, stream_id: uuid.UUID) -> Response | tupl
         stream=stream,
         figures=figures,
         stream_names=STREAM_NAMES,
+        shortfall=shortfall if warned and not form.errors else None,
     ), 400 if form.errors else 200
 
 

@@ -27,7 +27,8 @@ from typing import Protocol
 from sqlalchemy import select
 
 from marketplace.budgets.forecast import Forecast, Movement, WhatIf, budget_forecast, what_if
-from marketplace.budgets.models import PersonalBudget
+from marketplace.budgets.models import FundingStream, PersonalBudget
+from marketplace.formatting import pounds
 from marketplace.orders.models import Order, OrderStatus, ScheduleKind
 from marketplace.orders.package_periods import packages_of
 from marketplace.orders.package_terms import cycle_cost, cycle_dates, terms_of, terms_on
@@ -311,3 +312,45 @@ def what_if_all_ordered(
             *(movement for movements in new_packages for movement in movements),
         ],
     )
+
+
+@dataclass(frozen=True)
+class RevisionShortfall:
+    """What a budget reduced to a new amount would leave its ongoing packages short of by the
+    end of its period (`short_pence`), and the packages that still need money from it."""
+
+    short_pence: int
+    packages: list[OngoingPackage]
+    ends_on: date
+
+    @property
+    def names(self) -> str:
+        return ", ".join(
+            f"{package.order.service_name} ({package.order.reference}), "
+            f"{pounds(package.to_come_pence)} still to be set aside"
+            for package in self.packages
+        )
+
+
+def shortfall_after_revision(
+    session: Session, stream: FundingStream, amount_pence: int, today: date
+) -> RevisionShortfall | None:
+    """Whether revising the stream down to `amount_pence` would leave the budget's ongoing
+    packages short by the end of its period: the budget's forecast end balance (its orders'
+    care and its packages' cycles still to be held counted) less the decrease, below zero.
+    None when it would not (or the change is not a decrease, or no package needs more).
+
+    The revision is still allowed (the council decides: `allocations.revise_stream` takes
+    what is not committed or spent); this is what its page warns of first. The daily job then
+    flags each cycle the budget cannot cover (`packages.roll_packages`)."""
+    decrease = stream.amount_pence - amount_pence
+    if decrease <= 0:
+        return None
+    budget = stream.budget
+    projected, packages = budget_outlook_and_packages(session, budget, today)
+    needing = [package for package in packages if package.to_come_pence]
+    end = projected.end_balance_pence - decrease
+    if not needing or end >= 0:
+        return None
+    needed = sum(package.to_come_pence for package in needing)
+    return RevisionShortfall(min(-end, needed), needing, budget.ends_on)
