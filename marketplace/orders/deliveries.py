@@ -278,8 +278,9 @@ def correct_delivery(
         delivery.note = note
     delivery.status = DeliveryStatus.RECORDED
     if delivery.invoice is not None:
-        delivery.invoice.amount_pence = (
-            sum(d.units for d in delivery.invoice.deliveries) * order.unit_price_pence
+        # VARIATIONS: each visit at the price of its day.
+        delivery.invoice.amount_pence = package_terms.billed_pence(
+            order, delivery.invoice.deliveries
         )
     events.record(
         session,

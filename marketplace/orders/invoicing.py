@@ -19,7 +19,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
 from marketplace.budgets import spending
 from marketplace.notifications.models import NotificationKind
-from marketplace.orders import cycle_money, events, hooks, life, outcomes
+from marketplace.orders import cycle_money, events, hooks, life, outcomes, package_terms
 from marketplace.orders.checkout import new_reference
 from marketplace.orders.deliveries import visits_in
 from marketplace.orders.errors import InvalidTransition, NotYours
@@ -144,7 +144,8 @@ def _bill(session: Session, order: Order, cycle: OrderCycle) -> tuple[list[Deliv
         amount, all_confirmed = outcomes.bill_cycle(session, order, cycle)
         return [], amount, all_confirmed
     lines = [d for d in order.deliveries if d.cycle_id == cycle.id]
-    amount = sum(d.units for d in lines) * order.unit_price_pence
+    # VARIATIONS: each visit at the price of its day (a package's price may change).
+    amount = package_terms.billed_pence(order, lines)
     return lines, amount, all(d.status is DeliveryStatus.CONFIRMED for d in lines)
 
 

@@ -11,10 +11,11 @@ dates whatever changes: a variation re-works a cycle's units and amount, never i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from marketplace.orders.models import Order, PackageTerms, ScheduleKind
+from marketplace.orders.models import Delivery, Order, PackageTerms, ScheduleKind
 from marketplace.orders.schedule import WEEKDAYS, schedule_of
 
 
@@ -153,6 +154,21 @@ def first_terms(order: Order) -> PackageTerms:
         unit_price_pence=order.unit_price_pence,
         paused=False,
     )
+
+
+def unit_price_on(order: Order, day: date) -> int:
+    """VARIATIONS: the unit price in force on `day`: a package's terms then (a new price agreed
+    in a variation applies from its day), else the order's own."""
+    if order.terms:
+        current = terms_on(terms_of(order), day)
+        if current is not None:
+            return current.unit_price_pence
+    return order.unit_price_pence
+
+
+def billed_pence(order: Order, deliveries: Iterable[Delivery]) -> int:
+    """VARIATIONS: what delivery records bill: each one's units at the price of its day."""
+    return sum(d.units * unit_price_on(order, d.delivered_on) for d in deliveries)
 
 
 def is_package(order: Order) -> bool:

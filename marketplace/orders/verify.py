@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.ledger import Transfer, TransferKind, TransferState
-from marketplace.orders import cycle_money, outcomes
+from marketplace.orders import cycle_money, outcomes, package_terms
 from marketplace.orders.deliveries import deliverable_units
 from marketplace.orders.life import card_share_held, cycle_card_held
 from marketplace.orders.models import (
@@ -159,11 +159,14 @@ def _check_deliveries(order: Order) -> list[str]:
                 f"{allowed} ordered"
             )
     for invoice in order.invoices:
-        billed = sum(d.units for d in order.deliveries if d.invoice_id == invoice.id)
-        if invoice.amount_pence != billed * order.unit_price_pence:
+        # VARIATIONS: each visit at the price of its day (a package's price may change).
+        billed = package_terms.billed_pence(
+            order, [d for d in order.deliveries if d.invoice_id == invoice.id]
+        )
+        if invoice.amount_pence != billed:
             problems.append(
                 f"{where}: invoice {invoice.reference} is for {invoice.amount_pence}p but its "
-                f"deliveries come to {billed * order.unit_price_pence}p"
+                f"deliveries come to {billed}p"
             )
     return problems
 

@@ -449,3 +449,42 @@ def test_only_a_package_the_provider_has_accepted_can_be_changed(
                 today=TODAY,
             )
         session.rollback()
+
+
+def test_after_a_price_change_each_visit_is_billed_at_the_price_of_its_day(
+    session: Session, world: World
+) -> None:
+    from marketplace.orders import deliveries, invoicing
+
+    order = make_package(session, world)
+    variation = variations.propose(
+        session,
+        order,
+        by=world.staff,
+        party=VariationParty.PROVIDER,
+        kind=VariationKind.PRICE,
+        effective_from=date(2026, 6, 18),  # the Thursday of cycle 3 (15 to 21 June)
+        unit_price_pence=28_00,
+        today=TODAY,
+    )
+    variations.accept(session, variation, by=world.citizen, today=TODAY)
+    variations.council_decide(session, variation, by=world.officer, agree=True, today=TODAY)
+    session.commit()
+    after = date(2026, 6, 22)
+    for day in (date(2026, 6, 15), date(2026, 6, 18)):
+        deliveries.record_delivery(
+            session, order, by=world.staff, delivered_on=day, units=2, today=after
+        )
+    session.commit()
+    cycle = order.cycles[2]
+    invoice = invoicing.raise_invoice(session, order, cycle, by=world.staff, today=after)
+    session.commit()
+
+    # Monday at £26 an hour, Thursday at £28: what was held for the cycle, to the penny.
+    assert invoice.amount_pence == 2 * 26_00 + 2 * 28_00 == cycle.amount_pence
+    assert_ledger_verifies(session)
+    for delivery in order.deliveries:
+        deliveries.confirm_delivery(session, delivery, by=world.citizen)
+    invoicing.settle_invoice(session, invoice, by=world.officer)
+    session.commit()
+    assert_ledger_verifies(session)
