@@ -72,8 +72,8 @@ class FundPotForm(FlaskForm):
                 ),
             ]
         ),
+        # Left out (a form from before reablement pots): personal budgets.
         default=PotPurpose.BUDGETS.value,
-        validators=[InputRequired(message="Select which pot")],
     )
     amount = PenceField(
         "Amount put into the pot, in pounds",

@@ -71,6 +71,8 @@ from providers.models import (
 
 # How long an episode may run unless the council configures otherwise (REABLEMENT_MAX_WEEKS).
 DEFAULT_MAX_WEEKS = 6
+# An episode's order's placement key starts with this (what tells an order began as one).
+PLACEMENT_PREFIX = "reablement:"
 # Hertfordshire's target: half of all episodes end with no ongoing care needed.
 TARGET_SHARE = 0.5
 
@@ -154,7 +156,7 @@ def start_episode(
     order = Order(
         id=uuid.uuid4(),
         reference=new_reference("ORD"),
-        placement_key=f"reablement:{uuid.uuid4()}",
+        placement_key=f"{PLACEMENT_PREFIX}{uuid.uuid4()}",
         person_id=person.id,
         budget_id=None,
         funding=OrderFunding.REABLEMENT,
@@ -639,6 +641,8 @@ class OrderNote:
 
 def order_note(session: Session, order: Order) -> OrderNote | None:
     """The reablement an order is, or began as (None for any other order)."""
+    if not order.placement_key.startswith(PLACEMENT_PREFIX):
+        return None  # no episode placed it: no query on every other order's page
     episode = episode_of_order(session, order)
     if episode is None:
         return None
