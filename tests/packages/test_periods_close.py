@@ -6,6 +6,7 @@ no next budget to carry on into is refused, with a message saying what to do."""
 from __future__ import annotations
 
 import html
+from datetime import date, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -14,9 +15,12 @@ from sqlalchemy.orm import Session
 from marketplace.budgets.closing import CloseRefused, close_period, preview_close
 from marketplace.budgets.models import BudgetStatus
 from marketplace.orders import cycle_money, life
+from marketplace.orders.models import CycleState
 from marketplace.orders.package_periods import carrying_on
+from marketplace.orders.packages import roll_packages
 from tests.conftest import sign_in
 from tests.packages.period_fixtures import (
+    PACKAGE_STARTS,
     WEEKLY_PENCE,
     PeriodWorld,
     assert_ledger_verifies,
@@ -167,3 +171,39 @@ def test_the_close_preview_page_refuses_a_package_with_nowhere_to_go(
     assert f"Order {order.reference} ({order.service_name}) carries on after" in text
     assert "there is no budget to carry on into" in text
     assert "Closing cannot be undone" not in text  # no button to confirm
+
+
+def test_the_daily_job_carries_a_package_across_the_close(
+    session: Session, period_world: PeriodWorld
+) -> None:
+    """The whole path with the roll job: the first budget pays the cycles that start in its
+    period, the job carries the package into the second budget, the first period closes with
+    the package running, and the job goes on holding from the second budget."""
+    world = period_world
+    first, second = world.first_budget(), world.second_budget()
+    order = world.package(session)
+    day = PACKAGE_STARTS
+    while day <= date(2026, 10, 5):
+        roll_packages(session, day)
+        session.commit()
+        for cycle in order.cycles:
+            if cycle.ends_on < day and cycle.state is CycleState.HELD:
+                settle_cycle(session, world, order, cycle)
+        day += timedelta(days=1)
+    assert [(c.number, c.budget_id) for c in order.cycles] == [
+        (1, first.id),
+        (2, first.id),
+        (3, first.id),
+        (4, second.id),
+        (5, second.id),
+    ]
+    packages = carrying_on(session, first)
+    close_period(session, first, carrying_on=packages)
+    session.commit()
+    assert first.status is BudgetStatus.CLOSED
+
+    roll_packages(session, date(2026, 10, 12))
+    session.commit()
+    assert order.cycles[-1].number == 6
+    assert order.cycles[-1].budget_id == second.id
+    assert_ledger_verifies(session)
