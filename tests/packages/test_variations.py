@@ -4,13 +4,16 @@ again, per occasion, and `flask ledger verify` agrees after each."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import User
 from marketplace.accounts.policy import can
+from marketplace.accounts.roles import Role
 from marketplace.ledger import InsufficientFunds
 from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.orders import cycle_money, variation_terms, variations
@@ -488,3 +491,45 @@ def test_after_a_price_change_each_visit_is_billed_at_the_price_of_its_day(
     invoicing.settle_invoice(session, invoice, by=world.officer)
     session.commit()
     assert_ledger_verifies(session)
+
+
+def test_a_broker_proposes_for_the_person_only_under_a_consent_covering_orders(
+    session: Session, world: World, make_user: Callable[..., User]
+) -> None:
+    from tests.brokers.shortlist_fixtures import give_consent
+
+    order = make_package(session, world)
+    broker = make_user(Role.BROKER)
+    seeing_only = give_consent(world.person, broker=broker, scopes=["see"])
+    assert not can(broker, "propose_variation", order)
+    with pytest.raises(NotYours):
+        variations.propose(
+            session,
+            order,
+            by=broker,
+            party=VariationParty.PERSON,
+            kind=VariationKind.PAUSE,
+            effective_from=THURSDAY,
+            today=TODAY,
+        )
+    session.rollback()
+    seeing_only.scopes = ["see", "order"]
+    session.commit()
+    session.expire(world.person, ["consents"])
+
+    variation = variations.propose(
+        session,
+        order,
+        by=broker,
+        party=VariationParty.PERSON,
+        kind=VariationKind.PAUSE,
+        effective_from=THURSDAY,
+        today=TODAY,
+    )
+    session.commit()
+
+    assert variation.consent_id == seeing_only.id
+    # The broker speaks for the person's side: they neither accept it nor may the person.
+    assert not can(broker, "decide_variation", variation)
+    assert not can(world.citizen, "decide_variation", variation)
+    assert can(world.staff, "decide_variation", variation)
