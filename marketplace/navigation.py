@@ -38,10 +38,12 @@ _BY_ACTION = [
     ("use_provider_portal", NavItem("Orders", "provider_portal.orders")),
     ("use_provider_portal", NavItem("Questions", "provider_portal.questions_list")),
     ("use_provider_portal", NavItem("Invoices", "provider_portal.invoices")),
+    ("use_provider_portal", NavItem("Individual Service Funds", "provider_portal.isf_list")),  # ISF
     ("use_broker_pages", NavItem("Your clients", "brokers.dashboard")),
     ("use_council_pages", NavItem("Council", "council.dashboard")),
     ("view_all_orders", NavItem("Orders", "council.orders")),
     ("settle_invoice", NavItem("Invoices to pay", "council.invoices")),
+    ("view_all_isfs", NavItem("Individual Service Funds", "council.isf_list")),  # ISF
     ("administer", NavItem("Users", "admin.users")),
     ("read_mail_outbox", NavItem("Mail outbox", "admin.outbox")),
     ("administer", NavItem("API tokens", "admin.api_tokens")),

@@ -202,3 +202,16 @@ def test_without_an_open_budget_there_is_nothing_to_ask_from(
     page = client.get("/my/isf/new")
     assert page.status_code == 403
     assert "There is no open personal budget" in page.get_data(as_text=True)
+
+
+def test_the_budget_page_shows_what_is_in_funds_and_links_to_them(
+    client: FlaskClient, session: Session, isf_world: IsfWorld
+) -> None:
+    isf_world.agreed(session, 120_00)
+    sign_in(client, isf_world.citizen)
+    page = client.get("/my/budget").get_data(as_text=True)
+    assert "£120 is in Individual Service Funds" in page
+    assert 'href="/my/isf"' in page
+    client.post("/sign-out")
+    sign_in(client, isf_world.staff)
+    assert 'href="/provider/isf"' in client.get("/provider/isf").get_data(as_text=True)
