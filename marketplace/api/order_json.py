@@ -29,10 +29,18 @@ Json = dict[str, Any]
 
 def _shares(order: Order, split: dict[str, int]) -> list[Json]:
     """A {stream id: pence} split as a list in the budget's draw order, with each stream's
-    kind."""
-    if order.budget is None:  # a reablement order: paid from a funder's pot, no streams
+    kind. A package's cycles may each be paid by a different budget (it carries over from
+    one period into the next): the streams of every budget that paid a cycle, the earliest
+    budget first, count."""
+    budgets = {cycle.budget.id: cycle.budget for cycle in order.cycles if cycle.budget}
+    if order.budget is not None:
+        budgets.setdefault(order.budget.id, order.budget)
+    if not budgets:  # a reablement order: paid from a funder's pot, no streams
         return []
-    streams = sorted(order.budget.streams, key=lambda stream: stream.draw_order)
+    streams = sorted(
+        (stream for budget in budgets.values() for stream in budget.streams),
+        key=lambda stream: (stream.budget.starts_on, stream.draw_order),
+    )
     return [
         {"stream_id": str(stream.id), "kind": stream.kind.value, "pence": split[str(stream.id)]}
         for stream in streams

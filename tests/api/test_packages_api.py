@@ -6,6 +6,8 @@ field."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,6 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from marketplace.budgets.models import PersonalBudget
+from marketplace.orders import packages
 from marketplace.orders.models import Order
 from tests.api.conftest import Clock
 from tests.api.integration_helpers import matches
@@ -86,3 +90,33 @@ def test_until_further_notice_with_weeks_or_once_is_refused_by_field(
     response = person_client.post(ORDERS, json=new_order(world, schedule))
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["details"]["fields"]
+
+
+def test_a_package_carried_into_the_next_budget_shows_the_streams_that_pay_each_cycle(
+    app: Flask,
+    session: Session,
+    world: World,
+    make_budget: Callable[..., PersonalBudget],
+    person_client: FlaskClient,
+) -> None:
+    """The world's budget ends on 5 July here; the next one pays the package after it."""
+    world.budget.ends_on = date(2026, 7, 5)
+    session.commit()
+    following = make_budget(council=500_00, starts_on=date(2026, 7, 6), today=date(2026, 7, 6))
+    body = person_client.post(ORDERS, json=new_order(world, ONGOING)).get_json()
+    order = session.get(Order, uuid.UUID(body["id"]))
+    assert order is not None
+    packages.roll_packages(session, date(2026, 7, 6))
+    session.commit()
+    assert [cycle.budget_id for cycle in order.cycles] == [world.budget.id, following.id]
+
+    read = person_client.get(body["links"]["self"]).get_json()
+
+    for cycle in read["cycles"]:
+        assert sum(share["pence"] for share in cycle["split"]) == cycle["amount_pence"]
+    new_stream = following.streams[0]
+    assert read["cycles"][1]["split"] == [
+        {"stream_id": str(new_stream.id), "kind": "council", "pence": 16 * HOURLY_PENCE}
+    ]
+    assert sum(share["pence"] for share in read["paid_by_stream"]) == read["total_pence"]
+    assert_ledger_verifies(session)
