@@ -23,7 +23,7 @@ from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import refusal_message, show_refusal
 from marketplace.ledger import LedgerError
-from marketplace.orders import invoicing, life, queries
+from marketplace.orders import invoicing, life, queries, reablement
 from marketplace.orders import packages as ongoing
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.package_terms import is_package
@@ -90,6 +90,8 @@ def _order_page(
         package=(
             ongoing.package_view(db.session, order, london_today()) if is_package(order) else None
         ),
+        # REABLEMENT (issue 18): free reablement paid by a funder, or the care it became.
+        reablement=reablement.order_note(db.session, order),
     ), status
 
 

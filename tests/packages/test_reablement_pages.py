@@ -236,6 +236,10 @@ def test_the_providers_order_page_says_who_pays_for_the_reablement(
         f"Reablement {episode.reference}, commissioned by the council: paid by "
         "Hertfordshire County Council until 12 July 2026."
     ) in text
+    client.post("/sign-out")
+    sign_in(client, world.officer)
+    council = client.get(f"/council/orders/{episode.order_id}").get_data(as_text=True)
+    assert f"reablement {episode.reference}</a>, free to the person until 12 July 2026" in council
 
 
 @pytest.mark.usefixtures("on_first_day")
