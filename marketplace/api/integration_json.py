@@ -68,6 +68,7 @@ def _figures(found: Figures) -> Json:
         "available_pence": found.available_pence,
         "returned_pence": found.returned_pence,
         "carried_forward_pence": found.carried_forward_pence,
+        "isf_pence": found.isf_pence,  # ISF (issue 18)
     }
 
 

@@ -35,6 +35,15 @@ _FIGURES = {
         **_PENCE,
         "description": "Pence unspent at the close and carried forward into the next budget.",
     },
+    # ISF (issue 18)
+    "isf_pence": {
+        **_PENCE,
+        "description": (
+            "Pence moved into Individual Service Funds (held or spent by their providers), "
+            "less what came back: allocated = committed + spent + available + returned + "
+            "carried forward + this."
+        ),
+    },
 }
 _PERSON_FIELDS = {
     "full_name": {"type": "string", "minLength": 1, "maxLength": 200},

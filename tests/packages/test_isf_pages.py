@@ -215,3 +215,28 @@ def test_the_budget_page_shows_what_is_in_funds_and_links_to_them(
     client.post("/sign-out")
     sign_in(client, isf_world.staff)
     assert 'href="/provider/isf"' in client.get("/provider/isf").get_data(as_text=True)
+
+
+def test_the_api_s_budget_figures_count_what_is_in_funds(
+    client: FlaskClient, session: Session, isf_world: IsfWorld
+) -> None:
+    from tests.api.integration_helpers import bearer, matches, new_token
+
+    isf_world.agreed(session, 120_00)
+    officer = bearer(new_token())
+    document = client.get("/api/v1/openapi.json").get_json()
+    got = client.get(f"/api/v1/people/{isf_world.person.id}/budget", headers=officer).get_json()
+    matches(document, "BudgetFigures", got)
+    total = got["total"]
+    assert total["isf_pence"] == 120_00
+    assert total["allocated_pence"] == sum(
+        total[name]
+        for name in (
+            "committed_pence",
+            "spent_pence",
+            "available_pence",
+            "returned_pence",
+            "carried_forward_pence",
+            "isf_pence",
+        )
+    )
