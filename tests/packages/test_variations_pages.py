@@ -141,3 +141,37 @@ def test_declining_a_proposal_needs_a_reason(
 
     assert _only_variation(session).state is VariationState.DECLINED
     assert_ledger_verifies(session)
+
+
+def test_after_a_pause_is_agreed_the_pages_offer_a_restart(
+    app: Flask, client: FlaskClient, session: Session, world: World
+) -> None:
+    order = make_package(session, world)
+    sign_in(client, world.citizen)
+    asked = client.post(
+        f"/my/orders/{order.id}/changes/new/pause",
+        data={**_date("effective_from", 8), "reason": "Hospital stay"},
+    )
+    assert asked.status_code == 302, asked.get_data(as_text=True)
+    variation = _only_variation(session)
+    provider = app.test_client()
+    sign_in(provider, world.staff)
+    assert (
+        provider.post(f"/provider/orders/{order.id}/changes/{variation.id}/accept").status_code
+        == 302
+    )
+
+    page = client.get(f"/my/orders/{order.id}").get_data(as_text=True)
+    assert "Pause from 8 June 2026: agreed" in page
+    assert "Restart the care after a pause" in page
+    assert "Ask for more or fewer hours" not in page
+    on_order = provider.get(f"/provider/orders/{order.id}").get_data(as_text=True)
+    assert "Restart the care after a pause" in on_order
+    restart = client.post(
+        f"/my/orders/{order.id}/changes/new/restart", data=_date("effective_from", 22)
+    )
+    assert restart.status_code == 302, restart.get_data(as_text=True)
+    session.expire_all()
+    order = session.get_one(Order, order.id)
+    assert [cycle.amount_pence for cycle in order.cycles] == [WEEKLY_PENCE, 0, 0]
+    assert_ledger_verifies(session)
