@@ -435,8 +435,14 @@ def orders() -> str:
 
 def order_context(order: Order, today: date) -> dict[str, Any]:
     """What an order's page shows: its schedule, who pays what, and what may be done."""
-    streams = order.budget.streams if order.budget is not None else []
-    names = {str(stream.id): stream.kind.label for stream in streams}
+    # PACKAGES (issue 18): a package's later cycles may be paid by the next period's budget.
+    budgets = {b.id: b for b in (order.budget, *(c.budget for c in order.cycles)) if b}
+    names = {
+        str(stream.id): stream.kind.label
+        + ("" if len(budgets) == 1 else f" (budget from {budget.starts_on:%-d %B %Y})")
+        for budget in budgets.values()
+        for stream in budget.streams
+    }
     paid = queries.paid_by_stream(order)
     return {
         "order": order,

@@ -445,9 +445,13 @@ def _continue_chargeable(
         cycle for cycle in later if not budget.starts_on <= cycle.starts_on <= budget.ends_on
     ]
     if outside:
+        # The pot holds whole cycles ahead; one in the next budget period cannot be held from
+        # that budget before its money is released (docs/packages.md, Reablement: known limits).
         raise ReablementError(
             f"The budget from {budget.starts_on:%-d %B %Y} to {budget.ends_on:%-d %B %Y} does "
-            f"not cover the care from {outside[0].starts_on:%-d %B %Y}",
+            f"not cover the care from {outside[0].starts_on:%-d %B %Y}, already held from the "
+            f"reablement pot: record the outcome once the next budget period has begun",
+            starts_on=outside[0].starts_on.isoformat(),
         )
     try:
         with ledger.savepoint(session):

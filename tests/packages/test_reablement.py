@@ -510,3 +510,28 @@ def test_an_episode_whose_order_the_person_cancelled_records_no_ongoing_need_onl
     assert _pot_left(session, world.pot) == POT_PENCE - WEEKLY_PENCE
     assert reablement.current_episode(session, world.person) is None
     assert_ledger_verifies(session)
+
+
+def test_ongoing_care_with_held_weeks_in_the_next_budget_period_is_refused_for_now(
+    session: Session,
+    reablement_world: ReablementWorld,
+    make_budget: Callable[..., PersonalBudget],
+) -> None:
+    world = reablement_world
+    make_budget(council=2_000_00, ends_on=date(2026, 6, 21))
+    episode = world.start(session)
+    with pytest.raises(reablement.ReablementError, match="once the next budget period") as no:
+        reablement.end_episode(
+            session,
+            episode,
+            outcome=ReablementOutcome.ONGOING_CARE,
+            by=world.officer,
+            note="",
+            today=date(2026, 6, 10),
+        )
+    assert no.value.details["starts_on"] == "2026-06-22"
+    session.rollback()
+    session.expire_all()
+    assert episode.outcome is None
+    assert all(c.pot_id == world.pot.id for c in episode.order.cycles)
+    assert_ledger_verifies(session)
