@@ -14,11 +14,14 @@ from werkzeug.test import TestResponse
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
+from marketplace.budgets.allocations import release_due_instalments
+from marketplace.budgets.models import FunderPot, PaymentFrequency, StreamKind
 from marketplace.extensions import db
 from marketplace.formatting import pounds
 from marketplace.orders import events, life, packages
 from marketplace.orders.models import Order, PackageShortfall
 from tests.citizens import test_orders_pages as pages
+from tests.citizens.helpers import give_budget
 from tests.conftest import sign_in
 
 shop = pages.shop
@@ -143,3 +146,32 @@ def test_a_fixed_order_shows_no_package(citizen_client: FlaskClient, shop: Shop)
     order: Order = pages.place_order(citizen_client, shop)
     page = _text(citizen_client.get(f"/my/orders/{order.id}"))
     assert "Ongoing care" not in page
+
+
+def test_who_pays_names_each_budget_a_carried_package_draws_on(
+    citizen_client: FlaskClient, shop: Shop, pots: dict[StreamKind, FunderPot]
+) -> None:
+    assert _ongoing(citizen_client, shop).status_code == 302
+    assert pages.check_out(citizen_client, shop).status_code == 302
+    (order,) = pages.orders_of(shop)
+    # The period ends with the first invoicing period; the next budget pays the second.
+    second_starts = order.cycles[0].ends_on + timedelta(days=1)
+    shop.budget.ends_on = order.cycles[0].ends_on
+    db.session.commit()
+    give_budget(
+        shop.citizen.person,
+        pots,
+        frequency=PaymentFrequency.ANNUAL,
+        starts_on=second_starts,
+        council=1_000_00,
+    )
+    release_due_instalments(db.session, second_starts)
+    packages.roll_packages(db.session, second_starts)
+    db.session.commit()
+    # A period ahead: the second and third periods, from the new budget.
+    assert [c.budget_id == shop.budget.id for c in order.cycles] == [True, False, False]
+
+    page = _text(citizen_client.get(f"/my/orders/{order.id}"))
+
+    assert f"Council (budget from {second_starts:%-d %B %Y})" in page
+    assert ">Other<" not in page
