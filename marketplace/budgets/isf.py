@@ -46,7 +46,7 @@ from marketplace.budgets.models import (
     PersonalBudget,
 )
 from marketplace.budgets.rules import TransferCode
-from marketplace.formatting import pounds
+from marketplace.formatting import london_today, pounds
 from marketplace.ledger import InsufficientFunds, Transfer, TransferKind
 from marketplace.notifications.models import NotificationKind
 from marketplace.notifications.service import (
@@ -70,6 +70,7 @@ __all__ = [
     "funds_of_organisation",
     "funds_of_person",
     "isf_statement",
+    "open_budget_of",
     "record_spend",
     "request_isf",
     "return_unspent",
@@ -114,24 +115,30 @@ def request_isf(
     session: Session,
     *,
     person: Person,
-    budget: PersonalBudget,
     organisation: Organisation,
     amount_pence: int,
     agreement: str,
     by: User,
     consent: Consent | None = None,
+    budget: PersonalBudget | None = None,
     stream: FundingStream | None = None,
+    today: date | None = None,
 ) -> IndividualServiceFund:
-    """Ask `organisation` to hold `amount_pence` of the person's open `budget` as an ISF, spent
-    as `agreement` says. The money comes from `stream` if given, else from the first stream in
+    """Ask `organisation` to hold `amount_pence` of the person's open `budget` (by default the
+    open one whose period includes `today`, London's today if not given) as an ISF, spent as
+    `agreement` says. The money comes from `stream` if given, else from the first stream in
     draw order that may pay into an ISF and has that much available now. Nothing moves until
     the provider agrees; its staff are told.
 
-    Raises IsfRefused (an amount not above £0 or above MAX_FUND_PENCE, no agreement, a
-    provider not approved, a stream not the budget's or limited to some care, no stream
-    with enough money), BudgetClosed.
+    Raises IsfRefused (no open budget, an amount not above £0 or above MAX_FUND_PENCE, no
+    agreement, a provider not approved, a stream not the budget's or limited to some care, no
+    stream with enough money), BudgetClosed.
     """
     agreement = agreement.strip()
+    if budget is None:
+        budget = open_budget_of(session, person, today or london_today())
+        if budget is None:
+            raise IsfRefused("There is no open personal budget to take the money from")
     if budget.person_id != person.id:
         raise IsfRefused("That budget is not this person's")
     if current_status(session, budget.id) is not BudgetStatus.OPEN:
@@ -319,7 +326,7 @@ def record_spend(
     description: str,
     by: User,
     key: str,
-    today: date,
+    today: date | None = None,
 ) -> IsfSpend:
     """The provider records money spent from the fund: one transfer from the fund to the
     provider, never more than the fund holds (its account is guarded, so two spends recorded at
@@ -339,7 +346,7 @@ def record_spend(
             raise IsfRefused("This form was already used for other spending; start again")
         return earlier
     budget = session.get_one(PersonalBudget, fund.budget_id)
-    _check_spend(amount_pence, description, spent_on, today=today, budget=budget)
+    _check_spend(amount_pence, description, spent_on, today=today or london_today(), budget=budget)
     organisation = session.get_one(Organisation, fund.organisation_id)
     # Lock the fund's account, then read its state afresh: a suspension or a return that got
     # there first has ended the spending. The lock comes before the provider's payee account
@@ -608,6 +615,18 @@ _WORDS = {
     TransferCode.ISF_SPEND: "Spent",
     TransferCode.ISF_RETURN: "Unspent money returned to the budget",
 }
+
+
+def open_budget_of(session: Session, person: Person, today: date) -> PersonalBudget | None:
+    """The person's open budget whose period includes `today`, if any: what a fund comes from."""
+    return session.scalars(
+        select(PersonalBudget).where(
+            PersonalBudget.person_id == person.id,
+            PersonalBudget.status == BudgetStatus.OPEN,
+            PersonalBudget.starts_on <= today,
+            PersonalBudget.ends_on >= today,
+        )
+    ).first()
 
 
 def funds_of_person(session: Session, person: Person) -> list[IndividualServiceFund]:

@@ -17,8 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from marketplace.accounts.access import requires
 from marketplace.accounts.policy import can, live_consent
 from marketplace.budgets import isf
-from marketplace.budgets import queries as person_budgets
-from marketplace.budgets.models import BudgetStatus, IndividualServiceFund, PersonalBudget
+from marketplace.budgets.models import IndividualServiceFund, PersonalBudget
 from marketplace.citizens import bp
 from marketplace.citizens.budget_views import own_person
 from marketplace.extensions import db
@@ -32,8 +31,7 @@ from providers.models import OrganisationStatus
 
 
 def _open_budget(person: Person) -> PersonalBudget | None:
-    budget = person_budgets.current_budget(db.session, person, london_today())
-    return budget if budget is not None and budget.status is BudgetStatus.OPEN else None
+    return isf.open_budget_of(db.session, person, london_today())
 
 
 @bp.route("/isf")

@@ -4,6 +4,8 @@ period's close, when the provider is suspended); `flask ledger verify`'s checks 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +14,7 @@ from marketplace import ledger
 from marketplace.budgets import isf
 from marketplace.budgets.closing import close_period, preview_close
 from marketplace.budgets.figures import budget_figures
-from marketplace.budgets.models import IsfState, StreamKind
+from marketplace.budgets.models import IndividualServiceFund, IsfState, StreamKind
 from marketplace.budgets.rules import TransferCode
 from marketplace.budgets.statement import budget_statement
 from marketplace.budgets.verify import check_budgets
@@ -334,3 +336,22 @@ def test_verify_finds_a_fund_whose_money_does_not_add_up(
     problems, _ = check_budgets(session)
     assert any("between the wrong accounts" in p for p in problems), problems
     assert any("is not as its record says" in p for p in problems), problems
+
+
+def test_without_a_budget_named_the_open_one_for_the_day_pays(
+    session: Session, isf_world: IsfWorld
+) -> None:
+    def ask(day: date) -> IndividualServiceFund:
+        return isf.request_isf(
+            session,
+            person=isf_world.person,
+            organisation=isf_world.provider,
+            amount_pence=10_00,
+            agreement="Bus fares to the day centre",
+            by=isf_world.citizen,
+            today=day,
+        )
+
+    assert ask(TODAY).budget_id == isf_world.budget.id
+    with pytest.raises(isf.IsfRefused, match="no open personal budget"):
+        ask(date(2027, 4, 1))  # after the period: no budget yet
