@@ -199,9 +199,13 @@ def date_problems(order: Order, effective_from: date, today: date) -> dict[str, 
         return {"effective_from": "The change must start today or in the future"}
     first = earliest_start(order, today)
     if effective_from < first:
+        why = (
+            "the care starts then"
+            if first == order.starts_on
+            else "care before then is already invoiced, or another change starts then"
+        )
         return {
-            "effective_from": f"The change can start on {day_text(first)} at the earliest: "
-            "care before then is already invoiced or already changed"
+            "effective_from": f"The change can start on {day_text(first)} at the earliest: {why}"
         }
     return {}
 

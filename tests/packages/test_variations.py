@@ -533,3 +533,23 @@ def test_a_broker_proposes_for_the_person_only_under_a_consent_covering_orders(
     assert not can(broker, "decide_variation", variation)
     assert not can(world.citizen, "decide_variation", variation)
     assert can(world.staff, "decide_variation", variation)
+
+
+def test_a_change_before_the_package_starts_is_refused_in_words(
+    session: Session, world: World
+) -> None:
+    order = make_package(session, world)
+    with pytest.raises(InvalidOrder) as refused:
+        variations.propose(
+            session,
+            order,
+            by=world.citizen,
+            party=VariationParty.PERSON,
+            kind=VariationKind.PAUSE,
+            effective_from=date(2026, 5, 28),
+            today=date(2026, 5, 25),
+        )
+    assert refused.value.message == (
+        "The change can start on 1 June 2026 at the earliest: the care starts then"
+    )
+    session.rollback()
