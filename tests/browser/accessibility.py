@@ -24,7 +24,11 @@
 - `wait_for_frontend(page)`: waits until GOV.UK Frontend's JavaScript has started every component
   (the "Menu" toggle at phone width, password "Show" buttons, error summary focus...).
 
-axe-core is injected by evaluating its source through the DevTools protocol. The service's
+axe-core is given to each page through the DevTools protocol: `add_axe(context)` (the `context`
+fixture calls it) has Chromium run its source in every top-level document the context opens,
+before the page's own scripts (sending and evaluating the 550 kB source from each
+`assert_accessible` instead took about 0.13 s a page, a third of the checking);
+`assert_accessible` still evaluates it in a page that lacks it. The service's
 Content-Security-Policy (script-src 'self') refuses the inline <script> that
 `page.add_script_tag()` writes, as it should; bypassing the policy instead would hide the CSP
 violations these tests exist to catch.
@@ -38,7 +42,7 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from playwright.sync_api import ConsoleMessage, Page, Request, Response
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 AXE_PATH = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -84,6 +88,15 @@ def _axe_source() -> str:
     if not AXE_PATH.is_file():
         raise AssertionError(f"{AXE_PATH} is missing: run `npm ci` (or `make browser-deps`)")
     return AXE_PATH.read_text(encoding="utf-8")
+
+
+def add_axe(context: BrowserContext) -> None:
+    """Have axe-core defined in every top-level page `context` opens from now on.
+
+    Not in frames: axe would then test a frame's content too (a payment provider's card
+    fields), which `assert_accessible` has never asked it to.
+    """
+    context.add_init_script(script=f"if (window === window.top) {{\n{_axe_source()}\n}}")
 
 
 @dataclass

@@ -42,7 +42,7 @@ from marketplace import create_app
 from marketplace.extensions import db
 from marketplace.mail import OutboxMessage, outbox_messages
 from providers import search_index
-from tests.browser.accessibility import watch
+from tests.browser.accessibility import add_axe, watch
 from tests.conftest import empty_database, test_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -210,6 +210,7 @@ def context(browser: Browser, live_server: LiveServer, viewport: str) -> Iterato
         timezone_id="Europe/London",
     )
     context.set_default_timeout(TIMEOUT_MS)
+    add_axe(context)
     try:
         yield context
     finally:

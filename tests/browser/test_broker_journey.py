@@ -35,7 +35,7 @@ from marketplace.payments.models import CardPayment
 from marketplace.people.models import Consent, ConsentScope
 from providers import search_index
 from providers.models import Organisation, OrganisationKind, OrganisationStatus
-from tests.browser.accessibility import assert_accessible, tab_to, watch
+from tests.browser.accessibility import add_axe, assert_accessible, tab_to, watch
 from tests.browser.conftest import _FAILED, TIMEOUT_MS, VIEWPORTS, LiveServer
 from tests.browser.test_account_journeys import heading, sign_in, sign_out
 from tests.browser.test_card_payment_journey import (  # noqa: F401 (fixtures)
@@ -100,6 +100,7 @@ def broker_page(
         timezone_id="Europe/London",
     )
     context.set_default_timeout(TIMEOUT_MS)
+    add_axe(context)
     page = context.new_page()
     page_watch = watch(page)
     yield page
