@@ -61,6 +61,9 @@ class CloseLine:
     # What the committed money is held for, one description per hold still pending ("Order
     # ORD-1234: Home care, cycle 43"), oldest first.
     held_for: tuple[str, ...] = ()
+    # ISF: the part of `unspent_pence` that the stream's open Individual Service Funds give
+    # back first at the close.
+    from_funds_pence: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,11 @@ class ClosePreview:
     @property
     def unspent_pence(self) -> int:
         return sum(line.unspent_pence for line in self.lines)
+
+    @property
+    def from_funds_pence(self) -> int:
+        """ISF: what comes back from Individual Service Funds, within `unspent_pence`."""
+        return sum(line.from_funds_pence for line in self.lines)
 
     @property
     def problems(self) -> list[str]:
@@ -132,6 +140,7 @@ def preview_close(
         destination = None
         problem = None
         held_for: tuple[str, ...] = ()
+        from_funds = isf.unspent_in_funds(session, stream)  # ISF
         if held.debits_pending:
             held_for = _held_for(session, stream)
             problem = f"{stream.kind.label}: {pounds(held.debits_pending)} is still committed" + (
@@ -147,11 +156,12 @@ def preview_close(
                 choice,
                 # ISF: what the stream's open Individual Service Funds hold comes back to it
                 # first at the close (budgets/isf.py), so it is unspent money too.
-                held.available + to_come + isf.unspent_in_funds(session, stream),
+                held.available + to_come + from_funds,
                 held.debits_pending,
                 destination,
                 problem,
                 held_for,
+                from_funds,
             )
         )
     return ClosePreview(budget, lines, list(carrying_on))

@@ -92,3 +92,20 @@ def assert_all_verifies(session: Session) -> None:
     assert report.ok, report.problems
     problems, _ = check_budgets(session)
     assert problems == []
+
+
+def spend(
+    session: Session, world: IsfWorld, fund: IndividualServiceFund, pence: int, key: str
+) -> None:
+    """The provider records `pence` spent from the fund today (committed)."""
+    isf.record_spend(
+        session,
+        fund,
+        spent_on=TODAY,
+        amount_pence=pence,
+        description="Cinema trip with a support worker",
+        by=world.staff,
+        key=key,
+        today=TODAY,
+    )
+    session.commit()

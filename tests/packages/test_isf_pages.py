@@ -240,3 +240,18 @@ def test_the_api_s_budget_figures_count_what_is_in_funds(
             "isf_pence",
         )
     )
+
+
+def test_the_close_preview_says_what_comes_back_from_funds(
+    client: FlaskClient, session: Session, isf_world: IsfWorld
+) -> None:
+    fund = isf_world.agreed(session, 120_00)
+    isf_fixtures.spend(session, isf_world, fund, 20_00, "form-1")
+    sign_in(client, isf_world.officer)
+    page = client.get(
+        f"/council/people/{isf_world.person.id}/budgets/{isf_world.budget.id}/close/preview"
+    )
+    assert page.status_code == 200
+    assert "includes £100 still held by providers in Individual Service Funds" in page.get_data(
+        as_text=True
+    )
