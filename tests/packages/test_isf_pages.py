@@ -255,3 +255,33 @@ def test_the_close_preview_says_what_comes_back_from_funds(
     assert "includes £100 still held by providers in Individual Service Funds" in page.get_data(
         as_text=True
     )
+
+
+def test_a_broker_with_an_order_consent_asks_and_one_without_cannot(
+    client: FlaskClient,
+    session: Session,
+    isf_world: IsfWorld,
+    make_user: Callable[..., User],
+) -> None:
+    from tests.brokers.acting_helpers import start_acting
+    from tests.brokers.shortlist_fixtures import give_consent
+
+    seeing = make_user(Role.BROKER)
+    give_consent(isf_world.person, broker=seeing, scopes=["see"])
+    sign_in(client, seeing)
+    start_acting(client, isf_world.person)
+    listed = client.get("/my/isf").get_data(as_text=True)
+    assert "Margaret Okafor\u2019s Individual Service Funds" in listed
+    assert "Ask a provider to hold a fund" not in listed
+    assert client.get("/my/isf/new").status_code == 403
+    assert _ask(client, isf_world).status_code == 403
+    client.post("/sign-out")
+
+    ordering = make_user(Role.BROKER)
+    consent = give_consent(isf_world.person, broker=ordering, scopes=["see", "order"])
+    sign_in(client, ordering)
+    start_acting(client, isf_world.person)
+    assert _ask(client, isf_world).status_code == 302
+    fund = _only_fund(session)
+    assert fund.consent_id == consent.id
+    assert fund.requested_by_id == ordering.id
