@@ -6,6 +6,7 @@ and the money follows) or refuses with a reason. Routes on `council`."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -19,7 +20,17 @@ from marketplace.forms import show_refusal
 from marketplace.ledger import LedgerError
 from marketplace.orders import variation_terms, variations
 from marketplace.orders.models import PackageVariation
-from marketplace.pages.variation_forms import CouncilDecisionForm, terms_now, terms_text
+from marketplace.pages.variation_forms import (
+    CouncilDecisionForm,
+    terms_now,
+    terms_text,
+    variation_words,
+)
+
+
+@bp.context_processor
+def _variation_words() -> dict[str, Any]:
+    return variation_words(london_today())
 
 
 @bp.route("/variations")

@@ -82,6 +82,8 @@ def test_asked_by_the_person_accepted_by_the_provider_agreed_by_the_council(
     assert "£156" in queue
     no_choice = officer.post(f"/council/variations/{variation.id}", data={})
     assert no_choice.status_code == 400
+    on_order = officer.get(f"/council/orders/{order.id}").get_data(as_text=True)
+    assert "3 hours each time, from 8 June 2026: waiting for the council" in on_order
     agreed = officer.post(f"/council/variations/{variation.id}", data={"decision": "agree"})
     assert agreed.status_code == 302
 
