@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -114,3 +115,19 @@ def test_the_statement_page_names_the_cycle(
     text = " ".join(html.unescape(page.get_data(as_text=True)).split())
     assert page.status_code == 200
     assert f"Order {order.reference}, cycle 4 (5 October to 11 October 2026)" in text
+
+
+def test_the_order_page_says_which_budget_paid_each_cycle(
+    client: FlaskClient, session: Session, period_world: PeriodWorld
+) -> None:
+    world = period_world
+    order = _across_the_boundary(session, world)
+    sign_in(client, world.citizen)
+
+    page = client.get(f"/my/orders/{order.id}")
+
+    words = re.sub(r"<[^>]+>", " ", page.get_data(as_text=True))
+    text = " ".join(html.unescape(words).split())
+    assert page.status_code == 200
+    assert "3: 28 September to 4 October 2026 Budget for 1 April 2026 to 30 September 2026" in text
+    assert "4: 5 October to 11 October 2026 Budget for 1 October 2026 to 31 March 2027" in text
