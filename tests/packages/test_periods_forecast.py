@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.orders import checkout
 from marketplace.orders import forecast as outlook
+from marketplace.orders.basket import add_to_basket
+from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.models import PackageTerms, ScheduleKind
 from marketplace.orders.schedule import Schedule
 from tests.conftest import sign_in
@@ -161,4 +163,44 @@ def test_the_budget_page_shows_the_package_as_ongoing(
     assert f"{order.service_name} ({order.reference})" in text
     assert "Ongoing: £104 a week" in text
     assert "£208 still to be set aside from this budget" in text
+    assert "It carries on after 30 September 2026, paid from the next budget" in text
+
+
+def test_the_basket_forecasts_a_package_as_the_budget_page_will(
+    session: Session, period_world: PeriodWorld
+) -> None:
+    world = period_world
+    first = world.first_budget()
+    world.second_budget()
+    schedule = Schedule(ScheduleKind.RECURRING, TODAY, 2, None, ("MO", "TH"))
+    item = add_to_basket(
+        session, world.person, world.service, schedule, by=world.citizen, today=TODAY
+    )
+    session.commit()
+
+    costs = basket_costs(session, world.person, [item], today=TODAY)
+    world.package(session, today=TODAY)
+    after = outlook.budget_outlook(session, first, TODAY)
+
+    assert costs.what_if is not None
+    assert costs.what_if.end_after_pence == after.end_balance_pence
+    assert costs.what_if.available_after_pence == after.available_pence
+
+
+def test_the_council_person_page_shows_the_package_as_ongoing(
+    client: FlaskClient, session: Session, period_world: PeriodWorld
+) -> None:
+    world = period_world
+    world.first_budget()
+    world.second_budget()
+    order = world.package(session, today=TODAY)
+
+    with time_machine.travel(TODAY + timedelta(hours=10)):
+        sign_in(client, world.officer)
+        page = client.get(f"/council/people/{world.person.id}")
+
+    text = " ".join(html.unescape(page.get_data(as_text=True)).split())
+    assert page.status_code == 200
+    assert "Ongoing care in this forecast" in text
+    assert f"{order.service_name} ({order.reference})" in text
     assert "It carries on after 30 September 2026, paid from the next budget" in text
