@@ -56,6 +56,54 @@ pytest_plugins = [
 
 PASSWORD = "correct horse battery staple"
 
+# The tests that take longest (seconds to a minute each, where most take a tenth of a second),
+# longest first: started first in a run on several workers (see below). A path that no longer
+# matches anything only loses its place.
+LONG_TESTS = (
+    "tests/test_imports_alone.py",
+    "tests/budgets/test_invariants.py",
+    "tests/orders/test_invariants.py",
+    "tests/test_two_machines.py",
+    "tests/browser/",
+    "tests/api/test_schemathesis.py",
+    "tests/demo/",
+    "tests/test_migrations.py",
+    "tests/test_statements_per_page.py",
+    "tests/test_backup.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, start each worker on its share of the long tests, so that the run
+    ends on short ones with both workers busy to the end.
+
+    `--dist worksteal` gives each worker an equal contiguous part of the list, which it runs in
+    order, and an idle worker takes the second half of what another has yet to run. In file
+    order the browser tests all fell in the first half and the longest test (the imports
+    check) near the end of the second, often run last while the other worker had nothing left.
+    Now the long tests, longest first, are dealt in turn to the front of each worker's share
+    and the short ones follow, in file order. A run in one process keeps file order.
+    """
+    if not hasattr(config, "workerinput"):
+        return
+
+    def rank(item: pytest.Item) -> int | None:
+        return next((i for i, path in enumerate(LONG_TESTS) if item.nodeid.startswith(path)), None)
+
+    ranked = [(rank(item), index, item) for index, item in enumerate(items)]
+    long = [item for _rank, _index, item in sorted(r for r in ranked if r[0] is not None)]
+    short = [item for item_rank, _index, item in ranked if item_rank is None]
+    workers = int(config.workerinput["workercount"])  # type: ignore[attr-defined]
+    ordered: list[pytest.Item] = []
+    for worker in range(workers):
+        # The share xdist gives this worker: an equal part of what is left.
+        size = (len(items) - len(ordered)) // (workers - worker)
+        dealt = long[worker::workers]
+        ordered += dealt + short[: max(0, size - len(dealt))]
+        del short[: max(0, size - len(dealt))]
+    items[:] = ordered + short
+
 
 def test_settings(database_url: str, instance: Path, **overrides: object) -> dict[str, object]:
     settings: dict[str, object] = {
