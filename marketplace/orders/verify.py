@@ -29,6 +29,7 @@ from marketplace.orders.models import (
     Order,
     OrderCycle,
     OrderStatus,
+    PackageShortfall,
 )
 from marketplace.types import Session
 
@@ -50,13 +51,20 @@ def check_orders(session: Session) -> tuple[list[str], int]:
             selectinload(Order.events),
         )
     ).all()
+    flagged = frozenset(
+        session.scalars(
+            select(Order)
+            .join(PackageShortfall, PackageShortfall.order_id == Order.id)
+            .where(PackageShortfall.resolved_at.is_(None), Order.ends_on.is_(None))
+        )
+    )
     for order in orders:
         if sum(cycle.amount_pence for cycle in order.cycles) != order.total_pence:
             problems.append(f"order {order.reference}: its cycles do not add up to its total")
         invoices = {invoice.cycle_id: invoice for invoice in order.invoices}
         for cycle in order.cycles:
             problems += _check_cycle(session, order, cycle, invoices.get(cycle.id))
-        problems += _check_status(order)
+        problems += _check_status(order, flagged)
         problems += _check_card_share(order)
         problems += _check_timeline(order)
         # OUTCOMES: an outcome order is billed from its weeks' outcome records, not deliveries.
@@ -67,7 +75,7 @@ def check_orders(session: Session) -> tuple[list[str], int]:
     return problems, len(orders)
 
 
-def _check_status(order: Order) -> list[str]:
+def _check_status(order: Order, flagged: frozenset[Order] = frozenset()) -> list[str]:
     """The order's status against its cycles' money (which `_check_cycle` holds against the
     ledger)."""
     where = f"order {order.reference}"
@@ -77,7 +85,9 @@ def _check_status(order: Order) -> list[str]:
         not_held = [c.number for c in order.cycles if c.state is not CycleState.HELD]
         if not_held:
             return [f"{where}: {status} but the money of cycle {_numbers(not_held)} is not held"]
-    elif order.status in _OPEN and order.cycles and not holding:
+    elif order.status in _OPEN and order.cycles and not holding and order not in flagged:
+        # A package whose next cycle is flagged as short holds nothing, rightly: its cycles
+        # so far are paid, the next one waits for money.
         return [f"{where}: {status} but its commitment is released: none of its money is held"]
     elif order.status in _ENDED and holding:
         return [f"{where}: {status} but cycle {_numbers(holding)} still holds its money"]

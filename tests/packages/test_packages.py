@@ -414,13 +414,6 @@ def test_what_cancelling_gives_back_later_follows_the_packages_terms(
     assert money.later_after == date(2026, 6, 14)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "orders/verify.py (the lead's) reports an accepted order holding none of its money; "
-        "a package whose cycles are all paid while its next one is flagged holds none, rightly"
-    ),
-)
 def test_a_flagged_package_whose_cycles_are_all_paid_passes_ledger_verify(
     session: Session, package_world: PackageWorld
 ) -> None:
