@@ -33,6 +33,7 @@ from marketplace.demo.data.county import (
     demo_users,
 )
 from marketplace.demo.orders_seed import seed_orders
+from marketplace.demo.packages_seed import seed_packages
 from marketplace.extensions import db
 from marketplace.people.models import ContactMethod, Person
 from marketplace.types import utcnow
@@ -383,6 +384,7 @@ STEPS: tuple[Step, ...] = (
     seed_budgets,
     seed_orders,
     seed_brokers,
+    seed_packages,
 )
 
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from flask import Flask
 from sqlalchemy import select
 
-from marketplace.budgets.models import PersonalBudget
+from marketplace.budgets.models import FunderPot, PersonalBudget, PotPurpose
 from marketplace.budgets.rules import TransferCode
 from marketplace.budgets.statement import budget_statement
 from marketplace.demo.data.county import demo_users
@@ -50,6 +50,29 @@ def _statement_payments() -> dict[uuid.UUID, int]:
     return by_invoice
 
 
+def _pot_payments() -> dict[uuid.UUID, int]:
+    """Pence paid straight from the funders' reablement pots (issue 18: free to the person, on
+    no statement of theirs), by the invoice each payment settles."""
+    by_invoice: dict[uuid.UUID, int] = defaultdict(int)
+    pots = db.session.scalars(select(FunderPot).where(FunderPot.purpose == PotPurpose.REABLEMENT))
+    for pot in pots:
+        for transfer in db.session.scalars(
+            select(Transfer).where(
+                Transfer.kind == TransferKind.POST, Transfer.debit_account_id == pot.account_id
+            )
+        ):
+            cycle = db.session.scalar(
+                select(OrderCycle).where(OrderCycle.commitment_key == transfer.pending.reference)
+            )
+            assert cycle is not None, f"{transfer.idempotency_key}: a payment for no order"
+            assert cycle.pot_id == pot.id, "paid from a pot that does not pay the cycle"
+            invoice = db.session.scalar(select(Invoice).where(Invoice.cycle_id == cycle.id))
+            assert invoice is not None, f"{transfer.idempotency_key}: a payment with no invoice"
+            assert invoice.status is InvoiceStatus.SETTLED
+            by_invoice[invoice.id] += transfer.amount_pence
+    return by_invoice
+
+
 def _portal_paid(app: Flask, email: str, password: str) -> int:
     """The "Paid to you in total" figure on the provider's invoices page, in pence."""
     client = app.test_client()
@@ -64,9 +87,12 @@ def _portal_paid(app: Flask, email: str, password: str) -> int:
 
 def assert_statements_reconcile_with_portals(app: Flask) -> int:
     """Every statement payment is one paid invoice, in full; every paid invoice is on a
-    statement; and each demo provider's portal shows what the statements paid it. Returns the
-    pence paid in all."""
+    statement, or paid from a reablement pot; and each demo provider's portal shows what the
+    statements and the pots paid it. Returns the pence paid in all."""
     payments = _statement_payments()
+    from_pots = _pot_payments()
+    assert set(payments).isdisjoint(from_pots)
+    payments.update(from_pots)
     paid = db.session.scalars(
         select(Invoice).where(Invoice.status == InvoiceStatus.SETTLED, Invoice.amount_pence > 0)
     ).all()
