@@ -285,3 +285,16 @@ def test_a_broker_with_an_order_consent_asks_and_one_without_cannot(
     fund = _only_fund(session)
     assert fund.consent_id == consent.id
     assert fund.requested_by_id == ordering.id
+
+
+def test_the_funders_page_counts_what_is_in_funds(
+    client: FlaskClient, session: Session, isf_world: IsfWorld
+) -> None:
+    # More than the £300 contribution: the council's stream pays.
+    isf_world.agreed(session, 400_00)
+    sign_in(client, isf_world.officer)
+    page = client.get("/council/funders").get_data(as_text=True)
+    # The council's pot's card comes first, then the ICB's.
+    council_pot = page.split("Hertfordshire and West Essex ICB")[0]
+    figure = council_pot.split("In Individual Service Funds")[1].split("</dd>")[0]
+    assert "£400" in figure
