@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -355,3 +356,28 @@ def test_without_a_budget_named_the_open_one_for_the_day_pays(
     assert ask(TODAY).budget_id == isf_world.budget.id
     with pytest.raises(isf.IsfRefused, match="no open personal budget"):
         ask(date(2027, 4, 1))  # after the period: no budget yet
+
+
+def test_flask_ledger_verify_checks_the_funds(
+    app: Flask, session: Session, isf_world: IsfWorld
+) -> None:
+    fund = isf_world.agreed(session)
+    isf_fixtures.spend(session, isf_world, fund, 25_00, "form-1")
+    runner = app.test_cli_runner()
+    clean = runner.invoke(args=["ledger", "verify"])
+    assert clean.exit_code == 0, clean.output
+
+    # Money into the fund from somewhere that is not its stream.
+    outsider = ledger.open_account(session, code="payee:outsider", name="X", guarded=False)
+    ledger.transfer(
+        session,
+        key="by-hand",
+        debit=outsider,
+        credit=fund.account_id,
+        amount_pence=5_00,
+        code=TransferCode.ISF,
+    )
+    session.commit()
+    broken = runner.invoke(args=["ledger", "verify"])
+    assert broken.exit_code == 1
+    assert f"ISF {fund.reference}" in broken.output
