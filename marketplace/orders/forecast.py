@@ -19,7 +19,7 @@ counts the package's cycles that start in its period and are not held yet, label
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
@@ -228,6 +228,8 @@ class QuoteLike(Protocol):
     def cycles_ahead(self) -> int: ...
     @property
     def total_pence(self) -> int: ...
+    @property
+    def cycles(self) -> Sequence[object]: ...
 
 
 @dataclass(frozen=True)
@@ -259,7 +261,9 @@ def care_of_quote(quoted: QuoteLike) -> WeeklyCare | NewPackage | None:
         cycles_ahead=quoted.cycles_ahead,
         cancelled_from=None,
     )
-    return NewPackage(order, quoted.cycles_ahead)
+    # The cycles placing it holds: its first `cycles_ahead`, fewer if some start after the
+    # budget's period (the next budget's, held by the daily job).
+    return NewPackage(order, len(quoted.cycles))
 
 
 def what_if_ordered(
