@@ -94,15 +94,17 @@ def budget_on(session: Session, person_id: object, day: date) -> PersonalBudget 
 
 
 def carrying_on(session: Session, budget: PersonalBudget) -> list[CarryingOn]:
-    """The person's packages that began by the end of the budget's period and carry on after
-    it, each with the open budget that pays its cycles from the day after (None if the person
-    has none yet) and how many cycles that budget holds already: what the close passes to
+    """The person's packages that have care after the end of the budget's period, each with
+    the open budget that pays its cycles from the day after (None if the person has none yet)
+    and how many cycles that budget holds already: what the close passes to
     `closing.preview_close` and `closing.close_period`."""
     after = budget.ends_on + timedelta(days=1)
     following = budget_on(session, budget.person_id, after)
     found = []
     for order in packages_of(session, budget.person_id):
-        if order.starts_on > budget.ends_on or not goes_on_after(order, budget.ends_on):
+        # Every package with care after the period: one starting only after it too (placed
+        # ahead, none of its cycles this budget's) needs the next budget as much.
+        if not goes_on_after(order, budget.ends_on):
             continue
         held_there = (
             sum(1 for cycle in order.cycles if cycle.budget_id == following.id)
