@@ -37,11 +37,13 @@ from sqlalchemy import event, select
 from marketplace import mail
 from marketplace.accounts.models import User
 from marketplace.budgets import funders as funding
+from marketplace.budgets import isf
 from marketplace.budgets.allocations import StreamSpec, create_budget, release_due_instalments
 from marketplace.budgets.closing import close_period, preview_close
 from marketplace.budgets.models import (
     Funder,
     FunderPot,
+    IndividualServiceFund,
     PaymentFrequency,
     PersonalBudget,
     PotPurpose,
@@ -59,6 +61,7 @@ from marketplace.demo.budgets_seed import (
 )
 from marketplace.demo.orders_seed import (
     CALLS,
+    DAY_CENTRE_EMAIL,
     HOME_CARE,
     HOME_CARE_EMAIL,
     HOME_CARE_VISITS,
@@ -84,7 +87,8 @@ from marketplace.orders.models import (
 from marketplace.orders.package_terms import occasions
 from marketplace.orders.schedule import Schedule
 from marketplace.people.models import Person
-from providers.models import Organisation, Service
+from providers import lead_providers
+from providers.models import LeadProvider, Locality, Organisation, Service
 
 if TYPE_CHECKING:
     from marketplace.demo.seed import SeedReport
@@ -143,6 +147,8 @@ def seed_packages(today: date | None = None) -> SeedReport:
             _dorothys_package(_Clock(story, officer, staff), service)
         for tell in (_reablement_ended, _reablement_now, _short_of_a_budget):
             tell(today, officer, staff_of, listings)
+        _dorothys_fund(story, officer)
+        _lead_in_stevenage(today, officer, provider)
     del db.session.info.get(mail._PENDING, [])[queued:]
     # What the step made this time, and what it found made before, kind by kind.
     tallies = []
@@ -151,6 +157,8 @@ def seed_packages(today: date | None = None) -> SeedReport:
         ("people", Person, _people_of_the_step()),
         ("funder pots", FunderPot, _pots_of_the_step(story.budget)),
         ("personal budgets", PersonalBudget, _budgets_of_the_step(person, story.budget)),
+        ("individual service funds", IndividualServiceFund, _funds_of(person)),
+        ("lead providers", LeadProvider, list(db.session.scalars(select(LeadProvider)))),
     ):
         created = [row for row in made if isinstance(row, model)]
         tallies.append(
@@ -160,6 +168,75 @@ def seed_packages(today: date | None = None) -> SeedReport:
 
 
 NAMES = ("Arthur Bennett", "Margaret Hughes", "Peter Lawson")
+
+
+def _funds_of(person: Person) -> list[IndividualServiceFund]:
+    return list(
+        db.session.scalars(
+            select(IndividualServiceFund).where(IndividualServiceFund.person_id == person.id)
+        )
+    )
+
+
+def _dorothys_fund(story: Story, officer: User) -> None:
+    """Dorothy asked the day centre to hold £300 of her budget as an Individual Service Fund
+    for outings and activities with its group, agreed six weeks ago; two outings since."""
+    if _funds_of(story.person):
+        return
+    day_centre = _user(DAY_CENTRE_EMAIL)
+    organisation = db.session.get(Organisation, day_centre.organisation_id)
+    assert organisation is not None  # the orders step checked it
+    with story.at(-45, 11) as day:
+        fund = isf.request_isf(
+            db.session,
+            person=story.person,
+            organisation=organisation,
+            amount_pence=300_00,
+            agreement=(
+                "For outings with the Thursday group (the garden centre, the panto at the "
+                "Gordon Craig), and the singing teacher's sessions. Lea Valley books and pays, "
+                "and tells Dorothy what each one cost."
+            ),
+            by=story.citizen,
+            budget=story.budget,
+            today=day,
+        )
+    with story.at(-43, 10) as day:
+        isf.decide(db.session, fund, by=day_centre, agree=True, reason="Happy to.")
+    for offset, pence, what in (
+        (-30, 42_50, "Minibus outing to the garden centre, with lunch"),
+        (-9, 18_00, "Singing session with the visiting teacher"),
+    ):
+        with story.at(offset, 16) as day:
+            isf.record_spend(
+                db.session,
+                fund,
+                spent_on=day,
+                amount_pence=pence,
+                description=what,
+                by=day_centre,
+                key=f"demo:isf:{fund.id}:{offset}",
+                today=day,
+            )
+
+
+def _lead_in_stevenage(today: date, officer: User, provider: Organisation) -> None:
+    """The council named Bluebell its lead provider for personal care in Stevenage."""
+    if db.session.scalar(select(LeadProvider.id)):
+        return
+    stevenage = db.session.scalar(select(Locality).where(Locality.code == "stevenage"))
+    if stevenage is None:
+        return
+    lead_providers.name_lead(
+        db.session,
+        locality=stevenage,
+        category_code="personal-care",
+        organisation=provider,
+        starts_on=today,
+        reason="Chosen in the home care tender: one lead provider for each area.",
+        by=officer,
+        today=today,
+    )
 
 
 def _people_of_the_step() -> list[Person]:

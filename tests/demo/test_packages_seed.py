@@ -12,7 +12,14 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from marketplace.accounts import service as accounts
-from marketplace.budgets.models import BudgetStatus, PersonalBudget, PotPurpose
+from marketplace.budgets import isf
+from marketplace.budgets.models import (
+    BudgetStatus,
+    IndividualServiceFund,
+    IsfState,
+    PersonalBudget,
+    PotPurpose,
+)
 from marketplace.budgets.verify import check_budgets
 from marketplace.demo import seed
 from marketplace.demo.budgets_seed import CITIZEN_EMAIL, seed_budgets
@@ -32,6 +39,7 @@ from marketplace.orders.models import (
     VariationState,
 )
 from marketplace.orders.verify import check_orders
+from providers.models import LeadProvider
 
 TODAY = date(2026, 11, 24)
 PROVIDERS = {"Chiltern Home Care", "Lea Valley Day Centre", PROVIDER, "Herts Independent Brokerage"}
@@ -127,6 +135,15 @@ def _other_packages_in_the_states_a_council_sees() -> None:
     ]
     peter = flags[0].order
     assert [v.state for v in peter.variations] == [VariationState.PROPOSED]
+    (fund,) = db.session.scalars(select(IndividualServiceFund)).all()
+    assert fund.state is IsfState.AGREED
+    assert isf.isf_statement(db.session, fund).balance_pence == 300_00 - 42_50 - 18_00
+    (lead,) = db.session.scalars(select(LeadProvider)).all()
+    assert (lead.organisation.name, lead.locality.code, lead.category_code) == (
+        PROVIDER,
+        "stevenage",
+        "personal-care",
+    )
 
 
 def _seeding_again_creates_nothing() -> None:
@@ -140,6 +157,8 @@ def _seeding_again_creates_nothing() -> None:
         ("people", 0, 3),
         ("funder pots", 0, 3),
         ("personal budgets", 0, 2),
+        ("individual service funds", 0, 1),
+        ("lead providers", 0, 1),
     ]
     assert db.session.scalar(select(func.count()).select_from(Order)) == orders
     _verified()

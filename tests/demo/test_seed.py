@@ -18,7 +18,7 @@ from marketplace.accounts import service as accounts
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import password_problem
 from marketplace.accounts.roles import Role
-from marketplace.budgets.models import Funder, FunderPot, PersonalBudget
+from marketplace.budgets.models import Funder, FunderPot, IndividualServiceFund, PersonalBudget
 from marketplace.cqc.models import CqcLocation
 from marketplace.demo import seed
 from marketplace.demo.data import county
@@ -31,6 +31,7 @@ from providers import directory
 from providers.models import (
     CapacityStatus,
     DeliveryMode,
+    LeadProvider,
     Locality,
     Organisation,
     OrganisationStatus,
@@ -57,6 +58,8 @@ TABLES = (
     CqcLocation,
     Consent,
     ClientNote,
+    IndividualServiceFund,
+    LeadProvider,
 )
 
 

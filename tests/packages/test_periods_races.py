@@ -83,16 +83,11 @@ def test_a_close_racing_the_job_on_a_late_cycle_never_leaves_money_on_a_closed_b
 
 
 def assert_verifies_but_for_the_flagged_package(session: Session) -> None:
-    """The ledger verifies; of the orders' checks, only the one the lead's orders/verify.py
-    still makes of a package holding nothing while its next cycle is flagged may be reported
-    (test_packages.py marks it xfail): none other."""
+    """The ledger verifies, and so do the orders: a package holding nothing while its next
+    cycle is flagged is right (orders/verify.py knows it)."""
     assert verify_ledger(session).ok
     problems, _ = check_orders(session)
-    assert all(
-        problem.endswith("in progress but its commitment is released: none of its money is held")
-        or problem.endswith("accepted but its commitment is released: none of its money is held")
-        for problem in problems
-    ), problems
+    assert problems == []
 
 
 def _late_package(session: Session, world: PeriodWorld) -> tuple[PersonalBudget, uuid.UUID]:
