@@ -31,7 +31,8 @@ def make_package(
     cycles: int = 3,
     status: OrderStatus = OrderStatus.ACCEPTED,
 ) -> Order:
-    """A package placed (and accepted by the provider, unless `status` is PLACED) with cycles 1..`cycles` made and held from the world's budget."""
+    """A package placed (and accepted by the provider, unless `status` is PLACED) with cycles
+    1..`cycles` made and held from the world's budget."""
     world.provider.invoice_cycle = InvoiceCycle.WEEKLY
     world.provider.notice_days = NOTICE_DAYS
     order = Order(
