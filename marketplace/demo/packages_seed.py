@@ -255,10 +255,10 @@ def _packages_of_the_step(dorothy: Person) -> list[Order]:
 
 def _pots_of_the_step(current: PersonalBudget) -> list[FunderPot]:
     """The council's reablement pots, and its budgets pot for the year before the current."""
-    council = db.session.scalar(select(Funder).where(Funder.name == COUNCIL))
+    council = db.session.scalar(select(Funder.id).where(Funder.name == COUNCIL))
     return [
         pot
-        for pot in db.session.scalars(select(FunderPot).where(FunderPot.funder_id == council.id))
+        for pot in db.session.scalars(select(FunderPot).where(FunderPot.funder_id == council))
         if pot.purpose is PotPurpose.REABLEMENT
         or pot.financial_year == financial_year_of(current.starts_on) - 1
     ]
