@@ -399,7 +399,7 @@ def own_order(order_id: uuid.UUID) -> Order:
     acts for): anyone else's answers 404, so ids reveal nothing, even an order of another
     person the same broker may see; one the consent does not let them see is refused in words."""
     person = person_in_hand()
-    order = queries.order_by_id(db.session, order_id)
+    order = queries.order_for_page(db.session, order_id, streams=True)
     if order is None or person is None or order.person_id != person.id:
         abort(404)
     if not can(current_user, "view_order", order):
@@ -443,6 +443,14 @@ def order_context(order: Order, today: date) -> dict[str, Any]:
         for budget in budgets.values()
         for stream in budget.streams
     }
+    # REABLEMENT (issue 18): cycles paid straight from a funder's reablement pot.
+    names.update(
+        {
+            f"pot:{cycle.pot_id}": f"Reablement, paid by {cycle.pot.funder.name}"
+            for cycle in order.cycles
+            if cycle.pot is not None
+        }
+    )
     paid = queries.paid_by_stream(order)
     return {
         "order": order,
@@ -463,12 +471,12 @@ def order_context(order: Order, today: date) -> dict[str, Any]:
         "today": today,
         # Recurring care paid cycle by cycle with a saved card (None for other orders).
         "card_plan": recurring.card_plan(db.session, order),
+        # PACKAGES (issue 18): an ongoing package's next period and shortfall flags.
+        "package": (ongoing.package_view(db.session, order, today) if is_package(order) else None),
         # OUTCOMES (issue 18): an outcome order's weeks, to confirm or query.
         "outcome_weeks": (
             outcomes.week_rows(db.session, order, today) if outcomes.is_outcome_order(order) else []
         ),
-        # PACKAGES (issue 18): an ongoing package's next period and shortfall flags.
-        "package": (ongoing.package_view(db.session, order, today) if is_package(order) else None),
         # REABLEMENT (issue 18): free reablement, or the care it became (None for others).
         "reablement": reablement.order_note(db.session, order),
         # Questions asked the provider about this service, kept with the order (issue 17).

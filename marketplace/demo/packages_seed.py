@@ -87,6 +87,7 @@ from marketplace.orders.models import (
 from marketplace.orders.package_terms import occasions
 from marketplace.orders.schedule import Schedule
 from marketplace.people.models import Person
+from marketplace.types import utcnow
 from providers import lead_providers
 from providers.models import LeadProvider, Locality, Organisation, Service
 
@@ -358,6 +359,7 @@ def _reablement_ended(
             by=officer,
             today=day,
         )
+        episode.order.placed_at = min(_at(day, 11), utcnow())
     order = episode.order
     ended_on = episode.ends_on
     _tell_days(clock, order, starts_on)
@@ -398,6 +400,7 @@ def _reablement_now(
             by=officer,
             today=day,
         )
+        episode.order.placed_at = min(_at(day, 11), utcnow())
     _tell_days(clock, episode.order, starts_on, last_unconfirmed=True)
     return episode.order
 
@@ -517,6 +520,7 @@ def _dorothys_package(clock: _Clock, service: Service) -> Order:
             by=clock.officer,
             today=day,
         )
+        episode.order.placed_at = min(_at(day, 11), utcnow())
     order = episode.order
     ends_on = starts_on + timedelta(days=39)  # the Friday of the sixth week
     first_budget: PersonalBudget | None = None

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
+from marketplace.budgets.models import FunderPot, PersonalBudget
 from marketplace.orders.models import (
     CycleState,
     Delivery,
@@ -30,6 +31,34 @@ PAGE_SIZE = 25
 
 def order_by_id(session: Session, order_id: uuid.UUID) -> Order | None:
     return session.get(Order, order_id)
+
+
+def order_for_page(
+    session: Session, order_id: uuid.UUID, *, streams: bool = False
+) -> Order | None:
+    """The order as its pages read it, with what they show of it loaded alongside in one
+    statement per kind of thing, however many cycles, budgets or steps it has: its provider and
+    person, its cycles with the budget (and, with `streams`, that budget's streams) or
+    reablement pot (and its funder) that paid each, and its timeline with who took each step.
+    Loaded one at a time on first use instead, a package carried across periods, or an order
+    whose steps were taken by several people, issued a statement per budget, stream list and
+    actor."""
+    budget = joinedload(OrderCycle.budget)
+    return session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .options(
+            joinedload(Order.organisation),
+            joinedload(Order.person),
+            selectinload(Order.cycles).options(
+                budget.selectinload(PersonalBudget.streams) if streams else budget,
+                joinedload(OrderCycle.pot).joinedload(FunderPot.funder),
+            ),
+            selectinload(Order.events).options(
+                joinedload(OrderEvent.actor), joinedload(OrderEvent.token)
+            ),
+        )
+    )
 
 
 def order_by_reference(session: Session, reference: str) -> Order | None:
@@ -237,9 +266,15 @@ def deliveries_to_confirm(session: Session, person_id: uuid.UUID) -> list[Delive
 
 def paid_by_stream(order: Order) -> dict[str, int]:
     """Pence held for the order on each stream (by stream id string), summed over its cycles
-    as placed; what was finally spent is on the budget's statement."""
+    as placed, and on each reablement pot ("pot:<id>"); what was finally spent is on the
+    budget's statement."""
     totals: dict[str, int] = {}
     for cycle in order.cycles:
+        if cycle.pot_id is not None:
+            # Reablement (issue 18): the whole cycle from a funder's pot, keyed "pot:<id>".
+            key = f"pot:{cycle.pot_id}"
+            totals[key] = totals.get(key, 0) + cycle.amount_pence
+            continue
         for stream_id, pence in (cycle.split or {}).items():
             totals[stream_id] = totals.get(stream_id, 0) + pence
     return totals
