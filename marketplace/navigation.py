@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_login.mixins import AnonymousUserMixin
 
 from marketplace.accounts.models import User
@@ -73,6 +73,16 @@ def _as_acted_for(item: NavItem) -> NavItem:
     return NavItem(_WHILE_ACTING.get(item.endpoint, item.text), item.endpoint)
 
 
+def _unread_this_request(user: User) -> int:
+    """The user's unread notifications, counted once a request: the navigation is made for
+    every template rendered, and a form field drawn by govuk-frontend-wtf renders one (the
+    provider's order page drew four, each counting again)."""
+    counted: dict[object, int] = g.setdefault("unread_notifications", {})
+    if user.id not in counted:
+        counted[user.id] = unread_count(db.session, user)
+    return counted[user.id]
+
+
 def navigation_for(user: User | AnonymousUserMixin) -> list[dict[str, object]]:
     """Navigation links for the signed-in role, then the account links. While acting for
     someone the person's items say "Their ...", and the reader's own organisation's portal is
@@ -87,7 +97,7 @@ def navigation_for(user: User | AnonymousUserMixin) -> list[dict[str, object]]:
             named = _as_named_by(user, item)
             items.append(_as_acted_for(named) if acting else named)
     if isinstance(user, User) and user.is_authenticated:
-        unread = unread_count(db.session, user)
+        unread = _unread_this_request(user)
         items.append(NavItem(f"Notifications ({unread})", "notifications.inbox"))
         items.append(NavItem("Your account", "accounts.account"))
     else:

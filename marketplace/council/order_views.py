@@ -31,7 +31,7 @@ from marketplace.orders.schedule import schedule_of
 
 
 def _order(order_id: uuid.UUID) -> Order:
-    found = queries.order_by_id(db.session, order_id)
+    found = queries.order_for_page(db.session, order_id)
     if found is None:
         abort(404)
     return found

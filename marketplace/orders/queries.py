@@ -33,9 +33,7 @@ def order_by_id(session: Session, order_id: uuid.UUID) -> Order | None:
     return session.get(Order, order_id)
 
 
-def order_for_page(
-    session: Session, order_id: uuid.UUID, *, streams: bool = False
-) -> Order | None:
+def order_for_page(session: Session, order_id: uuid.UUID, *, streams: bool = False) -> Order | None:
     """The order as its pages read it, with what they show of it loaded alongside in one
     statement per kind of thing, however many cycles, budgets or steps it has: its provider and
     person, its cycles with the budget (and, with `streams`, that budget's streams) or

@@ -56,7 +56,7 @@ TABS = {
 
 def _own_order(order_id: uuid.UUID) -> Order:
     organisation = own_organisation()
-    order = queries.order_by_id(db.session, order_id)
+    order = queries.order_for_page(db.session, order_id)
     if (
         order is None
         or order.organisation_id != organisation.id
