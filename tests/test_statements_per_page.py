@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -26,16 +27,28 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.accounts.roles import Role
 from marketplace.budgets.models import PersonalBudget
 from marketplace.demo import seed
 from marketplace.extensions import db
 from marketplace.formatting import LONDON
-from marketplace.orders.models import Order
+from marketplace.orders import deliveries, invoicing, packages
+from marketplace.orders.models import Order, OrderCycle, ScheduleKind
+from marketplace.orders.schedule import Schedule
 from marketplace.people.models import Person
 from providers.models import Organisation, Service, ServiceStatus
 from tests.conftest import sign_in
+from tests.packages.period_fixtures import (
+    PACKAGE_STARTS,
+    PeriodWorld,
+    hold_next_cycle,
+    period_world,
+)
+
+__all__ = ["period_world"]
 
 FIGURES = Path(__file__).with_name("statement_counts.json")
 DEMO_PASSWORDS = {
@@ -189,3 +202,88 @@ def _check_pages(app: Flask) -> None:
         if label not in figures or count > figures[label]
     }
     assert not grown, f"pages issue more statements than recorded ({dialect}): {grown}"
+
+
+# A page's figure must not grow with what an order or a person has: the same pages, on a
+# person with two packages (one with two cycles, one settled) and then with three (the first
+# with five cycles, paid by two budgets, three settled, visits recorded by a second member of
+# the provider's staff), issue the same number of statements. Each budget, stream list, actor,
+# package's cycles or terms loaded one at a time would add statements to the second count.
+
+
+def _settle(session: Session, order: Order, cycle: OrderCycle, staff: User, citizen: User) -> None:
+    """Every visit of the cycle recorded by `staff` and confirmed, then invoiced."""
+    for day in deliveries.visits_in(order, cycle):
+        delivery = deliveries.record_delivery(
+            session, order, by=staff, delivered_on=day, units=2, today=day
+        )
+        deliveries.confirm_delivery(session, delivery, by=citizen)
+    invoicing.raise_invoice(session, order, cycle, by=staff, today=cycle.ends_on)
+    session.commit()
+
+
+def _another_package(session: Session, world: PeriodWorld, key: str) -> None:
+    """One more package for the person, placed (its first cycle held) and waiting for the
+    provider: the person's pages count it among those going on."""
+    schedule = Schedule(ScheduleKind.RECURRING, PACKAGE_STARTS, 2, None, ("MO", "TH"))
+    packages.place_package(
+        session,
+        world.person,
+        world.service,
+        schedule,
+        by=world.citizen,
+        today=PACKAGE_STARTS,
+        placement_key=key,
+    )
+    session.commit()
+
+
+def _figures(app: Flask, pages: dict[str, tuple[User, str]]) -> dict[str, int]:
+    clients: dict[uuid.UUID, FlaskClient] = {}
+    measured = {}
+    for label, (user, path) in pages.items():
+        client = clients.get(user.id)
+        if client is None:
+            client = clients[user.id] = app.test_client()
+            sign_in(client, user)
+        client.get(path)
+        with counting(app) as statements:
+            response = client.get(path)
+        assert response.status_code == 200, f"{label}: {path} answered {response.status_code}"
+        measured[label] = len(statements)
+    return measured
+
+
+def test_no_page_issues_more_statements_for_more_cycles_budgets_or_packages(
+    app: Flask,
+    session: Session,
+    period_world: PeriodWorld,
+    make_user: Callable[..., User],
+) -> None:
+    world = period_world
+    first, second = world.first_budget(), world.second_budget()
+    package = world.package(session)
+    hold_next_cycle(session, package, first)
+    _settle(session, package, package.cycles[0], world.staff, world.citizen)
+    _another_package(session, world, "package-b")
+    pages = {
+        "citizen order": (world.citizen, f"/my/orders/{package.id}"),
+        "provider order": (world.staff, f"/provider/orders/{package.id}"),
+        "council order": (world.officer, f"/council/orders/{package.id}"),
+        "council person": (world.officer, f"/council/people/{world.person.id}"),
+        "citizen budget": (world.citizen, "/my/budget"),
+        "citizen statement": (world.citizen, f"/my/budgets/{first.id}/statement"),
+    }
+    before = _figures(app, pages)
+
+    colleague = make_user(Role.PROVIDER_STAFF, organisation=world.provider)
+    hold_next_cycle(session, package, first)
+    hold_next_cycle(session, package, second)
+    hold_next_cycle(session, package, second)
+    for cycle in package.cycles[1:3]:
+        _settle(session, package, cycle, colleague, world.citizen)
+    _another_package(session, world, "package-c")
+    after = _figures(app, pages)
+
+    assert len({cycle.budget_id for cycle in package.cycles}) == 2
+    assert after == before

@@ -14,6 +14,7 @@ from collections.abc import Collection
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from marketplace.budgets import statement as statements
 from marketplace.budgets.closing import CarryingOn
@@ -57,10 +58,13 @@ def period_name(budget: PersonalBudget) -> str:
 
 
 def packages_of(session: Session, person_id: object) -> list[Order]:
-    """The person's packages paid from their budgets that are going on, oldest first."""
+    """The person's packages paid from their budgets that are going on, oldest first, with
+    their cycles and terms (what the forecast and the close read of each): one statement each
+    for all the packages, not one per package."""
     return list(
         session.scalars(
             select(Order)
+            .options(selectinload(Order.cycles), selectinload(Order.terms))
             .where(
                 Order.person_id == person_id,
                 Order.ends_on.is_(None),
