@@ -81,10 +81,12 @@ def person() -> str:
     found = acting_for()
     today = london_today()
     budgets = person_budgets.budgets_of(db.session, found)
+    # PERIODS (issue 18): the person's packages once for all their budgets' forecasts.
+    packages = package_periods.packages_of(db.session, found.id) if budgets else []
     return render_template(
         "council/person.html",
         person=found,
-        budgets=[budget_context(budget, today) for budget in budgets],
+        budgets=[budget_context(budget, today, packages) for budget in budgets],
         approved=plans.approved_plan(db.session, found),
         draft=plans.draft_of(db.session, found),
         stream_names=STREAM_NAMES,

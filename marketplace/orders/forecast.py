@@ -126,11 +126,16 @@ def budget_outlook(session: Session, budget: PersonalBudget, today: date) -> For
 
 
 def budget_outlook_and_packages(
-    session: Session, budget: PersonalBudget, today: date
+    session: Session,
+    budget: PersonalBudget,
+    today: date,
+    person_packages: Sequence[Order] | None = None,
 ) -> tuple[Forecast, list[OngoingPackage]]:
     """`budget_outlook`, and the ongoing packages it counts (for the page's lines saying what
-    each costs and whether it carries on after the period)."""
-    packages = ongoing_packages(session, budget, today)
+    each costs and whether it carries on after the period). `person_packages` is
+    `packages_of` the budget's person when the caller has it already (a page showing each of
+    the person's budgets reads them once, not once a budget)."""
+    packages = ongoing_packages(session, budget, today, person_packages)
     spending = expected_spending(
         carrying_on(open_orders_of(session, budget)), today=today, ends_on=budget.ends_on
     )
@@ -196,11 +201,19 @@ def package_outlook(
     )
 
 
-def ongoing_packages(session: Session, budget: PersonalBudget, today: date) -> list[OngoingPackage]:
+def ongoing_packages(
+    session: Session,
+    budget: PersonalBudget,
+    today: date,
+    person_packages: Sequence[Order] | None = None,
+) -> list[OngoingPackage]:
     """The person's ongoing packages that this budget pays for some of (a cycle starting in
-    its period, held or still to be held), each as its forecast counts it."""
+    its period, held or still to be held), each as its forecast counts it; from
+    `person_packages` (`packages_of` the budget's person) when given."""
     found = []
-    for order in packages_of(session, budget.person_id):
+    if person_packages is None:
+        person_packages = packages_of(session, budget.person_id)
+    for order in person_packages:
         if order.starts_on > budget.ends_on:
             continue
         if order.cancelled_from is not None and order.cancelled_from <= budget.starts_on:

@@ -7,6 +7,7 @@ officer reads exactly what the person reads.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -23,6 +24,7 @@ from marketplace.extensions import db
 from marketplace.forms import show_refusal
 from marketplace.orders import forecast as outlook
 from marketplace.orders import package_periods
+from marketplace.orders.models import Order
 from marketplace.pages.forms import StatementFilterForm
 from marketplace.people import plans
 from marketplace.people.errors import PlanError
@@ -31,11 +33,17 @@ from marketplace.people.models import Person
 from providers.listings import category_choices
 
 
-def budget_context(budget: PersonalBudget, today: date) -> dict[str, Any]:
-    """What a budget page shows: the figures, the forecast and the alerts."""
+def budget_context(
+    budget: PersonalBudget, today: date, person_packages: Sequence[Order] | None = None
+) -> dict[str, Any]:
+    """What a budget page shows: the figures, the forecast and the alerts. A page showing
+    several of a person's budgets passes the person's packages (`package_periods.packages_of`),
+    read once for them all."""
     figures = budget_figures(db.session, budget)
     # PERIODS: the forecast counts ongoing packages' cycles; the page names each package.
-    projected, ongoing = outlook.budget_outlook_and_packages(db.session, budget, today)
+    projected, ongoing = outlook.budget_outlook_and_packages(
+        db.session, budget, today, person_packages
+    )
     return {
         "budget": budget,
         "period": period_status(budget, today),
