@@ -31,10 +31,12 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from marketplace.budgets.models import PersonalBudget
+from marketplace.budgets import funders
+from marketplace.budgets.models import FunderKind, PersonalBudget, PotPurpose
+from marketplace.budgets.rules import financial_year_of
 from marketplace.demo import seed
 from marketplace.extensions import db
-from marketplace.formatting import LONDON
+from marketplace.formatting import LONDON, london_today
 from marketplace.orders import deliveries, invoicing, packages
 from marketplace.orders.models import Order, OrderCycle, ScheduleKind
 from marketplace.orders.schedule import Schedule
@@ -287,3 +289,26 @@ def test_no_page_issues_more_statements_for_more_cycles_budgets_or_packages(
 
     assert len({cycle.budget_id for cycle in package.cycles}) == 2
     assert after == before
+
+
+def test_the_funders_page_reads_the_reablement_pots_money_at_once(
+    app: Flask, session: Session, make_user: Callable[..., User]
+) -> None:
+    """The council's funders page issues as many statements with two reablement pots as with
+    one: their money is read together, not once a pot."""
+    year = financial_year_of(london_today())
+    officer = make_user(Role.COUNCIL_OFFICER)
+    page = {"council funders": (officer, f"/council/funders?year={year}")}
+
+    def reablement_pot(name: str) -> None:
+        funder = funders.create_funder(session, name=name, kind=FunderKind.NHS)
+        pot = funders.open_pot(session, funder, year, PotPurpose.REABLEMENT)
+        funders.fund_pot(session, pot, amount_pence=5_000_00, key=f"{name} reablement")
+        session.commit()
+
+    reablement_pot("North Herts CCG")
+    one = _figures(app, page)
+    reablement_pot("East and North Herts NHS Trust")
+    two = _figures(app, page)
+
+    assert two == one

@@ -35,6 +35,8 @@ def funders() -> str:
     year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= 2100 else None
     year = year or financial_year_of(london_today())
     pots = person_budgets.pots_for_year(db.session, year)
+    reablement_pots = [pot for pot in pots if pot.purpose is PotPurpose.REABLEMENT]
+    use = reablement.pots_use(db.session, reablement_pots)
     return render_template(
         "council/funders.html",
         year=year,
@@ -42,11 +44,7 @@ def funders() -> str:
             (pot, pot_figures(db.session, pot)) for pot in pots if pot.purpose is PotPurpose.BUDGETS
         ],
         # REABLEMENT (issue 18): a reablement pot's money is held for and paid to providers.
-        reablement_pots=[
-            (pot, reablement.pot_use(db.session, pot))
-            for pot in pots
-            if pot.purpose is PotPurpose.REABLEMENT
-        ],
+        reablement_pots=[(pot, use[pot.id]) for pot in reablement_pots],
         funders=funding.all_funders(db.session),
     )
 

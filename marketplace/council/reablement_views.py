@@ -49,12 +49,10 @@ def start_reablement() -> Response | tuple[str, int]:
         [("", "Select a service")]
         + [(key, f"{s.organisation.name}: {s.name}") for key, s in services.items()]
     )
+    use = reablement.pots_use(db.session, list(pots.values()))
     form.pot.choices = choices(
         [("", "Select a pot")]
-        + [
-            (key, f"{pot.label} ({pounds(reablement.pot_use(db.session, pot)['left'])} left)")
-            for key, pot in pots.items()
-        ]
+        + [(key, f"{pot.label} ({pounds(use[pot.id]['left'])} left)") for key, pot in pots.items()]
     )
     max_weeks = _max_weeks()
     if not form.is_submitted():

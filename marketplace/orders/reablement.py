@@ -23,6 +23,7 @@ Rules only: flushes, never commits.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -582,7 +583,17 @@ def reablement_report(session: Session, since: date, until: date) -> ReablementR
 def pot_use(session: Session, pot: FunderPot) -> dict[str, int]:
     """A reablement pot's money: given, held for episodes' care not yet billed, paid to
     providers, and left (available)."""
-    balance = ledger.balance(session, pot.account_id)
+    return _use(ledger.balance(session, pot.account_id))
+
+
+def pots_use(session: Session, pots: Sequence[FunderPot]) -> dict[uuid.UUID, dict[str, int]]:
+    """`pot_use` of each pot, by pot id, read in one statement for them all (a page listing
+    the pots asks once, not once a pot)."""
+    found = ledger.balances(session, [pot.account_id for pot in pots]) if pots else {}
+    return {pot.id: _use(found[pot.account_id]) for pot in pots}
+
+
+def _use(balance: ledger.Balance) -> dict[str, int]:
     return {
         "given": balance.credits_posted,
         "held": balance.debits_pending,
