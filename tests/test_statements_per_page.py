@@ -105,6 +105,14 @@ def _pages(app: Flask) -> dict[str, tuple[str | None, str]]:
             select(Order).where(Order.person_id == person.id).order_by(Order.placed_at.desc())
         )
         assert order is not None
+        # Issue 18: her home care, an ongoing package that began as reablement, carried into a
+        # second budget and varied (the pages' partials for packages, variations, reablement).
+        package = session.scalar(
+            select(Order)
+            .where(Order.person_id == person.id, Order.ends_on.is_(None))
+            .order_by(Order.placed_at)
+        )
+        assert package is not None
         provider = session.scalar(
             select(Organisation).where(Organisation.name == "Chiltern Home Care")
         )
@@ -138,6 +146,7 @@ def _pages(app: Flask) -> dict[str, tuple[str | None, str]]:
         "citizen statement": (me, f"/my/budgets/{budget.id}/statement"),
         "citizen orders": (me, "/my/orders"),
         "citizen order": (me, f"/my/orders/{order.id}"),
+        "citizen package": (me, f"/my/orders/{package.id}"),
         "citizen basket": (me, "/my/basket"),
         "citizen plan": (me, "/my/plan"),
         "citizen details": (me, "/my/details"),
@@ -151,6 +160,7 @@ def _pages(app: Flask) -> dict[str, tuple[str | None, str]]:
         "council providers, a tab": (officer, "/council/providers?status=approved"),
         "council orders": (officer, "/council/orders"),
         "council orders, filtered": (officer, "/council/orders?status=placed"),
+        "council package": (officer, f"/council/orders/{package.id}"),
         "council invoices": (officer, "/council/invoices"),
         "council people": (officer, "/council/people"),
         "council person": (officer, f"/council/people/{person.id}"),
