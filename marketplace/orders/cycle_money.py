@@ -8,6 +8,9 @@ money finds its commitment here, never from the order's budget.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 
 from marketplace import ledger
@@ -44,17 +47,27 @@ def commitment_of(session: Session, order: Order, cycle: OrderCycle) -> spending
     found = spending.find_commitment(session, budget, cycle.commitment_key)
     if found is None:
         return None
-    live = [part for part in found.parts if not superseded(part.transfer)]
+    gone = superseded(session, [part.transfer for part in found.parts])
+    live = [part for part in found.parts if part.transfer.id not in gone]
     return spending.Commitment(found.key, live) if live else None
 
 
-def superseded(part: Transfer) -> bool:
-    """Whether a commitment part was voided because its cycle was held again."""
-    resolution = part.resolution
-    return (
-        resolution is not None
-        and resolution.kind is TransferKind.VOID
-        and REWORKED in resolution.idempotency_key
+def superseded(session: Session, parts: Sequence[Transfer]) -> set[uuid.UUID]:
+    """The ids of the commitment parts voided because their cycle was held again.
+
+    Asked of the database, not of each part's `resolution`: that relationship, once loaded,
+    is not refreshed when the part is posted or voided later in the same session, and a stale
+    "unresolved" would hide the money a settlement released (card refunds read it)."""
+    if not parts:
+        return set()
+    return set(
+        session.scalars(
+            select(Transfer.pending_id).where(
+                Transfer.pending_id.in_([part.id for part in parts]),
+                Transfer.kind == TransferKind.VOID,
+                Transfer.idempotency_key.contains(REWORKED),
+            )
+        )
     )
 
 
@@ -70,7 +83,8 @@ def pot_commitment(session: Session, pot: FunderPot | None, key: str) -> spendin
             Transfer.debit_account_id == pot.account_id,
         )
     ).all()
-    live = [transfer for transfer in transfers if not superseded(transfer)]
+    gone = superseded(session, transfers)
+    live = [transfer for transfer in transfers if transfer.id not in gone]
     if not live:
         return None
     return spending.Commitment(key, [spending.CommitmentPart(None, transfer) for transfer in live])

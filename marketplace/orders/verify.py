@@ -223,7 +223,8 @@ def _check_cycle(
     ).all()
     # A cycle held again (a variation, a package carried into the next budget, reablement
     # turned chargeable) voided its earlier parts under a re-worked key: only the rest count.
-    held = [part for part in every_part if not cycle_money.superseded(part)]
+    gone = cycle_money.superseded(session, every_part)
+    held = [part for part in every_part if part.id not in gone]
     payers = _payer_accounts(order, cycle)
     strangers = [part for part in held if part.debit_account_id not in payers]
     if strangers:
