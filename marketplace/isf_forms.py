@@ -5,7 +5,12 @@ never another audience's), and the one helper that puts a fund rule's refusal on
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSelect, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+)
 from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
@@ -58,6 +63,8 @@ class DecideFundForm(FlaskForm):
     )
     reason = TextAreaField(
         "If not, why not?",
+        # GOV.UK's textarea: the default widget drew no label and no error.
+        widget=GovTextArea(),
         description="The person will read this",
         validators=[Length(max=1000, message="Keep the reason to 1000 characters or fewer")],
     )
@@ -76,6 +83,8 @@ class SpendForm(FlaskForm):
     )
     description = TextAreaField(
         "What was it spent on?",
+        # GOV.UK's textarea: the default widget drew no label and no error.
+        widget=GovTextArea(),
         validators=[
             InputRequired(message="Say what the money was spent on"),
             Length(
@@ -90,6 +99,8 @@ class SpendForm(FlaskForm):
 class EndFundForm(FlaskForm):
     why = TextAreaField(
         "Why is the fund ending?",
+        # GOV.UK's textarea: the default widget drew no label and no error.
+        widget=GovTextArea(),
         description="The person and the provider will see this on the fund's statement",
         validators=[
             InputRequired(message="Say why the fund is ending"),
