@@ -10,6 +10,11 @@ When a change lowers a figure, or a new page is added, record the figures again:
 
 Each database keeps its own figures: SQLite takes its write lock with a statement of its own,
 PostgreSQL locks rows.
+
+A figure on the demo says nothing about growth, so the tests below it also measure pages twice,
+with more of what they list the second time (cycles, budgets paying them, packages, people who
+took the steps, reablement pots), and expect the same count: one statement per kind of thing,
+never one per row.
 """
 
 from __future__ import annotations
