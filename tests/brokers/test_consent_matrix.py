@@ -100,6 +100,20 @@ NEEDS: dict[str, Needs] = {
     "citizens.notes": needs("read_client_notes"),
     # The audit log's entries about the person: theirs (and their attorney's) to read.
     "citizens.record_log": needs("view_audit_log_of"),
+    # Ongoing care (issue 18). Changes to a package and a week's outcomes are an order's pages:
+    # the order is found first. Buying for outcomes is ordering.
+    "citizens.propose_variation": AN_ORDER,
+    "citizens.variation_page": AN_ORDER,
+    "citizens.accept_variation": AN_ORDER,
+    "citizens.decline_variation": AN_ORDER,
+    "citizens.withdraw_variation": AN_ORDER,
+    "citizens.order_for_outcomes": ORDERING,
+    "citizens.confirm_outcomes": AN_ORDER,
+    "citizens.query_outcome": AN_ORDER,
+    # Individual Service Funds: seen with the budget; asking for one is its own action.
+    "citizens.isf_list": SEE_BUDGET,
+    "citizens.isf_fund": SEE_BUDGET,
+    "citizens.isf_request": needs("request_isf_for"),
 }
 
 
