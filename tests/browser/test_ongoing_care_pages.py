@@ -19,11 +19,18 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from marketplace.accounts import service as accounts
+from marketplace.accounts.roles import Role
 from marketplace.budgets import isf
 from marketplace.budgets.models import FunderPot, PotPurpose
 from marketplace.extensions import db
 from marketplace.orders import life, outcomes, packages, reablement, variations
-from marketplace.orders.models import Order, ScheduleKind, VariationKind, VariationParty
+from marketplace.orders.models import (
+    Order,
+    ReablementOutcome,
+    ScheduleKind,
+    VariationKind,
+    VariationParty,
+)
 from marketplace.orders.schedule import Schedule
 from marketplace.people.plans import approved_plan
 from providers import lead_providers, listings, search_index
@@ -180,6 +187,46 @@ def walk(live_server: LiveServer, dorothy: uuid.UUID) -> Walk:
             today=TODAY,
         )
 
+        records = outcomes.record_week(
+            session,
+            running,
+            by=staff,
+            week_starting=week_ago,
+            results={key: outcomes.OutcomeResult(achieved=False, note="Stayed in bed, unwell")},
+            safety_checks={},
+            today=TODAY,
+        )
+
+        # Someone else's reablement, ended last week with no ongoing care needed (the report's
+        # tables by provider and by month).
+        arthur = accounts.create_user(
+            email="arthur@example.org",
+            full_name="Arthur Quinn",
+            password=PASSWORD,
+            role=Role.CITIZEN,
+        )
+        assert arthur.person is not None
+        ended = reablement.start_episode(
+            session,
+            person=arthur.person,
+            service=home_care,
+            pot=pot,
+            starts_on=TODAY - timedelta(days=14),
+            weeks=1,
+            units_per_occasion=1,
+            days=[DAY_CODE],
+            by=officer,
+            today=TODAY - timedelta(days=14),
+        )
+        reablement.end_episode(
+            session,
+            ended,
+            outcome=ReablementOutcome.NO_ONGOING_NEED,
+            by=officer,
+            note="Managing on her own again.",
+            today=TODAY,
+        )
+
         stevenage = session.query(Locality).filter_by(code="stevenage").one()
         lead_providers.name_lead(
             session,
@@ -202,6 +249,8 @@ def walk(live_server: LiveServer, dorothy: uuid.UUID) -> Walk:
             "week": week_ago.isoformat(),
             "fund": fund.id,
             "asked": asked.id,
+            "record": records[0].id,
+            "arthur": arthur.person.id,
         }
         search_index.sync(live_server.app)
         db.session.remove()
@@ -255,6 +304,10 @@ def test_ongoing_care_pages_are_accessible_on_a_phone(
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     check(page, f"/my/orders/{ids['running']}")
+    check(page, f"/my/orders/{ids['running']}/outcomes/{ids['record']}/query")
+    page.get_by_role("button", name="Send the query").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert_accessible(page)
     check(page, "/my/isf", "Individual Service Funds")
     check(page, "/my/isf/new")
     page.locator("main form button, main form input[type=submit]").last.click()
@@ -307,6 +360,14 @@ def test_ongoing_care_pages_are_accessible_on_a_phone(
     check(page, f"/council/orders/{ids['episode_order']}")
     check(page, f"/council/people/{ids['person']}/reablement")
     check(page, "/council/reablement")
+    expect(page.get_by_role("table", name="By provider")).to_be_visible()
+    # Dorothy is in reablement already: the page says so; Arthur's offers the form.
+    check(page, f"/council/people/{ids['person']}/reablement/new")
+    expect(page.locator(".govuk-warning-text")).to_contain_text("already in reablement")
+    check(page, f"/council/people/{ids['arthur']}/reablement/new")
+    page.get_by_role("button", name="Start reablement").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert_accessible(page)
     check(page, f"/council/orders/{ids['unaccepted']}/safety")
     check(page, "/council/isf", "Individual Service Funds")
     check(page, f"/council/isf/{ids['fund']}")
