@@ -26,6 +26,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from marketplace.accounts import service as accounts
+from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.budgets import funders
 from marketplace.budgets.figures import budget_figures
@@ -78,6 +79,13 @@ SECOND_PERIOD = (SECOND_PERIOD_STARTS, SECOND_PERIOD_STARTS + timedelta(days=182
 PACKAGE_STARTS = SECOND_PERIOD_STARTS - timedelta(days=14)
 DAY_CODE = WEEKDAYS[TODAY.weekday()]
 DAY_NAME = WEEKDAY_NAMES[DAY_CODE]
+
+
+def user(email: str) -> User:
+    """The account with this address (made in the set-up)."""
+    found = accounts.user_by_email(email)
+    assert found is not None, email
+    return found
 
 
 def long_date(day: date) -> str:
@@ -331,11 +339,12 @@ def _package_across_the_boundary(server: LiveServer, person_id: uuid.UUID) -> uu
     each day by the daily job since, so its cycles from the second period's first day are
     held from the second budget."""
     with server.app.app_context():
-        citizen = accounts.user_by_email(PERSON_EMAIL)
-        staff = accounts.user_by_email(STAFF_EMAIL)
+        citizen = user(PERSON_EMAIL)
+        staff = user(STAFF_EMAIL)
         order = db.session.get(Order, _only_order_id(person_id))
         assert order is not None
         service = order.service
+        assert citizen.person is not None
         package = packages.place_package(
             db.session,
             citizen.person,

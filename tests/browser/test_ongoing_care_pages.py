@@ -32,7 +32,9 @@ from marketplace.orders.models import (
     VariationParty,
 )
 from marketplace.orders.schedule import Schedule
+from marketplace.people.models import Person, SupportPlan
 from marketplace.people.plans import approved_plan
+from marketplace.types import Session
 from providers import lead_providers, listings, search_index
 from providers.models import Locality, Organisation, PriceUnit, Service, ServiceStatus
 from tests.browser.accessibility import assert_accessible
@@ -46,6 +48,7 @@ from tests.browser.test_ongoing_care_journey import (
     PROVIDER,
     STAFF_EMAIL,
     dorothy,
+    user,
 )
 from tests.citizens.helpers import TODAY
 from tests.conftest import PASSWORD
@@ -72,9 +75,9 @@ def walk(live_server: LiveServer, dorothy: uuid.UUID) -> Walk:
     found = Walk()
     with live_server.app.app_context():
         session = db.session
-        citizen = accounts.user_by_email(PERSON_EMAIL)
-        staff = accounts.user_by_email(STAFF_EMAIL)
-        officer = accounts.user_by_email(OFFICER_EMAIL)
+        citizen = user(PERSON_EMAIL)
+        staff = user(STAFF_EMAIL)
+        officer = user(OFFICER_EMAIL)
         person = citizen.person
         assert person is not None
         provider = session.query(Organisation).filter_by(name=PROVIDER).one()
@@ -130,7 +133,7 @@ def walk(live_server: LiveServer, dorothy: uuid.UUID) -> Walk:
             today=TODAY,
         )
 
-        key = outcomes.plan_outcomes(approved_plan(session, person))[0].key
+        key = outcomes.plan_outcomes(_plan(session, person))[0].key
         unaccepted = outcomes.place_outcome_order(
             session,
             person,
@@ -257,6 +260,12 @@ def walk(live_server: LiveServer, dorothy: uuid.UUID) -> Walk:
     return found
 
 
+def _plan(session: Session, person: Person) -> SupportPlan:
+    plan = approved_plan(session, person)
+    assert plan is not None
+    return plan
+
+
 def _pending_change(server: LiveServer, order_id: object) -> uuid.UUID:
     with server.app.app_context():
         order = db.session.get(Order, order_id)
@@ -330,7 +339,7 @@ def test_ongoing_care_pages_are_accessible_on_a_phone(
     assert_accessible(page)
     with live_server.app.app_context():
         order = db.session.get(Order, ids["episode_order"])
-        citizen = accounts.user_by_email(PERSON_EMAIL)
+        citizen = user(PERSON_EMAIL)
         assert order is not None
         variations.propose(
             db.session,
