@@ -17,6 +17,7 @@ Functions flush and never commit.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -86,7 +87,10 @@ def category(session: Session, code: str) -> TaxonomyTerm | None:
 def category_words(session: Session, code: str) -> str:
     """A category's name as it reads mid-sentence ("help at home")."""
     term = category(session, code)
-    name = term.name if term is not None else code
+    return _mid_sentence(term.name if term is not None else code)
+
+
+def _mid_sentence(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
@@ -257,10 +261,7 @@ def leads_for_person(session: Session, person: Person, on: date) -> list[LeadPro
 
 def label_for(session: Session, lead: LeadProvider) -> str:
     """What search says beside a lead's service, why it comes first."""
-    return (
-        f"Lead provider for {category_words(session, lead.category_code)} in "
-        f"{lead.locality.name}: {WHY}"
-    )
+    return labels_for(session, [lead])[lead.id]
 
 
 def lead_services_for_area(
@@ -275,26 +276,49 @@ def lead_services_for_area(
     covering = {district.id} | set(
         session.scalars(select(Locality.id).where(Locality.parent_id == district.id))
     )
-    found: dict[str, LeadProvider] = {}
+    # One statement for every lead's services (plus their categories and areas), however many
+    # leads the district has: the search page pays for this on every search in the area.
+    by_organisation: dict[uuid.UUID, list[LeadProvider]] = {}
     for lead in leads:
-        services = session.scalars(
-            select(Service)
-            .join(Organisation, Service.organisation_id == Organisation.id)
-            .where(Service.organisation_id == lead.organisation_id, service_is_public())
-            .options(
-                selectinload(Service.taxonomy_terms).selectinload(TaxonomyTerm.parent),
-                selectinload(Service.localities),
-            )
-            .order_by(Service.name)
+        by_organisation.setdefault(lead.organisation_id, []).append(lead)
+    services = session.scalars(
+        select(Service)
+        .join(Organisation, Service.organisation_id == Organisation.id)
+        .where(Service.organisation_id.in_(by_organisation), service_is_public())
+        .options(
+            selectinload(Service.taxonomy_terms).selectinload(TaxonomyTerm.parent),
+            selectinload(Service.localities),
         )
-        for service in services:
-            codes = {term.code for term in service.taxonomy_terms} | {
-                term.parent.code for term in service.taxonomy_terms if term.parent is not None
-            }
-            areas = service.localities or service.organisation.areas
-            if lead.category_code in codes and covering & {area.id for area in areas}:
+        .order_by(Service.name)
+    )
+    found: dict[str, LeadProvider] = {}
+    for service in services:
+        codes = {term.code for term in service.taxonomy_terms} | {
+            term.parent.code for term in service.taxonomy_terms if term.parent is not None
+        }
+        areas = service.localities or service.organisation.areas
+        if not covering & {area.id for area in areas}:
+            continue
+        for lead in by_organisation[service.organisation_id]:
+            if lead.category_code in codes:
                 found.setdefault(str(service.id), lead)
     return found
+
+
+def labels_for(session: Session, leads: Iterable[LeadProvider]) -> dict[uuid.UUID, str]:
+    """`label_for` of each lead, by lead id, reading their categories' names at once."""
+    leads = list(leads)
+    codes = {lead.category_code for lead in leads}
+    names = {
+        term.code: term.name
+        for term in session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.code.in_(codes)))
+    }
+    return {
+        lead.id: f"Lead provider for {_mid_sentence(names.get(code, code))} in "
+        f"{lead.locality.name}: {WHY}"
+        for lead in leads
+        for code in (lead.category_code,)
+    }
 
 
 def districts(session: Session) -> list[Locality]:

@@ -243,6 +243,18 @@ class BaseEngine(ABC):
         """
         return self._recovering(lambda: self._search(query))
 
+    def places_named(self, words: str) -> tuple[PlaceMatch, ...]:
+        """The places `words` name, as `search` reads them ("home care in Stevenage"), without
+        searching: for a caller that must know the area before it searches (the council's
+        lead providers for an area come first)."""
+        return self._recovering(lambda: self._places_named(words))
+
+    def _places_named(self, words: str) -> tuple[PlaceMatch, ...]:
+        view = self._current_view()
+        return plan_words(
+            words, self.vocabulary, self.gazetteer, lambda: view.lexicon(self._words)
+        ).places
+
     def ranked_ids(self, query: SearchQuery, limit: int) -> list[str]:
         """The ids of the first `limit` results for `query`, in the order `search` gives them,
         without facets, snippets or documents: for a caller that needs every match at once

@@ -74,39 +74,36 @@ def _other_units(query: SearchQuery, results: SearchResults) -> list[tuple[str, 
     ]
 
 
-def _searcher_area(
-    query: SearchQuery, results: SearchResults, today: date
-) -> tuple[Locality | None, list[LeadProvider]]:
+def _searcher_area(query: SearchQuery, today: date) -> tuple[Locality | None, list[LeadProvider]]:
     """Whose area's lead providers come first (LEAD, issue 18), with its leads: an area chosen
     on the page (a filter, then "near"), else a place named in the words, else where the
-    signed-in person (or whoever they act for) lives."""
+    signed-in person (or whoever they act for) lives. Known before searching, so a search
+    in an area with leads is made once."""
     for value in (*query.filters.localities, query.near or ""):
         district, found = leads.area_and_leads(db.session, value, today)
         if district is not None:
             return district, found
-    for place in results.places:
-        for code in sorted(place.codes):
-            district, found = leads.area_and_leads(db.session, code, today)
-            if district is not None:
-                return district, found
+    if query.words:
+        for place in search_engine().places_named(query.words):
+            for code in sorted(place.codes):
+                district, found = leads.area_and_leads(db.session, code, today)
+                if district is not None:
+                    return district, found
     person = person_in_hand()
     district = leads.district_of_person(db.session, person) if person is not None else None
     return district, leads.leads_in(db.session, district, today) if district else []
 
 
-def _with_leads_first(
-    query: SearchQuery, results: SearchResults, today: date
-) -> tuple[SearchQuery, SearchResults, dict[str, str]]:
-    """The search again with the area's lead providers' services first, when it has any, and
-    the label each of those services carries."""
-    district, found = _searcher_area(query, results, today)
+def _leads_first(query: SearchQuery, today: date) -> tuple[SearchQuery, dict[str, str]]:
+    """The query with the area's lead providers' services first, when it has any, and the
+    label each of those services carries."""
+    district, found = _searcher_area(query, today)
     lead_services = leads.lead_services_for_area(db.session, district, found) if district else {}
     if not lead_services:
-        return query, results, {}
-    labels = {lead.id: leads.label_for(db.session, lead) for lead in set(lead_services.values())}
-    query = replace(query, first=frozenset(lead_services))
+        return query, {}
+    labels = leads.labels_for(db.session, set(lead_services.values()))
     labelled = {service_id: labels[lead.id] for service_id, lead in lead_services.items()}
-    return query, search_engine().search(query), labelled
+    return replace(query, first=frozenset(lead_services)), labelled
 
 
 @bp.route("/search")
@@ -114,8 +111,8 @@ def search() -> str:
     today = datetime.now(LONDON).date()
     query = parse_params(request.args.items(multi=True), today=today)
     sync_if_stale(current_app._get_current_object())  # type: ignore[attr-defined]
+    query, lead_labels = _leads_first(query, today)
     results = search_engine().search(query)
-    query, results, lead_labels = _with_leads_first(query, results, today)
     if query.page == 1:
         record_search(query, results, source="page")
     chosen = [

@@ -73,3 +73,18 @@ def test_ranked_ids_puts_them_first_too(make_engine: Callable[..., SearchEngine]
     engine = _engine(make_engine)
     query = replace(parse_params({"sort": "price"}, today=TODAY), first=frozenset({"b"}))
     assert engine.ranked_ids(query, 3) == ["b", "a", "c"]
+
+
+def test_the_places_the_words_name_are_known_before_searching(
+    make_engine: Callable[..., SearchEngine],
+) -> None:
+    """The search page finds the searcher's area (and so its lead providers) before it
+    searches, so the search is made once: the engine reads the places in the words as its
+    search does."""
+    engine = _engine(make_engine)
+    words = "washing help in Stevenage"
+    named = engine.places_named(words)
+    searched = engine.search(parse_params({"q": words}, today=TODAY)).places
+    assert [place.codes for place in named] == [place.codes for place in searched]
+    assert named
+    assert engine.places_named("washing help") == ()
