@@ -35,7 +35,9 @@ from marketplace.budgets.models import (
     PaymentFrequency,
     PersonalBudget,
     PotPurpose,
+    StreamKind,
 )
+from marketplace.budgets.rules import financial_year_of
 from marketplace.budgets.verify import check_budgets
 from marketplace.extensions import db
 from marketplace.formatting import pounds
@@ -111,11 +113,17 @@ def dorothy(live_server: LiveServer) -> uuid.UUID:
             role=Role.COUNCIL_OFFICER,
         )
         assert citizen.person is not None
-        pots = funded_pots()
+        funded_pots()
+        council = db.session.query(Funder).filter_by(name=COUNCIL).one()
         for starts_on, ends_on in (FIRST_PERIOD, SECOND_PERIOD):
+            # A budget is allocated from the pot of the financial year it starts in: early in
+            # a financial year the first period began in the one before.
+            year = financial_year_of(starts_on)
+            pot = funders.open_pot(db.session, council, year)
+            funders.fund_pot(db.session, pot, amount_pence=20_000_00, key=f"journey:{year}")
             give_budget(
                 citizen.person,
-                pots,
+                {StreamKind.COUNCIL: pot},
                 frequency=PaymentFrequency.ANNUAL,
                 starts_on=starts_on,
                 ends_on=ends_on,
@@ -157,7 +165,6 @@ def dorothy(live_server: LiveServer) -> uuid.UUID:
             ),
         )
         listing.status = ServiceStatus.PUBLISHED
-        council = db.session.query(Funder).filter_by(name=COUNCIL).one()
         pot = funders.open_pot(db.session, council, YEAR, PotPurpose.REABLEMENT)
         funders.fund_pot(db.session, pot, amount_pence=10_000_00, key="fund:reablement")
         db.session.commit()
