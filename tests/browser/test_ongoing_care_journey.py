@@ -460,6 +460,16 @@ def _check_the_package_and_budgets(page: Page, server: LiveServer, package_id: u
             expect(main(page)).to_contain_text(names[number])
         for number in {1, 2, 3, 4, 5, 6} - set(mine):
             expect(main(page)).not_to_contain_text(names[number])
+        # The statement's closing figures are the ledger's: the balance is what is set aside
+        # plus what is available; available is available.
+        closing = page.get_by_role("row").filter(
+            has=page.get_by_role("rowheader", name="Closing balance")
+        )
+        cells = [cell.strip() for cell in closing.locator("td").all_inner_texts()]
+        assert cells[-2:] == [
+            pounds(total.committed_pence + total.available_pence),
+            pounds(total.available_pence),
+        ], cells
         assert_accessible(page)
     assert_ledger_verifies(server)
 
