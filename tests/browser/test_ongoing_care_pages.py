@@ -359,7 +359,13 @@ def test_ongoing_care_pages_are_accessible_on_a_phone(
     check(page, f"/provider/orders/{ids['running']}/outcomes/{ids['week']}")
     check(page, "/provider/isf", "Individual Service Funds")
     check(page, f"/provider/isf/{ids['fund']}")
+    page.get_by_role("button", name="Record the spending").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Say what the money was spent on")
+    assert_accessible(page)
     check(page, f"/provider/isf/{ids['asked']}")
+    page.get_by_role("button", name="Send your answer").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select yes or no")
+    assert_accessible(page)
     sign_out(page)
 
     # The council.
@@ -380,6 +386,9 @@ def test_ongoing_care_pages_are_accessible_on_a_phone(
     check(page, f"/council/orders/{ids['unaccepted']}/safety")
     check(page, "/council/isf", "Individual Service Funds")
     check(page, f"/council/isf/{ids['fund']}")
+    page.get_by_role("button", name="End the fund and return what is left").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Say why the fund is ending")
+    assert_accessible(page)
     check(page, "/council/lead-providers")
     check(page, "/council/lead-providers/new")
     page.locator("main form button, main form input[type=submit]").last.click()
