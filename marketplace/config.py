@@ -175,6 +175,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # PACKAGES (issue 18): how many days before a package's cycle starts a cycle its
         # budget cannot cover is flagged to the person, the council and the provider.
         "PACKAGE_SHORTFALL_NOTICE_DAYS": _positive("PACKAGE_SHORTFALL_NOTICE_DAYS", 7),
+        # How many invoicing cycles ahead a new package holds its money (1 to 4): more is
+        # safer against a late instalment, and holds more of the budget earlier.
+        "PACKAGE_CYCLES_AHEAD": min(_positive("PACKAGE_CYCLES_AHEAD", 1), 4),
         # REABLEMENT (issue 18): the longest reablement episode an officer may start, in weeks.
         "REABLEMENT_MAX_WEEKS": _positive("REABLEMENT_MAX_WEEKS", 6),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),

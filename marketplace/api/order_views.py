@@ -209,6 +209,7 @@ def create_order() -> Response:
             placement_key=_placement_key(),
             split=asked.split,
             plan_rule=current_app.config["OUT_OF_PLAN_PURCHASES"],
+            cycles_ahead=current_app.config["PACKAGE_CYCLES_AHEAD"],
         ),
         schedule_fields=True,
     )

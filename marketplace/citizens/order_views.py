@@ -63,6 +63,11 @@ def _plan_rule() -> str:
     return str(current_app.config["OUT_OF_PLAN_PURCHASES"])
 
 
+def _cycles_ahead() -> int:
+    """The council's PACKAGE_CYCLES_AHEAD: how many cycles ahead a new package holds."""
+    return int(current_app.config["PACKAGE_CYCLES_AHEAD"])
+
+
 def _top_ups_allowed() -> bool:
     """The council's CARD_TOP_UPS_ALLOWED: whether a budget holder may pay by card what their
     budget cannot cover."""
@@ -134,6 +139,7 @@ def order_service(service_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
                 today=today,
                 plan_rule=_plan_rule(),
                 card=card,
+                cycles_ahead=_cycles_ahead(),
             )
         except InsufficientFunds as refusal:
             shortfall = refusal.details
@@ -184,7 +190,13 @@ def basket() -> str:
     items = baskets.basket_of(db.session, person)
     card = _card_offer(person)
     costs = basket_costs(
-        db.session, person, items, today=london_today(), plan_rule=_plan_rule(), card=card
+        db.session,
+        person,
+        items,
+        today=london_today(),
+        plan_rule=_plan_rule(),
+        card=card,
+        cycles_ahead=_cycles_ahead(),
     )
     return render_template(
         "citizens/orders/basket.html",
@@ -267,6 +279,7 @@ def _checkout_lines(
             splits=splits,
             plan_rule=_plan_rule(),
             card=card,
+            cycles_ahead=_cycles_ahead(),
         )
     ]
 
@@ -372,6 +385,7 @@ def _place(
             # what their budget cannot cover (and the council allows it).
             pay_by_card=card is not None and (card.self_funded or bool(form.pay_by_card.data)),
             card_top_ups_allowed=_top_ups_allowed(),
+            cycles_ahead=_cycles_ahead(),
         )
     except BasketRefused as refused:
         about_splits = [(item, why) for item, why in refused.problems if item.id in splits]

@@ -64,13 +64,20 @@ def basket_costs(
     today: date,
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
     card: checkout.CardTerms | None = None,
+    cycles_ahead: int = 1,
 ) -> BasketCosts:
     """The basket's costs, and its forecast if checkout would buy every item as it is (None
     when one would be refused: checkout then places nothing, and for a self-funder, whose
     account holds only what their cards pay in). `plan_rule` is the council's
     OUT_OF_PLAN_PURCHASES, as checkout takes it; `card` how the person may pay by card."""
     lines = checkout.quote_basket(
-        session, person, items, today=today, plan_rule=plan_rule, card=card
+        session,
+        person,
+        items,
+        today=today,
+        plan_rule=plan_rule,
+        card=card,
+        cycles_ahead=cycles_ahead,
     )
     costs = []
     for line in lines:

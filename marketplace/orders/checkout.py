@@ -174,6 +174,7 @@ def quote(
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
     before: Sequence[Quote] = (),
     card: CardTerms | None = None,
+    cycles_ahead: int = 1,
 ) -> Quote:
     """Price an order and work out how the budget would pay for it, checking every rule that
     placing it would. `before` are the quotes of orders to be placed first (earlier basket
@@ -194,6 +195,7 @@ def quote(
         plan_rule=plan_rule,
         before=before,
         card=card,
+        cycles_ahead=cycles_ahead,
     )
 
 
@@ -448,11 +450,13 @@ def quote_basket(
     splits: Mapping[uuid.UUID, Mapping[uuid.UUID, int] | None] | None = None,
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
     card: CardTerms | None = None,
+    cycles_ahead: int = 1,
 ) -> list[BasketLine]:
     """Quote every item in the order checkout places them, each after the items before it
     have drawn on the budget, so the split shown for each is the split it will get (with
     `card`, the card's share last). An item that cannot be bought draws nothing (checkout
-    would then place nothing at all). Records nothing."""
+    would then place nothing at all). A package is priced for its first `cycles_ahead`
+    cycles (the council's PACKAGE_CYCLES_AHEAD). Records nothing."""
     budget = current_budget(session, person, today)
     return _quote_items(
         session,
@@ -463,6 +467,7 @@ def quote_basket(
         splits=splits,
         plan_rule=plan_rule,
         card=card,
+        cycles_ahead=cycles_ahead,
     )
 
 
@@ -476,6 +481,7 @@ def _quote_items(
     splits: Mapping[uuid.UUID, Mapping[uuid.UUID, int] | None] | None,
     plan_rule: OutOfPlanRule | str,
     card: CardTerms | None = None,
+    cycles_ahead: int = 1,
 ) -> list[BasketLine]:
     """`quote_basket` for a budget already found, its balances read once."""
     available = (
@@ -498,6 +504,7 @@ def _quote_items(
                 split=(splits or {}).get(item.id),
                 plan_rule=plan_rule,
                 before=placed_first,
+                cycles_ahead=cycles_ahead,
                 card=card,
             )
         except ledger.LedgerError as refusal:
@@ -889,6 +896,7 @@ def check_out(
     plan_rule: OutOfPlanRule | str = DEFAULT_OUT_OF_PLAN_RULE,
     pay_by_card: bool = False,
     card_top_ups_allowed: bool = False,
+    cycles_ahead: int = 1,
 ) -> list[Order]:
     """Order every item the checkout page showed, all or none, and empty them from the basket.
 
@@ -941,6 +949,7 @@ def check_out(
             splits=splits or {},
             plan_rule=plan_rule,
             card=card,
+            cycles_ahead=cycles_ahead,
         )
         refused = _refusals(
             session, person, lines, approval=on_behalf.needs_approval(by, person, consent)

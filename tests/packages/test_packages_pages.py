@@ -89,6 +89,19 @@ def test_an_ongoing_order_goes_through_the_basket_and_checkout_as_a_package(
     assert "Budget for" in page
 
 
+def test_the_council_sets_how_many_periods_ahead_a_new_package_holds(
+    app: Flask, citizen_client: FlaskClient, shop: Shop
+) -> None:
+    app.config["PACKAGE_CYCLES_AHEAD"] = 2
+    assert _ongoing(citizen_client, shop).status_code == 302
+    assert pages.check_out(citizen_client, shop).status_code == 302
+
+    (order,) = pages.orders_of(shop)
+    assert order.cycles_ahead == 2
+    assert [cycle.number for cycle in order.cycles] == [1, 2]
+    assert order.total_pence == sum(cycle.amount_pence for cycle in order.cycles)
+
+
 def test_a_shortfall_is_a_warning_on_every_order_page(
     app: Flask, citizen_client: FlaskClient, shop: Shop, make_user: Callable[..., User]
 ) -> None:
