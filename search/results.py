@@ -103,6 +103,10 @@ class SearchEngine(Protocol):
         """The ids of the first `limit` results in `search`'s order, with no page to build."""
         ...
 
+    def places_named(self, words: str) -> tuple[PlaceMatch, ...]:
+        """The places the words name, as `search` reads them, without searching."""
+        ...
+
     def generation(self) -> str:
         """A key that changes whenever what searches see changes."""
         ...
