@@ -487,7 +487,12 @@ def test_finance_sees_mismatches_by_kind_downloads_them_and_resolves_one(
     assert rows[1][2] == str(mismatch.card_payment_id)
 
     address = f"/council/payments/mismatches/{mismatch.id}"
-    assert client.get(address).status_code == 200
+    detail = client.get(address)
+    assert detail.status_code == 200
+    # The person is a link to their page, not its markup shown as text.
+    person_page = f'href="/council/people/{world.person.id}"'
+    assert person_page in detail.get_data(as_text=True)
+    assert "&lt;a class" not in detail.get_data(as_text=True)
     empty = client.post(address, data={"reason": "  "})
     assert empty.status_code == 400
     assert "Enter how the mismatch was resolved" in empty.get_data(as_text=True)
