@@ -45,11 +45,13 @@ def dates_of(starts_on: date, ends_on: date) -> str:
 
 
 def cycle_name(order: Order, cycle: OrderCycle) -> str:
-    """'Order ORD-1234, cycle 5 (4 May to 31 May 2026)': how a statement names a cycle."""
-    return (
-        f"Order {order.reference}, cycle {cycle.number} "
-        f"({dates_of(cycle.starts_on, cycle.ends_on)})"
-    )
+    """'Order ORD-1234: Home care visits, cycle 5 (4 May to 31 May 2026)': how a statement
+    names a cycle (the service, which is what a person recognises, and which period)."""
+    return _named(order.reference, order.service_name, cycle.number, cycle.starts_on, cycle.ends_on)
+
+
+def _named(reference: str, service: str, number: int, starts_on: date, ends_on: date) -> str:
+    return f"Order {reference}: {service}, cycle {number} ({dates_of(starts_on, ends_on)})"
 
 
 def period_name(budget: PersonalBudget) -> str:
@@ -121,14 +123,14 @@ def carrying_on(session: Session, budget: PersonalBudget) -> list[CarryingOn]:
 
 def purchase_names(session: Session, references: Collection[str]) -> dict[str, str]:
     """What each commitment (by its reference, a cycle's commitment key) was held for, as a
-    statement names it: 'Order ORD-1234, cycle 5 (4 May to 31 May 2026)'. References that
-    are not a cycle's are left out."""
+    statement names it (`cycle_name`). References that are not a cycle's are left out."""
     if not references:
         return {}
     rows = session.execute(
         select(
             OrderCycle.commitment_key,
             Order.reference,
+            Order.service_name,
             OrderCycle.number,
             OrderCycle.starts_on,
             OrderCycle.ends_on,
@@ -137,8 +139,8 @@ def purchase_names(session: Session, references: Collection[str]) -> dict[str, s
         .where(OrderCycle.commitment_key.in_(list(references)))
     ).all()
     return {
-        key: f"Order {reference}, cycle {number} ({dates_of(starts_on, ends_on)})"
-        for key, reference, number, starts_on, ends_on in rows
+        key: _named(reference, service, number, starts_on, ends_on)
+        for key, reference, service, number, starts_on, ends_on in rows
     }
 
 

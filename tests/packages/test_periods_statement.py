@@ -54,14 +54,14 @@ def test_each_budget_names_the_cycles_it_paid(session: Session, period_world: Pe
     ref, held = order.reference, "Money set aside for a purchase"
     assert first_lines == [
         ("Instalment", None),
-        (held, f"Order {ref}, cycle 1 (14 September to 20 September 2026)"),
-        (held, f"Order {ref}, cycle 2 (21 September to 27 September 2026)"),
-        (held, f"Order {ref}, cycle 3 (28 September to 4 October 2026)"),
-        ("Paid", f"Order {ref}, cycle 3 (28 September to 4 October 2026)"),
+        (held, f"Order {ref}: {order.service_name}, cycle 1 (14 September to 20 September 2026)"),
+        (held, f"Order {ref}: {order.service_name}, cycle 2 (21 September to 27 September 2026)"),
+        (held, f"Order {ref}: {order.service_name}, cycle 3 (28 September to 4 October 2026)"),
+        ("Paid", f"Order {ref}: {order.service_name}, cycle 3 (28 September to 4 October 2026)"),
     ]
     assert second_lines == [
         ("Instalment", None),
-        (held, f"Order {ref}, cycle 4 (5 October to 11 October 2026)"),
+        (held, f"Order {ref}: {order.service_name}, cycle 4 (5 October to 11 October 2026)"),
     ]
     # Without the orders' names the statement is as before: the same lines and figures.
     plain = statements.budget_statement(session, first)
@@ -82,7 +82,8 @@ def test_a_cycle_across_the_new_year_names_both_years(
     cycle.ends_on = cycle.ends_on.replace(year=2027, month=1, day=3)
 
     assert package_periods.cycle_name(order, cycle) == (
-        f"Order {order.reference}, cycle 1 (28 December 2026 to 3 January 2027)"
+        f"Order {order.reference}: {order.service_name}, "
+        "cycle 1 (28 December 2026 to 3 January 2027)"
     )
     session.rollback()
 
@@ -96,7 +97,7 @@ def test_the_csv_and_the_api_name_the_cycle(session: Session, period_world: Peri
     rows = list(csv.DictReader(io.StringIO(statements.statement_csv(found))))
     lines = integration_json.statement(found)["lines"]
 
-    named = f"Order {order.reference}, cycle 4 (5 October to 11 October 2026)"
+    named = f"Order {order.reference}: {order.service_name}, cycle 4 (5 October to 11 October 2026)"
     assert [row["purchase"] for row in rows] == ["", named]
     assert [line["purchase"] for line in lines] == [None, named]
 
@@ -114,7 +115,10 @@ def test_the_statement_page_names_the_cycle(
 
     text = " ".join(html.unescape(page.get_data(as_text=True)).split())
     assert page.status_code == 200
-    assert f"Order {order.reference}, cycle 4 (5 October to 11 October 2026)" in text
+    assert (
+        f"Order {order.reference}: {order.service_name}, cycle 4 (5 October to 11 October 2026)"
+        in text
+    )
 
 
 def test_the_order_page_says_which_budget_paid_each_cycle(
