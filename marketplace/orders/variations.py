@@ -50,6 +50,7 @@ from marketplace.orders.models import (
     CycleState,
     Order,
     OrderFunding,
+    OrderPricing,
     OrderStatus,
     PackageTerms,
     PackageVariation,
@@ -128,6 +129,14 @@ def propose(
         raise InvalidTransition(
             "A change to this package is already waiting to be agreed: "
             f"{describe(pending_of(order)[0])}. Wait for it to be decided, or withdraw it"
+        )
+    if kind is VariationKind.SCHEDULE and order.pricing is OrderPricing.OUTCOMES:
+        # An outcome order is one agreed amount a week: its hours and days are the provider's
+        # to arrange. It changes by a new price (a new weekly amount) or a pause.
+        raise InvalidOrder(
+            "Care bought for outcomes has no hours or days to change: ask for a new weekly "
+            "amount, or a pause",
+            fields={"kind": "Care bought for outcomes changes by its weekly amount or a pause"},
         )
     reason = _reason(reason)
     problems = date_problems(order, effective_from, today)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.budgets.figures import budget_figures
 from marketplace.notifications.models import Notification, NotificationKind
-from marketplace.orders import deliveries, invoicing, life, outcomes
+from marketplace.orders import deliveries, invoicing, life, outcomes, variations
 from marketplace.orders.errors import InvalidOrder, InvalidTransition, NotYours
 from marketplace.orders.models import (
     CycleState,
@@ -22,6 +22,8 @@ from marketplace.orders.models import (
     OrderPricing,
     OrderStatus,
     OutcomeStatus,
+    VariationKind,
+    VariationParty,
 )
 from marketplace.orders.outcomes import OutcomeResult
 from marketplace.people.plans import PlanItemSpec, approve_plan, draft_plan
@@ -391,3 +393,39 @@ def test_an_outcome_order_until_further_notice_is_a_package_billed_the_same_way(
 
     assert invoice.amount_pence == 4 * WEEKLY_PENCE - 66_66
     assert_ledger_verifies(session)
+
+
+def test_an_outcome_package_changes_by_its_weekly_amount_not_its_hours(
+    session: Session, weekly: World
+) -> None:
+    """Care bought for outcomes is one agreed amount a week: asking for other hours or days
+    would multiply it (its one weekly occasion twice), so it is refused; a new weekly amount
+    from the provider, with notice, is the way it changes."""
+    order = _place(session, weekly, weeks=None, placement_key="ongoing")
+    life.accept(session, order, by=weekly.staff)
+    session.commit()
+
+    with pytest.raises(InvalidOrder) as refused:
+        variations.propose(
+            session,
+            order,
+            by=weekly.citizen,
+            party=VariationParty.PERSON,
+            kind=VariationKind.SCHEDULE,
+            effective_from=STARTS_ON + timedelta(days=14),
+            days=["MO", "TH"],
+            today=TODAY,
+        )
+    assert "weekly amount" in refused.value.details["fields"]["kind"]
+    assert order.variations == []
+    proposed = variations.propose(
+        session,
+        order,
+        by=weekly.staff,
+        party=VariationParty.PROVIDER,
+        kind=VariationKind.PRICE,
+        effective_from=STARTS_ON + timedelta(days=35),
+        unit_price_pence=WEEKLY_PENCE + 10_00,
+        today=TODAY,
+    )
+    assert proposed.unit_price_pence == WEEKLY_PENCE + 10_00
