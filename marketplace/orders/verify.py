@@ -18,6 +18,7 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from marketplace.budgets.models import PersonalBudget
 from marketplace.ledger import Transfer, TransferKind, TransferState
 from marketplace.orders import cycle_money, outcomes, package_terms
 from marketplace.orders.deliveries import deliverable_units
@@ -43,14 +44,20 @@ _ENDED = (OrderStatus.DECLINED, OrderStatus.CANCELLED, OrderStatus.COMPLETED)
 def check_orders(session: Session) -> tuple[list[str], int]:
     """Problems found, and how many orders were checked."""
     problems: list[str] = []
+    budget_streams = selectinload(PersonalBudget.streams)
     orders = session.scalars(
         select(Order).options(
-            selectinload(Order.cycles),
+            selectinload(Order.cycles).options(
+                selectinload(OrderCycle.budget).options(budget_streams),
+                selectinload(OrderCycle.pot),
+            ),
+            selectinload(Order.budget).options(budget_streams),
             selectinload(Order.invoices),
             selectinload(Order.deliveries),
             selectinload(Order.events),
         )
     ).all()
+    parts = _commitment_parts(session)
     flagged = frozenset(
         session.scalars(
             select(Order)
@@ -63,7 +70,9 @@ def check_orders(session: Session) -> tuple[list[str], int]:
             problems.append(f"order {order.reference}: its cycles do not add up to its total")
         invoices = {invoice.cycle_id: invoice for invoice in order.invoices}
         for cycle in order.cycles:
-            problems += _check_cycle(session, order, cycle, invoices.get(cycle.id))
+            problems += _check_cycle(
+                order, cycle, invoices.get(cycle.id), parts.get(cycle.commitment_key, [])
+            )
         problems += _check_status(order, flagged)
         problems += _check_card_share(order)
         problems += _check_timeline(order)
@@ -212,19 +221,36 @@ def _payer_accounts(order: Order, cycle: OrderCycle) -> set[object]:
     return set() if budget is None else {stream.account_id for stream in budget.streams}
 
 
+def _commitment_parts(session: Session) -> dict[str | None, list[Transfer]]:
+    """Every order cycle's commitment parts still counted, by the cycle's commitment key, each
+    with its resolution: read in three statements for all the orders, not three a cycle. A
+    cycle held again (a variation, a package carried into the next budget, reablement turned
+    chargeable) voided its earlier parts under a re-worked key: those are left out."""
+    superseded = set(
+        session.scalars(
+            select(Transfer.pending_id).where(
+                Transfer.kind == TransferKind.VOID,
+                Transfer.idempotency_key.contains(cycle_money.REWORKED),
+            )
+        )
+    )
+    parts: dict[str | None, list[Transfer]] = {}
+    for part in session.scalars(
+        select(Transfer)
+        .where(Transfer.kind == TransferKind.PENDING, Transfer.reference.like("order:%"))
+        .options(selectinload(Transfer.resolution))
+        # Read afresh: a part loaded earlier in the session keeps the resolution it had then.
+        .execution_options(populate_existing=True)
+    ):
+        if part.id not in superseded:
+            parts.setdefault(part.reference, []).append(part)
+    return parts
+
+
 def _check_cycle(
-    session: Session, order: Order, cycle: OrderCycle, invoice: Invoice | None
+    order: Order, cycle: OrderCycle, invoice: Invoice | None, held: list[Transfer]
 ) -> list[str]:
     where = f"order {order.reference} cycle {cycle.number}"
-    every_part = session.scalars(
-        select(Transfer).where(
-            Transfer.reference == cycle.commitment_key, Transfer.kind == TransferKind.PENDING
-        )
-    ).all()
-    # A cycle held again (a variation, a package carried into the next budget, reablement
-    # turned chargeable) voided its earlier parts under a re-worked key: only the rest count.
-    gone = cycle_money.superseded(session, every_part)
-    held = [part for part in every_part if part.id not in gone]
     payers = _payer_accounts(order, cycle)
     strangers = [part for part in held if part.debit_account_id not in payers]
     if strangers:
