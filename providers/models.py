@@ -421,3 +421,79 @@ class StaffInvitation(Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship()
+
+
+class ListingReportStatus(enum.StrEnum):
+    OPEN = "open"
+    # The listing was wrong: the provider was asked to correct it, or it was hidden.
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+class ListingReport(Model):
+    """A citizen's (or anyone's) report that a listing is wrong: closed, wrong details, unsafe.
+    The council decides it from its work queue (issue 19); the reporter is told."""
+
+    __tablename__ = "listing_reports"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("services.id"), index=True)
+    # None for someone not signed in: they may leave an email address to be told.
+    reported_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    reporter_email: Mapped[str] = mapped_column(String(320), default="")
+    reason: Mapped[str] = mapped_column(String(40))  # closed, wrong_details, unsafe, other
+    details: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ListingReportStatus] = mapped_column(
+        string_enum(ListingReportStatus, "listing_report_status"),
+        default=ListingReportStatus.OPEN,
+        index=True,
+    )
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+    service: Mapped[Service] = relationship()
+    reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class ReviewStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for the council's moderation: shown to no one else
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+
+
+class ServiceReview(Model):
+    """A rating (1 to 5) and short review of a service, written after an order completed by
+    the person or someone acting for them; shown only once the council publishes it. The
+    provider may reply once (issue 19)."""
+
+    __tablename__ = "service_reviews"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_one_to_five"),
+        # One review per order: a person rates what they bought, once.
+        UniqueConstraint("order_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("services.id"), index=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"))
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    # Who wrote it: the person's own account, or a broker or attorney acting for them.
+    written_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    rating: Mapped[int]
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ReviewStatus] = mapped_column(
+        string_enum(ReviewStatus, "review_status"), default=ReviewStatus.PENDING, index=True
+    )
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    moderated_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moderation_reason: Mapped[str] = mapped_column(Text, default="")
+    reply: Mapped[str] = mapped_column(Text, default="")
+    replied_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    service: Mapped[Service] = relationship()
+    written_by: Mapped[User] = relationship(foreign_keys=[written_by_id])

@@ -30,6 +30,9 @@ class SearchLogEntry(Model):
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     places: Mapped[list[str]] = mapped_column(JSON, default=list)
     results: Mapped[int]
+    # How many of those could start now (capacity not full), for "found nothing available"
+    # (issue 19's market insight); None for searches logged before it was counted.
+    available: Mapped[int | None]
 
 
 def record_search(query: SearchQuery, results: SearchResults, *, source: str) -> SearchLogEntry:

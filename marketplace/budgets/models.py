@@ -121,6 +121,9 @@ class FunderPot(Model):
 
     funder: Mapped[Funder] = relationship(back_populates="pots")
     account: Mapped[LedgerAccount] = relationship()
+    lines: Mapped[list[FunderPotLine]] = relationship(
+        back_populates="pot", order_by="FunderPotLine.name"
+    )
 
     @property
     def label(self) -> str:
@@ -128,6 +131,29 @@ class FunderPot(Model):
         if self.purpose is PotPurpose.REABLEMENT:
             return f"{self.funder.name} reablement {year}"
         return f"{self.funder.name} {year}"
+
+
+class FunderPotLine(Model):
+    """A named line of a funder's pot (issue 19): an NHS funder funds named items (continuing
+    healthcare, section 117 aftercare...), each with its planned amount. A funding stream drawn
+    from the pot may name its line, so the reconciliation can go from the funder's lines to
+    each person."""
+
+    __tablename__ = "funder_pot_lines"
+    __table_args__ = (
+        UniqueConstraint("pot_id", "name"),
+        CheckConstraint("planned_pence >= 0", name="planned_not_negative"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    pot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("funder_pots.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # The funder's cost centre or budget code for this line, carried into payment files.
+    cost_centre: Mapped[str] = mapped_column(String(40), default="")
+    planned_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    pot: Mapped[FunderPot] = relationship(back_populates="lines")
 
 
 class PersonalBudget(Model):
@@ -176,6 +202,10 @@ class FundingStream(Model):
     budget_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("personal_budgets.id"), index=True)
     kind: Mapped[StreamKind] = mapped_column(string_enum(StreamKind, "stream_kind"))
     pot_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("funder_pots.id"), index=True)
+    # Which line of the pot this stream is drawn for (issue 19); None: the pot as a whole.
+    pot_line_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("funder_pot_lines.id"), index=True
+    )
     amount_pence: Mapped[int] = mapped_column(BigInteger)
     draw_order: Mapped[int]
     # Taxonomy codes this stream may pay for; None means any category. Stored as data so the
@@ -189,6 +219,7 @@ class FundingStream(Model):
 
     budget: Mapped[PersonalBudget] = relationship(back_populates="streams")
     pot: Mapped[FunderPot | None] = relationship()
+    pot_line: Mapped[FunderPotLine | None] = relationship()
     source_account: Mapped[LedgerAccount] = relationship(foreign_keys=[source_account_id])
     unreleased_account: Mapped[LedgerAccount] = relationship(foreign_keys=[unreleased_account_id])
     account: Mapped[LedgerAccount] = relationship(foreign_keys=[account_id])

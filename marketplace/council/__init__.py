@@ -16,6 +16,9 @@ bp = Blueprint("council", __name__, url_prefix="/council")
 # one of them is for officers (find_people), who may see anyone's (view_person).
 load_person_from_url(bp, gate="find_people", action="view_person")
 
+# The console's and the finance records' tables (issue 19) are the council's: the app knows
+# them as soon as it has the council's pages.
+from marketplace.console import models as console_models  # noqa: E402,F401
 from marketplace.council import (  # noqa: E402,F401
     audit_views,
     brokerage_views,
@@ -33,3 +36,4 @@ from marketplace.council import (  # noqa: E402,F401
     variation_views,  # VARIATIONS (issue 18)
     views,
 )
+from marketplace.finance import models as finance_models  # noqa: E402,F401

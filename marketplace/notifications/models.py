@@ -61,6 +61,16 @@ class NotificationKind(enum.StrEnum):
     ISF_SPENT = "isf_spent"
     # OUTCOMES (issue 18): a provider answered "no" to a safety check the council set.
     SAFETY_CHECK_MISSED = "safety_check_missed"
+    # The council's console (issue 19): a listing reported; the report decided; a review to
+    # moderate, published or not, replied to; a remittance issued to a provider; a budget
+    # period closed in a period-end run.
+    LISTING_REPORTED = "listing_reported"
+    LISTING_REPORT_DECIDED = "report_decided"
+    REVIEW_TO_MODERATE = "review_to_moderate"
+    REVIEW_DECIDED = "review_decided"
+    REVIEW_REPLIED = "review_replied"
+    REMITTANCE_ISSUED = "remittance_issued"
+    PERIOD_CLOSED = "period_closed"
 
 
 class Notification(Model):

@@ -179,6 +179,9 @@ class SupportPlan(Model):
     approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the plan is next to be reviewed (issue 19's queue of overdue reviews; issue 20
+    # schedules them): set when it is approved.
+    review_due_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     person: Mapped[Person] = relationship(back_populates="support_plans")

@@ -1,0 +1,26 @@
+"""council console: what the parts of issue 19 needed beyond the first tables
+
+Revision ID: 8d1e2f3a4b5c
+Revises: 7044305cca5e
+Create Date: 2026-12-04 12:15:00.000000
+
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+# revision identifiers, used by Alembic.
+revision = '8d1e2f3a4b5c'
+down_revision = '7044305cca5e'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # Each part adds its operations here with a comment naming the part.
+    pass
+
+
+def downgrade():
+    # Each part adds its operations here (in reverse order) with a comment naming the part.
+    pass
