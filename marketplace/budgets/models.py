@@ -90,6 +90,9 @@ class Funder(Model):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[FunderKind] = mapped_column(string_enum(FunderKind, "funder_kind"))
+    # The council's default cost centre for this funder's money in finance files (issue 19);
+    # a pot line's own cost centre comes first (marketplace.finance.cost_centres).
+    cost_centre: Mapped[str] = mapped_column(String(40), default="", server_default="")
     # The funder's own money outside the system; it goes negative by what the funder gave.
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_accounts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,9 +18,16 @@ depends_on = None
 
 def upgrade():
     # Each part adds its operations here with a comment naming the part.
+    # FINEXPORT: the council's default cost centre for a funder's money (a pot line's own
+    # cost centre, when it has one, comes first).
+    with op.batch_alter_table('funders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cost_centre', sa.String(length=40), server_default='', nullable=False))
     pass
 
 
 def downgrade():
     # Each part adds its operations here (in reverse order) with a comment naming the part.
+    # FINEXPORT
+    with op.batch_alter_table('funders', schema=None) as batch_op:
+        batch_op.drop_column('cost_centre')
     pass
