@@ -180,6 +180,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PACKAGE_CYCLES_AHEAD": min(_positive("PACKAGE_CYCLES_AHEAD", 1), 4),
         # REABLEMENT (issue 18): the longest reablement episode an officer may start, in weeks.
         "REABLEMENT_MAX_WEEKS": _positive("REABLEMENT_MAX_WEEKS", 6),
+        # CLOSE (issue 19): what a period end does with a budget's unspent money unless the
+        # officer chooses otherwise for a run: "return" it to each funder (and the person's own
+        # to them), or "carry_forward" into the person's next budget where there is one.
+        "PERIOD_END_UNSPENT_RULE": _one_of("PERIOD_END_UNSPENT_RULE", ("return", "carry_forward")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),

@@ -273,6 +273,20 @@ def _close_stream(session: Session, line: CloseLine) -> None:
     line.destination.amount_pence += line.unspent_pence
 
 
+def carry_where_possible(
+    budget: PersonalBudget, next_budget: PersonalBudget | None
+) -> dict[uuid.UUID, CloseChoice]:
+    """The choices that carry each stream forward where the next budget has a stream like it
+    and return it otherwise (issue 19's period end in bulk, under the council's rule "carry
+    forward where there is a next budget")."""
+    return {
+        stream.id: CloseChoice.CARRY_FORWARD
+        if _matching_stream(stream, next_budget) is not None
+        else CloseChoice.RETURN
+        for stream in budget.streams
+    }
+
+
 def _matching_stream(
     stream: FundingStream, next_budget: PersonalBudget | None
 ) -> FundingStream | None:
