@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from marketplace.formatting import LONDON
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A negative amount ("-12.34") starts with "-" but is only a number: it stays one.
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def safe_cell(text: str) -> str:
     """Text a spreadsheet will not run as a formula (a name or reason typed by someone could
-    start with "=")."""
+    start with "="). A plain number, negative or not, is left as it is."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        return text
     return "'" + text if text[:1] in FORMULA_STARTS else text
 
 

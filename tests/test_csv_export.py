@@ -32,3 +32,11 @@ def test_rows_read_back_as_written_with_london_times() -> None:
         ["when", "day", "name", "count", "amount", "ok"],
         ["2026-07-01 09:30:00", "2026-07-01", "'-x", "3", "1.50", "yes"],
     ]
+
+
+def test_a_negative_amount_stays_a_number() -> None:
+    # A refund or a released hold is a negative amount; "'-2.50" would be text to a finance
+    # system or spreadsheet, and no formula is only digits.
+    rows = list(csv.reader(io.StringIO(csv_text(("amount",), [(pence_cell(-250),), ("-1",)]))))
+    assert rows[1:] == [["-2.50"], ["-1"]]
+    assert safe_cell("-2.50+A1") == "'-2.50+A1"
