@@ -156,6 +156,8 @@ ROUTES: dict[str, Route] = {
     "provider_portal.venues": Route("/provider/venues", PROVIDERS),
     "council.providers": Route("/council/providers", only(FORBIDDEN, council=PAGE)),
     "council.cqc_flags": Route("/council/cqc", only(FORBIDDEN, council=PAGE)),
+    # INSIGHT (issue 19): the reports index and the market insight reports.
+    "council.reports": Route("/council/reports", only(FORBIDDEN, council=PAGE)),
     "council.provider": Route(
         lambda world: f"/council/providers/{world.service_a.organisation_id}",
         only(FORBIDDEN, council=PAGE),

@@ -233,6 +233,8 @@ RULES: dict[str, Rule] = {
     "view_all_orders": _role(Role.COUNCIL_OFFICER),
     # Council finance: card payments reconciled with Stripe, and resolving their mismatches.
     "reconcile_payments": _role(Role.COUNCIL_OFFICER),
+    # INSIGHT (issue 19): the market insight reports (searches, demand and supply, prices).
+    "read_market_insight": _role(Role.COUNCIL_OFFICER),
     # Brokers, families and consent (issue 17). A thing named "person" is a Person.
     # Acting for a person at all (choosing them to act for): any live consent of theirs.
     "act_for": lambda user, person: (

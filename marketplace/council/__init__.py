@@ -27,6 +27,7 @@ from marketplace.council import (  # noqa: E402,F401
     cqc_views,
     details_views,
     funder_views,
+    insight_views,  # INSIGHT (issue 19)
     isf_views,  # ISF (issue 18)
     lead_views,
     order_views,
