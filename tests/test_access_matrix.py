@@ -769,6 +769,31 @@ ROUTES.update(
 )
 
 
+# CLOSE (issue 19): officers close many budgets' periods; the preview without its choices is
+# the error summary (400), a confirmation without its preview a bad request, an unknown run 404
+# (tests/console/test_period_end.py has real ones).
+ROUTES.update(
+    {
+        "council.period_end_start": Route("/council/period-end", only(FORBIDDEN, council=PAGE)),
+        "council.period_end_preview": Route(
+            "/council/period-end/preview", only(FORBIDDEN, council=BAD_REQUEST)
+        ),
+        "council.period_end_preview_csv": Route(
+            "/council/period-end/preview.csv", only(FORBIDDEN, council=BAD_REQUEST)
+        ),
+        "council.period_end_confirm": Route(
+            "/council/period-end", only(FORBIDDEN, council=BAD_REQUEST), method="POST"
+        ),
+        "council.period_end_run": Route(
+            "/council/period-end/runs/PE-NONE", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "council.period_end_run_csv": Route(
+            "/council/period-end/runs/PE-NONE.csv", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+    }
+)
+
+
 @pytest.mark.parametrize("actor", ACTORS)
 def test_each_actor_gets_the_expected_outcome_on_every_route(
     app: Flask, world: World, actor: str

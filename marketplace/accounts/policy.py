@@ -216,6 +216,9 @@ RULES: dict[str, Rule] = {
     "confirm_delivery": _order_for("order"),
     # Paying by card (an order's card share, a top-up, a saved card for recurring care).
     "pay_by_card_for": _for_person("pay"),
+    # CLOSE (issue 19): close many budgets' periods at once, and read the council's figures.
+    "close_periods": _role(Role.COUNCIL_OFFICER),
+    "read_council_figures": _role(Role.COUNCIL_OFFICER),
     "fulfil_order": _providing,
     # A person's details: the person keeps them, an officer for them, or their attorney.
     "change_person_details": lambda user, person: (

@@ -561,3 +561,51 @@ def report_rows(run: PeriodCloseRun) -> list[list[object]]:
             ]
         )
     return rows
+
+
+def person_named(session: Session, person_id: uuid.UUID | None) -> Person | None:
+    """The person a one-person period end is for (None: none, or no such person)."""
+    return session.get(Person, person_id) if person_id is not None else None
+
+
+PREVIEW_HEADER = (
+    "Person",
+    "Period",
+    "Stream",
+    "Funder",
+    "Amount",
+    "What closing does",
+    "Cannot close because",
+)
+
+
+def preview_rows(preview: PeriodEndPreview) -> list[list[object]]:
+    """The preview's rows, one a stream of each budget that would close, then one a budget
+    that cannot (the CSV of the preview page)."""
+    rows: list[list[object]] = []
+    for plan in preview.closing:
+        for move in plan.moves:
+            rows.append(
+                [
+                    plan.budget.person.full_name,
+                    plan.period,
+                    move.stream_name,
+                    move.funder_name,
+                    pence_cell(move.amount_pence),
+                    move.where,
+                    "",
+                ]
+            )
+    for plan in preview.left_open:
+        rows.append(
+            [
+                plan.budget.person.full_name,
+                plan.period,
+                "",
+                "",
+                "",
+                "Left open",
+                "; ".join(plan.problems),
+            ]
+        )
+    return rows

@@ -33,6 +33,7 @@ from marketplace.council import (  # noqa: E402,F401
     order_views,
     outcome_views,  # OUTCOMES (issue 18)
     payment_views,
+    period_end_views,  # CLOSE (issue 19)
     reablement_views,  # REABLEMENT (issue 18)
     variation_views,  # VARIATIONS (issue 18)
     views,

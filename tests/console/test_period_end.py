@@ -5,12 +5,17 @@ two officers confirming at once close each budget once. Ledger verify after each
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
 
 import pytest
+import time_machine
 from flask import Flask
-from sqlalchemy import select
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace import ledger
@@ -37,6 +42,7 @@ from marketplace.extensions import db
 from marketplace.ledger import LedgerAccount, Transfer
 from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.people.models import Person
+from tests.conftest import sign_in
 from tests.ledger.threads import engine_options
 from tests.packages.period_fixtures import (
     PeriodWorld,
@@ -433,3 +439,143 @@ def test_two_officers_confirming_the_same_run_at_once_close_each_budget_once(
         assert len(returns) == 3
         result = app.test_cli_runner().invoke(args=["ledger", "verify"])
         assert result.exit_code == 0, result.output
+
+
+# The pages ------------------------------------------------------------------------------------
+
+TODAY = datetime(2026, 11, 16, 12, tzinfo=UTC)
+
+
+def _hidden(page: str) -> dict[str, str]:
+    """The confirmation form's hidden fields, as the preview page drew them."""
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', page)
+    }
+
+
+def _query(day: date, **more: str) -> str:
+    parts = [("ended_by", str(day.day)), ("ended_by", str(day.month)), ("ended_by", str(day.year))]
+    return urlencode(parts + list(more.items()))
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_an_officer_previews_confirms_and_reads_the_report(
+    session: Session,
+    client: FlaskClient,
+    council_pot: FunderPot,
+    payee: LedgerAccount,
+    officer: User,
+) -> None:
+    ada = _person(session, "Ada Brown")
+    ben = _person(session, "Ben Carter")
+    ada_first = _budget(session, ada, FIRST, council_pot=council_pot, council=1_000_00)
+    ben_first = _budget(session, ben, FIRST, council_pot=council_pot, council=800_00)
+    reserve(session, ben_first, amount_pence=40_00, category_codes=MEALS, payee=payee, key="b")
+    session.commit()
+    sign_in(client, officer)
+
+    start = client.get("/council/period-end")
+    assert start.status_code == 200
+    assert 'value="return" checked' in start.get_data(as_text=True)
+
+    preview = client.get(f"/council/period-end/preview?{_query(ENDED_BY, rule='return')}")
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200, page
+    assert "Close 1 period" in page
+    assert "£1,000" in page
+    assert "Returned to Hertfordshire County Council 2026/27" in page
+    assert "Council: £40 is still committed" in page  # Ben's, left open
+    csv = client.get(f"/council/period-end/preview.csv?{_query(ENDED_BY, rule='return')}")
+    assert csv.status_code == 200
+    assert "Ada Brown,1 April 2026 to 30 September 2026,Council" in csv.get_data(as_text=True)
+
+    fields = _hidden(page)
+    done = client.post("/council/period-end", data={**fields, "note": "Half-year end"})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    report = client.get(done.headers["Location"])
+    text = report.get_data(as_text=True)
+    assert report.status_code == 200
+    assert "1 period closed" in text
+    assert "Half-year end" in text
+    assert "Left open" in text
+    assert (ada_first.status, ben_first.status) == (BudgetStatus.CLOSED, BudgetStatus.OPEN)
+    run = session.scalars(select(PeriodCloseRun)).one()
+    run_csv = client.get(f"/council/period-end/runs/{run.reference}.csv").get_data(as_text=True)
+    assert run_csv.splitlines()[1] == (
+        f"{run.reference},Ada Brown,1 April 2026 to 30 September 2026,Council,"
+        "Hertfordshire County Council,1000.00,Returned to Hertfordshire County Council 2026/27,"
+    )
+    # Sent again (a second click): the preview it was bound to is gone, so nothing happens.
+    again = client.post("/council/period-end", data=fields)
+    assert again.status_code == 409
+    assert "Nothing was closed" in again.get_data(as_text=True)
+    assert session.scalars(select(func.count()).select_from(PeriodCloseRun)).one() == 1
+    _consistent(session)
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_a_confirmation_after_an_invoice_settled_is_refused_with_the_new_preview(
+    session: Session,
+    client: FlaskClient,
+    council_pot: FunderPot,
+    payee: LedgerAccount,
+    officer: User,
+) -> None:
+    ada = _person(session, "Ada Brown")
+    ada_first = _budget(session, ada, FIRST, council_pot=council_pot, council=1_000_00)
+    sign_in(client, officer)
+    page = client.get(f"/council/period-end/preview?{_query(ENDED_BY, rule='return')}")
+    fields = _hidden(page.get_data(as_text=True))
+    _spend(session, ada_first, payee, 12_34, "late")
+
+    refused = client.post("/council/period-end", data=fields)
+
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "Nothing was closed" in text
+    assert "£987.66" in text
+    session.expire_all()
+    assert session.get_one(PersonalBudget, ada_first.id).status is BudgetStatus.OPEN
+    _consistent(session)
+
+
+@time_machine.travel(TODAY, tick=False)
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("rule=return", "Enter the date the periods ended by"),
+        (_query(date(2026, 11, 16), rule="return"), "The date must be yesterday or earlier"),
+        (_query(date(2030, 1, 1), rule="return"), "The date must be yesterday or earlier"),
+        ("ended_by=30&ended_by=2&ended_by=2026&rule=return", "must be a real date"),
+        (_query(ENDED_BY), "Select what happens to money left unspent"),
+        (_query(ENDED_BY, rule="spend_it"), "Select what happens to money left unspent"),
+        (_query(ENDED_BY, rule="return", funder="nope"), "Choose the funder from the list"),
+        (_query(date(2026, 1, 31), rule="return"), "No open budget's period ended by that date"),
+    ],
+)
+def test_bad_choices_are_the_error_summary(
+    session: Session,
+    client: FlaskClient,
+    council_pot: FunderPot,
+    officer: User,
+    query: str,
+    message: str,
+) -> None:
+    _budget(session, _person(session, "Ada Brown"), FIRST, council_pot=council_pot, council=10_00)
+    sign_in(client, officer)
+    response = client.get(f"/council/period-end/preview?{query}")
+    text = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "govuk-error-summary" in text
+    assert message in text
+    assert session.scalar(select(PeriodCloseRun)) is None
+
+
+def test_a_tampered_confirmation_is_a_bad_request(client: FlaskClient, officer: User) -> None:
+    sign_in(client, officer)
+    response = client.post(
+        "/council/period-end",
+        data={"ended_by": "2026-10-31", "rule": "return", "fingerprint": "not-a-digest"},
+    )
+    assert response.status_code == 400
