@@ -837,3 +837,26 @@ ROUTES.update(
         "council.isf_fund": Route(f"/council/isf/{_FUND}", only(FORBIDDEN, council=NOT_FOUND)),
     }
 )
+
+
+# REVIEWS (issue 19): rating a completed order's service (an unknown order is 404 to those who
+# may use the citizens' pages); the council's moderation queue and a review in it; the
+# provider's published reviews and its reply to one (only its own services' published ones:
+# an unknown one is 404). tests/console/test_reviews.py has the real ones.
+ROUTES.update(
+    {
+        "citizens.review_order": Route(
+            f"/my/orders/{uuid.uuid4()}/review",
+            only(FORBIDDEN, citizen=NOT_FOUND, citizen_b=NOT_FOUND),
+        ),
+        "council.reviews_queue": Route("/council/reviews", only(FORBIDDEN, council=PAGE)),
+        "council.moderate_review": Route(
+            f"/council/reviews/{uuid.uuid4()}", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "provider_portal.reviews_list": Route("/provider/reviews", PROVIDERS),
+        "provider_portal.review": Route(
+            f"/provider/reviews/{uuid.uuid4()}",
+            only(FORBIDDEN, provider=NOT_FOUND, provider_b=NOT_FOUND, broker=NOT_FOUND),
+        ),
+    }
+)

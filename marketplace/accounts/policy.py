@@ -166,6 +166,19 @@ def _decide_variation(user: User, variation: Any) -> bool:
 _decide_variation.scope = "order"  # type: ignore[attr-defined]
 
 
+def _review_order(user: User, order: Any) -> bool:
+    """REVIEWS (issue 19): the person the order was for, or whoever acts for them under a live
+    consent covering their orders (a broker, a family member); never an officer, who speaks
+    for the council, not for the person."""
+    person = order.person
+    return _self(user, person) or (
+        user.role in (Role.BROKER, Role.CITIZEN) and live_consent(user, person, "order") is not None
+    )
+
+
+_review_order.scope = "order"  # type: ignore[attr-defined]
+
+
 def _holds_fund(user: User, fund: Any) -> bool:
     """ISF (issue 18): staff of the provider an Individual Service Fund was asked of."""
     return user.role in _STAFF and user.organisation_id == fund.organisation_id
@@ -291,6 +304,14 @@ RULES: dict[str, Rule] = {
     "answer_isf": _holds_fund,
     "view_all_isfs": _role(Role.COUNCIL_OFFICER),
     "end_isf": _role(Role.COUNCIL_OFFICER),
+    # REVIEWS (issue 19): the person (or whoever orders for them) rates a completed order's
+    # service; officers moderate every review before it is shown; the service's provider's
+    # staff reply once to a published one. PERF (issue 19): officers read providers'
+    # performance.
+    "review_order": _review_order,
+    "moderate_reviews": _role(Role.COUNCIL_OFFICER),
+    "reply_to_review": _own_listing,
+    "read_provider_performance": _role(Role.COUNCIL_OFFICER),
 }
 
 

@@ -22,6 +22,7 @@ from marketplace.citizens import (  # noqa: E402,F401
     payment_views,
     question_views,
     record_log_views,
+    review_views,  # REVIEWS (issue 19)
     shortlist_views,
     top_up_views,
     variation_views,  # VARIATIONS (issue 18)

@@ -50,7 +50,7 @@ from marketplace.payments import recurring
 from marketplace.payments import service as card_payments
 from marketplace.people import questions
 from marketplace.people.models import Person
-from providers import directory
+from providers import directory, reviews
 from providers.models import Service
 
 
@@ -493,6 +493,13 @@ def order_context(order: Order, today: date) -> dict[str, Any]:
         ),
         # REABLEMENT (issue 18): free reablement, or the care it became (None for others).
         "reablement": reablement.order_note(db.session, order),
+        # REVIEWS (issue 19): a completed order's service may be rated once (read only then).
+        "may_review": reviews.may_review(current_user, order),
+        "review": (
+            reviews.review_of_order(db.session, order.id)
+            if order.status is OrderStatus.COMPLETED
+            else None
+        ),
         # Questions asked the provider about this service, kept with the order (issue 17).
         "questions": (
             questions.threads_about_order(db.session, order)

@@ -35,6 +35,7 @@ from marketplace.council import (  # noqa: E402,F401
     payment_views,
     period_end_views,  # CLOSE (issue 19)
     reablement_views,  # REABLEMENT (issue 18)
+    review_views,  # REVIEWS (issue 19)
     variation_views,  # VARIATIONS (issue 18)
     views,
 )

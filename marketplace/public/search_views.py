@@ -12,7 +12,7 @@ from marketplace.extensions import db
 from marketplace.formatting import LONDON
 from marketplace.pages.on_behalf import person_in_hand
 from marketplace.public import bp
-from providers import directory
+from providers import directory, reviews
 from providers import lead_providers as leads
 from providers.models import STALE_AFTER_DAYS, LeadProvider, Locality
 from providers.search_index import search_engine, sync_if_stale
@@ -120,10 +120,19 @@ def search() -> str:
         for name, _ in to_params(query)
         if name in FACET_TITLES or name in ("max_price", "unit")
     ]
+    # REVIEWS (issue 19): the page's services' ratings, from published reviews, read in one
+    # grouped statement (not kept in the index, so a publication shows at once).
+    ratings = {
+        str(service_id): rating
+        for service_id, rating in reviews.ratings_for(
+            db.session, [hit.document.id for hit in results.hits]
+        ).items()
+    }
     return render_template(
         "public/search.html",
         query=query,
         results=results,
+        ratings=ratings,
         facet_titles=FACET_TITLES,
         sorts=SORTS,
         localities=directory.locality_names(),

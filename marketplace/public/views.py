@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, render_template
+from flask import abort, render_template, request
 
 from marketplace.cqc import checks
+from marketplace.extensions import db
 from marketplace.public import bp
 from marketplace.public.shortlist_views import state_for
 from marketplace.types import utcnow
-from providers import directory
+from providers import directory, reviews
 from providers.directory_summary import directory_summary
 
 
@@ -25,14 +26,35 @@ def home() -> str:
     )
 
 
+def _reviews_page() -> int:
+    """`?reviews_page=`, from 1; anything else (or deeper than any list) is the first page."""
+    text = request.args.get("reviews_page", "1").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        return 1
+    return max(int(text), 1)
+
+
 @bp.route("/services/<uuid:service_id>")
 def service(service_id: uuid.UUID) -> str:
     listing = directory.public_service(service_id)
     if listing is None:
         abort(404)
+    # REVIEWS (issue 19): its rating from published reviews, and a page of them (newest
+    # first), read only when it has any.
+    rating = reviews.ratings_for(db.session, [listing.id]).get(listing.id)
+    reviews_page = _reviews_page()
+    shown, more = (
+        reviews.published_reviews(db.session, listing.id, page=reviews_page)
+        if rating is not None
+        else ([], False)
+    )
     return render_template(
         "public/service.html",
         service=listing,
+        rating=rating,
+        reviews_shown=shown,
+        reviews_page=reviews_page,
+        more_reviews=more,
         cqc=checks.verified_location(listing),
         now=utcnow(),
         shortlist=state_for(listing.id),

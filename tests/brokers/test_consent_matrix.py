@@ -71,6 +71,7 @@ NEEDS: dict[str, Needs] = {
     "citizens.cancel_order": AN_ORDER,
     "citizens.confirm_delivery": AN_ORDER,
     "citizens.query_delivery": AN_ORDER,
+    "citizens.review_order": AN_ORDER,  # REVIEWS (issue 19): then review_order ("order")
     "citizens.pay_for_order": AN_ORDER,
     "citizens.pay_with_card": AN_ORDER,
     "citizens.payment_return": AN_ORDER,
