@@ -790,6 +790,11 @@ ROUTES.update(
         "council.period_end_run_csv": Route(
             "/council/period-end/runs/PE-NONE.csv", only(FORBIDDEN, council=NOT_FOUND)
         ),
+        # FIGURES: the council's figures; their CSV names its table (none: a bad request).
+        "council.council_figures": Route("/council/figures", only(FORBIDDEN, council=PAGE)),
+        "council.council_figures_csv": Route(
+            "/council/figures.csv", only(FORBIDDEN, council=BAD_REQUEST)
+        ),
     }
 )
 
