@@ -799,6 +799,28 @@ ROUTES.update(
 )
 
 
+# FINEXPORT (issue 19): exports to the finance system are for officers: the list, the preview,
+# making one (without the previewed range: a bad request), an unknown export and its file 404
+# (tests/finance/test_export_pages.py has real ones).
+ROUTES.update(
+    {
+        "council.finance_exports": Route("/council/finance-exports", only(FORBIDDEN, council=PAGE)),
+        "council.finance_export_preview": Route(
+            "/council/finance-exports/new", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.make_finance_export": Route(
+            "/council/finance-exports", only(FORBIDDEN, council=BAD_REQUEST), method="POST"
+        ),
+        "council.finance_export": Route(
+            "/council/finance-exports/FX-NONE", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "council.download_finance_export": Route(
+            "/council/finance-exports/FX-NONE.csv", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+    }
+)
+
+
 @pytest.mark.parametrize("actor", ACTORS)
 def test_each_actor_gets_the_expected_outcome_on_every_route(
     app: Flask, world: World, actor: str

@@ -251,6 +251,9 @@ RULES: dict[str, Rule] = {
     "reconcile_payments": _role(Role.COUNCIL_OFFICER),
     # INSIGHT (issue 19): the market insight reports (searches, demand and supply, prices).
     "read_market_insight": _role(Role.COUNCIL_OFFICER),
+    # FINEXPORT (issue 19): officers export commitments, actuals and payments to the
+    # council's finance system and download past exports.
+    "export_to_finance": _role(Role.COUNCIL_OFFICER),
     # Brokers, families and consent (issue 17). A thing named "person" is a Person.
     # Acting for a person at all (choosing them to act for): any live consent of theirs.
     "act_for": lambda user, person: (

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import selectinload
 
 from marketplace import ledger
 from marketplace.accounts.models import User
@@ -137,15 +138,36 @@ def csv_of(reference: str, lines: Sequence[ExportLine]) -> str:
     )
 
 
+class RangeMoved(Exception):
+    """The range previewed is no longer the next one (another export was made since)."""
+
+
 def make_export(
-    session: Session, *, by: User, now: datetime | None = None, settle: timedelta = SETTLE
+    session: Session,
+    *,
+    by: User,
+    now: datetime | None = None,
+    settle: timedelta = SETTLE,
+    previewed: tuple[datetime | None, datetime] | None = None,
 ) -> FinanceExport:
     """Record the next export: the lines since the latest export's `until` up to `settle`
-    before `now`, its file and the file's sha256. Waits for an export being made at the same
+    before `now` (or exactly the `previewed` (since, until), so the file holds what the
+    officer saw), its file and the file's sha256. Waits for an export being made at the same
     moment to commit first (then starts where it ended). An export with no new lines is still
-    recorded (a header only): the finance system sees the run happened. Flushes."""
+    recorded (a header only): the finance system sees the run happened. Flushes.
+
+    Raises RangeMoved when `previewed` no longer starts where the latest export ends, or ends
+    later than `settle` before `now`."""
     _lock_exports(session)
     since, until = next_range(session, now=now, settle=settle)
+    if previewed is not None:
+        if (
+            previewed[0] != since
+            or previewed[1] > until
+            or (since is not None and previewed[1] < since)
+        ):
+            raise RangeMoved("another export was made since this preview")
+        until = previewed[1]
     lines = export_lines(session, since, until)
     number = (session.scalar(select(func.count()).select_from(FinanceExport)) or 0) + 1
     reference = f"FX-{number:05d}"
@@ -164,6 +186,26 @@ def make_export(
     session.add(export)
     session.flush()
     return export
+
+
+def exports_page(session: Session, *, page: int, per_page: int) -> tuple[list[FinanceExport], int]:
+    """One page of the exports, newest first, with who made each, and how many there are."""
+    total = session.scalar(select(func.count()).select_from(FinanceExport)) or 0
+    rows = session.scalars(
+        select(FinanceExport)
+        .options(selectinload(FinanceExport.made_by))
+        .order_by(FinanceExport.until.desc(), FinanceExport.made_at.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return list(rows), total
+
+
+def find_export(session: Session, reference: str) -> FinanceExport | None:
+    """The export with this reference, if there is one."""
+    return session.scalars(
+        select(FinanceExport).where(FinanceExport.reference == reference)
+    ).first()
 
 
 def summary_of_export(export: FinanceExport) -> Summary:

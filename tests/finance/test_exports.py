@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 from marketplace import ledger
 from marketplace.accounts.models import User
 from marketplace.budgets.figures import budget_figures
-from marketplace.budgets.models import FunderPotLine, StreamKind
+from marketplace.budgets.models import StreamKind
 from marketplace.budgets.rules import TransferCode
 from marketplace.extensions import db
 from marketplace.finance import exports
@@ -34,32 +33,6 @@ from tests.orders.fixtures import OCCASIONS, TODAY, World, assert_ledger_verifie
 
 NOW = timedelta(0)  # `settle` for tests that make their rows and export them at once
 DOCS = Path(__file__).parents[2] / "docs" / "finance-export.md"
-
-
-@pytest.fixture
-def order(session: Session, world: World) -> Order:
-    """16 hours of care over the four weeks from Monday 8 June (one four-weekly cycle, 416.00):
-    300.00 held on the person's contribution, 116.00 on the NHS stream, which names the ICB
-    pot's 'Continuing healthcare' line."""
-    world.person.case_reference = "HCC-100234"
-    nhs = next(s for s in world.budget.streams if s.kind is StreamKind.NHS)
-    assert nhs.pot is not None
-    nhs.pot.funder.cost_centre = "NHS-000"
-    line = FunderPotLine(pot=nhs.pot, name="Continuing healthcare", cost_centre="CHC-01")
-    session.add(line)
-    nhs.pot_line = line
-    order = checkout.place_order(
-        session,
-        world.person,
-        world.service,
-        world.schedule(),
-        by=world.citizen,
-        today=TODAY,
-        placement_key="order",
-    )
-    life.accept(session, order, by=world.staff)
-    session.commit()
-    return order
 
 
 def _settle(session: Session, world: World, order: Order) -> Invoice:
