@@ -35,6 +35,23 @@ class SearchLogEntry(Model):
     available: Mapped[int | None]
 
 
+def available_count(query: SearchQuery, results: SearchResults) -> int:
+    """How many of a search's results are accepting new clients (not full, no waiting list):
+    the availability facet's count for "accepting", which counts the results under every other
+    filter; none when the search chose only other availabilities."""
+    chosen = query.filters.availability
+    if chosen and "accepting" not in chosen:
+        return 0
+    return next(
+        (
+            count.count
+            for count in results.facets.get("availability", ())
+            if count.value == "accepting"
+        ),
+        0,
+    )
+
+
 def record_search(query: SearchQuery, results: SearchResults, *, source: str) -> SearchLogEntry:
     """Log one search (flushes; the request commits it). Only the first page of a search counts."""
     filters = {
@@ -50,6 +67,7 @@ def record_search(query: SearchQuery, results: SearchResults, *, source: str) ->
         filters=filters,
         places=sorted({code for place in results.places for code in place.codes}),
         results=results.total,
+        available=available_count(query, results),
     )
     db.session.add(entry)
     db.session.flush()

@@ -158,6 +158,18 @@ ROUTES: dict[str, Route] = {
     "council.cqc_flags": Route("/council/cqc", only(FORBIDDEN, council=PAGE)),
     # INSIGHT (issue 19): the reports index and the market insight reports.
     "council.reports": Route("/council/reports", only(FORBIDDEN, council=PAGE)),
+    "council.market_searches": Route(
+        "/council/reports/market/searches?period=90", only(FORBIDDEN, council=PAGE)
+    ),
+    "council.market_demand": Route("/council/reports/market/demand", only(FORBIDDEN, council=PAGE)),
+    "council.market_prices": Route("/council/reports/market/prices", only(FORBIDDEN, council=PAGE)),
+    "council.market_lapsed": Route("/council/reports/market/lapsed", only(FORBIDDEN, council=PAGE)),
+    "council.market_position": Route(
+        "/council/reports/market/position", only(FORBIDDEN, council=PAGE)
+    ),
+    "council.market_csv": Route(
+        "/council/reports/market/searches-words.csv?period=30", only(FORBIDDEN, council=PAGE)
+    ),
     "council.provider": Route(
         lambda world: f"/council/providers/{world.service_a.organisation_id}",
         only(FORBIDDEN, council=PAGE),
