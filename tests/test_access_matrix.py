@@ -892,6 +892,13 @@ ROUTES.update(
         "council.moderate_review": Route(
             f"/council/reviews/{uuid.uuid4()}", only(FORBIDDEN, council=NOT_FOUND)
         ),
+        # PERF (issue 19): providers' performance and its CSVs, for officers only.
+        "council.provider_performance": Route(
+            "/council/reports/performance", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.provider_performance_csv": Route(
+            "/council/reports/performance/area.csv", only(FORBIDDEN, council=PAGE)
+        ),
         "provider_portal.reviews_list": Route("/provider/reviews", PROVIDERS),
         "provider_portal.review": Route(
             f"/provider/reviews/{uuid.uuid4()}",

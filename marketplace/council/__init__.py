@@ -35,6 +35,7 @@ from marketplace.council import (  # noqa: E402,F401
     order_views,
     outcome_views,  # OUTCOMES (issue 18)
     payment_views,
+    performance_views,  # PERF (issue 19)
     period_end_views,  # CLOSE (issue 19)
     reablement_views,  # REABLEMENT (issue 18)
     review_views,  # REVIEWS (issue 19)
