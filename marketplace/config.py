@@ -180,6 +180,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PACKAGE_CYCLES_AHEAD": min(_positive("PACKAGE_CYCLES_AHEAD", 1), 4),
         # REABLEMENT (issue 18): the longest reablement episode an officer may start, in weeks.
         "REABLEMENT_MAX_WEEKS": _positive("REABLEMENT_MAX_WEEKS", 6),
+        # QUEUES (issue 19): a support plan's review is due this many months after it is
+        # approved; once that day has passed the plan is in the council's work queues.
+        "PLAN_REVIEW_MONTHS": min(_positive("PLAN_REVIEW_MONTHS", 12), 60),
         # CLOSE (issue 19): what a period end does with a budget's unspent money unless the
         # officer chooses otherwise for a run: "return" it to each funder (and the person's own
         # to them), or "carry_forward" into the person's next budget where there is one.
@@ -228,6 +231,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # form's; per address, and an office behind one address has several people typing.
         "SUGGESTION_RATE_LIMIT": os.environ.get(
             "SUGGESTION_RATE_LIMIT", "300 per minute; 5000 per hour"
+        ),
+        # QUEUES (issue 19): reports of a listing by the public, per address (each tells the
+        # council's officers).
+        "LISTING_REPORT_RATE_LIMIT": os.environ.get(
+            "LISTING_REPORT_RATE_LIMIT", "5 per minute; 20 per hour"
         ),
         # A signed-in session ends after this long without a request, and this long after
         # sign-in whatever happens (docs/decisions.md says why these defaults).

@@ -41,6 +41,7 @@ _BY_ACTION = [
     ("use_provider_portal", NavItem("Individual Service Funds", "provider_portal.isf_list")),  # ISF
     ("use_broker_pages", NavItem("Your clients", "brokers.dashboard")),
     ("use_council_pages", NavItem("Council", "council.dashboard")),
+    ("use_council_pages", NavItem("Work queues", "council.queues_overview")),  # QUEUES
     ("use_council_pages", NavItem("Reports", "council.reports")),  # INSIGHT (issue 19)
     ("view_all_orders", NavItem("Orders", "council.orders")),
     ("settle_invoice", NavItem("Invoices to pay", "council.invoices")),

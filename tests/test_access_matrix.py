@@ -710,6 +710,34 @@ ROUTES.update(
 )
 
 
+# QUEUES (issue 19): the council's work queues (officers only; a queue name not in the
+# registry is 404, an unknown item 404); reporting a listing is for anyone.
+ROUTES.update(
+    {
+        "council.queues_overview": Route("/council/queues", only(FORBIDDEN, council=PAGE)),
+        "council.work_queue": Route("/council/queues/providers", only(FORBIDDEN, council=PAGE)),
+        "council.work_queue_csv": Route(
+            "/council/queues/listing_reports/waiting.csv", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.work_queue_decided_csv": Route(
+            "/council/queues/reviews_due/decided.csv", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.listing_report": Route(
+            f"/council/listing-reports/{uuid.uuid4()}", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "council.plan_review_due": Route(
+            f"/council/plan-reviews/{uuid.uuid4()}", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "public.report_listing": Route(
+            lambda world: f"/services/{world.service_a.id}/report", everyone(PAGE)
+        ),
+        "public.listing_reported": Route(
+            lambda world: f"/services/{world.service_a.id}/report/sent", everyone(PAGE)
+        ),
+    }
+)
+
+
 @dataclass(frozen=True)
 class World:
     """Two users of each role where ownership matters, and a listing provider A owns."""

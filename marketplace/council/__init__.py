@@ -37,6 +37,7 @@ from marketplace.council import (  # noqa: E402,F401
     payment_views,
     performance_views,  # PERF (issue 19)
     period_end_views,  # CLOSE (issue 19)
+    queue_views,  # QUEUES (issue 19)
     reablement_views,  # REABLEMENT (issue 18)
     review_views,  # REVIEWS (issue 19)
     variation_views,  # VARIATIONS (issue 18)

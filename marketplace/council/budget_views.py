@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import Form
@@ -24,6 +24,7 @@ from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.figures import pot_figures, stream_figures
 from marketplace.budgets.models import FunderPot, FundingStream, PaymentFrequency, PersonalBudget
 from marketplace.budgets.rules import financial_year_of
+from marketplace.console import queue_decisions
 from marketplace.council import bp
 from marketplace.council.forms import (
     STREAM_NAMES,
@@ -446,10 +447,16 @@ def approve_plan() -> Response | tuple[str, int]:
         form.plan_id.data, form.drafted_at.data = str(draft.id), draft.drafted_at.isoformat()
         return _plan_page(found, draft, form), 409
     try:
-        plans.approve_plan(db.session, draft, by=current_user._get_current_object())
+        plans.approve_plan(
+            db.session,
+            draft,
+            by=current_user._get_current_object(),
+            review_months=current_app.config["PLAN_REVIEW_MONTHS"],
+        )
     except PlanError as refused:
         show_refusal(form.submit, refused)
         return _plan_page(found, draft, form), 409
+    queue_decisions.plan_approved(db.session, draft, by=current_user._get_current_object())
     flash(f"{found.full_name}'s support plan is approved", "success")
     return redirect(url_for("council.person", person_id=found.id))
 

@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import requires
+from marketplace.console import queue_decisions
 from marketplace.council import bp
 from marketplace.council.order_forms import OrderFiltersForm, RefuseOrderForm
 from marketplace.council.paging import Paged, page_number
@@ -111,6 +112,7 @@ def approve_order(order_id: uuid.UUID) -> Response | tuple[str, int]:
         return _order_page(
             found, status=400, refusal={"text": refusal_message(refused), "href": "#approve"}
         )
+    queue_decisions.order_decided(db.session, found, by=current_user, approved=True)
     flash(f"Order {found.reference} is approved: the provider has been told", "success")
     return redirect(url_for("council.order", order_id=found.id))
 
@@ -126,6 +128,9 @@ def refuse_order(order_id: uuid.UUID) -> Response | tuple[str, int]:
         except LedgerError as refused:
             show_refusal(form.reason, refused)
         else:
+            queue_decisions.order_decided(
+                db.session, found, by=current_user, approved=False, reason=form.reason.data
+            )
             flash(
                 f"Order {found.reference} is not approved: its money is back in the budget",
                 "success",

@@ -15,6 +15,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.accounts.access import requires
+from marketplace.console import queue_decisions
 from marketplace.council import bp
 from marketplace.council.payment_forms import ResolveMismatchForm
 from marketplace.extensions import db
@@ -75,6 +76,7 @@ def payment_mismatch(mismatch_id: uuid.UUID) -> BaseResponse | tuple[str, int]:
         except MismatchError as refused:
             show_refusal(form.reason if refused.fields else form, refused)
         else:
+            queue_decisions.mismatch_resolved(db.session, mismatch, by=current_user)
             flash("Mismatch marked as resolved.", "success")
             return redirect(url_for("council.payment_mismatches"))
     elif request.method == "POST" and mismatch.resolved_at is not None:

@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import requires
+from marketplace.console import queue_decisions
 from marketplace.council import bp
 from marketplace.extensions import db
 from marketplace.formatting import london_today
@@ -72,6 +73,13 @@ def variation(variation_id: uuid.UUID) -> Response | tuple[str, int]:
             fields = refusal.details.get("fields") or {}
             show_refusal(form.reason if "reason" in fields else form, refusal)
         else:
+            queue_decisions.variation_decided(
+                db.session,
+                found,
+                by=current_user._get_current_object(),
+                agreed=agree,
+                reason=form.reason.data or "",
+            )
             flash(
                 f"The change to order {found.order.reference} is "
                 + ("agreed: it takes effect and the money follows" if agree else "refused")

@@ -11,11 +11,15 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import requires
 from marketplace.budgets import isf
+from marketplace.console import queue_decisions, queues
 from marketplace.council import bp, decisions
 from marketplace.council.forms import StatusDecisionForm
 from marketplace.council.paging import Paged, page_number
+from marketplace.council.queue_views import visible_queues
 from marketplace.extensions import db
+from marketplace.formatting import london_today
 from marketplace.forms import choices, show_refusal
+from marketplace.types import utcnow
 from providers import directory, organisations
 from providers.directory_summary import directory_summary
 from providers.models import OrganisationStatus
@@ -39,6 +43,9 @@ def dashboard() -> str:
         service_count=directory_summary().service_count,
         statuses=OrganisationStatus,
         waiting=decisions.decisions_waiting(db.session),
+        # QUEUES (issue 19): the console's home starts with the work queues.
+        summaries=queues.summaries(db.session, london_today(), visible_queues()),
+        now=utcnow(),
     )
 
 
@@ -89,7 +96,15 @@ def provider(organisation_id: uuid.UUID) -> Response | tuple[str, int]:
     allowed = sorted(organisations.ALLOWED_MOVES[organisation.status])
     form.decision.choices = choices((status.value, DECISION_LABELS[status]) for status in allowed)
     if form.validate_on_submit():
+        # QUEUES (issue 19): two officers deciding at once decide once; the decision is logged.
+        seen = organisation.status
+        from_status = queue_decisions.lock_organisation(db.session, organisation)
         try:
+            if from_status is not seen:
+                raise organisations.StatusChangeRefused(
+                    f"Another officer has just made {organisation.name} {from_status.value}: "
+                    "nothing was changed"
+                )
             organisations.change_status(
                 organisation,
                 OrganisationStatus(form.decision.data),
@@ -108,6 +123,13 @@ def provider(organisation_id: uuid.UUID) -> Response | tuple[str, int]:
                     by=current_user._get_current_object(),
                     why=form.reason.data or "",
                 )
+            queue_decisions.organisation_decided(
+                db.session,
+                organisation,
+                from_status=from_status,
+                by=current_user._get_current_object(),
+                reason=form.reason.data or "",
+            )
             flash(f"{organisation.name} is now {organisation.status.value}", "success")
             return redirect(url_for("council.provider", organisation_id=organisation.id))
     return render_template(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -186,10 +186,31 @@ def _check_items(session: Session, items: Sequence[PlanItemSpec]) -> None:
             )
 
 
+def review_due_after(approved_on: date, months: int) -> date:
+    """The day a plan approved on `approved_on` is due its review, `months` later (the same
+    day of the month, or the month's last day when it has no such day: 31 January + 1 month
+    is 28 or 29 February)."""
+    month_index = approved_on.month - 1 + months
+    year, month = approved_on.year + month_index // 12, month_index % 12 + 1
+    for day in (approved_on.day, 30, 29, 28):
+        try:
+            return date(year, month, min(approved_on.day, day))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has a 28th")
+
+
 def approve_plan(
-    session: Session, plan: SupportPlan, *, by: User, now: datetime | None = None
+    session: Session,
+    plan: SupportPlan,
+    *,
+    by: User,
+    now: datetime | None = None,
+    review_months: int = 12,
 ) -> SupportPlan:
     """Approve a draft plan: it comes into force, and the plan approved before is superseded.
+    Its review is due `review_months` after approval (the council's PLAN_REVIEW_MONTHS; the
+    work queues list it once that day has passed).
 
     Raises PlanForbidden (only a council officer approves), PlanConflict (the plan is not a
     draft any more, for instance another officer has just approved it; nothing changes).
@@ -212,7 +233,12 @@ def approve_plan(
         approved = session.execute(
             update(SupportPlan)
             .where(SupportPlan.id == plan.id, SupportPlan.status == PlanStatus.DRAFT)
-            .values(status=PlanStatus.APPROVED, approved_by_id=by.id, approved_at=now)
+            .values(
+                status=PlanStatus.APPROVED,
+                approved_by_id=by.id,
+                approved_at=now,
+                review_due_on=review_due_after(now.date(), review_months),
+            )
         )
         if approved.rowcount != 1:
             raise PlanConflict("this plan is no longer a draft", plan_id=str(plan.id))

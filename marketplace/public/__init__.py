@@ -11,6 +11,7 @@ from flask import Blueprint
 bp = Blueprint("public", __name__)
 
 from marketplace.public import (  # noqa: E402,F401
+    report_views,  # QUEUES (issue 19)
     search_views,
     shortlist_views,
     suggestion_views,
