@@ -84,6 +84,7 @@ def _register_cli(app: Flask) -> None:
     from marketplace.backup_cli import backup
     from marketplace.cqc.cli import cqc
     from marketplace.demo.cli import seed_demo
+    from marketplace.finance_cli import finance  # FINEXPORT (issue 19)
     from marketplace.ledger_cli import ledger
     from marketplace.orders.cli import orders
     from marketplace.payments_cli import payments
@@ -101,6 +102,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(api)
     app.cli.add_command(directory)
     app.cli.add_command(ledger)
+    app.cli.add_command(finance)
     app.cli.add_command(search)
     app.cli.add_command(orders)
     app.cli.add_command(payments)

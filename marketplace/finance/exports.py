@@ -145,16 +145,17 @@ class RangeMoved(Exception):
 def make_export(
     session: Session,
     *,
-    by: User,
+    by: User | None,
     now: datetime | None = None,
     settle: timedelta = SETTLE,
     previewed: tuple[datetime | None, datetime] | None = None,
 ) -> FinanceExport:
     """Record the next export: the lines since the latest export's `until` up to `settle`
     before `now` (or exactly the `previewed` (since, until), so the file holds what the
-    officer saw), its file and the file's sha256. Waits for an export being made at the same
-    moment to commit first (then starts where it ended). An export with no new lines is still
-    recorded (a header only): the finance system sees the run happened. Flushes.
+    officer saw), its file and the file's sha256; `by` None: the schedule made it. Waits for
+    an export being made at the same moment to commit first (then starts where it ended).
+    An export with no new lines is still recorded (a header only): the finance system sees
+    the run happened. Flushes.
 
     Raises RangeMoved when `previewed` no longer starts where the latest export ends, or ends
     later than `settle` before `now`."""
@@ -180,7 +181,7 @@ def make_export(
         row_count=len(lines),
         content=content,
         sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
-        made_by_id=by.id,
+        made_by_id=by.id if by is not None else None,
         made_at=now or utcnow(),
     )
     session.add(export)

@@ -126,7 +126,8 @@ class FinanceExport(Model):
     row_count: Mapped[int]
     content: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
-    made_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    # None: made by the schedule (`flask finance export`), not by an officer.
+    made_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     made_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    made_by: Mapped[User] = relationship()
+    made_by: Mapped[User | None] = relationship()

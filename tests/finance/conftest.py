@@ -1,13 +1,19 @@
-"""The finance tests' order: one four-weekly cycle of home care held on two payers."""
+"""The finance tests' order (one four-weekly cycle of home care held on two payers) and a clock
+five minutes on."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import timedelta
+
 import pytest
+import time_machine
 from sqlalchemy.orm import Session
 
 from marketplace.budgets.models import FunderPotLine, StreamKind
 from marketplace.orders import checkout, life
 from marketplace.orders.models import Order
+from marketplace.types import utcnow
 from tests.orders.fixtures import TODAY, World
 
 
@@ -35,3 +41,11 @@ def order(session: Session, world: World) -> Order:
     life.accept(session, order, by=world.staff)
     session.commit()
     return order
+
+
+@pytest.fixture
+def later() -> Iterator[None]:
+    """The clock five minutes on, as if the care had been ordered a while ago: an export made
+    now reads ledger rows at least a minute old."""
+    with time_machine.travel(utcnow() + timedelta(minutes=5)):
+        yield

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
-from datetime import timedelta
 
-import pytest
-import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -18,7 +14,6 @@ from sqlalchemy.orm import Session
 from marketplace.finance import exports
 from marketplace.finance.models import FinanceExport
 from marketplace.orders.models import Order
-from marketplace.types import utcnow
 from tests.conftest import sign_in
 from tests.orders.fixtures import World
 
@@ -35,14 +30,6 @@ def _hidden(page: str, name: str) -> str:
     )
     assert found is not None, name
     return found.group(1)
-
-
-@pytest.fixture
-def later() -> Iterator[None]:
-    """The clock five minutes on, as if the care had been ordered a while ago: an export made
-    now reads ledger rows at least a minute old."""
-    with time_machine.travel(utcnow() + timedelta(minutes=5)):
-        yield
 
 
 def test_an_officer_previews_makes_and_downloads_an_export(
