@@ -159,6 +159,7 @@ class BudgetsFigure:
 
 
 def _first_approvals(session: Session) -> dict[uuid.UUID, datetime]:
+    """When each person's first support plan was approved (the people with none left out)."""
     return {
         person_id: approved_at
         for person_id, approved_at in session.execute(
@@ -166,6 +167,7 @@ def _first_approvals(session: Session) -> dict[uuid.UUID, datetime]:
             .where(SupportPlan.approved_at.is_not(None))
             .group_by(SupportPlan.person_id)
         )
+        if approved_at is not None
     }
 
 

@@ -41,4 +41,6 @@ class FiguresPeriodForm(Form):
 
     def period(self) -> Period:
         """The period the valid form names."""
+        assert self.since.data is not None  # validated
+        assert self.until.data is not None
         return Period(self.since.data, self.until.data)

@@ -94,6 +94,7 @@ class ChooseBudgetsForm(FlaskForm):
 
     def selection(self) -> Selection:
         """The selection the valid form names."""
+        assert self.ended_by.data is not None  # validated
         return Selection(
             ended_by=self.ended_by.data,
             rule=UnspentRule(self.rule.data),

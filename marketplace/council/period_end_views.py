@@ -84,10 +84,11 @@ def period_end_preview_csv() -> Response:
     form = _choose_form()
     if not form.validate():
         abort(400)
-    preview = period_end.preview_period_end(db.session, form.selection())
+    selection = form.selection()
+    preview = period_end.preview_period_end(db.session, selection)
     return csv_download(
         csv_text(period_end.PREVIEW_HEADER, period_end.preview_rows(preview)),
-        f"period-end-preview-{form.ended_by.data.isoformat()}.csv",
+        f"period-end-preview-{selection.ended_by.isoformat()}.csv",
     )
 
 

@@ -9,7 +9,7 @@ the journey runs on any day)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 
@@ -17,7 +17,7 @@ from marketplace.accounts import service as accounts
 from marketplace.accounts.roles import Role
 from marketplace.budgets import funders
 from marketplace.budgets.allocations import StreamSpec, create_budget
-from marketplace.budgets.models import FunderKind, PaymentFrequency, StreamKind
+from marketplace.budgets.models import FunderKind, PaymentFrequency, PersonalBudget, StreamKind
 from marketplace.budgets.rules import financial_year_of
 from marketplace.budgets.spending import reserve
 from marketplace.extensions import db
@@ -55,7 +55,7 @@ def _ended_periods(live_server: LiveServer) -> None:
             funders.fund_pot(session, pots[year], amount_pence=100_000_00, key=f"fund:{year}")
         payee = funders.payee_account(session, code="home-help", name="Home Help Ltd")
 
-        def budget(person: Person, period: tuple, pence: int) -> object:
+        def budget(person: Person, period: tuple[date, date], pence: int) -> PersonalBudget:
             return create_budget(
                 session,
                 person=person,

@@ -42,6 +42,7 @@ from marketplace.extensions import db
 from marketplace.ledger import LedgerAccount, Transfer
 from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.people.models import Person
+from marketplace.types import Session as AnySession
 from tests.conftest import sign_in
 from tests.ledger.threads import engine_options
 from tests.packages.period_fixtures import (
@@ -66,7 +67,7 @@ def _consistent(session: Session) -> None:
 
 
 def _budget(
-    session: Session,
+    session: AnySession,
     person: Person,
     period: tuple[date, date],
     *,
@@ -96,7 +97,7 @@ def _budget(
     return budget
 
 
-def _person(session: Session, name: str, postcode: str | None = None) -> Person:
+def _person(session: AnySession, name: str, postcode: str | None = None) -> Person:
     found = Person(full_name=name, postcode=postcode)
     session.add(found)
     session.commit()
