@@ -475,6 +475,8 @@ def test_an_officer_previews_confirms_and_reads_the_report(
     reserve(session, ben_first, amount_pence=40_00, category_codes=MEALS, payee=payee, key="b")
     session.commit()
     sign_in(client, officer)
+    # The people page's list of budgets to close leads here.
+    assert 'href="/council/period-end"' in client.get("/council/people").get_data(as_text=True)
 
     start = client.get("/council/period-end")
     assert start.status_code == 200
