@@ -21,6 +21,7 @@ from marketplace.budgets.funders import contributions_account
 from marketplace.budgets.models import (
     BudgetStatus,
     FunderPot,
+    FunderPotLine,
     FundingStream,
     Instalment,
     PaymentFrequency,
@@ -53,6 +54,8 @@ class StreamSpec:
     pot: FunderPot | None = None
     draw_order: int | None = None
     allowed_category_codes: Collection[str] | None = None
+    # Issue 19: the line of the pot the stream is drawn for (None: the pot as a whole).
+    pot_line: FunderPotLine | None = None
 
     @property
     def position(self) -> int:
@@ -112,6 +115,8 @@ def _add_stream(
                 financial_year=financial_year_of(budget.starts_on),
             )
         source = spec.pot.account
+    if spec.pot_line is not None and (spec.pot is None or spec.pot_line.pot_id != spec.pot.id):
+        raise BudgetError("a stream's pot line must be a line of the pot it comes from")
     allowed = (
         DEFAULT_ALLOWED_CATEGORY_CODES[spec.kind]
         if spec.allowed_category_codes is None
@@ -135,6 +140,7 @@ def _add_stream(
         budget=budget,
         kind=spec.kind,
         pot=spec.pot,
+        pot_line=spec.pot_line,
         amount_pence=spec.amount_pence,
         draw_order=spec.position,
         allowed_category_codes=None if allowed is None else sorted(set(allowed)),

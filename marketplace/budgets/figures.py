@@ -218,3 +218,77 @@ def _transfers_touching(session: Session, account_ids: Sequence[uuid.UUID]) -> l
             )
         )
     )
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One transfer's part in one of a stream's figures (issue 19, the reconciliation's drill
+    down): `figure` is the name of the `Figures` field it counts in (None: unexplained),
+    `amount_pence` what it adds to that figure (signed), `available_pence` what it adds to the
+    stream's available money (signed). A release is two movements: out of `scheduled` and into
+    `allocated`."""
+
+    transfer: Transfer
+    figure: str | None
+    amount_pence: int
+    available_pence: int
+
+
+def movements_of(stream: FundingStream, transfers: Iterable[Transfer]) -> list[Movement]:
+    """Every transfer on the stream's two accounts as the movements `figures_of` counts, by
+    the same classification: summed by `figure`, they give each of its figures (`available`
+    is the sum of `available_pence`). Holds that were posted or voided, and the voids, count
+    in nothing (the posting of a hold counts as spent)."""
+    transfers = list(transfers)
+    resolved = {t.pending_id for t in transfers if t.pending_id is not None}
+    found: list[Movement] = []
+    for transfer in transfers:
+        touches = {transfer.debit_account_id, transfer.credit_account_id}
+        if stream.unreleased_account_id in touches:
+            inflow = transfer.credit_account_id == stream.unreleased_account_id
+            amount = transfer.amount_pence if inflow else -transfer.amount_pence
+            found.append(Movement(transfer, "scheduled_pence", amount, 0))
+        if stream.account_id not in touches:
+            continue
+        if transfer.kind is TransferKind.PENDING:
+            if transfer.id not in resolved:
+                amount = transfer.amount_pence
+                found.append(Movement(transfer, "committed_pence", amount, -amount))
+            continue
+        if transfer.kind is TransferKind.VOID:
+            continue
+        inflow = transfer.credit_account_id == stream.account_id
+        available = transfer.amount_pence if inflow else -transfer.amount_pence
+        figure, amount = _classify(transfer, stream.account_id)
+        found.append(
+            Movement(transfer, None if figure is None else f"{figure}_pence", amount, available)
+        )
+    return found
+
+
+def pot_movements(pot: FunderPot, transfers: Iterable[Transfer]) -> list[Movement]:
+    """Every transfer on the pot's account as the movements its figures count, as
+    `pot_figures` counts them: `given_pence` (the funder's funding, less its reversals) and
+    `unallocated_pence` (every posted movement, signed); for a reablement pot (issue 18), whose
+    cycles are held straight from it, also `committed_pence` (holds not yet posted or voided)
+    and `spent_pence` (the postings of its holds). `available_pence` is what the pot could
+    still give: unallocated less what is held."""
+    transfers = list(transfers)
+    resolved = {t.pending_id for t in transfers if t.pending_id is not None}
+    found: list[Movement] = []
+    for transfer in transfers:
+        if transfer.kind is TransferKind.PENDING:
+            if transfer.id not in resolved and transfer.debit_account_id == pot.account_id:
+                amount = transfer.amount_pence
+                found.append(Movement(transfer, "committed_pence", amount, -amount))
+            continue
+        if transfer.kind is TransferKind.VOID:
+            continue
+        inflow = transfer.credit_account_id == pot.account_id
+        amount = transfer.amount_pence if inflow else -transfer.amount_pence
+        found.append(Movement(transfer, "unallocated_pence", amount, amount))
+        if _original_code(transfer) == TransferCode.FUNDING:
+            found.append(Movement(transfer, "given_pence", amount, 0))
+        elif transfer.kind is TransferKind.POST:
+            found.append(Movement(transfer, "spent_pence", -amount, 0))
+    return found
