@@ -81,6 +81,8 @@ class DataTable:
     head: Sequence[str]
     rows: Sequence[Sequence[str]]
     numeric: frozenset[int] = frozenset()
+    # What the table says in place of rows when it has none.
+    empty_text: str = "None in this period."
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class Report:
     columns: Sequence[Column]
     rows: Sequence[Any]
     chart: BarChart | None = None
+    empty_text: str = "None in this period."
 
     def table(self) -> DataTable:
         return DataTable(
@@ -54,6 +55,7 @@ class Report:
             [column.heading for column in self.columns],
             [[_shown(column.value(row)) for column in self.columns] for row in self.rows],
             frozenset(i for i, column in enumerate(self.columns) if column.numeric),
+            self.empty_text,
         )
 
     def csv(self) -> str:
@@ -131,6 +133,7 @@ def search_gaps(rows: list[SearchGap], *, by: str, chart_id: str, period_words: 
             ],
             empty_text="No search found nothing in this period.",
         ),
+        empty_text="No search in this period.",
     )
 
 
@@ -233,6 +236,7 @@ def price_ranges(rows: list[PriceRange], *, by: str, chart_id: str) -> Report:
             ],
             empty_text=f"No public listing is priced {CHARTED_UNIT.label}.",
         ),
+        empty_text="No public listing has a price.",
     )
 
 
@@ -243,6 +247,7 @@ def checked_counts(rows: list[CheckedCount], *, chart_id: str, stale_days: int) 
     listed = [row for row in rows if row.current or row.lapsed]
     return Report(
         caption="Public listings by when their capacity was last checked",
+        empty_text="No public listing.",
         columns=[
             _label("Category"),
             Column(f"Checked in the last {stale_days} days", lambda row: row.current),
