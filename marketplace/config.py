@@ -102,6 +102,28 @@ def _positive(name: str, default: int) -> int:
     return int(value)
 
 
+# PAYRUNS (issue 19): the payers a council may name a fallback cost centre for.
+COST_CENTRE_PAYERS = ("council", "nhs", "reablement", "own", "card")
+
+
+def _cost_centres(name: str) -> dict[str, str]:
+    """ "council=AC100,nhs=HC200,own=CC300,card=CC310" as a mapping; payers not named have
+    none ("")."""
+    found = dict.fromkeys(COST_CENTRE_PAYERS, "")
+    for part in os.environ.get(name, "").split(","):
+        if not part.strip():
+            continue
+        payer, _, centre = part.partition("=")
+        payer, centre = payer.strip().lower(), centre.strip()
+        if payer not in found or not centre or len(centre) > 40:
+            raise ConfigurationError(
+                f"{name} takes payer=cost centre pairs (payers: {', '.join(COST_CENTRE_PAYERS)}; "
+                f"a cost centre of 1 to 40 characters), not {part.strip()!r}"
+            )
+        found[payer] = centre
+    return found
+
+
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the app's configuration from the environment and `overrides`.
 
@@ -187,6 +209,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # officer chooses otherwise for a run: "return" it to each funder (and the person's own
         # to them), or "carry_forward" into the person's next budget where there is one.
         "PERIOD_END_UNSPENT_RULE": _one_of("PERIOD_END_UNSPENT_RULE", ("return", "carry_forward")),
+        # PAYRUNS (issue 19): the cost centre a payment run books a payer's money to when the
+        # funder's pot line and the funder name none: per funder kind, reablement, the
+        # person's own money and card money ("council=AC100,nhs=HC200,own=CC300,card=CC310").
+        "PAYMENT_COST_CENTRES": _cost_centres("PAYMENT_COST_CENTRES"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),

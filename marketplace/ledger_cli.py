@@ -14,6 +14,7 @@ from flask import current_app
 from marketplace.budgets.allocations import release_due_instalments
 from marketplace.budgets.verify import check_budgets
 from marketplace.extensions import db
+from marketplace.finance.verify import check_payment_runs
 from marketplace.formatting import LONDON, pounds
 from marketplace.ledger import verify_ledger
 from marketplace.orders.verify import check_orders
@@ -35,13 +36,15 @@ def verify() -> None:
     budget_problems, budgets = check_budgets(db.session)
     order_problems, orders = check_orders(db.session)
     card_problems, card_payments = check_card_payments(db.session)
+    # PAYRUNS (issue 19): every pound paid out to providers matches a remittance line.
+    run_problems, payment_runs = check_payment_runs(db.session)
     db.session.rollback()
-    problems = report.problems + budget_problems + order_problems + card_problems
+    problems = report.problems + budget_problems + order_problems + card_problems + run_problems
     for problem in problems:
         click.echo(problem)
     counted = (
         f"{report.accounts} accounts, {report.transfers} transfers, {budgets} budgets, "
-        f"{orders} orders, {card_payments} card payments"
+        f"{orders} orders, {card_payments} card payments, {payment_runs} payment runs"
     )
     if problems:
         click.echo(f"ledger verify: {len(problems)} problems in {counted}")

@@ -373,7 +373,8 @@ def _pot_sources(session: Session, lines: Sequence[RemittanceLine]) -> dict[str,
         prefix, _, rest = line.payer_code.partition(":")
         if prefix == "pot":
             try:
-                ids.append(uuid.UUID(rest))
+                # PAYRUNS: "pot:<pot id>:<line id>" for a stream that names its pot's line.
+                ids.append(uuid.UUID(rest.partition(":")[0]))
             except ValueError:
                 continue
     if not ids:
@@ -387,6 +388,7 @@ def _pot_sources(session: Session, lines: Sequence[RemittanceLine]) -> dict[str,
 def _payment_source(payer_code: str, pots: dict[str, str]) -> str:
     """A remittance line's payer code in the layout's words: the pot's funder kind for
     "pot:<id>", else the code's first word ("reablement", "own", "card")."""
-    if payer_code in pots:
-        return pots[payer_code]
+    pot_code = ":".join(payer_code.split(":")[:2])  # a pot line's code names its pot first
+    if pot_code in pots:
+        return pots[pot_code]
     return payer_code.partition(":")[0]

@@ -52,8 +52,17 @@ class PaymentRun(Model):
     cancelled_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # PAYRUNS: the sha256 of the preview the officer confirmed (marketplace.finance.
+    # payment_runs): the same confirmation sent twice finds this run instead of paying again.
+    preview_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # PAYRUNS: when an officer said the payment file went to the bank (then it can no longer
+    # be cancelled, and each provider is told of its remittance).
+    sent_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     made_by: Mapped[User] = relationship(foreign_keys=[made_by_id])
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
+    sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
     remittances: Mapped[list[Remittance]] = relationship(
         back_populates="run", order_by="Remittance.reference"
     )
@@ -90,6 +99,8 @@ class RemittanceLine(Model):
         # The rule the ledger keys also keep: a payer's share of an invoice is paid once,
         # unless the run that paid it was cancelled (then the line is kept, marked so).
         UniqueConstraint("remittance_id", "invoice_id", "payer_code"),
+        # PAYRUNS: each line has a ledger transfer of its own.
+        UniqueConstraint("transfer_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -97,7 +108,9 @@ class RemittanceLine(Model):
     position: Mapped[int]
     invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id"), index=True)
     # Who paid this share: "pot:<pot id>", "own:<person id>" (contributions and own funds),
-    # "card" (money taken by card), "reablement:<pot id>".
+    # "card" (money taken by card), "reablement:<pot id>". PAYRUNS: a stream that names a line
+    # of its funder's pot pays as "pot:<pot id>:<line id>" (two lines of one pot may share an
+    # invoice, each with its own cost centre).
     payer_code: Mapped[str] = mapped_column(String(80))
     funder_name: Mapped[str] = mapped_column(String(200))
     cost_centre: Mapped[str] = mapped_column(String(40))
@@ -105,6 +118,11 @@ class RemittanceLine(Model):
     period_start: Mapped[date]
     period_end: Mapped[date]
     transfer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_transfers.id"))
+    # PAYRUNS: the transfer that reversed this line when its run was cancelled (the line is
+    # kept, so the history shows what was paid and undone).
+    reversal_transfer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ledger_transfers.id")
+    )
 
     remittance: Mapped[Remittance] = relationship(back_populates="lines")
     invoice: Mapped[Invoice] = relationship()
