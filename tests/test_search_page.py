@@ -88,8 +88,14 @@ def test_each_first_page_is_logged_without_personal_data(
     assert page_entry.filters == {"delivery_modes": ["at_home"]}
     assert "stevenage" in " ".join(page_entry.places)
     assert page_entry.searched_at.second == 0
+    # How many of the results could start now (issue 19's "found nothing available"): a count,
+    # never who searched.
+    assert page_entry.available is not None
+    assert 0 <= page_entry.available <= page_entry.results
     columns = set(SearchLogEntry.__table__.columns.keys())
-    assert columns == {"id", "searched_at", "source", "words", "filters", "places", "results"}
+    assert columns == {
+        "id", "searched_at", "source", "words", "filters", "places", "results", "available",
+    }  # fmt: skip
 
 
 @settings(
