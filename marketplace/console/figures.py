@@ -266,9 +266,11 @@ class FrontDoorFigure:
     rows: list[tuple[str, int]] = field(default_factory=list)
 
 
+# Why a front door figure shows no value (to the officer: issue 20 is our word, not theirs).
 NOT_RECORDED = (
-    "Not recorded yet: the marketplace does not record first contacts with the council's "
-    "front door (referrals, phone calls, hospital discharges) until issue 20 adds them"
+    "The marketplace does not yet record first contacts with the council's front door "
+    "(referrals, calls, hospital discharges), so this cannot be counted. It will be counted "
+    "from the day they are recorded"
 )
 
 

@@ -9,6 +9,7 @@ the journey runs on any day)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
@@ -80,7 +81,10 @@ def _ended_periods(live_server: LiveServer) -> None:
 
 
 def test_an_officer_closes_several_periods_and_reads_the_figures(
-    page: Page, live_server: LiveServer
+    page: Page,
+    live_server: LiveServer,
+    viewport: str,
+    screenshot: Callable[[Page, str], None],
 ) -> None:
     _ended_periods(live_server)
     page.goto("/sign-in")
@@ -118,6 +122,7 @@ def test_an_officer_closes_several_periods_and_reads_the_figures(
     expect(by_budget).to_contain_text("Returned to Hertfordshire County Council")
     expect(page.get_by_role("table", name="Left open")).to_contain_text("£40 is still committed")
     assert_accessible(page)
+    screenshot(page, f"period-end-preview-{viewport}")
 
     page.get_by_label("Note for the record (optional)").fill("Half-year close")
     page.get_by_role("button", name="Close 2 periods").click()
@@ -127,6 +132,7 @@ def test_an_officer_closes_several_periods_and_reads_the_figures(
     expect(page.get_by_role("table", name="Left open")).to_contain_text("Cal Cole")
     expect(page.get_by_role("link", name="Download this report (CSV)")).to_be_visible()
     assert_accessible(page)
+    screenshot(page, f"period-end-report-{viewport}")
 
     page.get_by_role("link", name="Close budget periods").click()
     expect(page.get_by_role("table", name="Newest first")).to_contain_text("Priya Shah")
@@ -139,3 +145,4 @@ def test_an_officer_closes_several_periods_and_reads_the_figures(
     expect(page.get_by_text("Not recorded yet").first).to_be_visible()
     expect(page.locator("svg[role=img]").first).to_be_visible()
     assert_accessible(page)
+    screenshot(page, f"council-figures-{viewport}")

@@ -222,6 +222,10 @@ def test_the_page_shows_each_figure_with_its_definition_table_and_csv(
     assert page.status_code == 200, text
     assert "2 of 3 (67%)" in text
     assert "Not recorded yet" in text
+    assert (
+        "<strong>4</strong> records made: the middle wait for a plan was 3 days, and for a "
+        "budget 10 days" in text
+    )
     assert "<svg" in text
     budgets_csv = client.get("/council/figures.csv?table=budgets&since=2026-06-01&until=2026-06-30")
     assert budgets_csv.status_code == 200
