@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from tests.packages.test_reablement import (
     ReablementWorld,
     reablement_world,
 )
+from tests.test_statements_per_page import counting
 
 __all__ = ["reablement_world"]
 
@@ -258,3 +260,27 @@ def test_bad_dates_are_the_error_summary(
     assert response.status_code == 400
     assert "govuk-error-summary" in text
     assert message in text
+
+
+@time_machine.travel(datetime(2026, 11, 16, 12, tzinfo=UTC), tick=False)
+def test_the_page_issues_as_many_statements_for_more_people(
+    app: Flask, client: FlaskClient, session: Session, officer: User, people: None
+) -> None:
+    """One statement per kind of thing, never one per person, plan or budget."""
+    sign_in(client, officer)
+    url = "/council/figures?since=2026-06-01&until=2026-06-30"
+    client.get(url)  # the first request's own loading is not the page's
+    with counting(app) as before:
+        assert client.get(url).status_code == 200
+    for number in range(4):
+        _someone(
+            session,
+            officer,
+            f"More {number}",
+            _at("2026-06-03"),
+            _at("2026-06-04"),
+            _at("2026-06-08"),
+        )
+    with counting(app) as after:
+        assert client.get(url).status_code == 200
+    assert len(after) == len(before), after
