@@ -155,3 +155,24 @@ def test_a_review_is_written_moderated_found_in_search_and_replied_to(
     page.goto(f"/services/{shop}")
     expect(page.get_by_text("Thank you: we will tell the team.")).to_be_visible()
     assert_accessible(page)
+
+    # The officer reads the providers' performance, with the rating, and sorts it.
+    page.context.clear_cookies()
+    page.goto("/sign-in")
+    assert_accessible(page)
+    sign_in(page, OFFICER_EMAIL, PASSWORD)
+    expect(heading(page)).to_have_text("Council overview")
+    assert_accessible(page)
+    page.get_by_role("link", name="Providers\u2019 performance").click()
+    expect(heading(page)).to_have_text("Providers\u2019 performance")
+    by_provider = page.get_by_role("table", name="Performance by provider")
+    expect(by_provider).to_contain_text("Chiltern Home Care")
+    expect(by_provider).to_contain_text("4.0 out of 5")
+    expect(page.locator("svg[role=img]")).to_be_visible()
+    assert_accessible(page)
+    by_provider.get_by_role("link", name="Accepted").click()
+    expect(page.get_by_role("table", name="Performance by provider")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Accepted").first).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    assert_accessible(page)
