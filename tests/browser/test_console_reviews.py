@@ -47,6 +47,7 @@ def _completed_order(live_server: LiveServer, service_id: str) -> str:
         }
         citizen, staff, officer = users[CITIZEN_EMAIL], users[STAFF_EMAIL], users[OFFICER_EMAIL]
         service = session.get_one(Service, uuid.UUID(service_id))
+        assert citizen.person is not None
         order = checkout.place_order(
             session,
             citizen.person,
