@@ -176,6 +176,9 @@ def _pages(app: Flask) -> dict[str, tuple[str | None, str]]:
         "council funders": (officer, "/council/funders"),
         "council plans": (officer, "/council/plans"),
         "council cqc": (officer, "/council/cqc"),
+        # FINEXPORT (issue 19): the exports made, and the next one's preview (the demo's ledger).
+        "council finance exports": (officer, "/council/finance-exports"),
+        "council finance export preview": (officer, "/council/finance-exports/new"),
         "admin users": (admin, "/admin/users"),
     }
 

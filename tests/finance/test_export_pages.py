@@ -5,17 +5,26 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date, timedelta
 
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace import ledger
 from marketplace.finance import exports
-from marketplace.finance.models import FinanceExport
+from marketplace.finance.models import FinanceExport, RemittanceLine
+from marketplace.orders import checkout
 from marketplace.orders.models import Order
+from marketplace.types import utcnow
 from tests.conftest import sign_in
-from tests.orders.fixtures import World
+from tests.finance.test_exports import _pay, _settle
+from tests.orders.fixtures import TODAY, World
+from tests.test_statements_per_page import counting
+
+PAGES = ("/council/finance-exports", "/council/finance-exports/new")
 
 
 def _officer(app: Flask, world: World) -> FlaskClient:
@@ -120,3 +129,48 @@ def test_a_made_up_range_is_refused(
     )
     assert future.status_code == 409
     assert session.scalars(select(FinanceExport)).all() == []
+
+
+def _statements(app: Flask, client: FlaskClient, path: str) -> int:
+    client.get(path)
+    with counting(app) as statements:
+        assert client.get(path).status_code == 200
+    return len(statements)
+
+
+def test_the_pages_read_the_same_number_of_statements_however_much_there_is(
+    app: Flask, session: Session, world: World, order: Order
+) -> None:
+    # One export of the holds; then a settlement and a payment for the preview.
+    exports.make_export(session, by=world.officer, settle=timedelta(0))
+    session.commit()
+    invoice = _settle(session, world, order)
+    _pay(session, world, invoice, world.officer)
+    client = _officer(app, world)
+    with time_machine.travel(utcnow() + timedelta(minutes=5)):
+        few = {path: _statements(app, client, path) for path in PAGES}
+
+    # More exports, and a preview with more orders, more payers and a reversed payment.
+    for _ in range(2):
+        exports.make_export(session, by=None, settle=timedelta(0))
+        session.commit()
+    payment = session.scalars(
+        select(RemittanceLine).where(RemittanceLine.payer_code.startswith("pot:"))
+    ).first()
+    assert payment is not None
+    paid = session.get_one(ledger.Transfer, payment.transfer_id)
+    ledger.reverse(session, paid, key="undo", reason="Run cancelled")
+    for key, starts_on in (("second", date(2026, 6, 10)), ("third", date(2026, 6, 17))):
+        checkout.place_order(
+            session,
+            world.person,
+            world.service,
+            world.schedule(units=1, starts_on=starts_on, weeks=None),
+            by=world.citizen,
+            today=TODAY,
+            placement_key=key,
+        )
+    session.commit()
+    with time_machine.travel(utcnow() + timedelta(minutes=5)):
+        many = {path: _statements(app, client, path) for path in PAGES}
+    assert many == few
