@@ -176,6 +176,13 @@ def _pages(app: Flask) -> dict[str, tuple[str | None, str]]:
         "council funders": (officer, "/council/funders"),
         "council plans": (officer, "/council/plans"),
         "council cqc": (officer, "/council/cqc"),
+        # INSIGHT (issue 19): the market insight reports, over the longest period offered.
+        "council reports": (officer, "/council/reports"),
+        "council market searches": (officer, "/council/reports/market/searches?period=365"),
+        "council market demand": (officer, "/council/reports/market/demand?period=365"),
+        "council market prices": (officer, "/council/reports/market/prices"),
+        "council market lapsed": (officer, "/council/reports/market/lapsed"),
+        "council market position": (officer, "/council/reports/market/position?period=365"),
         # FINEXPORT (issue 19): the exports made, and the next one's preview (the demo's ledger).
         "council finance exports": (officer, "/council/finance-exports"),
         "council finance export preview": (officer, "/council/finance-exports/new"),
