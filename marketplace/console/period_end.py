@@ -47,6 +47,7 @@ from marketplace.budgets.models import (
     PersonalBudget,
     StreamKind,
 )
+from marketplace.charts import Bar, BarChart
 from marketplace.console.models import PeriodCloseRun, UnspentRule
 from marketplace.csv_export import pence_cell
 from marketplace.formatting import pounds
@@ -609,3 +610,42 @@ def preview_rows(preview: PeriodEndPreview) -> list[list[object]]:
             ]
         )
     return rows
+
+
+def funder_chart(run: PeriodCloseRun) -> BarChart:
+    """The closing report's chart: per funder (or the person), what went back and what was
+    carried forward, from the report as kept."""
+    return BarChart(
+        chart_id="period-end-funders",
+        title="Whose money went where",
+        description="Unspent money returned to each funder, and carried forward into the "
+        "next budgets, by whose money it was.",
+        label_heading="Whose money",
+        series_name="Returned",
+        against_name="Carried forward",
+        bars=[
+            Bar(
+                total["funder"],
+                total["returned_pence"],
+                pounds(total["returned_pence"]),
+                total["carried_pence"],
+                pounds(total["carried_pence"]),
+            )
+            for total in run.report.get("by_funder", [])
+        ],
+        empty_text="Nothing was left unspent.",
+    )
+
+
+def funder_rows(run: PeriodCloseRun) -> tuple[list[str], list[list[object]]]:
+    """The chart's table as CSV rows: money as pounds with two decimals."""
+    header = ["Run", "Whose money", "Returned", "Carried forward"]
+    return header, [
+        [
+            run.reference,
+            total["funder"],
+            pence_cell(total["returned_pence"]),
+            pence_cell(total["carried_pence"]),
+        ]
+        for total in run.report.get("by_funder", [])
+    ]

@@ -173,7 +173,9 @@ def period_end_run(reference: str) -> str:
     run = period_end.run_by_reference(db.session, reference[:20])
     if run is None:
         abort(404)
-    return render_template("council/period_end/run.html", run=run)
+    return render_template(
+        "council/period_end/run.html", run=run, chart=period_end.funder_chart(run)
+    )
 
 
 @bp.route("/period-end/runs/<reference>.csv")
@@ -182,6 +184,9 @@ def period_end_run_csv(reference: str) -> Response:
     run = period_end.run_by_reference(db.session, reference[:20])
     if run is None:
         abort(404)
+    if request.args.get("table") == "funders":
+        header, rows = period_end.funder_rows(run)
+        return csv_download(csv_text(header, rows), f"period-end-{run.reference}-funders.csv")
     return csv_download(
         csv_text(period_end.REPORT_HEADER, period_end.report_rows(run)),
         f"period-end-{run.reference}.csv",

@@ -509,6 +509,12 @@ def test_an_officer_previews_confirms_and_reads_the_report(
         f"{run.reference},Ada Brown,1 April 2026 to 30 September 2026,Council,"
         "Hertfordshire County Council,1000.00,Returned to Hertfordshire County Council 2026/27,"
     )
+    assert 'aria-labelledby="period-end-funders-title period-end-funders-desc"' in text
+    funders_csv = client.get(f"/council/period-end/runs/{run.reference}.csv?table=funders")
+    assert funders_csv.get_data(as_text=True).splitlines() == [
+        "Run,Whose money,Returned,Carried forward",
+        f"{run.reference},Hertfordshire County Council,1000.00,0.00",
+    ]
     # Sent again (a second click): the preview it was bound to is gone, so nothing happens.
     again = client.post("/council/period-end", data=fields)
     assert again.status_code == 409
