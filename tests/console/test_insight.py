@@ -24,6 +24,7 @@ from marketplace.console.insight import Period, period_of
 from marketplace.extensions import db
 from marketplace.formatting import london_today
 from marketplace.orders import checkout, life
+from marketplace.types import Session as AnySession
 from marketplace.types import utcnow
 from providers.models import (
     CapacityStatus,
@@ -39,7 +40,7 @@ from tests.orders.fixtures import TODAY, World
 
 
 def _search(
-    session: Session,
+    session: AnySession,
     words: str,
     *,
     results: int,
