@@ -49,9 +49,12 @@ class ReviewToModerate:
     written_at: datetime
 
 
-def reviews_to_moderate(session: Session, *, limit: int = 200) -> list[ReviewToModerate]:
+def reviews_to_moderate(
+    session: Session, *, limit: int = 200, offset: int = 0
+) -> list[ReviewToModerate]:
     """The reviews waiting for the council's moderation, oldest first (so the longest wait
-    is at the top), each with when it was written. One statement; at most `limit` rows."""
+    is at the top), each with when it was written. One statement; at most `limit` rows, after
+    the first `offset`."""
     rows = session.execute(
         select(
             ServiceReview.id,
@@ -66,9 +69,22 @@ def reviews_to_moderate(session: Session, *, limit: int = 200) -> list[ReviewToM
         .join(Organisation, Organisation.id == Service.organisation_id)
         .where(ServiceReview.status == ReviewStatus.PENDING)
         .order_by(ServiceReview.written_at, ServiceReview.id)
+        .offset(offset)
         .limit(limit)
     ).all()
     return [ReviewToModerate(*row) for row in rows]
+
+
+def count_to_moderate(session: Session) -> int:
+    """How many reviews wait for moderation (one statement)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ServiceReview)
+            .where(ServiceReview.status == ReviewStatus.PENDING)
+        )
+        or 0
+    )
 
 
 # Writing, moderating, replying ---------------------------------------------------------
@@ -350,23 +366,32 @@ def published_reviews(
 
 
 def reviews_of_organisation(
-    session: Session, organisation_id: uuid.UUID, *, limit: int = 100
-) -> list[ServiceReview]:
-    """The published reviews of the organisation's services, those not yet replied to first,
-    then newest first, each with its service: what the provider's portal lists. Bounded."""
-    return list(
-        session.scalars(
-            select(ServiceReview)
-            .join(Service, Service.id == ServiceReview.service_id)
-            .where(
-                Service.organisation_id == organisation_id,
-                ServiceReview.status == ReviewStatus.PUBLISHED,
-            )
-            .options(selectinload(ServiceReview.service))
-            .order_by(ServiceReview.replied_at.is_not(None), ServiceReview.written_at.desc())
-            .limit(limit)
+    session: Session, organisation_id: uuid.UUID, *, limit: int = 100, offset: int = 0
+) -> tuple[list[ServiceReview], int]:
+    """A page of the published reviews of the organisation's services, those not yet replied
+    to first, then newest first, each with its service (what the provider's portal lists),
+    and how many there are in all. Two statements (three with the services)."""
+    published = (
+        select(ServiceReview)
+        .join(Service, Service.id == ServiceReview.service_id)
+        .where(
+            Service.organisation_id == organisation_id,
+            ServiceReview.status == ReviewStatus.PUBLISHED,
         )
     )
+    total = session.scalar(select(func.count()).select_from(published.subquery())) or 0
+    return list(
+        session.scalars(
+            published.options(selectinload(ServiceReview.service))
+            .order_by(
+                ServiceReview.replied_at.is_not(None),
+                ServiceReview.written_at.desc(),
+                ServiceReview.id,
+            )
+            .offset(offset)
+            .limit(limit)
+        )
+    ), total
 
 
 def review_by_id(session: Session, review_id: uuid.UUID) -> ServiceReview | None:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import requires
 from marketplace.council import bp
+from marketplace.council.paging import Paged, page_number
 from marketplace.extensions import db
 from marketplace.forms import show_refusal
 from marketplace.pages.review_forms import ModerationForm
@@ -20,13 +21,22 @@ from marketplace.types import utcnow
 from providers import reviews
 from providers.models import ServiceReview
 
+REVIEWS_PER_PAGE = 50
+
 
 @bp.route("/reviews")
 @requires("moderate_reviews")
 def reviews_queue() -> str:
+    page = page_number()
     return render_template(
         "council/reviews/queue.html",
-        waiting=reviews.reviews_to_moderate(db.session),
+        waiting=reviews.reviews_to_moderate(
+            db.session, limit=REVIEWS_PER_PAGE, offset=(page - 1) * REVIEWS_PER_PAGE
+        ),
+        paged=Paged(
+            page=page, per_page=REVIEWS_PER_PAGE, total=reviews.count_to_moderate(db.session)
+        ),
+        page_url=lambda number: url_for("council.reviews_queue", page=number),
         now=utcnow(),
     )
 

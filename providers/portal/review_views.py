@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -21,15 +21,35 @@ from providers.models import ServiceReview
 from providers.portal import bp
 from providers.portal.views import own_organisation
 
+REVIEWS_PER_PAGE = 50
+
+
+def _page_number() -> int:
+    """`?page=`, from 1; anything else (or deeper than any list) is the first page."""
+    text = request.args.get("page", "1").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        return 1
+    return max(int(text), 1)
+
 
 @bp.route("/reviews")
 @requires("use_provider_portal")
 def reviews_list() -> str:
     organisation = own_organisation()
+    page = _page_number()
+    published, total = reviews.reviews_of_organisation(
+        db.session,
+        organisation.id,
+        limit=REVIEWS_PER_PAGE,
+        offset=(page - 1) * REVIEWS_PER_PAGE,
+    )
     return render_template(
         "providers/reviews/list.html",
         organisation=organisation,
-        published=reviews.reviews_of_organisation(db.session, organisation.id),
+        published=published,
+        total=total,
+        page=page,
+        pages=max(-(-total // REVIEWS_PER_PAGE), 1),
     )
 
 

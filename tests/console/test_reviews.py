@@ -365,3 +365,32 @@ def test_ratings_cost_the_search_and_service_pages_one_statement_however_many(
     assert "out of 5" in client.get(search).get_data(as_text=True)
     after = (_statements(app, client, search), _statements(app, client, service))
     assert after == before
+
+
+def test_the_moderation_queue_and_the_providers_list_are_paged(
+    app: Flask, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from marketplace.council import review_views as council_views
+    from providers.portal import review_views as portal_views
+
+    monkeypatch.setattr(council_views, "REVIEWS_PER_PAGE", 2)
+    monkeypatch.setattr(portal_views, "REVIEWS_PER_PAGE", 2)
+    written = [_review(session, world, f"paged{n}", 3, f"Review number {n}") for n in range(3)]
+    officer = app.test_client()
+    sign_in(officer, world.officer)
+    first = officer.get("/council/reviews").get_data(as_text=True)
+    second = officer.get("/council/reviews?page=2").get_data(as_text=True)
+    assert "3 reviews waiting, oldest first: page 1 of 2" in first
+    assert first.count("moderate this review") == 2
+    assert f"/council/reviews/{written[2].id}" in second
+    assert f"/council/reviews/{written[2].id}" not in first
+    assert "past the end" in officer.get("/council/reviews?page=9").get_data(as_text=True)
+
+    for review in written:
+        reviews.publish_review(session, review, by=world.officer)
+    session.commit()
+    provider = app.test_client()
+    sign_in(provider, world.staff)
+    pages = [provider.get(f"/provider/reviews?page={n}").get_data(as_text=True) for n in (1, 2)]
+    assert "3 published reviews" in pages[0]
+    assert sum(page.count("/provider/reviews/") for page in pages) == 3
