@@ -186,6 +186,10 @@ def _pages(app: Flask) -> dict[str, tuple[str | None, str]]:
         # FINEXPORT (issue 19): the exports made, and the next one's preview (the demo's ledger).
         "council finance exports": (officer, "/council/finance-exports"),
         "council finance export preview": (officer, "/council/finance-exports/new"),
+        # QUEUES (issue 19): the work queues' overview, a queue's items and its decisions.
+        "council work queues": (officer, "/council/queues"),
+        "council work queue": (officer, "/council/queues/providers"),
+        "council work queue decided": (officer, "/council/queues/providers?tab=decided"),
         "admin users": (admin, "/admin/users"),
     }
 

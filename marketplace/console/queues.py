@@ -23,7 +23,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import joinedload
 
 from marketplace import ledger
@@ -376,15 +388,32 @@ def summaries(
     session: Session, today: date, queues: list[WorkQueue] | None = None
 ) -> list[QueueSummary]:
     """Each queue's count and its oldest item's waiting-since, in the registry's order: one
-    statement a queue."""
-    found = []
-    for queue in queues if queues is not None else list(QUEUES.values()):
+    statement for all of them (a UNION ALL of each queue's count and minimum), so the
+    dashboard and the overview do not grow by a statement with each queue added."""
+    chosen = queues if queues is not None else list(QUEUES.values())
+    if not chosen:
+        return []
+    parts = []
+    for index, queue in enumerate(chosen):
         rows = queue.waiting(today).subquery()
-        count, oldest = session.execute(
-            select(func.count(), func.min(rows.c[4])).select_from(rows)
-        ).one()
-        found.append(QueueSummary(queue=queue, count=count, oldest_since=_as_moment(oldest)))
-    return found
+        parts.append(
+            select(
+                literal(index).label("queue_index"),
+                func.count().label("waiting"),
+                # As text: the queues' waits are timestamps and (a review due) dates, which
+                # SQLite returns as their text; _as_moment reads either.
+                type_coerce(func.min(rows.c[4]), String).label("oldest"),
+            ).select_from(rows)
+        )
+    found = {row.queue_index: row for row in session.execute(union_all(*parts))}
+    return [
+        QueueSummary(
+            queue=queue,
+            count=found[index].waiting,
+            oldest_since=_as_moment(found[index].oldest),
+        )
+        for index, queue in enumerate(chosen)
+    ]
 
 
 def count(session: Session, queue: WorkQueue, today: date) -> int:

@@ -44,6 +44,7 @@ from providers.reference_data import ensure_localities, ensure_taxonomy
 from tests.conftest import sign_in
 from tests.council.test_decisions import _draft, _invoiced, _outside_plan
 from tests.orders.fixtures import AFTER_THE_SCHEDULE, World
+from tests.test_statements_per_page import counting
 
 NOW = AFTER_THE_SCHEDULE
 TODAY = NOW.date()
@@ -631,3 +632,42 @@ def test_people_are_not_asked_for_an_email_once_signed_in(
     )
     report = session.scalars(select(ListingReport)).one()
     assert (report.reported_by_id, report.reporter_email) == (world.citizen.id, "")
+
+
+def _statements(app: Flask, client: FlaskClient, path: str) -> int:
+    client.get(path)
+    with counting(app) as statements:
+        assert client.get(path).status_code == 200
+    return len(statements)
+
+
+@pytest.mark.usefixtures("after_the_schedule")
+def test_the_queue_pages_read_the_same_statements_however_many_items_wait(
+    app: Flask, session: Session, world: World, make_organisation: Callable[..., Organisation]
+) -> None:
+    council = _officer_client(app, world.officer)
+    paths = (
+        "/council/",
+        "/council/queues",
+        "/council/queues/listing_reports",
+        "/council/queues/listing_reports?tab=decided",
+    )
+
+    def decide_one() -> None:
+        report = _report(session, world)
+        listing_reports.decide_report(
+            session, report, by=world.officer, decision=listing_reports.DISMISS, reason="Fine"
+        )
+        session.commit()
+
+    _report(session, world)
+    make_organisation("One Pending", OrganisationStatus.PENDING)
+    decide_one()
+    session.commit()
+    before = [_statements(app, council, path) for path in paths]
+    for number in range(3):
+        _report(session, world)
+        make_organisation(f"Pending {number}", OrganisationStatus.PENDING)
+        decide_one()
+    session.commit()
+    assert [_statements(app, council, path) for path in paths] == before
