@@ -144,7 +144,7 @@ def test_a_review_is_written_moderated_found_in_search_and_replied_to(
     sign_in(page, STAFF_EMAIL, PASSWORD)
     expect(heading(page)).to_be_visible()
     assert_accessible(page)
-    page.goto("/provider/reviews")
+    page.get_by_role("link", name="Reviews of your services").click()
     expect(heading(page)).to_have_text("Reviews of your services")
     assert_accessible(page)
     page.get_by_role("link", name="Reply").click()
