@@ -42,6 +42,8 @@ LONGEST_BAR_PERCENT = 66
 # A label longer than fits on a phone is cut, with the whole of it in the bar's tooltip and the
 # table beside the chart.
 LONGEST_LABEL = 34
+# A zero's stub in a two-series chart: wide enough to show the series' colour or hatching.
+ZERO_STUB = 6
 
 _CHART_ID = re.compile(r"[a-z][a-z0-9-]{0,60}")
 
@@ -168,17 +170,27 @@ def _text(x: str, y: int, words: str, *, bold: bool = False, dx: int = 0) -> str
     )
 
 
-def _bar(y: int, percent: float, shown: str, label: str, *, hatched: str | None) -> str:
+def _bar(
+    y: int, percent: float, shown: str, label: str, *, hatched: str | None, marked: bool
+) -> str:
+    """One bar and its words. A zero draws no bar; where the chart has two series (`marked`)
+    it draws a stub of the series' fill instead, so a "0" still says which series it is."""
     fill = f"url(#{hatched})" if hatched else BLUE
     outline = f' stroke="{BLACK}" stroke-width="1"' if hatched else ""
+    tooltip = f"<title>{escape(label)}: {escape(shown)}</title>"
     parts = []
     if percent > 0:
         parts.append(
             f'<rect x="0" y="{y}" width="{percent:.2f}%" height="{BAR_HEIGHT}" '
-            f'fill="{fill}"{outline}>'
-            f"<title>{escape(label)}: {escape(shown)}</title></rect>"
+            f'fill="{fill}"{outline}>{tooltip}</rect>'
         )
-    parts.append(_text(f"{percent:.2f}%", y + BAR_HEIGHT - 5, shown, dx=6 if percent > 0 else 0))
+    elif marked:
+        parts.append(
+            f'<rect x="0" y="{y}" width="{ZERO_STUB}" height="{BAR_HEIGHT}" '
+            f'fill="{fill}"{outline}>{tooltip}</rect>'
+        )
+    shift = 6 if percent > 0 else (ZERO_STUB + 6 if marked else 0)
+    parts.append(_text(f"{percent:.2f}%", y + BAR_HEIGHT - 5, shown, dx=shift))
     return "".join(parts)
 
 
@@ -205,7 +217,10 @@ def _render(chart: BarChart) -> str:
     for bar in chart.bars:
         body.append(_text("0", y + FONT_SIZE, _short(bar.label), bold=True))
         y += LABEL_HEIGHT + 2
-        body.append(_bar(y, _percent(bar.value, largest), bar.shown, bar.label, hatched=None))
+        two = chart.against_name is not None
+        body.append(
+            _bar(y, _percent(bar.value, largest), bar.shown, bar.label, hatched=None, marked=two)
+        )
         y += BAR_HEIGHT
         if bar.against is not None:
             y += BAR_GAP
@@ -216,6 +231,7 @@ def _render(chart: BarChart) -> str:
                     bar.against_shown or "",
                     bar.label,
                     hatched=hatch_id,
+                    marked=two,
                 )
             )
             y += BAR_HEIGHT

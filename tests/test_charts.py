@@ -73,7 +73,9 @@ def test_a_second_series_is_hatched_with_a_legend_and_its_own_words() -> None:
     for words in ("4 orders", "8 services", "0 orders", "0 services"):
         assert words in texts
     assert '<pattern id="demand-hatch"' in svg
-    assert svg.count('fill="url(#demand-hatch)"') == 2  # the legend's swatch and the one bar
+    # The legend's swatch, the one bar, and the zero's stub: a "0" still says its series.
+    assert svg.count('fill="url(#demand-hatch)"') == 3
+    assert svg.count('<rect x="0" y="') == 4  # two bars and two zeros' stubs
     assert "Largest services: Help at home, 8 services." in svg
     assert chart.table().head == ["Category", "Orders", "Services"]
     assert chart.table().rows == [
