@@ -477,6 +477,11 @@ def test_an_officer_previews_confirms_and_reads_the_report(
     sign_in(client, officer)
     # The people page's list of budgets to close leads here.
     assert 'href="/council/period-end"' in client.get("/council/people").get_data(as_text=True)
+    # So does an ended period on the person's page, for that person alone.
+    person_page = client.get(f"/council/people/{ben.id}").get_data(as_text=True)
+    assert f'href="/council/period-end?person_id={ben.id}"' in person_page
+    only_ben = client.get(f"/council/period-end?person_id={ben.id}").get_data(as_text=True)
+    assert "Only Ben Carter\u2019s budgets" in only_ben
 
     start = client.get("/council/period-end")
     assert start.status_code == 200
