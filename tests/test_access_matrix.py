@@ -934,3 +934,68 @@ ROUTES.update(
         ),
     }
 )
+
+
+# RECON (issue 19): the reconciliation, officers only (its CSVs too). A CSV without its table, or
+# a drill-down naming nothing, is a bad request or 404; an unknown person 404
+# (tests/console/test_reconciliation_pages.py has real ones).
+_NOBODY = uuid.uuid4()
+ROUTES.update(
+    {
+        "council.reconciliation": Route("/council/reconciliation", only(FORBIDDEN, council=PAGE)),
+        "council.reconciliation_csv": Route(
+            "/council/reconciliation.csv", only(FORBIDDEN, council=BAD_REQUEST)
+        ),
+        "council.reconciliation_funder": Route(
+            "/council/reconciliation/funders/own", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.reconciliation_funder_csv": Route(
+            "/council/reconciliation/funders/own.csv", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "council.reconciliation_people": Route(
+            "/council/reconciliation/people", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.reconciliation_people_csv": Route(
+            "/council/reconciliation/people.csv", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.reconciliation_person": Route(
+            f"/council/reconciliation/people/{_NOBODY}", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "council.reconciliation_person_csv": Route(
+            f"/council/reconciliation/people/{_NOBODY}.csv", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "council.reconciliation_localities": Route(
+            "/council/reconciliation/areas", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.reconciliation_localities_csv": Route(
+            "/council/reconciliation/areas.csv", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.reconciliation_providers": Route(
+            "/council/reconciliation/providers", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.reconciliation_providers_csv": Route(
+            "/council/reconciliation/providers.csv", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.reconciliation_transfers": Route(
+            "/council/reconciliation/transfers?figure=spent_pence", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.reconciliation_transfers_csv": Route(
+            "/council/reconciliation/transfers.csv?figure=spent_pence",
+            only(FORBIDDEN, council=PAGE),
+        ),
+        "council.reconciliation_pot_transfers": Route(
+            "/council/reconciliation/pot-transfers?figure=given_pence",
+            only(FORBIDDEN, council=NOT_FOUND),
+        ),
+        "council.reconciliation_pot_transfers_csv": Route(
+            "/council/reconciliation/pot-transfers.csv?figure=given_pence",
+            only(FORBIDDEN, council=NOT_FOUND),
+        ),
+        "council.reconciliation_checks": Route(
+            "/council/reconciliation/checks", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.reconciliation_checks_csv": Route(
+            "/council/reconciliation/checks.csv", only(FORBIDDEN, council=BAD_REQUEST)
+        ),
+    }
+)

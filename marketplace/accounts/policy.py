@@ -256,6 +256,8 @@ RULES: dict[str, Rule] = {
     # FINEXPORT (issue 19): officers export commitments, actuals and payments to the
     # council's finance system and download past exports.
     "export_to_finance": _role(Role.COUNCIL_OFFICER),
+    # RECON (issue 19): the reconciliation from each funder to the penny.
+    "read_reconciliation": _role(Role.COUNCIL_OFFICER),
     # Brokers, families and consent (issue 17). A thing named "person" is a Person.
     # Acting for a person at all (choosing them to act for): any live consent of theirs.
     "act_for": lambda user, person: (

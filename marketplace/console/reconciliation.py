@@ -78,7 +78,7 @@ REABLEMENT_FIGURES: tuple[tuple[str, str], ...] = (
     ("spent_pence", "Paid to providers"),
     ("available_pence", "Left"),
 )
-ALL_FIGURE_LABELS = {**FIGURE_LABELS, **dict(POT_FIGURES), **dict(REABLEMENT_FIGURES)}
+ALL_FIGURE_LABELS = {**dict(REABLEMENT_FIGURES), **dict(POT_FIGURES), **FIGURE_LABELS}
 PROVIDER_FIGURES: tuple[tuple[str, str], ...] = (
     ("committed_pence", "Committed"),
     ("spent_pence", "Spent"),
@@ -465,12 +465,25 @@ class Reconciliation:
             found = [line for line in self.within(scope) if line.figure == figure]
         return sorted(found, key=lambda line: line.movement.transfer.created_at, reverse=True)
 
-    def pot_movements(self, pot: uuid.UUID, figure: str) -> list[PotLine]:
-        """The movements on a pot's own account behind one of its figures, newest first."""
+    def pot_movements(
+        self,
+        figure: str,
+        *,
+        pot: uuid.UUID | None = None,
+        funder: str | None = None,
+        reference: str | None = None,
+    ) -> list[PotLine]:
+        """The movements on a pot's own account (or on a funder's budgets pots') behind one
+        of its figures, those of one commitment if `reference` is given; newest first."""
         found = [
             line
             for line in self.pot_lines
-            if line.pot.id == pot
+            if (pot is None or line.pot.id == pot)
+            and (
+                funder is None
+                or (str(line.pot.funder_id) == funder and line.pot.purpose is PotPurpose.BUDGETS)
+            )
+            and (reference is None or line.movement.transfer.reference == reference)
             and (
                 line.movement.available_pence
                 if figure == "available_pence"
@@ -787,6 +800,7 @@ class Overdue:
     due_by: date  # the cycle's end plus the provider's invoice cycle
     held_pence: int
     commitment_key: str
+    pot_id: uuid.UUID | None  # a reablement cycle's pot (held from it, not from a budget)
 
     def days_overdue(self, today: date) -> int:
         return (today - self.due_by).days
@@ -812,6 +826,7 @@ def overdue_commitments(session: Session, period: Period, *, today: date) -> lis
             Person.full_name,
             Organisation.id,
             Organisation.name,
+            OrderCycle.pot_id,
         )
         .join(Order, OrderCycle.order_id == Order.id)
         .join(Person, Order.person_id == Person.id)
@@ -855,10 +870,23 @@ def overdue_commitments(session: Session, period: Period, *, today: date) -> lis
             due_by=row[3] + timedelta(days=row[7].days),
             held_pence=int(held.get(row[4]) or 0),
             commitment_key=row[4],
+            pot_id=row[12],
         )
         for row in late
         if held.get(row[4])
     ]
+
+
+def account_codes(session: Session, transfers: Iterable[Transfer]) -> dict[uuid.UUID, str]:
+    """The codes of the accounts these transfers move money between, in one statement."""
+    ids = {t.debit_account_id for t in transfers} | {t.credit_account_id for t in transfers}
+    if not ids:
+        return {}
+    return dict(
+        session.execute(
+            select(LedgerAccount.id, LedgerAccount.code).where(LedgerAccount.id.in_(ids))
+        ).all()
+    )
 
 
 def funder_exists(found: Reconciliation, funder: str) -> bool:

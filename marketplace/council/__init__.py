@@ -39,6 +39,7 @@ from marketplace.council import (  # noqa: E402,F401
     period_end_views,  # CLOSE (issue 19)
     queue_views,  # QUEUES (issue 19)
     reablement_views,  # REABLEMENT (issue 18)
+    reconciliation_views,  # RECON (issue 19)
     review_views,  # REVIEWS (issue 19)
     variation_views,  # VARIATIONS (issue 18)
     views,

@@ -114,7 +114,7 @@ def test_the_totals_are_what_ledger_verify_checks(session: Session, varied: Vari
     assert figures["spent_pence"] == use["paid"]
     assert figures["available_pence"] == use["left"]
     for figure in ("given_pence", "committed_pence", "spent_pence", "available_pence"):
-        pot_lines = found.pot_movements(pot.id, figure)
+        pot_lines = found.pot_movements(figure, pot=pot.id)
         key = "available_pence" if figure == "available_pence" else None
         total = sum(
             line.movement.available_pence if key else line.movement.amount_pence

@@ -1,0 +1,181 @@
+"""RECON (issue 19): the reconciliation's pages on the varied ledger. An officer drills from the
+funders to a pot's lines, to a line's people, to a person's streams, to the transfers behind a
+figure, and every figure on the way equals the sum of the transfers its link lists (read from
+the CSV of that list); every table's CSV has the rows the page shows; bad periods are the error
+summary (400)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from decimal import Decimal
+from urllib.parse import parse_qs, urlparse
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from marketplace.budgets.figures import budget_figures
+from tests.conftest import sign_in
+from tests.console.reconciliation_fixtures import Varied, period_world, varied
+
+__all__ = ["period_world", "varied"]
+
+YEAR = "year=2026"
+MONEY = re.compile(r"^-?£[0-9,]+(\.[0-9]{2})?$")
+
+
+def _officer(app: Flask, varied: Varied) -> FlaskClient:
+    client = app.test_client()
+    sign_in(client, varied.world.officer)
+    return client
+
+
+def _links(page: str) -> list[tuple[str, str]]:
+    """Each link's address and its visible text (before any hidden words)."""
+    return [
+        (html.unescape(href), re.sub(r"<[^>]+>.*", "", text, flags=re.S).strip())
+        for href, text in re.findall(r'<a class="govuk-link" href="([^"]+)">(.*?)</a>', page, re.S)
+    ]
+
+
+def _pence(text: str) -> int:
+    negative = text.startswith("-")
+    pence = int(Decimal(text.lstrip("-£").replace(",", "")) * 100)
+    return -pence if negative else pence
+
+
+def _csv_pence(cell: str) -> int:
+    """A CSV's pounds with two decimals ("-12.34") as pence."""
+    return int(Decimal(cell) * 100)
+
+
+def _csv_rows(client: FlaskClient, href: str) -> list[dict[str, str]]:
+    response = client.get(href)
+    assert response.status_code == 200, href
+    assert response.mimetype == "text/csv"
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def _check_drill_downs(client: FlaskClient, page: str) -> int:
+    """Every money link on the page lists transfers adding up to the figure it shows."""
+    checked = 0
+    for href, text in _links(page):
+        if not re.search(r"/reconciliation/(pot-)?transfers\?", href):
+            continue
+        assert MONEY.match(text), text
+        csv_href = href.replace("transfers?", "transfers.csv?", 1)
+        rows = _csv_rows(client, csv_href)
+        assert rows[-1]["Date"] == "Total"
+        listed = sum(_csv_pence(row["Amount"]) for row in rows[:-1])
+        assert listed == _pence(text), (href, text)
+        assert _csv_pence(rows[-1]["Amount"]) == _pence(text)
+        checked += 1
+    return checked
+
+
+def test_an_officer_drills_from_the_funders_to_the_penny(
+    app: Flask, session: Session, varied: Varied
+) -> None:
+    client = _officer(app, varied)
+    index = client.get(f"/council/reconciliation?{YEAR}")
+    assert index.status_code == 200
+    page = index.get_data(as_text=True)
+    assert "Hertfordshire and West Essex ICB" in page
+    assert "<svg" in page  # the chart beside the funders' table
+    assert _check_drill_downs(client, page) > 10
+
+    nhs = varied.nhs_pot.funder
+    funder_page = client.get(f"/council/reconciliation/funders/{nhs.id}?{YEAR}")
+    assert funder_page.status_code == 200
+    text = funder_page.get_data(as_text=True)
+    assert "Continuing healthcare" in text
+    assert "Section 117 aftercare" in text
+    assert "CHC01" in text
+    assert _check_drill_downs(client, text) > 10
+
+    line_link = next(href for href, words in _links(text) if words == "Continuing healthcare")
+    people = client.get(line_link).get_data(as_text=True)
+    assert "Bea Adeyemi" in people
+    assert "Cyril Marsh" not in people
+    person_link = next(href for href, words in _links(people) if words == "Bea Adeyemi")
+    person = client.get(person_link)
+    assert person.status_code == 200
+    person_text = person.get_data(as_text=True)
+    assert _check_drill_downs(client, person_text) > 5
+    # Her figures are her budget page's.
+    page_total = budget_figures(session, varied.budgets["bea"]).total
+    spent_link = next(
+        text for href, text in _links(person_text)
+        if "figure=spent_pence" in href and f"person={varied.people['bea'].id}" in href
+        and "stream=" not in href
+    )  # fmt: skip
+    assert _pence(spent_link) == page_total.spent_pence
+
+    # The penny: a transfer's key, date, amount and accounts.
+    transfers = client.get(
+        next(
+            href
+            for href, _ in _links(person_text)
+            if "figure=committed_pence" in href and "stream=" not in href
+        )
+    ).get_data(as_text=True)
+    assert re.search(r"<td[^>]*>b2:[0-9]+</td>", transfers)
+    assert "stream:" in transfers
+    assert "payee:organisation:" in transfers
+
+
+def test_every_tables_csv_has_the_pages_rows(app: Flask, varied: Varied) -> None:
+    client = _officer(app, varied)
+    for path, csv_path, first in (
+        ("/council/reconciliation", "/council/reconciliation.csv?table=funders", "Funder"),
+        ("/council/reconciliation/areas", "/council/reconciliation/areas.csv", "Area"),
+        ("/council/reconciliation/providers", "/council/reconciliation/providers.csv", "Provider"),
+        ("/council/reconciliation/people", "/council/reconciliation/people.csv", "Person"),
+    ):
+        page = client.get(f"{path}?{YEAR}")
+        assert page.status_code == 200, path
+        rows = _csv_rows(client, f"{csv_path}{'&' if '?' in csv_path else '?'}{YEAR}")
+        text = page.get_data(as_text=True)
+        for row in rows:
+            assert row[first] in html.unescape(text), (path, row[first])
+        assert _check_drill_downs(client, text) > 0
+    checks = client.get(f"/council/reconciliation/checks?{YEAR}&tolerance=10")
+    assert checks.status_code == 200
+    overdue = _csv_rows(client, f"/council/reconciliation/checks.csv?table=overdue&{YEAR}")
+    assert {row["Person"] for row in overdue} <= {"Margaret Okafor", "Cyril Marsh"}
+
+
+def test_bad_periods_are_the_error_summary(app: Flask, varied: Varied) -> None:
+    client = _officer(app, varied)
+    for query, message in (
+        ("since=2026-05-01&until=2026-04-01", "The end date must be the same as or after"),
+        ("year=1999", "Enter a financial year from 2000 to 2100"),
+        ("year=twenty", "Enter a financial year from 2000 to 2100"),
+        ("since=2026-05-01", "Enter both dates, or a financial year"),
+    ):
+        for view in ("", "/people", "/areas", "/checks"):
+            path = f"/council/reconciliation{view}"
+            response = client.get(f"{path}?{query}")
+            assert response.status_code == 400, (path, query)
+            text = html.unescape(response.get_data(as_text=True))
+            assert "govuk-error-summary" in text, (path, query)
+            assert message in text, (path, query)
+        assert client.get(f"/council/reconciliation.csv?table=funders&{query}").status_code == 400
+    bad_tolerance = client.get(f"/council/reconciliation/checks?{YEAR}&tolerance=500")
+    assert bad_tolerance.status_code == 400
+    assert "whole number from 0 to 100" in bad_tolerance.get_data(as_text=True)
+    for path in ("transfers?figure=nonsense", "people?person=not-an-id"):
+        assert client.get(f"/council/reconciliation/{path}&{YEAR}").status_code == 404
+
+
+def test_the_drill_down_keeps_its_period(app: Flask, varied: Varied) -> None:
+    client = _officer(app, varied)
+    page = client.get("/council/reconciliation?since=2026-04-01&until=2026-06-30")
+    for href, _ in _links(page.get_data(as_text=True)):
+        if "/transfers?" in href:
+            args = parse_qs(urlparse(href).query)
+            assert args["since"] == ["2026-04-01"]
+            assert args["until"] == ["2026-06-30"]
