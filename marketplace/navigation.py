@@ -38,6 +38,7 @@ _BY_ACTION = [
     ("use_provider_portal", NavItem("Orders", "provider_portal.orders")),
     ("use_provider_portal", NavItem("Questions", "provider_portal.questions_list")),
     ("use_provider_portal", NavItem("Invoices", "provider_portal.invoices")),
+    ("use_provider_portal", NavItem("Remittances", "provider_portal.remittances")),  # PAYRUNS
     ("use_provider_portal", NavItem("Individual Service Funds", "provider_portal.isf_list")),  # ISF
     ("use_broker_pages", NavItem("Your clients", "brokers.dashboard")),
     ("use_council_pages", NavItem("Council", "council.dashboard")),
@@ -45,6 +46,7 @@ _BY_ACTION = [
     ("use_council_pages", NavItem("Reports", "council.reports")),  # INSIGHT (issue 19)
     ("view_all_orders", NavItem("Orders", "council.orders")),
     ("settle_invoice", NavItem("Invoices to pay", "council.invoices")),
+    ("pay_providers", NavItem("Paying providers", "council.payment_runs_list")),  # PAYRUNS
     ("view_all_isfs", NavItem("Individual Service Funds", "council.isf_list")),  # ISF
     ("administer", NavItem("Users", "admin.users")),
     ("read_mail_outbox", NavItem("Mail outbox", "admin.outbox")),

@@ -936,6 +936,56 @@ ROUTES.update(
 )
 
 
+# PAYRUNS (issue 19): paying providers is for officers: the runs, the start and its preview
+# (without a date: the error summary), making a run (without its preview: a bad request), an
+# unknown run and its files 404. A provider's remittances are its own: the list for its staff,
+# an unknown (or another's) remittance 404. tests/finance/test_payment_run_pages.py has real ones.
+ROUTES.update(
+    {
+        "council.payment_runs_list": Route("/council/payment-runs", only(FORBIDDEN, council=PAGE)),
+        "council.payment_run_new": Route(
+            "/council/payment-runs/new", only(FORBIDDEN, council=PAGE)
+        ),
+        "council.payment_run_preview": Route(
+            "/council/payment-runs/preview", only(FORBIDDEN, council=BAD_REQUEST)
+        ),
+        "council.payment_run_preview_csv": Route(
+            "/council/payment-runs/preview.csv", only(FORBIDDEN, council=BAD_REQUEST)
+        ),
+        "council.payment_run_make": Route(
+            "/council/payment-runs", only(FORBIDDEN, council=BAD_REQUEST), method="POST"
+        ),
+        "council.payment_run": Route(
+            "/council/payment-runs/PR-NONE", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "council.payment_run_file": Route(
+            "/council/payment-runs/PR-NONE/payment-file.csv", only(FORBIDDEN, council=NOT_FOUND)
+        ),
+        "council.payment_run_advice": Route(
+            "/council/payment-runs/PR-NONE/remittance-advice.csv",
+            only(FORBIDDEN, council=NOT_FOUND),
+        ),
+        "council.payment_run_remittance": Route(
+            "/council/payment-runs/PR-NONE/remittances/PR-NONE-001",
+            only(FORBIDDEN, council=NOT_FOUND),
+        ),
+        "council.payment_run_sent": Route(
+            "/council/payment-runs/PR-NONE/sent", only(FORBIDDEN, council=NOT_FOUND), method="POST"
+        ),
+        "council.payment_run_cancel": Route(
+            "/council/payment-runs/PR-NONE/cancel",
+            only(FORBIDDEN, council=NOT_FOUND),
+            method="POST",
+        ),
+        "provider_portal.remittances": Route("/provider/remittances", PROVIDERS),
+        "provider_portal.remittance": Route("/provider/remittances/PR-NONE-001", _PROVIDERS_404),
+        "provider_portal.remittance_csv": Route(
+            "/provider/remittances/PR-NONE-001.csv", _PROVIDERS_404
+        ),
+    }
+)
+
+
 # RECON (issue 19): the reconciliation, officers only (its CSVs too). A CSV without its table, or
 # a drill-down naming nothing, is a bad request or 404; an unknown person 404
 # (tests/console/test_reconciliation_pages.py has real ones).

@@ -249,6 +249,8 @@ RULES: dict[str, Rule] = {
     "view_all_orders": _role(Role.COUNCIL_OFFICER),
     # Council finance: card payments reconciled with Stripe, and resolving their mismatches.
     "reconcile_payments": _role(Role.COUNCIL_OFFICER),
+    # PAYRUNS (issue 19): officers pay providers (payment runs, their files, cancelling).
+    "pay_providers": _role(Role.COUNCIL_OFFICER),
     # QUEUES (issue 19): officers decide the listings the public reported.
     "decide_listing_reports": _role(Role.COUNCIL_OFFICER),
     # INSIGHT (issue 19): the market insight reports (searches, demand and supply, prices).

@@ -34,6 +34,7 @@ from marketplace.council import (  # noqa: E402,F401
     lead_views,
     order_views,
     outcome_views,  # OUTCOMES (issue 18)
+    payment_run_views,  # PAYRUNS (issue 19)
     payment_views,
     performance_views,  # PERF (issue 19)
     period_end_views,  # CLOSE (issue 19)

@@ -17,6 +17,7 @@ from providers.portal import (  # noqa: E402, F401
     order_views,
     outcome_views,  # OUTCOMES (issue 18)
     question_views,
+    remittance_views,  # PAYRUNS (issue 19)
     review_views,  # REVIEWS (issue 19)
     staff_views,
     variation_views,  # VARIATIONS (issue 18)
