@@ -394,3 +394,46 @@ def test_the_moderation_queue_and_the_providers_list_are_paged(
     pages = [provider.get(f"/provider/reviews?page={n}").get_data(as_text=True) for n in (1, 2)]
     assert "3 published reviews" in pages[0]
     assert sum(page.count("/provider/reviews/") for page in pages) == 3
+
+
+def test_two_officers_deciding_one_review_at_once_record_one_decision(
+    session: Session, world: World, make_app: Callable[..., Flask]
+) -> None:
+    """One publishes while the other rejects, each in its own thread, session and connection:
+    the review's row lock queues them, the second finds it decided and is refused; one
+    decision is logged."""
+    import threading
+
+    review = _review(session, world, "two-officers", 2, "Late")
+    review_id, officer_id = review.id, world.officer.id
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS=engine_options(2))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(publish: bool) -> None:
+        with app.app_context():
+            found = db.session.get_one(ServiceReview, review_id)
+            officer = db.session.get_one(User, officer_id)
+            barrier.wait(timeout=30)
+            try:
+                if publish:
+                    reviews.publish_review(db.session, found, by=officer)
+                else:
+                    reviews.reject_review(db.session, found, by=officer, reason="Off topic")
+                db.session.commit()
+                outcomes.append("decided")
+            except ReviewRefused:
+                db.session.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=decide, args=(flag,)) for flag in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["decided", "refused"]
+    session.expire_all()
+    logged = session.scalars(
+        select(QueueDecision).where(QueueDecision.subject_id == review_id)
+    ).all()
+    assert len(logged) == 1
