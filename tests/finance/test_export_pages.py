@@ -87,6 +87,18 @@ def test_an_officer_previews_makes_and_downloads_an_export(
     assert export.reference in listing.text
     assert re.search(r">\s*8\s*</td>", listing.text)
 
+    # The next one starts where this one ended: the range's times go through the form whole.
+    page = client.get("/council/finance-exports/new").text
+    assert _hidden(page, "since") == export.until.isoformat()
+    second = client.post(
+        "/council/finance-exports",
+        data={"since": _hidden(page, "since"), "until": _hidden(page, "until")},
+    )
+    assert second.status_code == 302
+    latest = exports.latest_export(session)
+    assert latest is not None
+    assert (latest.since, latest.row_count) == (export.until, 0)
+
 
 def test_a_preview_overtaken_by_another_export_makes_nothing_and_shows_the_new_one(
     app: Flask,
