@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -344,6 +344,8 @@ class DemandSupply:
 class DemandAndSupply:
     by_category: list[DemandSupply]
     by_area: list[DemandSupply]
+    # Each category in each area with any demand or supply (only when asked for).
+    by_area_and_category: list[DemandSupply] = field(default_factory=list)
 
 
 def _hours_a_week() -> Any:
@@ -403,7 +405,8 @@ def _waiting_now(session: Session) -> tuple[list[tuple[Any, ...]], list[tuple[An
 
 
 def _supply(session: Session, key: Any, today: date) -> dict[Any, dict[str, Any]]:
-    """Public services now grouped by `key` (a top category's or a district's id, or None):
+    """Public services now grouped by the expressions `key` gives (a top category's id, a
+    district's id, or both; None where a listing has none), by the tuple of their values:
     providers, services by capacity and the soonest start of those not full; two statements."""
     term = aliased(TaxonomyTerm)
     place = aliased(Locality)
@@ -420,27 +423,31 @@ def _supply(session: Session, key: Any, today: date) -> dict[Any, dict[str, Any]
         )
 
     grouping = key(term, place)
+    width = len(grouping)
     figures: dict[Any, dict[str, Any]] = defaultdict(dict)
-    for group, providers, services in session.execute(
+    for row in session.execute(
         joined(
             select(
-                grouping,
+                *grouping,
                 func.count(distinct(Service.organisation_id)),
                 func.count(distinct(Service.id)),
             )
-        ).group_by(grouping)
+        ).group_by(*grouping)
     ):
-        figures[group].update(providers=providers, services=services)
-    for group, status, services, soonest in session.execute(
+        providers, services = row[width:]
+        figures[tuple(row[:width])].update(providers=providers, services=services)
+    for row in session.execute(
         joined(
             select(
-                grouping,
+                *grouping,
                 Service.capacity_status,
                 func.count(distinct(Service.id)),
                 func.min(func.coalesce(Service.earliest_start, today)),
             )
-        ).group_by(grouping, Service.capacity_status)
+        ).group_by(*grouping, Service.capacity_status)
     ):
+        group = tuple(row[:width])
+        status, services, soonest = row[width:]
         figures[group][CapacityStatus(status).value] = services
         if status != CapacityStatus.FULL and soonest is not None:
             start = max(date.fromisoformat(str(soonest)[:10]), today)
@@ -458,41 +465,56 @@ def _apply_supply(row: DemandSupply, figures: dict[str, Any]) -> None:
     row.soonest_start = figures.get("soonest")
 
 
+def _top(term: Any) -> Any:
+    return func.coalesce(term.parent_id, term.id)
+
+
+def _district(place: Any) -> Any:
+    return func.coalesce(place.parent_id, place.id)
+
+
 def _add_supply(
     session: Session,
     places: Reference,
     today: date,
-    by_category: dict[str, DemandSupply],
-    by_area: dict[str, DemandSupply],
+    rows: dict[str, dict[Any, DemandSupply]],
 ) -> None:
-    """Supply now into the rows: by top category (two statements) and by district (two)."""
-    by_top = _supply(session, lambda term, _place: func.coalesce(term.parent_id, term.id), today)
-    for top_id, figures in by_top.items():
+    """Supply now into the rows: by top category (two statements), by district (two), and,
+    when there are `rows["both"]`, by the two together (two)."""
+    for (top_id,), figures in _supply(session, lambda term, _: (_top(term),), today).items():
         name = places.category_names.get(top_id)
         if name is not None:
-            _apply_supply(by_category[name], figures)
-    by_district = _supply(
-        session, lambda _term, place: func.coalesce(place.parent_id, place.id), today
-    )
-    for district_id, figures in by_district.items():
-        name = (places.district_names.get(district_id) if district_id else None) or NO_AREA_NAMED
-        _apply_supply(by_area.setdefault(name, DemandSupply(name)), figures)
+            _apply_supply(rows["category"][name], figures)
+    for (district_id,), figures in _supply(
+        session, lambda _, place: (_district(place),), today
+    ).items():
+        name = _district_name(places, district_id)
+        _apply_supply(rows["area"].setdefault(name, DemandSupply(name)), figures)
+    if "both" not in rows:
+        return
+    for (top_id, district_id), figures in _supply(
+        session, lambda term, place: (_top(term), _district(place)), today
+    ).items():
+        category = places.category_names.get(top_id)
+        if category is not None:
+            area = _district_name(places, district_id)
+            key = (area, category)
+            _apply_supply(
+                rows["both"].setdefault(key, DemandSupply(f"{category} in {area}")), figures
+            )
 
 
-def demand_and_supply(
-    session: Session, period: Period, places: Reference, today: date
-) -> DemandAndSupply:
-    """Demand in the period (and waiting now) against supply now, by category and by area:
-    every category of the taxonomy and every district is listed, with what has none last."""
-    by_category = {name: DemandSupply(name) for name in places.category_names.values()}
-    by_area = {name: DemandSupply(name) for name in places.district_names.values()}
+def _district_name(places: Reference, district_id: Any) -> str:
+    return (places.district_names.get(district_id) if district_id else None) or NO_AREA_NAMED
 
-    def rows_for(postcode: str | None, codes_text: str | None) -> list[DemandSupply]:
-        categories = places.categories_of_codes(json.loads(codes_text or "[]") or [])
-        area = places.district_of_postcode(postcode)
-        found = [by_category.setdefault(name, DemandSupply(name)) for name in categories]
-        return [*found, by_area.setdefault(area, DemandSupply(area))]
 
+def _add_demand(
+    session: Session,
+    period: Period,
+    rows_for: Callable[[str | None, str | None], list[DemandSupply]],
+) -> None:
+    """The period's orders, the people waiting and the open shortfalls into the rows each
+    (postcode, categories) group counts under (three statements)."""
     for postcode, codes_text, orders, declined, hours in _demand(session, period):
         for row in rows_for(postcode, codes_text):
             row.orders += orders
@@ -505,10 +527,48 @@ def demand_and_supply(
     for postcode, codes_text, count in shortfalls:
         for row in rows_for(postcode, codes_text):
             row.shortfalls += count
-    for row in [*by_category.values(), *by_area.values()]:
-        row.people_waiting = len(row._waiting)
-    _add_supply(session, places, today, by_category, by_area)
+
+
+def demand_and_supply(
+    session: Session, period: Period, places: Reference, today: date, *, crossed: bool = False
+) -> DemandAndSupply:
+    """Demand in the period (and waiting now) against supply now, by category and by area:
+    every category of the taxonomy and every district is listed, with what has none last.
+    `crossed`: also each category in each area that has any demand or supply, by area then
+    category (two statements more)."""
+    rows: dict[str, dict[Any, DemandSupply]] = {
+        "category": {name: DemandSupply(name) for name in places.category_names.values()},
+        "area": {name: DemandSupply(name) for name in places.district_names.values()},
+    }
+    if crossed:
+        rows["both"] = {}
+
+    def rows_for(postcode: str | None, codes_text: str | None) -> list[DemandSupply]:
+        categories = places.categories_of_codes(json.loads(codes_text or "[]") or [])
+        area = places.district_of_postcode(postcode)
+        found = [rows["category"].setdefault(name, DemandSupply(name)) for name in categories]
+        found.append(rows["area"].setdefault(area, DemandSupply(area)))
+        if crossed:
+            found += [
+                rows["both"].setdefault((area, name), DemandSupply(f"{name} in {area}"))
+                for name in categories
+            ]
+        return found
+
+    _add_demand(session, period, rows_for)
+    for group in rows.values():
+        for row in group.values():
+            row.people_waiting = len(row._waiting)
+    _add_supply(session, places, today, rows)
+    last = (NO_AREA_KNOWN, NO_AREA_NAMED)
+    both = rows.get("both", {})
     return DemandAndSupply(
-        by_category=_by_name(by_category, places.category_sort_key),
-        by_area=_by_name(by_area, lambda name: (name in (NO_AREA_KNOWN, NO_AREA_NAMED), name)),
+        by_category=_by_name(rows["category"], places.category_sort_key),
+        by_area=_by_name(rows["area"], lambda name: (name in last, name)),
+        by_area_and_category=[
+            both[key]
+            for key in sorted(
+                both, key=lambda k: (k[0] in last, k[0], places.category_sort_key(k[1]))
+            )
+        ],
     )

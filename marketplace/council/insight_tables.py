@@ -155,7 +155,11 @@ def unmet_words(rows: list[UnmetWords], *, period_words: str) -> Report:
 
 
 def demand_supply(rows: list[DemandSupply], *, by: str, chart_id: str, period_words: str) -> Report:
-    heading = "Category" if by == "category" else "Area"
+    """Demand against supply by "category", "area" or "category and area" (`by`). The crossed
+    table lists every pair with demand or supply; its chart only those with demand (orders or
+    people waiting), so it stays as short as the need is."""
+    heading = {"category": "Category", "area": "Area"}.get(by, "Category in area")
+    crossed = by not in ("category", "area")
     return Report(
         caption=f"Demand ({period_words}) and supply (now) by {by}",
         columns=[
@@ -192,7 +196,7 @@ def demand_supply(rows: list[DemandSupply], *, by: str, chart_id: str, period_wo
                     _plural(row.accepting, "service", "services"),
                 )
                 for row in rows
-                if row.orders or row.accepting
+                if (row.orders or row.people_waiting) or (not crossed and row.accepting)
             ],
         ),
     )

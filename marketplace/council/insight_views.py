@@ -113,9 +113,15 @@ def market_searches() -> tuple[str, int]:
 
 def _demand(period: insight.Period) -> dict[str, object]:
     places = insight.reference(db.session)
-    found = insight.demand_and_supply(db.session, period, places, london_today())
+    found = insight.demand_and_supply(db.session, period, places, london_today(), crossed=True)
     words = _period_words(period)
     return {
+        "by_both": tables.demand_supply(
+            found.by_area_and_category,
+            by="category and area",
+            chart_id="demand-both",
+            period_words=words,
+        ),
         "by_category": tables.demand_supply(
             found.by_category, by="category", chart_id="demand-categories", period_words=words
         ),
@@ -207,7 +213,7 @@ def _csv_tables(period: insight.Period, now: datetime) -> dict[str, Callable[[],
         return insight.unmet_searches(db.session, period, places())
 
     def demand() -> insight.DemandAndSupply:
-        return insight.demand_and_supply(db.session, period, places(), london_today())
+        return insight.demand_and_supply(db.session, period, places(), london_today(), crossed=True)
 
     def prices() -> insight_market.Prices:
         return insight_market.prices(db.session, places())
@@ -237,6 +243,12 @@ def _csv_tables(period: insight.Period, now: datetime) -> dict[str, Callable[[],
         ),
         "demand-areas": lambda: tables.demand_supply(
             demand().by_area, by="area", chart_id="c", period_words=words
+        ),
+        "demand-both": lambda: tables.demand_supply(
+            demand().by_area_and_category,
+            by="category and area",
+            chart_id="c",
+            period_words=words,
         ),
         "prices-categories": lambda: tables.price_ranges(
             prices().by_category, by="category", chart_id="c"

@@ -121,7 +121,7 @@ def test_an_officer_reads_the_market_reports(page: Page, live_server: LiveServer
     expect(page.get_by_label("Last 30 days")).to_be_focused()
 
     for path, title, charts in (
-        ("demand", "Demand and supply", 2),
+        ("demand", "Demand and supply", 3),
         ("prices", "Prices", 2),
         ("lapsed", "Listings not checked lately", 1),
         ("position", "Market position statement figures", 2),

@@ -196,7 +196,7 @@ def test_demand_against_supply_by_category_and_area(
     session.commit()
 
     found = insight.demand_and_supply(
-        session, period_of("30", utcnow()), insight.reference(session), london_today()
+        session, period_of("30", utcnow()), insight.reference(session), london_today(), crossed=True
     )
     home = next(row for row in found.by_category if row.label == "Help at home")
     assert (home.orders, home.declined, home.hours_per_week, home.people_waiting) == (3, 1, 6, 1)
@@ -208,6 +208,11 @@ def test_demand_against_supply_by_category_and_area(
     meals = next(row for row in found.by_category if row.label == "Meals")
     assert (meals.orders, meals.services, meals.soonest_start) == (0, 0, None)
     assert len(found.by_category) == 12
+    # Crossed: only the pairs with demand or supply (both listings serve Stevenage only).
+    assert [
+        (row.label, row.orders, row.people_waiting, row.services, row.accepting)
+        for row in found.by_area_and_category
+    ] == [("Help at home in Stevenage", 3, 1, 2, 1)]
 
 
 def test_figures_take_a_bounded_number_of_statements(
@@ -233,7 +238,7 @@ def test_figures_take_a_bounded_number_of_statements(
             places = insight.reference(session)
             insight.unmet_searches(session, period, places)
             insight.unmet_words(session, period, page=1, per_page=25)
-            insight.demand_and_supply(session, period, places, london_today())
+            insight.demand_and_supply(session, period, places, london_today(), crossed=True)
             insight_market.prices(session, places)
             insight_market.lapsed_by_category(session, places, utcnow())
             insight_market.lapsed_listings(session, utcnow(), page=1, per_page=25)
