@@ -176,6 +176,11 @@ def _pages(app: Flask) -> dict[str, tuple[str | None, str]]:
         "council funders": (officer, "/council/funders"),
         "council plans": (officer, "/council/plans"),
         "council cqc": (officer, "/council/cqc"),
+        # REVIEWS and PERF (issue 19): the moderation queue, the provider's reviews, and
+        # providers' performance over the demo's last twelve months.
+        "council reviews": (officer, "/council/reviews"),
+        "provider reviews": (staff, "/provider/reviews"),
+        "council performance": (officer, "/council/reports/performance?period=12-months"),
         # INSIGHT (issue 19): the market insight reports, over the longest period offered.
         "council reports": (officer, "/council/reports"),
         "council market searches": (officer, "/council/reports/market/searches?period=365"),
