@@ -1047,5 +1047,9 @@ ROUTES.update(
         "council.reconciliation_checks_csv": Route(
             "/council/reconciliation/checks.csv", only(FORBIDDEN, council=BAD_REQUEST)
         ),
+        # A pot's named lines (an unknown pot is 404; tests/council/test_pot_lines.py).
+        "council.pot_lines_page": Route(
+            f"/council/funders/pots/{_NOBODY}/lines", only(FORBIDDEN, council=NOT_FOUND)
+        ),
     }
 )

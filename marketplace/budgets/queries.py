@@ -111,7 +111,8 @@ def pots_for_year(session: Session, financial_year: int) -> list[FunderPot]:
         .join(Funder)
         .where(FunderPot.financial_year == financial_year)
         .order_by(Funder.name)
-        .options(selectinload(FunderPot.funder))
+        # The pot's lines with it (issue 19): the funders' page and the budget form name them.
+        .options(selectinload(FunderPot.funder), selectinload(FunderPot.lines))
     )
     return sorted(pots, key=lambda pot: pot.funder.kind is not FunderKind.COUNCIL)
 

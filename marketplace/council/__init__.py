@@ -38,6 +38,7 @@ from marketplace.council import (  # noqa: E402,F401
     payment_views,
     performance_views,  # PERF (issue 19)
     period_end_views,  # CLOSE (issue 19)
+    pot_line_views,  # RECON (issue 19)
     queue_views,  # QUEUES (issue 19)
     reablement_views,  # REABLEMENT (issue 18)
     reconciliation_views,  # RECON (issue 19)

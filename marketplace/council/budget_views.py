@@ -18,7 +18,7 @@ from wtforms import Form
 
 from marketplace import ledger
 from marketplace.accounts.access import requires
-from marketplace.budgets import allocations, closing
+from marketplace.budgets import allocations, closing, pot_lines
 from marketplace.budgets import queries as person_budgets
 from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.figures import pot_figures, stream_figures
@@ -145,12 +145,15 @@ def _give_budget(form: BudgetForm, found: Person, today: date) -> bool:
                 f"Choose a pot for the financial year the budget starts in, not {pot.label}"
             )
             return False
+        line_id = form.field(kind, "line").data if kind.funder_kind else None
         specs.append(
             allocations.StreamSpec(
                 kind,
                 form.field(kind, "amount").data,
                 pot=pot,
                 draw_order=form.field(kind, "order").data,
+                # RECON (issue 19): the line of the pot the stream is drawn for, if chosen.
+                pot_line=pot_lines.line_by_id(db.session, uuid.UUID(line_id)) if line_id else None,
             )
         )
     try:

@@ -89,6 +89,24 @@ def _pot(kind: StreamKind) -> PotField:
     return PotField(f"{STREAM_NAMES[kind]}: from which pot", widget=GovSelect(), default="")
 
 
+class LineField(SelectField):
+    """RECON (issue 19): a line of a pot, or none; one not offered is refused."""
+
+    def pre_validate(self, form: Form) -> None:
+        if self.data and self.data not in {choice.value for choice in self.choices or []}:
+            raise ValidationError("Choose a line from the list, or no line")
+
+
+def _line(kind: StreamKind) -> LineField:
+    # RECON (issue 19): the named line of the pot the stream is drawn for, if the pot has lines.
+    return LineField(
+        f"{STREAM_NAMES[kind]}: for which line of the pot",
+        widget=GovSelect(),
+        default="",
+        description="Leave as it is if the funder names no line for it",
+    )
+
+
 class BudgetForm(FlaskForm):
     starts_on = GovDateField("Start date", description="For example, 1 4 2026")
     ends_on = GovDateField("End date", description="For example, 31 3 2027")
@@ -102,13 +120,20 @@ class BudgetForm(FlaskForm):
     client_contribution_order = _order(StreamKind.CLIENT_CONTRIBUTION)
     nhs_amount = _amount(StreamKind.NHS)
     nhs_pot = _pot(StreamKind.NHS)
+    nhs_line = _line(StreamKind.NHS)
     nhs_order = _order(StreamKind.NHS)
     council_amount = _amount(StreamKind.COUNCIL)
     council_pot = _pot(StreamKind.COUNCIL)
+    council_line = _line(StreamKind.COUNCIL)
     council_order = _order(StreamKind.COUNCIL)
     own_funds_amount = _amount(StreamKind.OWN_FUNDS)
     own_funds_order = _order(StreamKind.OWN_FUNDS)
     submit = SubmitField("Give this budget", widget=GovSubmitInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # RECON (issue 19): each line offered, to the pot it is a line of.
+        self.line_pots: dict[str, str] = {}
 
     def offer_pots(self, pots: Iterable[FunderPot], labels: Mapping[uuid.UUID, str]) -> None:
         """Offer each funder stream the pots of its kind of funder, labelled."""
@@ -120,6 +145,18 @@ class BudgetForm(FlaskForm):
             )
             if not self.is_submitted() and len(mine) == 1:
                 field.data = str(mine[0].id)
+            # RECON (issue 19): the lines of those pots, each named with its pot.
+            self.field(kind, "line").choices = choices(
+                [
+                    ("", "No line: the pot as a whole"),
+                    *(
+                        (str(line.id), f"{pot.label}: {line.name}")
+                        for pot in mine
+                        for line in pot.lines
+                    ),
+                ]
+            )
+            self.line_pots.update({str(line.id): str(pot.id) for pot in mine for line in pot.lines})
 
     def field(self, kind: StreamKind, part: str) -> Field:
         """The form's `amount`, `pot` or `order` field of a stream kind."""
@@ -160,6 +197,12 @@ class BudgetForm(FlaskForm):
             if kind.funder_kind is not None and not self.field(kind, "pot").data:
                 self.field(kind, "pot").errors.append(
                     f"Choose the pot the {STREAM_NAMES[kind].lower()} money comes from"
+                )
+                valid = False
+            line = self.field(kind, "line").data if kind.funder_kind is not None else None
+            if line and self.line_pots.get(line) != self.field(kind, "pot").data:
+                self.field(kind, "line").errors.append(
+                    "Choose a line of the pot the money comes from, or no line"
                 )
                 valid = False
             order_field = self.field(kind, "order")

@@ -99,3 +99,29 @@ class FundPotForm(FlaskForm):
     def validate_amount(self, field: Field) -> None:
         if field.data is not None and field.data <= 0:
             raise ValidationError("Enter an amount more than £0")
+
+
+class PotLineForm(FlaskForm):
+    """RECON (issue 19): a named line of a funder's pot, with its cost centre and plan."""
+
+    name = StringField(
+        "Name of the line",
+        widget=GovTextInput(),
+        description="For example, Continuing healthcare, or Section 117 aftercare",
+        validators=[
+            InputRequired(message="Enter the line's name"),
+            Length(max=120, message="The name must be 120 characters or fewer"),
+        ],
+    )
+    cost_centre = StringField(
+        "Cost centre or budget code (optional)",
+        widget=GovTextInput(),
+        description="As the funder's finance system knows it; carried into payment files",
+        validators=[Length(max=40, message="The cost centre must be 40 characters or fewer")],
+    )
+    planned = PenceField(
+        "Planned amount for the year, in pounds",
+        max_pence=FUNDING_MAX_PENCE,
+        validators=[InputRequired(message="Enter the planned amount, like 250000.00")],
+    )
+    submit = SubmitField("Add the line", widget=GovSubmitInput())
