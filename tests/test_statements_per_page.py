@@ -191,6 +191,14 @@ def _pages(app: Flask) -> dict[str, tuple[str | None, str]]:
         # FINEXPORT (issue 19): the exports made, and the next one's preview (the demo's ledger).
         "council finance exports": (officer, "/council/finance-exports"),
         "council finance export preview": (officer, "/council/finance-exports/new"),
+        # PAYRUNS (issue 19): the runs made, the next run's preview (every settled invoice of
+        # the demo not yet paid), and a provider's remittances.
+        "council payment runs": (officer, "/council/payment-runs"),
+        "council payment run preview": (
+            officer,
+            "/council/payment-runs/preview?settled_by=24&settled_by=11&settled_by=2026",
+        ),
+        "provider remittances": (staff, "/provider/remittances"),
         # QUEUES (issue 19): the work queues' overview, a queue's items and its decisions.
         "council work queues": (officer, "/council/queues"),
         "council work queue": (officer, "/council/queues/providers"),

@@ -280,3 +280,56 @@ def test_a_bad_or_future_date_is_the_error_summary(app: Flask, world: World) -> 
     assert future.status_code == 400
     assert "The date must be today or earlier" in future.text
     assert officer.get("/council/payment-runs/PR-99999").status_code == 404
+
+
+def test_the_preview_run_and_remittance_pages_read_in_statements_that_do_not_grow_with_rows(
+    app: Flask, session: Session, world: World, second: Second, invoices: tuple[Invoice, Invoice]
+) -> None:
+    """One statement per kind of thing, never one per invoice, payer or line."""
+    from tests.test_statements_per_page import counting
+
+    officer = _client(app, world.officer)
+    provider = _client(app, world.staff)
+
+    def measure() -> list[int]:
+        counts = []
+        with counting(app) as statements:
+            assert (
+                officer.get("/council/payment-runs/preview", query_string=_today()).status_code
+                == 200
+            )
+        counts.append(len(statements))
+        return counts
+
+    few = measure()
+    settle(session, world, delivered(session, world, world.service, world.staff, key="c"))
+    settle(session, world, delivered(session, world, second.service, second.staff, key="d"))
+    more = measure()
+    assert few == more
+
+    def pages(run: str, remittance: str) -> list[int]:
+        counts = []
+        for client, path in (
+            (officer, f"/council/payment-runs/{run}"),
+            (officer, f"/council/payment-runs/{run}/remittances/{remittance}"),
+            (officer, f"/council/payment-runs/{run}/remittance-advice.csv"),
+            (provider, f"/provider/remittances/{remittance}"),
+            (provider, "/provider/remittances"),
+        ):
+            with counting(app) as statements:
+                assert client.get(path).status_code == 200
+            counts.append(len(statements))
+        return counts
+
+    def run_and_send() -> tuple[str, str]:
+        location, _ = _make_through_pages(officer)
+        reference = location.split("/")[-1].split("?")[0]
+        assert officer.post(f"/council/payment-runs/{reference}/sent").status_code == 302
+        run = session.scalars(select(PaymentRun).where(PaymentRun.reference == reference)).one()
+        mine = next(r for r in run.remittances if r.organisation_id == world.provider.id)
+        return reference, mine.reference
+
+    big = pages(*run_and_send())  # four invoices, six lines, two providers
+    settle(session, world, delivered(session, world, world.service, world.staff, key="e"))
+    small = pages(*run_and_send())  # one invoice, two lines, one provider
+    assert big == small
