@@ -7,7 +7,7 @@ insight`'s. Grouped statements only; money in integer pence. Rules only: they re
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
@@ -102,8 +102,9 @@ def _ranges(grouped: dict[tuple[str, PriceUnit], list[tuple[int, int]]]) -> list
 
 
 def _public_prices(key: Any, joins: Any) -> Any:
+    keys = key if isinstance(key, tuple) else (key,)
     return joins(
-        select(key, Service.price_unit, Service.price_pence, func.count(Service.id.distinct()))
+        select(*keys, Service.price_unit, Service.price_pence, func.count(Service.id.distinct()))
         .select_from(Service)
         .join(Organisation, Organisation.id == Service.organisation_id)
     ).where(service_is_public(), Service.price_unit != PriceUnit.FREE)
@@ -113,12 +114,15 @@ def _public_prices(key: Any, joins: Any) -> Any:
 class Prices:
     by_category: list[PriceRange]
     by_area: list[PriceRange]
+    # Each category in each area (only when asked for), labelled "<category> in <area>".
+    by_area_and_category: list[PriceRange] = field(default_factory=list)
 
 
-def prices(session: Session, places: Reference) -> Prices:
+def prices(session: Session, places: Reference, *, crossed: bool = False) -> Prices:
     """The prices of public listings now (free ones left out), by top category and unit, and
     by district and unit: two statements, each grouped by price. Categories in the taxonomy's
-    order, areas by name, each with its units in PriceUnit's order."""
+    order, areas by name, each with its units in PriceUnit's order. `crossed`: also by
+    district, top category and unit (one statement more)."""
     term = aliased(TaxonomyTerm)
     top = func.coalesce(term.parent_id, term.id)
     by_top: dict[tuple[str, PriceUnit], list[tuple[int, int]]] = defaultdict(list)
@@ -147,7 +151,35 @@ def prices(session: Session, places: Reference) -> Prices:
         name = places.district_names.get(district_id) if district_id else None
         by_district[(name or NO_AREA_NAMED, PriceUnit(unit))].append((price, count))
     units = list(PriceUnit)
+    by_both: dict[tuple[str, PriceUnit], list[tuple[int, int]]] = defaultdict(list)
+    order: dict[str, tuple[Any, ...]] = {}
+    if crossed:
+        for top_id, district_id, unit, price, count in session.execute(
+            _public_prices(
+                (top, district),
+                lambda s: (
+                    s.join(
+                        service_taxonomy_terms, service_taxonomy_terms.c.service_id == Service.id
+                    )
+                    .join(term, term.id == service_taxonomy_terms.c.taxonomy_term_id)
+                    .outerjoin(service_localities, service_localities.c.service_id == Service.id)
+                    .outerjoin(place, place.id == service_localities.c.locality_id)
+                ),
+            ).group_by(top, district, Service.price_unit, Service.price_pence)
+        ):
+            category = places.category_names.get(top_id)
+            if category is None:
+                continue
+            area = (places.district_names.get(district_id) if district_id else None) or (
+                NO_AREA_NAMED
+            )
+            label = f"{category} in {area}"
+            order[label] = (area == NO_AREA_NAMED, area, places.category_sort_key(category))
+            by_both[(label, PriceUnit(unit))].append((price, count))
     return Prices(
+        by_area_and_category=sorted(
+            _ranges(by_both), key=lambda r: (order[r.label], units.index(r.unit))
+        ),
         by_category=sorted(
             _ranges(by_top),
             key=lambda r: (places.category_sort_key(r.label), units.index(r.unit)),

@@ -206,7 +206,8 @@ def demand_supply(rows: list[DemandSupply], *, by: str, chart_id: str, period_wo
 
 
 def price_ranges(rows: list[PriceRange], *, by: str, chart_id: str) -> Report:
-    heading = "Category" if by == "category" else "Area"
+    """Prices by "category", "area" or "category and area" (`by`)."""
+    heading = {"category": "Category", "area": "Area"}.get(by, "Category in area")
     charted = [row for row in rows if row.unit is CHARTED_UNIT]
     return Report(
         caption=f"Prices of public listings by {by} and unit, now",

@@ -138,8 +138,11 @@ def market_demand() -> tuple[str, int]:
 
 
 def _prices(period: insight.Period) -> dict[str, object]:
-    found = insight_market.prices(db.session, insight.reference(db.session))
+    found = insight_market.prices(db.session, insight.reference(db.session), crossed=True)
     return {
+        "by_both": tables.price_ranges(
+            found.by_area_and_category, by="category and area", chart_id="prices-both"
+        ),
         "by_category": tables.price_ranges(
             found.by_category, by="category", chart_id="prices-categories"
         ),
@@ -216,7 +219,7 @@ def _csv_tables(period: insight.Period, now: datetime) -> dict[str, Callable[[],
         return insight.demand_and_supply(db.session, period, places(), london_today(), crossed=True)
 
     def prices() -> insight_market.Prices:
-        return insight_market.prices(db.session, places())
+        return insight_market.prices(db.session, places(), crossed=True)
 
     def position() -> tables.Report:
         reference = places()
@@ -254,6 +257,9 @@ def _csv_tables(period: insight.Period, now: datetime) -> dict[str, Callable[[],
             prices().by_category, by="category", chart_id="c"
         ),
         "prices-areas": lambda: tables.price_ranges(prices().by_area, by="area", chart_id="c"),
+        "prices-both": lambda: tables.price_ranges(
+            prices().by_area_and_category, by="category and area", chart_id="c"
+        ),
         "lapsed-categories": lambda: tables.checked_counts(
             insight_market.lapsed_by_category(db.session, places(), now),
             chart_id="c",

@@ -122,7 +122,7 @@ def test_an_officer_reads_the_market_reports(page: Page, live_server: LiveServer
 
     for path, title, charts in (
         ("demand", "Demand and supply", 3),
-        ("prices", "Prices", 2),
+        ("prices", "Prices", 3),
         ("lapsed", "Listings not checked lately", 1),
         ("position", "Market position statement figures", 2),
     ):

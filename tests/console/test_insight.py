@@ -239,7 +239,7 @@ def test_figures_take_a_bounded_number_of_statements(
             insight.unmet_searches(session, period, places)
             insight.unmet_words(session, period, page=1, per_page=25)
             insight.demand_and_supply(session, period, places, london_today(), crossed=True)
-            insight_market.prices(session, places)
+            insight_market.prices(session, places, crossed=True)
             insight_market.lapsed_by_category(session, places, utcnow())
             insight_market.lapsed_listings(session, utcnow(), page=1, per_page=25)
             insight_market.trend(session, london_today())
@@ -285,7 +285,7 @@ def test_prices_by_category_area_and_unit(
         make_organisation("Pending Ltd", OrganisationStatus.PENDING), price_pence=9900
     )
     db.session.commit()
-    found = insight_market.prices(db.session, insight.reference(db.session))
+    found = insight_market.prices(db.session, insight.reference(db.session), crossed=True)
     rows = {(r.label, r.unit): r for r in found.by_category}
     hourly = rows[("Help at home", PriceUnit.PER_HOUR)]
     assert (hourly.listings, hourly.lowest, hourly.highest) == (4, 2000, 3000)
@@ -297,6 +297,11 @@ def test_prices_by_category_area_and_unit(
     }
     areas = {(r.label, r.unit): r.listings for r in found.by_area}
     assert areas == {("Stevenage", PriceUnit.PER_HOUR): 4, ("Stevenage", PriceUnit.PER_VISIT): 1}
+    both = {(r.label, r.unit): (r.listings, r.median) for r in found.by_area_and_category}
+    assert both == {
+        ("Help at home in Stevenage", PriceUnit.PER_HOUR): (4, 2400),
+        ("Help at home in Stevenage", PriceUnit.PER_VISIT): (1, 1500),
+    }
     assert hidden.organisation.status is OrganisationStatus.PENDING
 
 
