@@ -845,6 +845,10 @@ ROUTES.update(
 ROUTES.update(
     {
         "council.finance_exports": Route("/council/finance-exports", only(FORBIDDEN, council=PAGE)),
+        # A funder's default cost centre (an unknown funder 404 to officers).
+        "council.funder_cost_centre": Route(
+            f"/council/funders/{uuid.UUID(int=0)}/cost-centre", only(FORBIDDEN, council=NOT_FOUND)
+        ),
         "council.finance_export_preview": Route(
             "/council/finance-exports/new", only(FORBIDDEN, council=PAGE)
         ),

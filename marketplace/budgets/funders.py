@@ -43,6 +43,19 @@ def create_funder(session: Session, *, name: str, kind: FunderKind) -> Funder:
     return funder
 
 
+def set_cost_centre(funder: Funder, cost_centre: str) -> None:
+    """Set the council's default cost centre for the funder's money in finance files (issue
+    19, FINEXPORT): used where the stream's pot line names none; "" for none.
+
+    Raises BudgetError for one longer than the column holds.
+    """
+    cost_centre = cost_centre.strip()
+    limit = Funder.__table__.c.cost_centre.type.length
+    if len(cost_centre) > limit:
+        raise BudgetError(f"a cost centre is at most {limit} characters", cost_centre=cost_centre)
+    funder.cost_centre = cost_centre
+
+
 def open_pot(
     session: Session,
     funder: Funder,

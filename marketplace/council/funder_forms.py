@@ -44,7 +44,27 @@ class FunderForm(FlaskForm):
         ),
         validators=[InputRequired(message="Select what kind of funder it is")],
     )
+    cost_centre = StringField(
+        "Default cost centre (optional)",
+        widget=GovTextInput(),
+        description="The finance system's cost centre for this funder's money, used where a "
+        "line of its pot names none. For example, ASC-PB01",
+        validators=[Length(max=40, message="The cost centre must be 40 characters or fewer")],
+    )
     submit = SubmitField("Add the funder", widget=GovSubmitInput())
+
+
+class CostCentreForm(FlaskForm):
+    """FINEXPORT (issue 19): a funder's default cost centre, changed."""
+
+    cost_centre = StringField(
+        "Default cost centre",
+        widget=GovTextInput(),
+        description="The finance system's cost centre for this funder's money, used where a "
+        "line of its pot names none. Leave it empty for none. For example, ASC-PB01",
+        validators=[Length(max=40, message="The cost centre must be 40 characters or fewer")],
+    )
+    submit = SubmitField("Save the cost centre", widget=GovSubmitInput())
 
 
 class FundPotForm(FlaskForm):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from marketplace import ledger
@@ -21,7 +21,7 @@ from marketplace.budgets.figures import pot_figures
 from marketplace.budgets.models import FunderKind, PotPurpose
 from marketplace.budgets.rules import financial_year_of
 from marketplace.council import bp
-from marketplace.council.funder_forms import FunderForm, FundPotForm
+from marketplace.council.funder_forms import CostCentreForm, FunderForm, FundPotForm
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import choices, show_refusal
@@ -58,6 +58,7 @@ def new_funder() -> Response | tuple[str, int]:
             funder = funding.create_funder(
                 db.session, name=form.name.data, kind=FunderKind(form.kind.data)
             )
+            funding.set_cost_centre(funder, form.cost_centre.data or "")
         except BudgetError as refused:
             show_refusal(form.name, refused)
         else:
@@ -99,6 +100,29 @@ def fund_pot() -> Response | tuple[str, int]:
                 flash(f"{pounds(form.amount.data)} put into {pot.label}", "success")
                 return redirect(url_for("council.funders", year=pot.financial_year))
     return render_template("council/fund_pot.html", form=form, funders=everyone), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/funders/<uuid:funder_id>/cost-centre", methods=["GET", "POST"])
+@requires("manage_budgets")
+def funder_cost_centre(funder_id: uuid.UUID) -> Response | tuple[str, int]:
+    """FINEXPORT (issue 19): the funder's default cost centre for finance files."""
+    funder = funding.funder_by_id(db.session, funder_id)
+    if funder is None:
+        abort(404)
+    form = CostCentreForm()
+    if not form.is_submitted():
+        form.cost_centre.data = funder.cost_centre
+    if form.validate_on_submit():
+        try:
+            funding.set_cost_centre(funder, form.cost_centre.data or "")
+        except BudgetError as refused:
+            show_refusal(form.cost_centre, refused)
+        else:
+            flash(f"{funder.name}'s default cost centre is saved.", "success")
+            return redirect(url_for("council.funders"))
+    return render_template("council/funder_cost_centre.html", form=form, funder=funder), (
         400 if form.errors else 200
     )
 
