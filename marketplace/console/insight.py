@@ -207,6 +207,8 @@ class UnmetSearches:
     by_category: list[SearchGap]
     by_area: list[SearchGap]
     total: SearchGap
+    # Each category in each area searched (labelled "<category> in <area>").
+    by_area_and_category: list[SearchGap] = field(default_factory=list)
 
 
 def _in_period(period: Period) -> tuple[Any, ...]:
@@ -243,24 +245,33 @@ def unmet_searches(session: Session, period: Period, places: Reference) -> Unmet
     ).all()
     by_category: dict[str, SearchGap] = {}
     by_area: dict[str, SearchGap] = {}
+    by_both: dict[tuple[str, str], SearchGap] = {}
     total = SearchGap("All searches")
     for filters_text, places_text, count, nothing, unavailable in rows:
         filters = json.loads(filters_text or "{}") or {}
         named = json.loads(places_text or "[]") or []
         categories = places.categories_of_codes(filters.get("categories", [])) or {NO_CATEGORY}
         areas = places.districts_of_places([*filters.get("localities", []), *named]) or {NO_PLACE}
-        for label, into in [(c, by_category) for c in categories] + [(a, by_area) for a in areas]:
-            gap = into.setdefault(label, SearchGap(label))
+        gaps = [by_category.setdefault(c, SearchGap(c)) for c in categories]
+        gaps += [by_area.setdefault(a, SearchGap(a)) for a in areas]
+        gaps += [
+            by_both.setdefault((a, c), SearchGap(f"{c} in {a}")) for a in areas for c in categories
+        ]
+        for gap in [*gaps, total]:
             gap.searches += count
             gap.found_nothing += nothing or 0
             gap.nothing_available += unavailable or 0
-        total.searches += count
-        total.found_nothing += nothing or 0
-        total.nothing_available += unavailable or 0
+    last = (NO_PLACE, UNKNOWN_PLACE)
     return UnmetSearches(
         by_category=_by_name(by_category, places.category_sort_key),
-        by_area=_by_name(by_area, lambda name: (name in (NO_PLACE, UNKNOWN_PLACE), name)),
+        by_area=_by_name(by_area, lambda name: (name in last, name)),
         total=total,
+        by_area_and_category=[
+            by_both[key]
+            for key in sorted(
+                by_both, key=lambda k: (k[0] in last, k[0], places.category_sort_key(k[1]))
+            )
+        ],
     )
 
 

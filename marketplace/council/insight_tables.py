@@ -97,9 +97,9 @@ def _label(column: str) -> Column:
 
 
 def search_gaps(rows: list[SearchGap], *, by: str, chart_id: str, period_words: str) -> Report:
-    """Searches by category or area ("category"/"area" as `by`), charted: found nothing against
-    nothing available."""
-    heading = "Category" if by == "category" else "Area"
+    """Searches by "category", "area" or "category and area" (`by`), charted: found nothing
+    against nothing available."""
+    heading = {"category": "Category", "area": "Area"}.get(by, "Category in area")
     shown = [row for row in rows if row.searches]
     return Report(
         caption=f"Searches by {by}, {period_words}",

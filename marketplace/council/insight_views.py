@@ -96,6 +96,10 @@ def _searches(period: insight.Period) -> dict[str, object]:
         "by_area": tables.search_gaps(
             found.by_area, by="area", chart_id="searches-areas", period_words=words_of_period
         ),
+        "by_both": tables.search_gaps(
+            found.by_area_and_category, by="category and area", chart_id="searches-both",
+            period_words=words_of_period,
+        ),
         "words": tables.unmet_words(words, period_words=words_of_period),
         "paged": paged,
         "page_url": lambda number: (
@@ -236,6 +240,12 @@ def _csv_tables(period: insight.Period, now: datetime) -> dict[str, Callable[[],
         ),
         "searches-areas": lambda: tables.search_gaps(
             searches().by_area, by="area", chart_id="c", period_words=words
+        ),
+        "searches-both": lambda: tables.search_gaps(
+            searches().by_area_and_category,
+            by="category and area",
+            chart_id="c",
+            period_words=words,
         ),
         "searches-words": lambda: tables.unmet_words(
             insight.unmet_words(db.session, period, page=1, per_page=CSV_ROWS)[0],

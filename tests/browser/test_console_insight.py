@@ -96,7 +96,7 @@ def test_an_officer_reads_the_market_reports(page: Page, live_server: LiveServer
     page.get_by_label("Last 90 days").check()
     page.get_by_role("button", name="Show this period").click()
     expect(page).to_have_title(re.compile(r"^Searches that found nothing, in the last 90 days"))
-    _charts_and_tables(page, 2)
+    _charts_and_tables(page, 3)
     words = page.get_by_role("table", name="Words of searches that found nothing")
     expect(words).to_contain_text("welsh speaking carer")
     expect(words).to_contain_text("podiatry home visit")

@@ -106,6 +106,13 @@ def test_searches_that_found_nothing_by_category_area_and_words(search_log: None
         "Stevenage": (1, 0, 1),
         insight.NO_PLACE: (3, 2, 0),
     }
+    assert _gaps(found.by_area_and_category) == {
+        "Help at home in No place given": (1, 1, 0),
+        "Meals in No place given": (1, 1, 0),
+        "No category chosen in No place given": (1, 0, 0),
+        "No category chosen in Stevenage": (1, 0, 1),
+        "Day opportunities in North Herts": (1, 0, 0),
+    }
     words, total = insight.unmet_words(db.session, period, page=1, per_page=10)
     assert total == 1
     assert [(w.words, w.searches, w.found_nothing, w.nothing_available) for w in words] == [
