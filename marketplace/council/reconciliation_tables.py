@@ -49,6 +49,11 @@ class Table:
         return rows
 
 
+def _lower(label: str) -> str:
+    """A column's heading inside a sentence ("In ISFs" -> "in ISFs")."""
+    return label[:1].lower() + label[1:]
+
+
 def money(pence: int, href: str | None = None, hidden: str = "") -> Cell:
     return Cell(pounds(pence), pence_cell(pence), href, True, hidden)
 
@@ -78,7 +83,7 @@ class Builder:
         self, row: Row, figures: Sequence[tuple[str, str]] | None = None
     ) -> list[Cell]:
         return [
-            money(row[name], self.drill(row.scope, name), f"{label.lower()}, {row.label}")
+            money(row[name], self.drill(row.scope, name), f"{_lower(label)}, {row.label}")
             for name, label in (figures or self.figures)
         ]
 
@@ -89,7 +94,7 @@ class Builder:
             money(
                 sum(row[name] for row in rows),
                 self.drill(scope, name),
-                f"{label.lower()}, all",
+                f"{_lower(label)}, all",
             )
             for name, label in figures
         ]
@@ -138,7 +143,7 @@ def funders_table(b: Builder) -> Table:
                             figure=name,
                             **b.period_args,
                         ),
-                        f"{label.lower()}, {row.label}",
+                        f"{_lower(label)}, {row.label}",
                     )
                 )
                 for name, label in recon.POT_FIGURES
@@ -179,7 +184,7 @@ def reablement_table(b: Builder) -> Table:
                             figure=name,
                             **b.period_args,
                         ),
-                        f"{label.lower()}, {pot.label}",
+                        f"{_lower(label)}, {pot.label}",
                     )
                     for name, label in recon.REABLEMENT_FIGURES
                 ),
