@@ -100,7 +100,9 @@ def test_an_officer_reads_the_market_reports(page: Page, live_server: LiveServer
     words = page.get_by_role("table", name="Words of searches that found nothing")
     expect(words).to_contain_text("welsh speaking carer")
     expect(words).to_contain_text("podiatry home visit")
-    expect(page.get_by_role("table", name="Searches by category")).to_contain_text("Transport")
+    expect(
+        page.get_by_role("table", name="Searches by category, in the last 90 days")
+    ).to_contain_text("Transport")
     assert_accessible(page)
 
     with page.expect_download() as download_info:
