@@ -491,3 +491,17 @@ def test_the_reports_index_links_every_market_report(officer_client: FlaskClient
     for report in REPORTS:
         assert f'href="/council/reports/market/{report}"' in text
     assert 'href="/council/reports"' in text  # in the navigation
+
+
+def test_the_words_page_says_which_page_it_is(
+    officer_client: FlaskClient, reference_data: None
+) -> None:
+    for index in range(30):
+        _search(db.session, f"words {index:02d}", results=0, available=0)
+    db.session.commit()
+    first = officer_client.get("/council/reports/market/searches").get_data(as_text=True)
+    second = officer_client.get("/council/reports/market/searches?page=2").get_data(as_text=True)
+    assert "words page 1 of 2" in first
+    assert "words page 2 of 2" in second
+    assert "words 29" in second
+    assert "words 29" not in first
