@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import String, select
 
 from marketplace import ledger
 from marketplace.budgets.errors import BudgetError
@@ -50,7 +51,7 @@ def set_cost_centre(funder: Funder, cost_centre: str) -> None:
     Raises BudgetError for one longer than the column holds.
     """
     cost_centre = cost_centre.strip()
-    limit = Funder.__table__.c.cost_centre.type.length
+    limit = cast(String, Funder.__table__.c.cost_centre.type).length or 0
     if len(cost_centre) > limit:
         raise BudgetError(f"a cost centre is at most {limit} characters", cost_centre=cost_centre)
     funder.cost_centre = cost_centre

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, aliased, selectinload
 
 from marketplace.budgets.models import Funder, FunderPot, FundingStream
 from marketplace.budgets.rules import TransferCode
@@ -164,7 +164,7 @@ def export_lines(session: Session, since: datetime | None, until: datetime) -> l
 
 
 def _in_range(
-    column: ColumnElement[datetime], since: datetime | None, until: datetime
+    column: InstrumentedAttribute[datetime], since: datetime | None, until: datetime
 ) -> ColumnElement[bool]:
     if since is None:
         return column <= until

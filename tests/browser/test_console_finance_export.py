@@ -1,7 +1,8 @@
 """Export to the finance system (issue 19, FINEXPORT) in a real browser, axe on every page, at
 1280 and 320 px: an officer goes from the council overview to the exports, previews the first
 export (a person's home care held, one week of it spent), makes it, downloads its file (the
-same bytes as kept), and finds it in the list; a second preview has nothing new.
+same bytes as kept), and finds it in the list; a second preview has nothing new. And sets
+a funder's default cost centre (too long first: the error summary).
 
 The order is made through the rules with the clock ten minutes back, so its ledger rows are
 older than the minute an export leaves for transactions still committing."""
@@ -38,7 +39,7 @@ from providers.reference_data import ensure_localities, ensure_taxonomy
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in
-from tests.citizens.helpers import TODAY, YEAR_START, funded_pots, give_budget
+from tests.citizens.helpers import COUNCIL, TODAY, YEAR_START, funded_pots, give_budget
 from tests.conftest import PASSWORD
 
 OFFICER_EMAIL = "finance@council.example.org"
@@ -62,7 +63,9 @@ def _care_held_and_partly_spent(live_server: LiveServer) -> None:
             password=PASSWORD,
             role=Role.CITIZEN,
         )
-        citizen.person.case_reference = "HCC-204411"
+        person = citizen.person
+        assert person is not None
+        person.case_reference = "HCC-204411"
         officer = accounts.create_user(
             email=OFFICER_EMAIL,
             full_name="Helen Brooks",
@@ -97,10 +100,10 @@ def _care_held_and_partly_spent(live_server: LiveServer) -> None:
         )
         service.status = ServiceStatus.PUBLISHED
         session.commit()
-        give_budget(citizen.person, funded_pots(), council=2_000_00)
+        give_budget(person, funded_pots(), council=2_000_00)
         plan = draft_plan(
             session,
-            citizen.person,
+            person,
             by=citizen,
             outcomes="To stay at home.",
             items=[PlanItemSpec("help-at-home", 300_00)],
@@ -108,7 +111,7 @@ def _care_held_and_partly_spent(live_server: LiveServer) -> None:
         approve_plan(session, plan, by=officer)
         order = checkout.place_order(
             session,
-            citizen.person,
+            person,
             service,
             Schedule(ScheduleKind.RECURRING, START, 2, 2, ("MO", "TH")),
             by=citizen,
@@ -181,4 +184,34 @@ def test_an_officer_makes_and_downloads_an_export_to_the_finance_system(
     expect(
         page.get_by_text("Nothing new has been recorded since the previous export")
     ).to_be_visible()
+    assert_accessible(page)
+
+
+def test_an_officer_sets_a_funders_default_cost_centre(
+    page: Page, live_server: LiveServer, viewport: str
+) -> None:
+    _care_held_and_partly_spent(live_server)
+    page.goto("/sign-in")
+    assert_accessible(page)
+    sign_in(page, OFFICER_EMAIL, PASSWORD)
+    expect(heading(page)).to_have_text("Council overview")
+    assert_accessible(page)
+    page.goto("/council/funders")
+    assert_accessible(page)
+    page.get_by_role("link", name=f"Change default cost centre of {COUNCIL}").click()
+    expect(heading(page)).to_have_text("Default cost centre")
+    assert_accessible(page)
+
+    page.get_by_label("Default cost centre").fill("X" * 41)
+    page.get_by_role("button", name="Save the cost centre").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("The cost centre must be 40 characters or fewer")
+    assert_accessible(page)
+    summary.get_by_role("link").first.click()
+    expect(page.get_by_label("Default cost centre")).to_be_focused()
+
+    page.get_by_label("Default cost centre").fill("ASC-PB01")
+    page.get_by_role("button", name="Save the cost centre").click()
+    expect(heading(page)).to_contain_text("Funders\u2019 pots")
+    expect(page.get_by_text("ASC-PB01")).to_be_visible()
     assert_accessible(page)
