@@ -209,6 +209,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # officer chooses otherwise for a run: "return" it to each funder (and the person's own
         # to them), or "carry_forward" into the person's next budget where there is one.
         "PERIOD_END_UNSPENT_RULE": _one_of("PERIOD_END_UNSPENT_RULE", ("return", "carry_forward")),
+        # RECON (issue 19): how far (in percent of a budget's whole amount) its spending may be
+        # from the point reached in its period before the reconciliation flags it over or under.
+        "RECONCILIATION_TOLERANCE_PERCENT": min(
+            _positive("RECONCILIATION_TOLERANCE_PERCENT", 10), 100
+        ),
         # PAYRUNS (issue 19): the cost centre a payment run books a payer's money to when the
         # funder's pot line and the funder name none: per funder kind, reablement, the
         # person's own money and card money ("council=AC100,nhs=HC200,own=CC300,card=CC310").

@@ -174,6 +174,16 @@ def _pages(app: Flask) -> dict[str, tuple[str | None, str]]:
             f"/council/people/{person.id}/budgets/{budget.id}/statement",
         ),
         "council funders": (officer, "/council/funders"),
+        # RECON (issue 19): the reconciliation's pages, read in grouped statements.
+        "council reconciliation": (officer, "/council/reconciliation"),
+        "council reconciliation people": (officer, "/council/reconciliation/people"),
+        "council reconciliation person": (officer, f"/council/reconciliation/people/{person.id}"),
+        "council reconciliation areas": (officer, "/council/reconciliation/areas"),
+        "council reconciliation transfers": (
+            officer,
+            "/council/reconciliation/transfers?figure=spent_pence",
+        ),
+        "council reconciliation checks": (officer, "/council/reconciliation/checks"),
         "council plans": (officer, "/council/plans"),
         "council cqc": (officer, "/council/cqc"),
         # REVIEWS and PERF (issue 19): the moderation queue, the provider's reviews, and

@@ -10,6 +10,7 @@ import csv
 import html
 import io
 import re
+from datetime import date
 from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
@@ -17,9 +18,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from marketplace.budgets import funders
+from marketplace.budgets.allocations import StreamSpec, create_budget
 from marketplace.budgets.figures import budget_figures
+from marketplace.budgets.models import PaymentFrequency, StreamKind
+from marketplace.budgets.spending import reserve, spend
+from marketplace.people.models import Person
 from tests.conftest import sign_in
 from tests.console.reconciliation_fixtures import Varied, period_world, varied
+from tests.test_statements_per_page import counting
 
 __all__ = ["period_world", "varied"]
 
@@ -179,3 +186,67 @@ def test_the_drill_down_keeps_its_period(app: Flask, varied: Varied) -> None:
             args = parse_qs(urlparse(href).query)
             assert args["since"] == ["2026-04-01"]
             assert args["until"] == ["2026-06-30"]
+
+
+def _statements(app: Flask, client: FlaskClient, paths: list[str]) -> dict[str, int]:
+    measured = {}
+    for path in paths:
+        client.get(path)
+        with counting(app) as statements:
+            assert client.get(path).status_code == 200, path
+        measured[path] = len(statements)
+    return measured
+
+
+def test_the_pages_read_as_many_statements_for_more_people_and_transfers(
+    app: Flask, session: Session, varied: Varied
+) -> None:
+    """Grouped reads: with three more people, each with a budget, purchases spent and held and
+    a pot line, every page issues the same number of statements."""
+    client = _officer(app, varied)
+    margaret = varied.people["margaret"].id
+    paths = [
+        f"/council/reconciliation?{YEAR}",
+        f"/council/reconciliation/funders/{varied.nhs_pot.funder_id}?{YEAR}",
+        f"/council/reconciliation/people?{YEAR}",
+        f"/council/reconciliation/people/{margaret}?{YEAR}",
+        f"/council/reconciliation/areas?{YEAR}",
+        f"/council/reconciliation/providers?{YEAR}",
+        f"/council/reconciliation/transfers?figure=spent_pence&{YEAR}",
+        f"/council/reconciliation/pot-transfers?figure=given_pence&pot={varied.nhs_pot.id}&{YEAR}",
+        f"/council/reconciliation/checks?{YEAR}",
+    ]
+    before = _statements(app, client, paths)
+    payee = funders.payee_account(
+        session, code=f"organisation:{varied.world.provider.id}", name="Chiltern Home Care"
+    )
+    for n in range(3):
+        person = Person(full_name=f"More {n}", postcode="WD17 1EF")
+        session.add(person)
+        session.flush()
+        budget = create_budget(
+            session,
+            person=person,
+            starts_on=date(2026, 4, 1),
+            ends_on=date(2027, 3, 31),
+            frequency=PaymentFrequency.ANNUAL,
+            streams=[
+                StreamSpec(StreamKind.NHS, 900_00, pot=varied.nhs_pot, pot_line=varied.chc),
+                StreamSpec(StreamKind.COUNCIL, 500_00, pot=varied.council_pot),
+            ],
+            today=date(2026, 4, 1),
+        )
+        for k in range(2):
+            held = reserve(
+                session,
+                budget,
+                amount_pence=40_00,
+                category_codes={"personal-care"},
+                payee=payee,
+                key=f"more:{n}:{k}",
+            )
+            if k == 0:
+                spend(session, held, key=f"more:{n}:{k}:spent")
+    session.commit()
+    after = _statements(app, client, paths)
+    assert after == before
