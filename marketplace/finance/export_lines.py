@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute, aliased, selectinload
 
-from marketplace.budgets.models import Funder, FunderPot, FundingStream
+from marketplace.budgets.models import Funder, FunderPot, FunderPotLine, FundingStream
 from marketplace.budgets.rules import TransferCode
 from marketplace.finance.cost_centres import cost_centre
 from marketplace.finance.models import RemittanceLine
@@ -338,11 +338,7 @@ def _payment_movements(
                     transfer_id,
                     line.period_start,
                     line.period_end,
-                    Payer(
-                        source=_payment_source(line.payer_code, pots),
-                        funder=line.funder_name,
-                        cost_centre=line.cost_centre,
-                    ),
+                    _payment_payer(line, pots),
                     invoice.order,
                     line.remittance.reference,
                 )
@@ -366,29 +362,51 @@ def _invoices_with_orders(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UU
     }
 
 
-def _pot_sources(session: Session, lines: Sequence[RemittanceLine]) -> dict[str, str]:
-    """The funder kind (council, nhs) of each pot a payer code "pot:<id>" names."""
-    ids = []
+def _pot_sources(session: Session, lines: Sequence[RemittanceLine]) -> dict[str, tuple[str, str]]:
+    """For each payer code "pot:<pot id>" or "pot:<pot id>:<line id>" (a pot line's money, as
+    payment runs name it): the funder's kind (council, nhs) and the line's name ("" for none)."""
+    pots: dict[str, uuid.UUID] = {}
+    pot_lines: dict[str, uuid.UUID] = {}
     for line in lines:
-        prefix, _, rest = line.payer_code.partition(":")
-        if prefix == "pot":
-            try:
-                # PAYRUNS: "pot:<pot id>:<line id>" for a stream that names its pot's line.
-                ids.append(uuid.UUID(rest.partition(":")[0]))
-            except ValueError:
-                continue
-    if not ids:
+        parts = line.payer_code.split(":")
+        if parts[0] != "pot" or len(parts) not in (2, 3):
+            continue
+        try:
+            pots[line.payer_code] = uuid.UUID(parts[1])
+            if len(parts) == 3:
+                pot_lines[line.payer_code] = uuid.UUID(parts[2])
+        except ValueError:
+            continue
+    if not pots:
         return {}
-    rows = session.execute(
-        select(FunderPot.id, Funder.kind).join(Funder).where(FunderPot.id.in_(ids))
-    ).all()
-    return {f"pot:{pot_id}": kind.value for pot_id, kind in rows}
+    kinds = {
+        pot_id: kind
+        for pot_id, kind in session.execute(
+            select(FunderPot.id, Funder.kind).join(Funder).where(FunderPot.id.in_(pots.values()))
+        )
+    }
+    names: dict[uuid.UUID, str] = {}
+    if pot_lines:
+        names = {
+            line_id: name
+            for line_id, name in session.execute(
+                select(FunderPotLine.id, FunderPotLine.name).where(
+                    FunderPotLine.id.in_(pot_lines.values())
+                )
+            )
+        }
+    sources = {}
+    for code, pot_id in pots.items():
+        if pot_id in kinds:
+            line_id = pot_lines.get(code)
+            sources[code] = (kinds[pot_id].value, names.get(line_id, "") if line_id else "")
+    return sources
 
 
-def _payment_source(payer_code: str, pots: dict[str, str]) -> str:
-    """A remittance line's payer code in the layout's words: the pot's funder kind for
-    "pot:<id>", else the code's first word ("reablement", "own", "card")."""
-    pot_code = ":".join(payer_code.split(":")[:2])  # a pot line's code names its pot first
-    if pot_code in pots:
-        return pots[pot_code]
-    return payer_code.partition(":")[0]
+def _payment_payer(line: RemittanceLine, pots: dict[str, tuple[str, str]]) -> Payer:
+    """A remittance line's payer in the layout's words: a pot's funder kind and line for
+    "pot:...", else the code's first word ("reablement", "own", "card")."""
+    source, pot_line = pots.get(line.payer_code, (line.payer_code.partition(":")[0], ""))
+    return Payer(
+        source=source, funder=line.funder_name, pot_line=pot_line, cost_centre=line.cost_centre
+    )

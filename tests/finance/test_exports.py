@@ -329,3 +329,35 @@ def test_the_range_never_goes_backwards(session: Session, world: World, order: O
     second = _make(session, world.officer)
     assert second.since == second.until == first.until
     assert second.row_count == 0
+
+
+def test_a_real_payment_run_and_its_cancellation_are_payment_lines(
+    session: Session, world: World, order: Order
+) -> None:
+    from marketplace.finance import payment_runs
+
+    invoice = _settle(session, world, order)
+    _make(session, world.officer, settle=NOW)
+    preview = payment_runs.preview_run(session, settled_until=utcnow())
+    run = payment_runs.make_run(
+        session,
+        settled_until=preview.settled_until,
+        fingerprint=preview.fingerprint,
+        by=world.officer,
+    )
+    session.commit()
+    paid = _make(session, world.officer, settle=NOW)
+    rows = _rows(paid)
+    assert {r["line_type"] for r in rows} == {"payment"}
+    assert sum(exports.pounds_to_pence(r["amount"]) for r in rows) == invoice.amount_pence
+    nhs = [r for r in rows if r["source"] == "nhs"]
+    # The run pays the ICB's share as its pot line's money: the line's name and cost centre.
+    assert {(r["pot_line"], r["cost_centre"]) for r in nhs} == {("Continuing healthcare", "CHC-01")}
+    assert [r["amount"] for r in nhs] == NHS_SPENT
+    assert {r["documents"] for r in rows} == {run.remittances[0].reference}
+
+    payment_runs.cancel_run(session, run, by=world.officer, reason="Wrong bank file")
+    session.commit()
+    undone = _make(session, world.officer, settle=NOW)
+    assert sum(exports.pounds_to_pence(r["amount"]) for r in _rows(undone)) == -invoice.amount_pence
+    assert_ledger_verifies(session)
