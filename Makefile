@@ -38,10 +38,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian packages the suite runs for real: Chromium for the browser tests, Redis for the
-# rate limits shared between machines.
+# Debian packages the suite runs for real: Chromium for the browser tests (its headless shell,
+# which they use, and the full browser for --headed), Redis for the rate limits shared between
+# machines.
 browser-deps: node_modules/.installed
-	scripts/install-debian-packages.sh chromium fonts-liberation redis-server
+	scripts/install-debian-packages.sh chromium chromium-headless-shell fonts-liberation redis-server
 
 # Card payments: with no STRIPE_SECRET_KEY in the environment, `make run` starts localstripe
 # (a fake Stripe; GPL, a development dependency only, never shipped) on this loopback port,
