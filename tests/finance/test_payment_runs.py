@@ -448,3 +448,29 @@ def test_one_confirmation_sent_twice_at_once_pays_once(
     with app.app_context():
         assert db.session.scalar(select(func.sum(RemittanceLine.amount_pence))) == FIRST
         assert_all_verifies(db.session)
+
+
+def test_the_payment_run_command_pays_once_and_a_dry_run_records_nothing(
+    app: Flask, session: Session, world: World
+) -> None:
+    settle(session, world, delivered(session, world, world.service, world.staff, key="a"))
+    runner = app.test_cli_runner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(args=["finance", "payment-run", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    refused = runner.invoke(args=["finance", "payment-run", "--by", world.staff.email])
+    assert refused.exit_code == 1
+    assert "not an officer who may pay providers" in refused.output
+    dry = run("--by", world.officer.email, "--dry-run")
+    assert "Chiltern Home Care: 1 invoices, £416" in dry
+    assert "nothing recorded" in dry
+    assert session.scalar(select(func.count()).select_from(PaymentRun)) == 0
+    made = run("--by", world.officer.email)
+    assert "payment run PR-00001: 1 providers, £416; not sent yet" in made
+    assert "no settled invoice is waiting" in run("--by", world.officer.email)
+    session.expire_all()
+    assert session.scalar(select(func.sum(RemittanceLine.amount_pence))) == FIRST
+    assert_all_verifies(session)
