@@ -17,10 +17,10 @@ from sqlalchemy.orm import aliased
 
 from marketplace.console.insight import (
     NO_AREA_NAMED,
-    DemandAndSupply,
     Reference,
     UnmetSearches,
 )
+from marketplace.console.insight_demand import DemandAndSupply
 from marketplace.formatting import LONDON
 from marketplace.orders.models import Order
 from marketplace.types import Session

@@ -12,7 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from marketplace.charts import Bar, BarChart, DataTable
-from marketplace.console.insight import DemandSupply, SearchGap, UnmetWords
+from marketplace.console.insight import SearchGap, UnmetWords
+from marketplace.console.insight_demand import DemandSupply
 from marketplace.console.insight_market import (
     CHARTED_UNIT,
     CheckedCount,

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from flask import Response, abort, render_template, request, url_for
 
 from marketplace.accounts.access import requires
-from marketplace.console import insight, insight_market
+from marketplace.console import insight, insight_demand, insight_market
 from marketplace.council import bp
 from marketplace.council import insight_tables as tables
 from marketplace.council.paging import Paged, page_number
@@ -117,7 +117,9 @@ def market_searches() -> tuple[str, int]:
 
 def _demand(period: insight.Period) -> dict[str, object]:
     places = insight.reference(db.session)
-    found = insight.demand_and_supply(db.session, period, places, london_today(), crossed=True)
+    found = insight_demand.demand_and_supply(
+        db.session, period, places, london_today(), crossed=True
+    )
     words = _period_words(period)
     return {
         "by_both": tables.demand_supply(
@@ -192,7 +194,7 @@ def _position(period: insight.Period) -> dict[str, object]:
     places = insight.reference(db.session)
     today = london_today()
     searches = insight.unmet_searches(db.session, period, places)
-    demand = insight.demand_and_supply(db.session, period, places, today)
+    demand = insight_demand.demand_and_supply(db.session, period, places, today)
     prices = insight_market.prices(db.session, places)
     rows = insight_market.position_statement(demand, searches, prices)
     return {
@@ -219,8 +221,10 @@ def _csv_tables(period: insight.Period, now: datetime) -> dict[str, Callable[[],
     def searches() -> insight.UnmetSearches:
         return insight.unmet_searches(db.session, period, places())
 
-    def demand() -> insight.DemandAndSupply:
-        return insight.demand_and_supply(db.session, period, places(), london_today(), crossed=True)
+    def demand() -> insight_demand.DemandAndSupply:
+        return insight_demand.demand_and_supply(
+            db.session, period, places(), london_today(), crossed=True
+        )
 
     def prices() -> insight_market.Prices:
         return insight_market.prices(db.session, places(), crossed=True)
@@ -228,7 +232,7 @@ def _csv_tables(period: insight.Period, now: datetime) -> dict[str, Callable[[],
     def position() -> tables.Report:
         reference = places()
         rows = insight_market.position_statement(
-            insight.demand_and_supply(db.session, period, reference, london_today()),
+            insight_demand.demand_and_supply(db.session, period, reference, london_today()),
             insight.unmet_searches(db.session, period, reference),
             insight_market.prices(db.session, reference),
         )

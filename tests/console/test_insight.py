@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
-from marketplace.console import insight, insight_market
+from marketplace.console import insight, insight_demand, insight_market
 from marketplace.console.insight import Period, period_of
 from marketplace.extensions import db
 from marketplace.formatting import london_today
@@ -202,7 +202,7 @@ def test_demand_against_supply_by_category_and_area(
     world.service.earliest_start = london_today() + timedelta(days=9)
     session.commit()
 
-    found = insight.demand_and_supply(
+    found = insight_demand.demand_and_supply(
         session, period_of("30", utcnow()), insight.reference(session), london_today(), crossed=True
     )
     home = next(row for row in found.by_category if row.label == "Help at home")
@@ -245,7 +245,7 @@ def test_figures_take_a_bounded_number_of_statements(
             places = insight.reference(session)
             insight.unmet_searches(session, period, places)
             insight.unmet_words(session, period, page=1, per_page=25)
-            insight.demand_and_supply(session, period, places, london_today(), crossed=True)
+            insight_demand.demand_and_supply(session, period, places, london_today(), crossed=True)
             insight_market.prices(session, places, crossed=True)
             insight_market.lapsed_by_category(session, places, utcnow())
             insight_market.lapsed_listings(session, utcnow(), page=1, per_page=25)
@@ -385,7 +385,7 @@ def test_position_statement_names_the_gaps(search_log: None) -> None:
     places = insight.reference(db.session)
     period = period_of("30", utcnow())
     rows = insight_market.position_statement(
-        insight.demand_and_supply(db.session, period, places, london_today()),
+        insight_demand.demand_and_supply(db.session, period, places, london_today()),
         insight.unmet_searches(db.session, period, places),
         insight_market.prices(db.session, places),
     )
