@@ -22,8 +22,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     String,
     and_,
@@ -69,7 +71,7 @@ from providers.models import (
 )
 
 # A queue's SELECT: (subject_id, link_id, label, detail, waiting_since), any order.
-Waiting = Callable[[date], Select[tuple[uuid.UUID, uuid.UUID, str, str, datetime]]]
+Waiting = Callable[[date], Select[*tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def _at_midnight(day: date) -> datetime:
 
 
 def _organisations(kind: OrganisationKind) -> Waiting:
-    def waiting(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, datetime]]:
+    def waiting(_today: date) -> Select[*tuple[Any, ...]]:
         # Waiting since it registered: only a registration waits as "pending" (a rejected or
         # suspended organisation is decided, and comes back only by an officer's choice).
         return select(
@@ -132,7 +134,7 @@ def _organisations(kind: OrganisationKind) -> Waiting:
     return waiting
 
 
-def _listing_reports(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, datetime]]:
+def _listing_reports(_today: date) -> Select[*tuple[Any, ...]]:
     return (
         select(
             ListingReport.id,
@@ -146,7 +148,7 @@ def _listing_reports(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, st
     )
 
 
-def _support_plans(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, datetime]]:
+def _support_plans(_today: date) -> Select[*tuple[Any, ...]]:
     return (
         select(
             SupportPlan.id,
@@ -160,7 +162,7 @@ def _support_plans(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str,
     )
 
 
-def _orders(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, datetime]]:
+def _orders(_today: date) -> Select[*tuple[Any, ...]]:
     return select(Order.id, Order.id, Order.reference, Order.service_name, Order.placed_at).where(
         Order.status == OrderStatus.AWAITING_APPROVAL
     )
@@ -169,7 +171,7 @@ def _orders(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, dateti
 _QUERY_EVENTS = ("delivery_queried", "outcome_queried")
 
 
-def _queried_invoices(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, datetime]]:
+def _queried_invoices(_today: date) -> Select[*tuple[Any, ...]]:
     # Held as invoicing.held_by_query holds it: a queried delivery, or a queried outcome record.
     queried_delivery = exists().where(
         Delivery.invoice_id == Invoice.id, Delivery.status == DeliveryStatus.QUERIED
@@ -194,7 +196,7 @@ def _queried_invoices(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, s
     )
 
 
-def _mismatches(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, datetime]]:
+def _mismatches(_today: date) -> Select[*tuple[Any, ...]]:
     return select(
         PaymentMismatch.id,
         PaymentMismatch.id,
@@ -204,7 +206,7 @@ def _mismatches(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, da
     ).where(PaymentMismatch.resolved_at.is_(None))
 
 
-def _variations(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, datetime]]:
+def _variations(_today: date) -> Select[*tuple[Any, ...]]:
     # Waiting for the council since the other party accepted it (its `decided_at`).
     return (
         select(
@@ -219,7 +221,7 @@ def _variations(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, da
     )
 
 
-def _reviews(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, datetime]]:
+def _reviews(_today: date) -> Select[*tuple[Any, ...]]:
     # The same rows as providers.reviews.reviews_to_moderate, counted and paged here.
     return (
         select(
@@ -235,12 +237,12 @@ def _reviews(_today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, datet
     )
 
 
-def plans_overdue_condition(today: date) -> object:
+def plans_overdue_condition(today: date) -> ColumnElement[bool]:
     """An approved plan whose review date has passed (a plan due today is not yet overdue)."""
     return and_(SupportPlan.status == PlanStatus.APPROVED, SupportPlan.review_due_on < today)
 
 
-def _reviews_due(today: date) -> Select[tuple[uuid.UUID, uuid.UUID, str, str, datetime]]:
+def _reviews_due(today: date) -> Select[*tuple[Any, ...]]:
     # Overdue since the day after it was due: waiting "since" its review date.
     return (
         select(

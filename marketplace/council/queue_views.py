@@ -53,7 +53,8 @@ def item_href(queue: queues.WorkQueue, item: queues.QueueItem) -> str | None:
         return None
     if not queue.decide_arg:
         return url_for(queue.decide_endpoint)
-    return url_for(queue.decide_endpoint, **{queue.decide_arg: item.link_id})
+    arguments: dict[str, Any] = {queue.decide_arg: item.link_id}
+    return url_for(queue.decide_endpoint, **arguments)
 
 
 def list_href(queue: queues.WorkQueue) -> str | None:

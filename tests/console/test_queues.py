@@ -129,6 +129,7 @@ def test_each_queue_lists_what_waits_oldest_first_and_nothing_decided(
     dismissed = _report(session, world)
     dismissed.status = ListingReportStatus.DISMISSED
     newcomer = make_user(Role.CITIZEN)
+    assert newcomer.person is not None
     newcomer.person.full_name = "Nell Newcomer"
     _draft(session, newcomer.person, newcomer)
     _invoiced(session, world, "ready", queried=False)
@@ -309,7 +310,6 @@ def test_approving_a_plan_sets_its_review_date_logs_it_and_emails_the_person(
     app: Flask, session: Session, world: World
 ) -> None:
     app.config["PLAN_REVIEW_MONTHS"] = 6
-    world.citizen.person.full_name = world.person.full_name
     _draft(session, world.person, world.citizen)
     draft = plans.draft_of(session, world.person)
     assert draft is not None
