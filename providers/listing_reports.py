@@ -160,6 +160,7 @@ def decide_report(
             recipients_for_organisation(session, service.organisation_id),
             NotificationKind.LISTING_REPORT_DECIDED,
             title=f"Correct your listing: {service.name}",
+            link=f"/provider/services/{service.id}",
             body=(
                 f"Someone reported a problem with {service.name} "
                 f"({REASON_NAMES[report.reason].lower()}). The council checked it and asks you "
@@ -207,6 +208,7 @@ def _tell_reporter(
             NotificationKind.LISTING_REPORT_DECIDED,
             title=title,
             body=body,
+            link=f"/services/{service.id}",
         )
         return "reporter (inbox)" if sent else ""
     if report.reporter_email:

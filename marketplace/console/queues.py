@@ -187,7 +187,8 @@ def _queried_invoices(_today: date) -> Select[*tuple[Any, ...]]:
     )
     since = case((last_query > Invoice.raised_at, last_query), else_=Invoice.raised_at)
     return (
-        select(Invoice.id, Invoice.id, Invoice.reference, Organisation.name, since)
+        # Linked to its order's page, where the queried deliveries and their reasons are.
+        select(Invoice.id, Invoice.order_id, Invoice.reference, Organisation.name, since)
         .join(Organisation, Organisation.id == Invoice.organisation_id)
         .where(
             Invoice.status == InvoiceStatus.RAISED,
@@ -321,8 +322,8 @@ QUEUES: dict[str, WorkQueue] = {
             title="Invoices held by a query",
             item_word="invoice",
             waiting=_queried_invoices,
-            decide_endpoint="council.invoices",
-            decide_arg="",
+            decide_endpoint="council.order",
+            decide_arg="order_id",
             permission="settle_invoice",
             decisions_taken=("settled",),
             list_endpoint="council.invoices",

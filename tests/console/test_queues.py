@@ -148,6 +148,8 @@ def test_each_queue_lists_what_waits_oldest_first_and_nothing_decided(
     assert _labels(session, "support_plans") == ["Nell Newcomer"]
     assert _labels(session, "orders") == [outside.reference]
     assert _labels(session, "invoices") == [held.invoices[0].reference]
+    (queried,) = queues.items(session, queues.QUEUES["invoices"], TODAY)
+    assert queried.link_id == held.id  # its order's page, where the query is
     assert [
         i.detail for i in queues.items(session, queues.QUEUES["payment_mismatches"], TODAY)
     ] == ["Stripe has 10.00, we have 9.00 (open)"]
@@ -427,6 +429,7 @@ def test_upholding_a_report_can_unpublish_the_listing_and_tells_provider_and_rep
         )
     ).one()
     assert "Confirm you still trade" in staff_told.body
+    assert staff_told.link == f"/provider/services/{world.service.id}"
     reporter_told = session.scalars(
         select(Notification).where(Notification.user_id == reporter.id)
     ).one()
