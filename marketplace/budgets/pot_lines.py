@@ -19,8 +19,9 @@ from marketplace.budgets.errors import BudgetError
 from marketplace.budgets.models import FunderPot, FunderPotLine, PotPurpose
 from marketplace.types import Session
 
-NAME_LENGTH = FunderPotLine.__table__.c.name.type.length
-COST_CENTRE_LENGTH = FunderPotLine.__table__.c.cost_centre.type.length
+# The columns' lengths (String(120), String(40)).
+NAME_LENGTH = 120
+COST_CENTRE_LENGTH = 40
 
 
 def add_pot_line(

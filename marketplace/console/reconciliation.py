@@ -131,7 +131,7 @@ class Period:
         return list(range(financial_year_of(self.since), financial_year_of(self.until) + 1))
 
     @property
-    def args(self) -> dict[str, str]:
+    def args(self) -> dict[str, Any]:
         """The period as a page's query arguments."""
         return {"since": self.since.isoformat(), "until": self.until.isoformat()}
 
@@ -216,7 +216,8 @@ class Scope:
         return cls(**found)
 
     @property
-    def args(self) -> dict[str, str]:
+    def args(self) -> dict[str, Any]:
+        """The scope as a page's query arguments."""
         return {name: getattr(self, name) for name in self.FIELDS if getattr(self, name)}
 
     def holds(self, line: Line) -> bool:

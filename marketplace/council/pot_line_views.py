@@ -40,7 +40,7 @@ def pot_lines_page(pot_id: uuid.UUID) -> Response | tuple[str, int]:
                 pot,
                 name=form.name.data or "",
                 cost_centre=form.cost_centre.data or "",
-                planned_pence=form.planned.data,
+                planned_pence=form.planned.data or 0,
             )
         except BudgetError as refused:
             show_refusal(form.name, refused)

@@ -6,7 +6,7 @@ so this module has no Flask of its own."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -397,7 +397,7 @@ def transfers_table(
     b: Builder,
     lines: Sequence[recon.Line],
     figure: str,
-    codes: dict[object, str],
+    codes: Mapping[uuid.UUID, str],
     csv_href: str,
     total_pence: int,
 ) -> Table:
@@ -444,7 +444,7 @@ def transfers_table(
 def pot_transfers_table(
     lines: Sequence[recon.PotLine],
     figure: str,
-    codes: dict[object, str],
+    codes: Mapping[uuid.UUID, str],
     csv_href: str,
     total_pence: int,
 ) -> Table:

@@ -438,7 +438,9 @@ def _pot_transfers(
     start = (paged.page - 1) * TRANSFERS_PER_PAGE
     shown = lines[start : start + TRANSFERS_PER_PAGE]
     codes = recon.account_codes(db.session, [line.movement.transfer for line in shown])
-    args = {k: v for k, v in (("pot", pot_arg), ("funder", funder), ("reference", reference)) if v}
+    args: dict[str, Any] = {
+        k: v for k, v in (("pot", pot_arg), ("funder", funder), ("reference", reference)) if v
+    }
     csv_href = url_for(
         "council.reconciliation_pot_transfers_csv", figure=figure, **found.period.args, **args
     )
@@ -471,9 +473,14 @@ def reconciliation_pot_transfers() -> tuple[str, int]:
             page=number,
             figure=figure,
             **found.period.args,
-            **{k: v for k in ("pot", "funder", "reference") if (v := request.args.get(k))},
+            **_pot_args(),
         ),
     )
+
+
+def _pot_args() -> dict[str, Any]:
+    """The pot drill-down's own arguments, as asked."""
+    return {k: v for k in ("pot", "funder", "reference") if (v := request.args.get(k))}
 
 
 @bp.route("/reconciliation/pot-transfers.csv")

@@ -99,13 +99,13 @@ def test_the_totals_are_what_ledger_verify_checks(session: Session, varied: Vari
         assert mine["allocated_pence"] + mine["scheduled_pence"] == stream.amount_pence
     for pot in (varied.council_pot, varied.nhs_pot):
         own = found.pot_totals(pot=pot.id)
-        expected = pot_figures(session, pot)
-        assert own["given_pence"] == expected.given_pence
-        assert own["unallocated_pence"] == expected.unallocated_pence
+        of_pot = pot_figures(session, pot)
+        assert own["given_pence"] == of_pot.given_pence
+        assert own["unallocated_pence"] == of_pot.unallocated_pence
         assert own["unallocated_pence"] == ledger.balance(session, pot.account_id).posted
         streams_of_pot = found.totals(Scope(pot=str(pot.id)))
         for figure in FIGURE_NAMES:
-            assert streams_of_pot[figure] == getattr(expected.streams, figure)
+            assert streams_of_pot[figure] == getattr(of_pot.streams, figure)
     # The reablement pot: given, held and paid as its own balance says.
     [(pot, figures)] = found.reablement()
     use = reablement.pots_use(session, [pot])[pot.id]
