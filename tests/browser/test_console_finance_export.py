@@ -179,6 +179,7 @@ def test_an_officer_makes_and_downloads_an_export_to_the_finance_system(
     page.get_by_role("link", name="Export to the finance system").click()
     expect(page.get_by_role("table", name="Newest first")).to_contain_text("Helen Brooks")
     assert_accessible(page)
+    screenshot(page, f"finance-exports-list-{viewport}")
 
     page.get_by_role("button", name="Make an export").click()
     expect(
