@@ -31,8 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Select, exists, func, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, exists, func, select, text
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from marketplace import ledger
 from marketplace.accounts.models import User
@@ -217,7 +217,7 @@ def _fingerprint(settled_until: datetime, providers: Sequence[ProviderDue]) -> s
     return digest.hexdigest()
 
 
-def _live_line_of(invoice_id: object) -> object:
+def _live_line_of(invoice_id: InstrumentedAttribute[uuid.UUID]) -> ColumnElement[bool]:
     """Whether a run not cancelled has a line for the invoice."""
     return exists(
         select(RemittanceLine.id)
@@ -281,7 +281,8 @@ def due_shares(
             Transfer.id, Transfer.reference, Transfer.debit_account_id, Transfer.idempotency_key
         ).where(Transfer.kind == TransferKind.PENDING, Transfer.reference.in_(list(by_key)))
     ).all()
-    part_of = {row[0]: row for row in parts}
+    # A part's reference is its cycle's commitment key (the query asked for those only).
+    part_of = {row[0]: (row[1] or "", row[2], row[3]) for row in parts}
     posts = (
         session.execute(
             select(Transfer.id, Transfer.pending_id, Transfer.amount_pence).where(
@@ -298,11 +299,14 @@ def due_shares(
                 Transfer.reverses_id.in_([post[0] for post in posts])
             )
         ):
-            undone[reverses_id] += int(amount)
+            if reverses_id is not None:
+                undone[reverses_id] += int(amount)
     payers = _payers(session, {row[2] for row in parts}, cost_centres)
     shares: dict[tuple[uuid.UUID, _Payer], int] = defaultdict(int)
     for post_id, pending_id, amount in posts:
-        _, reference, debit_account_id, key = part_of[pending_id]
+        if pending_id is None:
+            continue  # a post always names its part (a database check)
+        reference, debit_account_id, key = part_of[pending_id]
         invoice = by_key[reference]
         payer = payers.get(debit_account_id)
         if payer is None:
@@ -585,7 +589,7 @@ def run_by_reference(session: Session, reference: str) -> PaymentRun | None:
     )
 
 
-def _sent_remittances_of(organisation_id: uuid.UUID) -> Select[tuple[Remittance]]:
+def _sent_remittances_of(organisation_id: uuid.UUID) -> Select[Remittance]:
     return (
         select(Remittance)
         .join(PaymentRun)

@@ -60,7 +60,9 @@ def _settled_invoice(live_server: LiveServer) -> None:
             password=PASSWORD,
             role=Role.CITIZEN,
         )
-        citizen.person.case_reference = "HCC-204411"
+        person = citizen.person
+        assert person is not None
+        person.case_reference = "HCC-204411"
         officer = accounts.create_user(
             email=OFFICER_EMAIL,
             full_name="Helen Brooks",
@@ -95,10 +97,10 @@ def _settled_invoice(live_server: LiveServer) -> None:
         )
         service.status = ServiceStatus.PUBLISHED
         session.commit()
-        give_budget(citizen.person, funded_pots(), council=2_000_00)
+        give_budget(person, funded_pots(), council=2_000_00)
         plan = draft_plan(
             session,
-            citizen.person,
+            person,
             by=citizen,
             outcomes="To stay at home.",
             items=[PlanItemSpec("help-at-home", 300_00)],
@@ -106,7 +108,7 @@ def _settled_invoice(live_server: LiveServer) -> None:
         approve_plan(session, plan, by=officer)
         order = checkout.place_order(
             session,
-            citizen.person,
+            person,
             service,
             Schedule(ScheduleKind.RECURRING, START, 2, 2, ("MO", "TH")),
             by=citizen,

@@ -423,7 +423,7 @@ def test_two_runs_at_once_pay_once(
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(PaymentRun)) == 1
         assert db.session.scalar(select(func.sum(RemittanceLine.amount_pence))) == FIRST
-        assert_all_verifies(db.session)
+        assert_all_verifies(db.session())
 
 
 def test_one_confirmation_sent_twice_at_once_pays_once(
@@ -447,7 +447,7 @@ def test_one_confirmation_sent_twice_at_once_pays_once(
     assert sorted(_race(app, 2, confirm)) == ["AlreadyMade", "ok"]
     with app.app_context():
         assert db.session.scalar(select(func.sum(RemittanceLine.amount_pence))) == FIRST
-        assert_all_verifies(db.session)
+        assert_all_verifies(db.session())
 
 
 def test_the_payment_run_command_pays_once_and_a_dry_run_records_nothing(
