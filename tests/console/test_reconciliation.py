@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from flask import Flask
 from sqlalchemy.orm import Session
 
 from marketplace import ledger
@@ -85,7 +86,11 @@ def test_every_figure_is_the_sum_of_the_transfers_behind_it(
             assert sum(row[figure] for row in table) == everything[figure]
 
 
-def test_the_totals_are_what_ledger_verify_checks(session: Session, varied: Varied) -> None:
+def test_the_totals_are_what_ledger_verify_checks(
+    app: Flask, session: Session, varied: Varied
+) -> None:
+    verified = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert verified.exit_code == 0, verified.output
     found = recon.reconcile(session, YEAR)
     streams = session.query(FundingStream).all()
     by_stream = stream_figures(session, streams)

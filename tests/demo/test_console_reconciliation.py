@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import time_machine
 from flask import Flask
+from sqlalchemy import select
 
 from marketplace import ledger
+from marketplace.budgets.figures import budget_figures, pot_figures
+from marketplace.budgets.models import PersonalBudget, PotPurpose
+from marketplace.budgets.rules import financial_year_of
 from marketplace.budgets.verify import check_budgets
 from marketplace.console import reconciliation as recon
 from marketplace.demo import seed
@@ -17,7 +22,9 @@ from marketplace.demo.budgets_seed import ICB, seed_budgets
 from marketplace.demo.console_reconciliation import HELD_PENCE, seed_reconciliation
 from marketplace.demo.data.county import demo_organisations
 from marketplace.extensions import db
+from marketplace.orders import reablement
 from tests.demo.test_budgets_seed import PROVIDERS
+from tests.test_statements_per_page import DEMO_DAY
 
 TODAY = date(2026, 11, 24)
 
@@ -58,3 +65,55 @@ def test_the_demo_nhs_pot_has_lines_that_reconcile(app: Flask) -> None:
         ("people", 0, 2),
         ("personal budgets", 0, 2),
     ]
+
+
+def test_the_whole_demo_reconciles_with_ledger_verify(app: Flask) -> None:
+    """The demo county (every step) and its pot lines: `flask ledger verify` passes, and for
+    each of the demo's financial years every budgets pot's figures on the reconciliation (its
+    own and its streams') are the budgets' own pot figures, the reablement pots' their balances,
+    and every person's are their budgets' pages'."""
+    with time_machine.travel(DEMO_DAY, tick=True):
+        seed.run_all()
+        seed_reconciliation(db.session, DEMO_DAY.date())
+        db.session.commit()
+        verified = app.test_cli_runner().invoke(args=["ledger", "verify"])
+        assert verified.exit_code == 0, verified.output
+        assert "ledger verify: OK" in verified.output
+        budgets = db.session.scalars(select(PersonalBudget)).all()
+        years = sorted({financial_year_of(b.starts_on) for b in budgets})
+        assert years
+        checked = []
+        for year in years:
+            found = recon.reconcile(db.session, recon.Period.financial_year(year))
+            for pot in found.pots:
+                if pot.financial_year != year:
+                    continue
+                if pot.purpose is PotPurpose.REABLEMENT:
+                    [(_, figures)] = [(p, f) for p, f in found.reablement() if p.id == pot.id]
+                    use = reablement.pots_use(db.session, [pot])[pot.id]
+                    assert figures["committed_pence"] == use["held"]
+                    assert figures["spent_pence"] == use["paid"]
+                    continue
+                expected = pot_figures(db.session, pot)
+                own = found.pot_totals(pot=pot.id)
+                assert own["given_pence"] == expected.given_pence
+                assert own["unallocated_pence"] == expected.unallocated_pence
+                checked.append((pot.label, expected.streams.spent_pence))
+                streams = found.totals(recon.Scope(pot=str(pot.id)))
+                for figure, _ in recon.FIGURES:
+                    assert streams[figure] == getattr(expected.streams, figure), (pot.label, figure)
+            people = {row.key: row for row in found.people(recon.Scope())}
+            in_year = [b for b in budgets if found.period.since <= b.ends_on
+                       and b.starts_on <= found.period.until]  # fmt: skip
+            by_person: dict[str, dict[str, int]] = {}
+            for budget in in_year:
+                total = budget_figures(db.session, budget).total
+                mine = by_person.setdefault(str(budget.person_id), {})
+                for figure, _ in recon.FIGURES:
+                    mine[figure] = mine.get(figure, 0) + getattr(total, figure)
+            for person_id, figures in by_person.items():
+                for figure, pence in figures.items():
+                    assert people[person_id][figure] == pence, (person_id, figure)
+        # The council's and the ICB's pots, with money spent from them.
+        assert len(checked) >= 2
+        assert any(spent for _, spent in checked)
