@@ -534,7 +534,7 @@ def test_an_overdue_review_booked_leaves_the_queue_until_its_day_and_reviewed_mo
 
 def test_the_service_page_links_to_the_report_form(client: FlaskClient, world: World) -> None:
     page = client.get(f"/services/{world.service.id}").get_data(as_text=True)
-    assert f'href="/services/{world.service.id}/report"' in page
+    assert page.count(f'href="/services/{world.service.id}/report"') == 1
 
 
 @pytest.mark.parametrize(
