@@ -21,6 +21,7 @@ from marketplace.accounts.models import User
 from marketplace.budgets.figures import budget_figures
 from marketplace.budgets.models import StreamKind
 from marketplace.budgets.rules import TransferCode
+from marketplace.csv_export import pence_cell
 from marketplace.extensions import db
 from marketplace.finance import exports
 from marketplace.finance.export_lines import LineType, split_by_week
@@ -360,4 +361,49 @@ def test_a_real_payment_run_and_its_cancellation_are_payment_lines(
     session.commit()
     undone = _make(session, world.officer, settle=NOW)
     assert sum(exports.pounds_to_pence(r["amount"]) for r in _rows(undone)) == -invoice.amount_pence
+    assert_ledger_verifies(session)
+
+
+def test_a_re_worked_hold_ends_its_old_lines_and_holds_anew_in_the_next_export(
+    session: Session, world: World, order: Order
+) -> None:
+    first = _make(session, world.officer, settle=NOW)
+    cycle = order.cycles[0]
+    old_parts = cycle_money.commitment_of(session, order, cycle)
+    assert old_parts is not None
+    cycle_money.rework_cycle(session, order, cycle, units=12, amount_pence=312_00)  # fewer hours
+    session.commit()
+    new_parts = cycle_money.commitment_of(session, order, cycle)
+    assert new_parts is not None
+
+    second = _make(session, world.officer, settle=NOW)
+    assert second.since == first.until
+    rows = _rows(second)
+    # The old hold ends and the new one is held in the same export, so each week's line is
+    # their sum: the contribution is held again whole (0.00, kept: its transfers are named),
+    # the NHS stream holds 12.00 instead of 116.00.
+    period = (cycle.starts_on, cycle.ends_on)
+    nhs_change = [
+        pence_cell(new - old)
+        for (_, new), (_, old) in zip(
+            split_by_week(12_00, *period), split_by_week(116_00, *period), strict=True
+        )
+    ]
+    assert _table(second) == [
+        row
+        for monday, nhs in zip(MONDAYS, nhs_change, strict=True)
+        for row in (
+            ("commitment", monday, "client_contribution", "", "0.00"),
+            ("commitment", monday, "nhs", "CHC-01", nhs),
+        )
+    ]
+    named = {t for r in rows for t in r["transfer_ids"].split(";")}
+    assert {str(part.transfer.id) for part in new_parts.parts} <= named
+    voids = session.scalars(
+        select(ledger.Transfer.id).where(
+            ledger.Transfer.pending_id.in_([part.transfer.id for part in old_parts.parts])
+        )
+    ).all()
+    assert {str(v) for v in voids} <= named
+    assert sum(exports.pounds_to_pence(r["amount"]) for r in rows) == 312_00 - 416_00
     assert_ledger_verifies(session)
