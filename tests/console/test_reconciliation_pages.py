@@ -151,6 +151,11 @@ def test_every_tables_csv_has_the_pages_rows(app: Flask, varied: Varied) -> None
         assert _check_drill_downs(client, text) > 0
     checks = client.get(f"/council/reconciliation/checks?{YEAR}&tolerance=10")
     assert checks.status_code == 200
+    # The held money of each commitment with nothing delivered drills down to its holds (a
+    # budget's, or a reablement pot's).
+    checks_text = checks.get_data(as_text=True)
+    assert "pot-transfers?" in html.unescape(checks_text)
+    assert _check_drill_downs(client, checks_text) >= 2
     overdue = _csv_rows(client, f"/council/reconciliation/checks.csv?table=overdue&{YEAR}")
     assert {row["Person"] for row in overdue} <= {"Margaret Okafor", "Cyril Marsh"}
 
