@@ -474,3 +474,22 @@ def test_the_payment_run_command_pays_once_and_a_dry_run_records_nothing(
     session.expire_all()
     assert session.scalar(select(func.sum(RemittanceLine.amount_pence))) == FIRST
     assert_all_verifies(session)
+
+
+def test_the_councils_cost_centres_are_read_from_pairs_and_a_bad_pair_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from marketplace.config import ConfigurationError, _cost_centres
+
+    monkeypatch.setenv("PAYMENT_COST_CENTRES", " council=AC100, card=CC410 ,")
+    assert _cost_centres("PAYMENT_COST_CENTRES") == {
+        "council": "AC100",
+        "nhs": "",
+        "reablement": "",
+        "own": "",
+        "card": "CC410",
+    }
+    for bad in ("bank=X1", "own=", "nhs=" + "9" * 41):
+        monkeypatch.setenv("PAYMENT_COST_CENTRES", bad)
+        with pytest.raises(ConfigurationError, match="payer=cost centre pairs"):
+            _cost_centres("PAYMENT_COST_CENTRES")
