@@ -176,10 +176,13 @@ class Line:
 
 @dataclass(frozen=True)
 class PotLine:
-    """A movement on a pot's own account."""
+    """A movement on a pot's own account; for a reablement pot's holds, the person and the
+    provider of the cycle held (its commitment key is the transfer's reference)."""
 
     movement: Movement
     pot: FunderPot
+    person: tuple[uuid.UUID, str] | None = None
+    provider: tuple[uuid.UUID, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -379,6 +382,31 @@ class Reconciliation:
             if pot.purpose is PotPurpose.REABLEMENT
         ]
 
+    def reablement_people(self, pot: uuid.UUID) -> list[Row]:
+        """A reablement pot's care by person and provider: what is held for them and what was
+        paid, each drilling down to the pot's transfers for that person."""
+        groups: dict[tuple[str, str], list[PotLine]] = defaultdict(list)
+        names: dict[tuple[str, str], str] = {}
+        for line in self.pot_lines:
+            if line.pot.id != pot or line.person is None or line.provider is None:
+                continue
+            key = (str(line.person[0]), str(line.provider[0]))
+            groups[key].append(line)
+            names[key] = f"{line.person[1]}, {line.provider[1]}"
+        rows = []
+        for key, members in groups.items():
+            totals = sum_pot_lines(members)
+            rows.append(
+                Row(
+                    key[0],
+                    names[key],
+                    totals,
+                    Scope(pot=str(pot), person=key[0], provider=key[1]),
+                    extra={"person": members[0].person, "provider": members[0].provider},
+                )
+            )
+        return sorted(rows, key=lambda row: row.label.lower())
+
     def funder_pots(self, funder: str) -> list[FunderPot]:
         return [
             pot
@@ -473,6 +501,8 @@ class Reconciliation:
         pot: uuid.UUID | None = None,
         funder: str | None = None,
         reference: str | None = None,
+        person: str | None = None,
+        provider: str | None = None,
     ) -> list[PotLine]:
         """The movements on a pot's own account (or on a funder's budgets pots') behind one
         of its figures, those of one commitment if `reference` is given; newest first."""
@@ -485,6 +515,11 @@ class Reconciliation:
                 or (str(line.pot.funder_id) == funder and line.pot.purpose is PotPurpose.BUDGETS)
             )
             and (reference is None or line.movement.transfer.reference == reference)
+            and (person is None or (line.person is not None and str(line.person[0]) == person))
+            and (
+                provider is None
+                or (line.provider is not None and str(line.provider[0]) == provider)
+            )
             and (
                 line.movement.available_pence
                 if figure == "available_pence"
@@ -606,11 +641,12 @@ def reconcile(session: Session, period: Period) -> Reconciliation:
             )
             provider = payees.get(other) or funds.get(other) or NO_PROVIDER
             lines.append(Line(movement, infos[stream.id], provider))
-    pot_lines = [
-        PotLine(movement, pot)
-        for pot in pots
-        for movement in pot_movements(pot, touching[pot.account_id])
-    ]
+    cycles = _reablement_cycles(session, [p.id for p in pots if p.purpose is PotPurpose.REABLEMENT])
+    pot_lines = []
+    for pot in pots:
+        for movement in pot_movements(pot, touching[pot.account_id]):
+            whose = cycles.get(movement.transfer.reference or "")
+            pot_lines.append(PotLine(movement, pot, *(whose if whose else (None, None))))
     providers = {line.provider for line in lines if line.provider != NO_PROVIDER}
     names = {str(pot.funder_id): pot.funder.name for pot in pots}
     names[OWN_MONEY] = OWN_MONEY_NAME
@@ -632,6 +668,26 @@ def reconcile(session: Session, period: Period) -> Reconciliation:
         pot_plan={pot.id: list(pot.lines) for pot in pots},
         streams=infos,
     )
+
+
+def _reablement_cycles(
+    session: Session, pot_ids: list[uuid.UUID]
+) -> dict[str, tuple[tuple[uuid.UUID, str], tuple[uuid.UUID, str]]]:
+    """Each reablement cycle's commitment key, to its person and provider (id, name), in one
+    statement."""
+    if not pot_ids:
+        return {}
+    rows = session.execute(
+        select(
+            OrderCycle.commitment_key, Person.id, Person.full_name, Organisation.id,
+            Organisation.name,
+        )
+        .join(Order, OrderCycle.order_id == Order.id)
+        .join(Person, Order.person_id == Person.id)
+        .join(Organisation, Order.organisation_id == Organisation.id)
+        .where(OrderCycle.pot_id.in_(pot_ids))
+    )  # fmt: skip
+    return {key: ((pid, name), (oid, oname)) for key, pid, name, oid, oname in rows}
 
 
 def _stream_ids(period: Period) -> Any:

@@ -201,6 +201,45 @@ def reablement_table(b: Builder) -> Table:
     )
 
 
+def reablement_people_table(b: Builder, pot_id: str) -> Table:
+    """A reablement pot's care by person and provider, each figure to its transfers."""
+    pot = next(pot for pot in b.found.pots if str(pot.id) == pot_id)
+    rows = b.found.reablement_people(pot.id)
+    figures = (("committed_pence", "Held for care"), ("spent_pence", "Paid to providers"))
+
+    def link(row: Row, name: str) -> str:
+        return b.url(
+            "council.reconciliation_pot_transfers",
+            figure=name,
+            **b.period_args,
+            **row.scope.args,
+        )
+
+    body = [
+        [
+            text(row.label),
+            *(money(row[name], link(row, name), f"{_lower(label)}, {row.label}")
+              for name, label in figures),
+        ]
+        for row in rows
+    ]  # fmt: skip
+    return Table(
+        f"reablement-{pot.id}",
+        f"{pot.label}: care by person and provider",
+        ["Person and provider", *(label for _, label in figures)],
+        body,
+        b.url(
+            "council.reconciliation_funder_csv",
+            funder=str(pot.funder_id),
+            pot=str(pot.id),
+            **b.period_args,
+        ),
+        frozenset({1, 2}),
+        [text("Total"), *(money(sum(row[name] for row in rows)) for name, _ in figures)],
+        empty_text="No reablement care was held from this pot.",
+    )
+
+
 LINE_HEAD = ("Line", "Cost centre", "Planned", "Allocated in all", "Difference from plan")
 
 

@@ -36,6 +36,7 @@ from marketplace.council.reconciliation_tables import (
     pot_lines_table,
     pot_transfers_table,
     providers_table,
+    reablement_people_table,
     reablement_table,
     streams_table,
     transfers_table,
@@ -146,7 +147,10 @@ def _funder_tables(found: Reconciliation, funder: str) -> list[Table]:
     if not recon.funder_exists(found, funder):
         abort(404)
     b = _builder(found)
-    return [pot_lines_table(b, str(pot.id)) for pot in found.funder_pots(funder)]
+    reablement_pots = [pot for pot, _ in found.reablement() if str(pot.funder_id) == funder]
+    return [pot_lines_table(b, str(pot.id)) for pot in found.funder_pots(funder)] + [
+        reablement_people_table(b, str(pot.id)) for pot in reablement_pots
+    ]
 
 
 def _funder_name(found: Reconciliation, funder: str) -> str:
@@ -176,7 +180,8 @@ def reconciliation_funder(funder: str) -> tuple[str, int]:
         found=found,
         funder=funder,
         name=name,
-        tables=tables,
+        pot_tables=[t for t in tables if t.table_id.startswith("pot-")],
+        reablement_tables=[t for t in tables if t.table_id.startswith("reablement-")],
         totals=found.totals(Scope(funder=funder)),
         own_money=funder == recon.OWN_MONEY,
     )
@@ -188,7 +193,7 @@ def reconciliation_funder_csv(funder: str) -> Response:
     found = _or_400(_period_form())
     pot = request.args.get("pot", "")
     tables = {table.table_id: table for table in _funder_tables(found, funder)}
-    table = tables.get(f"pot-{pot}")
+    table = tables.get(f"pot-{pot}") or tables.get(f"reablement-{pot}")
     if table is None:
         abort(404)
     return _csv(table, f"pot-lines-{pot[:8]}", found)
@@ -411,10 +416,12 @@ def _pot_transfers(
 ) -> tuple[Table, Paged, int, list[tuple[str, str]]]:
     pot_arg, funder = request.args.get("pot", ""), request.args.get("funder", "")
     reference = request.args.get("reference") or None
+    person, provider = request.args.get("person") or None, request.args.get("provider") or None
     try:
         pot = uuid.UUID(pot_arg) if pot_arg else None
-        if funder:
-            uuid.UUID(funder)
+        for named in (funder, person, provider):
+            if named:
+                uuid.UUID(named)
     except ValueError:
         abort(404)
     if (pot is None) == (not funder):
@@ -429,7 +436,18 @@ def _pot_transfers(
         words.append(("Funder", found.names.get(funder, "")))
     if reference:
         words.append(("Commitment", reference))
-    lines = found.pot_movements(figure, pot=pot, funder=funder or None, reference=reference)
+    lines = found.pot_movements(
+        figure,
+        pot=pot,
+        funder=funder or None,
+        reference=reference,
+        person=person,
+        provider=provider,
+    )
+    if lines and person:
+        words.append(("Person", lines[0].person[1] if lines[0].person else ""))
+    if lines and provider:
+        words.append(("Provider", lines[0].provider[1] if lines[0].provider else ""))
     total = sum(
         line.movement.available_pence if figure == "available_pence" else line.movement.amount_pence
         for line in lines
@@ -438,9 +456,7 @@ def _pot_transfers(
     start = (paged.page - 1) * TRANSFERS_PER_PAGE
     shown = lines[start : start + TRANSFERS_PER_PAGE]
     codes = recon.account_codes(db.session, [line.movement.transfer for line in shown])
-    args: dict[str, Any] = {
-        k: v for k, v in (("pot", pot_arg), ("funder", funder), ("reference", reference)) if v
-    }
+    args = _pot_args()
     csv_href = url_for(
         "council.reconciliation_pot_transfers_csv", figure=figure, **found.period.args, **args
     )
@@ -480,7 +496,11 @@ def reconciliation_pot_transfers() -> tuple[str, int]:
 
 def _pot_args() -> dict[str, Any]:
     """The pot drill-down's own arguments, as asked."""
-    return {k: v for k in ("pot", "funder", "reference") if (v := request.args.get(k))}
+    return {
+        k: v
+        for k in ("pot", "funder", "reference", "person", "provider")
+        if (v := request.args.get(k))
+    }
 
 
 @bp.route("/reconciliation/pot-transfers.csv")
@@ -495,6 +515,8 @@ def reconciliation_pot_transfers_csv() -> Response:
         pot=uuid.UUID(request.args["pot"]) if request.args.get("pot") else None,
         funder=request.args.get("funder") or None,
         reference=request.args.get("reference") or None,
+        person=request.args.get("person") or None,
+        provider=request.args.get("provider") or None,
     )
     codes = recon.account_codes(db.session, [line.movement.transfer for line in lines])
     return _csv(pot_transfers_table(lines, figure, codes, "", total), "pot-transfers", found)

@@ -118,6 +118,11 @@ def test_the_totals_are_what_ledger_verify_checks(
     assert figures["committed_pence"] == use["held"] > 0
     assert figures["spent_pence"] == use["paid"]
     assert figures["available_pence"] == use["left"]
+    # By person: Cyril's episode is all of the reablement pot's care.
+    [cyril] = found.reablement_people(pot.id)
+    assert cyril.label == "Cyril Marsh, Chiltern Home Care"
+    assert cyril["committed_pence"] == use["held"]
+    assert cyril["spent_pence"] == use["paid"]
     for figure in ("given_pence", "committed_pence", "spent_pence", "available_pence"):
         pot_lines = found.pot_movements(figure, pot=pot.id)
         key = "available_pence" if figure == "available_pence" else None

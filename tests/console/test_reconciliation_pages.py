@@ -255,3 +255,22 @@ def test_the_pages_read_as_many_statements_for_more_people_and_transfers(
     session.commit()
     after = _statements(app, client, paths)
     assert after == before
+
+
+def test_a_funders_reablement_care_by_person(app: Flask, varied: Varied) -> None:
+    """The NHS funder's page lists its reablement pot's care by person and provider, each
+    figure the sum of the pot's transfers for that person; its CSV has the same rows."""
+    client = _officer(app, varied)
+    nhs = varied.nhs_pot.funder
+    text = client.get(f"/council/reconciliation/funders/{nhs.id}?{YEAR}").get_data(as_text=True)
+    assert "Reablement care" in text
+    assert "Cyril Marsh, Chiltern Home Care" in text
+    held = [href for href, _ in _links(text) if "person=" in href and "pot-transfers" in href]
+    assert held
+    assert _check_drill_downs(client, text) > 10
+    rows = _csv_rows(
+        client,
+        f"/council/reconciliation/funders/{nhs.id}.csv?pot={varied.reablement_pot.id}&{YEAR}",
+    )
+    assert rows[0]["Person and provider"] == "Cyril Marsh, Chiltern Home Care"
+    assert _csv_pence(rows[0]["Held for care"]) > 0
