@@ -493,3 +493,39 @@ def test_the_councils_cost_centres_are_read_from_pairs_and_a_bad_pair_is_refused
         monkeypatch.setenv("PAYMENT_COST_CENTRES", bad)
         with pytest.raises(ConfigurationError, match="payer=cost centre pairs"):
             _cost_centres("PAYMENT_COST_CENTRES")
+
+
+def test_cancelling_and_sending_at_once_do_one_or_the_other(
+    make_app: Callable[..., Flask], session: Session, world: World
+) -> None:
+    """A run is never both cancelled and sent (a provider told of a payment taken back)."""
+    settle(session, world, delivered(session, world, world.service, world.staff, key="a"))
+    reference = make(session, world.officer).reference
+    officer_id = world.officer.id
+    session.rollback()
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS=engine_options(2))
+
+    def act(number: int) -> None:
+        run = db.session.scalars(select(PaymentRun).where(PaymentRun.reference == reference)).one()
+        officer = db.session.get_one(User, officer_id)
+        if number == 0:
+            payment_runs.cancel_run(db.session, run, by=officer, reason="Wrong date")
+        else:
+            payment_runs.mark_sent(db.session, run, by=officer)
+
+    answers = _race(app, 2, act)
+    assert sorted(answers) in (["NotCancellable", "ok"], ["NotSendable", "ok"])
+    with app.app_context():
+        run = db.session.scalars(select(PaymentRun).where(PaymentRun.reference == reference)).one()
+        told = db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.kind == NotificationKind.REMITTANCE_ISSUED)
+        )
+        if run.status is PaymentRunStatus.CANCELLED:
+            assert run.sent_at is None
+            assert told == 0
+        else:
+            assert run.sent_at is not None
+            assert told == 1
+        assert_all_verifies(db.session())
