@@ -346,10 +346,13 @@ def test_a_sent_run_cannot_be_cancelled_and_its_providers_are_told(
 
 
 def test_verify_names_money_paid_out_with_no_remittance_line_and_a_share_paid_twice(
-    session: Session, world: World
+    app: Flask, session: Session, world: World
 ) -> None:
     settle(session, world, delivered(session, world, world.service, world.staff, key="a"))
     run = make(session, world.officer)
+    verified = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert "1 payment runs" in verified.output
     payee = session.scalar(
         select(ledger.LedgerAccount).where(
             ledger.LedgerAccount.code == f"payee:organisation:{world.provider.id}"
@@ -366,6 +369,9 @@ def test_verify_names_money_paid_out_with_no_remittance_line_and_a_share_paid_tw
     assert any("for no remittance line" in p for p in problems)
     assert any(p.endswith("more than it received") for p in problems)
     assert run.total_pence == FIRST
+    failed = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert failed.exit_code == 1
+    assert "for no remittance line" in failed.output
 
 
 def _race(app: Flask, count: int, request: Callable[[int], object]) -> list[str]:
