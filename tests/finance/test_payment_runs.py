@@ -535,3 +535,50 @@ def test_cancelling_and_sending_at_once_do_one_or_the_other(
             assert run.sent_at is not None
             assert told == 1
         assert_all_verifies(db.session())
+
+
+def test_reablement_money_is_paid_from_its_pot_with_the_councils_setting(
+    session: Session, world: World
+) -> None:
+    """A reablement cycle is held straight on the funder's reablement pot: its line names the
+    pot, the funder, and the council's reablement cost centre when the funder has none."""
+    from datetime import date
+
+    from marketplace.budgets import funders
+    from marketplace.budgets.models import PotPurpose
+    from marketplace.orders import reablement
+
+    council = next(s.pot for s in world.budget.streams if s.kind is StreamKind.COUNCIL)
+    assert council is not None
+    pot = funders.open_pot(session, council.funder, 2026, PotPurpose.REABLEMENT)
+    funders.fund_pot(session, pot, amount_pence=1_000_00, key="fund:reablement")
+    world.provider.invoice_cycle = InvoiceCycle.WEEKLY
+    session.commit()
+    episode = reablement.start_episode(
+        session,
+        person=world.person,
+        service=world.service,
+        pot=pot,
+        starts_on=date(2026, 6, 1),
+        weeks=2,  # the second week still held: the episode goes on
+        units_per_occasion=2,
+        days=["MO", "TH"],
+        by=world.officer,
+        today=date(2026, 6, 1),
+    )
+    order = episode.order
+    for day in (date(2026, 6, 1), date(2026, 6, 4)):
+        deliveries.record_delivery(
+            session, order, by=world.staff, delivered_on=day, units=2, note="", today=day
+        )
+    invoice = invoicing.raise_invoice(
+        session, order, order.cycles[0], by=world.staff, today=date(2026, 6, 8)
+    )
+    settle(session, world, invoice)
+    run = make(session, world.officer, reablement="RB-300", council="ASC-1")
+    (line,) = [line for r in run.remittances for line in r.lines]
+    assert line.payer_code == f"reablement:{pot.id}"
+    assert line.funder_name == council.funder.name
+    assert line.cost_centre == "RB-300"
+    assert line.amount_pence == invoice.amount_pence == 104_00
+    assert_all_verifies(session)
