@@ -2,9 +2,9 @@
 so that the demo officer can close periods in bulk with a preview: three people of the county
 with a half-year budget that ended a week ago.
 
-- Arthur Bennett (Stevenage) has his next half-year's budget: by the carry-forward rule his
+- Joan Whitaker (Stevenage) has his next half-year's budget: by the carry-forward rule his
   unspent money goes into it.
-- Margaret Hughes (St Albans) has council and NHS money and no next budget: it goes back to
+- Dennis Okafor (St Albans) has council and NHS money and no next budget: it goes back to
   each funder.
 - Ravi Patel (Watford) still has £45 committed to a purchase not yet paid: his period cannot
   close yet, and the preview says why.
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 ENDED_DAYS_AGO = 7
 PERIOD_DAYS = 182
 PEOPLE = {
-    "Arthur Bennett": "SG1 3AB",
-    "Margaret Hughes": "AL1 2CD",
+    "Joan Whitaker": "SG1 3AB",
+    "Dennis Okafor": "AL1 2CD",
     "Ravi Patel": "WD17 1EF",
 }
 COMMITTED_PENCE = 45_00
@@ -105,9 +105,9 @@ def seed_period_end(session: Session, today: date | None = None) -> SeedReport:
         budget_tally.created.append(made)
         return made
 
-    budget("Arthur Bennett", ended, client_contribution=260_00, council=2_600_00)
-    budget("Arthur Bennett", following, client_contribution=260_00, council=2_600_00)
-    budget("Margaret Hughes", ended, council=1_950_00, nhs=1_300_00)
+    budget("Joan Whitaker", ended, client_contribution=260_00, council=2_600_00)
+    budget("Joan Whitaker", following, client_contribution=260_00, council=2_600_00)
+    budget("Dennis Okafor", ended, council=1_950_00, nhs=1_300_00)
     ravis = budget("Ravi Patel", ended, council=1_560_00)
     if ravis is not None:
         payee = funding.payee_account(session, code="demo-day-centre", name="Lea Valley Day Centre")

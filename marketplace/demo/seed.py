@@ -24,6 +24,13 @@ from marketplace.accounts import service as accounts
 from marketplace.accounts.roles import Role
 from marketplace.demo.brokers_seed import seed_brokers
 from marketplace.demo.budgets_seed import seed_budgets
+from marketplace.demo.console_finance_export import seed_finance_export
+from marketplace.demo.console_insight import seed_insight
+from marketplace.demo.console_payment_runs import seed_payment_runs
+from marketplace.demo.console_period_end import seed_period_end
+from marketplace.demo.console_queues import seed_queues
+from marketplace.demo.console_reconciliation import seed_reconciliation
+from marketplace.demo.console_reviews import seed_reviews
 from marketplace.demo.cqc_seed import seed_cqc
 from marketplace.demo.data.county import (
     DemoUser,
@@ -375,6 +382,26 @@ def _new_person(demo: DemoUser) -> Person:
 
 Step = Callable[[], SeedReport]
 
+
+def seed_console() -> SeedReport:
+    """The council's console (issue 19): the funders' pot lines, an item in each work queue,
+    reviews (one waiting for moderation), searches that found nothing, periods ended and still
+    open, a payment run made, and an export to the finance system, which comes last: an export
+    never goes back for ledger rows dated before its end."""
+    report = SeedReport()
+    for step in (
+        lambda: seed_reconciliation(db.session),
+        lambda: seed_queues(db.session),
+        lambda: seed_reviews(db.session),
+        seed_insight,
+        lambda: seed_period_end(db.session),
+        seed_payment_runs,
+        seed_finance_export,
+    ):
+        report.extend(step())
+    return report
+
+
 STEPS: tuple[Step, ...] = (
     seed_taxonomy,
     seed_localities,
@@ -385,6 +412,7 @@ STEPS: tuple[Step, ...] = (
     seed_orders,
     seed_brokers,
     seed_packages,
+    seed_console,
 )
 
 

@@ -40,14 +40,14 @@ def test_the_demo_has_ended_periods_to_close_in_bulk(app: Flask) -> None:
     selection = Selection(TODAY - timedelta(days=1), UnspentRule.CARRY_FORWARD)
     preview = period_end.preview_period_end(db.session, selection)
     assert [p.budget.person.full_name for p in preview.plans] == sorted(PEOPLE)
-    arthur, margaret, ravi = preview.plans
-    assert (arthur.carried_pence, arthur.returned_pence) == (2_860_00, 0)
-    assert (margaret.carried_pence, margaret.returned_pence) == (0, 3_250_00)
+    dennis, joan, ravi = preview.plans
+    assert (joan.carried_pence, joan.returned_pence) == (2_860_00, 0)
+    assert (dennis.carried_pence, dennis.returned_pence) == (0, 3_250_00)
     assert ravi.problems == [
         "Council: £45 is still committed (held for Day centre, last week of the period (not yet "
         "invoiced)). Those purchases must be paid or released before the period can close"
     ]
-    # The area filter finds Arthur by his Stevenage postcode.
+    # The area filter finds Joan by her Stevenage postcode.
     stevenage = next(
         d for d in period_end.districts_to_choose(db.session) if "SG1" in d.postcode_districts
     )
@@ -56,7 +56,7 @@ def test_the_demo_has_ended_periods_to_close_in_bulk(app: Flask) -> None:
         for b in period_end.chosen_budgets(
             db.session, Selection(selection.ended_by, selection.rule, district_code=stevenage.code)
         )
-    ] == ["Arthur Bennett"]
+    ] == ["Joan Whitaker"]
 
     again = seed_period_end(db.session, TODAY)
     assert [(t.kind, len(t.created), t.existing) for t in again.tallies] == [
@@ -75,9 +75,9 @@ def test_the_demo_has_ended_periods_to_close_in_bulk(app: Flask) -> None:
         if b.person.full_name in PEOPLE
     }
     assert statuses == {
-        ("Arthur Bennett", True): BudgetStatus.CLOSED,
-        ("Arthur Bennett", False): BudgetStatus.OPEN,
-        ("Margaret Hughes", True): BudgetStatus.CLOSED,
+        ("Joan Whitaker", True): BudgetStatus.CLOSED,
+        ("Joan Whitaker", False): BudgetStatus.OPEN,
+        ("Dennis Okafor", True): BudgetStatus.CLOSED,
         ("Ravi Patel", True): BudgetStatus.OPEN,
     }
     result = app.test_cli_runner().invoke(args=["ledger", "verify"])

@@ -83,5 +83,9 @@ def test_the_demo_officer_has_each_queue_to_clear_and_clears_it(app: Flask) -> N
     assert sorted(logged) == ["brokerages", "listing_reports", "providers", "reviews_due"]
 
     again = seed_queues(db.session)
-    assert [t.created for t in again.tallies] == [[]]
+    assert [(t.kind, t.created, t.existing) for t in again.tallies] == [
+        ("organisations awaiting approval", [], 2),
+        ("listing reports", [], 1),
+        ("plans due their review", [], 1),
+    ]
     assert again.tallies[0].existing == 2

@@ -18,12 +18,19 @@ from marketplace.accounts import service as accounts
 from marketplace.accounts.models import User
 from marketplace.accounts.passwords import password_problem
 from marketplace.accounts.roles import Role
-from marketplace.budgets.models import Funder, FunderPot, IndividualServiceFund, PersonalBudget
+from marketplace.budgets.models import (
+    Funder,
+    FunderPot,
+    FunderPotLine,
+    IndividualServiceFund,
+    PersonalBudget,
+)
 from marketplace.cqc.models import CqcLocation
 from marketplace.demo import seed
 from marketplace.demo.data import county
 from marketplace.demo.data.county import demo_organisations, demo_users
 from marketplace.extensions import db
+from marketplace.finance.models import FinanceExport, PaymentRun
 from marketplace.orders.models import Order
 from marketplace.people.models import ClientNote, Consent, Person, SupportPlan
 from marketplace.types import utcnow
@@ -37,10 +44,12 @@ from providers.models import (
     OrganisationStatus,
     PriceUnit,
     Service,
+    ServiceReview,
     ServiceStatus,
     TaxonomyTerm,
 )
 from providers.reference_data import gazetteer_entries, taxonomy_entries
+from providers.search_log import SearchLogEntry
 
 APPROVED = OrganisationStatus.APPROVED
 TABLES = (
@@ -60,6 +69,12 @@ TABLES = (
     ClientNote,
     IndividualServiceFund,
     LeadProvider,
+    # The council's console (issue 19).
+    FunderPotLine,
+    ServiceReview,
+    SearchLogEntry,
+    PaymentRun,
+    FinanceExport,
 )
 
 
