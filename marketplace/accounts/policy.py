@@ -216,6 +216,9 @@ RULES: dict[str, Rule] = {
     "manage_people": _role(Role.COUNCIL_OFFICER),
     "view_budget": _for_person("see"),
     "manage_budgets": _role(Role.COUNCIL_OFFICER),
+    # CLOSE (issue 19): close many budgets' periods at once, and read the council's figures.
+    "close_periods": _role(Role.COUNCIL_OFFICER),
+    "read_council_figures": _role(Role.COUNCIL_OFFICER),
     "view_support_plan": _for_person("see"),
     # The person drafts their own plan, an officer drafts it with them, or a broker (or
     # attorney) whose consent covers planning drafts it for them.
@@ -229,9 +232,6 @@ RULES: dict[str, Rule] = {
     "confirm_delivery": _order_for("order"),
     # Paying by card (an order's card share, a top-up, a saved card for recurring care).
     "pay_by_card_for": _for_person("pay"),
-    # CLOSE (issue 19): close many budgets' periods at once, and read the council's figures.
-    "close_periods": _role(Role.COUNCIL_OFFICER),
-    "read_council_figures": _role(Role.COUNCIL_OFFICER),
     "fulfil_order": _providing,
     # A person's details: the person keeps them, an officer for them, or their attorney.
     "change_person_details": lambda user, person: (
