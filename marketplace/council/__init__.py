@@ -26,8 +26,8 @@ from marketplace.council import (  # noqa: E402,F401
     consent_views,
     cqc_views,
     details_views,
-    finance_export_views,  # FINEXPORT (issue 19)
     figures_views,  # CLOSE+FIGURES (issue 19)
+    finance_export_views,  # FINEXPORT (issue 19)
     funder_views,
     insight_views,  # INSIGHT (issue 19)
     isf_views,  # ISF (issue 18)
