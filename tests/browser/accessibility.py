@@ -208,6 +208,33 @@ def assert_accessible(page: Page) -> None:
     _assert_page_checks(page, page_watch)
 
 
+PHONE = {"width": 320, "height": 640}
+
+
+def assert_accessible_at_both_widths(page: Page) -> None:
+    """`assert_accessible` on the page now shown as it is, then again at 320 px in the same
+    page, then back: a walk made once checks every page at both widths, for about half the
+    cost of walking it again in a phone-sized browser (docs/testing.md)."""
+    assert_accessible(page)
+    size = page.viewport_size
+    if size is None or size["width"] == PHONE["width"]:
+        return
+    page.set_viewport_size(PHONE)
+    try:
+        _settle(page)
+        assert_accessible(page)
+    finally:
+        page.set_viewport_size(size)
+        _settle(page)
+
+
+def _settle(page: Page) -> None:
+    """Wait until the page has reacted to its new size: media query listeners (GOV.UK
+    Frontend's header folds its navigation behind "Menu" on a phone) run in the frame's
+    rendering steps, before the animation frames awaited here."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 CHECK_TITLES = {
     "fieldset": "Questions without a question (fieldset and legend)",
     "sideways": "Sideways scrolling",

@@ -18,10 +18,14 @@ from marketplace.people import caseload
 from marketplace.people.models import Authority, ClientNote
 from marketplace.types import utcnow
 from providers.models import Organisation, OrganisationKind, OrganisationStatus
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in, sign_out
 from tests.conftest import PASSWORD, links_in_outbox
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 BROKER_EMAIL = "sam.broker@example.org"
 CLIENT_EMAIL = "dorothy@example.org"
@@ -64,18 +68,18 @@ def test_a_broker_adds_a_client_writes_a_note_and_acts_for_them(
     page: Page, brokerage: None
 ) -> None:
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, BROKER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Your clients")
     expect(page.locator("#no-clients")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name="Add a client who signed a consent form").click()
     expect(heading(page)).to_have_text("Add a client")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Add client").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the client's full name")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_label("Full name", exact=True).fill("Edna Clarke")
     page.locator("#postcode").fill("SG1 1AA")
@@ -92,44 +96,44 @@ def test_a_broker_adds_a_client_writes_a_note_and_acts_for_them(
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Edna Clarke is now your client"
     )
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_label("Add a note").fill("Met at the Lister. Wants help at home.")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator("#notes ~ .govuk-inset-text").first).to_contain_text("Met at the Lister.")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name="Your clients").first.click()
     expect(heading(page)).to_have_text("Your clients")
     expect(page.get_by_role("heading", name="Edna Clarke")).to_be_visible()
     expect(page.get_by_text("Consent given")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name="Ask someone to give consent online").click()
     expect(heading(page)).to_have_text("Ask someone to give consent")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("Their email address").fill("someone@example.org")
     page.get_by_role("button", name="Send the request").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "We have emailed someone@example.org"
     )
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("button", name="Act for Edna Clarke").click()
     expect(page.locator(".app-acting-banner")).to_contain_text("You are acting for Edna Clarke")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
 
 def test_a_client_reads_the_notes_about_them(page: Page, brokerage: None) -> None:
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, CLIENT_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Your care and support")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Notes brokers have written about you").click()
     expect(heading(page)).to_have_text("Notes about you")
     expect(page.get_by_text("Prefers visits in the morning.")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
 
 @pytest.fixture
@@ -162,36 +166,36 @@ def test_a_client_is_invited_and_claims_their_record(
     page: Page, live_server: LiveServer, client_without_account: None
 ) -> None:
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, BROKER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Your clients")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Details and notes for Edna Clarke").click()
     expect(heading(page)).to_have_text("Edna Clarke")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Invite them to see their record").click()
     expect(heading(page)).to_have_text("Invite Edna Clarke to see their record")
     expect(page.get_by_label("Their email address")).to_have_value("edna@example.org")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Send the invitation").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "We have emailed edna@example.org an invitation"
     )
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_out(page)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     [link] = links_in_outbox(live_server.app, "edna@example.org")
     page.goto(urlsplit(link).path)
     expect(heading(page)).to_have_text("See your record")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Create my account").click()
     expect(page.locator(".govuk-error-summary")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("Create a password").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
     expect(heading(page)).to_have_text("Your care and support")
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "This is your record"
     )
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)

@@ -18,11 +18,15 @@ from marketplace.people.plans import PlanItemSpec, approve_plan, draft_plan
 from providers import listings
 from providers.models import Organisation, OrganisationStatus, PriceUnit, ServiceStatus
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import banner, heading, sign_in
 from tests.citizens.helpers import TODAY, funded_pots, give_budget
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 CITIZEN_EMAIL = "dorothy@example.org"
 STAFF_EMAIL = "staff@chiltern.example.org"
@@ -90,15 +94,15 @@ def test_a_citizen_orders_and_follows_the_order(
     page: Page, shop: str, live_server: LiveServer
 ) -> None:
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, CITIZEN_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Your care and support")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(f"/services/{shop}")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Buy with my budget").click()
     expect(heading(page)).to_have_text("Order Home care visits")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     # Every error link, the date's included, must take the focus to its field (the page
     # check follows each one).
     page.get_by_role("button", name="Check the cost").click()
@@ -106,7 +110,7 @@ def test_a_citizen_orders_and_follows_the_order(
     expect(summary.get_by_role("link", name="Enter the date")).to_have_attribute(
         "href", "#starts_on-day"
     )
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_label("Every week, on the days I choose").check()
     page.get_by_label("Day", exact=True).fill(str(START.day))
@@ -115,7 +119,7 @@ def test_a_citizen_orders_and_follows_the_order(
     page.get_by_label("How many hours each time").fill("2")
     page.get_by_role("button", name="Check the cost").click()
     expect(summary).to_contain_text("Select at least one day of the week")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_label("Monday", exact=True).check()
     page.get_by_label("Thursday", exact=True).check()
@@ -124,21 +128,21 @@ def test_a_citizen_orders_and_follows_the_order(
     expect(page.get_by_role("main")).to_contain_text("What if I add this")
     # The answer takes the focus, not the top of the page.
     expect(page.get_by_role("heading", name="What it costs")).to_be_focused()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Add to basket").click()
 
     expect(heading(page)).to_have_text("Your basket")
     expect(banner(page)).to_contain_text("Home care visits is in your basket")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Check out").click()
     expect(heading(page)).to_have_text("Check out")
     expect(page.get_by_role("main")).to_contain_text("How £416 will be paid")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Place order").click()
 
     expect(heading(page)).to_have_text("Your orders")
     expect(banner(page)).to_contain_text("Your order is placed")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     # The home page sums up the budget and lists the order in progress.
     page.goto("/my/")
     expect(heading(page)).to_have_text("Your care and support")
@@ -146,9 +150,9 @@ def test_a_citizen_orders_and_follows_the_order(
     expect(in_progress).to_contain_text("Home care visits")
     expect(in_progress).to_contain_text("Waiting for the provider")
     expect(page.get_by_role("main")).to_contain_text("Committed to orders")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto("/my/orders")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     with live_server.app.app_context():
         (order,) = queries.orders_of_person(
@@ -170,15 +174,15 @@ def test_a_citizen_orders_and_follows_the_order(
 
     page.get_by_role("link", name="Home care visits").click()
     expect(page.get_by_role("main")).to_contain_text("Accepted by the provider")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Confirm the delivery").click()
     expect(banner(page)).to_contain_text("You confirmed the delivery")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.goto("/notifications")
     expect(heading(page)).to_have_text("Notifications")
     expect(page.get_by_role("main")).to_contain_text("was accepted")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Mark all as read").click()
     expect(banner(page)).to_contain_text("marked as read")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)

@@ -14,10 +14,14 @@ from marketplace.accounts.roles import Role
 from marketplace.extensions import db
 from marketplace.formatting import london_today
 from providers.models import Organisation, OrganisationKind, OrganisationStatus
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 PERSON_EMAIL = "arthur@example.org"
 OFFICER_EMAIL = "officer@example.org"
@@ -51,21 +55,21 @@ def test_a_person_gives_consent_from_a_brokers_link_and_withdraws_it(
     page: Page, brokerage_id: str
 ) -> None:
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, PERSON_EMAIL, PASSWORD)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.goto(f"/my/consents/new?brokerage={brokerage_id}")
     expect(heading(page)).to_have_text("Give consent to a brokerage")
     expect(page.get_by_label("Herts Independent Brokerage")).to_be_checked()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("See their budget and orders").check()
     page.get_by_label("Shortlist services for them").check()
     page.get_by_role("button", name="Give consent").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Enter the date the consent should end"
     )
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     last_day = london_today().replace(year=london_today().year + 1, day=1)
     page.get_by_label("Day").fill(str(last_day.day))
@@ -77,40 +81,40 @@ def test_a_person_gives_consent_from_a_brokers_link_and_withdraws_it(
         "Consent given: Herts Independent Brokerage can now act for you"
     )
     expect(page.locator(".govuk-summary-card")).to_contain_text("In use")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name="Withdraw consent").click()
     expect(heading(page)).to_have_text(
         "Are you sure you want to withdraw consent for Herts Independent Brokerage?"
     )
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Withdraw consent").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Consent withdrawn: Herts Independent Brokerage can no longer act for you"
     )
     expect(page.locator(".govuk-summary-card")).to_contain_text("Withdrawn")
     expect(page.get_by_role("link", name="Withdraw consent")).to_have_count(0)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
 
 def test_an_officer_records_a_lasting_power_of_attorney(page: Page, brokerage_id: str) -> None:
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto("/council/people")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Arthur Dent").first.click()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="See their consents, or record a power of attorney").click()
     expect(heading(page)).to_have_text("Who can act for them")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Record a lasting power of attorney or deputyship").click()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("button", name="Record the authority").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the document reference")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_label("The family member's email address").fill(FAMILY_EMAIL)
     page.get_by_label("Lasting power of attorney (property and financial affairs)").check()
@@ -129,4 +133,4 @@ def test_an_officer_records_a_lasting_power_of_attorney(page: Page, brokerage_id
         "Karen Dent can now act for Arthur Dent"
     )
     expect(page.locator(".govuk-summary-card")).to_contain_text("7000-4821-6690")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)

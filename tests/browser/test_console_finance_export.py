@@ -36,11 +36,15 @@ from providers.models import (
     ServiceStatus,
 )
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in
 from tests.citizens.helpers import COUNCIL, TODAY, YEAR_START, funded_pots, give_budget
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 OFFICER_EMAIL = "finance@council.example.org"
 # A Monday two to three weeks ago: two weekly cycles, the first invoiced and settled.
@@ -138,15 +142,15 @@ def test_an_officer_makes_and_downloads_an_export_to_the_finance_system(
 ) -> None:
     _care_held_and_partly_spent(live_server)
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name="Export to the finance system").click()
     expect(heading(page)).to_have_text("Export to the finance system")
     expect(page.get_by_text("No export has been made yet")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("button", name="Make an export").click()
     expect(heading(page)).to_have_text("Make an export to the finance system")
@@ -155,13 +159,13 @@ def test_an_officer_makes_and_downloads_an_export_to_the_finance_system(
     expect(lines.get_by_role("row", name="Commitment")).to_contain_text("£104")
     expect(lines.get_by_role("row", name="Actual")).to_contain_text("£104")
     expect(page.get_by_text("The start of the ledger: this is the first export")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, f"finance-export-preview-{viewport}")
 
     page.get_by_role("button", name="Make the export").click()
     expect(heading(page)).to_have_text("Export made")
     expect(page.get_by_role("heading", name="Finance export FX-00001")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, f"finance-export-made-{viewport}")
 
     with page.expect_download() as download_info:
@@ -178,14 +182,14 @@ def test_an_officer_makes_and_downloads_an_export_to_the_finance_system(
 
     page.get_by_role("link", name="Export to the finance system").click()
     expect(page.get_by_role("table", name="Newest first")).to_contain_text("Helen Brooks")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, f"finance-exports-list-{viewport}")
 
     page.get_by_role("button", name="Make an export").click()
     expect(
         page.get_by_text("Nothing new has been recorded since the previous export")
     ).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
 
 def test_an_officer_sets_a_funders_default_cost_centre(
@@ -193,21 +197,21 @@ def test_an_officer_sets_a_funders_default_cost_centre(
 ) -> None:
     _care_held_and_partly_spent(live_server)
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto("/council/funders")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name=f"Change default cost centre of {COUNCIL}").click()
     expect(heading(page)).to_have_text("Default cost centre")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_label("Default cost centre").fill("X" * 41)
     page.get_by_role("button", name="Save the cost centre").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("The cost centre must be 40 characters or fewer")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     summary.get_by_role("link").first.click()
     expect(page.get_by_label("Default cost centre")).to_be_focused()
 
@@ -215,4 +219,4 @@ def test_an_officer_sets_a_funders_default_cost_centre(
     page.get_by_role("button", name="Save the cost centre").click()
     expect(heading(page)).to_contain_text("Funders\u2019 pots")
     expect(page.get_by_text("ASC-PB01")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)

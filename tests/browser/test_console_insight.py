@@ -13,6 +13,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from marketplace.accounts import service as accounts
@@ -23,10 +24,14 @@ from marketplace.types import utcnow
 from providers import listings
 from providers.models import Organisation, OrganisationStatus, PriceUnit, ServiceStatus
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, navigation, sign_in
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 OFFICER_EMAIL = "insight@council.example.org"
 
@@ -81,18 +86,18 @@ def _charts_and_tables(page: Page, charts: int) -> None:
 def test_an_officer_reads_the_market_reports(page: Page, live_server: LiveServer) -> None:
     _market(live_server)
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     navigation(page).get_by_role("link", name="Reports").click()
     expect(heading(page)).to_have_text("Reports")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name="Searches that found nothing").click()
     expect(heading(page)).to_have_text("Searches that found nothing")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("Last 90 days").check()
     page.get_by_role("button", name="Show this period").click()
     expect(page).to_have_title(re.compile(r"^Searches that found nothing, in the last 90 days"))
@@ -103,7 +108,7 @@ def test_an_officer_reads_the_market_reports(page: Page, live_server: LiveServer
     expect(
         page.get_by_role("table", name="Searches by category, in the last 90 days")
     ).to_contain_text("Transport")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download this table as CSV").last.click()
@@ -118,7 +123,7 @@ def test_an_officer_reads_the_market_reports(page: Page, live_server: LiveServer
     page.goto("/council/reports/market/searches?period=7")
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Choose the last 30 days")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     summary.get_by_role("link").first.click()
     expect(page.get_by_label("Last 30 days")).to_be_focused()
 
@@ -135,7 +140,7 @@ def test_an_officer_reads_the_market_reports(page: Page, live_server: LiveServer
             expect(page.get_by_role("table", name="Listings not checked lately")).to_contain_text(
                 "Oak Care visits"
             )
-        assert_accessible(page)
+        assert_accessible_at_both_widths(page)
 
     # The last page read is the statement: its gaps name the care people could not find.
     expect(page.get_by_role("heading", name="Gaps in the last 30 days")).to_be_visible()

@@ -34,11 +34,15 @@ from providers.models import (
     ServiceStatus,
 )
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, navigation, sign_in, sign_out
 from tests.citizens.helpers import TODAY, YEAR_START, funded_pots, give_budget
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 OFFICER_EMAIL = "payments@council.example.org"
 STAFF_EMAIL = "accounts@chiltern.example.org"
@@ -150,24 +154,24 @@ def test_an_officer_pays_a_provider_which_reads_its_remittance(
 ) -> None:
     _settled_invoice(live_server)
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Paying providers: payment runs").click()
     expect(heading(page)).to_have_text("Paying providers")
     expect(page.get_by_text("No payment run has been made yet")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("button", name="Start a payment run").click()
     expect(heading(page)).to_have_text("Start a payment run")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     # A day still to come: the error summary, its link reaching the day box.
     _fill_date(page, london_today() + timedelta(days=3))
     page.get_by_role("button", name="Preview the payment run").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("The date must be today or earlier")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     summary.get_by_role("link").first.click()
     expect(page.locator("#settled_by-day")).to_be_focused()
 
@@ -177,7 +181,7 @@ def test_an_officer_pays_a_provider_which_reads_its_remittance(
     providers = page.get_by_role("table", name="What each provider will be paid")
     expect(providers).to_contain_text("Chiltern Home Care")
     expect(providers).to_contain_text("£104")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, f"payment-run-preview-{viewport}")
 
     page.get_by_role("button", name="Make the payment run of £104").click()
@@ -186,7 +190,7 @@ def test_an_officer_pays_a_provider_which_reads_its_remittance(
     expect(
         page.get_by_role("table", name="Remittances: one payment to each provider")
     ).to_contain_text("PR-00001-001")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, f"payment-run-made-{viewport}")
 
     paid = _download(page, "Payment file: one payment to each provider (CSV)", tmp_path)
@@ -200,28 +204,28 @@ def test_an_officer_pays_a_provider_which_reads_its_remittance(
 
     page.get_by_role("link", name="PR-00001-001").click()
     expect(heading(page)).to_have_text("Remittance PR-00001-001")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Payment run PR-00001").click()
     expect(heading(page)).to_have_text("Payment run PR-00001")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("button", name="Mark the payment file as sent").click()
     expect(page.get_by_text("marked as sent")).to_be_visible()
     expect(page.get_by_role("button", name="Cancel the payment run")).to_have_count(0)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_out(page)
 
     sign_in(page, STAFF_EMAIL, PASSWORD)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     navigation(page).get_by_role("link", name="Remittances").click()
     expect(heading(page)).to_have_text("Remittances")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="PR-00001-001", exact=True).click()
     expect(heading(page)).to_have_text("Remittance PR-00001-001")
     lines = page.get_by_role("table", name="A line for each invoice and payer")
     expect(lines).to_contain_text("Hertfordshire County Council")
     expect(lines).to_contain_text("£104")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, f"provider-remittance-{viewport}")
     copy = _download(page, "Download this remittance advice (CSV)", tmp_path)
     assert [r["amount"] for r in copy] == ["104.00"]

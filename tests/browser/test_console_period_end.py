@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from marketplace.accounts import service as accounts
@@ -24,10 +25,14 @@ from marketplace.budgets.spending import reserve
 from marketplace.extensions import db
 from marketplace.formatting import london_today
 from marketplace.people.models import Person
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 OFFICER_EMAIL = "periods@council.example.org"
 
@@ -88,14 +93,14 @@ def test_an_officer_closes_several_periods_and_reads_the_figures(
 ) -> None:
     _ended_periods(live_server)
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name="Close budget periods").click()
     expect(heading(page)).to_have_text("Close budget periods")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     # Without a date: the error summary, its link reaching the day box.
     for box in ("Day", "Month", "Year"):
@@ -103,7 +108,7 @@ def test_an_officer_closes_several_periods_and_reads_the_figures(
     page.get_by_role("button", name="Preview").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Enter the date the periods ended by")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     summary.get_by_role("link").first.click()
     expect(page.locator("#ended_by-day")).to_be_focused()
 
@@ -121,7 +126,7 @@ def test_an_officer_closes_several_periods_and_reads_the_figures(
     expect(by_budget).to_contain_text("Carried into the budget for")
     expect(by_budget).to_contain_text("Returned to Hertfordshire County Council")
     expect(page.get_by_role("table", name="Left open")).to_contain_text("£40 is still committed")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, f"period-end-preview-{viewport}")
 
     page.get_by_label("Note for the record (optional)").fill("Half-year close")
@@ -131,18 +136,18 @@ def test_an_officer_closes_several_periods_and_reads_the_figures(
     expect(page.get_by_role("table", name="Whose money went where")).to_contain_text("£800")
     expect(page.get_by_role("table", name="Left open")).to_contain_text("Cal Cole")
     expect(page.get_by_role("link", name="Download this report (CSV)")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, f"period-end-report-{viewport}")
 
     page.get_by_role("link", name="Close budget periods").click()
     expect(page.get_by_role("table", name="Newest first")).to_contain_text("Priya Shah")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.goto("/council")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="The council\u2019s figures").click()
     expect(heading(page)).to_have_text("The council\u2019s figures")
     expect(page.get_by_text("Not recorded yet").first).to_be_visible()
     expect(page.locator("svg[role=img]").first).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, f"council-figures-{viewport}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from marketplace.accounts import service as accounts
@@ -26,10 +27,14 @@ from marketplace.extensions import db
 from providers import listings
 from providers.models import Organisation, OrganisationStatus, PriceUnit, ServiceStatus
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, navigation, sign_in
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 OFFICER_EMAIL = "queues@council.example.org"
 SERVICE = "Bluebell Homecare visits"
@@ -76,10 +81,10 @@ def _queues(live_server: LiveServer) -> str:
 def _open_queue(page: Page, title: str) -> None:
     navigation(page).get_by_role("link", name="Work queues").click()
     expect(heading(page)).to_have_text("Work queues")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name=title, exact=True).click()
     expect(heading(page)).to_have_text(title)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
 
 def test_an_officer_clears_each_work_queue(page: Page, live_server: LiveServer) -> None:
@@ -87,15 +92,15 @@ def test_an_officer_clears_each_work_queue(page: Page, live_server: LiveServer) 
 
     # Someone not signed in reports the listing.
     page.goto(f"/services/{service_id}")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name=re.compile("^Report a problem with this listing")).click()
     expect(heading(page)).to_have_text("Report a problem with this listing")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Send the report").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Select what is wrong with this listing")
     expect(summary).to_contain_text("Enter what is wrong")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     summary.get_by_role("link", name="Select what is wrong with this listing").click()
     expect(page.get_by_label("The service has closed or no longer runs")).to_be_focused()
     page.get_by_label("Something about it is unsafe or worrying").check()
@@ -103,15 +108,15 @@ def test_an_officer_clears_each_work_queue(page: Page, live_server: LiveServer) 
     page.get_by_label("Email address (optional)").fill("walker@example.org")
     page.get_by_role("button", name="Send the report").click()
     expect(page.locator(".govuk-panel")).to_contain_text("Report sent")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
     queues_table = page.get_by_role("table", name=re.compile("^Waiting for a decision"))
     expect(queues_table).to_contain_text("Listings reported by the public")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     # Two reports: the demo's and the one just sent; the demo's waited longer, so it is first.
     _open_queue(page, "Listings reported by the public")
@@ -120,22 +125,22 @@ def test_an_officer_clears_each_work_queue(page: Page, live_server: LiveServer) 
     for _ in range(2):
         page.get_by_role("table", name=re.compile("^Waiting")).get_by_role("link").first.click()
         expect(page.get_by_role("heading", name="Decide the report")).to_be_visible()
-        assert_accessible(page)
+        assert_accessible_at_both_widths(page)
         page.get_by_label("Uphold it: ask the provider to correct the listing").check()
         page.get_by_role("button", name="Record the decision").click()
         summary = page.locator(".govuk-error-summary")
         expect(summary).to_contain_text("Enter the reason for the decision")
-        assert_accessible(page)
+        assert_accessible_at_both_widths(page)
         page.get_by_label("Reason").fill("Correct the listing and tell us when it is right")
         page.get_by_role("button", name="Record the decision").click()
         expect(page.locator(".govuk-notification-banner")).to_contain_text("upheld")
-        assert_accessible(page)
+        assert_accessible_at_both_widths(page)
     expect(page.get_by_text("Nothing is waiting in this queue.")).to_be_visible()
     page.get_by_role("link", name="Decided", exact=True).click()
     decided = page.get_by_role("table", name=re.compile("^Decided: 2"))
     expect(decided).to_contain_text("Correct the listing")
     expect(decided).to_contain_text("Amara Osei")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     # The provider and the brokerage waiting for approval.
     for queue, name, choice, reason in (
@@ -150,23 +155,23 @@ def test_an_officer_clears_each_work_queue(page: Page, live_server: LiveServer) 
         _open_queue(page, queue)
         page.get_by_role("link", name=re.compile(f"^{re.escape(name)}")).click()
         expect(heading(page)).to_contain_text(name)
-        assert_accessible(page)
+        assert_accessible_at_both_widths(page)
         page.get_by_label(choice, exact=True).check()
         if reason:
             page.get_by_label("Reason").fill(reason)
         page.get_by_role("button", name="Save decision").click()
         expect(page.locator(".govuk-notification-banner")).to_contain_text(name)
-        assert_accessible(page)
+        assert_accessible_at_both_widths(page)
 
     # The overdue plan review.
     _open_queue(page, "Support plan reviews overdue")
     page.get_by_role("link", name=re.compile(f"^{OVERDUE_PERSON}")).click()
     expect(heading(page)).to_have_text(OVERDUE_PERSON)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("The plan has been reviewed").check()
     page.get_by_role("button", name="Record").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("the next is due")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     navigation(page).get_by_role("link", name="Work queues").click()
     overview = page.get_by_role("table", name=re.compile("^Waiting for a decision"))
@@ -179,4 +184,4 @@ def test_an_officer_clears_each_work_queue(page: Page, live_server: LiveServer) 
         expect(overview.get_by_role("row", name=re.compile(f"^{queue}"))).to_contain_text(
             "Nothing waiting"
         )
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from marketplace.accounts import service as accounts
@@ -25,10 +26,14 @@ from marketplace.budgets.spending import reserve, spend
 from marketplace.extensions import db
 from marketplace.formatting import london_today
 from marketplace.people.models import Person
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 OFFICER_EMAIL = "recon@council.example.org"
 ICB = "Hertfordshire and West Essex ICB"
@@ -92,16 +97,16 @@ def test_an_officer_drills_from_a_funder_to_the_penny(
 ) -> None:
     _ledger(live_server)
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name="Reconciliation: each funder").click()
     expect(heading(page)).to_have_text("Reconciliation: from each funder to the penny")
     funders_table = page.get_by_role("table", name="Each funder's money")
     expect(funders_table).to_contain_text(ICB)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, "reconciliation")
 
     # Dates the wrong way round: the error summary, its link reaching the end date's day.
@@ -113,12 +118,12 @@ def test_an_officer_drills_from_a_funder_to_the_penny(
     page.get_by_role("button", name="Show the reconciliation").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("The end date must be the same as or after the start date")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     summary.get_by_role("link").first.click()
     expect(page.locator("#until-day")).to_be_focused()
 
     page.goto("/council/reconciliation")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("table", name="Each funder's money").get_by_role(
         "link", name=ICB, exact=True
     ).click()
@@ -126,23 +131,23 @@ def test_an_officer_drills_from_a_funder_to_the_penny(
     lines = page.get_by_role("table", name="its lines, planned against allocated")
     expect(lines).to_contain_text("CHC01")
     expect(lines).to_contain_text("£9,100")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     lines.get_by_role("link", name="Continuing healthcare", exact=True).click()
     expect(heading(page)).to_have_text("People")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("table", name="People and their budgets").get_by_role(
         "link", name="Grace Whitfield", exact=True
     ).click()
     expect(heading(page)).to_have_text("Grace Whitfield")
     streams = page.get_by_role("table", name="Their funding streams")
     expect(streams).to_contain_text("Continuing healthcare")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     streams.get_by_role("link", name="spent, all").click()
     expect(heading(page)).to_have_text("Spent: £123.45")
     transfers = page.get_by_role("table", name="The ledger transfers behind spent")
     expect(transfers).to_contain_text("grace-care:invoice")
     expect(transfers).to_contain_text("payee:nursing")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, "reconciliation-transfers")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -23,12 +24,16 @@ from marketplace.orders.models import OrderStatus, ScheduleKind
 from marketplace.orders.schedule import Schedule
 from providers import search_index
 from providers.models import Service
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import banner, heading, sign_in
 from tests.browser.test_citizen_order_pages import CITIZEN_EMAIL, STAFF_EMAIL, shop
 from tests.citizens.helpers import TODAY
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 __all__ = ["shop"]
 OFFICER_EMAIL = "officer@council.example.org"
@@ -78,19 +83,19 @@ def test_a_review_is_written_moderated_found_in_search_and_replied_to(
 
     # The citizen rates the service from her order's page.
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, CITIZEN_EMAIL, PASSWORD)
     expect(heading(page)).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(f"/my/orders/{order_id}")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Rate this service").click()
     expect(heading(page)).to_have_text("Rate Home care visits")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Send the review").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Select a rating from 1 to 5")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     summary.get_by_role("link").first.click()
     expect(page.get_by_label("5 out of 5: excellent")).to_be_focused()
     page.get_by_label("4 out of 5: good").check()
@@ -98,82 +103,82 @@ def test_a_review_is_written_moderated_found_in_search_and_replied_to(
     page.get_by_role("button", name="Send the review").click()
     expect(banner(page)).to_contain_text("The council checks every review")
     expect(page.get_by_text("waiting for the council to check it")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     # An officer publishes it from the moderation queue.
     page.context.clear_cookies()
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto("/council/reviews")
     expect(heading(page)).to_have_text("Reviews to moderate")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="moderate this review").click()
     expect(page.get_by_text("Kind carers who always came on time.")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("No, reject it").check()
     page.get_by_role("button", name="Record the decision").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Enter why the review is not published"
     )
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("Yes, publish it").check()
     page.get_by_role("button", name="Record the decision").click()
     expect(banner(page)).to_contain_text("is published")
     expect(page.get_by_text("No reviews are waiting.")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     # Anyone finds it in search with its rating, and reads it on the service's page.
     page.context.clear_cookies()
     page.goto("/search?q=home+care")
     result = page.locator(".app-result", has_text="Home care visits")
     expect(result).to_contain_text("4 out of 5, from 1 review")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     result.get_by_role("link", name="Home care visits").click()
     expect(page.get_by_role("heading", name="Reviews")).to_be_visible()
     expect(page.get_by_text("Kind carers who always came on time.")).to_be_visible()
     expect(page.get_by_text("A person using this service").first).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("Dorothy")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     # The provider replies from its portal; the reply shows under the review.
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, STAFF_EMAIL, PASSWORD)
     expect(heading(page)).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Reviews of your services").click()
     expect(heading(page)).to_have_text("Reviews of your services")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Reply").click()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("Your reply").fill("Thank you: we will tell the team.")
     page.get_by_role("button", name="Publish the reply").click()
     expect(banner(page)).to_contain_text("Your reply is published")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(f"/services/{shop}")
     expect(page.get_by_text("Thank you: we will tell the team.")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     # The officer reads the providers' performance, with the rating, and sorts it.
     page.context.clear_cookies()
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Providers\u2019 performance").click()
     expect(heading(page)).to_have_text("Providers\u2019 performance")
     by_provider = page.get_by_role("table", name="Performance by provider")
     expect(by_provider).to_contain_text("Chiltern Home Care")
     expect(by_provider).to_contain_text("4.0 out of 5")
     expect(page.locator("svg[role=img]")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     by_provider.get_by_role("link", name="Accepted").click()
     expect(page.get_by_role("table", name="Performance by provider")).to_be_visible()
     expect(page.get_by_role("columnheader", name="Accepted").first).to_have_attribute(
         "aria-sort", "ascending"
     )
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)

@@ -18,10 +18,14 @@ from marketplace.types import utcnow
 from providers import listings
 from providers.models import CqcRating, Organisation, OrganisationStatus, PriceUnit, ServiceStatus
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 OFFICER_EMAIL = "officer@council.example.org"
 DIRECTORY = (
@@ -84,22 +88,22 @@ def test_the_cqcs_rating_and_the_councils_list(
     expect(rating).to_contain_text("Requires improvement")
     expect(rating).to_contain_text("Source: CQC, published 2 September 2026")
     expect(rating).not_to_contain_text("Outstanding")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, f"cqc-service-{viewport}")
 
     page.goto(f"/services/{listed['Made Up Care']}")
     expect(page.get_by_role("main")).not_to_contain_text("CQC rating")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="2 listings whose CQC claim the CQC does not bear out").click()
     expect(heading(page)).to_have_text("CQC registrations and ratings")
     table = page.get_by_role("table")
     expect(table).to_contain_text("Rated differently from what the provider claims")
     expect(table).to_contain_text("Location ID not in the CQC's directory")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     screenshot(page, f"cqc-council-{viewport}")

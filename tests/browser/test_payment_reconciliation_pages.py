@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from marketplace.accounts import service as accounts
@@ -17,10 +18,14 @@ from marketplace.accounts.roles import Role
 from marketplace.extensions import db
 from marketplace.payments.mismatches import MismatchKind, PaymentMismatch
 from marketplace.payments.models import CardPayment, CardPaymentStatus, CardPurpose
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import banner, heading, sign_in
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 OFFICER_EMAIL = "finance@council.example.org"
 FOUND = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -92,10 +97,10 @@ def _mismatches(live_server: LiveServer) -> None:
 def test_finance_sees_and_resolves_a_mismatch(page: Page, live_server: LiveServer) -> None:
     _mismatches(live_server)
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Card payments: reconciliation with Stripe").click()
     expect(heading(page)).to_have_text("Card payments: reconciliation with Stripe")
     expect(
@@ -104,24 +109,24 @@ def test_finance_sees_and_resolves_a_mismatch(page: Page, live_server: LiveServe
     expect(page.get_by_role("heading", name="Refunded at Stripe but not here (1)")).to_be_visible()
     expect(page.get_by_role("heading", name="Amounts differ (0)")).to_be_visible()
     expect(page.get_by_text("Top-up by Dorothy Pearce")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name="refunded at stripe but not here").click()
     expect(heading(page)).to_have_text("Refunded at Stripe but not here")
     expect(page.locator(".govuk-summary-list")).to_contain_text("ch_browser")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("button", name="Mark as resolved").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("Enter how the mismatch was resolved")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_label("How was it resolved?").fill("Refund recorded by hand after checking Stripe")
     page.get_by_role("button", name="Mark as resolved").click()
     expect(banner(page)).to_contain_text("Mismatch marked as resolved")
     expect(page.get_by_role("heading", name="Refunded at Stripe but not here (0)")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name="Show all, with resolved ones and repairs").click()
     expect(
@@ -130,4 +135,4 @@ def test_finance_sees_and_resolves_a_mismatch(page: Page, live_server: LiveServe
     expect(page.locator(".govuk-tag--green")).to_have_text("Repaired")
     expect(page.locator(".govuk-tag--grey")).to_have_text("Resolved")
     expect(page.locator(".govuk-tag--red")).to_have_text("Unresolved")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)

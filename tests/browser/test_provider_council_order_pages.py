@@ -32,11 +32,15 @@ from providers.models import (
     ServiceStatus,
 )
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import banner, heading, navigation, sign_in, sign_out
 from tests.citizens.helpers import TODAY, YEAR_START, funded_pots, give_budget
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths): half the cost of a second walk.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 CITIZEN_EMAIL = "dorothy@example.org"
 STAFF_EMAIL = "staff@chiltern.example.org"
@@ -156,34 +160,34 @@ def test_the_provider_and_the_council_work_through_orders(
     page: Page, orders: dict[str, str]
 ) -> None:
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, STAFF_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Chiltern Home Care")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     navigation(page).get_by_role("link", name="Orders").click()
     expect(heading(page)).to_have_text("Orders")
     expect(page.get_by_role("link", name="New (1)")).to_have_attribute("aria-current", "page")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name=orders["new"]).click()
     expect(heading(page)).to_have_text(f"Order {orders['new']}")
     expect(page.get_by_role("main")).to_contain_text("SG1 1AA")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Decline this order").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Enter why you are declining this order")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.goto("/provider/orders?tab=in_progress")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name=orders["in_progress"]).click()
     expect(heading(page)).to_have_text(f"Order {orders['in_progress']}")
     expect(page.get_by_role("main")).to_contain_text("What is wrong: The carer stayed one hour")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.goto("/provider/invoices")
     expect(page.get_by_role("main")).to_contain_text("Held: a delivery is queried")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_out(page)
 
     sign_in(page, OFFICER_EMAIL, PASSWORD)
@@ -191,50 +195,50 @@ def test_the_provider_and_the_council_work_through_orders(
     # What waits for a decision: the draft plan, and the invoice not held.
     expect(page.get_by_role("link", name="1 invoice ready to pay")).to_be_visible()
     expect(page.get_by_role("link", name="0 orders waiting for approval")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="1 support plan waiting for approval").click()
     expect(heading(page)).to_have_text("Support plans to approve")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Dorothy Pearce").click()
     expect(heading(page)).to_have_text("Support plan")
     expect(page.get_by_role("main")).to_contain_text("go to a lunch club")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto("/council/orders")
     expect(page.get_by_role("table")).to_contain_text("All orders: 2")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("Status").select_option(label="In progress")
     page.get_by_role("button", name="Show orders").click()
     expect(page.get_by_role("table")).to_contain_text("Orders matching the filters: 1")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name=orders["in_progress"]).click()
     expect(heading(page)).to_have_text(f"Order {orders['in_progress']}")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.goto("/council/invoices")
     expect(page.get_by_role("main")).to_contain_text("A delivery on it is queried")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Settle").click()
     expect(banner(page)).to_contain_text("£104 to Chiltern Home Care")
     expect(page.get_by_role("button", name="Settle")).to_have_count(0)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     # A provider made without the council's decisions (as an import makes them).
     page.goto("/council/providers")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Chiltern Home Care").click()
     expect(heading(page)).to_have_text("Chiltern Home Care")
     expect(page.get_by_role("main")).to_contain_text("No decisions yet.")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_out(page)
 
     # The citizen's side of the order in progress: deliveries to confirm, invoices raised.
     sign_in(page, CITIZEN_EMAIL, PASSWORD)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto("/my/orders")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name=orders["in_progress"]).click()
     expect(page.get_by_role("main")).to_contain_text("Raised, not yet paid")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
 
 def test_the_council_pages_through_a_large_directory(
@@ -253,33 +257,33 @@ def test_the_council_pages_through_a_large_directory(
         db.session.commit()
         db.session.remove()
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto("/council/providers")
     expect(page.get_by_role("table")).to_contain_text("All providers: 121, page 1 of 3")
     pages = page.get_by_role("navigation", name="Pages of providers")
     expect(pages.get_by_role("link", name="Page 3")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     pages.get_by_role("link", name="Next").click()
     expect(page).to_have_title(re.compile(r"^Providers, page 2 of 3"))
     expect(page.get_by_role("link", name="Page 2")).to_have_attribute("aria-current", "page")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.get_by_role("link", name="Pending (60)").click()
     expect(page.get_by_role("table")).to_contain_text("Pending providers: 60, page 1 of 2")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("navigation", name="Pages of providers").get_by_role(
         "link", name="Next"
     ).click()
     expect(page.get_by_role("table")).to_contain_text("Pending providers: 60, page 2 of 2")
     expect(page.get_by_role("row")).to_have_count(11)  # the header and ten
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     page.goto("/council/orders?page=7")
     expect(page.get_by_role("main")).to_contain_text("Page 7 is past the end: there is 1 page.")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Go to the last page").click()
     expect(page.get_by_role("table")).to_contain_text("All orders: 2")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
