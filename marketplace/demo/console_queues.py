@@ -6,6 +6,8 @@ the queues the demo has nothing in otherwise, so a demo officer has each kind to
   ago): the first published listing of the demo's first approved provider, by name.
 - Winifred Hale, whose support plan was approved thirteen months ago and whose review, due a
   year after, is a month overdue (a person of her own, so no one else's plan changes).
+- Ivy Marsh, whose first support plan an officer drafted with her yesterday and which waits
+  for an officer's approval (a person of her own too).
 
 Everything is made by the rules (the report by `listing_reports.report_listing`, the plan by
 `plans.draft_plan` and `plans.approve_plan` at a moment in the past), then dated back. Adds
@@ -36,11 +38,12 @@ from providers.models import (
 )
 
 if TYPE_CHECKING:
-    from marketplace.demo.seed import SeedReport
+    from marketplace.demo.seed import SeedReport, Tally
 
 PENDING_PROVIDER = "Meadowbrook Companions Ltd"
 PENDING_BROKERAGE = "Herts Carers' Advocacy"
 OVERDUE_PERSON = "Winifred Hale"
+DRAFT_PERSON = "Ivy Marsh"
 REPORTER_EMAIL = "concerned.neighbour@demo.example.org"
 
 
@@ -58,14 +61,15 @@ def seed_queues(session: Session, today: date | None = None) -> SeedReport:
     registrations = Tally("organisations awaiting approval")
     reports = Tally("listing reports")
     people = Tally("plans due their review")
+    today = today or datetime.now(LONDON).date()
+    drafts = _seed_draft_plan(session, today)
     existing = session.scalar(select(Organisation).where(Organisation.name == PENDING_PROVIDER))
     if existing is not None:
         # Added together, once: a second run finds them all and says so, tally by tally.
         registrations.existing = 2
         reports.existing = 1
         people.existing = 1
-        return SeedReport(tallies=[registrations, reports, people])
-    today = today or datetime.now(LONDON).date()
+        return SeedReport(tallies=[registrations, reports, people, drafts])
     for name, kind, days_ago in (
         (PENDING_PROVIDER, OrganisationKind.PROVIDER, 6),
         (PENDING_BROKERAGE, OrganisationKind.BROKERAGE, 3),
@@ -108,9 +112,7 @@ def seed_queues(session: Session, today: date | None = None) -> SeedReport:
         report.reported_at = _at(today, 2, 16)
         reports.created.append(report)
 
-    officer = session.scalar(
-        select(User).where(User.role == Role.COUNCIL_OFFICER).order_by(User.created_at).limit(1)
-    )
+    officer = _first_officer(session)
     if officer is not None:
         person = Person(full_name=OVERDUE_PERSON, postcode="SG2 8AB")
         session.add(person)
@@ -127,4 +129,39 @@ def seed_queues(session: Session, today: date | None = None) -> SeedReport:
         plans.approve_plan(session, draft, by=officer, now=approved_at, review_months=12)
         people.created.append(person)
     session.flush()
-    return SeedReport(tallies=[registrations, reports, people])
+    return SeedReport(tallies=[registrations, reports, people, drafts])
+
+
+def _first_officer(session: Session) -> User | None:
+    return session.scalar(
+        select(User).where(User.role == Role.COUNCIL_OFFICER).order_by(User.created_at).limit(1)
+    )
+
+
+def _seed_draft_plan(session: Session, today: date) -> Tally:
+    """Ivy Marsh and her draft plan, drafted yesterday by the county's first officer (the
+    demo's only one, who approves it from "Draft support plans"). Checked on its own, so a
+    county seeded before this step was added gets it on its next run."""
+    from marketplace.demo.seed import Tally
+
+    # Two rows: the person and her draft plan.
+    drafts = Tally("people and their draft support plans")
+    if session.scalar(select(Person.id).where(Person.full_name == DRAFT_PERSON)) is not None:
+        drafts.existing = 2
+        return drafts
+    officer = _first_officer(session)
+    if officer is None:
+        return drafts
+    person = Person(full_name=DRAFT_PERSON, postcode="SG1 4JH")
+    session.add(person)
+    session.flush()
+    draft = plans.draft_plan(
+        session,
+        person,
+        by=officer,
+        outcomes="To get to the shops on my own again, and a hot meal at lunchtime.",
+        items=[plans.PlanItemSpec("day-centres", 30_00)],
+    )
+    draft.drafted_at = _at(today, 1, 15)
+    drafts.created.extend([person, draft])
+    return drafts

@@ -184,6 +184,7 @@ def test_a_demo_officer_runs_the_councils_console(
         "Providers awaiting approval",
         "Brokerages awaiting approval",
         "Listings reported by the public",
+        "Draft support plans",
         "Orders outside a support plan awaiting approval",
         "Reviews waiting for moderation",
         "Support plan reviews overdue",
@@ -297,6 +298,9 @@ def _decide(page: Page, queue: str) -> str | None:
         page.get_by_label("Uphold it: ask the provider to correct the listing").check()
         page.get_by_label("Reason").fill("Correct the listing and tell us when it is right")
         press(page.get_by_role("button", name="Record the decision"), "Enter")
+    elif queue == "Draft support plans":
+        expect(page.get_by_role("heading", name="Draft")).to_be_visible()
+        press(page.get_by_role("button", name="Approve this plan"), "Enter")
     elif queue == "Orders outside a support plan awaiting approval":
         press(page.get_by_role("button", name="Approve this order"), "Enter")
     elif queue == "Reviews waiting for moderation":

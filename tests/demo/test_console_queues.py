@@ -1,7 +1,7 @@
 """The demo's work-queue items (marketplace/demo/console_queues.py): after the county's users,
-the queues hold a pending provider and brokerage, a reported listing and an overdue plan
-review, each waiting as long as the story says; the demo officer clears every one from the
-queue pages; seeding twice adds nothing."""
+the queues hold a pending provider and brokerage, a reported listing, a draft support plan and
+an overdue plan review, each waiting as long as the story says; the demo officer clears every
+one from the queue pages; seeding twice adds nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from marketplace.console.models import QueueDecision
 from marketplace.demo import seed
 from marketplace.demo.budgets_seed import OFFICER_EMAIL
 from marketplace.demo.console_queues import (
+    DRAFT_PERSON,
     OVERDUE_PERSON,
     PENDING_BROKERAGE,
     PENDING_PROVIDER,
@@ -23,6 +24,7 @@ from marketplace.demo.console_queues import (
 from marketplace.demo.data.county import demo_organisations
 from marketplace.extensions import db
 from marketplace.formatting import london_today
+from marketplace.people.models import SupportPlan
 from tests.demo.test_budgets_seed import PROVIDERS
 
 
@@ -41,6 +43,7 @@ def test_the_demo_officer_has_each_queue_to_clear_and_clears_it(app: Flask) -> N
         ("organisations awaiting approval", 2),
         ("listing reports", 1),
         ("plans due their review", 1),
+        ("people and their draft support plans", 2),
     ]
     today = london_today()
     (provider,) = _waiting("providers")
@@ -49,6 +52,9 @@ def test_the_demo_officer_has_each_queue_to_clear_and_clears_it(app: Flask) -> N
     assert [item.label for item in _waiting("brokerages")] == [PENDING_BROKERAGE]
     (report,) = _waiting("listing_reports")
     assert report.detail == "Wrong details"
+    (draft,) = _waiting("support_plans")
+    assert draft.label == DRAFT_PERSON
+    assert draft.waiting_since.date() == today - timedelta(days=1)
     (review,) = _waiting("reviews_due")
     assert review.label == OVERDUE_PERSON
     assert date(today.year - 1, 1, 1) < review.waiting_since.date() < today
@@ -77,15 +83,30 @@ def test_the_demo_officer_has_each_queue_to_clear_and_clears_it(app: Flask) -> N
         ).status_code
         == 302
     )
-    for name in ("providers", "brokerages", "listing_reports", "reviews_due"):
+    plan = db.session.get_one(SupportPlan, draft.subject_id)
+    assert (
+        client.post(
+            f"/council/people/{draft.link_id}/plan/approve",
+            data={"plan_id": str(plan.id), "drafted_at": plan.drafted_at.isoformat()},
+        ).status_code
+        == 302
+    )
+    for name in ("providers", "brokerages", "listing_reports", "reviews_due", "support_plans"):
         assert _waiting(name) == [], name
     logged = db.session.scalars(select(QueueDecision.queue)).all()
-    assert sorted(logged) == ["brokerages", "listing_reports", "providers", "reviews_due"]
+    assert sorted(logged) == [
+        "brokerages",
+        "listing_reports",
+        "providers",
+        "reviews_due",
+        "support_plans",
+    ]
 
     again = seed_queues(db.session)
     assert [(t.kind, t.created, t.existing) for t in again.tallies] == [
         ("organisations awaiting approval", [], 2),
         ("listing reports", [], 1),
         ("plans due their review", [], 1),
+        ("people and their draft support plans", [], 2),
     ]
     assert again.tallies[0].existing == 2
