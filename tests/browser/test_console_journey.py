@@ -355,10 +355,10 @@ def _reconciliation_is_the_ledgers(page: Page, live_server: LiveServer, folder: 
         if name not in expected:
             continue
         for header, cell in zip(headers[1:], row[1:], strict=True):
-            figure = labels.get(header)
-            if figure is None:
+            shown_figure = labels.get(header)
+            if shown_figure is None:
                 continue
-            assert cell == pounds(expected[name][figure]), (name, header, cell)
+            assert cell == pounds(expected[name][shown_figure]), (name, header, cell)
             compared += 1
     assert compared >= 8
     funders.get_by_role("link", name=re.compile("^Hertfordshire County Council")).first.click()
