@@ -34,12 +34,17 @@ from marketplace.people.plans import PlanItemSpec, approve_plan, draft_plan
 from providers import listings
 from providers.models import Organisation, OrganisationStatus, PriceUnit, ServiceStatus
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in
 from tests.citizens.helpers import TODAY, funded_pots, give_budget
 from tests.conftest import PASSWORD, test_settings
 from tests.payments.conftest import LocalStripe, start_localstripe
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths), to keep make test in its budget
+# (docs/testing.md): the pages are checked at both widths, the clicks made at one.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 SELF_FUNDER = "raj@example.org"
 BUDGET_HOLDER = "dorothy@example.org"
@@ -173,13 +178,13 @@ def card_credits(live_server: LiveServer) -> int:
 def buy_and_check_out(page: Page, listing_id: str) -> None:
     """Sign in as Raj, put two hours of the service in the basket, and place the order."""
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, SELF_FUNDER, PASSWORD)
     expect(heading(page)).not_to_have_text("Sign in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(f"/my/services/{listing_id}/order")
     expect(heading(page)).to_contain_text("Order ")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("Once, on one date").check()
     when = TODAY + timedelta(days=10)
     page.get_by_label("Day", exact=True).fill(str(when.day))
@@ -188,10 +193,10 @@ def buy_and_check_out(page: Page, listing_id: str) -> None:
     page.get_by_label("How many hours each time").fill(str(HOURS))
     page.get_by_role("button", name="Check the cost").click()
     expect(page.get_by_role("main")).to_contain_text("You pay for this yourself, by card")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Add to basket").click()
     expect(heading(page)).to_have_text("Your basket")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Check out").click()
     expect(heading(page)).to_have_text("Check out")
     main = page.get_by_role("main")
@@ -199,7 +204,7 @@ def buy_and_check_out(page: Page, listing_id: str) -> None:
     # The split before committing: no budget stream, the card pays it all.
     row = page.get_by_role("row", name="Card, paid by you after you place the order")
     expect(row).to_contain_text(pounds(PRICE))
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Place order").click()
     expect(heading(page)).to_have_text("Pay by card")
 
@@ -219,7 +224,7 @@ def show_localstripes_card_fields(page: Page) -> None:
 
 def pay_with(page: Page, number: str) -> None:
     show_localstripes_card_fields(page)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     fields = page.locator("#card-element")
     fields.locator('input[placeholder="number"]').fill(number)
     fields.locator('input[placeholder="exp_month"]').fill("12")
@@ -238,7 +243,7 @@ def test_a_self_funder_pays_for_a_visit_by_card(
     pay_with(page, VISA)
 
     expect(page.get_by_role("heading", name="Payment received")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     order = rajs_order(live_server)
     assert order.status is OrderStatus.PLACED
     assert (order.total_pence, order.card_pence) == (PRICE, PRICE)
@@ -255,7 +260,7 @@ def test_a_card_that_asks_for_3d_secure(
     page.get_by_role("button", name="Complete authentication").click()
 
     expect(page.get_by_role("heading", name="Payment received")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     assert rajs_order(live_server).status is OrderStatus.PLACED
     assert card_credits(live_server) == 1
 
@@ -271,19 +276,19 @@ def test_a_declined_card_says_so_and_leaves_the_order_payable(
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("There is a problem")
     expect(page).to_have_title(re.compile(r"^Error: "))
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     assert rajs_order(live_server).status is OrderStatus.AWAITING_PAYMENT
     assert card_credits(live_server) == 0
 
     # Later, from the order's page, another card pays it.
     order = rajs_order(live_server)
     page.goto(f"/my/orders/{order.id}")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Pay now").click()
     expect(heading(page)).to_have_text("Pay by card")
     pay_with(page, VISA)
     expect(page.get_by_role("heading", name="Payment received")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     assert rajs_order(live_server).status is OrderStatus.PLACED
     assert card_credits(live_server) == 1
 
@@ -292,12 +297,12 @@ def test_a_budget_holder_pays_the_rest_by_card(
     page: Page, live_server: LiveServer, listing_id: str, budget_holder: str
 ) -> None:
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, budget_holder, PASSWORD)
     expect(heading(page)).not_to_have_text("Sign in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(f"/my/services/{listing_id}/order")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("Every week, on the days I choose").check()
     when = TODAY + timedelta(days=10)
     page.get_by_label("Day", exact=True).fill(str(when.day))
@@ -308,16 +313,16 @@ def test_a_budget_holder_pays_the_rest_by_card(
     page.get_by_label("For how many weeks?").fill("4")
     page.get_by_role("button", name="Check the cost").click()
     expect(page.get_by_role("main")).to_contain_text("card (")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Add to basket").click()
     expect(heading(page)).to_have_text("Your basket")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("button", name="Check out").click()
     expect(heading(page)).to_have_text("Check out")
     # The budget pays first, the card last, and says how much.
     rows = page.locator("#checkout-items table tbody tr th")
     expect(rows).to_have_text(["Council", "Card, paid by you after you place the order"])
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("Pay the rest by card").check()
     page.get_by_role("button", name="Place order").click()
     expect(heading(page)).to_have_text("Pay by card")
@@ -326,7 +331,7 @@ def test_a_budget_holder_pays_the_rest_by_card(
     assert 0 < order.card_pence < order.total_pence == 4 * PRICE
 
     show_localstripes_card_fields(page)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     fields = page.locator("#card-element")
     fields.locator('input[placeholder="number"]').fill(VISA)
     fields.locator('input[placeholder="exp_month"]').fill("12")
@@ -335,6 +340,6 @@ def test_a_budget_holder_pays_the_rest_by_card(
     page.get_by_role("button", name=f"Pay {pounds(order.card_pence)}").click()
 
     expect(page.get_by_role("heading", name="Payment received")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     assert rajs_order(live_server, budget_holder).status is OrderStatus.PLACED
     assert card_credits(live_server) == 1

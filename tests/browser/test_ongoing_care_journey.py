@@ -58,12 +58,17 @@ from providers.models import (
     ServiceStatus,
 )
 from providers.reference_data import ensure_localities, ensure_taxonomy
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in, sign_out
 from tests.browser.test_broker_journey import press, success
 from tests.citizens.helpers import COUNCIL, TODAY, YEAR, funded_pots, give_budget
 from tests.conftest import PASSWORD
+
+# Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
+# browser page (assert_accessible_at_both_widths), to keep make test in its budget
+# (docs/testing.md): the pages are checked at both widths, the clicks made at one.
+pytestmark = pytest.mark.parametrize("viewport", ["desktop"])
 
 PERSON = "Dorothy Pearce"
 PERSON_EMAIL = "dorothy@example.org"
@@ -208,10 +213,10 @@ def start_reablement(page: Page, person_id: uuid.UUID) -> None:
     """The officer starts two weeks of reablement from Dorothy's page (by keyboard)."""
     page.goto(f"/council/people/{person_id}")
     expect(heading(page)).to_have_text(PERSON)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Start reablement").click()
     expect(heading(page)).to_have_text("Start reablement")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("Which provider's service?").select_option(label=f"{PROVIDER}: {SERVICE}")
     page.get_by_label("Which reablement pot pays for it?").select_option(
         label=f"{COUNCIL} reablement {YEAR}/{(YEAR + 1) % 100:02d} (£10,000 left)"
@@ -231,7 +236,7 @@ def start_reablement(page: Page, person_id: uuid.UUID) -> None:
     expect(main(page).get_by_role("link", name=PERSON, exact=True)).to_be_visible()
     expect(main(page).get_by_role("link", name=re.compile(r"^ORD-"))).to_be_visible()
     expect(main(page)).not_to_contain_text("<a class")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
 
 def test_ongoing_care_reablement_periods_and_a_change_of_hours(
@@ -240,10 +245,10 @@ def test_ongoing_care_reablement_periods_and_a_change_of_hours(
     person_id = dorothy
     weekly = HOURS * HOURLY_PENCE
     page.goto("/sign-in")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     start_reablement(page, person_id)
     episode_url = page.url
     (order,) = orders_of(live_server, person_id)
@@ -256,36 +261,36 @@ def test_ongoing_care_reablement_periods_and_a_change_of_hours(
 
     # The provider sees it as reablement, free to Dorothy until the end of the episode.
     sign_in(page, STAFF_EMAIL, PASSWORD)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(f"/provider/orders/{order.id}")
     reablement_note = page.locator("#reablement")
     expect(reablement_note).to_contain_text("commissioned by the council")
     expect(reablement_note).to_contain_text(f"until {long_date(TODAY + timedelta(days=13))}")
     expect(reablement_note).to_contain_text(f"It is free to {PERSON}")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_out(page)
 
     # The officer records ongoing care today: her first week stays free, the second is hers.
     sign_in(page, OFFICER_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Council overview")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(episode_url)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Record the outcome").click()
     expect(heading(page)).to_contain_text("outcome")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     press(page.get_by_role("button", name="Record the outcome"), "Enter")
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Select the outcome")
     expect(summary).to_be_focused()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     ongoing = page.get_by_role("radio", name=re.compile(r"^Ongoing care"))
     press(ongoing, "Space")
     expect(ongoing).to_be_checked()
     page.get_by_label("Note (optional)").fill("Needs help getting up each week.")
     press(page.get_by_role("button", name="Record the outcome"), "Enter")
     expect(main(page)).to_contain_text("Ongoing care with the same provider")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_out(page)
 
     (same,) = orders_of(live_server, person_id)  # no new order
@@ -301,7 +306,7 @@ def test_ongoing_care_reablement_periods_and_a_change_of_hours(
 
     sign_in(page, PERSON_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Your care and support")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(f"/my/orders/{order.id}")
     note = page.locator("#reablement")
     expect(note).to_contain_text(f"free to you until {long_date(TODAY + timedelta(days=6))}")
@@ -315,7 +320,7 @@ def test_ongoing_care_reablement_periods_and_a_change_of_hours(
         f"Budget for {long_date(SECOND_PERIOD[0])} to {long_date(SECOND_PERIOD[1])}"
     )
     expect(periods.get_by_role("row").nth(2)).to_contain_text(pounds(weekly))
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     # 2. Her home care package, ordered before the first period ended, carried on into the
     # second by the daily job.
@@ -429,11 +434,11 @@ def _check_the_package_and_budgets(page: Page, server: LiveServer, package_id: u
         expect(periods.get_by_role("row").nth(number)).to_contain_text(
             f"Budget for {long_date(budget_period[0])} to {long_date(budget_period[1])}"
         )
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
 
     for budget_id, mine in zip(ids, ([1, 2], [3, 4, 5, 6]), strict=True):
         page.goto(f"/my/budgets/{budget_id}")
-        assert_accessible(page)
+        assert_accessible_at_both_widths(page)
         total, forecast, ongoing = expected[budget_id]
         cells = _figures_row(page, "Your budget by where the money comes from")
         assert cells[:5] == [
@@ -470,7 +475,7 @@ def _check_the_package_and_budgets(page: Page, server: LiveServer, package_id: u
             pounds(total.committed_pence + total.available_pence),
             pounds(total.available_pence),
         ], cells
-        assert_accessible(page)
+        assert_accessible_at_both_widths(page)
     assert_ledger_verifies(server)
 
 
@@ -481,13 +486,13 @@ def _more_hours(page: Page, server: LiveServer, package_id: uuid.UUID) -> None:
     from_day = TODAY + timedelta(days=7)  # the first day of cycle 6, held now
     sign_in(page, PERSON_EMAIL, PASSWORD)
     expect(heading(page)).to_have_text("Your care and support")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(f"/my/orders/{package_id}")
     expect(main(page)).to_contain_text(f"Now: {HOURS} hours each time on {DAY_NAME}, £26 an hour.")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="Ask for more or fewer hours, or other days").click()
     expect(heading(page)).to_have_text("Change the hours or days")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_label("How many hours each time?").select_option("3")
     page.get_by_label("Day", exact=True).fill(str(from_day.day))
     page.get_by_label("Month", exact=True).fill(str(from_day.month))
@@ -498,37 +503,37 @@ def _more_hours(page: Page, server: LiveServer, package_id: uuid.UUID) -> None:
     page.get_by_label("Why is this change needed? (optional)").fill("Mornings take longer now.")
     press(page.get_by_role("button", name="Send the request"), "Enter")
     expect(success(page)).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     # The change waiting is shown as words and a link, not as markup.
     page.goto(f"/my/orders/{package_id}")
     expect(main(page)).not_to_contain_text("<p class")
     expect(page.get_by_role("link", name="See this change")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_out(page)
 
     sign_in(page, STAFF_EMAIL, PASSWORD)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(f"/provider/orders/{package_id}")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.get_by_role("link", name=re.compile("See and answer this change")).click()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     press(page.get_by_role("button", name=re.compile("^Accept")), "Enter")
     expect(success(page)).to_contain_text("council")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_out(page)
 
     sign_in(page, OFFICER_EMAIL, PASSWORD)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto("/council/variations")
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.locator("main a").filter(has_text=re.compile(r"ORD-|See|Decide")).first.click()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     agree = page.get_by_label("Yes, agree it")
     press(agree, "Space")
     expect(agree).to_be_checked()
     press(page.get_by_role("button", name="Record the decision"), "Enter")
     expect(success(page)).to_be_visible()
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     sign_out(page)
 
     with server.app.app_context():
@@ -546,7 +551,7 @@ def _more_hours(page: Page, server: LiveServer, package_id: uuid.UUID) -> None:
         db.session.remove()
 
     sign_in(page, PERSON_EMAIL, PASSWORD)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(f"/my/orders/{package_id}")
     # Today's terms are unchanged; the new ones are agreed from next week, whose money follows.
     expect(main(page)).to_contain_text(f"Now: {HOURS} hours each time on {DAY_NAME}")
@@ -556,9 +561,9 @@ def _more_hours(page: Page, server: LiveServer, package_id: uuid.UUID) -> None:
     )
     periods = page.get_by_role("table", name="Periods so far")
     expect(periods.get_by_role("row").nth(6)).to_contain_text(pounds(3 * HOURLY_PENCE))
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
     page.goto(f"/my/budgets/{cycle_6.budget_id}")
     cells = _figures_row(page, "Your budget by where the money comes from")
     assert cells[1] == pounds(total.committed_pence)
     assert cells[3] == pounds(total.available_pence)
-    assert_accessible(page)
+    assert_accessible_at_both_widths(page)
