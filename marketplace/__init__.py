@@ -58,6 +58,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.brokers import bp as brokers
     from marketplace.citizens import bp as citizens
     from marketplace.council import bp as council
+    from marketplace.front_door import bp as front_door
     from marketplace.notifications import bp as notifications
     from marketplace.public import bp as public
     from marketplace.webhooks import bp as webhooks
@@ -65,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         public,
+        front_door,
         accounts,
         citizens,
         provider_portal,

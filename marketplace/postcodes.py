@@ -12,3 +12,12 @@ POSTCODE = re.compile(
 )
 # A postcode's first half, its district ("SG1", "EC1A"), as the gazetteer and searches use it.
 OUTWARD_CODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
+
+
+def district_of(postcode: str) -> str | None:
+    """A postcode's district, its first half ("SG1 1AA" → "SG1"), or None for text that is not
+    a full postcode."""
+    tidy = postcode.upper().replace(" ", "")
+    if not POSTCODE.match(tidy):
+        return None
+    return tidy[:-3]

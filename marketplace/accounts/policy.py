@@ -189,6 +189,13 @@ def _party_to_fund(user: User, fund: Any) -> bool:
     return _for_person("see")(user, fund.person) or _holds_fund(user, fund)
 
 
+def _answers_assessment(user: User, assessment: Any) -> bool:
+    """The account that started the self-assessment, or the person it is about."""
+    return assessment.user_id == user.id or (
+        user.person_id is not None and assessment.person_id == user.person_id
+    )
+
+
 def _acting(user: User, _thing: Any) -> bool:
     """A citizen on their own pages, or anyone whose request acts for a person under a live
     consent (the acting-for loader checked it): the citizen pages then show that person."""
@@ -321,6 +328,14 @@ RULES: dict[str, Rule] = {
     "moderate_reviews": _role(Role.COUNCIL_OFFICER),
     "reply_to_review": _own_listing,
     "read_provider_performance": _role(Role.COUNCIL_OFFICER),
+    # The front door (issue 20). A self-assessment is answered by whoever started it (the
+    # browser holding it: marketplace/front_door/access.py) or the account it is about;
+    # officers work the referrals, book visits into assessors' diaries, set the resource
+    # allocation system and its versions.
+    "answer_self_assessment": _answers_assessment,
+    "manage_referrals": _role(Role.COUNCIL_OFFICER),
+    "configure_ras": _role(Role.COUNCIL_OFFICER),
+    "manage_diaries": _role(Role.COUNCIL_OFFICER),
 }
 
 

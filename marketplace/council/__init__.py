@@ -26,6 +26,7 @@ from marketplace.council import (  # noqa: E402,F401
     consent_views,
     cqc_views,
     details_views,
+    diary_views,  # VISITS (issue 20)
     figures_views,  # CLOSE+FIGURES (issue 19)
     finance_export_views,  # FINEXPORT (issue 19)
     funder_views,
@@ -40,8 +41,10 @@ from marketplace.council import (  # noqa: E402,F401
     period_end_views,  # CLOSE (issue 19)
     pot_line_views,  # RECON (issue 19)
     queue_views,  # QUEUES (issue 19)
+    ras_views,  # RAS (issue 20)
     reablement_views,  # REABLEMENT (issue 18)
     reconciliation_views,  # RECON (issue 19)
+    referral_views,  # REFERRALS (issue 20)
     review_views,  # REVIEWS (issue 19)
     variation_views,  # VARIATIONS (issue 18)
     views,

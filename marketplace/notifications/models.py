@@ -71,6 +71,16 @@ class NotificationKind(enum.StrEnum):
     REVIEW_REPLIED = "review_replied"
     REMITTANCE_ISSUED = "remittance_issued"
     PERIOD_CLOSED = "period_closed"
+    # The front door (issue 20): a referral received (to the council) or moved on (to the
+    # person and whoever filled it in); an assessment or review visit booked, moved,
+    # cancelled, offered from a freed slot, or coming up soon.
+    REFERRAL_RECEIVED = "referral_received"
+    REFERRAL_UPDATED = "referral_updated"
+    VISIT_BOOKED = "visit_booked"
+    VISIT_MOVED = "visit_moved"
+    VISIT_CANCELLED = "visit_cancelled"
+    VISIT_OFFERED = "visit_offered"
+    VISIT_REMINDER = "visit_reminder"
 
 
 class Notification(Model):
