@@ -218,6 +218,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # funder's pot line and the funder name none: per funder kind, reablement, the
         # person's own money and card money ("council=AC100,nhs=HC200,own=CC300,card=CC310").
         "PAYMENT_COST_CENTRES": _cost_centres("PAYMENT_COST_CENTRES"),
+        # JOURNEY (issue 20): how many days a self-assessment's "save and come back later"
+        # link works for (a new link replaces the old one).
+        "FRONT_DOOR_RESUME_DAYS": _positive("FRONT_DOOR_RESUME_DAYS", 28),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
