@@ -202,6 +202,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PACKAGE_CYCLES_AHEAD": min(_positive("PACKAGE_CYCLES_AHEAD", 1), 4),
         # REABLEMENT (issue 18): the longest reablement episode an officer may start, in weeks.
         "REABLEMENT_MAX_WEEKS": _positive("REABLEMENT_MAX_WEEKS", 6),
+        # FIGURES (issue 20): a self-assessment still in progress and untouched for this many
+        # days counts as abandoned in the council's figures.
+        "FRONT_DOOR_ABANDONED_DAYS": _positive("FRONT_DOOR_ABANDONED_DAYS", 28),
         # QUEUES (issue 19): a support plan's review is due this many months after it is
         # approved; once that day has passed the plan is in the council's work queues.
         "PLAN_REVIEW_MONTHS": min(_positive("PLAN_REVIEW_MONTHS", 12), 60),
