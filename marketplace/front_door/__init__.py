@@ -16,6 +16,7 @@ bp = Blueprint("front_door", __name__, url_prefix="/self-assessment")
 # The front door's tables are known to the app as soon as it has its pages.
 from marketplace.front_door import (  # noqa: E402,F401
     assessment_views,  # JOURNEY (issue 20)
+    help_views,  # HELP (issue 20)
     status_views,  # REFERRALS (issue 20)
     visit_views,  # VISITS (issue 20)
 )
