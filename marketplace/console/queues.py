@@ -58,6 +58,12 @@ from marketplace.orders.models import (
 )
 from marketplace.payments.mismatches import PaymentMismatch
 from marketplace.people.models import Person, PlanStatus, SupportPlan
+from marketplace.referrals.models import (  # REFERRALS (issue 20)
+    LIVE_VISIT_STATUSES,
+    Referral,
+    ReferralStatus,
+    Visit,
+)
 from marketplace.types import Session
 from providers.models import (
     ListingReport,
@@ -258,6 +264,24 @@ def _reviews_due(today: date) -> Select[*tuple[Any, ...]]:
     )
 
 
+def _referrals(_today: date) -> Select[*tuple[Any, ...]]:
+    # REFERRALS (issue 20): waiting since it was received; one waiting for a visit is the
+    # officer's only while no visit is offered or booked for it.
+    live_visit = exists().where(
+        Visit.referral_id == Referral.id, Visit.status.in_(LIVE_VISIT_STATUSES)
+    )
+    return select(
+        Referral.id, Referral.id, Referral.reference, Referral.urgency, Referral.received_at
+    ).where(
+        or_(
+            Referral.status.in_(
+                (ReferralStatus.RECEIVED, ReferralStatus.IN_CONTACT, ReferralStatus.ASSESSED)
+            ),
+            and_(Referral.status == ReferralStatus.AWAITING_VISIT, ~live_visit),
+        )
+    )
+
+
 QUEUES: dict[str, WorkQueue] = {
     queue.name: queue
     for queue in (
@@ -378,7 +402,21 @@ QUEUES: dict[str, WorkQueue] = {
             decisions_taken=("review_booked", "reviewed"),
             detail_heading="Case reference",
         ),
-        # REFERRALS (issue 20) go here: one WorkQueue entry.
+        # REFERRALS (issue 20): referrals waiting for an officer (received, in contact,
+        # assessed, or waiting for a visit with none booked), decided on the referral's page,
+        # which records its decisions under "referrals" (marketplace/referrals/queue.py).
+        WorkQueue(
+            name="referrals",
+            title="Referrals waiting for an officer",
+            item_word="referral",
+            waiting=_referrals,
+            decide_endpoint="council.referral",
+            decide_arg="referral_id",
+            permission="manage_referrals",
+            decisions_taken=("resolved", "visit_needed", "assessed", "converted", "closed"),
+            list_endpoint="council.referrals",
+            detail_heading="Urgency",
+        ),
     )
 }
 

@@ -1,20 +1,47 @@
-"""The referral queue (issue 20 item 4): a sent self-assessment becomes a referral, ordered
-by urgency and age. REFERRALS part fills in the rest (first contact, resolving, converting)."""
+"""The referral queue (issue 20 item 4): a sent self-assessment becomes a referral, ordered by
+urgency and age; an officer makes first contact, resolves it there and then (advice,
+equipment, a community service), sends it for an assessment visit, closes it, or turns it into
+a person's record, a draft support plan and a budget (`referrals.conversion`), keeping the
+answers.
+
+Every step goes through `ALLOWED_MOVES` (a step from any other status is refused), takes the
+referral's write lock first (two officers acting on one referral at once: the second waits,
+reads the first's step, and is refused in words), writes a ReferralEvent, records an officer's
+decision in the work queues' log (queue "referrals") and tells the person: in their inbox when
+an account is theirs, and by email at the contact address their answers give. Rules only:
+they flush, never commit.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import func, or_, select
+
+from marketplace.accounts.models import User
+from marketplace.console.queue_log import record_decision
+from marketplace.console.queues import lock_for_decision
+from marketplace.mail import queue_email
+from marketplace.notifications.models import NotificationKind
+from marketplace.notifications.service import notify, recipients_for_person
 from marketplace.orders.checkout import new_reference
 from marketplace.postcodes import district_of
 from marketplace.referrals import questions
 from marketplace.referrals.models import (
+    LIVE_VISIT_STATUSES,
     Referral,
     ReferralEvent,
+    ReferralStatus,
     SelfAssessment,
     Urgency,
+    Visit,
 )
 from marketplace.types import Session
+
+QUEUE = "referrals"  # the work queue's name, for record_decision
 
 # Conditions that need an assessor with that skill (Assessor.skills holds the same words).
 SKILL_FOR_CONDITION = {
@@ -23,6 +50,62 @@ SKILL_FOR_CONDITION = {
     "mental_health": "mental_health",
     "learning_disability": "learning_disability",
 }
+
+S = ReferralStatus
+# Where a referral may go from each status; nothing else is allowed. A referral resolved,
+# converted or closed is decided: it goes nowhere. A visit is booked (and cancelled back to
+# awaiting) by the VISITS part through `move`.
+ALLOWED_MOVES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    S.RECEIVED: frozenset({S.IN_CONTACT, S.RESOLVED, S.AWAITING_VISIT, S.CONVERTED, S.CLOSED}),
+    S.IN_CONTACT: frozenset({S.RESOLVED, S.AWAITING_VISIT, S.ASSESSED, S.CONVERTED, S.CLOSED}),
+    S.AWAITING_VISIT: frozenset({S.VISIT_BOOKED, S.ASSESSED, S.CLOSED}),
+    # Closing with a visit booked would leave the assessor's slot taken: cancel the visit
+    # first (VISITS), which frees the slot for the next referral.
+    S.VISIT_BOOKED: frozenset({S.AWAITING_VISIT, S.ASSESSED}),
+    S.ASSESSED: frozenset({S.AWAITING_VISIT, S.CONVERTED, S.CLOSED}),
+    S.RESOLVED: frozenset(),
+    S.CONVERTED: frozenset(),
+    S.CLOSED: frozenset(),
+}
+DECIDED = frozenset({S.RESOLVED, S.CONVERTED, S.CLOSED})
+
+CONTACT_WAYS = {"phone": "by phone", "visit": "in person", "email": "by email"}
+RESOLUTIONS = {
+    "advice": "Advice and information",
+    "equipment": "Equipment",
+    "community_service": "A community service",
+}
+CLOSE_REASONS = {
+    "withdrawn": "The person no longer wants help from the council",
+    "not_eligible": "The person's needs do not meet the eligibility criteria",
+    "moved_away": "The person has moved away from the county",
+    "duplicate": "Another referral for the same person is being dealt with",
+    "died": "The person has died",
+}
+NOTE_MAX = 2000
+
+
+class ReferralError(ValueError):
+    """A step refused: `message` says why, in words for the officer; `field` names the form
+    field it is about, if any."""
+
+    code = "validation_error"
+
+    def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+
+class ReferralMoveRefused(ReferralError):
+    """The referral is not in a status the step may start from (another officer has just
+    moved it, or the step makes no sense from there)."""
+
+    code = "conflict"
+
+
+# Receiving ------------------------------------------------------------------------------------
 
 
 def receive_referral(session: Session, assessment: SelfAssessment, *, now: datetime) -> Referral:
@@ -57,3 +140,368 @@ def receive_referral(session: Session, assessment: SelfAssessment, *, now: datet
     )
     session.flush()
     return referral
+
+
+# Moving -------------------------------------------------------------------------------------
+
+
+def may_move(referral: Referral, to: ReferralStatus) -> bool:
+    """Whether the table allows `referral` to go to `to` from where it is now."""
+    return to in ALLOWED_MOVES[referral.status]
+
+
+def move(
+    session: Session,
+    referral: Referral,
+    to: ReferralStatus,
+    *,
+    by: User | None,
+    kind: str,
+    note: str,
+    now: datetime,
+    shown_to_person: bool = True,
+    only_from: frozenset[ReferralStatus] | None = None,
+) -> ReferralEvent:
+    """Move the referral to `to` and write its event (flushed). The caller holds the
+    referral's lock (`lock`). Raises ReferralMoveRefused if the table does not allow it, or
+    the step allows fewer starting points (`only_from`) and this is not one."""
+    if not may_move(referral, to) or (only_from is not None and referral.status not in only_from):
+        raise ReferralMoveRefused(
+            f"Referral {referral.reference} is {referral.status.label.lower()}: it cannot "
+            f"now be {to.label.lower()}",
+            status=referral.status.value,
+        )
+    referral.status = to
+    referral.updated_at = now
+    event = ReferralEvent(
+        referral_id=referral.id,
+        kind=kind,
+        note=note,
+        shown_to_person=shown_to_person,
+        by_id=by.id if by is not None else None,
+        at=now,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def lock(session: Session, referral: Referral) -> None:
+    """Take the referral's write lock and read it again: a second officer acting on it at
+    the same moment waits here, then reads the first's step."""
+    lock_for_decision(session, referral)
+
+
+def tell_person(session: Session, referral: Referral, *, title: str, body: str) -> str:
+    """Tell the person of a step: a notification (referral_updated) to the account that sent
+    it and the account of the person's record, and an email to the contact address in the
+    answers unless one of those accounts already has it. Returns who was told, in words."""
+    assessment = referral.assessment
+    users: dict[uuid.UUID, User] = {}
+    if assessment.user is not None:
+        users[assessment.user.id] = assessment.user
+    person_id = assessment.person_id or referral.person_id
+    if person_id is not None:
+        users.update({user.id: user for user in recipients_for_person(session, person_id)})
+    told = []
+    if users:
+        notify(
+            session,
+            users.values(),
+            NotificationKind.REFERRAL_UPDATED,
+            title=title,
+            body=body,
+            link=f"/self-assessment/{assessment.id}/status",
+        )
+        told.append("their account")
+    email = contact_email(assessment)
+    if email and email.lower() not in {user.email.lower() for user in users.values()}:
+        queue_email(
+            email,
+            f"Your referral {referral.reference}: {title}",
+            f"{body}\n\nYour reference is {referral.reference}. If you have any questions, "
+            "contact the council's adult social care team and give this reference.",
+        )
+        told.append(email)
+    return " and ".join(told) or "no one: no account or email address"
+
+
+def contact_email(assessment: SelfAssessment) -> str | None:
+    """The email address the answers give for contact, if any."""
+    contact = assessment.answers.get("contact") or {}
+    email = str(contact.get("email") or "").strip()
+    return email or None
+
+
+def _note(note: str, *, required: str | None = None) -> str:
+    note = (note or "").strip()
+    if required and not note:
+        raise ReferralError(required, field="note")
+    if len(note) > NOTE_MAX:
+        raise ReferralError(f"The note must be {NOTE_MAX} characters or fewer", field="note")
+    return note
+
+
+def decide(
+    session: Session,
+    referral: Referral,
+    *,
+    by: User | None,
+    decision: str,
+    reason: str,
+    told: str,
+    now: datetime,
+) -> None:
+    """Record an officer's decision in the work queues' log (nothing when the system took
+    the step, such as a visit done with no officer named)."""
+    if by is None:
+        return
+    record_decision(
+        session,
+        queue=QUEUE,
+        subject_id=referral.id,
+        subject_label=f"{referral.reference}: {referral.assessment.answers.get('full_name', '')}",
+        decision=decision,
+        reason=reason,
+        waiting_since=referral.received_at,
+        decided_by_id=by.id,
+        told=told,
+        at=now,
+    )
+
+
+# The steps ----------------------------------------------------------------------------------
+
+
+def record_first_contact(
+    session: Session, referral: Referral, *, by: User, how: str, note: str, now: datetime
+) -> Referral:
+    """The council has spoken to the person (`how`: phone, visit or email): the referral is
+    in contact. Raises ReferralError (an unknown way, a note too long) or ReferralMoveRefused
+    (contact is already recorded, or it is decided)."""
+    if how not in CONTACT_WAYS:
+        raise ReferralError("Choose how you contacted the person", field="how")
+    note = _note(note)
+    lock(session, referral)
+    move(
+        session,
+        referral,
+        S.IN_CONTACT,
+        by=by,
+        kind="first_contact",
+        note=f"The council spoke to the person {CONTACT_WAYS[how]}" + (f": {note}" if note else ""),
+        now=now,
+    )
+    referral.first_contact_at = referral.first_contact_at or now
+    referral.assigned_to_id = referral.assigned_to_id or by.id
+    tell_person(
+        session,
+        referral,
+        title="The council has been in touch about your referral",
+        body=f"An officer has been in touch {CONTACT_WAYS[how]} about your referral "
+        f"{referral.reference}. They will tell you what happens next.",
+    )
+    session.flush()
+    return referral
+
+
+def resolve_at_first_contact(
+    session: Session, referral: Referral, *, by: User, how: str, note: str, now: datetime
+) -> Referral:
+    """Resolve the referral at first contact (`how`: advice, equipment or community_service),
+    with a note of what was given: it is decided now. Raises ReferralError (an unknown way,
+    no note) or ReferralMoveRefused (it has been assessed, sent for a visit or decided)."""
+    if how not in RESOLUTIONS:
+        raise ReferralError("Choose how the referral was resolved", field="how")
+    note = _note(note, required="Say what the person was given or told")
+    lock(session, referral)
+    move(
+        session,
+        referral,
+        S.RESOLVED,
+        by=by,
+        kind="resolved",
+        note=f"{RESOLUTIONS[how]}: {note}",
+        now=now,
+    )
+    referral.resolution = how
+    referral.resolution_note = note
+    referral.decided_at = now
+    referral.first_contact_at = referral.first_contact_at or now
+    told = tell_person(
+        session,
+        referral,
+        title="Your referral has been resolved",
+        body=f"Your referral {referral.reference} has been resolved: "
+        f"{RESOLUTIONS[how].lower()}.\n\n{note}",
+    )
+    decide(session, referral, by=by, decision="resolved", reason=note, told=told, now=now)
+    return referral
+
+
+def needs_visit(
+    session: Session, referral: Referral, *, by: User, note: str, now: datetime
+) -> Referral:
+    """An assessor needs to visit: the referral waits for a visit to be booked. Raises
+    ReferralError (a note too long) or ReferralMoveRefused."""
+    note = _note(note)
+    lock(session, referral)
+    move(
+        session,
+        referral,
+        S.AWAITING_VISIT,
+        by=by,
+        kind="visit_needed",
+        # A visit booked goes back to waiting only when it is cancelled (VISITS).
+        only_from=frozenset({S.RECEIVED, S.IN_CONTACT, S.ASSESSED}),
+        note="An assessor will visit to talk through the person's needs"
+        + (f": {note}" if note else ""),
+        now=now,
+    )
+    told = tell_person(
+        session,
+        referral,
+        title="An assessor will visit you",
+        body=f"The council needs to visit to talk about your referral {referral.reference}. "
+        "We will offer you a time, which you can accept, move or cancel.",
+    )
+    decide(session, referral, by=by, decision="visit_needed", reason=note, told=told, now=now)
+    return referral
+
+
+def close(
+    session: Session, referral: Referral, *, by: User, reason: str, note: str, now: datetime
+) -> Referral:
+    """Close the referral (`reason`: one of CLOSE_REASONS) with a note: it is decided. Raises
+    ReferralError (an unknown reason) or ReferralMoveRefused (decided, or a visit is booked:
+    cancel it first)."""
+    if reason not in CLOSE_REASONS:
+        raise ReferralError("Choose why the referral is being closed", field="reason")
+    note = _note(note)
+    lock(session, referral)
+    words = CLOSE_REASONS[reason] + (f". {note}" if note else "")
+    move(session, referral, S.CLOSED, by=by, kind="closed", note=words, now=now)
+    referral.closed_reason = words
+    referral.decided_at = now
+    told = tell_person(
+        session,
+        referral,
+        title="Your referral has been closed",
+        body=f"Your referral {referral.reference} has been closed. {words}.\n\nIf your "
+        "situation changes, you can fill in a new self-assessment at any time.",
+    )
+    decide(session, referral, by=by, decision="closed", reason=words, told=told, now=now)
+    return referral
+
+
+def mark_assessed(
+    session: Session, referral: Referral, *, by: User | None, note: str, now: datetime
+) -> Referral:
+    """The person's needs have been assessed (an assessment visit done, or an officer's
+    assessment): the referral waits for the council to decide. `by` is None when the
+    system takes the step. Raises ReferralError or ReferralMoveRefused."""
+    note = _note(note)
+    lock(session, referral)
+    move(
+        session,
+        referral,
+        S.ASSESSED,
+        by=by,
+        kind="assessed",
+        note="The person's needs have been assessed" + (f": {note}" if note else ""),
+        now=now,
+    )
+    told = tell_person(
+        session,
+        referral,
+        title="Your needs have been assessed",
+        body=f"Your needs have been assessed for your referral {referral.reference}. The "
+        "council will now decide with you what support you will have.",
+    )
+    decide(session, referral, by=by, decision="assessed", reason=note, told=told, now=now)
+    return referral
+
+
+# Reading ------------------------------------------------------------------------------------
+
+
+def referral_by_reference(session: Session, reference: str) -> Referral | None:
+    """The referral with this reference (any case, spaces ignored), if there is one."""
+    tidy = "".join(reference.split()).upper()
+    return session.scalar(select(Referral).where(Referral.reference == tidy))
+
+
+def referral_by_id(session: Session, referral_id: uuid.UUID) -> Referral | None:
+    return session.get(Referral, referral_id)
+
+
+def referrals_for_council(
+    session: Session,
+    *,
+    statuses: Collection[ReferralStatus] | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> tuple[list[Referral], int]:
+    """One page of referrals (of these statuses, or all), the most urgent first and, within
+    an urgency, the longest waiting first (ties by id, so pages never overlap); and how many
+    there are in all."""
+    where = [Referral.status.in_(list(statuses))] if statuses else []
+    total = session.scalar(select(func.count()).select_from(Referral).where(*where)) or 0
+    rows = session.scalars(
+        select(Referral)
+        .where(*where)
+        .order_by(Referral.urgency_rank, Referral.received_at, Referral.id)
+        .offset((max(page, 1) - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(rows), total
+
+
+def counts_by_status(session: Session) -> dict[ReferralStatus, int]:
+    """How many referrals are in each status (every status named, 0 where none)."""
+    found = dict(
+        session.execute(select(Referral.status, func.count()).group_by(Referral.status)).all()
+    )
+    return {status: int(found.get(status, 0)) for status in ReferralStatus}
+
+
+def referrals_of_account(session: Session, user: User) -> list[Referral]:
+    """The referrals an account may follow (it sent them, or they are about its person's
+    record), the newest first."""
+    mine = [SelfAssessment.user_id == user.id]
+    if user.person_id is not None:
+        mine.append(SelfAssessment.person_id == user.person_id)
+    return list(
+        session.scalars(
+            select(Referral)
+            .join(SelfAssessment, SelfAssessment.id == Referral.assessment_id)
+            .where(or_(*mine))
+            .order_by(Referral.received_at.desc())
+        )
+    )
+
+
+def timeline(referral: Referral, *, for_person: bool) -> list[ReferralEvent]:
+    """The referral's events, oldest first; for the person, only those shown to them."""
+    return [event for event in referral.events if event.shown_to_person or not for_person]
+
+
+def live_visit(session: Session, referral: Referral) -> Visit | None:
+    """The referral's visit offered or booked, if there is one."""
+    return session.scalar(
+        select(Visit).where(Visit.referral_id == referral.id, Visit.status.in_(LIVE_VISIT_STATUSES))
+    )
+
+
+# Converting lives in its own module (it makes a person, a plan and a budget, and uses the
+# steps above); it is a step of the queue like the others, so `queue.convert` names it too.
+# Read on first use, since that module imports this one.
+_CONVERSION_NAMES = frozenset({"Conversion", "WeeklyStream", "convert", "default_outcomes"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CONVERSION_NAMES:
+        from marketplace.referrals import conversion
+
+        return getattr(conversion, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
