@@ -41,9 +41,18 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.accounts.models import User
 from marketplace.budgets.models import StreamKind
 from marketplace.referrals.models import Indication, RasVersion, SelfAssessment
-from marketplace.referrals.questions import OUTCOME_KEYS
+from marketplace.referrals.questions import (
+    CARER_COPING,
+    CARER_SUPPORT,
+    CONDITIONS,
+    INCOME_BANDS,
+    NEED_LEVELS,
+    OUTCOME_KEYS,
+    OUTCOMES,
+    SAVINGS_BANDS,
+)
 from marketplace.referrals.ras_config import check_config, config_problems, default_config
-from marketplace.referrals.ras_explain import explain
+from marketplace.referrals.ras_explain import explain, stream_label
 from marketplace.types import Session
 
 __all__ = [
@@ -57,8 +66,18 @@ __all__ = [
     "explain",
     "make_indication",
     "new_version",
+    "version_by_number",
+    "versions_with_use",
     "weekly_range",
+    "work_out",
 ]
+
+
+NEED_LABELS = dict(NEED_LEVELS)
+OUTCOME_TITLES = {key: title for key, title, _words in OUTCOMES}
+CONDITION_LABELS = dict(CONDITIONS)
+CARER_SUPPORT_LABELS = dict(CARER_SUPPORT)
+CARER_COPING_LABELS = dict(CARER_COPING)
 
 
 class BadConfig(ValueError):
@@ -74,7 +93,8 @@ class VersionClash(ValueError):
 
 
 class IncompleteAnswers(ValueError):
-    """The assessment lacks answers the indication needs (`missing`, question keys)."""
+    """The assessment lacks answers the indication needs, or holds a value no question gives
+    (`missing`, question keys)."""
 
     def __init__(self, missing: list[str]) -> None:
         super().__init__("missing answers: " + ", ".join(missing))
@@ -150,8 +170,16 @@ def weekly_range(config: dict[str, Any], points: int) -> dict[str, Any]:
 
 
 def _points(config: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """Each answer's points, with the question's and the answer's words as they were (so the
+    workings still read the same if the questions' words change later)."""
     outcome_lines = [
-        {"key": key, "answer": answers[key], "points": config["outcome_points"][key][answers[key]]}
+        {
+            "key": key,
+            "title": OUTCOME_TITLES[key],
+            "answer": answers[key],
+            "answer_label": NEED_LABELS[answers[key]],
+            "points": config["outcome_points"][key][answers[key]],
+        }
         for key in OUTCOME_KEYS
     ]
     support = answers.get("carer_support", "none")
@@ -160,17 +188,25 @@ def _points(config: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
     carer_lines = [
         {
             "key": "carer_support",
+            "title": "Unpaid help from family or friends",
             "answer": support,
+            "answer_label": CARER_SUPPORT_LABELS[support],
             "points": -config["carer_support_reduction"][support],
         },
         {
             "key": "carer_coping",
+            "title": "Can the person who helps carry on",
             "answer": coping,
+            "answer_label": CARER_COPING_LABELS[coping],
             "points": config["carer_coping_addition"][coping],
         },
     ]
     condition_lines = [
-        {"key": key, "points": config["condition_points"].get(key, 0)}
+        {
+            "key": key,
+            "title": CONDITION_LABELS[key],
+            "points": config["condition_points"].get(key, 0),
+        }
         for key in answers.get("conditions") or []
     ]
     total = sum(line["points"] for line in outcome_lines + carer_lines + condition_lines)
@@ -184,6 +220,24 @@ def _points(config: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
         "points_capped": total > config["max_points"],
         "max_points": config["max_points"],
     }
+
+
+def _unusable(answers: dict[str, Any]) -> list[str]:
+    """The keys the indication needs that are unanswered or hold a value no question gives."""
+    allowed: dict[str, dict[str, str]] = {
+        **dict.fromkeys(OUTCOME_KEYS, NEED_LABELS),
+        "savings": dict(SAVINGS_BANDS),
+        "income": dict(INCOME_BANDS),
+    }
+    wrong = [key for key, values in allowed.items() if answers.get(key) not in values]
+    if answers.get("carer_support", "none") not in CARER_SUPPORT_LABELS:
+        wrong.append("carer_support")
+    if answers.get("carer_coping", "yes") not in CARER_COPING_LABELS:
+        wrong.append("carer_coping")
+    conditions = answers.get("conditions") or []
+    if not isinstance(conditions, list) or any(c not in CONDITION_LABELS for c in conditions):
+        wrong.append("conditions")
+    return wrong
 
 
 def _contribution(config: dict[str, Any], answers: dict[str, Any], high: int) -> dict[str, Any]:
@@ -217,10 +271,36 @@ def _streams(
     return list(dict.fromkeys(chosen))  # in order, once each
 
 
+def work_out(config: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """The workings `config` gives `answers` (pure arithmetic, nothing saved): each answer's
+    points, the total and whether it was capped, the price, the band, the weekly range (low
+    and high, in pence) and whether the weekly cap cut it, the usual streams and the
+    contribution estimate. `config` must pass `check_config`. Raises IncompleteAnswers when an
+    outcome, the savings or the income is unanswered."""
+    missing = _unusable(answers)
+    if missing:
+        raise IncompleteAnswers(missing)
+    points = _points(config, answers)
+    weekly = weekly_range(config, points["points"])
+    contribution = _contribution(config, answers, weekly["high_weekly_pence"])
+    streams = _streams(config, answers, contribution)
+    return {
+        **points,
+        "price_per_point_pence": config["price_per_point_pence"],
+        **weekly,
+        "capped": points["points_capped"] or weekly["weekly_capped"],
+        "streams": streams,
+        # The streams' words as they were, for the officers' table of the workings.
+        "stream_words": [stream_label(name) for name in streams],
+        "contribution": contribution,
+        "rounding": "low rounded down, high rounded up, to the whole pound",
+    }
+
+
 def make_indication(session: Session, assessment: SelfAssessment) -> Indication:
     """The indication for a self-assessment being sent, from its OWN version
-    (`assessment.ras_version`, never the current one), flushed, with its workings: each
-    answer's points, the band, whether capped, the usual streams, the contribution estimate.
+    (`assessment.ras_version`, never the current one), flushed, with its workings
+    (`work_out`'s, and the version's number).
 
     An assessment that already has an indication gets that one back unchanged (a retried send
     makes nothing twice; an indication is never recomputed). Raises IncompleteAnswers when an
@@ -229,36 +309,44 @@ def make_indication(session: Session, assessment: SelfAssessment) -> Indication:
     if assessment.indication is not None:
         return assessment.indication
     version = assessment.ras_version
-    config = version.config
-    problems = check_config(config)
+    problems = check_config(version.config)
     if problems:
         raise BadConfig(problems)
-    answers = assessment.answers or {}
-    missing = [k for k in (*OUTCOME_KEYS, "savings", "income") if k not in answers]
-    if missing:
-        raise IncompleteAnswers(missing)
-    points = _points(config, answers)
-    weekly = weekly_range(config, points["points"])
-    contribution = _contribution(config, answers, weekly["high_weekly_pence"])
-    workings = {
-        "version": version.number,
-        **points,
-        "price_per_point_pence": config["price_per_point_pence"],
-        **weekly,
-        "streams": _streams(config, answers, contribution),
-        "contribution": contribution,
-        "rounding": "low rounded down, high rounded up, to the whole pound",
-    }
+    workings = {"version": version.number, **work_out(version.config, assessment.answers or {})}
     indication = Indication(
         assessment=assessment,
         ras_version=version,
-        points=points["points"],
-        low_weekly_pence=weekly["low_weekly_pence"],
-        high_weekly_pence=weekly["high_weekly_pence"],
-        band=weekly["band"]["name"][:60],
-        capped=points["points_capped"] or weekly["weekly_capped"],
+        points=workings["points"],
+        low_weekly_pence=workings["low_weekly_pence"],
+        high_weekly_pence=workings["high_weekly_pence"],
+        band=workings["band"]["name"][:60],
+        capped=workings["capped"],
         workings=workings,
     )
     session.add(indication)
     session.flush()
     return indication
+
+
+def version_by_number(session: Session, number: int) -> RasVersion | None:
+    """The version numbered `number`, or None."""
+    return session.scalars(select(RasVersion).where(RasVersion.number == number)).first()
+
+
+def versions_with_use(session: Session) -> list[tuple[RasVersion, int, int]]:
+    """Every version, newest first, with how many self-assessments took it and how many
+    indications it produced (two grouped counts, not one query per version)."""
+    started = dict(
+        session.execute(
+            select(SelfAssessment.ras_version_id, func.count()).group_by(
+                SelfAssessment.ras_version_id
+            )
+        ).all()
+    )
+    indicated = dict(
+        session.execute(
+            select(Indication.ras_version_id, func.count()).group_by(Indication.ras_version_id)
+        ).all()
+    )
+    versions = session.scalars(select(RasVersion).order_by(RasVersion.number.desc())).all()
+    return [(v, started.get(v.id, 0), indicated.get(v.id, 0)) for v in versions]

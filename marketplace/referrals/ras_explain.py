@@ -32,12 +32,19 @@ def _points(n: int) -> str:
     return f"{n} point" if abs(n) == 1 else f"{n} points"
 
 
+# The budgets' funding streams (`StreamKind`), as a sentence names them to the person or an
+# officer alike ("your" would be wrong when someone answers for the person).
+STREAM_WORDS: dict[str, str] = {
+    StreamKind.COUNCIL.value: "the council",
+    StreamKind.NHS.value: "the NHS (a personal health budget)",
+    StreamKind.CLIENT_CONTRIBUTION.value: "a contribution from the person",
+    StreamKind.OWN_FUNDS.value: "the person's own money",
+}
+
+
 def stream_label(name: str) -> str:
-    """A funding stream's name for people ("NHS personal health budget")."""
-    try:
-        return StreamKind(name).label
-    except ValueError:
-        return name
+    """A funding stream's name in a sentence ("the NHS (a personal health budget)")."""
+    return STREAM_WORDS.get(name, name)
 
 
 def contribution_sentence(contribution: dict[str, Any]) -> str:

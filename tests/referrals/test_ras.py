@@ -4,19 +4,15 @@ assessments, and new versions (refused when bad, distinct numbers when two save 
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.referrals import ras
-from marketplace.referrals.models import Indication, RasVersion
+from marketplace.referrals.models import Indication
 from marketplace.referrals.questions import NEED_LEVELS, OUTCOME_KEYS
 from tests.referrals.factories import COMPLETE_ANSWERS, answers, make_assessment, make_ras_version
 
@@ -76,9 +72,9 @@ def test_the_complete_answers_give_the_range_worked_out_by_hand(app: Flask) -> N
     workings = indication.workings
     assert workings["version"] == indication.ras_version.number
     assert {line["key"]: line["points"] for line in workings["outcomes"]}["hygiene"] == 6
-    assert workings["carer"] == [
-        {"key": "carer_support", "answer": "some", "points": -2},
-        {"key": "carer_coping", "answer": "struggling", "points": 2},
+    assert [(line["key"], line["answer"], line["points"]) for line in workings["carer"]] == [
+        ("carer_support", "some", -2),
+        ("carer_coping", "struggling", 2),
     ]
     assert workings["streams"] == ["council", "client_contribution"]
     assert workings["contribution"] == {
