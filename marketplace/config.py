@@ -208,6 +208,17 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # QUEUES (issue 19): a support plan's review is due this many months after it is
         # approved; once that day has passed the plan is in the council's work queues.
         "PLAN_REVIEW_MONTHS": min(_positive("PLAN_REVIEW_MONTHS", 12), 60),
+        # VISITS (issue 20): a review sooner than PLAN_REVIEW_MONTHS for a person's first plan,
+        # the first plan after leaving hospital, and (every plan) at the end of life, in weeks;
+        # review visits are booked this many days before the due date.
+        "FIRST_PLAN_REVIEW_WEEKS": _positive("FIRST_PLAN_REVIEW_WEEKS", 8),
+        "HOSPITAL_REVIEW_WEEKS": _positive("HOSPITAL_REVIEW_WEEKS", 6),
+        "END_OF_LIFE_REVIEW_WEEKS": _positive("END_OF_LIFE_REVIEW_WEEKS", 4),
+        "REVIEW_BOOKING_DAYS_AHEAD": _positive("REVIEW_BOOKING_DAYS_AHEAD", 28),
+        # VISITS (issue 20): reminders go this many hours before a visit; a freed slot is
+        # offered to the next referral that fits for this many hours.
+        "VISIT_REMINDER_HOURS": _positive("VISIT_REMINDER_HOURS", 48),
+        "VISIT_OFFER_HOURS": _positive("VISIT_OFFER_HOURS", 24),
         # CLOSE (issue 19): what a period end does with a budget's unspent money unless the
         # officer chooses otherwise for a run: "return" it to each funder (and the person's own
         # to them), or "carry_forward" into the person's next budget where there is one.

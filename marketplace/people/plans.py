@@ -209,8 +209,9 @@ def approve_plan(
     review_months: int = 12,
 ) -> SupportPlan:
     """Approve a draft plan: it comes into force, and the plan approved before is superseded.
-    Its review is due `review_months` after approval (the council's PLAN_REVIEW_MONTHS; the
-    work queues list it once that day has passed).
+    Its review is due `review_months` after approval (the council's PLAN_REVIEW_MONTHS), or
+    sooner by the council's review rules (`referrals.plan_reviews`); the work queues list it
+    once that day has passed.
 
     Raises PlanForbidden (only a council officer approves), PlanConflict (the plan is not a
     draft any more, for instance another officer has just approved it; nothing changes).
@@ -218,6 +219,13 @@ def approve_plan(
     if not can(by, "approve_support_plan", plan.person):
         raise PlanForbidden("only a council officer can approve a support plan")
     now = now or utcnow()
+    # VISITS (issue 20): the council's review rules may bring the review sooner (a first
+    # plan, leaving hospital, the end of life); read before the earlier plan is superseded.
+    from marketplace.referrals import plan_reviews
+
+    review_due_on = plan_reviews.review_due_on(
+        session, plan, approved_on=now.date(), rules=plan_reviews.rules_in_force(review_months)
+    )
     with ledger.savepoint(session):
         # Two conditional updates rather than read-then-write: the second finds the draft
         # still a draft or changes nothing, so two officers approving at once cannot both win,
@@ -237,7 +245,7 @@ def approve_plan(
                 status=PlanStatus.APPROVED,
                 approved_by_id=by.id,
                 approved_at=now,
-                review_due_on=review_due_after(now.date(), review_months),
+                review_due_on=review_due_on,  # VISITS (issue 20)
             )
         )
         if approved.rowcount != 1:
