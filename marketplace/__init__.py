@@ -91,6 +91,7 @@ def _register_cli(app: Flask) -> None:
     from marketplace.orders.cli import orders
     from marketplace.payments_cli import payments
     from marketplace.people.cli import people
+    from marketplace.referrals.cli import referrals  # VISITS (issue 20)
     from marketplace.retention_cli import retention_group
     from providers.listings_cli import listings
     from providers.openreferral.cli import directory
@@ -110,5 +111,6 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(payments)
     app.cli.add_command(listings)
     app.cli.add_command(people)
+    app.cli.add_command(referrals)  # VISITS (issue 20)
     app.cli.add_command(cqc)
     app.cli.add_command(retention_group)
