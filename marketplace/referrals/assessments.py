@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.models import User
@@ -120,7 +120,7 @@ def in_progress_for(
 ) -> SelfAssessment | None:
     """The newest assessment still in progress that this browser holds (`held`, ids) or the
     signed-in `user` started, or None: the start page offers to continue it."""
-    conditions = [SelfAssessment.id.in_(held)] if held else []
+    conditions: list[ColumnElement[bool]] = [SelfAssessment.id.in_(held)] if held else []
     if user is not None and user.is_authenticated:
         conditions.append(SelfAssessment.user_id == user.id)
     if not conditions:
@@ -211,7 +211,7 @@ def _claim(
     if revision_seen != assessment.revision:
         raise _stale()
     session.flush()
-    result = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(SelfAssessment)
         .where(
             SelfAssessment.id == assessment.id,

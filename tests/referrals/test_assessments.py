@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
@@ -184,7 +184,7 @@ def test_the_database_refuses_a_save_from_a_revision_it_no_longer_has(app: Flask
     db.session.commit()
     seen = assessment.revision
     db.session.execute(
-        SelfAssessment.__table__.update()
+        update(SelfAssessment)
         .where(SelfAssessment.id == assessment.id)
         .values(revision=seen + 1, answers={"who": "broker"})
     )
