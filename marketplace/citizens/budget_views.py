@@ -37,6 +37,7 @@ from marketplace.pages.on_behalf import (
 from marketplace.payments import service
 from marketplace.people import plans
 from marketplace.people.models import Person
+from marketplace.referrals import queue  # REFERRALS (issue 20)
 from providers.listings import category_choices
 
 
@@ -76,6 +77,12 @@ def dashboard() -> str:
         # A family member's own home lists whom they may act for (not while acting for one).
         people_to_act_for=(
             people_to_act_for(current_user._get_current_object())
+            if current_user.acting_for is None
+            else []
+        ),
+        # REFERRALS (issue 20): the referrals this account sent or that are about its person.
+        referrals=(
+            queue.referrals_of_account(db.session, current_user._get_current_object())
             if current_user.acting_for is None
             else []
         ),
