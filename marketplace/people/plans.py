@@ -221,10 +221,10 @@ def approve_plan(
     now = now or utcnow()
     # VISITS (issue 20): the council's review rules may bring the review sooner (a first
     # plan, leaving hospital, the end of life); read before the earlier plan is superseded.
-    from marketplace.referrals import plan_reviews
+    from marketplace.referrals import review_rules
 
-    review_due_on = plan_reviews.review_due_on(
-        session, plan, approved_on=now.date(), rules=plan_reviews.rules_in_force(review_months)
+    review_due_on = review_rules.review_due_on(
+        session, plan, approved_on=now.date(), rules=review_rules.rules_in_force(review_months)
     )
     with ledger.savepoint(session):
         # Two conditional updates rather than read-then-write: the second finds the draft
