@@ -17,13 +17,22 @@ ROOT = Path(__file__).resolve().parent.parent
 # Run as `python -c SCRIPT ROOT PACKAGES OURS`: imports each module of PACKAGES (comma
 # separated, folders under ROOT) first, from a clean slate of the packages OURS, and prints
 # one line for each that fails. One parent imports everything once, so every third-party
-# package is loaded, forgets our modules and compiles their bytecode into a folder of its own;
-# each module is then imported in a child forked from that parent, which is cheaper than
-# deleting our modules and importing them again in one interpreter (nothing left over from the
-# module before, no garbage to collect). Two children at a time: the test is one of the
-# longest, and the other core may have nothing else left to run.
+# package is loaded, forgets our modules and compiles their bytecode into a folder of its own.
+#
+# Importing a module first runs its packages' __init__ first, outermost first, each to its
+# end (`import a.b.c` imports `a`, then `a.b`, then `a.b.c`): every module of a package starts
+# from the same state, the one its package's import leaves. So the modules are imported down
+# a tree of forked processes: a child forked from the clean parent imports `a` and reports it,
+# then forks a child per module of `a`, each of which imports that module (`a.b`) from the
+# state `a`'s import left, and so on down. Each module is still imported once, first, in a
+# process that has imported nothing of ours but its own packages, exactly as a fresh
+# interpreter would have; what a package's import costs (an audience's package imports its
+# views, so most of the app) is paid once for the package instead of once for each of its
+# modules. A module whose package fails is reported with its package's error, as importing it
+# first would. Two imports at a time (tokens in a pipe): the test is one of the longest, and
+# the other core may have nothing else left to run.
 SCRIPT = """
-import gc, importlib, os, py_compile, sys, tempfile, warnings
+import gc, importlib, os, py_compile, sys, tempfile, traceback, warnings
 from importlib.util import cache_from_source
 from pathlib import Path
 
@@ -37,6 +46,17 @@ for package in packages:
     for path in sorted((root / package).rglob("*.py")):
         parts = path.relative_to(root).with_suffix("").parts
         modules.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+
+# Each module under the nearest of its packages in the list (a folder without __init__.py is
+# a namespace package, with no code of its own to run); a module with none is imported first
+# from the clean parent.
+listed = set(modules)
+members = {}
+for module in modules:
+    package = module.rpartition(".")[0]
+    while package and package not in listed:
+        package = package.rpartition(".")[0]
+    members.setdefault(package, []).append(module)
 
 for module in modules:
     try:
@@ -57,28 +77,51 @@ gc.collect()
 gc.freeze()
 sys.stdout.flush()
 
-
-def start(module):
-    pid = os.fork()
-    if pid == 0:
-        try:
-            importlib.import_module(module)
-        except BaseException as error:
-            print(f"{module}: {type(error).__name__}: {error}", flush=True)
-        os._exit(0)
-    return pid
+# Two tokens: a process takes one (its parent takes it before forking it) while it imports.
+take, give = os.pipe()
+os.write(give, b"..")
 
 
-running = {}
-waiting = list(reversed(modules))
-while waiting or running:
-    while waiting and len(running) < 2:
-        module = waiting.pop()
-        running[start(module)] = module
-    pid, status = os.wait()
-    module = running.pop(pid)
-    if status != 0:
-        print(f"{module}: its child ended with status {status}", flush=True)
+def within(module):
+    for member in members.get(module, ()):
+        yield member
+        yield from within(member)
+
+
+def import_first(module):
+    # In a child holding a token, with nothing of ours imported but the module's packages.
+    try:
+        importlib.import_module(module)
+    except BaseException as error:
+        for name in [module, *within(module)]:
+            print(f"{name}: {type(error).__name__}: {error}", flush=True)
+        return
+    finally:
+        os.write(give, b".")
+    import_each(members.get(module, ()))
+
+
+def import_each(modules):
+    running = {}
+    for module in modules:
+        os.read(take, 1)
+        pid = os.fork()
+        if pid == 0:
+            status = 0
+            try:
+                import_first(module)
+            except BaseException:
+                print(f"{module}: {traceback.format_exc()!r}", flush=True)
+                status = 1
+            os._exit(status)
+        running[pid] = module
+    for pid, module in running.items():
+        _pid, status = os.waitpid(pid, 0)
+        if status != 0:
+            print(f"{module}: its child ended with status {status}", flush=True)
+
+
+import_each(members.get("", ()))
 """
 
 
