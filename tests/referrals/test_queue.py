@@ -513,3 +513,31 @@ def test_two_officers_deciding_one_referral_at_once_decide_it_once(
             decided.status is S.CLOSED and logged.decision == "closed"
         )
         assert len(_events(decided)) == 2  # received, and the one decision
+
+
+# The demo ------------------------------------------------------------------------------------
+
+
+def test_the_demo_seeds_a_referral_in_every_state_once(
+    app: Flask, officer: User, pots: dict[StreamKind, FunderPot]
+) -> None:
+    from marketplace.demo.front_door_referrals import REFERRALS, seed_referrals
+
+    make_ras_version(db.session)  # the RAS part's default configuration
+    first = seed_referrals(db.session)
+    db.session.commit()
+    (tally,) = first.tallies
+    assert len(tally.created) == len(REFERRALS)
+    counts = queue.counts_by_status(db.session)
+    for status in (S.RECEIVED, S.IN_CONTACT, S.RESOLVED, S.AWAITING_VISIT, S.ASSESSED):
+        assert counts[status] >= 1, status
+    assert (counts[S.CONVERTED], counts[S.CLOSED]) == (1, 1)
+    (converted,) = queue.referrals_for_council(db.session, statuses=[S.CONVERTED])[0]
+    assert converted.budget is not None
+    assert converted.support_plan is not None
+    assert verify_ledger(db.session).ok
+    assert check_budgets(db.session)[0] == []
+    urgencies = {r.urgency.value for r in queue.referrals_for_council(db.session)[0]}
+    assert {"leaving_hospital", "urgent"} <= urgencies
+    again = seed_referrals(db.session)
+    assert (again.tallies[0].created, again.tallies[0].existing) == ([], len(REFERRALS))
