@@ -147,7 +147,7 @@ def test_an_officer_closes_several_periods_and_reads_the_figures(
     assert_accessible_at_both_widths(page)
     page.get_by_role("link", name="The council\u2019s figures").click()
     expect(heading(page)).to_have_text("The council\u2019s figures")
-    expect(page.get_by_text("Not recorded yet").first).to_be_visible()
+    expect(page.get_by_role("heading", name="The front door", exact=True)).to_be_visible()
     expect(page.locator("svg[role=img]").first).to_be_visible()
     assert_accessible_at_both_widths(page)
     screenshot(page, f"council-figures-{viewport}")

@@ -1,6 +1,6 @@
 """The figures the seeds measure (issue 19, item 9): computed from a constructed set of events,
 they equal the values counted by hand; the page shows each with its definition, table and CSV,
-and the front door's as not recorded yet."""
+and the front door's as not recorded yet until a source of contacts is registered."""
 
 from __future__ import annotations
 
@@ -134,9 +134,12 @@ def test_days_from_a_record_to_a_plan_and_a_budget_count_london_days(
 
 
 def test_the_front_door_figures_are_not_recorded_yet_and_computed_from_contacts_given(
-    session: Session,
+    session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert [f.value for f in figures.front_door_figures(session, JUNE)] == [None, None, None]
+    # Issue 20 registers the referrals as a source; without any source, not recorded yet.
+    with monkeypatch.context() as patched:
+        patched.setattr(figures, "FRONT_DOOR_SOURCES", [])
+        assert [f.value for f in figures.front_door_figures(session, JUNE)] == [None] * 3
 
     start = _at("2026-06-03", 9)
     contacts = [
@@ -223,7 +226,9 @@ def test_the_page_shows_each_figure_with_its_definition_table_and_csv(
 
     assert page.status_code == 200, text
     assert "2 of 3 (67%)" in text
-    assert "Not recorded yet" in text
+    # The front door's figures are counted since issue 20 (no referral in June).
+    assert "Not recorded yet" not in text
+    assert "<strong>None in this period</strong>" in text
     assert (
         "<strong>4</strong> records made: the middle wait for a plan was 3 days, and for a "
         "budget 10 days" in text
