@@ -21,43 +21,24 @@ self-funder): never one per service. It reads only; nothing is written.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    case,
-    exists,
-    false,
-    func,
-    literal,
-    or_,
-    select,
-    union_all,
+from marketplace.referrals.help_directory import (
+    PER_CATEGORY,
+    Brokerage,
+    brokerages_serving,
+    leads_in_force,
+    place_of,
+    ranked_services,
 )
-from sqlalchemy.orm import aliased
-
+from marketplace.referrals.help_directory import (  # the page on paying for care reads them
+    approved_brokerages as approved_brokerages,
+)
 from marketplace.referrals.questions import CONDITIONS, OUTCOMES
 from marketplace.types import Session
-from providers.lead_providers import in_force, outward_code
-from providers.models import (
-    CapacityStatus,
-    LeadProvider,
-    Locality,
-    Organisation,
-    OrganisationKind,
-    OrganisationStatus,
-    PriceUnit,
-    Service,
-    TaxonomyTerm,
-    organisation_localities,
-    service_is_public,
-    service_localities,
-    service_taxonomy_terms,
-)
+from providers.models import PriceUnit
 from providers.reference_data import taxonomy_entries
 
 GroupKind = Literal["community", "equipment", "reablement", "paid"]
@@ -72,10 +53,8 @@ UPPER_CAPITAL_LIMIT_PENCE = 2_325_000
 # Savings answers for which the person is shown how to buy care themselves.
 SELF_FUNDER_SAVINGS = ("over_upper", "prefer_not")
 
-# How many services are offered in a group (a few: people on phones), and at most how many
-# per category are read to choose them from.
+# How many services are offered in a group: a few, for people on phones.
 PER_GROUP = 5
-PER_CATEGORY = 3
 BROKERAGES_SHOWN = 3
 
 NEEDS_HELP = ("some", "lot", "unable")
@@ -148,7 +127,6 @@ CALLED_FOR: dict[str, tuple[tuple[str, GroupKind], ...]] = {
 
 _OUTCOME_TITLES = {key: title for key, title, _words in OUTCOMES}
 _CONDITION_LABELS = dict(CONDITIONS)
-_EQUIPMENT_TOP = "equipment-and-adaptations"
 
 
 @dataclass(frozen=True)
@@ -184,16 +162,6 @@ class HelpGroup:
 
 
 @dataclass(frozen=True)
-class Brokerage:
-    """An approved brokerage serving the person's area, linked to its public page."""
-
-    organisation_id: uuid.UUID
-    name: str
-    phone: str | None
-    email: str | None
-
-
-@dataclass(frozen=True)
 class SelfFunderGuidance:
     """For someone likely to pay for their own care: why, and where to find a broker."""
 
@@ -224,15 +192,6 @@ class HelpNow:
         return next((group for group in self.groups if group.kind == kind), None)
 
 
-@dataclass(frozen=True)
-class _Place:
-    district: Locality | None
-    covering: frozenset[uuid.UUID]
-    latitude: float | None
-    longitude: float | None
-    name: str | None
-
-
 def called_for(answers: dict[str, Any]) -> dict[str, tuple[GroupKind, str]]:
     """Each category code the answers call for, in the order first called, with its group
     and what in the answers calls for it (its outcome's or condition's title)."""
@@ -255,208 +214,10 @@ def called_for(answers: dict[str, Any]) -> dict[str, tuple[GroupKind, str]]:
     return found
 
 
-def _place(session: Session, postcode: str | None) -> _Place:
-    # The gazetteer is a few dozen rows: one statement for all, then matched here.
-    localities = list(session.scalars(select(Locality)))
-    outward = outward_code(postcode)
-    district = next(
-        (
-            place
-            for place in localities
-            if place.kind == "district" and outward in (place.postcode_districts or [])
-        ),
-        None,
-    )
-    if district is None or not outward:
-        return _Place(None, frozenset(), None, None, None)
-    towns = [place for place in localities if place.parent_id == district.id]
-    own = [town for town in towns if outward in (town.postcode_districts or [])]
-    # A postcode district no town lists: any town of the district may be theirs.
-    covering = {district.id, *(town.id for town in (own or towns))}
-    centre = own[0] if own and own[0].latitude is not None else district
-    return _Place(
-        district,
-        frozenset(covering),
-        centre.latitude,
-        centre.longitude,
-        own[0].name if len(own) == 1 else district.name,
-    )
-
-
-def _leads(session: Session, place: _Place, today: date) -> list[tuple[uuid.UUID, str]]:
-    if place.district is None:
-        return []
-    return [
-        (lead.organisation_id, lead.category_code)
-        for lead in session.scalars(
-            select(LeadProvider).where(
-                LeadProvider.locality_id == place.district.id, in_force(today)
-            )
-        )
-    ]
-
-
-def _ranked_rows(
-    session: Session,
-    codes: Iterable[str],
-    place: _Place,
-    leads: list[tuple[uuid.UUID, str]],
-) -> list[Any]:
-    """One statement: for each wanted category (and free or not), its best PER_CATEGORY public
-    services with what the page shows, in the area first, then lead, accepting, nearest."""
-    wanted = list(codes)
-    term = aliased(TaxonomyTerm)
-    parent = aliased(TaxonomyTerm)
-    key = case((term.code.in_(wanted), term.code), else_=parent.code)
-    # The areas each service serves: its own, or its organisation's when it names none.
-    areas = union_all(
-        select(
-            service_localities.c.service_id.label("service_id"),
-            service_localities.c.locality_id.label("locality_id"),
-        ),
-        select(Service.id, organisation_localities.c.locality_id)
-        .join(
-            organisation_localities,
-            organisation_localities.c.organisation_id == Service.organisation_id,
-        )
-        .where(~exists().where(service_localities.c.service_id == Service.id)),
-    ).subquery()
-    local: ColumnElement[Any] = (
-        case((Locality.id.in_(place.covering), 1), else_=0) if place.covering else literal(0)
-    )
-    if place.latitude is not None and place.longitude is not None:
-        # Squared distance in degrees, longitude shrunk for the county's latitude: enough to
-        # tell nearer from further, and plain arithmetic both databases do.
-        distance: ColumnElement[Any] = func.coalesce(
-            (Locality.latitude - place.latitude) * (Locality.latitude - place.latitude)
-            + (Locality.longitude - place.longitude)
-            * (Locality.longitude - place.longitude)
-            * 0.38,
-            1000.0,
-        )
-    else:
-        distance = literal(0.0)
-    lead: ColumnElement[Any] = (
-        case(
-            *[
-                (
-                    and_(
-                        Service.organisation_id == organisation_id,
-                        Locality.id.in_(place.covering),
-                        or_(term.code == code, parent.code == code),
-                    ),
-                    1,
-                )
-                for organisation_id, code in leads
-            ],
-            else_=0,
-        )
-        if leads
-        else literal(0)
-    )
-    free = Service.price_unit == PriceUnit.FREE
-    per_service = (
-        select(
-            Service.id.label("service_id"),
-            key.label("code"),
-            free.label("free"),
-            Service.name.label("name"),
-            Organisation.name.label("provider_name"),
-            Service.price_pence.label("price_pence"),
-            Service.price_unit.label("price_unit"),
-            case((Service.capacity_status == CapacityStatus.FULL, 1), else_=0).label("full"),
-            func.max(local).label("local"),
-            func.max(lead).label("lead"),
-            func.min(distance).label("distance"),
-        )
-        .join(Organisation, Service.organisation_id == Organisation.id)
-        .join(service_taxonomy_terms, service_taxonomy_terms.c.service_id == Service.id)
-        .join(term, term.id == service_taxonomy_terms.c.taxonomy_term_id)
-        .outerjoin(parent, parent.id == term.parent_id)
-        .join(areas, areas.c.service_id == Service.id)
-        .join(Locality, Locality.id == areas.c.locality_id)
-        .where(
-            service_is_public(),
-            Organisation.kind == OrganisationKind.PROVIDER,
-            or_(term.code.in_(wanted), parent.code.in_(wanted)),
-        )
-        .group_by(
-            Service.id,
-            key,
-            Service.name,
-            Organisation.name,
-            Service.price_pence,
-            Service.price_unit,
-            Service.capacity_status,
-        )
-        .subquery()
-    )
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=(per_service.c.code, per_service.c.free),
-            order_by=(
-                per_service.c.local.desc(),
-                per_service.c.lead.desc(),
-                per_service.c.full,
-                per_service.c.distance,
-                per_service.c.name,
-                per_service.c.service_id,
-            ),
-        )
-        .label("rank")
-    )
-    ranked = select(per_service, rank).subquery()
-    return list(
-        session.execute(
-            select(ranked).where(ranked.c.rank <= PER_CATEGORY).order_by(ranked.c.rank)
-        ).all()
-    )
-
-
 def _group_of(kind: GroupKind, free: bool) -> GroupKind:
     if kind == EQUIPMENT:
         return EQUIPMENT
     return COMMUNITY if free else PAID
-
-
-def approved_brokerages(session: Session, *, at_most: int = 20) -> tuple[Brokerage, ...]:
-    """The council's approved brokerages, by name (at most `at_most`), for the page on paying
-    for one's own care. One statement."""
-    rows = session.execute(
-        select(Organisation.id, Organisation.name, Organisation.phone, Organisation.email)
-        .where(
-            Organisation.kind == OrganisationKind.BROKERAGE,
-            Organisation.status == OrganisationStatus.APPROVED,
-        )
-        .order_by(Organisation.name)
-        .limit(at_most)
-    ).all()
-    return tuple(Brokerage(row.id, row.name, row.phone, row.email) for row in rows)
-
-
-def _brokerages(session: Session, place: _Place) -> tuple[Brokerage, ...]:
-    # Those serving the person's area (or naming no area: they work county-wide).
-    serves_area = or_(
-        ~exists().where(organisation_localities.c.organisation_id == Organisation.id),
-        exists().where(
-            organisation_localities.c.organisation_id == Organisation.id,
-            organisation_localities.c.locality_id.in_(place.covering)
-            if place.covering
-            else false(),
-        ),
-    )
-    rows = session.execute(
-        select(Organisation.id, Organisation.name, Organisation.phone, Organisation.email)
-        .where(
-            Organisation.kind == OrganisationKind.BROKERAGE,
-            Organisation.status == OrganisationStatus.APPROVED,
-            serves_area,
-        )
-        .order_by(Organisation.name)
-        .limit(BROKERAGES_SHOWN)
-    ).all()
-    return tuple(Brokerage(row.id, row.name, row.phone, row.email) for row in rows)
 
 
 def help_for(session: Session, answers: dict[str, Any], *, today: date) -> HelpNow:
@@ -467,8 +228,12 @@ def help_for(session: Session, answers: dict[str, Any], *, today: date) -> HelpN
     providers are in force. Answers may be incomplete (any missing answer calls for nothing).
     Reads only, in a fixed number of statements; raises nothing for odd answers."""
     wanted = called_for(answers)
-    place = _place(session, answers.get("postcode"))
-    rows = _ranked_rows(session, wanted, place, _leads(session, place, today)) if wanted else []
+    place = place_of(session, answers.get("postcode"))
+    rows = (
+        ranked_services(session, wanted, place, leads_in_force(session, place, today))
+        if wanted
+        else []
+    )
     names = {entry.code: entry.name for entry in taxonomy_entries()}
     # Each group's candidates by category, in the order the answers called for them.
     candidates: dict[GroupKind, dict[str, list[Suggestion]]] = {
@@ -509,7 +274,9 @@ def help_for(session: Session, answers: dict[str, Any], *, today: date) -> HelpN
             _choose(PAID, [code for code in wanted if code in candidates[PAID]], candidates[PAID])
         )
     self_funder = (
-        SelfFunderGuidance(answers["savings"], _brokerages(session, place))
+        SelfFunderGuidance(
+            answers["savings"], brokerages_serving(session, place, at_most=BROKERAGES_SHOWN)
+        )
         if answers.get("savings") in SELF_FUNDER_SAVINGS
         else None
     )
