@@ -309,3 +309,21 @@ def test_the_resume_link_works_until_it_expires_or_is_replaced(app: Flask) -> No
     with pytest.raises(assessments.ResumeLinkRefused) as sent:
         assessments.follow_resume_link(db.session, paths[-1], now=NOW)
     assert sent.value.reason == "sent"
+
+
+def test_the_demo_seed_leaves_assessments_stopped_at_their_questions(app: Flask) -> None:
+    from marketplace.demo.front_door_assessments import seed_assessments
+
+    assert seed_assessments(db.session).tallies[0].created == []  # no version yet: nothing
+    make_ras_version(db.session)
+    assert len(seed_assessments(db.session).tallies[0].created) == 3
+    again = seed_assessments(db.session).tallies[0]
+    assert (again.created, again.existing) == ([], 3)
+    stopped = {
+        row.answers["full_name"]: row.last_question for row in db.session.query(SelfAssessment)
+    }
+    assert stopped == {
+        "Peter Lawson": "toileting",
+        "Doreen Mills": "hygiene",
+        "Kwame Asante": "savings",
+    }
