@@ -70,7 +70,7 @@ def answer_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:
             contact = value or {}
             shown = "\n".join(part for part in (contact.get("email"), contact.get("phone")) if part)
         elif isinstance(value, list):
-            shown = "\n".join(labels.get(item, item) for item in value) or "None of these"
+            shown = "\n".join(str(labels.get(item, item)) for item in value) or "None of these"
         else:
             shown = labels.get(value, value) if value not in (None, "") else "Not answered"
         rows.append(
@@ -308,7 +308,7 @@ def convert_referral(referral_id: uuid.UUID) -> Response | tuple[str, int]:
         else:
             flash(
                 f"{made.person.full_name} now has a record, a draft support plan and a budget "
-                f"of {pounds(form.weekly_budget.data)} a week"
+                f"of {pounds(made.plan.weekly_total_pence)} a week"
                 + (
                     ". An account already uses their contact email address: invite them to "
                     "claim the record rather than linking it"
