@@ -205,7 +205,7 @@ def field_for_path(path: str) -> str:
     return ""
 
 
-def _add_answer_fields() -> None:
+def _answer_fields() -> dict[str, Field]:
     fields: dict[str, Field] = {}
     for key, title, _words in OUTCOMES:
         for level, label in NEED_LEVELS:
@@ -216,6 +216,11 @@ def _add_answer_fields() -> None:
         fields[f"cc_{key}"] = _points(f"Points added: \u201c{label}\u201d")
     for key, label in CONDITIONS:
         fields[f"cond_{key}"] = _points(f"Points for {label.lower()}")
+    return fields
+
+
+def _band_and_money_fields() -> dict[str, Field]:
+    fields: dict[str, Field] = {}
     for i in range(BAND_ROWS):
         n = i + 1
         fields[f"band{i}_name"] = StringField(f"Band {n} name", widget=GovTextInput())
@@ -233,8 +238,9 @@ def _add_answer_fields() -> None:
                     f"{label.lower()}, in pounds",
                     max_pence=MAX_WEEKLY_PENCE,
                 )
-    for name, field in fields.items():
-        setattr(RasVersionForm, name, field)
+    return fields
 
 
-_add_answer_fields()
+# One box per answer, band and contribution row, on the form's class (WTForms binds them).
+for _name, _field in (_answer_fields() | _band_and_money_fields()).items():
+    setattr(RasVersionForm, _name, _field)

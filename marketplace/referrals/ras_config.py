@@ -98,139 +98,120 @@ def config_problems(config: Any) -> list[tuple[str, str]]:
     to show each beside its box."""
     if not isinstance(config, dict):
         return [("", "The configuration is not a set of named values")]
-    found: list[tuple[str, str]] = []
-
-    def number(path: str, value: Any, what: str, *, least: int = 0) -> bool:
-        if isinstance(value, bool) or not isinstance(value, int):
-            found.append((path, f"{what} must be a whole number"))
-        elif value < least:
-            found.append(
-                (
-                    path,
-                    f"{what} cannot be negative"
-                    if least == 0
-                    else f"{what} must be {least} or more",
-                )
-            )
-        elif value > LARGEST:
-            found.append((path, f"{what} is too large"))
-        else:
-            return True
-        return False
-
-    def table(path: str, keys: tuple[str, ...], what: str) -> dict[str, Any] | None:
-        value = config.get(path)
-        if not isinstance(value, dict):
-            found.append((path, f"{what} are missing"))
-            return None
-        for key in value:
-            if key not in keys:
-                found.append(
-                    (f"{path}.{key}", f"{what}: '{key}' is not an answer the questions give")
-                )
-        return value
-
-    outcome_points = table("outcome_points", OUTCOME_KEYS, "The points for each outcome")
-    for key in OUTCOME_KEYS if outcome_points is not None else ():
-        levels = outcome_points.get(key)
-        title = _OUTCOME_TITLES[key]
-        if not isinstance(levels, dict):
-            found.append((f"outcome_points.{key}", f"The points for '{title}' are missing"))
-            continue
-        ok = True
-        for level in LEVEL_KEYS:
-            path = f"outcome_points.{key}.{level}"
-            if level not in levels:
-                found.append(
-                    (path, f"The points for '{title}', {_LEVEL_LABELS[level]}, are missing")
-                )
-                ok = False
-            else:
-                ok = (
-                    number(
-                        path, levels[level], f"The points for '{title}', {_LEVEL_LABELS[level]},"
-                    )
-                    and ok
-                )
-        if ok:
-            for lower, higher in pairwise(LEVEL_KEYS):
-                if levels[higher] < levels[lower]:
-                    found.append(
-                        (
-                            f"outcome_points.{key}.{higher}",
-                            f"The points for '{title}' must not fall as need rises: "
-                            f"{_LEVEL_LABELS[higher]} gives fewer than {_LEVEL_LABELS[lower]}",
-                        )
-                    )
-
+    found = _Found()
+    _outcome_problems(config, found)
     for path, answers, what in (
         ("carer_support_reduction", CARER_SUPPORT, "The points taken off for unpaid help"),
         ("carer_coping_addition", CARER_COPING, "The points added when a carer cannot carry on"),
         ("condition_points", CONDITIONS, "The points for conditions"),
     ):
-        values = table(path, tuple(k for k, _label in answers), what)
-        for key, label in answers if values is not None else ():
+        values = found.table(config, path, tuple(k for k, _label in answers), what) or {}
+        for key, label in answers if path in config and isinstance(config[path], dict) else ():
             if key not in values:
-                found.append((f"{path}.{key}", f"{what}: '{label}' is missing"))
+                found.add(f"{path}.{key}", f"{what}: '{label}' is missing")
             else:
-                number(f"{path}.{key}", values[key], f"{what} ('{label}')")
-
-    price_ok = number(
-        "price_per_point_pence", config.get("price_per_point_pence"), "The price per point", least=1
+                found.number(f"{path}.{key}", values[key], f"{what} ('{label}')")
+    price_ok = found.number(
+        "price_per_point_pence", config.get("price_per_point_pence"), "The price per point", 1
     )
-    max_points_ok = number("max_points", config.get("max_points"), "The most points", least=1)
-    number(
-        "max_weekly_pence", config.get("max_weekly_pence"), "The highest weekly indication", least=1
+    max_points_ok = found.number("max_points", config.get("max_points"), "The most points", 1)
+    found.number(
+        "max_weekly_pence", config.get("max_weekly_pence"), "The highest weekly indication", 1
     )
-    if price_ok and max_points_ok:
-        base = config["price_per_point_pence"] * config["max_points"]
-        if base > LARGEST:
-            found.append(
-                (
-                    "price_per_point_pence",
-                    f"The price per point times the most points is over {pounds(LARGEST)} a week",
-                )
-            )
-    found += _band_problems(
+    if (
+        price_ok
+        and max_points_ok
+        and config["price_per_point_pence"] * config["max_points"] > LARGEST
+    ):
+        found.add(
+            "price_per_point_pence",
+            f"The price per point times the most points is over {pounds(LARGEST)} a week",
+        )
+    found.problems += _band_problems(
         config.get("bands"), config.get("max_points") if max_points_ok else None
     )
-    found += _stream_problems(config.get("streams"))
-    found += _contribution_problems(config.get("contribution"), number)
-    return found
+    found.problems += _stream_problems(config.get("streams"))
+    _contribution_problems(config.get("contribution"), found)
+    return found.problems
+
+
+class _Found:
+    """The problems found so far, and the checks that add to them."""
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append((path, message))
+
+    def number(self, path: str, value: Any, what: str, least: int = 0) -> bool:
+        """Whether `value` is a whole number from `least` to LARGEST (else a problem)."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(path, f"{what} must be a whole number")
+        elif value < least:
+            self.add(
+                path,
+                f"{what} cannot be negative" if least == 0 else f"{what} must be {least} or more",
+            )
+        elif value > LARGEST:
+            self.add(path, f"{what} is too large")
+        else:
+            return True
+        return False
+
+    def table(
+        self, config: dict[str, Any], path: str, keys: tuple[str, ...], what: str
+    ) -> dict[str, Any] | None:
+        """The named values at `path`, or None (a problem) if missing; unknown names are
+        problems too."""
+        value = config.get(path)
+        if not isinstance(value, dict):
+            self.add(path, f"{what} are missing")
+            return None
+        for key in value:
+            if key not in keys:
+                self.add(f"{path}.{key}", f"{what}: '{key}' is not an answer the questions give")
+        return value
+
+
+def _outcome_problems(config: dict[str, Any], found: _Found) -> None:
+    outcome_points = found.table(
+        config, "outcome_points", OUTCOME_KEYS, "The points for each outcome"
+    )
+    if outcome_points is None:
+        return
+    for key in OUTCOME_KEYS:
+        levels = outcome_points.get(key)
+        title = _OUTCOME_TITLES[key]
+        if not isinstance(levels, dict):
+            found.add(f"outcome_points.{key}", f"The points for '{title}' are missing")
+            continue
+        ok = True
+        for level in LEVEL_KEYS:
+            path, what = (
+                f"outcome_points.{key}.{level}",
+                f"The points for '{title}', {_LEVEL_LABELS[level]},",
+            )
+            if level not in levels:
+                found.add(path, f"{what} are missing")
+                ok = False
+            else:
+                ok = found.number(path, levels[level], what) and ok
+        for lower, higher in pairwise(LEVEL_KEYS) if ok else ():
+            if levels[higher] < levels[lower]:
+                found.add(
+                    f"outcome_points.{key}.{higher}",
+                    f"The points for '{title}' must not fall as need rises: "
+                    f"{_LEVEL_LABELS[higher]} gives fewer than {_LEVEL_LABELS[lower]}",
+                )
 
 
 def _band_problems(bands: Any, max_points: int | None) -> list[tuple[str, str]]:
     if not isinstance(bands, list) or not bands:
         return [("bands", "There must be at least one band")]
-    found: list[tuple[str, str]] = []
-    names: set[str] = set()
-    for index, band in enumerate(bands):
-        path, which = f"bands.{index}", f"Band {index + 1}"
-        if not isinstance(band, dict):
-            return [(path, f"{which} is not a band")]
-        name = band.get("name")
-        if not isinstance(name, str) or not name.strip():
-            found.append((f"{path}.name", f"{which} needs a name"))
-        elif len(name) > BAND_NAME_MAX:
-            found.append(
-                (f"{path}.name", f"{which}'s name must be {BAND_NAME_MAX} characters or fewer")
-            )
-        elif name.strip().lower() in names:
-            found.append((f"{path}.name", f"Two bands are called '{name}': give each its own name"))
-        else:
-            names.add(name.strip().lower())
-        for part, what in (
-            ("from_points", "starts at"),
-            ("to_points", "ends at"),
-            ("width_percent", "width"),
-        ):
-            value = band.get(part)
-            if isinstance(value, bool) or not isinstance(value, int):
-                found.append((f"{path}.{part}", f"{which}'s {what} must be a whole number"))
-            elif value < 0:
-                found.append((f"{path}.{part}", f"{which}'s {what} cannot be negative"))
-            elif value > LARGEST:
-                found.append((f"{path}.{part}", f"{which}'s {what} is too large"))
+    if not all(isinstance(band, dict) for band in bands):
+        return [("bands", "Each band must have a name, a start, an end and a width")]
+    found = _band_field_problems(bands)
     if found:
         return found  # the order checks need every number
     for index, band in enumerate(bands):
@@ -242,45 +223,64 @@ def _band_problems(bands: Any, max_points: int | None) -> list[tuple[str, str]]:
                     f"before it starts at {band['from_points']}",
                 )
             )
-    if found:
-        return found
+    return found or _band_order_problems(bands, max_points)
+
+
+def _band_field_problems(bands: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    found = _Found()
+    names: set[str] = set()
+    for index, band in enumerate(bands):
+        path, which = f"bands.{index}", f"Band {index + 1}"
+        name = band.get("name")
+        if not isinstance(name, str) or not name.strip():
+            found.add(f"{path}.name", f"{which} needs a name")
+        elif len(name) > BAND_NAME_MAX:
+            found.add(f"{path}.name", f"{which}'s name must be {BAND_NAME_MAX} characters or fewer")
+        elif name.strip().lower() in names:
+            found.add(f"{path}.name", f"Two bands are called '{name}': give each its own name")
+        else:
+            names.add(name.strip().lower())
+        for part, what in (
+            ("from_points", "starts at"),
+            ("to_points", "ends at"),
+            ("width_percent", "width"),
+        ):
+            found.number(f"{path}.{part}", band.get(part), f"{which}'s {what}")
+    return found.problems
+
+
+def _band_order_problems(
+    bands: list[dict[str, Any]], max_points: int | None
+) -> list[tuple[str, str]]:
+    found = _Found()
     if bands[0]["from_points"] != 0:
-        found.append(("bands.0.from_points", "The first band must start at 0 points"))
+        found.add("bands.0.from_points", "The first band must start at 0 points")
     for index, (lower, higher) in enumerate(pairwise(bands), start=1):
         if higher["from_points"] > lower["to_points"] + 1:
-            found.append(
-                (
-                    f"bands.{index}.from_points",
-                    f"There is a gap between bands {index} and {index + 1}: "
-                    f"{lower['to_points'] + 1} points is in no band",
-                )
+            found.add(
+                f"bands.{index}.from_points",
+                f"There is a gap between bands {index} and {index + 1}: "
+                f"{lower['to_points'] + 1} points is in no band",
             )
         elif higher["from_points"] <= lower["to_points"]:
-            found.append(
-                (
-                    f"bands.{index}.from_points",
-                    f"Bands {index} and {index + 1} overlap: "
-                    f"{higher['from_points']} points is in both",
-                )
+            found.add(
+                f"bands.{index}.from_points",
+                f"Bands {index} and {index + 1} overlap: {higher['from_points']} points is in both",
             )
         if higher["width_percent"] < lower["width_percent"]:
             # Otherwise more need could show a lower top of the range.
-            found.append(
-                (
-                    f"bands.{index}.width_percent",
-                    f"Band {index + 1} must be at least as wide as band {index} "
-                    f"({lower['width_percent']}%), or more need could show a lower range",
-                )
+            found.add(
+                f"bands.{index}.width_percent",
+                f"Band {index + 1} must be at least as wide as band {index} "
+                f"({lower['width_percent']}%), or more need could show a lower range",
             )
     if max_points is not None and bands[-1]["to_points"] < max_points:
-        found.append(
-            (
-                f"bands.{len(bands) - 1}.to_points",
-                f"The last band must reach the most points ({max_points}): "
-                f"it ends at {bands[-1]['to_points']}",
-            )
+        found.add(
+            f"bands.{len(bands) - 1}.to_points",
+            f"The last band must reach the most points ({max_points}): "
+            f"it ends at {bands[-1]['to_points']}",
         )
-    return found
+    return found.problems
 
 
 def _stream_problems(streams: Any) -> list[tuple[str, str]]:
@@ -324,18 +324,16 @@ def _stream_problems(streams: Any) -> list[tuple[str, str]]:
     return found
 
 
-def _contribution_problems(rules: Any, number: Any) -> list[tuple[str, str]]:
+def _contribution_problems(rules: Any, found: _Found) -> None:
     if not isinstance(rules, dict):
-        return [("contribution", "The rules for the person's contribution are missing")]
-    found: list[tuple[str, str]] = []
+        found.add("contribution", "The rules for the person's contribution are missing")
+        return
     savings = dict(SAVINGS_BANDS)
     self_funder = rules.get("self_funder_savings")
     if not isinstance(self_funder, list) or any(s not in savings for s in self_funder):
-        found.append(
-            (
-                "contribution.self_funder_savings",
-                "The savings bands where the person probably pays in full must be savings bands",
-            )
+        found.add(
+            "contribution.self_funder_savings",
+            "The savings bands where the person probably pays in full must be savings bands",
         )
     for part, bands, what in (
         ("income_weekly", dict(INCOME_BANDS), "income"),
@@ -344,18 +342,17 @@ def _contribution_problems(rules: Any, number: Any) -> list[tuple[str, str]]:
         ranges = rules.get(part)
         path = f"contribution.{part}"
         if not isinstance(ranges, dict):
-            found.append((path, f"The contribution by {what} band is missing"))
+            found.add(path, f"The contribution by {what} band is missing")
             continue
         for band, pair in ranges.items():
             if band not in bands:
-                found.append((f"{path}.{band}", f"'{band}' is not a {what} band"))
+                found.add(f"{path}.{band}", f"'{band}' is not a {what} band")
                 continue
             label = f"The contribution for {what} '{bands[band]}'"
             if not isinstance(pair, list) or len(pair) != 2:
-                found.append((f"{path}.{band}", f"{label} must be a lowest and a highest amount"))
+                found.add(f"{path}.{band}", f"{label} must be a lowest and a highest amount")
                 continue
-            low_ok = number(f"{path}.{band}.0", pair[0], f"{label} (lowest)")
-            high_ok = number(f"{path}.{band}.1", pair[1], f"{label} (highest)")
+            low_ok = found.number(f"{path}.{band}.0", pair[0], f"{label} (lowest)")
+            high_ok = found.number(f"{path}.{band}.1", pair[1], f"{label} (highest)")
             if low_ok and high_ok and pair[1] < pair[0]:
-                found.append((f"{path}.{band}.1", f"{label}: the highest is less than the lowest"))
-    return found
+                found.add(f"{path}.{band}.1", f"{label}: the highest is less than the lowest")

@@ -79,31 +79,41 @@ def explain(indication: Indication) -> list[str]:
     streams and the contribution. Never reads the current version; never raises for an
     indication made by `ras.make_indication`."""
     w = indication.workings or {}
-    version = indication.ras_version
     lines = [
         f"Worked out on {london_time(indication.made_at, with_time=False)} under version "
-        f"{version.number} of the council's resource allocation system.",
+        f"{indication.ras_version.number} of the council's resource allocation system.",
+        *_answer_lines(w),
     ]
+    return lines + _money_lines(indication, w)
+
+
+def _answer_lines(w: dict[str, Any]) -> list[str]:
+    lines = []
     for line in w.get("outcomes", []):
-        title = _OUTCOME_TITLES.get(line["key"], line["key"])
-        answer = _NEED.get(line["answer"], line["answer"])
+        title = line.get("title") or _OUTCOME_TITLES.get(line["key"], line["key"])
+        answer = line.get("answer_label") or _NEED.get(line["answer"], line["answer"])
         lines.append(f"{title}: \u201c{answer}\u201d: {_points(line['points'])}.")
     for line in w.get("carer", []):
         if line["key"] == "carer_support":
-            said = _SUPPORT.get(line["answer"], line["answer"])
+            said = line.get("answer_label") or _SUPPORT.get(line["answer"], line["answer"])
             taken = -line["points"]
             lines.append(
                 f"Unpaid help from family or friends: \u201c{said}\u201d: "
                 + (f"{_points(taken)} taken off." if taken else "no points taken off.")
             )
         elif line["points"]:
-            said = _COPING.get(line["answer"], line["answer"])
+            said = line.get("answer_label") or _COPING.get(line["answer"], line["answer"])
             lines.append(
                 f"Can the carer carry on: \u201c{said}\u201d: {_points(line['points'])} added back."
             )
     for line in w.get("conditions", []):
-        label = _CONDITIONS.get(line["key"], line["key"])
+        label = line.get("title") or _CONDITIONS.get(line["key"], line["key"])
         lines.append(f"{label}: {_points(line['points'])}.")
+    return lines
+
+
+def _money_lines(indication: Indication, w: dict[str, Any]) -> list[str]:
+    lines = []
     total, points = w.get("points_total", indication.points), indication.points
     if w.get("points_capped"):
         lines.append(

@@ -60,7 +60,8 @@ def test_the_versions_page_lists_each_version_and_what_it_produced(
     page = officer_client.get("/council/ras")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert f"Version {second.number}" in html and f"Version {first.number}" in html
+    assert f"Version {second.number}" in html
+    assert f"Version {first.number}" in html
     # Newest first, marked current; the first version produced two self-assessments.
     assert html.index(f"Version {second.number}") < html.index(f"Version {first.number}")
     rows = re.findall(r"<tr class=\"govuk-table__row\">(.*?)</tr>", html, re.S)
@@ -74,7 +75,8 @@ def test_a_version_page_shows_its_whole_configuration(officer_client: FlaskClien
     db.session.commit()
     html = officer_client.get(f"/council/ras/{version.number}").get_data(as_text=True)
     assert "£10 a week" in html  # the price per point
-    assert "Substantial" in html and "30%" in html
+    assert "Substantial" in html
+    assert "30%" in html
     assert "Maintaining personal hygiene" in html
     assert "£800 a week" in html
     assert "the NHS (a personal health budget)" in html  # for a terminal illness
@@ -94,9 +96,11 @@ def test_the_form_is_prefilled_from_the_current_version_and_saves_the_next(
     response = officer_client.post("/council/ras/new", data=data)
     assert response.status_code == 302
     saved = ras.current_version(db.session)
-    assert saved is not None and saved.number == current.number + 1
+    assert saved is not None
+    assert saved.number == current.number + 1
     assert saved.config["price_per_point_pence"] == 1250
-    assert saved.made_by_id == officer.id and saved.note == "Prices rise in April"
+    assert saved.made_by_id == officer.id
+    assert saved.note == "Prices rise in April"
     # Everything else is as it was.
     assert {**saved.config, "price_per_point_pence": 1000} == current.config
 
@@ -165,7 +169,8 @@ def test_the_first_version_can_be_made_from_the_suggested_start(
     assert data["based_on"] == "0"
     assert officer_client.post("/council/ras/new", data=data).status_code == 302
     current = ras.current_version(db.session)
-    assert current is not None and current.number == 1
+    assert current is not None
+    assert current.number == 1
     assert current.config == ras.default_config()
 
 
@@ -184,7 +189,8 @@ def test_only_officers_may_see_or_change_the_system(
 
 def test_signed_out_people_are_sent_to_sign_in(client: FlaskClient) -> None:
     response = client.get("/council/ras")
-    assert response.status_code == 302 and "sign-in" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "sign-in" in response.headers["Location"]
 
 
 def test_field_paths_reach_their_boxes() -> None:
@@ -220,7 +226,8 @@ def test_the_person_sees_a_plain_range_that_is_not_a_decision(app: Flask) -> Non
     assert "What happens next" in html
     # The officers' workings: the version and each answer's points.
     assert "Version 1, worked out" in html
-    assert "Maintaining personal hygiene" in html and "Substantial" in html
+    assert "Maintaining personal hygiene" in html
+    assert "Substantial" in html
 
 
 def test_a_self_funder_is_told_they_will_probably_pay_and_someone_else_reads_they(

@@ -448,7 +448,9 @@ def test_the_demo_seeds_two_versions_once(app: Flask) -> None:
     assert again.created("resource allocation versions") == []
     assert again.tallies[0].existing == 2
     current = ras.current_version(db.session)
-    assert current is not None and current.number == 2
+    assert current is not None
+    assert current.number == 2
     assert current.config["price_per_point_pence"] == 1_100
     first = ras.version_by_number(db.session, 1)
-    assert first is not None and first.config == ras.default_config()
+    assert first is not None
+    assert first.config == ras.default_config()
