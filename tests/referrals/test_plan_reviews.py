@@ -17,7 +17,7 @@ from marketplace.extensions import db
 from marketplace.people import plans
 from marketplace.people.models import Person, SupportPlan
 from marketplace.referrals import plan_reviews, visits
-from marketplace.referrals.models import ReferralStatus, VisitKind, VisitStatus
+from marketplace.referrals.models import ReferralStatus, Visit, VisitKind, VisitStatus
 from tests.referrals.factories import NOW, make_slots
 from tests.referrals.visit_world import TOMORROW, World, make_world
 from tests.referrals.visit_world import waiting_referral as waiting
@@ -147,3 +147,27 @@ def test_a_review_visit_done_takes_the_plan_out_of_the_overdue_queue(world: Worl
         "reviewed",
         plan.id,
     )
+
+
+def test_the_demo_seed_books_visits_moves_one_and_runs_twice_safely(app: Flask) -> None:
+    from marketplace.demo.front_door_ras import seed_ras
+    from marketplace.demo.front_door_referrals import seed_referrals
+    from marketplace.demo.front_door_visits import seed_visits
+    from tests.referrals.visit_world import officer
+
+    officer()
+    seed_ras(db.session)
+    seed_referrals(db.session)
+    first = seed_visits(db.session)
+    db.session.commit()
+    made = {tally.kind: tally for tally in first.tallies}
+    assert len(made["assessors"].created) == 3
+    assert made["diary slots"].created
+    statuses = {v.status for v in db.session.scalars(select(Visit))}
+    assert {VisitStatus.BOOKED, VisitStatus.MOVED, VisitStatus.DONE, VisitStatus.WASTED} <= statuses
+    count = len(db.session.scalars(select(Visit)).all())
+    again = {tally.kind: tally for tally in seed_visits(db.session).tallies}
+    db.session.commit()
+    assert again["assessors"].existing == 3
+    assert again["diary slots"].created == []
+    assert len(db.session.scalars(select(Visit)).all()) == count

@@ -1,0 +1,202 @@
+"""The `flask seed-demo` step for assessment and review visits (VISITS, issue 20). Runs after
+REFERRALS' step (which sends referrals in every state).
+
+- Three assessors: Hannah Mills (dementia, sight and hearing; Stevenage and nearby), Joe Patel
+  (anyone, anywhere) and Grace Okafor (mental health, learning disability; SG1, SG2).
+- Weekday slots at 9:30, 11:30 and 14:00 (90 minutes) over the next three weeks from today.
+- A visit for each referral waiting for one, the earliest that fits (Priya Shah, memory
+  problems, with Hannah; Leonard Fisk, sight loss, with Hannah); Priya's then moved to a day
+  later (as if she asked), so the figures have a move.
+- History: Edith Crane's visit done 18 days ago (her referral is assessed), and a visit to
+  Leonard Fisk a week ago where nobody was in (wasted).
+- A review visit for each approved plan due its review within REVIEW_BOOKING_DAYS_AHEAD days.
+
+Idempotent: assessors are found by email, slots already in a diary are left, a referral with a
+visit gets no second one, and the history is made once. Flushes, never commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from marketplace.accounts import service as accounts
+from marketplace.accounts.roles import Role
+from marketplace.formatting import LONDON
+from marketplace.referrals import diary, plan_reviews, visits
+from marketplace.referrals.models import (
+    Assessor,
+    DiarySlot,
+    Referral,
+    ReferralStatus,
+    SelfAssessment,
+    Visit,
+    VisitKind,
+    VisitStatus,
+)
+from marketplace.types import Session, utcnow
+
+if TYPE_CHECKING:
+    from marketplace.demo.seed import SeedReport, Tally
+
+ASSESSORS: tuple[tuple[str, str, list[str], list[str]], ...] = (
+    (
+        "Hannah Mills",
+        "hannah.mills@assessors.example.org",
+        ["dementia", "sensory"],
+        ["SG1", "SG2", "SG3", "SG4", "SG5", "SG6"],
+    ),
+    ("Joe Patel", "joe.patel@assessors.example.org", [], []),
+    (
+        "Grace Okafor",
+        "grace.okafor@assessors.example.org",
+        ["learning_disability", "mental_health"],
+        ["SG1", "SG2"],
+    ),
+)
+TIMES = (time(9, 30), time(11, 30), time(14, 0))
+
+
+def _assessor(
+    session: Session, name: str, email: str, skills: list[str], districts: list[str]
+) -> tuple[Assessor, bool]:
+    user = accounts.user_by_email(email)
+    if user is None:
+        # Assessors visit; they do not sign in to the demo, so their password is never shown.
+        user = accounts.create_user(
+            email=email,
+            full_name=name,
+            password=secrets.token_urlsafe(24),
+            role=Role.COUNCIL_OFFICER,
+        )
+    found = session.scalar(select(Assessor).where(Assessor.user_id == user.id))
+    if found is not None:
+        return found, False
+    return diary.add_assessor(session, user, skills=skills, districts=districts), True
+
+
+def _referral_of(session: Session, name: str) -> Referral | None:
+    for assessment in session.scalars(select(SelfAssessment).where(SelfAssessment.referral.has())):
+        if (assessment.answers or {}).get("full_name") == name:
+            return assessment.referral
+    return None
+
+
+def _past_visit(
+    session: Session,
+    assessor: Assessor,
+    referral: Referral,
+    *,
+    days_ago: int,
+    status: VisitStatus,
+    now: datetime,
+) -> bool:
+    """A visit in the past (the demo's history), made as rows: the rules book only ahead."""
+    if session.scalar(
+        select(Visit.id).where(Visit.referral_id == referral.id, Visit.status == status)
+    ):
+        return False
+    day = (now - timedelta(days=days_ago)).astimezone(LONDON).date()
+    starts = diary.london_moment(day, time(11, 30))
+    slot = session.scalar(
+        select(DiarySlot).where(DiarySlot.assessor_id == assessor.id, DiarySlot.starts_at == starts)
+    ) or DiarySlot(assessor=assessor, starts_at=starts, ends_at=starts + timedelta(minutes=90))
+    session.add(slot)
+    session.add(
+        Visit(
+            slot=slot,
+            kind=VisitKind.ASSESSMENT,
+            status=status,
+            referral=referral,
+            booked_at=starts - timedelta(days=7),
+            ended_at=starts + timedelta(minutes=90),
+            ended_by="council" if status is VisitStatus.WASTED else None,
+            reason="Nobody was in" if status is VisitStatus.WASTED else "",
+        )
+    )
+    session.flush()
+    return True
+
+
+def seed_visits(session: Session, now: datetime | None = None) -> SeedReport:
+    """The assessors, their slots, visits and review visits above, whichever are missing."""
+    from marketplace.demo.seed import SeedReport, Tally
+
+    now = now or utcnow()
+    today = now.astimezone(LONDON).date()
+    made_assessors, slots = Tally("assessors"), Tally("diary slots")
+    booked, reviews = Tally("visits"), Tally("review visits")
+    staff: list[Assessor] = []
+    for name, email, skills, districts in ASSESSORS:
+        assessor, created = _assessor(session, name, email, skills, districts)
+        staff.append(assessor)
+        if created:
+            made_assessors.created.append(assessor)
+        else:
+            made_assessors.existing += 1
+    for assessor in staff:
+        for offset in range(1, 22):
+            day: date = today + timedelta(days=offset)
+            if day.weekday() < 5:
+                slots.created += diary.add_day_slots(
+                    session, assessor, day, TIMES, minutes=90, today=today
+                )
+    history = (("Edith Crane", 18, VisitStatus.DONE), ("Leonard Fisk", 7, VisitStatus.WASTED))
+    for name, days_ago, status in history:
+        referral = _referral_of(session, name)
+        if referral is not None and _past_visit(
+            session, staff[0], referral, days_ago=days_ago, status=status, now=now
+        ):
+            booked.created.append(referral)
+    _book_waiting(session, booked, now)
+    _move_priyas(session, booked, now)
+    reviews.created += plan_reviews.book_reviews(session, now=now)[0]
+    session.flush()
+    return SeedReport(tallies=[made_assessors, slots, booked, reviews])
+
+
+def _book_waiting(session: Session, booked: Tally, now: datetime) -> None:
+    waiting = session.scalars(
+        select(Referral)
+        .where(Referral.status == ReferralStatus.AWAITING_VISIT)
+        .order_by(Referral.received_at)
+    ).all()
+    for referral in waiting:
+        if visits.live_visit(session, referral) is not None:
+            booked.existing += 1
+            continue
+        visit = visits.book_automatically(session, referral, now=now)
+        if visit is not None:
+            booked.created.append(visit)
+
+
+def _move_priyas(session: Session, booked: Tally, now: datetime) -> None:
+    """Priya Shah's visit moved a day or more later, once (the figures count moves)."""
+    priya = _referral_of(session, "Priya Shah")
+    live = visits.live_visit(session, priya) if priya is not None else None
+    if priya is None or live is None or live.status is not VisitStatus.BOOKED:
+        return
+    if session.scalar(
+        select(Visit.id).where(Visit.referral_id == priya.id, Visit.status == VisitStatus.MOVED)
+    ):
+        return
+    later = [
+        slot
+        for slot in visits.fitting_slots(session, live, now=now)
+        if slot.starts_at >= live.slot.starts_at + timedelta(days=1)
+    ]
+    if later:
+        booked.created.append(
+            visits.move(
+                session,
+                live,
+                later[0],
+                by=None,
+                ended_by="person",
+                now=now,
+                reason="Her daughter can be there that day.",
+            )
+        )
