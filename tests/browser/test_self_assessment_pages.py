@@ -7,6 +7,7 @@ her answers, sends them, and reads the result page: the reference and what happe
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -124,7 +125,7 @@ def test_someone_fills_in_a_self_assessment_for_a_relative_by_keyboard(
     page.keyboard.press("Enter")
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Select who is filling in this form")
-    expect(page).to_have_title("Error: Who is filling in this form? – " + _title_tail(page))
+    expect(page).to_have_title(re.compile(r"^Error: Who is filling in this form\? "))
     # GOV.UK Frontend has put the focus on the summary: its link leads to the first option.
     tab_to(page, "Select who is filling in this form")
     page.keyboard.press("Enter")
@@ -151,8 +152,3 @@ def test_someone_fills_in_a_self_assessment_for_a_relative_by_keyboard(
     expect(page.locator(".govuk-panel")).to_contain_text(reference)
     expect(page.get_by_role("heading", name="What happens next", level=2)).to_be_visible()
     assert_accessible_at_both_widths(page)
-
-
-def _title_tail(page: Page) -> str:
-    """The part of every title after the page's own: the service's and the council's names."""
-    return page.title().split(" – ", 2)[-2] + " – " + page.title().split(" – ")[-1]
