@@ -149,7 +149,7 @@ def assessor_diary(assessor_id: uuid.UUID) -> str:
 def add_slots(assessor_id: uuid.UUID) -> Response | tuple[str, int]:
     assessor = _assessor(assessor_id)
     form = SlotsForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.day.data is not None:
         try:
             made = diary.add_day_slots(
                 db.session,
@@ -174,13 +174,14 @@ def add_slots(assessor_id: uuid.UUID) -> Response | tuple[str, int]:
 def record_absence(assessor_id: uuid.UUID) -> Response | tuple[str, int]:
     assessor = _assessor(assessor_id)
     form = AbsenceForm()
-    if form.validate_on_submit():
+    starts_on, ends_on = form.starts_on.data, form.ends_on.data
+    if form.validate_on_submit() and starts_on is not None and ends_on is not None:
         try:
             _absence, outcomes = diary.record_absence(
                 db.session,
                 assessor,
-                starts_on=form.starts_on.data,
-                ends_on=form.ends_on.data,
+                starts_on=starts_on,
+                ends_on=ends_on,
                 reason=form.reason.data or "",
                 by=_officer(),
                 now=utcnow(),

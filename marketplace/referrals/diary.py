@@ -17,8 +17,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import Exists, and_, exists, select
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
@@ -227,7 +228,7 @@ def add_day_slots(
     return slots
 
 
-def _live_visit_in(slot_id_column: object) -> object:
+def _live_visit_in(slot_id_column: Any) -> Exists:
     return exists().where(Visit.slot_id == slot_id_column, Visit.status.in_(LIVE_VISIT_STATUSES))
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 
 from marketplace import ledger
 from marketplace.accounts.models import User
@@ -169,16 +171,19 @@ def lapse_offers(session: Session, *, now: datetime, offer_hours: int = OFFER_HO
     lapsed = 0
     for visit in expired:
         ledger.begin_immediate(session)
-        changed = session.execute(
-            update(Visit)
-            .where(Visit.id == visit.id, Visit.status == VisitStatus.OFFERED)
-            .values(
-                status=VisitStatus.LAPSED,
-                ended_by="system",
-                ended_at=now,
-                reason="Offer not taken up in time",
-            )
-            .execution_options(synchronize_session=False)
+        changed = cast(
+            "CursorResult[Any]",
+            session.execute(
+                update(Visit)
+                .where(Visit.id == visit.id, Visit.status == VisitStatus.OFFERED)
+                .values(
+                    status=VisitStatus.LAPSED,
+                    ended_by="system",
+                    ended_at=now,
+                    reason="Offer not taken up in time",
+                )
+                .execution_options(synchronize_session=False)
+            ),
         )
         if changed.rowcount != 1:
             continue

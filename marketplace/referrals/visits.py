@@ -13,9 +13,10 @@ Rules only: they take a session, flush, and never commit.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 
 from marketplace import ledger
 from marketplace.accounts.models import User
@@ -341,15 +342,18 @@ def send_reminders(session: Session, *, now: datetime, hours: int = REMINDER_HOU
     sent = 0
     for visit in due:
         ledger.begin_immediate(session)
-        claimed = session.execute(
-            update(Visit)
-            .where(
-                Visit.id == visit.id,
-                Visit.reminded_at.is_(None),
-                Visit.status == VisitStatus.BOOKED,
-            )
-            .values(reminded_at=now)
-            .execution_options(synchronize_session=False)
+        claimed = cast(
+            "CursorResult[Any]",
+            session.execute(
+                update(Visit)
+                .where(
+                    Visit.id == visit.id,
+                    Visit.reminded_at.is_(None),
+                    Visit.status == VisitStatus.BOOKED,
+                )
+                .values(reminded_at=now)
+                .execution_options(synchronize_session=False)
+            ),
         )
         if claimed.rowcount != 1:
             continue
