@@ -23,8 +23,8 @@ import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, delete, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Dialect, make_url
 from werkzeug.test import TestResponse
 
 from marketplace import create_app
@@ -211,12 +211,48 @@ def make_empty_database(database_url: str, tmp_path: Path) -> Iterator[Callable[
 
 
 def empty_database() -> None:
-    for table in reversed(db.metadata.sorted_tables):
-        if table.name in APPEND_ONLY_TABLES:
-            _empty_append_only(table.name)
+    """Delete every row of every table, children before parents, and commit.
+
+    Runs after every test, so it is made cheap: one query finds the tables that have rows (a
+    test fills a few of about ninety), and only those get a DELETE, sent as plain SQL.
+    Before, each table got a DELETE built by SQLAlchemy: 15 ms of CPU a test (docs/testing.md).
+    """
+    connection = db.session.connection()
+    names, queries = _emptying_plan(connection.dialect)
+    filled: set[int] = set()
+    for query in queries:
+        filled.update(index for (index,) in connection.exec_driver_sql(query))
+    for index in sorted(filled):
+        name = names[index]
+        if name in APPEND_ONLY_TABLES:
+            _empty_append_only(name)
         else:
-            db.session.execute(delete(table))
+            connection.exec_driver_sql(
+                f"DELETE FROM {connection.dialect.identifier_preparer.quote(name)}"
+            )
     db.session.commit()
+
+
+# SQLite allows 500 SELECTs in one compound query.
+_TABLES_A_QUERY = 200
+_PLANS: dict[tuple[str, tuple[str, ...]], tuple[list[str], list[str]]] = {}
+
+
+def _emptying_plan(dialect: Dialect) -> tuple[list[str], list[str]]:
+    """The tables, children first, and the queries that give the index of each that has rows."""
+    key = (dialect.name, tuple(db.metadata.tables))
+    if key not in _PLANS:
+        names = [table.name for table in reversed(db.metadata.sorted_tables)]
+        quote = dialect.identifier_preparer.quote
+        probes = [
+            f"SELECT {i} WHERE EXISTS (SELECT 1 FROM {quote(n)})" for i, n in enumerate(names)
+        ]
+        queries = [
+            " UNION ALL ".join(probes[start : start + _TABLES_A_QUERY])
+            for start in range(0, len(probes), _TABLES_A_QUERY)
+        ]
+        _PLANS[key] = (names, queries)
+    return _PLANS[key]
 
 
 # Tables whose triggers refuse DELETE (the audit log): emptied past their triggers.
