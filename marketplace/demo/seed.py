@@ -32,6 +32,10 @@ from marketplace.demo.console_queues import seed_queues
 from marketplace.demo.console_reconciliation import seed_reconciliation
 from marketplace.demo.console_reviews import seed_reviews
 from marketplace.demo.cqc_seed import seed_cqc
+from marketplace.demo.front_door_assessments import seed_assessments
+from marketplace.demo.front_door_ras import seed_ras
+from marketplace.demo.front_door_referrals import seed_referrals
+from marketplace.demo.front_door_visits import seed_visits
 from marketplace.demo.data.county import (
     DemoUser,
     OrganisationPlan,
@@ -402,6 +406,18 @@ def seed_console() -> SeedReport:
     return report
 
 
+def seed_front_door() -> SeedReport:
+    """The council's front door (issue 20): the resource allocation system's two versions, a
+    few self-assessments still being answered (one given up at a question), referrals in every
+    state (one turned into a person, a plan and a budget), and the assessors' diaries with
+    visits booked, moved, done and wasted. Before the console's steps, so that the finance
+    export, which comes last, holds the converted referral's budget."""
+    report = SeedReport()
+    for step in (seed_ras, seed_assessments, seed_referrals, seed_visits):
+        report.extend(step(db.session))
+    return report
+
+
 STEPS: tuple[Step, ...] = (
     seed_taxonomy,
     seed_localities,
@@ -412,6 +428,7 @@ STEPS: tuple[Step, ...] = (
     seed_orders,
     seed_brokers,
     seed_packages,
+    seed_front_door,
     seed_console,
 )
 
