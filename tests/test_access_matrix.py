@@ -1057,3 +1057,65 @@ ROUTES.update(
         ),
     }
 )
+
+
+# The front door (issue 20). The public pages are everyone's; a self-assessment's pages are
+# the browser's that holds it (or the account it is about), so an unknown one is 404 to
+# everyone, signed in or not, never 403: an id proves nothing. The council's pages are
+# officers' (an unknown referral, version, assessor or visit is 404 to them).
+# tests/front_door and tests/council/test_referral_pages.py, test_ras_pages.py and
+# test_diary_pages.py have real ones.
+_SOME_ASSESSMENT = f"/self-assessment/{uuid.uuid4()}"
+_SOME_REFERRAL = f"/council/referrals/{uuid.uuid4()}"
+_SOME_ASSESSOR = f"/council/assessors/{uuid.uuid4()}"
+_SOME_VISIT = f"/council/visits/{uuid.uuid4()}"
+ROUTES.update(
+    {
+        "front_door.start_page": Route("/self-assessment", everyone(PAGE)),
+        "front_door.paying_for_care": Route("/self-assessment/paying-for-care", everyone(PAGE)),
+        # The world has no resource allocation system configured: starting is unavailable to
+        # everyone alike, said on a page (tests/front_door has the start that works).
+        "front_door.begin": Route("/self-assessment/start", everyone("HTTP 503"), method="POST"),
+        "front_door.resume": Route("/self-assessment/resume/not-a-link", everyone(NOT_FOUND)),
+        **{
+            endpoint: Route(f"{_SOME_ASSESSMENT}{path}", everyone(NOT_FOUND), method=method)
+            for endpoint, path, method in (
+                ("front_door.question", "/question/urgency", "GET"),
+                ("front_door.check_answers", "/check", "GET"),
+                ("front_door.save_for_later", "/save", "GET"),
+                ("front_door.saved", "/saved", "GET"),
+                ("front_door.result", "/result", "GET"),
+                ("front_door.status", "/status", "GET"),
+                ("front_door.visit", "/visit", "GET"),
+                ("front_door.book_own_visit", "/visit/book", "POST"),
+                ("front_door.answer_offer", "/visit/offer", "POST"),
+                ("front_door.move_own_visit", "/visit/move", "GET"),
+                ("front_door.cancel_own_visit", "/visit/cancel", "GET"),
+            )
+        },
+        "council.referrals": Route("/council/referrals", only(FORBIDDEN, council=PAGE)),
+        "council.ras_versions": Route("/council/ras", only(FORBIDDEN, council=PAGE)),
+        "council.ras_version": Route("/council/ras/999", only(FORBIDDEN, council=NOT_FOUND)),
+        "council.new_ras_version": Route("/council/ras/new", only(FORBIDDEN, council=PAGE)),
+        "council.assessors": Route("/council/assessors", only(FORBIDDEN, council=PAGE)),
+        "council.add_assessor": Route("/council/assessors/new", only(FORBIDDEN, council=PAGE)),
+        **{
+            endpoint: Route(path, only(FORBIDDEN, council=NOT_FOUND), method=method)
+            for endpoint, path, method in (
+                ("council.referral", _SOME_REFERRAL, "GET"),
+                ("council.referral_action", f"{_SOME_REFERRAL}/contact", "GET"),
+                ("council.convert_referral", f"{_SOME_REFERRAL}/convert", "GET"),
+                ("council.invite_to_claim_referral", f"{_SOME_REFERRAL}/invite", "POST"),
+                ("council.book_visit", f"{_SOME_REFERRAL}/visit", "GET"),
+                ("council.assessor_diary", _SOME_ASSESSOR, "GET"),
+                ("council.edit_assessor", f"{_SOME_ASSESSOR}/edit", "GET"),
+                ("council.add_slots", f"{_SOME_ASSESSOR}/slots", "GET"),
+                ("council.record_absence", f"{_SOME_ASSESSOR}/absence", "GET"),
+                ("council.visit", _SOME_VISIT, "GET"),
+                ("council.move_visit", f"{_SOME_VISIT}/move", "GET"),
+                ("council.cancel_visit", f"{_SOME_VISIT}/cancel", "GET"),
+                ("council.record_visit_outcome", f"{_SOME_VISIT}/outcome", "GET"),
+            )
+        },
+    }
+)

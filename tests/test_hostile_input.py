@@ -342,8 +342,13 @@ def _example_path(app: Flask, rule: Any) -> str:
     """The rule's path with every variable filled by a well-formed value."""
     values = {}
     for name in rule.arguments:
-        converter = type(rule._converters[name]).__name__
-        values[name] = {"UUIDConverter": uuid.uuid4(), "IntegerConverter": 1}.get(converter, "x")
+        converter = rule._converters[name]
+        kind = type(converter).__name__
+        if kind == "AnyConverter":
+            # One of the words the rule allows (a referral's steps: "contact", "resolve"...).
+            values[name] = sorted(converter.items)[0]
+            continue
+        values[name] = {"UUIDConverter": uuid.uuid4(), "IntegerConverter": 1}.get(kind, "x")
     with app.test_request_context():
         return str(rule.build(values, append_unknown=False)[1])
 
