@@ -128,10 +128,10 @@ def _page(referral: Referral, **context: Any) -> str:
         answers=answer_rows(referral.assessment.answers),
         timeline=queue.timeline(referral, for_person=False),
         live_visit=queue.live_visit(db.session, referral),
-        can_book="council.book_visit" in current_app.view_functions,
         has_workings=_workings_macro(),
         workings=ras.explain(indication) if indication is not None else [],
         allowed={to for to in S if queue.may_move(referral, to)},
+        may_contact=queue.may_record_contact(referral),
         invite_form=InviteForm(),
         **context,
     )
@@ -269,18 +269,20 @@ def convert_referral(referral_id: uuid.UUID) -> Response | tuple[str, int]:
     status = 200
     if form.validate_on_submit():
         streams = [
-            queue.WeeklyStream(
+            conversion.WeeklyStream(
                 StreamKind.COUNCIL,
                 form.council_weekly.data or 0,
                 pots.get(form.council_pot.data or ""),
             ),
-            queue.WeeklyStream(
+            conversion.WeeklyStream(
                 StreamKind.NHS, form.nhs_weekly.data or 0, pots.get(form.nhs_pot.data or "")
             ),
-            queue.WeeklyStream(StreamKind.CLIENT_CONTRIBUTION, form.contribution_weekly.data or 0),
+            conversion.WeeklyStream(
+                StreamKind.CLIENT_CONTRIBUTION, form.contribution_weekly.data or 0
+            ),
         ]
         try:
-            made = queue.convert(
+            made = conversion.convert(
                 db.session,
                 found,
                 by=current_user._get_current_object(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, current_app, render_template
+from flask import abort, render_template
 
 from marketplace.extensions import db
 from marketplace.front_door import bp
@@ -29,6 +29,5 @@ def status(assessment_id: uuid.UUID) -> str:
         referral=referral,
         timeline=queue.timeline(referral, for_person=True),
         live_visit=queue.live_visit(db.session, referral),
-        visit_page="front_door.visit" in current_app.view_functions,
         someone_else=for_someone_else(assessment.answers),
     )

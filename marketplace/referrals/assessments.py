@@ -255,7 +255,8 @@ def submit(
 ) -> Referral:
     """Send the assessment: every question asked answered and valid, from the revision the
     person checked. Then its indication (from its own resource allocation version), its
-    referral in the council's queue, and the council's officers told (referral_received).
+    referral in the council's queue (waiting for a visit at once when the answers show one is
+    needed: `queue.triage`), and the council's officers told (referral_received).
     The assessment becomes SUBMITTED and can no longer be changed.
 
     Raises AlreadySent, StaleAnswers (an answer changed since the check page was drawn),
@@ -275,6 +276,7 @@ def submit(
     session.flush()
     ras.make_indication(session, assessment)
     referral = queue.receive_referral(session, assessment, now=now)
+    queue.triage(session, referral, now=now)
     notify(
         session,
         council_officers(session),

@@ -1,8 +1,7 @@
 """Turning a referral into a person's record, a draft support plan and a personal budget
 (REFERRALS, issue 20 item 4), keeping the answers: the person's name, postcode and contact
 from them, the plan's outcomes in their own words with the needs they told us about, and the
-weekly amount and funding streams the officer agrees beside the indication. `queue.convert`
-is this module's `convert`.
+weekly amount and funding streams the officer agrees beside the indication.
 
 All of it or none: the record, the plan and the budget are made in one savepoint, so a pot
 that cannot cover a stream leaves no person or plan behind. Rules only: flush, never commit.

@@ -132,7 +132,7 @@ def receive_referral(session: Session, assessment: SelfAssessment, *, now: datet
         ReferralEvent(
             referral=referral,
             kind="received",
-            note=f"Sent by {questions.BY_KEY['who'].options[0][1].lower()}"
+            note="Sent by the person themselves"
             if not questions.for_someone_else(answers)
             else f"Sent for the person by {answers.get('who_name') or 'someone else'}",
             at=now,
@@ -140,6 +140,44 @@ def receive_referral(session: Session, assessment: SelfAssessment, *, now: datet
     )
     session.flush()
     return referral
+
+
+def triage(session: Session, referral: Referral, *, now: datetime) -> bool:
+    """The council's triage as a referral arrives: when its answers alone show an assessor
+    must visit (`visit_needed_from_answers`), it waits for a visit from the moment it is
+    sent, so the person may choose a time at once; any other referral waits for an officer's
+    first contact, which may resolve it there and then. Returns whether it now awaits a
+    visit. Flushes."""
+    if referral.status is not S.RECEIVED or not visit_needed_from_answers(
+        referral.assessment.answers
+    ):
+        return False
+    move(
+        session,
+        referral,
+        S.AWAITING_VISIT,
+        by=None,
+        kind="visit_needed",
+        note="From the answers, an assessor will visit to talk through the person's needs: "
+        "a time can be chosen now, or the council will offer one",
+        now=now,
+    )
+    return True
+
+
+# Needs a first contact cannot meet: help every time, or not possible at all, with any of the
+# eligibility outcomes; a carer who cannot carry on; or help needed now.
+_VISIT_LEVELS = frozenset({"lot", "unable"})
+_VISIT_URGENCY = frozenset({Urgency.LEAVING_HOSPITAL.value, Urgency.URGENT.value})
+
+
+def visit_needed_from_answers(answers: dict[str, Any]) -> bool:
+    """Whether the answers alone show an assessor must visit (docs/front-door.md)."""
+    return (
+        any(answers.get(key) in _VISIT_LEVELS for key in questions.OUTCOME_KEYS)
+        or answers.get("carer_coping") == "no"
+        or answers.get("urgency") in _VISIT_URGENCY
+    )
 
 
 # Moving -------------------------------------------------------------------------------------
@@ -273,25 +311,44 @@ def decide(
 # The steps ----------------------------------------------------------------------------------
 
 
+_WAITING_FOR_A_VISIT = frozenset({S.AWAITING_VISIT, S.VISIT_BOOKED})
+
+
+def may_record_contact(referral: Referral) -> bool:
+    """Whether an officer may record first contact now: a referral just received, or one
+    triage sent straight to a visit that nobody has spoken to yet."""
+    return referral.status is S.RECEIVED or (
+        referral.status in _WAITING_FOR_A_VISIT and referral.first_contact_at is None
+    )
+
+
 def record_first_contact(
     session: Session, referral: Referral, *, by: User, how: str, note: str, now: datetime
 ) -> Referral:
     """The council has spoken to the person (`how`: phone, visit or email): the referral is
-    in contact. Raises ReferralError (an unknown way, a note too long) or ReferralMoveRefused
-    (contact is already recorded, or it is decided)."""
+    in contact (or, waiting for a visit already, keeps waiting with the contact recorded).
+    Raises ReferralError (an unknown way, a note too long) or ReferralMoveRefused (contact is
+    already recorded, or it is decided)."""
     if how not in CONTACT_WAYS:
         raise ReferralError("Choose how you contacted the person", field="how")
     note = _note(note)
     lock(session, referral)
-    move(
-        session,
-        referral,
-        S.IN_CONTACT,
-        by=by,
-        kind="first_contact",
-        note=f"The council spoke to the person {CONTACT_WAYS[how]}" + (f": {note}" if note else ""),
-        now=now,
-    )
+    said = f"The council spoke to the person {CONTACT_WAYS[how]}" + (f": {note}" if note else "")
+    if referral.status in _WAITING_FOR_A_VISIT:
+        # Triage sent it straight to a visit: the first call is still recorded (the days to
+        # first contact count it), and the referral keeps waiting for its visit.
+        if not may_record_contact(referral):
+            raise ReferralMoveRefused(
+                f"First contact with referral {referral.reference} is already recorded",
+                status=referral.status.value,
+            )
+        session.add(
+            ReferralEvent(
+                referral_id=referral.id, kind="first_contact", note=said, by_id=by.id, at=now
+            )
+        )
+    else:
+        move(session, referral, S.IN_CONTACT, by=by, kind="first_contact", note=said, now=now)
     referral.first_contact_at = referral.first_contact_at or now
     referral.assigned_to_id = referral.assigned_to_id or by.id
     tell_person(
@@ -491,17 +548,3 @@ def live_visit(session: Session, referral: Referral) -> Visit | None:
     return session.scalar(
         select(Visit).where(Visit.referral_id == referral.id, Visit.status.in_(LIVE_VISIT_STATUSES))
     )
-
-
-# Converting lives in its own module (it makes a person, a plan and a budget, and uses the
-# steps above); it is a step of the queue like the others, so `queue.convert` names it too.
-# Read on first use, since that module imports this one.
-_CONVERSION_NAMES = frozenset({"Conversion", "WeeklyStream", "convert", "default_outcomes"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _CONVERSION_NAMES:
-        from marketplace.referrals import conversion
-
-        return getattr(conversion, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,7 +26,7 @@ from marketplace.ledger.verify import verify_ledger
 from marketplace.mail import outbox_messages
 from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.people.models import Person, PlanStatus, SupportPlan
-from marketplace.referrals import queue
+from marketplace.referrals import conversion, queue
 from marketplace.referrals.models import (
     Referral,
     ReferralEvent,
@@ -269,24 +269,24 @@ def pots(reference_data: None) -> dict[StreamKind, FunderPot]:
 
 def _convert(
     referral: Referral, officer: User, pots: dict[StreamKind, FunderPot], **changes: object
-) -> queue.Conversion:
+) -> conversion.Conversion:
     arguments: dict[str, object] = {
         "by": officer,
         "weekly_budget_pence": 250_00,
         "streams": [
-            queue.WeeklyStream(StreamKind.COUNCIL, 220_00, pots[StreamKind.COUNCIL]),
-            queue.WeeklyStream(StreamKind.CLIENT_CONTRIBUTION, 30_00),
+            conversion.WeeklyStream(StreamKind.COUNCIL, 220_00, pots[StreamKind.COUNCIL]),
+            conversion.WeeklyStream(StreamKind.CLIENT_CONTRIBUTION, 30_00),
         ],
         "starts_on": YEAR_START,
         "ends_on": YEAR_END,
         "frequency": PaymentFrequency.FOUR_WEEKLY,
-        "outcomes": queue.default_outcomes(referral.assessment),
+        "outcomes": conversion.default_outcomes(referral.assessment),
         "plan_category": "personal-care",
         "now": LATER,
         "today": TODAY,
         **changes,
     }
-    return queue.convert(db.session, referral, **arguments)  # type: ignore[arg-type]
+    return conversion.convert(db.session, referral, **arguments)  # type: ignore[arg-type]
 
 
 def test_converting_keeps_the_answers_and_makes_a_person_plan_and_budget_that_verify(
