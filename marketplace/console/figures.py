@@ -8,13 +8,13 @@ the rows behind it (a table, a chart and a CSV on /council/figures).
   the period (approval is the record we keep of someone assessed as eligible), how many have a
   personal budget, and how long from the plan's approval to their first budget.
 - From a person's record to a decision: of the people whose record was made in the period, how
-  long to their first approved plan and to their first budget. Until the front door (issue 20)
-  records first contacts, a person's record is the earliest event we have of them.
+  long to their first approved plan and to their first budget (for someone who came through
+  the front door, the front door's own figures count from their referral).
 - The front door's figures (resolution at first contact; days from first contact to a
-  decision; people leaving hospital who got care within 24 hours) are not recorded yet: no
-  contact, referral or hospital discharge is recorded before issue 20. Each is defined here
-  over `FrontDoorContact` events, and computed from them (`front_door_figures`); issue 20 has
-  only to supply the events (`FRONT_DOOR_SOURCES.append(...)`).
+  decision; people leaving hospital who got care within 24 hours) are defined here over
+  `FrontDoorContact` events and computed from them (`front_door_figures`); the front door's
+  referrals supply the events (`marketplace.referrals.figures` appends its source to
+  `FRONT_DOOR_SOURCES`). With no source, each says it is not recorded.
 
 Days are counted between London calendar days: a plan approved the day the record was made
 took 0 days.
