@@ -456,9 +456,15 @@ def mark_assessed(
 ) -> Referral:
     """The person's needs have been assessed (an assessment visit done, or an officer's
     assessment): the referral waits for the council to decide. `by` is None when the
-    system takes the step. Raises ReferralError or ReferralMoveRefused."""
+    system takes the step. Raises ReferralError (a note too long; a visit still offered or
+    booked, whose outcome is recorded instead, which assesses it) or ReferralMoveRefused."""
     note = _note(note)
     lock(session, referral)
+    if live_visit(session, referral) is not None:
+        raise ReferralError(
+            "An assessment visit is offered or booked: record what happened at the visit, "
+            "or cancel it, first"
+        )
     move(
         session,
         referral,

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace import ledger
 from marketplace.accounts.models import User
 from marketplace.people.models import SupportPlan
-from marketplace.referrals import diary
+from marketplace.referrals import diary, queue
 from marketplace.referrals.models import (
     LIVE_VISIT_STATUSES,
     DiarySlot,
@@ -133,14 +133,7 @@ def set_status(
 ) -> None:
     """Move the referral to `to` with its event, through the referral queue's table of allowed
     moves (`queue.move`, which refuses a move the table does not allow)."""
-    from marketplace.referrals import queue
-
-    queue_move = getattr(queue, "move", None)
-    if queue_move is not None:
-        queue_move(session, referral, to, by=by, kind=kind, note=note, now=now)
-        return
-    referral.status = to
-    event(session, referral, kind, note, by, now)
+    queue.move(session, referral, to, by=by, kind=kind, note=note, now=now)
 
 
 def event(

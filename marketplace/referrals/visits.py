@@ -21,7 +21,7 @@ from sqlalchemy.engine import CursorResult
 from marketplace import ledger
 from marketplace.accounts.models import User
 from marketplace.people.models import PlanStatus, SupportPlan
-from marketplace.referrals import diary, visit_notices
+from marketplace.referrals import diary, queue, visit_notices
 from marketplace.referrals.models import (
     AssessorAbsence,
     DiarySlot,
@@ -304,21 +304,7 @@ def record_outcome(
 def _mark_assessed(
     session: Session, referral: Referral, *, by: User, note: str, now: datetime
 ) -> None:
-    from marketplace.referrals import queue
-
-    mark_assessed = getattr(queue, "mark_assessed", None)
-    if mark_assessed is not None:
-        mark_assessed(session, referral, by=by, note=note or "Assessment visit done", now=now)
-    else:
-        set_status(
-            session,
-            referral,
-            ReferralStatus.ASSESSED,
-            by=by,
-            kind="assessed",
-            note="Assessment visit done" + (f": {note}" if note else ""),
-            now=now,
-        )
+    queue.mark_assessed(session, referral, by=by, note=note or "Assessment visit done", now=now)
 
 
 def send_reminders(session: Session, *, now: datetime, hours: int = REMINDER_HOURS) -> int:

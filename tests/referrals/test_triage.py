@@ -103,3 +103,26 @@ def test_first_contact_with_a_referral_waiting_for_its_visit_is_recorded_once(
         queue.record_first_contact(db.session, referral, by=officer, how="phone", note="", now=NOW)
     contacts = [e for e in queue.timeline(referral, for_person=False) if e.kind == "first_contact"]
     assert len(contacts) == 1
+
+
+def test_a_referral_with_a_visit_booked_is_assessed_by_the_visit_not_by_hand(
+    app: Flask, officer: User
+) -> None:
+    from marketplace.referrals import visits
+    from marketplace.referrals.models import VisitStatus
+    from tests.referrals.factories import make_assessor, make_slots
+
+    version = make_ras_version(db.session)
+    referral = make_referral(db.session, version, answers(hygiene="unable"))
+    queue.triage(db.session, referral, now=NOW)
+    slot = make_slots(db.session, make_assessor(db.session, officer), NOW + timedelta(days=1))[0]
+    visit = visits.book(db.session, referral, slot, by=officer, now=NOW)
+
+    with pytest.raises(queue.ReferralError, match="record what happened at the visit"):
+        queue.mark_assessed(db.session, referral, by=officer, note="", now=NOW)
+    assert referral.status is S.VISIT_BOOKED
+
+    after = slot.starts_at + timedelta(hours=2)
+    visits.record_outcome(db.session, visit, outcome="done", by=officer, note="", now=after)
+    assert visit.status is VisitStatus.DONE
+    assert referral.status is S.ASSESSED
