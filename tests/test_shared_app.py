@@ -6,11 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from marketplace.accounts.models import User
 from marketplace.extensions import db, limiter
 from marketplace.mail import outbox_messages, queue_email
+from marketplace.people import audit
+from marketplace.people.models import Person
 from providers import search_index
 from providers.directory_summary import directory_summary
 from providers.models import Organisation, Service
@@ -46,6 +48,32 @@ def test_a_tests_rows_files_caches_and_settings_are_gone_after_it(
     assert app.config["OUT_OF_PLAN_PURCHASES"] == "approval"
     assert "SOMETHING_A_TEST_ADDED" not in app.config
     assert search_index.search_engine(app).count() == 0
+
+
+def test_every_table_is_emptied_and_the_audit_logs_triggers_are_kept(
+    app: Flask, shared_app: SharedApp, make_user: Callable[..., User]
+) -> None:
+    """`empty_database` deletes only from the tables it finds rows in (one query): every
+    table, the append-only audit log included, is empty after it, and the log's triggers,
+    dropped around its DELETE, are there again."""
+    officer = make_user()
+    person = Person(full_name="Margaret Okafor")
+    db.session.add(person)
+    db.session.flush()
+    audit.record(db.session, actor_id=officer.id, person_id=person.id, action="viewed", what="p")
+    db.session.commit()
+    triggers = "SELECT sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    before = db.session.execute(text(triggers)).all() if sqlite else None
+
+    shared_app.reset()
+
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            assert db.session.scalar(select(func.count()).select_from(table)) == 0, table.name
+        if sqlite:
+            assert before
+            assert db.session.execute(text(triggers)).all() == before
 
 
 def test_another_apps_settings_do_not_stay_with_the_shared_app(
