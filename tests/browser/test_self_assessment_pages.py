@@ -40,8 +40,9 @@ FOR_DAD = answers(
 )
 
 
-def _heading(question: q.Question) -> str:
-    return question.heading_for_someone or question.heading
+def _heading(question: q.Question, someone_else: bool = True) -> str:
+    """The question's heading as the page shows it (the "they" wording for someone else)."""
+    return (question.heading_for_someone if someone_else else "") or question.heading
 
 
 def _tab_to(page: Page, name: str | list[str], limit: int = 60) -> str:
@@ -80,7 +81,7 @@ def _choose_radio(page: Page, question: q.Question, value: str) -> None:
     expect(page.get_by_label(labels[wanted], exact=True)).to_be_checked()
 
 
-def _answer(page: Page, question: q.Question, value: Any) -> None:
+def _answer(page: Page, question: q.Question, value: Any, someone_else: bool = True) -> None:
     if question.kind == "radios":
         _choose_radio(page, question, value)
     elif question.kind == "checkboxes":
@@ -96,7 +97,7 @@ def _answer(page: Page, question: q.Question, value: Any) -> None:
         page.keyboard.type(value["phone"])
     else:
         # The label is the page's heading, with the section as its caption (GOV.UK's pattern).
-        _tab_to(page, f"{question.section} {_heading(question)}")
+        _tab_to(page, f"{question.section} {_heading(question, someone_else)}")
         page.keyboard.type(value)
     _tab_to(page, "Continue")
     page.keyboard.press("Enter")
