@@ -30,7 +30,7 @@ from marketplace.budgets import queries as budget_queries
 from marketplace.budgets.models import PaymentFrequency, StreamKind
 from marketplace.budgets.rules import financial_year_of
 from marketplace.formatting import LONDON
-from marketplace.referrals import assessments, queue, ras
+from marketplace.referrals import assessments, conversion, queue, ras
 from marketplace.referrals.models import AssessmentStatus, Referral, SelfAssessment
 from marketplace.types import Session, utcnow
 
@@ -311,19 +311,19 @@ def _convert(session: Session, referral: Referral, officer: User, at: datetime) 
     indication = referral.assessment.indication
     weekly = indication.low_weekly_pence if indication is not None else 180_00
     contribution = min(25_00, weekly // 5)
-    queue.convert(
+    conversion.convert(
         session,
         referral,
         by=officer,
         weekly_budget_pence=weekly,
         streams=[
-            queue.WeeklyStream(StreamKind.COUNCIL, weekly - contribution, pot),
-            queue.WeeklyStream(StreamKind.CLIENT_CONTRIBUTION, contribution),
+            conversion.WeeklyStream(StreamKind.COUNCIL, weekly - contribution, pot),
+            conversion.WeeklyStream(StreamKind.CLIENT_CONTRIBUTION, contribution),
         ],
         starts_on=today,
         ends_on=date(year + 1, 3, 31),
         frequency=PaymentFrequency.FOUR_WEEKLY,
-        outcomes=queue.default_outcomes(referral.assessment),
+        outcomes=conversion.default_outcomes(referral.assessment),
         plan_category="personal-care",
         now=at,
         today=today,

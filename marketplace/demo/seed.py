@@ -32,10 +32,6 @@ from marketplace.demo.console_queues import seed_queues
 from marketplace.demo.console_reconciliation import seed_reconciliation
 from marketplace.demo.console_reviews import seed_reviews
 from marketplace.demo.cqc_seed import seed_cqc
-from marketplace.demo.front_door_assessments import seed_assessments
-from marketplace.demo.front_door_ras import seed_ras
-from marketplace.demo.front_door_referrals import seed_referrals
-from marketplace.demo.front_door_visits import seed_visits
 from marketplace.demo.data.county import (
     DemoUser,
     OrganisationPlan,
@@ -43,6 +39,10 @@ from marketplace.demo.data.county import (
     demo_organisations,
     demo_users,
 )
+from marketplace.demo.front_door_assessments import seed_assessments
+from marketplace.demo.front_door_ras import seed_ras
+from marketplace.demo.front_door_referrals import seed_referrals
+from marketplace.demo.front_door_visits import seed_visits
 from marketplace.demo.orders_seed import seed_orders
 from marketplace.demo.packages_seed import seed_packages
 from marketplace.extensions import db
