@@ -31,7 +31,12 @@ from marketplace.budgets.models import PaymentFrequency, StreamKind
 from marketplace.budgets.rules import financial_year_of
 from marketplace.formatting import LONDON
 from marketplace.referrals import assessments, conversion, queue, ras
-from marketplace.referrals.models import AssessmentStatus, Referral, SelfAssessment
+from marketplace.referrals.models import (
+    AssessmentStatus,
+    Referral,
+    ReferralStatus,
+    SelfAssessment,
+)
 from marketplace.types import Session, utcnow
 
 if TYPE_CHECKING:
@@ -111,6 +116,21 @@ REFERRALS: tuple[tuple[str, float, dict[str, Any], tuple[tuple[str, float, str],
         (),
     ),
     (
+        "Joan Whitby",
+        0.25,
+        _answers(
+            "Joan Whitby",
+            "SG2 8RD",
+            "joan.whitby@demo.example.org",
+            "01438 555 617",
+            home_safe="some",
+            relationships="some",
+            in_your_words="I am managing, but the house is getting too much for me and I "
+            "would like to know what help there is.",
+        ),
+        (),
+    ),
+    (
         "Margaret Oyelaran",
         4,
         _answers(
@@ -118,7 +138,7 @@ REFERRALS: tuple[tuple[str, float, dict[str, Any], tuple[tuple[str, float, str],
             "SG5 1DX",
             "m.oyelaran@demo.example.org",
             "",
-            community="lot",
+            community="some",
             relationships="some",
             in_your_words="I want to get to church and the shops again, and have someone to "
             "talk to.",
@@ -283,7 +303,8 @@ def _step(
             "community equipment service within a week.",
             now=at,
         )
-    elif step == "visit":
+    elif step == "visit" and referral.status is not ReferralStatus.AWAITING_VISIT:
+        # Triage may have said so already as it arrived (queue.triage).
         queue.needs_visit(session, referral, by=officer, note=detail, now=at)
     elif step == "assessed":
         queue.mark_assessed(
