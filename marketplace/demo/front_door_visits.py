@@ -164,7 +164,9 @@ def _book_waiting(session: Session, booked: Tally, now: datetime) -> None:
         .where(Referral.status == ReferralStatus.AWAITING_VISIT)
         .order_by(Referral.received_at)
     ).all()
-    for referral in waiting:
+    # The newest is left waiting, as just sent: its person may still choose a time (the demo
+    # keeps a referral in every state).
+    for referral in waiting[:-1]:
         if visits.live_visit(session, referral) is not None:
             booked.existing += 1
             continue
