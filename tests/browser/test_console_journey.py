@@ -313,6 +313,16 @@ def _decide(page: Page, queue: str) -> str | None:
     elif queue == "Support plan reviews overdue":
         page.get_by_label("The plan has been reviewed").check()
         press(page.get_by_role("button", name="Record"), "Enter")
+    elif queue == "Referrals waiting for an officer":
+        # Each is decided on its own page; closing is open to a referral in any state the
+        # queue holds (received, in contact, waiting for a visit with none booked, assessed).
+        reference = heading(page).inner_text()
+        page.get_by_role("link", name="Close the referral").click()
+        check_both_widths(page)
+        page.get_by_label("The person no longer wants help from the council").check()
+        press(page.get_by_role("button", name="Close the referral"), "Enter")
+        expect(banner(page)).to_contain_text("Close the referral: done")
+        expect(heading(page)).to_have_text(reference)
     else:
         raise AssertionError(f"the journey does not know how to decide {queue!r}")
     return None
