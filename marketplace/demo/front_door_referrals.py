@@ -243,7 +243,8 @@ REFERRALS: tuple[tuple[str, float, dict[str, Any], tuple[tuple[str, float, str],
 def seed_referrals(session: Session, now: datetime | None = None) -> SeedReport:
     """The referrals above, whichever are missing, each sent and moved on at moments before
     `now` (UTC; the real time by default). Needs a resource allocation version and a council
-    officer (none: nothing is made). Flushes, never commits."""
+    officer (none: nothing is made). Flushes, never commits. Its report tallies the referrals
+    alone; `seed_referrals_and_their_rows` tallies the rows behind them too."""
     from marketplace.demo.seed import SeedReport, Tally
 
     made = Tally("referrals")
@@ -270,6 +271,45 @@ def seed_referrals(session: Session, now: datetime | None = None) -> SeedReport:
         made.created.append(referral)
     session.flush()
     return SeedReport(tallies=[made])
+
+
+def seed_referrals_and_their_rows(session: Session, now: datetime | None = None) -> SeedReport:
+    """`seed_referrals`, its report also tallying, kind by kind, every other row the demo's
+    referrals stand on or became: each one's sent self-assessment, and the person, draft plan
+    and budget of the converted one. Those there before the step are counted as existing,
+    so a second run reports all of them as already there."""
+    from marketplace.demo.seed import Tally
+
+    before = _rows_behind(session)
+    report = seed_referrals(session, now)
+    for kind, rows in _rows_behind(session).items():
+        old = {row.id for row in before[kind]}
+        report.tallies.append(Tally(kind, [row for row in rows if row.id not in old], len(old)))
+    return report
+
+
+def _rows_behind(session: Session) -> dict[str, list[Any]]:
+    """The rows behind the demo's referrals (those named in REFERRALS), by tally kind."""
+    names = {name for name, *_ in REFERRALS}
+    rows: dict[str, list[Any]] = {
+        "sent self-assessments": [],
+        "people": [],
+        "support plans": [],
+        "personal budgets": [],
+    }
+    for referral in session.scalars(select(Referral)):
+        if (referral.assessment.answers or {}).get("full_name") not in names:
+            continue
+        rows["sent self-assessments"].append(referral.assessment)
+        # What converting made: the person is a new one (the seed's assessments are anonymous).
+        for kind, made in (
+            ("people", referral.person),
+            ("support plans", referral.support_plan),
+            ("personal budgets", referral.budget),
+        ):
+            if made is not None:
+                rows[kind].append(made)
+    return rows
 
 
 def _send(session: Session, given: dict[str, Any], at: datetime) -> Referral:

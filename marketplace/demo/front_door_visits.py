@@ -9,10 +9,13 @@ REFERRALS' step (which sends referrals in every state).
   later (as if she asked), so the figures have a move.
 - History: Edith Crane's visit done 18 days ago (her referral is assessed), and a visit to
   Leonard Fisk a week ago where nobody was in (wasted).
-- A review visit for each approved plan due its review within REVIEW_BOOKING_DAYS_AHEAD days.
+- A review visit for each approved plan due its review within REVIEW_BOOKING_DAYS_AHEAD days,
+  booked once: a county with review visits gets no more from the seed (plans approved by later
+  steps, such as the console's overdue review, wait for `flask referrals book-reviews`).
 
 Idempotent: assessors are found by email, slots already in a diary are left, a referral with a
-visit gets no second one, and the history is made once. Flushes, never commits.
+visit gets no second one, and the history is made once; a second run counts all of it as
+already there. Flushes, never commits.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import secrets
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.accounts import service as accounts
 from marketplace.accounts.roles import Role
@@ -61,10 +64,17 @@ TIMES = (time(9, 30), time(11, 30), time(14, 0))
 
 
 def _assessor(
-    session: Session, name: str, email: str, skills: list[str], districts: list[str]
+    session: Session,
+    users: Tally,
+    name: str,
+    email: str,
+    skills: list[str],
+    districts: list[str],
 ) -> tuple[Assessor, bool]:
     user = accounts.user_by_email(email)
-    if user is None:
+    if user is not None:
+        users.existing += 1
+    else:
         # Assessors visit; they do not sign in to the demo, so their password is never shown.
         user = accounts.create_user(
             email=email,
@@ -72,6 +82,7 @@ def _assessor(
             password=secrets.token_urlsafe(24),
             role=Role.COUNCIL_OFFICER,
         )
+        users.created.append(user)
     found = session.scalar(select(Assessor).where(Assessor.user_id == user.id))
     if found is not None:
         return found, False
@@ -93,32 +104,40 @@ def _past_visit(
     days_ago: int,
     status: VisitStatus,
     now: datetime,
-) -> bool:
+    slots: Tally,
+    booked: Tally,
+) -> None:
     """A visit in the past (the demo's history), made as rows: the rules book only ahead."""
     if session.scalar(
         select(Visit.id).where(Visit.referral_id == referral.id, Visit.status == status)
     ):
-        return False
+        booked.existing += 1
+        slots.existing += 1  # its slot, made with it
+        return
     day = (now - timedelta(days=days_ago)).astimezone(LONDON).date()
     starts = diary.london_moment(day, time(11, 30))
     slot = session.scalar(
         select(DiarySlot).where(DiarySlot.assessor_id == assessor.id, DiarySlot.starts_at == starts)
-    ) or DiarySlot(assessor=assessor, starts_at=starts, ends_at=starts + timedelta(minutes=90))
-    session.add(slot)
-    session.add(
-        Visit(
-            slot=slot,
-            kind=VisitKind.ASSESSMENT,
-            status=status,
-            referral=referral,
-            booked_at=starts - timedelta(days=7),
-            ended_at=starts + timedelta(minutes=90),
-            ended_by="council" if status is VisitStatus.WASTED else None,
-            reason="Nobody was in" if status is VisitStatus.WASTED else "",
-        )
     )
+    if slot is None:
+        slot = DiarySlot(
+            assessor=assessor, starts_at=starts, ends_at=starts + timedelta(minutes=90)
+        )
+        session.add(slot)
+        slots.created.append(slot)
+    visit = Visit(
+        slot=slot,
+        kind=VisitKind.ASSESSMENT,
+        status=status,
+        referral=referral,
+        booked_at=starts - timedelta(days=7),
+        ended_at=starts + timedelta(minutes=90),
+        ended_by="council" if status is VisitStatus.WASTED else None,
+        reason="Nobody was in" if status is VisitStatus.WASTED else "",
+    )
+    session.add(visit)
+    booked.created.append(visit)
     session.flush()
-    return True
 
 
 def seed_visits(session: Session, now: datetime | None = None) -> SeedReport:
@@ -127,11 +146,11 @@ def seed_visits(session: Session, now: datetime | None = None) -> SeedReport:
 
     now = now or utcnow()
     today = now.astimezone(LONDON).date()
-    made_assessors, slots = Tally("assessors"), Tally("diary slots")
+    users, made_assessors, slots = Tally("users"), Tally("assessors"), Tally("diary slots")
     booked, reviews = Tally("visits"), Tally("review visits")
     staff: list[Assessor] = []
     for name, email, skills, districts in ASSESSORS:
-        assessor, created = _assessor(session, name, email, skills, districts)
+        assessor, created = _assessor(session, users, name, email, skills, districts)
         staff.append(assessor)
         if created:
             made_assessors.created.append(assessor)
@@ -141,34 +160,58 @@ def seed_visits(session: Session, now: datetime | None = None) -> SeedReport:
         for offset in range(1, 22):
             day: date = today + timedelta(days=offset)
             if day.weekday() < 5:
-                slots.created += diary.add_day_slots(
-                    session, assessor, day, TIMES, minutes=90, today=today
-                )
+                added = diary.add_day_slots(session, assessor, day, TIMES, minutes=90, today=today)
+                slots.created += added
+                slots.existing += len(TIMES) - len(added)  # times already there are left
     history = (("Edith Crane", 18, VisitStatus.DONE), ("Leonard Fisk", 7, VisitStatus.WASTED))
     for name, days_ago, status in history:
         referral = _referral_of(session, name)
-        if referral is not None and _past_visit(
-            session, staff[0], referral, days_ago=days_ago, status=status, now=now
-        ):
-            booked.created.append(referral)
+        if referral is not None:
+            _past_visit(
+                session,
+                staff[0],
+                referral,
+                days_ago=days_ago,
+                status=status,
+                now=now,
+                slots=slots,
+                booked=booked,
+            )
     _book_waiting(session, booked, now)
     _move_priyas(session, booked, now)
-    reviews.created += plan_reviews.book_reviews(session, now=now)[0]
+    _book_reviews(session, reviews, now)
     session.flush()
-    return SeedReport(tallies=[made_assessors, slots, booked, reviews])
+    return SeedReport(tallies=[users, made_assessors, slots, booked, reviews])
+
+
+def _book_reviews(session: Session, reviews: Tally, now: datetime) -> None:
+    """Review visits for the plans due soon, once: booked again on every run, they would
+    book one for each plan a later step approved on the run before (the console's overdue
+    review), so a second run would not be a no-op."""
+    already = session.scalar(
+        select(func.count()).select_from(Visit).where(Visit.kind == VisitKind.REVIEW)
+    )
+    if already:
+        reviews.existing += already
+        return
+    reviews.created += plan_reviews.book_reviews(session, now=now)[0]
 
 
 def _book_waiting(session: Session, booked: Tally, now: datetime) -> None:
-    waiting = session.scalars(
+    # Those booked on a run before wait no longer (their visit is booked): counted as there.
+    referrals = session.scalars(
         select(Referral)
-        .where(Referral.status == ReferralStatus.AWAITING_VISIT)
+        .where(Referral.status.in_([ReferralStatus.AWAITING_VISIT, ReferralStatus.VISIT_BOOKED]))
         .order_by(Referral.received_at)
     ).all()
-    # The newest is left waiting, as just sent: its person may still choose a time (the demo
-    # keeps a referral in every state).
-    for referral in waiting[:-1]:
+    waiting = [r for r in referrals if r.status is ReferralStatus.AWAITING_VISIT]
+    for referral in referrals:
         if visits.live_visit(session, referral) is not None:
             booked.existing += 1
+            continue
+        # The newest is left waiting, as just sent: its person may still choose a time (the
+        # demo keeps a referral in every state).
+        if referral not in waiting[:-1]:
             continue
         visit = visits.book_automatically(session, referral, now=now)
         if visit is not None:
@@ -184,21 +227,31 @@ def _move_priyas(session: Session, booked: Tally, now: datetime) -> None:
     if session.scalar(
         select(Visit.id).where(Visit.referral_id == priya.id, Visit.status == VisitStatus.MOVED)
     ):
+        booked.existing += 1  # the visit moved from (the one moved to is her live visit)
         return
     later = [
         slot
         for slot in visits.fitting_slots(session, live, now=now)
         if slot.starts_at >= live.slot.starts_at + timedelta(days=1)
     ]
-    if later:
-        booked.created.append(
-            visits.move(
-                session,
-                live,
-                later[0],
-                by=None,
-                ended_by="person",
-                now=now,
-                reason="Her daughter can be there that day.",
-            )
+    if not later:
+        return
+    freed = live.slot
+    booked.created.append(
+        visits.move(
+            session,
+            live,
+            later[0],
+            by=None,
+            ended_by="person",
+            now=now,
+            reason="Her daughter can be there that day.",
         )
+    )
+    # The slot she left is offered to the next referral that fits (a visit row of its own;
+    # a second run counts it with that referral's live visit).
+    offered = session.scalar(
+        select(Visit).where(Visit.slot_id == freed.id, Visit.status == VisitStatus.OFFERED)
+    )
+    if offered is not None:
+        booked.created.append(offered)

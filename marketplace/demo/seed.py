@@ -41,7 +41,7 @@ from marketplace.demo.data.county import (
 )
 from marketplace.demo.front_door_assessments import seed_assessments
 from marketplace.demo.front_door_ras import seed_ras
-from marketplace.demo.front_door_referrals import seed_referrals
+from marketplace.demo.front_door_referrals import seed_referrals_and_their_rows
 from marketplace.demo.front_door_visits import seed_visits
 from marketplace.demo.orders_seed import seed_orders
 from marketplace.demo.packages_seed import seed_packages
@@ -413,7 +413,7 @@ def seed_front_door() -> SeedReport:
     visits booked, moved, done and wasted. Before the console's steps, so that the finance
     export, which comes last, holds the converted referral's budget."""
     report = SeedReport()
-    for step in (seed_ras, seed_assessments, seed_referrals, seed_visits):
+    for step in (seed_ras, seed_assessments, seed_referrals_and_their_rows, seed_visits):
         report.extend(step(db.session))
     return report
 

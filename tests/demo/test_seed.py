@@ -33,6 +33,14 @@ from marketplace.extensions import db
 from marketplace.finance.models import FinanceExport, PaymentRun
 from marketplace.orders.models import Order
 from marketplace.people.models import ClientNote, Consent, Person, SupportPlan
+from marketplace.referrals.models import (
+    Assessor,
+    DiarySlot,
+    RasVersion,
+    Referral,
+    SelfAssessment,
+    Visit,
+)
 from marketplace.types import utcnow
 from providers import directory
 from providers.models import (
@@ -75,6 +83,13 @@ TABLES = (
     SearchLogEntry,
     PaymentRun,
     FinanceExport,
+    # The council's front door (issue 20).
+    RasVersion,
+    SelfAssessment,
+    Referral,
+    Assessor,
+    DiarySlot,
+    Visit,
 )
 
 
