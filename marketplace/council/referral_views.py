@@ -16,11 +16,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
-from jinja2 import TemplateNotFound
 from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
@@ -43,7 +42,7 @@ from marketplace.council.referral_forms import (
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import choices
-from marketplace.referrals import conversion, questions, queue, ras
+from marketplace.referrals import conversion, questions, queue
 from marketplace.referrals.models import Referral, ReferralStatus
 from marketplace.types import utcnow
 from providers.listings import category_choices
@@ -111,25 +110,13 @@ def referrals() -> str:
     )
 
 
-def _workings_macro() -> bool:
-    """Whether the RAS part's `indication_workings` macro is in the app's templates yet."""
-    try:
-        template = current_app.jinja_env.get_template("front_door/_indication.html")
-    except TemplateNotFound:
-        return False
-    return hasattr(template.module, "indication_workings")
-
-
 def _page(referral: Referral, **context: Any) -> str:
-    indication = referral.assessment.indication
     return render_template(
         "council/referrals/referral.html",
         referral=referral,
         answers=answer_rows(referral.assessment.answers),
         timeline=queue.timeline(referral, for_person=False),
         live_visit=queue.live_visit(db.session, referral),
-        has_workings=_workings_macro(),
-        workings=ras.explain(indication) if indication is not None else [],
         allowed={to for to in S if queue.may_move(referral, to)},
         may_contact=queue.may_record_contact(referral),
         invite_form=InviteForm(),
@@ -281,15 +268,24 @@ def convert_referral(referral_id: uuid.UUID) -> Response | tuple[str, int]:
                 StreamKind.CLIENT_CONTRIBUTION, form.contribution_weekly.data or 0
             ),
         ]
+        weekly, starts_on, ends_on = (
+            form.weekly_budget.data,
+            form.starts_on.data,
+            form.ends_on.data,
+        )
+        # Each is required: the form does not validate without it.
+        assert weekly is not None
+        assert starts_on is not None
+        assert ends_on is not None
         try:
             made = conversion.convert(
                 db.session,
                 found,
                 by=current_user._get_current_object(),
-                weekly_budget_pence=form.weekly_budget.data,
+                weekly_budget_pence=weekly,
                 streams=streams,
-                starts_on=form.starts_on.data,
-                ends_on=form.ends_on.data,
+                starts_on=starts_on,
+                ends_on=ends_on,
                 frequency=PaymentFrequency(form.frequency.data),
                 outcomes=form.outcomes.data or "",
                 plan_category=form.plan_category.data,
