@@ -42,7 +42,13 @@ class EditAssessorForm(AssessorForm):
 
 
 class SlotsForm(FlaskForm):
-    day = GovDateField("Day", description="For example, 27 3 2027")
+    # A date left empty is no date (GovDateField): without InputRequired the form would be
+    # accepted with nothing to act on and shown again with no message.
+    day = GovDateField(
+        "Day",
+        description="For example, 27 3 2027",
+        validators=[InputRequired(message="Enter the day")],
+    )
     times = StringField(
         "Start times",
         widget=GovTextInput(),
@@ -59,8 +65,16 @@ class SlotsForm(FlaskForm):
 
 
 class AbsenceForm(FlaskForm):
-    starts_on = GovDateField("First day away", description="For example, 27 3 2027")
-    ends_on = GovDateField("Last day away", description="For example, 29 3 2027")
+    starts_on = GovDateField(
+        "First day away",
+        description="For example, 27 3 2027",
+        validators=[InputRequired(message="Enter the first day away")],
+    )
+    ends_on = GovDateField(
+        "Last day away",
+        description="For example, 29 3 2027",
+        validators=[InputRequired(message="Enter the last day away")],
+    )
     reason = StringField(
         "Reason (optional)",
         widget=GovTextInput(),

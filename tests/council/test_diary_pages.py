@@ -11,13 +11,21 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
 from marketplace.formatting import london_today
 from marketplace.referrals import visits
-from marketplace.referrals.models import Assessor, ReferralStatus, Visit, VisitStatus
+from marketplace.referrals.models import (
+    Assessor,
+    AssessorAbsence,
+    DiarySlot,
+    ReferralStatus,
+    Visit,
+    VisitStatus,
+)
 from marketplace.types import utcnow
 from tests.conftest import sign_in
 from tests.referrals.factories import make_slots
@@ -163,3 +171,25 @@ def test_a_visit_is_moved_cancelled_and_its_outcome_recorded(
     assert referral.status is ReferralStatus.AWAITING_VISIT
     early = council.post(f"/council/visits/{new.id}/outcome", data={"outcome": "done"})
     assert early.status_code == 400
+
+
+def test_slots_or_an_absence_without_a_date_are_refused_with_a_message(
+    council: FlaskClient, world: World
+) -> None:
+    empty_date = {"day": ["", "", ""], "starts_on": ["", "", ""], "ends_on": ["", "", ""]}
+    slots = council.post(
+        f"/council/assessors/{world.anywhere.id}/slots",
+        data={"day": empty_date["day"], "times": "9:30", "minutes": "90"},
+    )
+    assert slots.status_code == 400
+    assert "Enter the day" in slots.get_data(as_text=True)
+    absence = council.post(
+        f"/council/assessors/{world.anywhere.id}/absence",
+        data={"starts_on": empty_date["starts_on"], "ends_on": empty_date["ends_on"]},
+    )
+    assert absence.status_code == 400
+    page = absence.get_data(as_text=True)
+    assert "Enter the first day away" in page
+    assert "Enter the last day away" in page
+    assert db.session.scalars(select(AssessorAbsence)).all() == []
+    assert db.session.scalars(select(DiarySlot)).all() == []
