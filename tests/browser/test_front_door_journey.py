@@ -123,6 +123,8 @@ def test_a_citizen_self_assesses_books_and_moves_a_visit_and_an_officer_makes_he
     page.goto("/sign-in")
     assert_accessible_at_both_widths(page)
     sign_in(page, CITIZEN_EMAIL, PASSWORD)
+    expect(heading(page)).to_be_visible()
+    assert_accessible_at_both_widths(page)  # her home: no referrals yet
     page.goto("/")
     assert_accessible_at_both_widths(page)
     tab_to(page, "Get help with care and support")
