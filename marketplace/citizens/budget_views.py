@@ -37,7 +37,7 @@ from marketplace.pages.on_behalf import (
 from marketplace.payments import service
 from marketplace.people import plans
 from marketplace.people.models import Person
-from marketplace.referrals import queue  # REFERRALS (issue 20)
+from marketplace.referrals import referral_lists  # REFERRALS (issue 20)
 from providers.listings import category_choices
 
 
@@ -82,7 +82,7 @@ def dashboard() -> str:
         ),
         # REFERRALS (issue 20): the referrals this account sent or that are about its person.
         referrals=(
-            queue.referrals_of_account(db.session, current_user._get_current_object())
+            referral_lists.referrals_of_account(db.session, current_user._get_current_object())
             if current_user.acting_for is None
             else []
         ),

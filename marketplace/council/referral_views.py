@@ -42,7 +42,7 @@ from marketplace.council.referral_forms import (
 from marketplace.extensions import db
 from marketplace.formatting import london_today, pounds
 from marketplace.forms import choices
-from marketplace.referrals import conversion, questions, queue
+from marketplace.referrals import conversion, questions, queue, referral_lists
 from marketplace.referrals.models import Referral, ReferralStatus
 from marketplace.types import utcnow
 from providers.listings import category_choices
@@ -52,7 +52,7 @@ S = ReferralStatus
 
 
 def _referral(referral_id: uuid.UUID) -> Referral:
-    found = queue.referral_by_id(db.session, referral_id)
+    found = referral_lists.referral_by_id(db.session, referral_id)
     if found is None:
         abort(404)
     return found
@@ -86,12 +86,12 @@ def answer_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:
 def referrals() -> str:
     wanted = request.args.get("status", "")
     status = S(wanted) if wanted in {s.value for s in S} else None
-    counts = queue.counts_by_status(db.session)
+    counts = referral_lists.counts_by_status(db.session)
     total = counts[status] if status is not None else sum(counts.values())
     paged = Paged(page=page_number(), per_page=PER_PAGE, total=total)
     rows: list[Referral] = []
     if not paged.past_end:
-        rows, _ = queue.referrals_for_council(
+        rows, _ = referral_lists.referrals_for_council(
             db.session,
             statuses=[status] if status is not None else None,
             page=paged.page,
@@ -115,8 +115,8 @@ def _page(referral: Referral, **context: Any) -> str:
         "council/referrals/referral.html",
         referral=referral,
         answers=answer_rows(referral.assessment.answers),
-        timeline=queue.timeline(referral, for_person=False),
-        live_visit=queue.live_visit(db.session, referral),
+        timeline=referral_lists.timeline(referral, for_person=False),
+        live_visit=referral_lists.live_visit(db.session, referral),
         allowed={to for to in S if queue.may_move(referral, to)},
         may_contact=queue.may_record_contact(referral),
         invite_form=InviteForm(),

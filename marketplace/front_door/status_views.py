@@ -13,7 +13,7 @@ from flask import abort, render_template
 from marketplace.extensions import db
 from marketplace.front_door import bp
 from marketplace.front_door.access import assessment_or_404
-from marketplace.referrals import queue
+from marketplace.referrals import referral_lists
 from marketplace.referrals.questions import for_someone_else
 
 
@@ -27,7 +27,7 @@ def status(assessment_id: uuid.UUID) -> str:
         "front_door/status/status.html",
         assessment=assessment,
         referral=referral,
-        timeline=queue.timeline(referral, for_person=True),
-        live_visit=queue.live_visit(db.session, referral),
+        timeline=referral_lists.timeline(referral, for_person=True),
+        live_visit=referral_lists.live_visit(db.session, referral),
         someone_else=for_someone_else(assessment.answers),
     )

@@ -26,7 +26,7 @@ from marketplace.ledger.verify import verify_ledger
 from marketplace.mail import outbox_messages
 from marketplace.notifications.models import Notification, NotificationKind
 from marketplace.people.models import Person, PlanStatus, SupportPlan
-from marketplace.referrals import conversion, queue
+from marketplace.referrals import conversion, queue, referral_lists
 from marketplace.referrals.models import (
     Referral,
     ReferralEvent,
@@ -406,8 +406,8 @@ def test_the_council_list_is_by_urgency_then_age_paged_and_counted(app: Flask) -
         db.session, version, answers(urgency="leaving_hospital"), sent_at=NOW + timedelta(days=2)
     )
     _put(old_routine, S.CLOSED)
-    first, total = queue.referrals_for_council(db.session, page=1, per_page=3)
-    second, _ = queue.referrals_for_council(db.session, page=2, per_page=3)
+    first, total = referral_lists.referrals_for_council(db.session, page=1, per_page=3)
+    second, _ = referral_lists.referrals_for_council(db.session, page=2, per_page=3)
     assert total == 4
     assert [r.id for r in first + second] == [
         hospital.id,
@@ -415,9 +415,11 @@ def test_the_council_list_is_by_urgency_then_age_paged_and_counted(app: Flask) -
         new_urgent.id,
         old_routine.id,
     ]
-    only_closed, closed_total = queue.referrals_for_council(db.session, statuses=[S.CLOSED])
+    only_closed, closed_total = referral_lists.referrals_for_council(
+        db.session, statuses=[S.CLOSED]
+    )
     assert ([r.id for r in only_closed], closed_total) == ([old_routine.id], 1)
-    counts = queue.counts_by_status(db.session)
+    counts = referral_lists.counts_by_status(db.session)
     assert (counts[S.RECEIVED], counts[S.CLOSED], counts[S.CONVERTED]) == (3, 1, 0)
 
 
@@ -432,7 +434,10 @@ def test_an_account_lists_only_its_own_referrals(
     make_referral(db.session, version, user=other)
     make_referral(db.session, version)
     db.session.commit()
-    assert {r.id for r in queue.referrals_of_account(db.session, mine)} == {sent.id, about_me.id}
+    assert {r.id for r in referral_lists.referrals_of_account(db.session, mine)} == {
+        sent.id,
+        about_me.id,
+    }
 
 
 def test_the_work_queue_counts_referrals_waiting_for_an_officer(
@@ -528,16 +533,16 @@ def test_the_demo_seeds_a_referral_in_every_state_once(
     db.session.commit()
     (tally,) = first.tallies
     assert len(tally.created) == len(REFERRALS)
-    counts = queue.counts_by_status(db.session)
+    counts = referral_lists.counts_by_status(db.session)
     for status in (S.RECEIVED, S.IN_CONTACT, S.RESOLVED, S.AWAITING_VISIT, S.ASSESSED):
         assert counts[status] >= 1, status
     assert (counts[S.CONVERTED], counts[S.CLOSED]) == (1, 1)
-    (converted,) = queue.referrals_for_council(db.session, statuses=[S.CONVERTED])[0]
+    (converted,) = referral_lists.referrals_for_council(db.session, statuses=[S.CONVERTED])[0]
     assert converted.budget is not None
     assert converted.support_plan is not None
     assert verify_ledger(db.session).ok
     assert check_budgets(db.session)[0] == []
-    urgencies = {r.urgency.value for r in queue.referrals_for_council(db.session)[0]}
+    urgencies = {r.urgency.value for r in referral_lists.referrals_for_council(db.session)[0]}
     assert {"leaving_hospital", "urgent"} <= urgencies
     again = seed_referrals(db.session)
     assert (again.tallies[0].created, again.tallies[0].existing) == ([], len(REFERRALS))

@@ -14,7 +14,7 @@ from flask import Flask
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.extensions import db
-from marketplace.referrals import assessments, queue
+from marketplace.referrals import assessments, queue, referral_lists
 from marketplace.referrals.models import ReferralStatus
 from tests.referrals.factories import NOW, answers, make_ras_version, make_referral
 
@@ -55,7 +55,7 @@ def test_the_answers_decide_whether_a_visit_is_needed_at_once(
     assert queue.triage(db.session, referral, now=NOW) is visit
 
     assert referral.status is (S.AWAITING_VISIT if visit else S.RECEIVED)
-    kinds = [event.kind for event in queue.timeline(referral, for_person=True)]
+    kinds = [event.kind for event in referral_lists.timeline(referral, for_person=True)]
     assert kinds == (["received", "visit_needed"] if visit else ["received"])
 
 
@@ -101,7 +101,9 @@ def test_first_contact_with_a_referral_waiting_for_its_visit_is_recorded_once(
     assert not queue.may_record_contact(referral)
     with pytest.raises(queue.ReferralMoveRefused):
         queue.record_first_contact(db.session, referral, by=officer, how="phone", note="", now=NOW)
-    contacts = [e for e in queue.timeline(referral, for_person=False) if e.kind == "first_contact"]
+    contacts = [
+        e for e in referral_lists.timeline(referral, for_person=False) if e.kind == "first_contact"
+    ]
     assert len(contacts) == 1
 
 
