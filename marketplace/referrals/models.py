@@ -414,6 +414,9 @@ class Visit(Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A review visit done: the review date it served (the plan's date moves on to the next
+    # review, and the figures count this one against the date it was due).
+    review_due_on: Mapped[date | None]
 
     slot: Mapped[DiarySlot] = relationship()
     referral: Mapped[Referral | None] = relationship()

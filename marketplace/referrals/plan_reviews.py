@@ -63,6 +63,8 @@ def record_review_visit(
     was_due = plan.review_due_on
     new_due = next_review_after(session, plan, reviewed_on=today, rules=rules)
     plan.review_due_on = new_due
+    # The date this review was due is about to be nowhere else: the figures read it here.
+    visit.review_due_on = was_due
     told = 0
     for user in recipients_for_person(session, plan.person_id):
         if user.active:

@@ -207,8 +207,9 @@ class ReviewsFigure:
 def _reviews_due(
     session: Session, period: Period
 ) -> tuple[dict[uuid.UUID, date], dict[uuid.UUID, list[date]]]:
-    """Each plan's first review date in the period (from the plan, or from the queue of
-    reviews due), and the London days the queue recorded a review done. Two statements."""
+    """Each plan's first review date in the period (from the plan, from the queue of reviews
+    due, or from a review visit done for it), and the London days the queue recorded a review
+    done. Three statements."""
     due: dict[uuid.UUID, date] = {}
     for plan_id, review_day in session.execute(
         select(SupportPlan.id, SupportPlan.review_due_on).where(
@@ -238,6 +239,17 @@ def _reviews_due(
         due[plan_id] = min(day, due.get(plan_id, day))
         if decision == review_dates.REVIEWED:
             reviewed.setdefault(plan_id, []).append(london_day(decided_at))
+    # A review visit done keeps the date it served: the plan's own date has moved on since.
+    for plan_id, served in session.execute(
+        select(Visit.support_plan_id, Visit.review_due_on).where(
+            Visit.kind == VisitKind.REVIEW,
+            Visit.status == VisitStatus.DONE,
+            Visit.review_due_on >= period.since,
+            Visit.review_due_on <= period.until,
+        )
+    ):
+        if plan_id is not None and served is not None:  # the query asks for both
+            due[plan_id] = min(served, due.get(plan_id, served))
     return due, reviewed
 
 
@@ -263,10 +275,11 @@ def _review_visits_done(session: Session, plan_ids: list[uuid.UUID]) -> dict[uui
 def reviews_figure(session: Session, period: Period) -> ReviewsFigure:
     """The support plans whose review fell due on a day in the period, each plan once, at its
     earliest such day: an approved plan's review date, or the review date an overdue plan
-    waited from in the council's queue of reviews due. Each is on time when a review visit
+    waited from in the council's queue of reviews due, or the review date a review visit done
+    served (the plan's own date has moved on). Each is on time when a review visit
     was done on that day or in the REVIEW_EARLY_DAYS before it; late when it was done after
     (a review visit done, or the review recorded done from the queue); not yet otherwise.
-    Three statements."""
+    Four statements."""
     due, reviewed_from_queue = _reviews_due(session, period)
     visited = _review_visits_done(session, list(due))
     on_time = late = 0

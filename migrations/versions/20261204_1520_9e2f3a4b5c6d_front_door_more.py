@@ -17,10 +17,11 @@ depends_on = None
 
 
 def upgrade():
-    # Each part adds its operations here with a comment naming the part.
-    pass
+    # FIGURES: a review visit done keeps the review date it served.
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('review_due_on', sa.Date(), nullable=True))
 
 
 def downgrade():
-    # Each part adds its operations here, in the reverse order of upgrade's.
-    pass
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.drop_column('review_due_on')

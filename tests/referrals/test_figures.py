@@ -458,3 +458,25 @@ def test_the_figures_read_as_many_statements_for_more_rows(
 
     assert count() == before
     assert service_figures.reviews_figure(session, JUNE).on_time == 5
+
+
+def test_a_review_done_early_at_a_visit_counts_on_time_for_the_date_it_served(
+    session: Session, officer: User, assessor: Assessor
+) -> None:
+    """The visit moves the plan's review date a year on, out of the period: the figure still
+    counts the review against the day it was due, from the visit."""
+    from marketplace.referrals import plan_reviews
+
+    plan = plan_due(session, officer, date(2026, 6, 20))
+    done = visit(session, assessor, at("2026-06-15"), VisitStatus.BOOKED, plan=plan)
+    done.status = VisitStatus.DONE
+    plan_reviews.record_review_visit(
+        session, done, by=officer, note="", now=at("2026-06-15", 12), review_months=12
+    )
+    assert plan.review_due_on is not None
+    assert plan.review_due_on > JUNE.until
+    assert done.review_due_on == date(2026, 6, 20)
+
+    found = service_figures.reviews_figure(session, JUNE)
+
+    assert (found.on_time, found.late, found.not_yet) == (1, 0, 0)
