@@ -240,7 +240,7 @@ def _reviews_due(
         if decision == review_dates.REVIEWED:
             reviewed.setdefault(plan_id, []).append(london_day(decided_at))
     # A review visit done keeps the date it served: the plan's own date has moved on since.
-    for plan_id, served in session.execute(
+    for visited_plan_id, served in session.execute(
         select(Visit.support_plan_id, Visit.review_due_on).where(
             Visit.kind == VisitKind.REVIEW,
             Visit.status == VisitStatus.DONE,
@@ -248,8 +248,8 @@ def _reviews_due(
             Visit.review_due_on <= period.until,
         )
     ):
-        if plan_id is not None and served is not None:  # the query asks for both
-            due[plan_id] = min(served, due.get(plan_id, served))
+        if visited_plan_id is not None and served is not None:  # the query asks for both
+            due[visited_plan_id] = min(served, due.get(visited_plan_id, served))
     return due, reviewed
 
 
