@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search_bench import _context, _settings, insert_listings, percentile
+from search_bench import _settings, insert_listings, percentile
 from search_corpus import QUERIES, TODAY, directory
 
 
@@ -103,7 +103,7 @@ def main() -> None:
     from providers.reference_data import ensure_localities, ensure_taxonomy
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    print(f"search while listings change: {_context()}")
+    print(f"search while listings change: {options.size:,} listings, engines {options.engine}")
     engines = ["whoosh", "tantivy"] if options.engine == "both" else [options.engine]
     documents = list(directory(options.size))
     rows = []
