@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from marketplace import ledger
 from marketplace.budgets.errors import BudgetClosed, BudgetError
@@ -37,7 +37,7 @@ from marketplace.budgets.rules import (
 )
 from marketplace.budgets.schedule import instalment_dates, split_evenly
 from marketplace.formatting import pounds
-from marketplace.ledger import Transfer
+from marketplace.ledger import LedgerAccount, Transfer
 from marketplace.ledger.transfers import REASON_LENGTH
 from marketplace.people.models import Person
 from marketplace.types import Session
@@ -93,8 +93,22 @@ def create_budget(
         session.add(budget)
         for spec in streams:
             _add_stream(session, budget, spec, dates)
-        release_due_instalments(session, today, budget=budget)
+        _release_new_budget(session, budget, today)
     return budget
+
+
+def _release_new_budget(session: Session, budget: PersonalBudget, today: date) -> None:
+    """Release the instalments of a budget made in this transaction that are due by `today`,
+    in the order `release_due_instalments` would. No other transaction can see the budget
+    yet, so none can have released them: no stream lock and no second read of each flag. The
+    flags are set once every transfer is made, and flushed together."""
+    due = session.scalars(_due_by(today).where(FundingStream.budget_id == budget.id)).all()
+    released = [(instalment, _release_transfer(session, instalment)) for instalment in due]
+    for instalment, transfer in released:
+        if transfer is not None:
+            instalment.released_transfer = transfer
+        instalment.released = True
+    session.flush()
 
 
 def _add_stream(
@@ -123,18 +137,22 @@ def _add_stream(
         else spec.allowed_category_codes
     )
     stream_id = uuid.uuid4()
-    unreleased = ledger.open_account(
-        session,
+    # The stream's two accounts are as new as its id, so no account has their codes yet:
+    # made here and flushed with the stream, not looked up and flushed one at a time by
+    # `ledger.open_account`.
+    unreleased = LedgerAccount(
+        id=uuid.uuid4(),
         code=f"stream:{stream_id}:unreleased",
         name=f"{spec.kind.label} (to come)",
         guarded=True,
     )
-    available = ledger.open_account(
-        session,
+    available = LedgerAccount(
+        id=uuid.uuid4(),
         code=f"stream:{stream_id}:available",
         name=f"{spec.kind.label} (available)",
         guarded=True,
     )
+    session.add_all([unreleased, available])
     stream = FundingStream(
         id=stream_id,
         budget=budget,
@@ -176,7 +194,19 @@ def release_due_instalments(
     Safe to run twice, or in two processes at once: each release is a ledger transfer keyed by
     its instalment, so a second run records nothing.
     """
-    query = (
+    query = _due_by(today)
+    if budget is not None:
+        query = query.where(FundingStream.budget_id == budget.id)
+    return [
+        instalment
+        for instalment in session.scalars(query).all()
+        if release_instalment(session, instalment)
+    ]
+
+
+def _due_by(today: date) -> Select[tuple[Instalment]]:
+    """The instalments of open budgets due by `today` and not yet released, oldest first."""
+    return (
         select(Instalment)
         .join(FundingStream)
         .join(PersonalBudget)
@@ -187,13 +217,6 @@ def release_due_instalments(
         )
         .order_by(Instalment.due_on, Instalment.number)
     )
-    if budget is not None:
-        query = query.where(FundingStream.budget_id == budget.id)
-    return [
-        instalment
-        for instalment in session.scalars(query).all()
-        if release_instalment(session, instalment)
-    ]
 
 
 def release_instalment(session: Session, instalment: Instalment) -> bool:
@@ -207,20 +230,29 @@ def release_instalment(session: Session, instalment: Instalment) -> bool:
     session.refresh(instalment, attribute_names=["released"])
     if instalment.released:
         return False
-    if instalment.amount_pence > 0:
-        instalment.released_transfer = ledger.transfer(
-            session,
-            key=f"instalment:{instalment.id}",
-            debit=stream.unreleased_account_id,
-            credit=stream.account_id,
-            amount_pence=instalment.amount_pence,
-            code=TransferCode.RELEASE,
-            description=f"Instalment {instalment.number} of {len(stream.instalments)}, "
-            f"due {instalment.due_on:%-d %B %Y}",
-        )
+    transfer = _release_transfer(session, instalment)
+    if transfer is not None:
+        instalment.released_transfer = transfer
     instalment.released = True
     session.flush()
     return True
+
+
+def _release_transfer(session: Session, instalment: Instalment) -> Transfer | None:
+    """The ledger transfer that releases the instalment (None for a nil one)."""
+    if instalment.amount_pence <= 0:
+        return None
+    stream = instalment.stream
+    return ledger.transfer(
+        session,
+        key=f"instalment:{instalment.id}",
+        debit=stream.unreleased_account_id,
+        credit=stream.account_id,
+        amount_pence=instalment.amount_pence,
+        code=TransferCode.RELEASE,
+        description=f"Instalment {instalment.number} of {len(stream.instalments)}, "
+        f"due {instalment.due_on:%-d %B %Y}",
+    )
 
 
 def revise_stream(
