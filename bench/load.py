@@ -167,6 +167,33 @@ def prepare(out: Path, budgets: int) -> None:
     out.write_text(json.dumps(facts))
 
 
+def engine_times(out: Path, seconds: float) -> None:
+    """The engine alone on the search page's queries, as the page asks it (the app's engine,
+    the index the servers use, `parse_params` then `search`), one after another for
+    `seconds`: each call's time, written to `out`."""
+    from marketplace import create_app
+    from marketplace.formatting import LONDON
+    from providers import search_index
+    from search import parse_params
+
+    app = create_app()
+    today = datetime.now(LONDON).date()
+    rng = random.Random(0)
+    times: list[float] = []
+    with app.app_context():
+        engine = search_index.search_engine(app)
+        for _, params in QUERIES:  # warm, as the servers are after their warm-up
+            engine.search(parse_params(params, today=today))
+        stop = time.perf_counter() + seconds
+        while time.perf_counter() < stop:
+            _, params = rng.choice(QUERIES)
+            started = time.perf_counter()
+            engine.search(parse_params(params, today=today))
+            times.append(time.perf_counter() - started)
+        engine.close()
+    out.write_text(json.dumps(times))
+
+
 # Measuring -----------------------------------------------------------------------------
 
 
@@ -526,6 +553,57 @@ def run_hello(url: str, args: argparse.Namespace) -> tuple[Recorder, float]:
     return recorder, took
 
 
+def search_overhead(
+    setup: dict[str, str], mode: str, args: argparse.Namespace, folder: Path
+) -> int:
+    """Issue 22's search goal: the page's p95 at most the engine's p95 plus 30 ms. One person
+    at a time (no queueing behind other requests, which is the mix's business), the search
+    bench's queries drawn alike for both; the engine alone in a process of its own with the
+    app's settings and index, right after the page, with no server running. Errors."""
+    app, url = serve("wsgi:app", setup, mode, args.workers, ROOT)
+    try:
+        recorder = Recorder()
+        browser = requests.Session()
+
+        def visit(rng: random.Random) -> None:
+            _, params = rng.choice(QUERIES)
+            recorder.call("search", browser, "GET", f"{url}/search?{urlencode(params)}")
+
+        drive(1, args.warmup, visit)
+        recorder.on = True
+        took = drive(1, args.search_overhead, visit)
+    finally:
+        stop(app)
+    lines, failed = report(f"search page, one person at a time, gunicorn {mode}", recorder, took)
+    print("\n".join(lines), flush=True)
+    out = folder / "engine-times.json"
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--engine-times",
+            str(out),
+            "--seconds",
+            str(args.search_overhead),
+        ],
+        cwd=ROOT,
+        env=setup,
+        check=True,
+    )
+    engine = sorted(json.loads(out.read_text()))
+    page = sorted(recorder.kinds["search"].times)
+    engine_p95, page_p95 = _percentile(engine, 0.95) * 1000, _percentile(page, 0.95) * 1000
+    verdict = "met" if page_p95 <= engine_p95 + 30 else "NOT met"
+    print(
+        f"search page p95 {page_p95:.1f} ms ({len(page)} pages); the engine alone p95 "
+        f"{engine_p95:.1f} ms ({len(engine)} searches, p50 {_percentile(engine, 0.5) * 1000:.1f}); "
+        f"the page's p95 is the engine's plus {page_p95 - engine_p95:.1f} ms "
+        f"(goal at most plus 30 ms: {verdict})",
+        flush=True,
+    )
+    return failed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
@@ -537,10 +615,20 @@ def main() -> None:
         "--each", type=float, default=0, help="then each page kind alone for this many seconds"
     )
     parser.add_argument("--modes", nargs="+", default=["sync", "gthread"])
+    parser.add_argument(
+        "--search-overhead",
+        type=float,
+        default=0,
+        help="then the search page for one person at a time beside the engine alone, this long",
+    )
     parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--engine-times", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare:
         prepare(args.prepare, args.budgets)
+        return
+    if args.engine_times:
+        engine_times(args.engine_times, args.seconds)
         return
     folder = Path(tempfile.mkdtemp(prefix="load-"))
     database_url = _database(folder)
@@ -584,6 +672,8 @@ def main() -> None:
             lines, failed = report(f"{kind} alone, gunicorn {mode}", each, each_took)
             print("\n".join(lines[2:-1]), flush=True)
             errors += failed
+        if args.search_overhead:
+            errors += search_overhead(setup, mode, args, folder)
     verified = subprocess.run(
         [*flask, "ledger", "verify"], cwd=ROOT, env=setup, capture_output=True, text=True
     )
