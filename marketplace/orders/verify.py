@@ -13,7 +13,9 @@ the order's reference.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -41,31 +43,35 @@ _NOT_STARTED = (OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_APPROVAL, Ord
 _ENDED = (OrderStatus.DECLINED, OrderStatus.CANCELLED, OrderStatus.COMPLETED)
 
 
-def check_orders(session: Session) -> tuple[list[str], int]:
-    """Problems found, and how many orders were checked."""
+def check_orders(
+    session: Session, orders: Collection[uuid.UUID] | None = None
+) -> tuple[list[str], int]:
+    """Problems found, and how many orders were checked: every order, or only those whose
+    ids are given (a test's own orders after each step), each as fully."""
     problems: list[str] = []
     budget_streams = selectinload(PersonalBudget.streams)
-    orders = session.scalars(
-        select(Order).options(
-            selectinload(Order.cycles).options(
-                selectinload(OrderCycle.budget).options(budget_streams),
-                selectinload(OrderCycle.pot),
-            ),
-            selectinload(Order.budget).options(budget_streams),
-            selectinload(Order.invoices),
-            selectinload(Order.deliveries),
-            selectinload(Order.events),
-        )
-    ).all()
-    parts = _commitment_parts(session)
-    flagged = frozenset(
-        session.scalars(
-            select(Order)
-            .join(PackageShortfall, PackageShortfall.order_id == Order.id)
-            .where(PackageShortfall.resolved_at.is_(None), Order.ends_on.is_(None))
-        )
+    query = select(Order).options(
+        selectinload(Order.cycles).options(
+            selectinload(OrderCycle.budget).options(budget_streams),
+            selectinload(OrderCycle.pot),
+        ),
+        selectinload(Order.budget).options(budget_streams),
+        selectinload(Order.invoices),
+        selectinload(Order.deliveries),
+        selectinload(Order.events),
     )
-    for order in orders:
+    shortfalls = (
+        select(Order)
+        .join(PackageShortfall, PackageShortfall.order_id == Order.id)
+        .where(PackageShortfall.resolved_at.is_(None), Order.ends_on.is_(None))
+    )
+    if orders is not None:
+        query = query.where(Order.id.in_(orders))
+        shortfalls = shortfalls.where(Order.id.in_(orders))
+    checked = session.scalars(query).all()
+    parts = _commitment_parts(session, None if orders is None else orders)
+    flagged = frozenset(session.scalars(shortfalls))
+    for order in checked:
         if sum(cycle.amount_pence for cycle in order.cycles) != order.total_pence:
             problems.append(f"order {order.reference}: its cycles do not add up to its total")
         invoices = {invoice.cycle_id: invoice for invoice in order.invoices}
@@ -81,7 +87,7 @@ def check_orders(session: Session) -> tuple[list[str], int]:
             problems += _check_outcomes(session, order)
         else:
             problems += _check_deliveries(order)
-    return problems, len(orders)
+    return problems, len(checked)
 
 
 def _check_status(order: Order, flagged: frozenset[Order] = frozenset()) -> list[str]:
@@ -221,24 +227,31 @@ def _payer_accounts(order: Order, cycle: OrderCycle) -> set[object]:
     return set() if budget is None else {stream.account_id for stream in budget.streams}
 
 
-def _commitment_parts(session: Session) -> dict[str | None, list[Transfer]]:
-    """Every order cycle's commitment parts still counted, by the cycle's commitment key, each
-    with its resolution: read in three statements for all the orders, not three a cycle. A
-    cycle held again (a variation, a package carried into the next budget, reablement turned
-    chargeable) voided its earlier parts under a re-worked key: those are left out."""
-    superseded = set(
-        session.scalars(
-            select(Transfer.pending_id).where(
-                Transfer.kind == TransferKind.VOID,
-                Transfer.idempotency_key.contains(cycle_money.REWORKED),
-            )
-        )
+def _commitment_parts(
+    session: Session, orders: Collection[uuid.UUID] | None = None
+) -> dict[str | None, list[Transfer]]:
+    """Every order cycle's commitment parts still counted (or those of the given orders'
+    cycles), by the cycle's commitment key, each with its resolution: read in three
+    statements for all the orders, not three a cycle. A cycle held again (a variation, a
+    package carried into the next budget, reablement turned chargeable) voided its earlier
+    parts under a re-worked key: those are left out."""
+    held = select(Transfer).where(
+        Transfer.kind == TransferKind.PENDING, Transfer.reference.like("order:%")
     )
+    voids = select(Transfer.pending_id).where(
+        Transfer.kind == TransferKind.VOID,
+        Transfer.idempotency_key.contains(cycle_money.REWORKED),
+    )
+    if orders is not None:
+        keys = select(OrderCycle.commitment_key).where(OrderCycle.order_id.in_(orders))
+        held = held.where(Transfer.reference.in_(keys))
+        voids = voids.where(
+            Transfer.pending_id.in_(select(Transfer.id).where(Transfer.reference.in_(keys)))
+        )
+    superseded = set(session.scalars(voids))
     parts: dict[str | None, list[Transfer]] = {}
     for part in session.scalars(
-        select(Transfer)
-        .where(Transfer.kind == TransferKind.PENDING, Transfer.reference.like("order:%"))
-        .options(selectinload(Transfer.resolution))
+        held.options(selectinload(Transfer.resolution))
         # Read afresh: a part loaded earlier in the session keeps the resolution it had then.
         .execution_options(populate_existing=True)
     ):
