@@ -31,7 +31,16 @@ before the page's own scripts (sending and evaluating the 550 kB source from eac
 `assert_accessible` still evaluates it in a page that lacks it. The service's
 Content-Security-Policy (script-src 'self') refuses the inline <script> that
 `page.add_script_tag()` writes, as it should; bypassing the policy instead would hide the CSP
-violations these tests exist to catch.
+violations these tests exist to catch. A `<script src>` from the live server, added only when a
+check needs axe, was measured too (tests/browser/bench_axe.py) and cost more than the init
+script on every page checked: every loaded page is checked, so axe is needed on nearly all.
+
+axe runs once per document per worker: a document axe has passed (the same serialised DOM,
+CSRF token values aside, with the same typed values, focus, hover, scroll offsets and window
+size: page_checks.js, "identity") is not run through axe again when a later check, in the
+same test or another one on the same worker, meets it again (the sign-in page, a list page
+returned to). Across the browser tests 13% of checks are such repeats. A document that failed
+is never recorded, and the page checks (and the title check) still run on every page.
 """
 
 from __future__ import annotations
@@ -199,6 +208,14 @@ def wait_for_frontend(page: Page) -> None:
     page.wait_for_function(_FRONTEND_READY)
 
 
+# The documents this process has seen axe-core pass, each as its identity (page_checks.js,
+# "identity": a hash of the serialised document, the values, focus, hover and scroll the
+# serialisation leaves out, and the window's size). axe's result is a function of what it
+# identifies, so a document seen again (a list page returned to, a page at the same width in
+# the next test of the same worker) is not run through axe again; the page checks still run.
+_AXE_PASSED: set[str] = set()
+
+
 def assert_accessible(page: Page) -> None:
     """Fail on axe-core's serious and critical WCAG 2.2 AA violations on the page now shown."""
     wait_for_frontend(page)
@@ -206,12 +223,17 @@ def assert_accessible(page: Page) -> None:
     if page_watch.loads:
         page_watch.checked.add(len(page_watch.loads) - 1)
     assert_no_problems(page)
-    if page.evaluate("typeof window.axe") == "undefined":
-        page.evaluate(_axe_source())
-    violations: list[dict[str, Any]] = page.evaluate(_RUN_AXE, WCAG_TAGS)
-    failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
-    if failing:
-        raise AssertionError(_axe_report(page, failing))
+    identity: str = page.evaluate(_page_checks_source(), "identity")
+    if identity not in _AXE_PASSED:
+        if page.evaluate("typeof window.axe") == "undefined":
+            page.evaluate(_axe_source())
+        violations: list[dict[str, Any]] = page.evaluate(_RUN_AXE, WCAG_TAGS)
+        failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+        if failing:
+            raise AssertionError(_axe_report(page, failing))
+        # Only if the document did not change while axe ran (a script still at work).
+        if page.evaluate(_page_checks_source(), "identity") == identity:
+            _AXE_PASSED.add(identity)
     _assert_page_checks(page, page_watch)
 
 

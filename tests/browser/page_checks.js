@@ -428,6 +428,53 @@
     return words(copy.textContent);
   };
 
+  // What axe-core's result on this document depends on, as one text, hashed: the document as
+  // serialised (CSRF token values left out: a hidden input, different on every page load),
+  // what the serialisation leaves out (the values typed or chosen, the focused and hovered
+  // element, the fragment that :target matches, every scroll offset) and the window's size.
+  // Stylesheets and scripts come from the live server's static files, the same all run.
+  const identity = () => {
+    const where = (element) => {
+      const steps = [];
+      for (let node = element; node && node.parentElement; node = node.parentElement) {
+        steps.push(Array.prototype.indexOf.call(node.parentElement.children, node));
+      }
+      return steps.reverse().join(".");
+    };
+    const html = document.documentElement.outerHTML.replace(/<input\b[^>]*>/g, (tag) =>
+      /\bname="csrf_token"/.test(tag) ? tag.replace(/\bvalue="[^"]*"/, 'value=""') : tag,
+    );
+    const state = [];
+    for (const control of document.querySelectorAll("input:not([type=hidden]), textarea, select")) {
+      state.push(
+        control.tagName === "SELECT"
+          ? [...control.options].map((option) => (option.selected ? 1 : 0)).join("")
+          : `${control.value}|${control.checked}|${control.indeterminate}`,
+      );
+    }
+    for (const element of document.querySelectorAll("*")) {
+      if (element.scrollTop || element.scrollLeft) {
+        state.push(`scroll ${where(element)} ${element.scrollLeft},${element.scrollTop}`);
+      }
+    }
+    const active = document.activeElement;
+    const hovered = [...document.querySelectorAll(":hover")].pop();
+    state.push(
+      `focus ${active ? where(active) : ""} ${active && active.matches(":focus-visible")}`,
+      `hover ${hovered ? where(hovered) : ""}`,
+      `hash ${location.hash}`,
+      `window ${innerWidth}x${innerHeight}@${devicePixelRatio} ${scrollX},${scrollY}`,
+    );
+    const text = `${document.doctype ? document.doctype.name : ""}\n${html}\n${state.join("\n")}`;
+    const bytes = new TextEncoder().encode(text);
+    if (!(window.crypto && crypto.subtle)) return Promise.resolve(text);
+    return crypto.subtle.digest("SHA-256", bytes).then((digest) =>
+      [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join(""),
+    );
+  };
+
+  if (task === "identity") return identity();
+
   if (task === "focused") {
     const element = document.activeElement;
     if (!element || element === document.body || element === document.documentElement) {
