@@ -10,21 +10,26 @@ other settings.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import re
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import flask_migrate
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Dialect, Engine, make_url
 from werkzeug.test import TestResponse
 
 from marketplace import create_app
@@ -33,6 +38,7 @@ from marketplace.accounts.models import User
 from marketplace.accounts.passwords import configure_hashing
 from marketplace.accounts.roles import Role
 from marketplace.extensions import csrf, db, limiter, login_manager, talisman
+from marketplace.formatting import LONDON
 from marketplace.mail import outbox_messages
 from providers import listings
 from providers.models import (
@@ -389,6 +395,162 @@ def app(shared_app: SharedApp) -> Iterator[Flask]:
             yield shared_app.app
     finally:
         shared_app.reset()
+
+
+@dataclass(frozen=True)
+class SeededDemo:
+    """What seeding the demo county reported, kept with its snapshot: the report's printed
+    lines, its counts (created and already there, by kind) and sign-ins, and the moment the
+    seed finished (a test of a demo seeded on a fixed day travels there to carry on)."""
+
+    finished_at: datetime
+    lines: tuple[str, ...]
+    created: dict[str, int]
+    created_count: int
+    existing_count: int
+    sign_ins: tuple[Any, ...]
+
+
+@dataclass
+class _Snapshot:
+    seeded: SeededDemo
+    sqlite: sqlite3.Connection | None = None  # the whole seeded database, in memory
+    tables: list[tuple[str, str, bytes]] = field(default_factory=list)  # PostgreSQL: COPY data
+    sequences: list[tuple[str, int | None, bool]] = field(default_factory=list)
+
+
+class DemoCounty:
+    """The demo county (`marketplace.demo.seed.run_all`, 8 to 12 s) seeded once per worker
+    for each day it is seeded on, and copied into a test's database from then on.
+
+    `restore(day)` must run in an app context whose database has the schema and no rows. The
+    first time for a day it seeds there (travelling to `day` if given) and commits, as `flask
+    seed-demo` does, and keeps a snapshot; later it loads the snapshot: SQLite's backup API
+    copies the whole database file (the schema is the same migrations'), PostgreSQL gets every
+    table's rows by COPY, parents first, and its sequences set as they were. The database then
+    holds exactly what seeding left; the search index catches up from the search outbox rows
+    as after a seed (sync on the first search, or `search_index.reindex`). A snapshot of
+    today's county is made again when the date changes. For tests that read the demo or build
+    on it; the tests of seeding itself (the command, a second run, each step) seed.
+    """
+
+    def __init__(self) -> None:
+        self._snapshots: dict[tuple[object, ...], _Snapshot] = {}
+
+    def restore(self, day: datetime | None = None) -> SeededDemo:
+        from marketplace.types import utcnow
+
+        now = utcnow()
+        # Today's county by the date in UTC and in London: the seed dates rows by both.
+        key: tuple[object, ...] = (
+            ("day", day)
+            if day is not None
+            else ("today", now.date(), now.astimezone(LONDON).date())
+        )
+        db.session.remove()
+        engine = db.engine
+        with engine.connect() as connection:
+            names, queries = _emptying_plan(connection.dialect)
+            filled = [names[i] for query in queries for (i,) in connection.exec_driver_sql(query)]
+        assert not filled, f"the demo goes into an empty database; these tables have rows: {filled}"
+        snapshot = self._snapshots.get(key)
+        if snapshot is None:
+            self._snapshots[key] = self._seed(engine, day)
+            return self._snapshots[key].seeded
+        engine.dispose()
+        if engine.dialect.name == "sqlite":
+            assert snapshot.sqlite is not None
+            target = sqlite3.connect(str(engine.url.database))
+            try:
+                snapshot.sqlite.backup(target)
+            finally:
+                target.close()
+        else:
+            _copy_in(engine, snapshot)
+        engine.dispose()
+        return snapshot.seeded
+
+    def _seed(self, engine: Engine, day: datetime | None) -> _Snapshot:
+        from marketplace.demo import seed
+        from marketplace.types import utcnow
+
+        with time_machine.travel(day, tick=True) if day is not None else contextlib.nullcontext():
+            report = seed.run_all()
+            db.session.commit()
+            finished_at = utcnow()
+        seeded = SeededDemo(
+            finished_at=finished_at,
+            lines=tuple(report.lines()),
+            created={tally.kind: len(tally.created) for tally in report.tallies},
+            created_count=report.created_count,
+            existing_count=report.existing_count,
+            sign_ins=tuple(report.sign_ins),
+        )
+        db.session.remove()
+        snapshot = _Snapshot(seeded)
+        if engine.dialect.name == "sqlite":
+            snapshot.sqlite = sqlite3.connect(":memory:", check_same_thread=False)
+            source = sqlite3.connect(str(engine.url.database))
+            try:
+                source.backup(snapshot.sqlite)
+            finally:
+                source.close()
+        else:
+            _copy_out(engine, snapshot)
+        return snapshot
+
+
+def _copy_out(engine: Engine, snapshot: _Snapshot) -> None:
+    """Every table's rows (binary COPY, generated columns left out) and every sequence."""
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            for table in db.metadata.sorted_tables:
+                columns = [
+                    name
+                    for (name,) in cursor.execute(
+                        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass"
+                        " AND attnum > 0 AND NOT attisdropped AND attgenerated = ''"
+                        " ORDER BY attnum",
+                        (table.name,),
+                    )
+                ]
+                listed = ", ".join(f'"{name}"' for name in columns)
+                data = bytearray()
+                with cursor.copy(
+                    f'COPY "{table.name}" ({listed}) TO STDOUT (FORMAT binary)'
+                ) as copy:
+                    for block in copy:
+                        data += block
+                snapshot.tables.append((table.name, listed, bytes(data)))
+            snapshot.sequences = [
+                (f'"{schema}"."{name}"', last, last is not None)
+                for schema, name, last in cursor.execute(
+                    "SELECT schemaname, sequencename, last_value FROM pg_sequences"
+                )
+            ]
+        connection.rollback()
+
+
+def _copy_in(engine: Engine, snapshot: _Snapshot) -> None:
+    """Load the rows, parents first, in one transaction; FOREIGN KEY checks of a table that
+    refers to itself run at the end of its COPY. Then the sequences as they were."""
+    with engine.begin() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            for name, listed, data in snapshot.tables:
+                with cursor.copy(f'COPY "{name}" ({listed}) FROM STDIN (FORMAT binary)') as copy:
+                    copy.write(data)
+            for sequence, last, called in snapshot.sequences:
+                cursor.execute("SELECT setval(%s, %s, %s)", (sequence, last or 1, called))
+
+
+@pytest.fixture(scope="session")
+def demo_county() -> DemoCounty:
+    """The demo county, seeded once per worker and day: see `DemoCounty`."""
+    return DemoCounty()
 
 
 @pytest.fixture

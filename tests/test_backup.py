@@ -12,11 +12,10 @@ from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 
 from marketplace import create_app
-from marketplace.demo import seed
 from marketplace.extensions import db
 from marketplace.ledger.models import Transfer
 from marketplace.orders.models import Order
-from tests.conftest import test_settings
+from tests.conftest import DemoCounty, test_settings
 
 
 def _app(url: str, instance: Path) -> Flask:
@@ -47,14 +46,13 @@ def _counts(url: str) -> dict[str, int]:
 
 
 def test_a_backup_restores_into_an_empty_database_and_the_ledger_verifies(
-    make_empty_database: Callable[[], str], tmp_path: Path
+    make_empty_database: Callable[[], str], tmp_path: Path, demo_county: DemoCounty
 ) -> None:
     live_url = make_empty_database()
     live = _app(live_url, tmp_path / "live")
     with live.app_context():
         flask_migrate.upgrade()
-        seed.run_all()
-        db.session.commit()
+        demo_county.restore()  # the demo county, as `flask seed-demo` commits it
         db.session.remove()
         db.engine.dispose()
     before = _counts(live_url)

@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, create_engine, inspect
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.conftest import test_settings
+from tests.conftest import DemoCounty, test_settings
 
 
 @pytest.fixture
@@ -72,15 +72,14 @@ def test_migrations_upgrade_match_the_models_and_downgrade(
         db.engine.dispose()
 
 
-def test_a_seeded_database_downgrades_to_nothing(empty_database_url: str, tmp_path: Path) -> None:
+def test_a_seeded_database_downgrades_to_nothing(
+    empty_database_url: str, tmp_path: Path, demo_county: DemoCounty
+) -> None:
     """With the demo county in it, every migration's downgrade still runs (foreign keys and all)."""
-    from marketplace.demo import seed
-
     app = create_app(test_settings(empty_database_url, tmp_path / "instance"))
     with app.app_context():
         flask_migrate.upgrade()
-        seed.run_all()
-        db.session.commit()
+        demo_county.restore()  # the demo county, as `flask seed-demo` commits it
         db.session.remove()
 
         flask_migrate.downgrade(revision="base")

@@ -20,11 +20,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from marketplace import create_app
-from marketplace.demo import seed
 from marketplace.extensions import db
 from providers.models import CqcRating, Service
 from tests.api.schemas import SPEC, null_paths, schema_errors
-from tests.conftest import RequestClient, empty_database, test_settings
+from tests.conftest import DemoCounty, RequestClient, empty_database, test_settings
 
 REQUIRED = {"/", "/services", "/services/{id}"}
 # Each list, the schema of its pages, the by-id endpoint its ids feed and that one's schema.
@@ -56,11 +55,13 @@ class Findings:
 
 
 @pytest.fixture(scope="module")
-def demo_client(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def demo_client(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, demo_county: DemoCounty
+) -> Iterator[Any]:
     app = create_app(test_settings(database_url, tmp_path_factory.mktemp("conformance")))
     app.test_client_class = RequestClient
     with app.app_context():
-        seed.run_all()
+        demo_county.restore()
         _fill_what_the_demo_leaves_empty()
         db.session.commit()
     yield app.test_client()

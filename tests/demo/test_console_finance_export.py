@@ -10,7 +10,6 @@ import time_machine
 from flask import Flask
 from sqlalchemy import func, select
 
-from marketplace.demo import seed
 from marketplace.demo.budgets_seed import OFFICER_EMAIL
 from marketplace.demo.console_finance_export import seed_finance_export
 from marketplace.extensions import db
@@ -20,16 +19,19 @@ from marketplace.finance.models import FinanceExport
 from marketplace.formatting import LONDON
 from marketplace.ledger import Transfer, TransferKind
 from marketplace.types import utcnow
+from tests.conftest import DemoCounty
 
 DEMO_DAY = datetime(2026, 11, 24, 12, tzinfo=LONDON)
 
 
-def test_the_demo_export_is_a_week_old_and_the_next_one_takes_up_from_it(app: Flask) -> None:
-    with time_machine.travel(DEMO_DAY, tick=True):
-        # The export is seed-demo's last step, dated from today (the day travelled to).
-        report = seed.run_all()
-        db.session.commit()
-        first = report.created("finance exports")[0]
+def test_the_demo_export_is_a_week_old_and_the_next_one_takes_up_from_it(
+    app: Flask, demo_county: DemoCounty
+) -> None:
+    # The export is seed-demo's last step, dated from today (the day seeded on).
+    seeded = demo_county.restore(DEMO_DAY)
+    assert seeded.created["finance exports"] == 1
+    with time_machine.travel(seeded.finished_at, tick=True):  # just after the seed
+        first = db.session.scalars(select(FinanceExport)).one()
         assert first.until == datetime.combine(
             DEMO_DAY.date() - timedelta(days=7), time(17), tzinfo=LONDON
         )

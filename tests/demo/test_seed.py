@@ -58,6 +58,7 @@ from providers.models import (
 )
 from providers.reference_data import gazetteer_entries, taxonomy_entries
 from providers.search_log import SearchLogEntry
+from tests.conftest import DemoCounty
 
 APPROVED = OrganisationStatus.APPROVED
 TABLES = (
@@ -223,7 +224,8 @@ def test_every_role_has_a_demo_user_with_a_password_the_app_accepts() -> None:
     assert set(providers) <= approved
 
 
-# The database: a full seed in each of these three tests.
+# The database: the demo county seeded (once per worker: `demo_county` in tests/conftest.py,
+# whose first restore seeds and reports), and the command and later runs seeding again.
 
 
 def _counts() -> dict[str, int]:
@@ -233,8 +235,10 @@ def _counts() -> dict[str, int]:
     }
 
 
-def test_seeding_builds_the_county_and_every_printed_password_signs_in(app: Flask) -> None:
-    report = seed.run_all()
+def test_seeding_builds_the_county_and_every_printed_password_signs_in(
+    app: Flask, demo_county: DemoCounty
+) -> None:
+    report = demo_county.restore()
 
     assert directory.public_service_count() >= 250
     assert directory.organisation_counts_by_status()[APPROVED] >= 40
@@ -255,7 +259,7 @@ def test_seeding_builds_the_county_and_every_printed_password_signs_in(app: Flas
         )
         == 0
     )
-    assert len(report.created("services")) == _counts()["services"]
+    assert report.created["services"] == _counts()["services"]
 
     roles = {sign_in.role for sign_in in report.sign_ins}
     assert roles == set(Role)
@@ -275,10 +279,9 @@ def test_seeding_builds_the_county_and_every_printed_password_signs_in(app: Flas
 
 
 def test_a_second_run_creates_nothing_and_a_later_one_only_what_is_missing(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
+    app: Flask, monkeypatch: pytest.MonkeyPatch, demo_county: DemoCounty
 ) -> None:
-    first = seed.run_all()
-    db.session.commit()
+    first = demo_county.restore()  # the first run's report, and what it committed
     counts = _counts()
     assert first.created_count == sum(counts.values())
     assert first.existing_count == 0
@@ -365,10 +368,9 @@ def test_the_command_refuses_to_seed_production(make_app: Callable[..., Flask]) 
 
 
 def test_every_demo_listing_has_capacity_some_stale_and_venues_where_delivered(
-    app: Flask,
+    app: Flask, demo_county: DemoCounty
 ) -> None:
-    seed.run_all()
-    db.session.commit()
+    demo_county.restore()
     now = utcnow()
     services = list(db.session.scalars(select(Service)))
     stale = [s for s in services if s.is_stale(now)]

@@ -9,17 +9,19 @@ from marketplace.accounts import service as accounts
 from marketplace.budgets.own_funds import is_self_funder
 from marketplace.budgets.queries import budgets_of
 from marketplace.extensions import db
+from tests.conftest import DemoCounty
 
 SELF_FUNDER = "selffunder@demo.example.org"
 
 
-def test_the_demo_has_a_self_funder_with_a_person_and_no_budget(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
+def test_the_demo_has_a_self_funder_with_a_person_and_no_budget(
+    app: Flask, demo_county: DemoCounty
+) -> None:
+    seeded = demo_county.restore()
 
     user = accounts.user_by_email(SELF_FUNDER)
     assert user is not None
-    assert SELF_FUNDER in result.output  # among the printed sign-ins
+    assert SELF_FUNDER in "\n".join(seeded.lines)  # among the sign-ins `flask seed-demo` prints
     person = user.person
     assert person is not None
     assert budgets_of(db.session, person) == []
