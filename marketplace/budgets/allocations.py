@@ -204,7 +204,7 @@ def release_due_instalments(
     ]
 
 
-def _due_by(today: date) -> Select[tuple[Instalment]]:
+def _due_by(today: date) -> Select[Instalment]:
     """The instalments of open budgets due by `today` and not yet released, oldest first."""
     return (
         select(Instalment)

@@ -264,3 +264,48 @@ def test_a_revision_needs_whole_pence_and_a_reason(
         revise_stream(session, stream, amount_pence=amount, reason="x", key="k")  # type: ignore[arg-type]
     with pytest.raises(BudgetError):
         revise_stream(session, stream, amount_pence=5, reason=" ", key="k")
+
+
+def test_a_budget_made_with_instalments_due_records_what_the_scheduler_would(
+    session: Session, make_budget: MakeBudget
+) -> None:
+    """`create_budget` releases the instalments already due of the budget it makes on a path
+    of its own (no stream lock, no second read of each flag, one flush): the transfers and
+    flags are those of the same budget made at its start and released by the scheduler on the
+    day it was made, nil instalments (3p over 13) included."""
+    streams = {"council": 13_000_01, "nhs": 3, "client_contribution": 520_00}
+    made_late = make_budget(
+        frequency=PaymentFrequency.FOUR_WEEKLY, today=date(2026, 9, 1), **streams
+    )
+    made_early = make_budget(frequency=PaymentFrequency.FOUR_WEEKLY, **streams)
+    assert release_due_instalments(session, date(2026, 9, 1), budget=made_early)
+    session.commit()
+
+    def record(budget: PersonalBudget) -> list[tuple[object, ...]]:
+        rows: list[tuple[object, ...]] = []
+        for stream in sorted(budget.streams, key=lambda stream: stream.draw_order):
+            for instalment in stream.instalments:
+                made = instalment.released_transfer
+                rows.append(
+                    (stream.kind, instalment.number, instalment.amount_pence, instalment.released)
+                )
+                if made is not None:
+                    rows.append(
+                        (
+                            made.kind,
+                            made.code,
+                            made.amount_pence,
+                            made.description,
+                            made.idempotency_key == f"instalment:{instalment.id}",
+                            made.debit_account_id == stream.unreleased_account_id,
+                            made.credit_account_id == stream.account_id,
+                        )
+                    )
+        return rows
+
+    late = record(made_late)
+    assert late == record(made_early)
+    assert sum(row[3] is True for row in late if len(row) == 4) == 3 * 6
+    assert ("nhs", 6, 0, True) in late
+    assert ("nhs", 13, 0, False) in late
+    _assert_consistent(session)
