@@ -12,21 +12,26 @@ and the same every time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, settings
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from marketplace import create_app
 from marketplace.accounts import api_tokens as tokens
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.api import openapi
+from marketplace.extensions import db
 from providers import search_index
 from tests.api.integration_helpers import bearer
+from tests.conftest import RequestClient, test_settings
 from tests.orders.fixtures import World
 
 CALLERS = ("citizen", "council_officer", "provider_staff", "broker", "admin")
@@ -43,10 +48,30 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
 schema = schemathesis.openapi.from_dict(openapi.document(SERVER), config=CONFIG)
 
 
-@pytest.fixture
-def callers(session: Session, world: World, make_user: Callable[..., User]) -> list[dict[str, str]]:
-    """The headers of each kind of caller: none (anonymous), then a token acting for a user of
-    each role."""
+@dataclass
+class _Prepared:
+    """What every case starts from, made by the first case of the module: the world's rows
+    (every table, parents first), the callers' headers and the app that serves the requests."""
+
+    rows: list[tuple[Table, list[dict[str, Any]]]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    served: Flask | None = None
+
+
+@pytest.fixture(scope="module")
+def prepared() -> Iterator[_Prepared]:
+    made = _Prepared()
+    yield made
+    if made.served is not None:
+        with made.served.app_context():
+            db.engine.dispose()
+
+
+def _make_world(request: pytest.FixtureRequest, session: Session) -> list[dict[str, str]]:
+    """The world and a token acting for a user of each role: the headers of each kind of
+    caller, none (anonymous) first."""
+    world: World = request.getfixturevalue("world")
+    make_user: Callable[..., User] = request.getfixturevalue("make_user")
     users = {
         Role.CITIZEN: world.citizen,
         Role.COUNCIL_OFFICER: world.officer,
@@ -64,18 +89,55 @@ def callers(session: Session, world: World, make_user: Callable[..., User]) -> l
 
 
 @pytest.fixture
-def served(make_app: Callable[..., Flask], callers: list[dict[str, str]], tmp_path: Path) -> Flask:
+def callers(
+    request: pytest.FixtureRequest, app: Flask, session: Session, prepared: _Prepared
+) -> list[dict[str, str]]:
+    """The headers of each kind of caller, in a database holding the world. The first case
+    makes the world (fixtures, rules, tokens) and keeps every row; each later case starts from
+    the same rows, put back into the database the last case's teardown emptied, as if it had
+    made the world itself (the same ids and token secrets, so the same headers)."""
+    if not prepared.headers:
+        prepared.headers = _make_world(request, session)
+        prepared.rows = [
+            (table, [dict(row) for row in session.execute(select(table)).mappings()])
+            for table in db.metadata.sorted_tables
+        ]
+    else:
+        for table, rows in prepared.rows:
+            if rows:
+                session.execute(table.insert(), rows)
+        session.commit()
+    return prepared.headers
+
+
+@pytest.fixture
+def served(
+    callers: list[dict[str, str]],
+    prepared: _Prepared,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Flask:
     """A second app on the same database, so that each generated request runs in an app
     context of its own (the test's own context holds a database session and `g`). It keeps
     its own search index, as a second machine would: two indexes in one folder would share
-    Whoosh's lock."""
-    served = make_app(SEARCH_INDEX_PATH=str(tmp_path / "served-search-index"))
-    # Its index is brought up to date now, before Hypothesis runs: Hypothesis seeds `random`
-    # the same way for every example, and Whoosh names new segments from `random`, so writes
-    # made during the run would reuse a segment's name. The run changes no listing.
-    with served.app_context():
-        search_index.sync(served)
-    return served
+    Whoosh's lock. Built once for the module: every case starts from the same rows, so the
+    same index."""
+    if prepared.served is None:
+        instance = tmp_path_factory.mktemp("served")
+        served = create_app(
+            test_settings(
+                database_url, instance, SEARCH_INDEX_PATH=str(instance / "served-search-index")
+            )
+        )
+        served.test_client_class = RequestClient
+        # Its index is brought up to date now, before Hypothesis runs: Hypothesis seeds
+        # `random` the same way for every example, and Whoosh names new segments from
+        # `random`, so writes made during the run would reuse a segment's name. The run
+        # changes no listing.
+        with served.app_context():
+            search_index.sync(served)
+        prepared.served = served
+    return prepared.served
 
 
 def test_the_run_covers_the_served_document(served: Flask) -> None:
