@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.main import wtforms_errors
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -35,13 +34,17 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(pounds)
     app.add_template_filter(london_time)
     app.add_template_global(can)
+    # Called by the layout, once a page, with the user Flask-Login put in the context: every
+    # template rendered runs the context processors (a form field drawn by govuk-frontend-wtf
+    # is one, eight or more a page), and the navigation asked `current_user`, a proxy resolved
+    # again at each of its thirty-odd reads, for each of them.
+    app.add_template_global(navigation_for)
 
     @app.context_processor
     def page_context() -> dict[str, Any]:
         return {
             "service_name": app.config["SERVICE_NAME"],
             "council_name": app.config["COUNCIL_NAME"],
-            "navigation": navigation_for(current_user),
         }
 
 

@@ -78,9 +78,10 @@ def _as_acted_for(item: NavItem) -> NavItem:
 
 
 def _unread_this_request(user: User) -> int:
-    """The user's unread notifications, counted once a request: the navigation is made for
-    every template rendered, and a form field drawn by govuk-frontend-wtf renders one (the
-    provider's order page drew four, each counting again)."""
+    """The user's unread notifications, counted once a request. The layout makes the
+    navigation once a page (it was made for every template rendered, a form field drawn by
+    govuk-frontend-wtf included, and the provider's order page counted four times); kept for a
+    request that draws more than one page."""
     counted: dict[object, int] = g.setdefault("unread_notifications", {})
     if user.id not in counted:
         counted[user.id] = unread_count(db.session, user)
@@ -91,7 +92,11 @@ def navigation_for(user: User | AnonymousUserMixin) -> list[dict[str, object]]:
     """Navigation links for the signed-in role, then the account links. While acting for
     someone the person's items say "Their ...", and the reader's own organisation's portal is
     hidden (two "Questions" and two "Orders" could not be told apart); it comes back when they
-    stop acting."""
+    stop acting.
+
+    The layout calls it once a page with the user Flask-Login put in the template's context,
+    not the `current_user` proxy, which would be resolved again at each of the thirty-odd
+    reads here."""
     items = [NavItem("Find care and support", "public.home")]
     acting = getattr(user, "acting_for", None) is not None
     for action, item in _BY_ACTION:
