@@ -13,7 +13,8 @@ To keep the suite inside its time budget this is ONE test, at desktop width only
 both widths in the same browser page (`check_both_widths`: 1280 px, then 320 px, then back).
 Key steps are taken by keyboard (Enter on a focused button).
 
-Seeded through the rules, not clicks: the demo (`marketplace.demo.seed.run_all`) and, because
+Seeded through the rules, not clicks: the demo (`marketplace.demo.seed.run_all`, seeded once
+per worker and copied in: `demo_county` in tests/conftest.py) and, because
 the demo's own payment run has already paid every settled invoice, one more week of care
 invoiced by its provider and settled, so that the new payment run has something to pay."""
 
@@ -35,7 +36,6 @@ from marketplace.accounts import service as accounts
 from marketplace.budgets.models import PotPurpose
 from marketplace.budgets.verify import check_budgets
 from marketplace.console import reconciliation as recon
-from marketplace.demo import seed
 from marketplace.demo.budgets_seed import OFFICER_EMAIL
 from marketplace.demo.console_insight import SEARCHES
 from marketplace.extensions import db
@@ -53,6 +53,7 @@ from tests.browser.accessibility import assert_accessible_at_both_widths
 from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import banner, heading, navigation, sign_in
 from tests.browser.test_broker_journey import press
+from tests.conftest import DemoCounty
 
 OFFICER_PASSWORD = "beacon heron parsnip"  # marketplace/demo/data/users.json: published
 
@@ -83,12 +84,11 @@ def ledger_problems(live_server: LiveServer) -> list[str]:
     return [str(problem) for problem in problems]
 
 
-def _seed_demo(live_server: LiveServer) -> None:
+def _seed_demo(live_server: LiveServer, demo_county: DemoCounty) -> None:
     """The demo county, as `flask seed-demo` makes it, and one more settled invoice."""
     with live_server.app.app_context():
+        demo_county.restore()
         session = db.session
-        seed.run_all()
-        session.commit()
         officer = accounts.user_by_email(OFFICER_EMAIL)
         today = datetime.now(UTC).astimezone(LONDON).date()
         invoiced = None
@@ -157,9 +157,9 @@ def _table_cells(page: Page, name: str) -> list[list[str]]:
 
 @pytest.mark.parametrize("viewport", ["desktop"])
 def test_a_demo_officer_runs_the_councils_console(
-    page: Page, live_server: LiveServer, viewport: str, tmp_path: Path
+    page: Page, live_server: LiveServer, viewport: str, tmp_path: Path, demo_county: DemoCounty
 ) -> None:
-    _seed_demo(live_server)
+    _seed_demo(live_server, demo_county)
     assert ledger_problems(live_server) == []
 
     page.goto("/sign-in")
