@@ -87,6 +87,9 @@ def _start(name: str, database_url: str, instance: Path, **settings: str) -> Mac
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_KIB": "8192",
         "ARGON2_PARALLELISM": "1",
+        # A worker once died of SIGSEGV mid-search here (4 December 2026, once in many runs):
+        # should it happen again, every thread's Python stack goes to the captured stderr.
+        "PYTHONFAULTHANDLER": "1",
         **settings,
     }
     instance.mkdir(parents=True, exist_ok=True)
