@@ -529,6 +529,25 @@ def _settings(work: Path, engine: str) -> dict[str, Any]:
     }
 
 
+def load_directory(documents: list[ListingDocument]) -> None:
+    """A fresh database (in an app context) migrated, with the reference data and the listings
+    as rows: what every bench that goes through the app starts from."""
+    import flask_migrate
+
+    from marketplace.extensions import db
+    from providers.reference_data import ensure_localities, ensure_taxonomy
+
+    logging.disable(logging.WARNING)  # alembic's INFO lines, one per migration
+    try:
+        flask_migrate.upgrade()
+    finally:
+        logging.disable(logging.NOTSET)
+    ensure_taxonomy()
+    ensure_localities()
+    db.session.commit()
+    insert_listings(documents)
+
+
 def insert_listings(documents: list[ListingDocument]) -> None:
     """The listings as rows, through the models (in an app context): providers, then services."""
     from sqlalchemy import select
@@ -633,7 +652,6 @@ def measure_http(
     documents: list[ListingDocument], requests: int, seconds: float
 ) -> list[HttpMeasured]:
     """Both of our engines behind the API, on one database of `documents` (in a child)."""
-    import flask_migrate
     from sqlalchemy import update
     from werkzeug.serving import make_server
 
@@ -641,7 +659,6 @@ def measure_http(
     from marketplace.extensions import db
     from marketplace.types import utcnow
     from providers import search_index
-    from providers.reference_data import ensure_localities, ensure_taxonomy
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # No proxy from the environment: every request goes straight to 127.0.0.1.
@@ -654,15 +671,7 @@ def measure_http(
         first = apps[OURS[0]]
         started = time.perf_counter()
         with first.app_context():
-            logging.disable(logging.WARNING)  # alembic's INFO lines, one per migration
-            try:
-                flask_migrate.upgrade()
-            finally:
-                logging.disable(logging.NOTSET)
-            ensure_taxonomy()
-            ensure_localities()
-            db.session.commit()
-            insert_listings(documents)
+            load_directory(documents)
             # Steady state: the last change is older than the outbox's re-read window, so a
             # search's catch-up finds nothing to apply (else it re-applies every new listing).
             db.session.execute(

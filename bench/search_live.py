@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search_bench import _settings, insert_listings, percentile
+from search_bench import _settings, load_directory, percentile
 from search_corpus import QUERIES, TODAY, directory
 
 
@@ -95,12 +95,8 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=3.0, help="seconds between changes")
     options = parser.parse_args()
 
-    import flask_migrate
-
     from marketplace import create_app
-    from marketplace.extensions import db
     from providers import search_index
-    from providers.reference_data import ensure_localities, ensure_taxonomy
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     print(f"search while listings change: {options.size:,} listings, engines {options.engine}")
@@ -116,11 +112,7 @@ def main() -> None:
             with searching.app_context():
                 if not loaded:
                     started = time.perf_counter()
-                    flask_migrate.upgrade()
-                    ensure_taxonomy()
-                    ensure_localities()
-                    db.session.commit()
-                    insert_listings(documents)
+                    load_directory(documents)
                     loaded = True
                     print(
                         f"  {options.size:,} listings inserted in "

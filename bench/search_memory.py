@@ -40,7 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search_bench import _settings, insert_listings
+from search_bench import _settings, load_directory
 from search_corpus import QUERIES, TODAY, directory
 
 # A generation of the 100,000-listing Whoosh index left 80 to 160 MB; "flat" is allowed a
@@ -150,12 +150,8 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=20, help="searches a round")
     options = parser.parse_args()
 
-    import flask_migrate
-
     from marketplace import create_app
-    from marketplace.extensions import db
     from providers import search_index
-    from providers.reference_data import ensure_localities, ensure_taxonomy
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     engines = ["whoosh", "tantivy"] if options.engine == "both" else [options.engine]
@@ -170,11 +166,7 @@ def main() -> None:
             builder = create_app(settings)
             with builder.app_context():
                 if not loaded:
-                    flask_migrate.upgrade()
-                    ensure_taxonomy()
-                    ensure_localities()
-                    db.session.commit()
-                    insert_listings(documents)
+                    load_directory(documents)
                     loaded = True
                 started = time.perf_counter()
                 search_index.reindex(builder)
