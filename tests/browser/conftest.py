@@ -32,7 +32,6 @@ import contextlib
 import os
 import re
 import shutil
-import threading
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
@@ -43,7 +42,6 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
-from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.extensions import db
@@ -51,6 +49,7 @@ from marketplace.mail import OutboxMessage, outbox_messages
 from providers import search_index
 from tests.browser.accessibility import add_axe, watch
 from tests.conftest import empty_database, test_settings
+from tests.live_server import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 HEADLESS_SHELL = Path("/usr/bin/chromium-headless-shell")
@@ -163,15 +162,10 @@ def live_server(
             SERVER_NAME=None,
         )
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
     try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.port}")
+        with serving(app) as url:
+            yield LiveServer(app=app, url=url)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

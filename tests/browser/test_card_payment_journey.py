@@ -13,14 +13,12 @@ This module serves its own copy of the app, talking to a localstripe of its own 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.accounts import service as accounts
@@ -39,6 +37,7 @@ from tests.browser.conftest import LiveServer
 from tests.browser.test_account_journeys import heading, sign_in
 from tests.citizens.helpers import TODAY, funded_pots, give_budget
 from tests.conftest import PASSWORD, test_settings
+from tests.live_server import serving
 from tests.payments.conftest import LocalStripe, start_localstripe
 
 # Walked once at desktop width, every page checked at 1280 and again at 320 px in the same
@@ -83,15 +82,10 @@ def live_server(
             CARD_TOP_UPS_ALLOWED=True,
         )
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="card-live-server", daemon=True)
-    thread.start()
     try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.port}")
+        with serving(app, name="card-live-server") as url:
+            yield LiveServer(app=app, url=url)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

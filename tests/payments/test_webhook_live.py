@@ -3,7 +3,6 @@ over HTTP to a live server of the app, which keeps the event and credits the pay
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -11,12 +10,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from marketplace.orders.models import OrderStatus
 from marketplace.payments.events import StripeEvent
 from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.models import CardPaymentStatus
+from tests.live_server import serving
 from tests.orders.fixtures import World
 from tests.payments.conftest import WEBHOOK_SECRET, LocalStripe
 from tests.payments.test_card_money import _awaiting, _shrink_budget
@@ -28,15 +27,8 @@ DELIVERY_SECONDS = 30  # localstripe sends about a second after the payment
 def live_app(make_app: Callable[..., Flask], localstripe: LocalStripe) -> Iterator[str]:
     """The app served on a free loopback port, talking to localstripe; its address."""
     app = make_app(STRIPE_API_BASE=localstripe.url, SERVER_NAME=None)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 def event_of(session: Session, event_type: str) -> StripeEvent | None:
