@@ -29,10 +29,12 @@ import numpy.typing as npt
 from whoosh import fields, index
 from whoosh import query as wq
 from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, IndexVersionError, LockError
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
+from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
 from search.catalogue import Catalogue, CataloguePart, SealedPart, ordinals_of
@@ -181,6 +183,30 @@ def _reading(folder: Path) -> Iterator[None]:
         yield
     except _DAMAGE as error:
         raise IndexCorrupted(f"cannot read the Whoosh index in {folder}: {error!r}") from error
+
+
+class _Storage(FileStorage):  # type: ignore[misc]
+    """Whoosh's file storage, making its temporary folder without an exception on the way.
+
+    A writer asks twice for the same temporary folder, and the second `os.makedirs` raises
+    FileExistsError, which Whoosh catches into a local variable (`e = sys.exc_info()[1]`): a
+    frame and its traceback referring to each other. Until the garbage collector broke that
+    cycle, it kept every frame below it alive, the index's write included, with its readers
+    and their mapped files: tens of MiB a generation on a large index.
+    """
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        folder = os.path.join(self.folder, name or f"{random_name()}.tmp")
+        os.makedirs(folder, exist_ok=True)
+        return FileStorage(folder)
+
+
+def _open_dir(folder: Path) -> index.FileIndex:
+    return index.FileIndex(_Storage(str(folder)))
+
+
+def _create_in(folder: Path) -> index.FileIndex:
+    return index.FileIndex.create(_Storage(str(folder)), whoosh_schema(), index._DEF_INDEX_NAME)
 
 
 def _opening(folder: Path, action: Callable[[], T]) -> T:
@@ -392,7 +418,7 @@ class WhooshEngine(BaseEngine):
         self.segment_postings = SegmentPostings()
 
     def _open(self, folder: Path) -> Snapshot:
-        ix = _opening(folder, lambda: index.open_dir(str(folder)))
+        ix = _opening(folder, lambda: _open_dir(folder))
         try:
             return WhooshSnapshot(folder, ix, self.segment_parts, self.segment_postings)
         except BaseException:
@@ -400,17 +426,23 @@ class WhooshEngine(BaseEngine):
             raise
 
     def _write(self, folder: Path, upserts: list[PreparedDocument], deletes: list[str]) -> None:
-        ix = _opening(folder, lambda: index.open_dir(str(folder)))
+        ix = _opening(folder, lambda: _open_dir(folder))
         try:
             try:
                 writer = ix.writer(timeout=self.writer_timeout)
             except LockError as error:
                 raise IndexLocked(f"Whoosh's lock in {folder} stayed taken") from error
             try:
-                for document in upserts:
-                    writer.update_document(**_fields_of(document))
-                for listing_id in deletes:
-                    writer.delete_by_term("id", listing_id)
+                # Our own searcher, closed here: the writer's own (what update_document and
+                # delete_by_term use) is cached with a bound method of itself stored on it,
+                # a reference cycle that keeps its readers and their mapped files until the
+                # garbage collector runs.
+                with Searcher(writer.reader()) as searcher:
+                    for document in upserts:
+                        writer.delete_by_term("id", document.id, searcher=searcher)
+                        writer.add_document(**_fields_of(document))
+                    for listing_id in deletes:
+                        writer.delete_by_term("id", listing_id, searcher=searcher)
             except BaseException:
                 writer.cancel()
                 raise
@@ -421,7 +453,7 @@ class WhooshEngine(BaseEngine):
     def _build(
         self, folder: Path, documents: Iterable[PreparedDocument], progress: Progress | None
     ) -> int:
-        ix = index.create_in(str(folder), whoosh_schema())
+        ix = _create_in(folder)
         count = 0
         try:
             writer = ix.writer(limitmb=BUILD_MEMORY_MB, timeout=self.writer_timeout)
@@ -466,7 +498,7 @@ class WhooshEngine(BaseEngine):
         of 100,000 took 226-230 s in one process, most of it our analysis and Whoosh's
         posting pool, both of which divide between processes.
         """
-        ix = index.create_in(str(folder), whoosh_schema())
+        ix = _create_in(folder)
         context = multiprocessing.get_context("fork")
         workers: list[tuple[multiprocessing.process.BaseProcess, int]] = []
         try:

@@ -45,6 +45,7 @@ def test_only_the_current_and_previous_generations_stay_alive(
         return snapshot
 
     monkeypatch.setattr(type(engine), "_open", open_and_watch)
+    searchers_before = _whoosh_searchers()
 
     for n in range(GENERATIONS):
         engine.index_documents([replace(corpus[n % len(corpus)], name=f"Changed {n}")])
@@ -54,3 +55,17 @@ def test_only_the_current_and_previous_generations_stay_alive(
     # Reference counting alone (the collector is off) has freed every generation but the
     # one being searched and the one before it, which a search in another thread may hold.
     assert len(alive) <= 2
+    # And every searcher the writes opened (Whoosh's writer caches one in a reference cycle,
+    # with its readers and their mapped files): only the two snapshots' own are left.
+    assert len(_whoosh_searchers() - searchers_before) <= len(alive)
+
+
+def _whoosh_searchers() -> set[int]:
+    """Whoosh's searchers on a whole generation (not those it makes for each segment)."""
+    from whoosh.searching import Searcher
+
+    return {
+        id(found)
+        for found in gc.get_objects()
+        if isinstance(found, Searcher) and found.parent is None
+    }
