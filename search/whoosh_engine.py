@@ -69,9 +69,10 @@ PROGRESS_EVERY = 1000
 PART_CACHE_SIZE = 64
 # A rebuild may be shared between processes (one segment each; `build_processes`, at most the
 # cores), from this many listings: for fewer, starting the processes costs more than they save.
-# One by default: on the shared 2-core machine two processes were no faster at 10,000 and 1.7
-# times slower at 100,000 (docs/performance.md); to be turned on once a quiet machine shows a gain.
-BUILD_PROCESSES = 1
+# On a quiet 2-core machine two processes rebuilt 100,000 listings in 108.5 s against one's
+# 217.5 s (docs/performance.md); on a machine whose cores are taken by other work a second
+# process gains nothing, and costs about a seventh more CPU.
+BUILD_PROCESSES = 2
 CORES = os.cpu_count() or 1
 PARALLEL_FROM = 4000
 # Postings kept per segment across generations (see SegmentPostings), all tokens together.
