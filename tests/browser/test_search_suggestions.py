@@ -27,6 +27,8 @@ def test_typing_shows_suggestions_and_the_keyboard_picks_one(page: Page, listed:
     option = menu.get_by_role("option", name="Personal care")
     expect(option).to_be_visible()
     expect(box).to_have_attribute("aria-expanded", "true")
+    # In the box's own typeface (the library sets none, and the browser's is a serif).
+    expect(option).to_have_css("font-family", "arial, sans-serif")
     # axe with the menu open: the listbox, its options and the live status.
     assert_accessible(page)
     box.focus()
