@@ -121,10 +121,13 @@ def budget_forecast(
     today: date,
     *,
     spending: Sequence[Movement],
+    figures: Figures | None = None,
 ) -> Forecast:
     """The budget's forecast from today: what is available, the instalments to come, and the
-    `spending` expected. A closed budget stays as it is."""
-    figures = budget_figures(session, budget).total
+    `spending` expected. A closed budget stays as it is. `figures` are the budget's total
+    figures (`budget_figures(...).total`) when the caller has read them already."""
+    if figures is None:
+        figures = budget_figures(session, budget).total
     if budget.status is BudgetStatus.CLOSED:
         return forecast(
             today=today,

@@ -26,6 +26,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
+from marketplace.budgets.figures import Figures
 from marketplace.budgets.forecast import Forecast, Movement, WhatIf, budget_forecast, what_if
 from marketplace.budgets.models import FundingStream, PersonalBudget
 from marketplace.formatting import pounds
@@ -130,17 +131,19 @@ def budget_outlook_and_packages(
     budget: PersonalBudget,
     today: date,
     person_packages: Sequence[Order] | None = None,
+    figures: Figures | None = None,
 ) -> tuple[Forecast, list[OngoingPackage]]:
     """`budget_outlook`, and the ongoing packages it counts (for the page's lines saying what
     each costs and whether it carries on after the period). `person_packages` is
     `packages_of` the budget's person when the caller has it already (a page showing each of
-    the person's budgets reads them once, not once a budget)."""
+    the person's budgets reads them once, not once a budget); `figures` the budget's total
+    figures, likewise (a budget page shows them too)."""
     packages = ongoing_packages(session, budget, today, person_packages)
     spending = expected_spending(
         carrying_on(open_orders_of(session, budget)), today=today, ends_on=budget.ends_on
     )
     forecast = budget_forecast(
-        session, budget, today, spending=[*spending, *package_spending(packages)]
+        session, budget, today, spending=[*spending, *package_spending(packages)], figures=figures
     )
     return forecast, packages
 

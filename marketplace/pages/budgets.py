@@ -42,7 +42,7 @@ def budget_context(
     figures = budget_figures(db.session, budget)
     # PERIODS: the forecast counts ongoing packages' cycles; the page names each package.
     projected, ongoing = outlook.budget_outlook_and_packages(
-        db.session, budget, today, person_packages
+        db.session, budget, today, person_packages, figures=figures.total
     )
     return {
         "budget": budget,
