@@ -242,9 +242,9 @@ class Bench:
     def html(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         wanted: list[tuple[str, Any, str]] = [("home", self.anonymous, "/")]
-        for service in self.facts["services"][::20]:
+        for service in self.facts["services"][::5]:
             wanted.append((f"service-{service}", self.anonymous, f"/services/{service}"))
-        for provider in self.facts["providers"][::4]:
+        for provider in self.facts["providers"]:
             wanted.append((f"provider-{provider}", self.anonymous, f"/providers/{provider}"))
         for email, client in self.citizens.items():
             for name, path in MY_PAGES:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager
 
 from marketplace.extensions import db
 from providers.models import (
@@ -17,6 +18,7 @@ from providers.models import (
     ServiceStatus,
     TaxonomyTerm,
     service_is_public,
+    service_localities,
     service_taxonomy_terms,
 )
 
@@ -95,9 +97,13 @@ def organisation(organisation_id: uuid.UUID) -> Organisation | None:
 
 
 def public_service(service_id: uuid.UUID) -> Service | None:
-    """A service anyone may see (published, its organisation approved), or None."""
+    """A service anyone may see (published, its organisation approved), or None; its
+    organisation read in the same statement (every page showing a service names it)."""
     return db.session.scalar(
-        select(Service).join(Organisation).where(Service.id == service_id, service_is_public())
+        select(Service)
+        .join(Service.organisation)
+        .options(contains_eager(Service.organisation))
+        .where(Service.id == service_id, service_is_public())
     )
 
 
@@ -121,7 +127,19 @@ def areas_served(organisation: Organisation, services: list[Service]) -> list[Lo
     listings name, by name."""
     if organisation.areas:
         return list(organisation.areas)
-    named = {area.id: area for service in services for area in service.localities}
+    if not services:
+        return []
+    # Every listing's areas in one statement (each listing's by name, as `localities` are),
+    # not one a listing.
+    by_service: dict[uuid.UUID, list[Locality]] = defaultdict(list)
+    for service_id, area in db.session.execute(
+        select(service_localities.c.service_id, Locality)
+        .join(Locality, Locality.id == service_localities.c.locality_id)
+        .where(service_localities.c.service_id.in_([service.id for service in services]))
+        .order_by(Locality.name)
+    ):
+        by_service[service_id].append(area)
+    named = {area.id: area for service in services for area in by_service[service.id]}
     return sorted(named.values(), key=lambda area: area.name)
 
 
