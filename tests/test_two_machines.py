@@ -6,6 +6,7 @@ its work once."""
 
 from __future__ import annotations
 
+import gc
 import html
 import multiprocessing
 import os
@@ -29,14 +30,13 @@ from sqlalchemy import create_engine, select, text
 
 from marketplace import create_app
 from marketplace.accounts.models import User
-from marketplace.demo import seed
 from marketplace.extensions import db
 from marketplace.formatting import LONDON
 from marketplace.orders import checkout
 from marketplace.orders.models import Order, ScheduleKind
 from marketplace.orders.schedule import Schedule
 from providers.models import Service, ServiceStatus
-from tests.conftest import test_settings
+from tests.conftest import DemoCounty, test_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF = re.compile(
@@ -124,14 +124,14 @@ def _start(name: str, database_url: str, instance: Path, **settings: str) -> Mac
 
 
 @pytest.fixture
-def county(make_empty_database: Callable[[], str], tmp_path: Path) -> str:
-    """The demo county in a database of its own."""
+def county(make_empty_database: Callable[[], str], tmp_path: Path, demo_county: DemoCounty) -> str:
+    """The demo county, as `flask seed-demo` commits it, in a database of its own (copied in
+    from the worker's snapshot: `demo_county` in tests/conftest.py; seeded the first time)."""
     url = make_empty_database()
     app = create_app(test_settings(url, tmp_path / "seed"))
     with app.app_context():
         flask_migrate.upgrade()
-        seed.run_all()
-        db.session.commit()
+        demo_county.restore()
         db.session.remove()
         db.engine.dispose()
     return url
@@ -347,7 +347,12 @@ DONE = {
 
 def _run_jobs(url: str, instance: str, barrier: Any, results: Any) -> None:
     """One machine's scheduler: each job started at the same moment as the other machine's,
-    then the counted jobs once more."""
+    then the counted jobs once more. Runs in a process forked from the test's (which has the
+    app imported: a fresh interpreter spent 3 s of CPU importing it), with an app, engine and
+    connections of its own; the database's connections the test's process holds are never
+    touched here (the collector leaves what was inherited alone, and the child ends by
+    `os._exit`)."""
+    gc.freeze()
     app = create_app(test_settings(url, Path(instance)))
     runner = app.test_cli_runner()
     for round_, job in [(1, job) for job in JOBS] + [(2, job) for job in JOBS[:3]]:
@@ -381,11 +386,13 @@ def test_every_scheduled_job_run_on_both_machines_at_once_does_its_work_once(
     county: str, tmp_path: Path
 ) -> None:
     before = _done(county)
-    spawn = multiprocessing.get_context("spawn")
-    barrier = spawn.Barrier(2)
-    results = spawn.Queue()
+    # The county's database has no connection open in this process as it forks (`_done` and
+    # the fixture closed theirs), so SQLite's per-process lock state of its file is clean.
+    fork = multiprocessing.get_context("fork")
+    barrier = fork.Barrier(2)
+    results = fork.Queue()
     schedulers = [
-        spawn.Process(target=_run_jobs, args=(county, str(tmp_path / name), barrier, results))
+        fork.Process(target=_run_jobs, args=(county, str(tmp_path / name), barrier, results))
         for name in ("one", "two")
     ]
     for scheduler in schedulers:
