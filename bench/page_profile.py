@@ -30,6 +30,8 @@ gunicorn's own cost, so in-process ratios are far lower than load.py's).
 `--profile PAGE` (one of the page names printed) runs that page's requests under cProfile
 instead and prints the top `--top` functions by internal time and by cumulative time.
 
+`--statements PAGE` prints the SQL of one request of that page (after one to warm).
+
 `--html FOLDER` writes each page's HTML for several services, providers and citizens (the
 demo's citizen, her daughter Karen, the self-funder and the three bench citizens) into
 FOLDER, with CSRF tokens and CSP nonces blanked, for comparing two trees with `diff -r`.
@@ -129,9 +131,12 @@ class Bench:
             return hello_wsgi.BODY, 200, {"Content-Type": "text/plain"}
 
         self.statements = 0
+        self.shown: list[str] | None = None
 
         def count(*args: Any) -> None:
             self.statements += 1
+            if self.shown is not None:
+                self.shown.append(" ".join(str(args[2]).split())[:300])
 
         with self.app.app_context():
             event.listen(db.engine, "before_cursor_execute", count)
@@ -239,6 +244,16 @@ class Bench:
         print(f"{page}: {requests} requests, by cumulative time")
         stats.sort_stats("cumulative").print_stats(top)
 
+    def show_statements(self, page: str) -> None:
+        ask = self.asker(page)
+        ask()
+        self.shown = []
+        ask()
+        print(f"{page}: {len(self.shown)} statements")
+        for n, statement in enumerate(self.shown, 1):
+            print(f"{n:>3}. {statement}")
+        self.shown = None
+
     def html(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         wanted: list[tuple[str, Any, str]] = [("home", self.anonymous, "/")]
@@ -267,12 +282,17 @@ def main() -> None:
         "--profile", choices=[*PAGES, *HELLO], help="profile this page (or hello world) instead"
     )
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument(
+        "--statements", choices=PAGES, help="print one request's statements of this page instead"
+    )
     parser.add_argument("--html", type=Path, help="write the pages' HTML here instead")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="page-profile-"))
     bench = Bench(folder)
     if args.html:
         bench.html(args.html)
+    elif args.statements:
+        bench.show_statements(args.statements)
     elif args.profile:
         bench.profile(args.profile, args.warmup, args.requests, args.top)
     else:

@@ -34,6 +34,7 @@ from marketplace.pages.on_behalf import (
     person_in_hand,
     refuse_outside_consent,
 )
+from marketplace.pages.order_lists import with_providers
 from marketplace.payments import service
 from marketplace.people import plans
 from marketplace.people.models import Person
@@ -70,10 +71,12 @@ def own_budget(budget_id: uuid.UUID) -> tuple[Person, PersonalBudget]:
 def dashboard() -> str:
     """The citizen's home: their details, their budget this period and orders in brief."""
     person = own_person("view_person")
+    summary = home_summary(db.session, person, london_today())
+    with_providers(db.session, summary.orders_in_progress)
     return render_template(
         "citizens/dashboard.html",
         person=person,
-        summary=home_summary(db.session, person, london_today()),
+        summary=summary,
         # A family member's own home lists whom they may act for (not while acting for one).
         people_to_act_for=(
             people_to_act_for(current_user._get_current_object())

@@ -46,6 +46,7 @@ from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Orde
 from marketplace.orders.package_terms import is_package
 from marketplace.orders.schedule import schedule_of
 from marketplace.pages.on_behalf import person_in_hand, refuse_outside_consent
+from marketplace.pages.order_lists import with_providers
 from marketplace.payments import recurring
 from marketplace.payments import service as card_payments
 from marketplace.people import questions
@@ -439,6 +440,7 @@ def own_delivery(order: Order, delivery_id: uuid.UUID) -> Delivery:
 def orders() -> str:
     person = own_person()
     everything = queries.orders_of_person(db.session, person.id)
+    with_providers(db.session, everything)
     return render_template(
         "citizens/orders/list.html",
         person=person,
