@@ -6,6 +6,7 @@ Reads only: the rules that change budgets are beside this module in `marketplace
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
@@ -39,7 +40,12 @@ def budgets_of(session: Session, person: Person) -> list[PersonalBudget]:
 def current_budget(session: Session, person: Person, today: date) -> PersonalBudget | None:
     """The budget to show first: the open one whose period includes today, else the open one
     that starts soonest after today, else the latest one."""
-    budgets = budgets_of(session, person)
+    return current_among(budgets_of(session, person), today)
+
+
+def current_among(budgets: Sequence[PersonalBudget], today: date) -> PersonalBudget | None:
+    """`current_budget` among the person's budgets as `budgets_of` gives them (for a page
+    that shows them all too, so reads them once)."""
     open_ones = [b for b in budgets if b.status is BudgetStatus.OPEN]
     for budget in open_ones:
         if budget.starts_on <= today <= budget.ends_on:

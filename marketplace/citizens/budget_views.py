@@ -97,8 +97,9 @@ def dashboard() -> str:
 def budget() -> str:
     person = own_person()
     today = london_today()
-    current = person_budgets.current_budget(db.session, person, today)
-    return _budget_page(person, current, today)
+    budgets = person_budgets.budgets_of(db.session, person)
+    current = person_budgets.current_among(budgets, today)
+    return _budget_page(person, current, today, budgets)
 
 
 @bp.route("/budgets/<uuid:budget_id>")
@@ -108,9 +109,17 @@ def budget_period(budget_id: uuid.UUID) -> str:
     return _budget_page(person, chosen, london_today())
 
 
-def _budget_page(person: Person, chosen: PersonalBudget | None, today: date) -> str:
+def _budget_page(
+    person: Person,
+    chosen: PersonalBudget | None,
+    today: date,
+    budgets: list[PersonalBudget] | None = None,
+) -> str:
+    """The budget page for `chosen`, listing every budget of the person (`budgets`, when the
+    caller has read them already)."""
     context = budget_context(chosen, today) if chosen is not None else {"budget": None}
-    budgets = person_budgets.budgets_of(db.session, person)
+    if budgets is None:
+        budgets = person_budgets.budgets_of(db.session, person)
     return render_template(
         "citizens/budget.html",
         person=person,
