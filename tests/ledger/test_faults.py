@@ -1,17 +1,12 @@
 """A process killed in the middle of writing money leaves all of it or none of it.
 
-A real child process (tests/ledger/fault_child.py) writes to the test database and stops at
-a chosen statement; we kill it with SIGKILL there, as the kernel's OOM killer or a pulled plug
-would, and look at what the database kept.
+A real child process (tests/ledger/fault_child.py, forked from the test's: tests/forking.py)
+writes to the test database and stops at a chosen statement; we kill it with SIGKILL there, as
+the kernel's OOM killer or a pulled plug would, and look at what the database kept.
 """
 
 from __future__ import annotations
 
-import os
-import select
-import signal
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,27 +18,12 @@ from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.ledger import LedgerAccount, Transfer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.forking import kill_when_paused
+from tests.ledger import fault_child
 
 
 def _kill_when_paused(arguments: list[str]) -> None:
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.ledger.fault_child", *arguments],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        ready, _, _ = select.select([child.stdout], [], [], 60)
-        line = child.stdout.readline() if ready else ""  # type: ignore[union-attr]
-        assert line.strip() == "paused", child.stderr.read() if child.poll() is not None else ""  # type: ignore[union-attr]
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.kill()
-        child.communicate(timeout=30)
-    assert child.returncode == -signal.SIGKILL
+    kill_when_paused(fault_child.main, arguments, "paused")
 
 
 @pytest.mark.parametrize(

@@ -1,18 +1,14 @@
 """The server dying between the order and its commitment leaves both or neither.
 
-A real child process (tests/orders/fault_child.py) checks out a basket item against the test
-database and stops at a chosen statement; we kill it with SIGKILL there, as the OOM killer or
-a pulled plug would, and look at what the database kept: before the commit, no order, no
-cycles, no transfers and the basket item still there; after it, all of them.
+A real child process (tests/orders/fault_child.py, forked from the test's: tests/forking.py)
+checks out a basket item against the test database and stops at a chosen statement; we kill it
+with SIGKILL there, as the OOM killer or a pulled plug would, and look at what the database
+kept: before the commit, no order, no cycles, no transfers and the basket item still there;
+after it, all of them.
 """
 
 from __future__ import annotations
 
-import os
-import select
-import signal
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,29 +36,13 @@ from marketplace.orders.models import (
 )
 from marketplace.orders.schedule import Schedule
 from providers.models import InvoiceCycle
+from tests.forking import kill_when_paused
+from tests.orders import fault_child
 from tests.orders.fixtures import HOURLY_PENCE, TODAY, World, assert_ledger_verifies
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _kill_when_paused(arguments: list[str], expect: str) -> None:
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.orders.fault_child", *arguments],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        ready, _, _ = select.select([child.stdout], [], [], 60)
-        line = child.stdout.readline() if ready else ""  # type: ignore[union-attr]
-        failed = child.stderr.read() if child.poll() is not None else ""  # type: ignore[union-attr]
-        assert line.strip() == f"paused: {expect}", failed
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.kill()
-        child.communicate(timeout=30)
-    assert child.returncode == -signal.SIGKILL
+    kill_when_paused(fault_child.main, arguments, f"paused: {expect}")
 
 
 def _count(session: Session, model: type) -> int:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,32 +11,20 @@ from marketplace.types import utcnow
 from providers import search_index
 from providers.models import Organisation, OrganisationStatus, Service, ServiceStatus
 from search import parse_params
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _child(app: Flask, instance: Path, index: Path, name: str = "") -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.providers.search_child",
-            app.config["SQLALCHEMY_DATABASE_URI"],
-            str(instance),
-            str(index),
-            name,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONWARNINGS": "error"},
-    )
+from tests import forking
+from tests.providers import search_child
 
 
-def _finish(process: subprocess.Popen[str]) -> int:
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 0, err
+def _child(app: Flask, instance: Path, index: Path, name: str = "") -> forking.Child:
+    """Another machine: a process of its own (forked: tests/forking.py), with its own app
+    and index, on the same database."""
+    arguments = [app.config["SQLALCHEMY_DATABASE_URI"], str(instance), str(index), name]
+    return forking.fork(search_child.main, arguments)
+
+
+def _finish(child: forking.Child) -> int:
+    code, out, err = forking.finish(child)
+    assert code == 0, err
     return int(out.strip().splitlines()[-1])
 
 
