@@ -12,7 +12,6 @@ and the same every time.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +20,6 @@ import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, settings
-from schemathesis.pytest import _test_builder as schemathesis_test_builder
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
@@ -48,41 +46,6 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
     {"checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}}}
 )
 schema = schemathesis.openapi.from_dict(openapi.document(SERVER), config=CONFIG)
-
-
-# Schemathesis builds each operation's Hypothesis test as it collects the module, coverage
-# cases included (every example of the coverage phase is generated then): 3 s of CPU, paid by
-# every process that collects the suite (each xdist worker collects all of it) although each
-# operation runs on one. Here the test is built when its item is set up instead, by the same
-# function with the same arguments (`_build_when_run` below): the same cases, generated from
-# fixed seeds, so the same examples; the items, their names and fixtures are as before.
-_build_operation_test = schemathesis_test_builder.build_operation_test
-_BUILD_ARGUMENTS = {"config", "operation", "test_func", "given_kwargs", "feedback"}
-assert inspect.signature(_build_operation_test).parameters.keys() >= _BUILD_ARGUMENTS
-
-
-def _build_later(**arguments: Any) -> Callable[..., None]:
-    """What Schemathesis collects for one of this module's operations: a stand-in taking the
-    fixtures the built test takes, which `_build_when_run` replaces with the built test."""
-    test_func = arguments["test_func"]
-    if getattr(test_func, "__module__", None) != __name__:
-        return _build_operation_test(**arguments)  # type: ignore[no-any-return]
-
-    def stand_in(**_fixtures: Any) -> None:
-        raise AssertionError("the operation's test was not built: see _build_when_run")
-
-    # Hypothesis's `given` takes `case` (and any given_kwargs) off the signature.
-    given = {"case", *arguments["given_kwargs"]}
-    signature = inspect.signature(test_func)
-    stand_in.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[p for name, p in signature.parameters.items() if name not in given]
-    )
-    stand_in.is_hypothesis_test = True  # type: ignore[attr-defined]  # the `hypothesis` mark
-    stand_in.build = lambda: _build_operation_test(**arguments)  # type: ignore[attr-defined]
-    return stand_in
-
-
-schemathesis_test_builder.build_operation_test = _build_later
 
 
 @dataclass
@@ -179,18 +142,6 @@ def served(
 
 def test_the_run_covers_the_served_document(served: Flask) -> None:
     assert served.test_client().get("/api/v1/openapi.json").get_json() == schema.raw_schema
-
-
-@pytest.fixture(autouse=True)
-def _build_when_run(request: pytest.FixtureRequest) -> None:
-    """Build the operation's test (see `_build_later`) before it is called."""
-    build = getattr(request.node.obj, "build", None)
-    if build is not None:
-        built = build()
-        # The fixtures pytest gave the stand-in are the ones the built test takes.
-        fixtures = inspect.signature(request.node.obj).parameters
-        assert list(inspect.signature(built).parameters) == list(fixtures)
-        request.node.obj = built
 
 
 @schema.parametrize()
