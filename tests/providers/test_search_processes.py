@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,5 +65,34 @@ def test_processes_sharing_one_index_wait_for_its_writer_instead_of_failing(
     for number in range(6):
         make_listing(organisation, name=f"Visit {number}")
     shared = tmp_path / "shared-index"
-    children = [_child(app, tmp_path / f"p{n}", shared) for n in range(3)]
+    shared.mkdir()
+    lock = shared / f"sync-{app.config['SEARCH_ENGINE']}.lock"
+    # This process is a worker syncing the index when three others start: each must wait
+    # for it (blocked on the machine's sync lock, as /proc/locks shows) rather than fail or
+    # skip, and then find the index whole.
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        children = [_child(app, tmp_path / f"p{n}", shared) for n in range(3)]
+        deadline = time.monotonic() + 60
+        while _waiting_for(lock) < 3:
+            assert time.monotonic() < deadline, "the other workers never waited for the lock"
+            assert all(_running(child) for child in children), "a worker ended without waiting"
+            time.sleep(0.05)
+        fcntl.flock(handle, fcntl.LOCK_UN)
     assert [_finish(child) for child in children] == [6, 6, 6]
+
+
+def _waiting_for(path: Path) -> int:
+    """How many lock requests on `path` are blocked: the lines of /proc/locks marked "->"."""
+    inode = str(path.stat().st_ino)
+    blocked = 0
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 6 and fields[1] == "->" and fields[6].rsplit(":", 1)[-1] == inode:
+            blocked += 1
+    return blocked
+
+
+def _running(child: forking.Child) -> bool:
+    ended, _ = os.waitpid(child.pid, os.WNOHANG)
+    return ended == 0
