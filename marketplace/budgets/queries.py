@@ -6,11 +6,13 @@ Reads only: the rules that change budgets are beside this module in `marketplace
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.budgets.models import (
     BudgetStatus,
@@ -18,6 +20,7 @@ from marketplace.budgets.models import (
     FunderKind,
     FunderPot,
     FundingStream,
+    Instalment,
     PersonalBudget,
     PotPurpose,
 )
@@ -137,3 +140,21 @@ def pots_to_allocate_from(session: Session, years: list[int]) -> list[FunderPot]
 def pot_by_id(session: Session, pot_id: uuid.UUID) -> FunderPot | None:
     """The pot with this id, if there is one."""
     return session.get(FunderPot, pot_id)
+
+
+def with_instalments(session: Session, budget: PersonalBudget) -> None:
+    """Give the budget's streams their instalments, which its forecast counts, from one
+    statement instead of one a stream (a closed budget's forecast counts none; streams that
+    have theirs already keep them)."""
+    streams = [s for s in budget.streams if "instalments" in inspect(s).unloaded]
+    if budget.status is BudgetStatus.CLOSED or not streams:
+        return
+    by_stream: dict[uuid.UUID, list[Instalment]] = defaultdict(list)
+    for instalment in session.scalars(
+        select(Instalment)
+        .where(Instalment.stream_id.in_([stream.id for stream in streams]))
+        .order_by(Instalment.number)
+    ):
+        by_stream[instalment.stream_id].append(instalment)
+    for stream in streams:
+        set_committed_value(stream, "instalments", by_stream[stream.id])

@@ -23,6 +23,7 @@ from marketplace.citizens import bp
 from marketplace.extensions import db
 from marketplace.formatting import london_today
 from marketplace.orders.overview import home_summary
+from marketplace.orders.queries import with_providers
 from marketplace.pages.budgets import (
     budget_context,
     save_draft_plan,
@@ -34,7 +35,6 @@ from marketplace.pages.on_behalf import (
     person_in_hand,
     refuse_outside_consent,
 )
-from marketplace.pages.order_lists import with_providers
 from marketplace.payments import service
 from marketplace.people import plans
 from marketplace.people.models import Person

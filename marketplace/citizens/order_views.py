@@ -44,9 +44,9 @@ from marketplace.orders.basket_costs import basket_costs
 from marketplace.orders.errors import BasketRefused, InsufficientFunds, InvalidOrder
 from marketplace.orders.models import BasketItem, Delivery, DeliveryStatus, Order, OrderStatus
 from marketplace.orders.package_terms import is_package
+from marketplace.orders.queries import with_providers
 from marketplace.orders.schedule import schedule_of
 from marketplace.pages.on_behalf import person_in_hand, refuse_outside_consent
-from marketplace.pages.order_lists import with_providers
 from marketplace.payments import recurring
 from marketplace.payments import service as card_payments
 from marketplace.people import questions

@@ -7,22 +7,19 @@ officer reads exactly what the person reads.
 from __future__ import annotations
 
 import re
-import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from flask import Response, abort, render_template, request
 from flask_login import current_user
-from sqlalchemy import inspect, select
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response as BaseResponse
 
 from marketplace.budgets import forecast as forecasting
+from marketplace.budgets import queries as budget_queries
 from marketplace.budgets import statement as statements
 from marketplace.budgets.figures import budget_figures
-from marketplace.budgets.models import BudgetStatus, Instalment, PersonalBudget
+from marketplace.budgets.models import PersonalBudget
 from marketplace.budgets.periods import period_status
 from marketplace.extensions import db
 from marketplace.forms import show_refusal
@@ -44,7 +41,7 @@ def budget_context(
     several of a person's budgets passes the person's packages (`package_periods.packages_of`),
     read once for them all."""
     figures = budget_figures(db.session, budget)
-    _with_instalments(budget)
+    budget_queries.with_instalments(db.session, budget)
     # PERIODS: the forecast counts ongoing packages' cycles; the page names each package.
     projected, ongoing = outlook.budget_outlook_and_packages(
         db.session, budget, today, person_packages, figures=figures.total
@@ -64,24 +61,6 @@ def budget_context(
         ),
         "today": today,
     }
-
-
-def _with_instalments(budget: PersonalBudget) -> None:
-    """Give the budget's streams their instalments, which its forecast counts, from one
-    statement instead of one a stream (a closed budget's forecast counts none; streams that
-    have theirs already keep them)."""
-    streams = [s for s in budget.streams if "instalments" in inspect(s).unloaded]
-    if budget.status is BudgetStatus.CLOSED or not streams:
-        return
-    by_stream: dict[uuid.UUID, list[Instalment]] = defaultdict(list)
-    for instalment in db.session.scalars(
-        select(Instalment)
-        .where(Instalment.stream_id.in_([stream.id for stream in streams]))
-        .order_by(Instalment.number)
-    ):
-        by_stream[instalment.stream_id].append(instalment)
-    for stream in streams:
-        set_committed_value(stream, "instalments", by_stream[stream.id])
 
 
 def _filter_form(budget: PersonalBudget) -> StatementFilterForm:

@@ -1,5 +1,5 @@
 """The citizen's order lists name each order's provider from one read of them all
-(`marketplace.pages.order_lists.with_providers`)."""
+(`marketplace.orders.queries.with_providers`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from marketplace.accounts.models import User
 from marketplace.extensions import db
 from marketplace.orders.models import Order
-from marketplace.pages.order_lists import with_providers
+from marketplace.orders.queries import with_providers
 from tests.conftest import DemoCounty
 
 
