@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
@@ -129,18 +128,20 @@ def areas_served(organisation: Organisation, services: list[Service]) -> list[Lo
         return list(organisation.areas)
     if not services:
         return []
-    # Every listing's areas in one statement (each listing's by name, as `localities` are),
-    # not one a listing.
-    by_service: dict[uuid.UUID, list[Locality]] = defaultdict(list)
-    for service_id, area in db.session.execute(
-        select(service_localities.c.service_id, Locality)
-        .join(Locality, Locality.id == service_localities.c.locality_id)
-        .where(service_localities.c.service_id.in_([service.id for service in services]))
-        .order_by(Locality.name)
-    ):
-        by_service[service_id].append(area)
-    named = {area.id: area for service in services for area in by_service[service.id]}
-    return sorted(named.values(), key=lambda area: area.name)
+    # Every listing's areas in one statement, not one a listing.
+    return list(
+        db.session.scalars(
+            select(Locality)
+            .where(
+                Locality.id.in_(
+                    select(service_localities.c.locality_id).where(
+                        service_localities.c.service_id.in_([service.id for service in services])
+                    )
+                )
+            )
+            .order_by(Locality.name)
+        )
+    )
 
 
 def locality_names() -> dict[str, str]:
