@@ -50,6 +50,8 @@ from providers.models import (
     ServiceStatus,
 )
 from providers.reference_data import ensure_localities, ensure_taxonomy
+from tests.citizens.helpers import TODAY
+from tests.midnight import before_midnight
 
 # Fixtures shared across folders: budgets (funded pots, a person, make_budget), orders (a
 # whole world of citizen, budget, plan, provider and listing) and citizens (a citizen with a
@@ -545,6 +547,14 @@ def _copy_in(engine: Engine, snapshot: _Snapshot) -> None:
                     copy.write(data)
             for sequence, last, called in snapshot.sequences:
                 cursor.execute("SELECT setval(%s, %s, %s)", (sequence, last or 1, called))
+
+
+@pytest.fixture(autouse=True)
+def _on_the_day_collected() -> Iterator[None]:
+    """A test that starts near or after midnight runs on the day its "today" was taken
+    (tests/midnight.py)."""
+    with before_midnight(TODAY):
+        yield
 
 
 @pytest.fixture(scope="session")
