@@ -15,7 +15,8 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,8 +50,9 @@ from search import (
 )
 from search.query import MAX_PER_PAGE
 
-# Rows younger than this are read again at every sync: on PostgreSQL a transaction that took
-# its outbox id early may commit after a later one was applied, and must not be skipped.
+# On PostgreSQL a transaction that took its outbox id early may commit after a later one was
+# applied, and must not be skipped: ids missing below the highest applied one are looked for
+# again at every sync for this long after they were first seen missing.
 REREAD_WINDOW = timedelta(minutes=5)
 _DUE = "search_sync_due"
 
@@ -191,19 +193,69 @@ def _cursor_file(app: Flask) -> Path:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """Outbox ids `low` to `high` (both included) not seen though a higher one was: taken by
+    transactions not yet committed (or rolled back, and never to come)."""
+
+    low: int
+    high: int
+    noticed_at: datetime
+
+
+@dataclass(frozen=True)
 class Cursor:
-    """What this machine's index has applied: every outbox row up to `outbox_id`, and of the
-    rows still in the re-read window, those in `applied` (a row that committed late, under a
-    lower id, is in neither and so is applied when it appears)."""
+    """What this machine's index has applied: every outbox row up to `outbox_id` except those
+    in `gaps`, which are applied when they appear (a row that committed late, under a lower
+    id) until the gap is older than REREAD_WINDOW.
+
+    Only the gaps are read again, not every recent row: after a council loads 100,000 listings
+    at once, every sync for the next five minutes read all of their rows to find none new
+    (2 s a search at 100,000)."""
 
     outbox_id: int = 0
-    applied: frozenset[int] = frozenset()
+    gaps: tuple[Gap, ...] = ()
+
+    def after(self, read: Iterable[int], now: datetime) -> Cursor:
+        """The cursor once the rows `read` for this cursor are applied."""
+        seen = sorted(set(read))
+        gaps = [gap for old in self.gaps for gap in _without(old, seen)]
+        highest = self.outbox_id
+        for row_id in seen:
+            if row_id > highest + 1:
+                gaps.append(Gap(highest + 1, row_id - 1, now))
+            highest = max(highest, row_id)
+        return Cursor(highest, tuple(gaps))
+
+    def expired(self, now: datetime) -> Cursor:
+        kept = tuple(gap for gap in self.gaps if now - gap.noticed_at < REREAD_WINDOW)
+        return self if kept == self.gaps else Cursor(self.outbox_id, kept)
+
+
+def _without(gap: Gap, seen: Sequence[int]) -> Iterator[Gap]:
+    """What is left of `gap` once the ids `seen` (sorted) have appeared in it."""
+    low = gap.low
+    for row_id in seen[bisect_left(seen, gap.low) : bisect_right(seen, gap.high)]:
+        if row_id > low:
+            yield Gap(low, row_id - 1, gap.noticed_at)
+        low = row_id + 1
+    if low <= gap.high:
+        yield Gap(low, gap.high, gap.noticed_at)
 
 
 def _read_cursor(app: Flask) -> Cursor:
     try:
         saved = json.loads(_cursor_file(app).read_text())
-        return Cursor(int(saved["outbox_id"]), frozenset(int(i) for i in saved.get("applied", ())))
+        outbox_id = int(saved["outbox_id"])
+        if "gaps" not in saved:  # written before gaps: every id of its window not applied
+            applied = {int(i) for i in saved.get("applied", ())}
+            return Cursor(min(applied, default=outbox_id + 1) - 1).after(
+                sorted(applied | {outbox_id}), utcnow()
+            )
+        gaps = tuple(
+            Gap(int(low), int(high), datetime.fromisoformat(noticed))
+            for low, high, noticed in saved["gaps"]
+        )
+        return Cursor(outbox_id, gaps)
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return Cursor()
 
@@ -212,10 +264,20 @@ def _write_cursor(app: Flask, cursor: Cursor) -> None:
     path = _cursor_file(app)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(
-        json.dumps({"outbox_id": cursor.outbox_id, "applied": sorted(cursor.applied)})
-    )
+    gaps = [[gap.low, gap.high, gap.noticed_at.isoformat()] for gap in cursor.gaps]
+    temporary.write_text(json.dumps({"outbox_id": cursor.outbox_id, "gaps": gaps}))
     temporary.replace(path)
+
+
+def unapplied(cursor: Cursor) -> list[tuple[int, uuid.UUID]]:
+    """The outbox rows above the cursor or in its gaps: (id, service id)."""
+    wanted = SearchOutboxEntry.id > cursor.outbox_id
+    for gap in cursor.gaps:
+        wanted = wanted | SearchOutboxEntry.id.between(gap.low, gap.high)
+    rows = db.session.execute(
+        select(SearchOutboxEntry.id, SearchOutboxEntry.service_id).where(wanted)
+    )
+    return [(row_id, service_id) for row_id, service_id in rows]
 
 
 @contextmanager
@@ -262,30 +324,16 @@ def sync(app: Flask | None = None, *, wait: bool = True) -> tuple[int, int]:
     with _machine_lock(app, wait=wait) as held:
         if not held:
             return 0, 0
-        cursor = _read_cursor(app)
-        since = utcnow() - REREAD_WINDOW
-        rows = db.session.execute(
-            select(SearchOutboxEntry.id, SearchOutboxEntry.service_id).where(
-                (SearchOutboxEntry.id > cursor.outbox_id) | (SearchOutboxEntry.created_at >= since)
-            )
-        ).all()
-        fresh = [
-            (row_id, service_id)
-            for row_id, service_id in rows
-            if row_id > cursor.outbox_id or row_id not in cursor.applied
-        ]
-        if not fresh:
+        read = _read_cursor(app)
+        now = utcnow()
+        cursor = read.expired(now)
+        rows = unapplied(cursor)
+        if not rows:
+            if cursor != read:
+                _write_cursor(app, cursor)
             return 0, 0
-        result = apply(engine, {service_id for _, service_id in fresh})
-        # Every row read is applied now; the ones still in the window are remembered, so that
-        # the next sync re-reads them (for late commits) without applying them again.
-        _write_cursor(
-            app,
-            Cursor(
-                max(cursor.outbox_id, max(row_id for row_id, _ in rows)),
-                frozenset(row_id for row_id, _ in rows),
-            ),
-        )
+        result = apply(engine, {service_id for _, service_id in rows})
+        _write_cursor(app, cursor.after((row_id for row_id, _ in rows), now))
         return result
 
 
