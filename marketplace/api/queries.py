@@ -187,17 +187,32 @@ def services(filters: ServiceFilters, paging: Paging | None) -> Found[Service]:
     ranked = ranked_matches(filters)
     conditions = _service_conditions(filters, ranked)
     if ranked is not None:
-        ordered = _in_rank_order(
-            db.session.scalars(select(Service.id).join(Organisation).where(*conditions)), ranked
-        )
+        if filters == ServiceFilters(search=filters.search):
+            # Search words alone: the index holds only public listings and has just caught up
+            # with the outbox (`matching_ids`), so its ranking is the list, and the database
+            # is asked only for the page. Checking every match there cost more than the search
+            # (an IN list of up to 5,000 ids, and as many read back) and grew with the matches.
+            ordered = list(ranked)
+        else:
+            ordered = _in_rank_order(
+                db.session.scalars(select(Service.id).join(Organisation).where(*conditions)),
+                ranked,
+            )
         chosen = _paged(ordered, paging)
+        # The page's rows are read with every condition all the same: a listing made private
+        # since the index last caught up (a moment ago) is left out of the page.
         loaded = {
             service.id: service
             for service in db.session.scalars(
-                select(Service).where(Service.id.in_(chosen)).options(*_SERVICE_PARTS)
+                select(Service)
+                .join(Organisation)
+                .where(Service.id.in_(chosen), *_public())
+                .options(*_SERVICE_PARTS)
             )
         }
-        return Found([loaded[service_id] for service_id in chosen], len(ordered))
+        return Found(
+            [loaded[service_id] for service_id in chosen if service_id in loaded], len(ordered)
+        )
     count = select(func.count(Service.id)).join(Organisation).where(*conditions)
     if paging is None:
         # All of them: one query (an IN list of every id would outgrow SQLite's parameters).

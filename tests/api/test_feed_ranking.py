@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from marketplace.extensions import db
 from providers import search_index
-from providers.models import Service
+from providers.models import Service, ServiceStatus
 from tests.api.conftest import STEVENAGE_VENUE
 
 MakeService = Callable[..., Service]
@@ -138,3 +139,49 @@ def test_venues_rank_by_their_services_match_and_by_distance_without_words(
     near_stevenage = _feed(engine_client, "/api/v1/service_at_locations?postcode=SG1%201AA")
     venues = [i["location"]["name"] for i in near_stevenage["contents"]]
     assert venues == ["Bowes Lyon House", "Hitchin Town Hall", "St Albans Museum"]
+
+
+def test_a_search_asks_the_database_for_the_page_only(
+    engine_client: FlaskClient, make_service: MakeService
+) -> None:
+    """The engine's ranking is the list; the database reads the page's rows, not every match
+    (a check of every match grew with them: up to 5,000 ids each way)."""
+    for number in range(30):
+        make_service(f"Stairlift service {number}", description="Stairlifts fitted.")
+    # The client's app keeps an index of its own: it catches up in this first request.
+    _feed(engine_client, "/api/v1/services?search=stairlift&per_page=5")
+    largest: list[int] = []
+
+    def count(
+        _conn: object, _cursor: object, _statement: str, parameters: object, *_: object
+    ) -> None:
+        largest.append(len(parameters) if isinstance(parameters, (dict, list, tuple)) else 0)
+
+    with engine_client.application.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        feed = _feed(engine_client, "/api/v1/services?search=stairlift&per_page=5")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert (feed["total_items"], len(feed["contents"])) == (30, 5)
+    assert largest
+    assert max(largest) < 30
+
+
+def test_a_listing_made_private_since_the_index_caught_up_is_left_off_the_page(
+    engine_client: FlaskClient, directory: list[Service]
+) -> None:
+    app = engine_client.application
+    app.config["SEARCH_SYNC_SECONDS"] = 3600  # the index does not catch up in this test
+    _feed(engine_client, "/api/v1/services?search=stairlift&per_page=50")
+    curved = next(service for service in directory if service.name == "Curved stairlifts")
+    curved.status = ServiceStatus.DRAFT
+    db.session.commit()
+
+    feed = _feed(engine_client, "/api/v1/services?search=stairlift&per_page=50")
+
+    names = [item["name"] for item in feed["contents"]]
+    assert "Curved stairlifts" not in names
+    assert "Stairlift fitting and repairs" in names
