@@ -44,40 +44,55 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 NAMESPACE = uuid.UUID("6f1c7f0e-5d1b-4a43-9a55-0c2b7d0f4e21")
 
 
-def write_directory(path: Path, size: int) -> int:
-    """`size` generated listings as our CSV template; the number of organisations."""
+# The importer refuses a file over 50 MB (providers/openreferral/importer.py); 25,000 of
+# these listings are about 20 MB, so a national directory goes in as several files, one after
+# another, as a council would send it.
+LISTINGS_PER_FILE = 25_000
+
+
+def write_directory(folder: Path, size: int) -> tuple[list[Path], int]:
+    """`size` generated listings as our CSV template, in files of at most
+    `LISTINGS_PER_FILE`; the files and the number of organisations."""
     organisations: set[str] = set()
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        for listing in directory(size):
-            provider = listing.provider_name
-            organisations.add(provider)
-            row = dict.fromkeys(COLUMNS, "")
-            row.update(
-                organisation_id=str(uuid.uuid5(NAMESPACE, provider)),
-                organisation_name=provider,
-                organisation_description=f"{provider}: care and support in Hertfordshire.",
-                service_id=str(uuid.uuid5(NAMESPACE, listing.id)),
-                service_name=listing.name,
-                service_description=listing.description,
-                status="active",
-                categories="; ".join(listing.category_codes),
-                areas="; ".join(listing.locality_codes),
-                price=f"{listing.price_pence / 100:.2f}",
-                price_unit=listing.price_unit,
-                minimum_order="1",
-                delivery_modes="; ".join(listing.delivery_modes),
-                languages="; ".join(listing.languages),
-                accessibility="; ".join(listing.accessibility),
-                conditions="; ".join(listing.conditions),
-                accepts_personal_budgets="yes" if listing.accepts_personal_budgets else "no",
-                capacity_status=str(listing.availability),
-                earliest_start=listing.earliest_start.isoformat() if listing.earliest_start else "",
-                last_checked=listing.last_confirmed.isoformat() if listing.last_confirmed else "",
-            )
-            writer.writerow(row)
-    return len(organisations)
+    files: list[Path] = []
+    handle = None
+    for number, listing in enumerate(directory(size)):
+        if number % LISTINGS_PER_FILE == 0:
+            if handle is not None:
+                handle.close()
+            files.append(folder / f"directory-{size}-part-{len(files) + 1}.csv")
+            handle = files[-1].open("w", newline="", encoding="utf-8")
+            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+            writer.writeheader()
+        provider = listing.provider_name
+        organisations.add(provider)
+        row = dict.fromkeys(COLUMNS, "")
+        row.update(
+            organisation_id=str(uuid.uuid5(NAMESPACE, provider)),
+            organisation_name=provider,
+            organisation_description=f"{provider}: care and support in Hertfordshire.",
+            service_id=str(uuid.uuid5(NAMESPACE, listing.id)),
+            service_name=listing.name,
+            service_description=listing.description,
+            status="active",
+            categories="; ".join(listing.category_codes),
+            areas="; ".join(listing.locality_codes),
+            price=f"{listing.price_pence / 100:.2f}",
+            price_unit=listing.price_unit,
+            minimum_order="1",
+            delivery_modes="; ".join(listing.delivery_modes),
+            languages="; ".join(listing.languages),
+            accessibility="; ".join(listing.accessibility),
+            conditions="; ".join(listing.conditions),
+            accepts_personal_budgets="yes" if listing.accepts_personal_budgets else "no",
+            capacity_status=str(listing.availability),
+            earliest_start=listing.earliest_start.isoformat() if listing.earliest_start else "",
+            last_checked=listing.last_confirmed.isoformat() if listing.last_confirmed else "",
+        )
+        writer.writerow(row)
+    if handle is not None:
+        handle.close()
+    return files, len(organisations)
 
 
 def _timed(browser: requests.Session, url: str, rounds: int) -> tuple[float, float, int]:
@@ -102,18 +117,21 @@ def measure(size: int, rounds: int, folder: Path) -> list[str]:
         subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True)
     loaded = ""
     if size:
-        file = folder / f"directory-{size}.csv"
-        organisations = write_directory(file, size)
+        files, organisations = write_directory(folder, size)
         started = time.perf_counter()
-        done = subprocess.run(
-            [*flask, "directory", "import", "--approve", str(file)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        summary = []
+        for file in files:
+            done = subprocess.run(
+                [*flask, "directory", "import", "--approve", str(file)],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode != 0:
+                raise SystemExit(f"importing {file.name} failed:\n{done.stdout}{done.stderr}")
+            summary += [line for line in done.stdout.splitlines() if line.strip()][-1:]
         took = time.perf_counter() - started
-        summary = [line for line in done.stdout.splitlines() if line.strip()][-1:]
         loaded = (
             f" (+{size} listings of {organisations} organisations, import {took:.0f} s: {summary})"
         )
