@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     ForeignKey,
+    Index,
     String,
     Table,
     Text,
@@ -195,6 +196,12 @@ class Organisation(Model):
     council approves it."""
 
     __tablename__ = "organisations"
+    __table_args__ = (
+        # The council's providers list pages by (name, id), in a status tab or across all: an
+        # index walk with no sort at a national directory's size (issue 22).
+        Index("ix_organisations_status_name_id", "status", "name", "id"),
+        Index("ix_organisations_name_id", "name", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200))
@@ -260,6 +267,8 @@ class Service(Model):
         CheckConstraint(
             "capacity_free IS NULL OR capacity_free >= 0", name="capacity_free_not_negative"
         ),
+        # The feed pages services by (name, id) (marketplace/api/queries.py).
+        Index("ix_services_name_id", "name", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
