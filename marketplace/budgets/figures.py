@@ -15,10 +15,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Protocol, TypeVar
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import aliased
 
 from marketplace.budgets.models import FunderPot, FundingStream, PersonalBudget
 from marketplace.budgets.rules import TransferCode
@@ -32,46 +30,6 @@ _INTO_ALLOCATED = {
     TransferCode.ALLOCATION,
     TransferCode.CARD_PAYMENT,
 }
-
-
-class Movable(Protocol):
-    """What the classification reads of a transfer: a `Transfer`, or a `_Line` read without
-    the ORM for the figures pages show."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def idempotency_key(self) -> str: ...
-    @property
-    def kind(self) -> TransferKind: ...
-    @property
-    def debit_account_id(self) -> uuid.UUID: ...
-    @property
-    def credit_account_id(self) -> uuid.UUID: ...
-    @property
-    def amount_pence(self) -> int: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def pending_id(self) -> uuid.UUID | None: ...
-    @property
-    def reverses(self) -> Movable | None: ...
-
-
-_M = TypeVar("_M", bound=Movable)
-
-
-@dataclass(frozen=True, slots=True)
-class _Line:
-    id: uuid.UUID
-    idempotency_key: str
-    kind: TransferKind
-    debit_account_id: uuid.UUID
-    credit_account_id: uuid.UUID
-    amount_pence: int
-    code: str
-    pending_id: uuid.UUID | None = None
-    reverses: _Line | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +95,7 @@ class PotFigures:
 def stream_figures(session: Session, streams: Sequence[FundingStream]) -> dict[uuid.UUID, Figures]:
     """The figures of each stream, by stream id, from one read of their transfers."""
     accounts = [s.account_id for s in streams] + [s.unreleased_account_id for s in streams]
-    transfers = _lines_touching(session, accounts)
+    transfers = _transfers_touching(session, accounts)
     return {stream.id: figures_of(stream, transfers) for stream in streams}
 
 
@@ -152,7 +110,7 @@ def pot_figures(session: Session, pot: FunderPot) -> PotFigures:
     streams = session.scalars(select(FundingStream).where(FundingStream.pot_id == pot.id)).all()
     total = sum(stream_figures(session, streams).values(), Figures())
     given = unallocated = 0
-    for transfer in _posted(_lines_touching(session, [pot.account_id])):
+    for transfer in _posted(_transfers_touching(session, [pot.account_id])):
         inflow = transfer.credit_account_id == pot.account_id
         amount = transfer.amount_pence if inflow else -transfer.amount_pence
         unallocated += amount
@@ -161,7 +119,7 @@ def pot_figures(session: Session, pot: FunderPot) -> PotFigures:
     return PotFigures(given, unallocated, total)
 
 
-def figures_of(stream: FundingStream, transfers: Iterable[Movable]) -> Figures:
+def figures_of(stream: FundingStream, transfers: Iterable[Transfer]) -> Figures:
     """Classify every movement on the stream's two accounts into its figures.
 
     A reversal counts as the negative of what it reverses, so a refund of a purchase lowers
@@ -213,7 +171,7 @@ def figures_of(stream: FundingStream, transfers: Iterable[Movable]) -> Figures:
     )
 
 
-def _classify(transfer: Movable, account_id: uuid.UUID) -> tuple[str | None, int]:
+def _classify(transfer: Transfer, account_id: uuid.UUID) -> tuple[str | None, int]:
     """Which figure a posted movement on a stream's available account changes, and by how
     much (signed)."""
     if transfer.reverses is not None:
@@ -238,59 +196,28 @@ def _classify(transfer: Movable, account_id: uuid.UUID) -> tuple[str | None, int
     return None, amount
 
 
-def _original_code(transfer: Movable) -> str:
+def _original_code(transfer: Transfer) -> str:
     return transfer.reverses.code if transfer.reverses is not None else transfer.code
 
 
-def _posted(transfers: Iterable[_M]) -> list[_M]:
+def _posted(transfers: Iterable[Transfer]) -> list[Transfer]:
     """The movements that moved money (posted transfers and the postings of holds)."""
     return [t for t in transfers if t.kind in (TransferKind.POSTED, TransferKind.POST)]
 
 
-def _lines_touching(session: Session, account_ids: Sequence[uuid.UUID]) -> list[_Line]:
-    """Every transfer on the accounts, with what it reverses, as plain rows.
-
-    Pages read these figures on every request and a budget's transfers grow all period:
-    building a mapped `Transfer` for each (identity map, state, two per reversal) cost more
-    than the classification itself. A reversal cannot be reversed (ledger.transfers), so one
-    join reaches everything `_classify` reads."""
+def _transfers_touching(session: Session, account_ids: Sequence[uuid.UUID]) -> list[Transfer]:
     if not account_ids:
         return []
-    reversed_ = aliased(Transfer)
-    rows = session.execute(
-        select(
-            Transfer.id,
-            Transfer.idempotency_key,
-            Transfer.kind,
-            Transfer.debit_account_id,
-            Transfer.credit_account_id,
-            Transfer.amount_pence,
-            Transfer.code,
-            Transfer.pending_id,
-            reversed_.id,
-            reversed_.idempotency_key,
-            reversed_.kind,
-            reversed_.debit_account_id,
-            reversed_.credit_account_id,
-            reversed_.amount_pence,
-            reversed_.code,
-        )
-        .outerjoin(reversed_, reversed_.id == Transfer.reverses_id)
-        .where(
-            or_(
-                Transfer.debit_account_id.in_(account_ids),
-                Transfer.credit_account_id.in_(account_ids),
+    return list(
+        session.scalars(
+            select(Transfer).where(
+                or_(
+                    Transfer.debit_account_id.in_(account_ids),
+                    Transfer.credit_account_id.in_(account_ids),
+                )
             )
         )
     )
-    lines = []
-    for id_, key, kind, debit, credit, amount, code, pending_id, *reversed_row in rows:
-        r_id, r_key, r_kind, r_debit, r_credit, r_amount, r_code = reversed_row
-        reverses = None
-        if r_id is not None:
-            reverses = _Line(r_id, r_key, r_kind, r_debit, r_credit, r_amount, r_code)
-        lines.append(_Line(id_, key, kind, debit, credit, amount, code, pending_id, reverses))
-    return lines
 
 
 @dataclass(frozen=True)
