@@ -117,6 +117,7 @@ def measure(size: int, rounds: int, folder: Path) -> list[str]:
         subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True)
     loaded = ""
     if size:
+        _progress(f"{size}: writing and importing the directory")
         files, organisations = write_directory(folder, size)
         started = time.perf_counter()
         summary = []
@@ -135,6 +136,7 @@ def measure(size: int, rounds: int, folder: Path) -> list[str]:
         loaded = (
             f" (+{size} listings of {organisations} organisations, import {took:.0f} s: {summary})"
         )
+    _progress(f"{size}: bringing the search index into step")
     started = time.perf_counter()
     subprocess.run([*flask, "search", "sync"], cwd=ROOT, env=env, check=True, capture_output=True)
     indexed = time.perf_counter() - started
@@ -197,13 +199,20 @@ def measure(size: int, rounds: int, folder: Path) -> list[str]:
             f"index sync {indexed:.0f} s",
             f"  {'page':<20} {'p50 ms':>8} {'p95 ms':>8} {'bytes':>10}",
         ]
+        _progress(f"{size}: timing the pages (keep the machine quiet)")
         for label, browser, path in pages:
             browser.get(f"{url}{path}", timeout=120)  # once, to warm what is kept
             p50, p95, size_bytes = _timed(browser, f"{url}{path}", rounds)
             lines.append(f"  {label:<20} {p50:>8.1f} {p95:>8.1f} {size_bytes:>10,}")
+        _progress(f"{size}: done")
         return lines
     finally:
         stop(process)
+
+
+def _progress(what: str) -> None:
+    """Where the run is, on stderr, so that whoever shares the machine knows when to wait."""
+    print(f"{time.strftime('%H:%M:%S')} {what}", file=sys.stderr, flush=True)
 
 
 def main() -> None:
