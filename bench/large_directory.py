@@ -2,7 +2,7 @@
 directory loaded beside it.
 
     .venv/bin/python bench/large_directory.py --sizes 0 10000
-    scripts/with-postgres.sh .venv/bin/python bench/large_directory.py --sizes 0 10000 100000
+    scripts/with-postgres.sh .venv/bin/python bench/large_directory.py --sizes 0 10000 100000 0
 
 For each size, a fresh database (PostgreSQL when TEST_DATABASE_URL names one, else SQLite in a
 temporary folder) with the demo county, then `size` more listings generated from the demo's
@@ -109,9 +109,11 @@ def _timed(browser: requests.Session, url: str, rounds: int) -> tuple[float, flo
     return times[len(times) // 2] * 1000, p95 * 1000, size
 
 
-def measure(size: int, rounds: int, folder: Path) -> list[str]:
-    database_url = _database(folder / f"size-{size}", f"directory_{size}")
-    env = _env(database_url, folder / f"instance-{size}")
+def measure(size: int, rounds: int, folder: Path, run: int) -> list[str]:
+    """Time the pages with `size` generated listings (`run`: this size's place in the list,
+    so that a size can be given twice, the demo's before and after the large ones)."""
+    database_url = _database(folder / f"size-{size}-{run}", f"directory_{size}_{run}")
+    env = _env(database_url, folder / f"instance-{size}-{run}")
     flask = [sys.executable, "-m", "flask"]
     for command in (["db", "upgrade"], ["seed-demo", "--quiet"]):
         subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -223,9 +225,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="large-directory-"))
     kind = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
     print(f"{kind}, {args.rounds} rounds a page, one client, one gunicorn sync worker")
-    for size in args.sizes:
-        (folder / f"size-{size}").mkdir()
-        print("\n".join(measure(size, args.rounds, folder)), flush=True)
+    for run, size in enumerate(args.sizes):
+        (folder / f"size-{size}-{run}").mkdir()
+        print("\n".join(measure(size, args.rounds, folder, run)), flush=True)
 
 
 if __name__ == "__main__":
