@@ -50,6 +50,7 @@ def import_directory(file: Path, file_format: str | None, approve: bool, dry_run
             db.session.rollback()
         else:
             db.session.commit()
+            importer.refresh_statistics(report)
     except Exception:
         db.session.rollback()
         raise

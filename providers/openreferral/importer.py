@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace.extensions import db
@@ -33,6 +34,20 @@ Action = Literal["created", "updated", "unchanged", "rejected"]
 FORMATS = ("json", "csv")
 # A directory file of a whole county is a few megabytes; far more is not one of ours.
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# PostgreSQL plans queries from statistics that autovacuum refreshes about a minute after a
+# table grows by a tenth. After an import that size the feed's and lists' queries ran in that
+# minute on a plan made for the old, small tables (a feed page at 10,000 listings: 274 ms
+# instead of 24), so a large import refreshes them itself once committed.
+ANALYZE_AFTER_RECORDS = 1000
+DIRECTORY_TABLES = (
+    "organisations",
+    "services",
+    "locations",
+    "service_at_locations",
+    "service_taxonomy_terms",
+    "service_localities",
+    "search_outbox",
+)
 
 
 class ImportFileError(ValueError):
@@ -175,6 +190,18 @@ def _read_csv(text: str, name: str) -> list[Parsed]:
         except csv_records.RowUnreadable as error:
             parsed.append(Parsed(number, label, None, error.problems))
     return parsed
+
+
+def refresh_statistics(report: ImportReport) -> bool:
+    """After a committed import of at least ANALYZE_AFTER_RECORDS changed records, have
+    PostgreSQL read the directory's tables afresh (ANALYZE; a few hundred ms at 100,000
+    listings). Whether it did."""
+    changed = report.count("created") + report.count("updated")
+    if changed < ANALYZE_AFTER_RECORDS or db.session.get_bind().dialect.name != "postgresql":
+        return False
+    db.session.execute(text(f"ANALYZE {', '.join(DIRECTORY_TABLES)}"))
+    db.session.commit()
+    return True
 
 
 def import_records(parsed: Iterable[Parsed], *, approve: bool, source: str) -> ImportReport:
