@@ -393,3 +393,29 @@ def test_the_page_and_the_feed_answer_the_same_on_tantivy(
         assert _found(client, "help getting dressed") == ["Morning calls"]
         feed = client.get("/api/v1/services", query_string={"search": "getting dressed"}).json
         assert [item["name"] for item in feed["contents"]] == ["Morning calls"]
+
+
+def test_rows_are_found_in_single_id_gaps_and_in_ranges_alike(
+    app: Flask, provider: Organisation, make_listing: Callable[..., Service]
+) -> None:
+    listing = make_listing(provider, name="Night sitting")
+    search_index.sync(app)
+    top = search_index._read_cursor(app).outbox_id
+    for offset in (2, 4, 9, 10):
+        db.session.add(SearchOutboxEntry(id=top + offset, service_id=listing.id))
+    db.session.commit()
+    cursor = search_index.Cursor(
+        top + 20,
+        (
+            search_index.Gap(top + 2, top + 2, utcnow()),
+            search_index.Gap(top + 4, top + 4, utcnow()),
+            search_index.Gap(top + 8, top + 11, utcnow()),
+        ),
+    )
+
+    assert sorted(row_id for row_id, _ in search_index.unapplied(cursor)) == [
+        top + 2,
+        top + 4,
+        top + 9,
+        top + 10,
+    ]
