@@ -116,7 +116,7 @@ def measure(size: int, rounds: int, folder: Path, run: int) -> list[str]:
     env = _env(database_url, folder / f"instance-{size}-{run}")
     flask = [sys.executable, "-m", "flask"]
     for command in (["db", "upgrade"], ["seed-demo", "--quiet"]):
-        subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True)
+        _flask(command, env)
     loaded = ""
     if size:
         _progress(f"{size}: writing and importing the directory")
@@ -140,7 +140,7 @@ def measure(size: int, rounds: int, folder: Path, run: int) -> list[str]:
         )
     _progress(f"{size}: bringing the search index into step")
     started = time.perf_counter()
-    subprocess.run([*flask, "search", "sync"], cwd=ROOT, env=env, check=True, capture_output=True)
+    _flask(["search", "sync"], env)
     indexed = time.perf_counter() - started
     engine = create_engine(database_url)
     with engine.connect() as connection:
@@ -210,6 +210,15 @@ def measure(size: int, rounds: int, folder: Path, run: int) -> list[str]:
         return lines
     finally:
         stop(process)
+
+
+def _flask(command: list[str], env: dict[str, str]) -> None:
+    """Run a flask command; stop the run with its output if it fails."""
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", *command], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"flask {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
 
 def _progress(what: str) -> None:

@@ -55,6 +55,10 @@ from search.query import MAX_PER_PAGE
 # again at every sync for this long after they were first seen missing.
 REREAD_WINDOW = timedelta(minutes=5)
 _DUE = "search_sync_due"
+# Listings read from the database at a time when applying outbox rows: PostgreSQL takes at
+# most 65,535 parameters a statement, and a machine catching up after a national directory's
+# bulk load has 100,000 listings to apply (`flask search sync` failed there).
+APPLY_BATCH = 1000
 
 
 class SearchOutboxEntry(Model):
@@ -307,14 +311,18 @@ def _machine_lock(app: Flask, *, wait: bool) -> Iterator[bool]:
 
 def apply(engine: SearchEngine, service_ids: Iterable[uuid.UUID]) -> tuple[int, int]:
     """Refresh these listings in the index: public ones indexed, the rest removed."""
-    wanted = set(service_ids)
+    wanted = sorted(set(service_ids))
     if not wanted:
         return 0, 0
-    public = list(
-        db.session.scalars(_with_everything(_public(select(Service))).where(Service.id.in_(wanted)))
-    )
-    documents = [document_for(service) for service in public]
-    gone = wanted - {service.id for service in public}
+    documents = []
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(wanted), APPLY_BATCH):
+        batch = wanted[start : start + APPLY_BATCH]
+        query = _with_everything(_public(select(Service))).where(Service.id.in_(batch))
+        for service in db.session.scalars(query):
+            documents.append(document_for(service))
+            found.add(service.id)
+    gone = set(wanted) - found
     engine.index_documents(documents)
     engine.delete(str(service_id) for service_id in gone)
     return len(documents), len(gone)

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
@@ -419,3 +419,32 @@ def test_rows_are_found_in_single_id_gaps_and_in_ranges_alike(
         top + 9,
         top + 10,
     ]
+
+
+def test_many_listings_are_applied_a_batch_at_a_time(
+    app: Flask,
+    provider: Organisation,
+    make_listing: Callable[..., Service],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A statement per APPLY_BATCH listings: one IN list of every listing to apply failed on
+    PostgreSQL's 65,535 parameters after a bulk load of 100,000."""
+    monkeypatch.setattr(search_index, "APPLY_BATCH", 2)
+    made = [make_listing(provider, name=f"Night sitting {number}") for number in range(5)]
+    reads: list[str] = []
+
+    def count(*args: object) -> None:
+        statement = str(args[2])
+        if statement.startswith("SELECT services.id,") and "services.id IN (" in statement:
+            reads.append(statement)
+
+    ids = [listing.id for listing in made]
+    engine = search_index.search_engine(app)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert search_index.apply(engine, ids) == (5, 0)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+    assert len(reads) == 3
+    assert set(_found(app.test_client(), "night sitting")) >= {m.name for m in made}
