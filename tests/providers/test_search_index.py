@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, event, func, insert, select, update
 
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
@@ -448,3 +448,39 @@ def test_many_listings_are_applied_a_batch_at_a_time(
 
     assert len(reads) == 3
     assert set(_found(app.test_client(), "night sitting")) >= {m.name for m in made}
+
+
+def test_a_change_committed_after_a_later_one_was_applied_reaches_the_index(
+    app: Flask,
+    provider: Organisation,
+    make_organisation: Callable[..., Organisation],
+    make_listing: Callable[..., Service],
+) -> None:
+    """Two transactions at once on PostgreSQL: the first takes its outbox id, the second takes
+    the next one and commits, the index catches up (the first's id is a gap), then the first
+    commits; the next catch-up applies it. (SQLite has one writer at a time, so ids there
+    are taken in commit order.)"""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("needs two writers at once")
+    slow = make_listing(provider, name="Night sitting")
+    other = make_listing(make_organisation("Lea Valley Care"), name="Befriending calls")
+    search_index.sync(app)
+    slow_id, other_id = slow.id, other.id
+    db.session.commit()
+
+    with db.engine.connect() as first:
+        with first.begin():
+            first.execute(
+                update(Service).where(Service.id == slow_id).values(name="Sitting service")
+            )
+            first.execute(insert(SearchOutboxEntry).values(service_id=slow_id, created_at=utcnow()))
+            second = db.session.get(Service, other_id)
+            assert second is not None
+            second.name = "Befriending visits"
+            db.session.commit()
+            assert search_index.sync(app) == (1, 0)
+            assert len(search_index._read_cursor(app).gaps) >= 1
+        # The first transaction has committed now, under the lower id.
+        assert search_index.sync(app) == (1, 0)
+    found = set(_found(app.test_client(), "sitting service befriending visits"))
+    assert {"Sitting service", "Befriending visits"} <= found
