@@ -9,12 +9,15 @@ directory's state: the figures are kept, per process, with the position they wer
 and counted again when it moves. A transaction that took its outbox id before another's but
 committed after it leaves the highest id unchanged, so the figures are also counted again
 once they are SUMMARY_MAX_AGE_SECONDS old: a change shows at once, or at worst that much later.
+`kept` does the same for any such value (the feed's totals, the council's count of CQC flags).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -24,7 +27,8 @@ from providers import directory
 from providers.search_index import SearchOutboxEntry
 
 SUMMARY_MAX_AGE_SECONDS = 60.0
-_KEY = "directory_summary"
+_KEY = "kept_per_directory_change"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,6 @@ class DirectorySummary:
     service_count: int
     categories: tuple[CategoryFigure, ...]
     districts: tuple[str, ...]
-    outbox_position: int
-    counted_at: float
 
 
 def outbox_position() -> int:
@@ -53,19 +55,30 @@ def outbox_position() -> int:
     return db.session.scalar(select(func.max(SearchOutboxEntry.id))) or 0
 
 
-def directory_summary() -> DirectorySummary:
-    """The directory's figures as of the last change, counted again only after a change (or
-    once SUMMARY_MAX_AGE_SECONDS old). Kept per app, so tests' apps never share them."""
+def kept(name: str, work_out: Callable[[], T]) -> T:
+    """`work_out()`'s answer, kept per app under `name` with the outbox position it was
+    worked out at: worked out again after any change to the directory (or once
+    SUMMARY_MAX_AGE_SECONDS old). For plain values that are the same for everyone and follow
+    from the directory alone. Kept per app, so tests' apps never share them."""
     position = outbox_position()
-    kept: DirectorySummary | None = current_app.extensions.get(_KEY)
+    store: dict[str, tuple[int, float, object]] = current_app.extensions.setdefault(_KEY, {})
     now = time.monotonic()
-    if (
-        kept is not None
-        and kept.outbox_position == position
-        and now - kept.counted_at < SUMMARY_MAX_AGE_SECONDS
-    ):
-        return kept
-    summary = DirectorySummary(
+    found = store.get(name)
+    if found is not None and found[0] == position and now - found[1] < SUMMARY_MAX_AGE_SECONDS:
+        return cast(T, found[2])
+    value = work_out()
+    # Two threads working it out at once both store a correct answer; the later one stays.
+    store[name] = (position, now, value)
+    return value
+
+
+def directory_summary() -> DirectorySummary:
+    """The directory's figures as of the last change (see `kept`)."""
+    return kept("directory summary", _summary)
+
+
+def _summary() -> DirectorySummary:
+    return DirectorySummary(
         service_count=directory.public_service_count(),
         categories=tuple(
             CategoryFigure(
@@ -74,9 +87,4 @@ def directory_summary() -> DirectorySummary:
             for count in directory.top_category_counts()
         ),
         districts=tuple(district.name for district in directory.districts()),
-        outbox_position=position,
-        counted_at=now,
     )
-    # Two threads counting at once both store a correct answer; the later one stays.
-    current_app.extensions[_KEY] = summary
-    return summary

@@ -13,19 +13,17 @@ Nothing here commits or knows about requests.
 from __future__ import annotations
 
 import math
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import current_app
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.api.params import Paging, Place, ServiceFilters, TermFilters
 from marketplace.extensions import db
-from providers.directory_summary import SUMMARY_MAX_AGE_SECONDS, outbox_position
+from providers.directory_summary import kept
 from providers.models import (
     Locality,
     Location,
@@ -48,7 +46,6 @@ from providers.search_index import matching_ids
 
 Row = TypeVar("Row")
 EARTH_RADIUS_METRES = 6_371_000
-_KEPT_TOTALS = "feed_totals"
 
 _SERVICE_PARTS: tuple[Any, ...] = (
     selectinload(Service.organisation),
@@ -109,21 +106,11 @@ def _page(query: Select[Any], count: Select[Any], paging: Paging | None) -> Foun
 
 def _total(count: Select[Any], *, kept_as: str | None) -> int:
     """The count's answer. With `kept_as` (a list of the whole directory, unfiltered), kept
-    per app with the search outbox's position, as the home page's figures are: counted again
-    after any change to the directory, or once SUMMARY_MAX_AGE_SECONDS old (a transaction that
-    took its outbox id early and committed late leaves the position where it was)."""
+    until the directory changes, as the home page's figures are
+    (`providers.directory_summary.kept`)."""
     if kept_as is None:
         return db.session.scalar(count) or 0
-    position = outbox_position()
-    kept: dict[str, tuple[int, int, float]] = current_app.extensions.setdefault(_KEPT_TOTALS, {})
-    now = time.monotonic()
-    found = kept.get(kept_as)
-    if found is not None and found[0] == position and now - found[2] < SUMMARY_MAX_AGE_SECONDS:
-        return found[1]
-    total = db.session.scalar(count) or 0
-    # Two threads counting at once both store a correct answer; the later one stays.
-    kept[kept_as] = (position, total, now)
-    return total
+    return kept(f"feed total: {kept_as}", lambda: db.session.scalar(count) or 0)
 
 
 def _by_page(entity: type[Any], narrow: Select[*tuple[Any, ...]], paging: Paging) -> Select[Any]:

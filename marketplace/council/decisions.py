@@ -17,6 +17,7 @@ from marketplace.orders.models import Order, OrderStatus
 from marketplace.orders.queries import invoices_to_settle
 from marketplace.people.models import PlanStatus, SupportPlan
 from marketplace.types import Session
+from providers.directory_summary import kept
 from providers.models import Organisation, OrganisationStatus
 
 
@@ -49,7 +50,10 @@ def decisions_waiting(session: Session) -> DecisionsWaiting:
         invoices=sum(
             1 for invoice in invoices_to_settle(session) if not invoicing.held_by_query(invoice)
         ),
-        cqc_listings=len(checks.listing_flags()),
+        # Every CQC-linked listing read and checked: kept until the directory changes (a
+        # listing's or an organisation's CQC details, or an import of the CQC's directory,
+        # all write outbox rows): 60 ms of the overview at 100,000 listings.
+        cqc_listings=kept("cqc listing flags", lambda: len(checks.listing_flags())),
     )
 
 

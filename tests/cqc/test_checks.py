@@ -9,13 +9,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from marketplace.cqc import checks
+from marketplace.council.decisions import decisions_waiting
+from marketplace.cqc import care_directory, checks
 from marketplace.cqc.checks import FlagKind, flag_for
 from marketplace.cqc.models import CqcLocation
 from marketplace.extensions import db
 from providers import search_index
 from providers.models import CqcRating, Service, ServiceStatus
-from tests.cqc.conftest import GONE, GOOD, REQUIRES_IMPROVEMENT, UNRATED
+from tests.cqc.conftest import DIRECTORY, GONE, GOOD, IMPORTED_AT, REQUIRES_IMPROVEMENT, UNRATED
 
 
 def _location(rating: CqcRating | None, *, registered: bool = True) -> CqcLocation:
@@ -176,3 +177,46 @@ def test_the_api_gives_the_cqcs_rating_and_none_for_an_unknown_id(
     )
     assert accreditations(made_up) == "CQC registered (location 1-299999999)"
     assert accreditations(unrated) == f"CQC registered (location {UNRATED}), rated Not yet rated"
+
+
+def test_the_councils_count_of_flags_is_kept_until_the_directory_changes(
+    directory: None,
+    claiming: Callable[..., Service],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The overview's count reads and checks every CQC-linked listing; it is worked out again
+    only after a change that writes the search outbox: a listing's claim, or an import of the
+    CQC's directory that changes a location a listing names."""
+    claiming(GOOD, CqcRating.GOOD, name="Acme visits")
+    wrong = claiming(GOOD, CqcRating.OUTSTANDING, name="Acme nights")
+    worked_out: list[int] = []
+    flags = checks.listing_flags
+
+    def counting() -> list[checks.ListingFlag]:
+        found = flags()
+        worked_out.append(len(found))
+        return found
+
+    monkeypatch.setattr(checks, "listing_flags", counting)
+
+    assert decisions_waiting(db.session).cqc_listings == 1
+    assert decisions_waiting(db.session).cqc_listings == 1
+    assert worked_out == [1]
+
+    wrong.cqc_rating = CqcRating.GOOD
+    db.session.commit()
+    assert decisions_waiting(db.session).cqc_listings == 0
+
+    newer = "".join(
+        line.replace(",Good,", ",Inadequate,") if GOOD in line else line
+        for line in DIRECTORY.splitlines(True)
+        if GONE not in line
+    )
+    care_directory.import_care_directory(
+        db.session,
+        care_directory.read_care_directory(newer),
+        now=IMPORTED_AT.replace(day=2, month=12),
+    )
+    db.session.commit()
+    assert decisions_waiting(db.session).cqc_listings == 2
+    assert worked_out == [1, 0, 2]
