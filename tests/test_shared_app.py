@@ -18,6 +18,9 @@ from providers.directory_summary import directory_summary
 from providers.models import Organisation, Service
 from tests.conftest import SharedApp
 
+# Where providers.directory_summary.kept keeps its values in the app.
+KEPT = "kept_per_directory_change"
+
 
 def test_a_tests_rows_files_caches_and_settings_are_gone_after_it(
     app: Flask,
@@ -32,6 +35,7 @@ def test_a_tests_rows_files_caches_and_settings_are_gone_after_it(
     db.session.commit()
     search_index.sync(app)
     directory_summary()
+    assert KEPT in app.extensions
     app.config["OUT_OF_PLAN_PURCHASES"] = "refuse"
     app.config["SOMETHING_A_TEST_ADDED"] = True
     (Path(app.instance_path) / "left-behind.txt").write_text("left behind")
@@ -44,7 +48,7 @@ def test_a_tests_rows_files_caches_and_settings_are_gone_after_it(
     assert list(Path(app.instance_path).iterdir()) == []
     assert outbox_messages(app.config["MAIL_OUTBOX_PATH"]) == []
     assert app.extensions["search"] == {"engine": None}
-    assert "directory_summary" not in app.extensions
+    assert KEPT not in app.extensions
     assert app.config["OUT_OF_PLAN_PURCHASES"] == "approval"
     assert "SOMETHING_A_TEST_ADDED" not in app.config
     assert search_index.search_engine(app).count() == 0
