@@ -50,9 +50,9 @@ def decisions_waiting(session: Session) -> DecisionsWaiting:
         invoices=sum(
             1 for invoice in invoices_to_settle(session) if not invoicing.held_by_query(invoice)
         ),
-        # Every CQC-linked listing read and checked: kept until the directory changes (a
+        # Every CQC-linked listing read and checked, so kept until the directory changes (a
         # listing's or an organisation's CQC details, or an import of the CQC's directory,
-        # all write outbox rows): 60 ms of the overview at 100,000 listings.
+        # all write outbox rows): it grew the overview with the directory (docs/performance.md).
         cqc_listings=kept("cqc listing flags", lambda: len(checks.listing_flags())),
     )
 
