@@ -214,7 +214,7 @@ class Cursor:
 
     Only the gaps are read again, not every recent row: after a council loads 100,000 listings
     at once, every sync for the next five minutes read all of their rows to find none new
-    (2 s a search at 100,000)."""
+    (at 10,000, the feed's search: p50 184 ms then, 72 ms without the re-reading)."""
 
     outbox_id: int = 0
     gaps: tuple[Gap, ...] = ()

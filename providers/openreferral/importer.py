@@ -37,7 +37,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 # PostgreSQL plans queries from statistics that autovacuum refreshes about a minute after a
 # table grows by a tenth. After an import that size the feed's and lists' queries ran in that
 # minute on a plan made for the old, small tables (a feed page at 10,000 listings: 274 ms
-# instead of 24), so a large import refreshes them itself once committed.
+# instead of 35), so a large import refreshes them itself once committed.
 ANALYZE_AFTER_RECORDS = 1000
 DIRECTORY_TABLES = (
     "organisations",
@@ -194,8 +194,7 @@ def _read_csv(text: str, name: str) -> list[Parsed]:
 
 def refresh_statistics(report: ImportReport) -> bool:
     """After a committed import of at least ANALYZE_AFTER_RECORDS changed records, have
-    PostgreSQL read the directory's tables afresh (ANALYZE; a few hundred ms at 100,000
-    listings). Whether it did."""
+    PostgreSQL read the directory's tables afresh (ANALYZE). Whether it did."""
     changed = report.count("created") + report.count("updated")
     if changed < ANALYZE_AFTER_RECORDS or db.session.get_bind().dialect.name != "postgresql":
         return False
