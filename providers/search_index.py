@@ -27,7 +27,7 @@ from flask import Flask, current_app
 from sqlalchemy import BigInteger, Integer, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, selectinload
 
-from marketplace.cqc.checks import verified_location
+from marketplace.cqc.checks import Verified, verified_location, verified_locations
 from marketplace.cqc.models import CqcLocation
 from marketplace.extensions import Model, db
 from marketplace.formatting import LONDON
@@ -119,14 +119,17 @@ def _write_outbox(session: Session, _context: Any, _instances: Any) -> None:
         session.info[_DUE] = True
 
 
-def _cqc_rating(service: Service) -> str | None:
+def _cqc_rating(service: Service, verified: Verified | None) -> str | None:
     # The CQC's word from its directory, never the rating the provider typed.
-    location = verified_location(service) if service.cqc_location_id else None
+    if not service.cqc_location_id:
+        return None
+    location = verified_location(service) if verified is None else verified.get(service.id)
     return location.rating.value if location is not None and location.rating else None
 
 
-def document_for(service: Service) -> ListingDocument:
-    """What search knows of a public listing."""
+def document_for(service: Service, verified: Verified | None = None) -> ListingDocument:
+    """What search knows of a public listing. Many at once pass `verified`, their CQC
+    locations looked up together (`verified_locations`); one alone looks its own up."""
     venues = [link.location for link in service.locations]
     located = next((venue for venue in venues if venue.latitude is not None), None)
     confirmed = service.capacity_confirmed_at.astimezone(LONDON).date()
@@ -146,7 +149,7 @@ def document_for(service: Service) -> ListingDocument:
         accepts_personal_budgets=service.accepts_personal_budgets,
         languages=tuple(service.languages),
         accessibility=tuple(service.accessibility),
-        cqc_rating=_cqc_rating(service),
+        cqc_rating=_cqc_rating(service, verified),
         last_confirmed=confirmed,
         latitude=located.latitude if located else None,
         longitude=located.longitude if located else None,
@@ -170,8 +173,11 @@ def _public(query: Any) -> Any:
 
 def public_documents() -> Iterator[ListingDocument]:
     """Every public listing as a document, for a rebuild."""
-    for service in db.session.scalars(_with_everything(_public(select(Service)))):
-        yield document_for(service)
+    services = list(db.session.scalars(_with_everything(_public(select(Service)))))
+    for start in range(0, len(services), APPLY_BATCH):
+        batch = services[start : start + APPLY_BATCH]
+        verified = verified_locations(batch)
+        yield from (document_for(service, verified) for service in batch)
 
 
 def search_engine(app: Flask | None = None) -> SearchEngine:
@@ -319,8 +325,10 @@ def apply(engine: SearchEngine, service_ids: Iterable[uuid.UUID]) -> tuple[int, 
     for start in range(0, len(wanted), APPLY_BATCH):
         batch = wanted[start : start + APPLY_BATCH]
         query = _with_everything(_public(select(Service))).where(Service.id.in_(batch))
-        for service in db.session.scalars(query):
-            documents.append(document_for(service))
+        services = list(db.session.scalars(query))
+        verified = verified_locations(services)
+        for service in services:
+            documents.append(document_for(service, verified))
             found.add(service.id)
     gone = set(wanted) - found
     engine.index_documents(documents)

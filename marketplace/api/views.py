@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from itertools import chain
 from typing import Any
 
 from flask import Response, request, url_for
@@ -17,6 +18,8 @@ from werkzeug.exceptions import NotFound
 from marketplace.api import PREFIX, bp, openapi, params, queries
 from marketplace.api.params import BadParameter, Paging
 from marketplace.api.queries import Found
+from marketplace.cqc.checks import verified_locations
+from providers.models import Service
 from providers.openreferral import encoding, oruk
 from providers.openreferral.identifiers import CARE_TAXONOMY_ID, parse_uuid
 
@@ -86,6 +89,19 @@ def _each(serialise: Callable[[Any], Json]) -> Callable[[list[Any]], list[Json]]
     return lambda items: [serialise(item) for item in items]
 
 
+def _each_service(
+    serialise: Callable[..., Json], service_of: Callable[[Any], Service] = lambda item: item
+) -> Callable[[list[Any]], list[Json]]:
+    """Serialise a list of services (or of things with one), their CQC locations looked up
+    at once: one statement a page, not one a listing."""
+
+    def each(items: list[Any]) -> list[Json]:
+        verified = verified_locations(service_of(item) for item in items)
+        return [serialise(item, verified=verified) for item in items]
+
+    return each
+
+
 @bp.get("/")
 def api_details() -> Response:
     """Which standard the API follows, and where its OpenAPI document is."""
@@ -110,7 +126,7 @@ def services() -> Response:
     }[detail]
     return _list(
         lambda paging: queries.services(filters, paging),
-        _each(serialise),
+        _each(serialise) if detail == "minimal" else _each_service(serialise),
         minimal=detail == "minimal",
     )
 
@@ -133,8 +149,11 @@ def organizations() -> Response:
         if not full:
             return [oruk.organization_summary(organisation) for organisation in found]
         nested = queries.services_of([organisation.id for organisation in found])
+        verified = verified_locations(chain.from_iterable(nested.values()))
         return [
-            oruk.organization_full(organisation, nested[organisation.id], full=full_service)
+            oruk.organization_full(
+                organisation, nested[organisation.id], full=full_service, verified=verified
+            )
             for organisation in found
         ]
 
@@ -151,7 +170,8 @@ def organization(organization_id: str) -> Response:
         organization_id,
     )
     nested = queries.services_of([found.id])[found.id]
-    return _json(oruk.organization_full(found, nested, full=full_service))
+    verified = verified_locations(nested)
+    return _json(oruk.organization_full(found, nested, full=full_service, verified=verified))
 
 
 @bp.get("/service_at_locations")
@@ -162,7 +182,8 @@ def service_at_locations() -> Response:
     full = params.detail(request.args) == "full"
     serialise = oruk.service_at_location_full if full else oruk.service_at_location_summary
     return _list(
-        lambda paging: queries.service_at_locations(filters, place, paging), _each(serialise)
+        lambda paging: queries.service_at_locations(filters, place, paging),
+        _each_service(serialise, lambda link: link.service),
     )
 
 

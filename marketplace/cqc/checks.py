@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,9 +111,13 @@ def verified_location(service: Service) -> CqcLocation | None:
     return _shown(service, location_for(service.cqc_location_id))
 
 
-def verified_locations(services: list[Service]) -> dict[uuid.UUID, CqcLocation]:
+Verified = Mapping[uuid.UUID, CqcLocation]
+
+
+def verified_locations(services: Iterable[Service]) -> dict[uuid.UUID, CqcLocation]:
     """`verified_location` for many listings at once, by listing id (listings without one
-    are left out)."""
+    are left out): one statement for a list, where `verified_location` is one a listing."""
+    services = list(services)
     ids = {service.cqc_location_id.strip() for service in services if service.cqc_location_id}
     if not ids:
         return {}

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marketplace.cqc.checks import verified_location
+from marketplace.cqc.checks import Verified, verified_location
 from marketplace.formatting import pounds
 from providers.models import (
     CqcRating,
@@ -164,9 +164,14 @@ def organization_summary(organisation: Organisation) -> Json:
 
 
 def organization_full(
-    organisation: Organisation, services: list[Service] | None = None, *, full: bool = False
+    organisation: Organisation,
+    services: list[Service] | None = None,
+    *,
+    full: bool = False,
+    verified: Verified | None = None,
 ) -> Json:
-    """The organisation with its identifiers, phone and (given `services`) its services."""
+    """The organisation with its identifiers, phone and (given `services`) its services.
+    `verified`: the services' CQC locations looked up at once (`verified_locations`)."""
     fields = organization_summary(organisation)
     fields["organization_identifiers"] = [
         _present(
@@ -185,7 +190,10 @@ def organization_full(
         fields["phones"] = [_phone(organisation.id, organisation.phone)]
     if services is not None:
         fields["services"] = [
-            service_full(service) if full else service_summary(service) for service in services
+            service_full(service, verified=verified)
+            if full
+            else service_summary(service, verified=verified)
+            for service in services
         ]
     return fields
 
@@ -216,16 +224,20 @@ def service_minimal(service: Service) -> Json:
     }
 
 
-def _cqc_rating(service: Service) -> CqcRating | None:
+def _cqc_rating(service: Service, verified: Verified | None) -> CqcRating | None:
     # The CQC's rating from its imported directory, never the one the provider typed.
-    location = verified_location(service) if service.cqc_location_id else None
+    if not service.cqc_location_id:
+        return None
+    location = verified_location(service) if verified is None else verified.get(service.id)
     if location is None:
         return None
     return location.rating or CqcRating.NOT_YET_RATED
 
 
-def service_summary(service: Service) -> Json:
-    """The service's one-to-one fields and its organization, as in a list."""
+def service_summary(service: Service, *, verified: Verified | None = None) -> Json:
+    """The service's one-to-one fields and its organization, as in a list. A list passes
+    `verified`, its services' CQC locations looked up at once (`verified_locations`); without
+    it the service's own is looked up."""
     eligibility = service.eligibility or {}
     fields = _present(
         {
@@ -236,7 +248,9 @@ def service_summary(service: Service) -> Json:
             "url": service.url,
             "email": service.email,
             "status": SERVICE_STATUS[service.status],
-            "accreditations": accreditation_text(service.cqc_location_id, _cqc_rating(service)),
+            "accreditations": accreditation_text(
+                service.cqc_location_id, _cqc_rating(service, verified)
+            ),
             "minimum_age": eligibility.get("min_age"),
             "maximum_age": eligibility.get("max_age"),
             "assured_date": local_date(service.capacity_confirmed_at),
@@ -248,9 +262,11 @@ def service_summary(service: Service) -> Json:
     return fields
 
 
-def service_full(service: Service, *, with_locations: bool = True) -> Json:
+def service_full(
+    service: Service, *, with_locations: bool = True, verified: Verified | None = None
+) -> Json:
     """The fully nested service, as `/services/{id}` and `full=true` give it."""
-    fields = service_summary(service)
+    fields = service_summary(service, verified=verified)
     fields["organization"] = organization_full(service.organisation)
     fields["schedules"] = [
         _schedule(service, number, period) for number, period in enumerate(service.opening_times)
@@ -379,15 +395,17 @@ def _service_at_location(link: ServiceAtLocation, location: Json) -> Json:
     }
 
 
-def service_at_location_summary(link: ServiceAtLocation) -> Json:
+def service_at_location_summary(
+    link: ServiceAtLocation, *, verified: Verified | None = None
+) -> Json:
     """A service at a venue, as in a list: the venue's and the service's one-to-one fields."""
     fields = _service_at_location(link, location_summary(link.location))
-    fields["service"] = service_summary(link.service)
+    fields["service"] = service_summary(link.service, verified=verified)
     return fields
 
 
-def service_at_location_full(link: ServiceAtLocation) -> Json:
+def service_at_location_full(link: ServiceAtLocation, *, verified: Verified | None = None) -> Json:
     """A service at a venue, fully nested: the venue in full and the service in full."""
     fields = _service_at_location(link, location_full(link.location))
-    fields["service"] = service_full(link.service, with_locations=False)
+    fields["service"] = service_full(link.service, with_locations=False, verified=verified)
     return fields
