@@ -385,15 +385,13 @@ def matching_ids(
     sync_if_stale(app)
     engine = search_engine(app)
     query = SearchQuery(words=words, per_page=MAX_PER_PAGE, as_of=utcnow().date())
-    results = engine.search(query)
+    # One ranking gives the search to log (as the search page logs it) and every match.
+    results, ranked = engine.search_and_rank(query, limit)
     if log_source:
         record_search(query, results, source=log_source)
     if words.strip() and not results.words_used and not results.places:
         return []  # nothing searchable in the words (punctuation, say): not "everything"
-    if results.total <= len(results.hits):
-        return [uuid.UUID(hit.document.id) for hit in results.hits][:limit]
-    # More than a page: one ranking of every match, without a page's facets and snippets.
-    return [uuid.UUID(found) for found in engine.ranked_ids(query, limit)]
+    return [uuid.UUID(found) for found in ranked]
 
 
 def reindex(app: Flask | None = None, progress: Any = None) -> int:

@@ -103,6 +103,10 @@ class SearchEngine(Protocol):
         """The ids of the first `limit` results in `search`'s order, with no page to build."""
         ...
 
+    def search_and_rank(self, query: SearchQuery, limit: int) -> tuple[SearchResults, list[str]]:
+        """`search(query)` and `ranked_ids(query, limit)` from one ranking."""
+        ...
+
     def places_named(self, words: str) -> tuple[PlaceMatch, ...]:
         """The places the words name, as `search` reads them, without searching."""
         ...

@@ -313,6 +313,30 @@ def test_ranked_ids_are_every_page_in_order(
     assert corpus_engine.ranked_ids(query, limit=3) == everything[:3]
 
 
+@pytest.mark.parametrize(
+    ("words", "extra", "limit"),
+    [
+        ("care", {}, 10_000),
+        ("care", {"page": "2", "per_page": "5"}, 3),
+        ("day centre", {}, 2),
+        ("washing zzzqqq", {}, 10_000),  # relaxed: some of the words
+        ("", {"sort": "price"}, 10_000),
+        ("home care near Hitchin", {}, 7),
+        ("stairlift", {"page": "9"}, 10_000),  # a page past the end, every id all the same
+    ],
+)
+def test_search_and_rank_is_the_search_and_its_ranking_at_once(
+    corpus_engine: SearchEngine, words: str, extra: dict[str, str], limit: int
+) -> None:
+    query = parse_params({"q": words, **extra}, today=TODAY)
+
+    results, ranked = corpus_engine.search_and_rank(query, limit)
+
+    assert results == corpus_engine.search(query)
+    assert ranked == corpus_engine.ranked_ids(query, limit)
+    assert ranked
+
+
 def test_a_page_past_the_end_is_empty_with_a_notice(corpus_engine: SearchEngine) -> None:
     results = ask(corpus_engine, q="stairlift", page="9")
     assert results.hits == ()
