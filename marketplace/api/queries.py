@@ -76,7 +76,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def ranked_matches(filters: ServiceFilters) -> list[uuid.UUID] | None:
+def ranked_matches(filters: ServiceFilters) -> Sequence[uuid.UUID] | None:
     """The ids of the services matching the `search` text, best first (None without one).
 
     The search engine decides (stemming, care synonyms, forgiving spelling, place names) and
@@ -93,8 +93,8 @@ def _in_rank_order(ids: Iterable[uuid.UUID], ranked: Sequence[uuid.UUID]) -> lis
     return [found for found in ranked if found in wanted]
 
 
-def _paged(ids: list[uuid.UUID], paging: Paging | None) -> list[uuid.UUID]:
-    return ids[paging.offset : paging.offset + paging.per_page] if paging else ids
+def _paged(ids: Sequence[uuid.UUID], paging: Paging | None) -> list[uuid.UUID]:
+    return list(ids[paging.offset : paging.offset + paging.per_page] if paging else ids)
 
 
 def _page(query: Select[Any], count: Select[Any], paging: Paging | None) -> Found[Any]:
@@ -174,7 +174,7 @@ def _service_conditions(
 ) -> list[ColumnElement[bool]]:
     conditions = _public()
     if ranked is not None:
-        conditions.append(Service.id.in_(ranked))
+        conditions.append(Service.id.in_(list(ranked)))
     if filters.taxonomy_term_id is not None:
         term = term_by_public_id(filters.taxonomy_term_id)
         # A top category also finds the services filed under its kinds.
@@ -211,15 +211,16 @@ def services(filters: ServiceFilters, paging: Paging | None) -> Found[Service]:
     """Public services matching `filters`: best match first when there is `search` text, else
     by name; one page of them, or all if no paging."""
     ranked = ranked_matches(filters)
-    conditions = _service_conditions(filters, ranked)
     if ranked is not None:
+        ordered: Sequence[uuid.UUID]
         if filters == ServiceFilters(search=filters.search):
             # Search words alone: the index holds only public listings and has just caught up
             # with the outbox (`matching_ids`), so its ranking is the list, and the database
             # is asked only for the page. Checking every match there cost more than the search
             # (an IN list of up to 5,000 ids, and as many read back) and grew with the matches.
-            ordered = list(ranked)
+            ordered = ranked
         else:
+            conditions = _service_conditions(filters, ranked)
             ordered = _in_rank_order(
                 db.session.scalars(select(Service.id).join(Organisation).where(*conditions)),
                 ranked,
@@ -239,6 +240,7 @@ def services(filters: ServiceFilters, paging: Paging | None) -> Found[Service]:
         return Found(
             [loaded[service_id] for service_id in chosen if service_id in loaded], len(ordered)
         )
+    conditions = _service_conditions(filters, None)
     count = select(func.count(Service.id)).join(Organisation).where(*conditions)
     if paging is None:
         # All of them: one query (an IN list of every id would outgrow SQLite's parameters).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -484,3 +485,20 @@ def test_a_change_committed_after_a_later_one_was_applied_reaches_the_index(
         assert search_index.sync(app) == (1, 0)
     found = set(_found(app.test_client(), "sitting service befriending visits"))
     assert {"Sitting service", "Befriending visits"} <= found
+
+
+def test_ranked_ids_read_as_the_list_of_uuids_they_stand_for() -> None:
+    ids = [str(uuid.uuid4()) for _ in range(7)]
+    parsed = [uuid.UUID(found) for found in ids]
+
+    ranked = search_index.RankedIds(ids)
+
+    assert len(ranked) == 7
+    assert list(ranked) == parsed
+    assert (ranked[0], ranked[-1], ranked[2:5], ranked[5:50]) == (
+        parsed[0],
+        parsed[-1],
+        parsed[2:5],
+        parsed[5:],
+    )
+    assert parsed[3] in ranked
