@@ -61,6 +61,11 @@ def ordinals_of(bits: int) -> list[int]:
     return _ordinals(bits).tolist()
 
 
+def ordinal_array(bits: int) -> Ordinals:
+    """`ordinals_of` as a numpy array, for numpy's use (no Python int made for each)."""
+    return _ordinals(bits)
+
+
 def _bits(flags: Flags) -> int:
     # One flag per ordinal, packed eight to a byte in C, read as a little-endian number.
     return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")

@@ -11,17 +11,14 @@ are the ones it would give) and this module keeps them and adds them up for the 
 
 from __future__ import annotations
 
-import heapq
 from array import array
-from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from operator import itemgetter
+
+import numpy as np
+import numpy.typing as npt
 
 from search.planning import TermGroup
 
-# Looking a candidate up in a token's postings (a bisection) costs about as much as stepping
-# over this many postings: the cheaper way is taken for each token.
-LOOKUP_COST = 4
 # Postings kept per generation, all tokens together (each costs 12 bytes): a bound on memory,
 # well above what the few hundred words most searches use need.
 SCORE_CACHE_POSTINGS = 4_000_000
@@ -73,27 +70,37 @@ def weighted_tokens(groups: Sequence[TermGroup]) -> list[tuple[str, float]]:
 
 
 def rank(
-    tokens: Sequence[tuple[str, float]], candidates: list[int], cache: ScoreCache, limit: int
+    tokens: Sequence[tuple[str, float]],
+    candidates: Sequence[int] | npt.NDArray[np.intp],
+    cache: ScoreCache,
+    limit: int,
 ) -> list[tuple[int, float]]:
     """The `limit` best (ordinal, score) among `candidates` (ordinals in increasing order).
 
-    Ties go to the lower ordinal, as in the engines' own collectors. Each token costs a pass
-    over its postings, or a look-up per candidate when there are far fewer candidates.
+    Ties go to the lower ordinal, as in the engines' own collectors. Summed with numpy over
+    every ordinal up to the last candidate, token by token in the order asked (each sum the
+    same product and addition, in the same order, as adding up one listing at a time, so the
+    same numbers): at 66,000 listings the Python loop over "home care"'s candidates took 25 ms
+    of the search page's 31.
     """
-    if not candidates or limit <= 0:
+    chosen = np.asarray(candidates, dtype=np.intp)
+    if chosen.size == 0 or limit <= 0:
         return []
-    totals = dict.fromkeys(candidates, 0.0)
+    totals = np.zeros(int(chosen[-1]) + 1, dtype=np.float64)
     for token, weight in tokens:
         scores = cache.get(token)
-        ordinals, values = scores.ordinals, scores.scores
-        if len(totals) * LOOKUP_COST < len(ordinals):
-            end = len(ordinals)
-            for ordinal in candidates:
-                at = bisect_left(ordinals, ordinal)
-                if at < end and ordinals[at] == ordinal:
-                    totals[ordinal] += weight * values[at]
-        else:
-            for ordinal, score in zip(ordinals, values, strict=True):
-                if ordinal in totals:
-                    totals[ordinal] += weight * score
-    return heapq.nlargest(limit, totals.items(), key=itemgetter(1))
+        ordinals = np.frombuffer(scores.ordinals, dtype=np.intc)
+        values = np.frombuffer(scores.scores, dtype=np.float64)
+        within = int(np.searchsorted(ordinals, totals.size))
+        # A token's ordinals are distinct, so adding through the index adds each once.
+        totals[ordinals[:within]] += weight * values[:within]
+    found = totals[chosen]
+    wanted = min(limit, found.size)
+    if wanted < found.size:
+        # Only those scoring at least the wanted-th best (ties included) are sorted.
+        least = np.partition(found, found.size - wanted)[found.size - wanted]
+        kept = np.flatnonzero(found >= least)
+    else:
+        kept = np.arange(found.size)
+    best = kept[np.lexsort((chosen[kept], -found[kept]))][:wanted]
+    return list(zip(chosen[best].tolist(), found[best].tolist(), strict=True))

@@ -37,7 +37,7 @@ from whoosh.searching import Searcher
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
-from search.catalogue import Catalogue, CataloguePart, SealedPart, ordinals_of
+from search.catalogue import Catalogue, CataloguePart, SealedPart, ordinal_array
 from search.documents import ListingDocument
 from search.engine import BaseEngine
 from search.errors import IndexCorrupted, IndexLocked
@@ -337,7 +337,7 @@ class WhooshSnapshot(Snapshot):
     ) -> list[tuple[int, float]]:
         # Scored from cached per-token scores rather than by Whoosh's matchers: the same
         # numbers (Whoosh's own scorer computes them), several times faster on broad queries.
-        return rank(weighted_tokens(groups), ordinals_of(candidates), self._scores, limit)
+        return rank(weighted_tokens(groups), ordinal_array(candidates), self._scores, limit)
 
     def _token_scores(self, token: str) -> TokenScores:
         """A token's BM25F score in every listing holding it, field boosts applied, summed.
