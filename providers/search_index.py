@@ -48,6 +48,7 @@ from search import (
     SearchQuery,
     open_engine,
 )
+from search.analysis import tokenize
 
 # On PostgreSQL a transaction that took its outbox id early may commit after a later one was
 # applied, and must not be skipped: ids missing below the highest applied one are looked for
@@ -413,8 +414,11 @@ def matching_ids(
     results, ranked = engine.search_and_rank(query, limit)
     if log_source:
         record_search(query, results, source=log_source)
-    if words.strip() and not results.words_used and not results.places:
-        return []  # nothing searchable in the words (punctuation, say): not "everything"
+    if words.strip() and not results.words_used and not results.places and not tokenize(words):
+        # No word at all (punctuation, say): nothing, not "everything". Words the engine
+        # leaves out as too common to tell listings apart ("care") give everything, as they
+        # do on the search page.
+        return []
     return RankedIds(ranked)
 
 

@@ -189,6 +189,25 @@ def test_search_matches_name_description_and_provider_in_any_case(
     assert names(client, "/api/v1/services?search=_") == []
 
 
+def test_a_word_too_common_to_search_by_finds_everything_as_on_the_search_page(
+    client: FlaskClient, make_service: MakeService
+) -> None:
+    make_service("Night sitting")
+    make_service("Lunch club", description="A hot meal and company.")
+    make_service("Draft", status=ServiceStatus.DRAFT)
+
+    # "care" is in nearly every listing, so the engine leaves it out and lists everything.
+    found = client.get("/api/v1/services?search=care").get_json()
+    assert sorted(item["name"] for item in found["contents"]) == ["Lunch club", "Night sitting"]
+    assert found["total_items"] == 2
+    page = client.get("/search?q=care")
+    assert page.status_code == 200
+    assert "Night sitting" in page.text
+    assert "Lunch club" in page.text
+    # Punctuation alone is no word at all: nothing, on the feed.
+    assert names(client, "/api/v1/services?search=%21%3F") == []
+
+
 def test_taxonomy_filters_include_a_top_categorys_kinds(
     client: FlaskClient, make_service: MakeService
 ) -> None:
