@@ -5,8 +5,9 @@ Visibility is decided in the query, every time, so a suspended organisation's se
 feed the moment the suspension commits. Lists come back with their total, ordered so that
 paging is stable (by name, then id). A page is found by its ids: one statement sorts and skips
 narrow (name, id) rows in a subquery and reads only the page's rows whole, never sorting every
-row whole. The whole directory's totals (no filters) are kept per directory state, as the home
-page's figures are (providers/directory_summary.py); a filtered list is counted on each request.
+row whole. The whole directory's totals (no filters) and its milestones (every 50th row's key,
+from which a deep page is read by key) are kept per directory state, as the home page's figures
+are (providers/directory_summary.py); a filtered list is counted on each request.
 Nothing here commits or knows about requests.
 """
 
