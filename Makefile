@@ -9,8 +9,9 @@ PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check 
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Tests run in parallel, one worker per core (each with its own database and live server).
+# The 25 slowest are listed at the end: where the suite's time budget goes (docs/testing.md).
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --durations=25
 # The suite's processes write and reuse bytecode (in __pycache__, ignored by git) even where
 # the environment sets PYTHONDONTWRITEBYTECODE: otherwise each worker, which collects every
 # test, compiles our modules and rewrites the tests' asserts anew (collecting took 12 s of CPU
