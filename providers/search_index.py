@@ -121,9 +121,7 @@ def _write_outbox(session: Session, _context: Any, _instances: Any) -> None:
 
 def _cqc_rating(service: Service, verified: Verified | None) -> str | None:
     # The CQC's word from its directory, never the rating the provider typed.
-    if not service.cqc_location_id:
-        return None
-    location = verified_location(service) if verified is None else verified.get(service.id)
+    location = verified_location(service, verified)
     return location.rating.value if location is not None and location.rating else None
 
 
@@ -174,10 +172,9 @@ def _public(query: Any) -> Any:
 def public_documents() -> Iterator[ListingDocument]:
     """Every public listing as a document, for a rebuild."""
     services = list(db.session.scalars(_with_everything(_public(select(Service)))))
-    for start in range(0, len(services), APPLY_BATCH):
-        batch = services[start : start + APPLY_BATCH]
-        verified = verified_locations(batch)
-        yield from (document_for(service, verified) for service in batch)
+    verified = verified_locations(services)
+    for service in services:
+        yield document_for(service, verified)
 
 
 def search_engine(app: Flask | None = None) -> SearchEngine:

@@ -103,28 +103,39 @@ def location_for(location_id: str | None) -> CqcLocation | None:
     )
 
 
-def verified_location(service: Service) -> CqcLocation | None:
+Verified = Mapping[uuid.UUID, CqcLocation]
+# Location ids looked up a statement: an IN list within PostgreSQL's 65,535 parameters.
+LOOKUP_BATCH = 1000
+
+
+def verified_location(service: Service, looked_up: Verified | None = None) -> CqcLocation | None:
     """The CQC location a listing names, when the newest directory lists it as registered
     (to the organisation's CQC provider ID, when it gives one): the only source of the rating
     shown for the listing. None for an unknown or deregistered ID, another provider's
-    location, or a listing that names none."""
+    location, or a listing that names none. A list passes `looked_up`, its listings' locations
+    found at once (`verified_locations`), so that no listing costs a statement of its own."""
+    if not service.cqc_location_id:
+        return None
+    if looked_up is not None:
+        return looked_up.get(service.id)
     return _shown(service, location_for(service.cqc_location_id))
-
-
-Verified = Mapping[uuid.UUID, CqcLocation]
 
 
 def verified_locations(services: Iterable[Service]) -> dict[uuid.UUID, CqcLocation]:
     """`verified_location` for many listings at once, by listing id (listings without one
-    are left out): one statement for a list, where `verified_location` is one a listing."""
+    are left out): one statement for a list (a statement per LOOKUP_BATCH locations), where
+    `verified_location` is one a listing."""
     services = list(services)
-    ids = {service.cqc_location_id.strip() for service in services if service.cqc_location_id}
-    if not ids:
-        return {}
+    ids = sorted(
+        {service.cqc_location_id.strip() for service in services if service.cqc_location_id}
+    )
     found = {
         location.location_id: location
+        for start in range(0, len(ids), LOOKUP_BATCH)
         for location in db.session.scalars(
-            select(CqcLocation).where(CqcLocation.location_id.in_(ids))
+            select(CqcLocation).where(
+                CqcLocation.location_id.in_(ids[start : start + LOOKUP_BATCH])
+            )
         )
     }
     verified = {}

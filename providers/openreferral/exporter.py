@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -25,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.cqc.checks import verified_locations
-from marketplace.cqc.models import CqcLocation
 from marketplace.extensions import db
 from providers.models import (
     Organisation,
@@ -38,9 +36,6 @@ from providers.openreferral import csv_records, encoding, oruk
 from providers.openreferral.phrases import accreditation_text
 
 ExportFormat = Literal["json", "csv"]
-
-# CQC locations looked up at a time: an IN list within PostgreSQL's 65,535 parameters.
-LOOKUP_BATCH = 1000
 
 
 @dataclass
@@ -75,9 +70,7 @@ def export_directory(file_format: ExportFormat, *, everything: bool = False) -> 
     services = services_to_export(everything=everything)
     if file_format == "json":
         listing = []
-        verified: dict[uuid.UUID, CqcLocation] = {}
-        for start in range(0, len(services), LOOKUP_BATCH):
-            verified |= verified_locations(services[start : start + LOOKUP_BATCH])
+        verified = verified_locations(services)
         for service in services:
             entry = oruk.service_full(service, verified=verified)
             entry.pop("last_modified", None)

@@ -226,9 +226,7 @@ def service_minimal(service: Service) -> Json:
 
 def _cqc_rating(service: Service, verified: Verified | None) -> CqcRating | None:
     # The CQC's rating from its imported directory, never the one the provider typed.
-    if not service.cqc_location_id:
-        return None
-    location = verified_location(service) if verified is None else verified.get(service.id)
+    location = verified_location(service, verified)
     if location is None:
         return None
     return location.rating or CqcRating.NOT_YET_RATED

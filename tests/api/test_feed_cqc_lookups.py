@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from marketplace.cqc import checks
 from marketplace.cqc.models import CqcLocation
 from marketplace.extensions import db
 from providers import search_index
@@ -108,3 +110,18 @@ def test_a_lists_ratings_are_what_each_listing_alone_shows(
         assert (
             documents[str(service.id)].cqc_rating == search_index.document_for(service).cqc_rating
         )
+
+
+def test_many_locations_are_looked_up_a_batch_at_a_time(
+    app: Flask, make_service: Callable[..., Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = [_registered(make_service, n, CqcRating.GOOD) for n in range(5)]
+    alone = {service.id: checks.verified_location(service) for service in made}
+    monkeypatch.setattr(checks, "LOOKUP_BATCH", 2)
+
+    with statements(app) as seen:
+        together = checks.verified_locations(made)
+
+    assert len(seen) == 3  # 5 location ids, 2 a statement
+    assert together == {key: found for key, found in alone.items() if found is not None}
+    assert len(together) == 4  # the one deregistered (number 2) is left out
